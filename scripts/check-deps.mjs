@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Dependency-direction check for src/: exits 1 and lists every forbidden import.
+// Usage: node scripts/check-deps.mjs [srcDir]
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname, sep } from 'node:path';
+
+const srcDir = resolve(process.argv[2] ?? 'src');
+
+const PROTOCOL = new Set(['sip', 'sdp', 'media']);
+const DOMAIN_ORDER = ['flows', 'conferences', 'calls', 'recordings'];
+const OUTER = new Set(['api', 'events', 'store']);
+
+/** Returns a reason string when `from` may not import `to`, else undefined. */
+function forbidden(from, to) {
+  if (from === to) return undefined;
+  if (from === 'main.ts') return undefined;
+  if (to === 'main.ts' || to === 'cli') return 'nothing imports the composition root or the CLI';
+  if (from === 'shared') return 'shared/ imports nothing of the product';
+  if (from === 'config') return to === 'shared' ? undefined : 'config/ imports only shared/';
+  if (PROTOCOL.has(from)) return to === 'shared' ? undefined : `${from}/ is a protocol layer and imports only shared/`;
+  const di = DOMAIN_ORDER.indexOf(from);
+  if (di >= 0) {
+    if (OUTER.has(to)) return `domain module ${from}/ never imports ${to}/ (declare a port instead)`;
+    const ti = DOMAIN_ORDER.indexOf(to);
+    if (ti >= 0 && ti < di) return `domain direction is ${DOMAIN_ORDER.join(' → ')}: ${from}/ may not import ${to}/`;
+    return undefined;
+  }
+  if (from === 'api' && (PROTOCOL.has(to))) return `api/ reaches the domain through services and never imports ${to}/`;
+  return undefined;
+}
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+
+function moduleOf(file) {
+  const rel = relative(srcDir, file).split(sep);
+  return rel.length === 1 ? rel[0] : rel[0];
+}
+
+const problems = [];
+for (const file of walk(srcDir)) {
+  const text = readFileSync(file, 'utf8');
+  const from = moduleOf(file);
+  const isTest = file.endsWith('.test.ts');
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const spec = m[1] ?? m[2] ?? m[3];
+    if (!spec || !spec.startsWith('.')) continue;
+    const target = resolve(dirname(file), spec);
+    if (!target.startsWith(srcDir + sep)) continue;
+    const to = moduleOf(target);
+    // Tests may reach across layers to wire real collaborators; production code may not.
+    const reason = isTest ? undefined : forbidden(from, to);
+    if (reason) problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — ${reason}`);
+    const targetRel = relative(join(srcDir, to), target);
+    if (!isTest && from !== to && to !== 'main.ts' && targetRel !== 'index.ts' && targetRel !== '') {
+      problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — other modules are imported only through their index.ts`);
+    }
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`dependency check: ${problems.length} forbidden import(s)`);
+  for (const p of problems) console.error('  ' + p);
+  process.exit(1);
+}
+console.log('dependency check: ok');

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from './config.ts';
+import { ValidationError } from '../shared/index.ts';
+
+test('config: defaults serve the API on 8080 with the embedded store', () => {
+  const cfg = loadConfig({});
+  assert.equal(cfg.httpPort, 8080);
+  assert.equal(cfg.sipPort, 5060);
+  assert.equal(cfg.databaseUrl, '');
+  assert.equal(cfg.mode, 'local');
+  assert.ok(cfg.dataDir.endsWith('data'));
+});
+
+test('config: environment values are converted and validated', () => {
+  const cfg = loadConfig({ CALLBIN_HTTP_PORT: '9090', CALLBIN_MODE: 'production', CALLBIN_DATABASE_URL: 'postgres://u@h/db' });
+  assert.equal(cfg.httpPort, 9090);
+  assert.equal(cfg.mode, 'production');
+});
+
+test('config: every bad value is reported with its variable name', () => {
+  assert.throws(
+    () => loadConfig({ CALLBIN_HTTP_PORT: 'eighty', CALLBIN_MODE: 'staging', CALLBIN_SIP_PORT: '70000', CALLBIN_DATABASE_URL: 'mysql://x' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ValidationError);
+      const fields = err.details.map((d) => d.field).sort();
+      assert.deepEqual(fields, ['CALLBIN_DATABASE_URL', 'CALLBIN_HTTP_PORT', 'CALLBIN_MODE', 'CALLBIN_SIP_PORT']);
+      return true;
+    },
+  );
+});
+
+test('config: an RTP range that is empty is refused', () => {
+  assert.throws(() => loadConfig({ CALLBIN_RTP_PORT_MIN: '30000', CALLBIN_RTP_PORT_MAX: '20000' }), ValidationError);
+});

@@ -1,0 +1,123 @@
+import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { ValidationError, type FieldIssue } from '../shared/index.ts';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const LogLevel = Type.Union([
+  Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+  Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
+]);
+
+/** The validated configuration of one callbin process. */
+export const ConfigSchema = Type.Object({
+  dataDir: Type.String({ minLength: 1 }),
+  databaseUrl: Type.String({ pattern: '^(|postgres(ql)?://.+)$' }),
+  httpHost: Type.String({ minLength: 1 }),
+  httpPort: Port,
+  sipHost: Type.String({ minLength: 1 }),
+  sipPort: Port,
+  sipDomain: Type.String({ pattern: '^[A-Za-z0-9.-]+$' }),
+  rtpPortMin: Type.Integer({ minimum: 1024, maximum: 65534 }),
+  rtpPortMax: Type.Integer({ minimum: 1025, maximum: 65535 }),
+  publicIp: Type.String(),
+  mode: Type.Union([Type.Literal('local'), Type.Literal('production')]),
+  adminKey: Type.String({ pattern: '^(|vb_[A-Za-z0-9_-]{16,128})$' }),
+  logLevel: LogLevel,
+  rateLimitPerSec: Type.Number({ exclusiveMinimum: 0 }),
+  rateLimitBurst: Type.Integer({ minimum: 1 }),
+}, { additionalProperties: false });
+
+/** The validated configuration of one callbin process. */
+export type Config = Static<typeof ConfigSchema>;
+
+/** Environment variable → config key, with its type for conversion. */
+const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number']> = {
+  CALLBIN_DATA_DIR: ['dataDir', 'string'],
+  CALLBIN_DATABASE_URL: ['databaseUrl', 'string'],
+  CALLBIN_HTTP_HOST: ['httpHost', 'string'],
+  CALLBIN_HTTP_PORT: ['httpPort', 'int'],
+  CALLBIN_SIP_HOST: ['sipHost', 'string'],
+  CALLBIN_SIP_PORT: ['sipPort', 'int'],
+  CALLBIN_SIP_DOMAIN: ['sipDomain', 'string'],
+  CALLBIN_RTP_PORT_MIN: ['rtpPortMin', 'int'],
+  CALLBIN_RTP_PORT_MAX: ['rtpPortMax', 'int'],
+  CALLBIN_PUBLIC_IP: ['publicIp', 'string'],
+  CALLBIN_MODE: ['mode', 'string'],
+  CALLBIN_ADMIN_KEY: ['adminKey', 'string'],
+  CALLBIN_LOG_LEVEL: ['logLevel', 'string'],
+  CALLBIN_RATE_LIMIT_PER_SEC: ['rateLimitPerSec', 'number'],
+  CALLBIN_RATE_LIMIT_BURST: ['rateLimitBurst', 'int'],
+};
+
+/** Defaults applied before the config file and the environment. */
+export const DEFAULT_CONFIG: Config = {
+  dataDir: './data',
+  databaseUrl: '',
+  httpHost: '0.0.0.0',
+  httpPort: 8080,
+  sipHost: '0.0.0.0',
+  sipPort: 5060,
+  sipDomain: 'sip.callbin.local',
+  rtpPortMin: 20000,
+  rtpPortMax: 30000,
+  publicIp: '',
+  mode: 'local',
+  adminKey: '',
+  logLevel: 'info',
+  rateLimitPerSec: 200,
+  rateLimitBurst: 400,
+};
+
+const check = Compile(ConfigSchema);
+
+function convert(name: string, raw: string, kind: 'string' | 'int' | 'number', issues: FieldIssue[]): unknown {
+  if (kind === 'string') return raw;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
+    issues.push({ field: name, reason: 'INVALID_CONFIG', message: `${JSON.stringify(raw)} is not ${kind === 'int' ? 'an integer' : 'a number'}` });
+    return undefined;
+  }
+  return n;
+}
+
+/**
+ * Build the configuration from defaults, an optional JSON config file (`CALLBIN_CONFIG`, keys as in
+ * `Config`) and the environment, in that order. Every bad value is reported with its variable name.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const issues: FieldIssue[] = [];
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const file = env.CALLBIN_CONFIG;
+  if (file) {
+    try {
+      Object.assign(merged, JSON.parse(readFileSync(file, 'utf8')) as object);
+    } catch (err) {
+      issues.push({ field: 'CALLBIN_CONFIG', reason: 'INVALID_CONFIG', message: `cannot read ${file}: ${(err as Error).message}` });
+    }
+  }
+  const sourceOf: Record<string, string> = {};
+  for (const [name, [key, kind]] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    sourceOf[key] = name;
+    const value = convert(name, raw, kind, issues);
+    if (value !== undefined) merged[key] = value;
+  }
+  Object.assign(merged, overrides);
+  const seen = new Set<string>();
+  for (const e of check.Errors(merged)) {
+    const key = e.instancePath.slice(1) || String((e.params as { additionalProperties?: string[] }).additionalProperties ?? '');
+    // A union reports one error per member; one line per field is enough.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push({ field: sourceOf[key] ?? key, reason: 'INVALID_CONFIG', message: `${JSON.stringify(merged[key])} ${e.message}` });
+  }
+  const cfg = merged as Config;
+  if (issues.length === 0 && cfg.rtpPortMin >= cfg.rtpPortMax) {
+    issues.push({ field: 'CALLBIN_RTP_PORT_MIN', reason: 'INVALID_CONFIG', message: 'must be lower than CALLBIN_RTP_PORT_MAX' });
+  }
+  if (issues.length > 0) throw new ValidationError(issues, 'INVALID_CONFIG');
+  return { ...cfg, dataDir: isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(cfg.dataDir) };
+}

@@ -1,0 +1,1 @@
+export { loadConfig, DEFAULT_CONFIG, ConfigSchema, type Config } from './config.ts';

@@ -1,0 +1,73 @@
+/** One field-level problem found while validating input. */
+export interface FieldIssue {
+  /** Dotted/bracketed path of the offending field, e.g. `destinations[0].target`. */
+  field: string;
+  /** Stable machine code, e.g. `INVALID_E164`. */
+  reason: string;
+  /** Human text that says what was wrong. */
+  message: string;
+}
+
+/** The one error type of callbin: a stable `code` callers branch on, never the message text. */
+export class AppError extends Error {
+  readonly code: string;
+  readonly details: readonly FieldIssue[];
+
+  constructor(code: string, message: string, options: { cause?: unknown; details?: readonly FieldIssue[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details ?? [];
+  }
+}
+
+/** Input that failed validation; `code` is the first issue's reason unless given. */
+export class ValidationError extends AppError {
+  constructor(details: readonly FieldIssue[], code?: string) {
+    const first = details[0];
+    super(code ?? first?.reason ?? 'INVALID_ARGUMENT', first ? `${first.field}: ${first.message}` : 'invalid input', { details });
+  }
+
+  /** Shorthand for a single-field validation error. */
+  static field(field: string, reason: string, message: string): ValidationError {
+    return new ValidationError([{ field, reason, message }]);
+  }
+}
+
+/** A resource that does not exist or that the caller may not see. */
+export class NotFoundError extends AppError {}
+
+/** An operation refused because of the object's current state. */
+export class InvalidStateError extends AppError {
+  constructor(message: string, code = 'INVALID_STATE', options: { cause?: unknown } = {}) {
+    super(code, message, options);
+  }
+}
+
+/** A name or key that already exists. */
+export class ConflictError extends AppError {}
+
+/** The caller is not allowed to do this. */
+export class PermissionError extends AppError {}
+
+/** A protocol transaction that ended without a final response. */
+export class TransactionTimeoutError extends AppError {
+  constructor(message: string) {
+    super('TRANSACTION_TIMEOUT', message);
+  }
+}
+
+/** A SIP request answered with a non-2xx final response. */
+export class SipResponseError extends AppError {
+  readonly status: number;
+
+  constructor(status: number, reasonPhrase: string) {
+    super('SIP_RESPONSE', `SIP ${status} ${reasonPhrase}`);
+    this.status = status;
+  }
+}
+
+/** True when `err` is an AppError carrying `code`. */
+export function hasCode(err: unknown, code: string): boolean {
+  return err instanceof AppError && err.code === code;
+}

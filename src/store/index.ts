@@ -1,0 +1,30 @@
+export { openStore } from './open-store.ts';
+export type { Store, StoreOptions } from './open-store.ts';
+export type { Database, StoredRow } from './database.ts';
+export type {
+  Accesskey,
+  AccesskeyRepo,
+  Customer,
+  Extension,
+  ExtensionRepo,
+  Flow,
+  IdempotencyRecord,
+  IdempotencyRepo,
+  ListOptions,
+  NewRegistration,
+  NewRow,
+  NumberRepo,
+  Page,
+  Patch,
+  PhoneNumber,
+  Provider,
+  Registration,
+  RegistrationRepo,
+  Repo,
+  Role,
+  Route,
+  RouteRepo,
+  Scope,
+  User,
+  UserRepo,
+} from './types.ts';

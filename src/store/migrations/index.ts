@@ -1,0 +1,12 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as foundation from './0001-foundation.ts';
+
+// Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
+const migrations: Record<string, Migration> = {
+  '0001_foundation': foundation,
+};
+
+/** The in-code migration provider kysely's Migrator runs at open. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,138 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Dialect } from 'kysely';
+import pg from 'pg';
+import { AppError, ValidationError, silentLogger, systemClock } from '../shared/index.ts';
+import type { Clock, Logger } from '../shared/index.ts';
+import type { Database } from './database.ts';
+import { IdempotencyTable } from './idempotency-repo.ts';
+import { migrationProvider } from './migrations/index.ts';
+import { createResourceRepos } from './resource-repos.ts';
+import type { ResourceRepos } from './resource-repos.ts';
+import { RegistrationTable } from './registration-repo.ts';
+import type { IdempotencyRepo, RegistrationRepo } from './types.ts';
+
+/** Where and how to open the store. */
+export interface StoreOptions {
+  /** Directory of the embedded SQLite file `callbin.db` (used when no PostgreSQL URL is given). */
+  dataDir: string;
+  /** A `postgres://` or `postgresql://` URL selects PostgreSQL. */
+  databaseUrl?: string;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** The opened database with every repository; later modules add tables through `db`. */
+export interface Store extends ResourceRepos {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly db: Kysely<Database>;
+  readonly idempotency: IdempotencyRepo;
+  readonly registrations: RegistrationRepo;
+  /** Throws AppError `STORE_UNAVAILABLE` when the database cannot answer. */
+  ping(): Promise<void>;
+  /** Release the connection(s); idempotent. */
+  close(): Promise<void>;
+}
+
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+const PG_POOL_SIZE = 10;
+
+function sqliteDialect(dataDir: string): Dialect {
+  mkdirSync(dataDir, { recursive: true });
+  const database = new SqliteDatabase(join(dataDir, 'callbin.db'));
+  // WAL lets readers proceed during a write; the busy timeout covers a second process on the same file.
+  database.pragma('journal_mode = WAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  return new SqliteDialect({ database });
+}
+
+function postgresDialect(connectionString: string, logger: Logger): Dialect {
+  const pool = new pg.Pool({ connectionString, max: PG_POOL_SIZE });
+  // An idle client losing its connection emits 'error' on the pool; unhandled, that would end the process.
+  pool.on('error', (err) => logger.warn({ err }, 'postgres idle client error'));
+  return new PostgresDialect({ pool });
+}
+
+function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
+async function migrate(db: Kysely<Database>, logger: Logger): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  for (const r of results ?? []) {
+    if (r.status === 'Success') logger.info({ migration: r.migrationName }, 'store migration applied');
+  }
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  // No failed migration means the migrator could not even read its bookkeeping: the database is unreachable.
+  if (failed === undefined) throw new AppError('STORE_UNAVAILABLE', `database is unreachable: ${String(error)}`, { cause: error });
+  throw new AppError('STORE_MIGRATION_FAILED', `store migration ${failed} failed: ${String(error)}`, { cause: error });
+}
+
+class SqlStore implements Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly db: Kysely<Database>;
+  readonly customers: ResourceRepos['customers'];
+  readonly accesskeys: ResourceRepos['accesskeys'];
+  readonly users: ResourceRepos['users'];
+  readonly flows: ResourceRepos['flows'];
+  readonly numbers: ResourceRepos['numbers'];
+  readonly extensions: ResourceRepos['extensions'];
+  readonly providers: ResourceRepos['providers'];
+  readonly routes: ResourceRepos['routes'];
+  readonly idempotency: IdempotencyRepo;
+  readonly registrations: RegistrationRepo;
+  #closed = false;
+
+  constructor(dialect: 'sqlite' | 'postgres', db: Kysely<Database>, clock: Clock) {
+    this.dialect = dialect;
+    this.db = db;
+    const repos = createResourceRepos(db, clock);
+    this.customers = repos.customers;
+    this.accesskeys = repos.accesskeys;
+    this.users = repos.users;
+    this.flows = repos.flows;
+    this.numbers = repos.numbers;
+    this.extensions = repos.extensions;
+    this.providers = repos.providers;
+    this.routes = repos.routes;
+    this.idempotency = new IdempotencyTable(db);
+    this.registrations = new RegistrationTable(db, clock);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await sql`select 1`.execute(this.db);
+    } catch (err) {
+      throw new AppError('STORE_UNAVAILABLE', `${this.dialect} database is unreachable`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.db.destroy();
+  }
+}
+
+/** Open SQLite in `dataDir` (default) or PostgreSQL at `databaseUrl`, and run pending migrations. */
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const logger = (opts.logger ?? silentLogger).child({ module: 'store' });
+  const url = opts.databaseUrl ?? '';
+  if (url !== '' && !isPostgresUrl(url)) {
+    throw ValidationError.field('database_url', 'INVALID_DATABASE_URL', 'database_url must start with postgres:// or postgresql://');
+  }
+  const dialectName = url === '' ? 'sqlite' : 'postgres';
+  const dialect = dialectName === 'sqlite' ? sqliteDialect(opts.dataDir) : postgresDialect(url, logger);
+  const db = new Kysely<Database>({ dialect });
+  try {
+    await migrate(db, logger);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return new SqlStore(dialectName, db, opts.clock ?? systemClock);
+}

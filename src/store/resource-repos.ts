@@ -1,0 +1,149 @@
+import type { Kysely } from 'kysely';
+import { NIL_UUID } from '../shared/index.ts';
+import type { Clock } from '../shared/index.ts';
+import type { Database } from './database.ts';
+import { TableRepo } from './table-repo.ts';
+import type { TableSpec } from './table-repo.ts';
+import type {
+  Accesskey,
+  AccesskeyRepo,
+  Customer,
+  Extension,
+  ExtensionRepo,
+  Flow,
+  NumberRepo,
+  PhoneNumber,
+  Provider,
+  Repo,
+  Route,
+  RouteRepo,
+  User,
+  UserRepo,
+} from './types.ts';
+
+// Index names must match migrations/0001-foundation.ts; the contract suite proves each mapping.
+const customers: TableSpec<Customer> = {
+  table: 'customers',
+  scopeColumn: 'id',
+  jsonColumns: ['webhook_event_types'],
+  filterColumns: ['name', 'email'],
+  uniques: [],
+};
+const accesskeys: TableSpec<Accesskey> = {
+  table: 'accesskeys',
+  scopeColumn: 'customer_id',
+  jsonColumns: [],
+  filterColumns: ['customer_id', 'name', 'role', 'token_prefix'],
+  uniques: [{ index: 'accesskeys_token_hash_key', columns: ['token_hash'], field: 'token_hash' }],
+};
+const users: TableSpec<User> = {
+  table: 'users',
+  scopeColumn: 'customer_id',
+  jsonColumns: [],
+  filterColumns: ['customer_id', 'username', 'name', 'role'],
+  uniques: [{ index: 'users_username_live_key', columns: ['username'], field: 'username' }],
+};
+const flows: TableSpec<Flow> = {
+  table: 'flows',
+  scopeColumn: 'customer_id',
+  jsonColumns: ['actions'],
+  filterColumns: ['customer_id', 'name'],
+  uniques: [],
+};
+const numbers: TableSpec<PhoneNumber> = {
+  table: 'numbers',
+  scopeColumn: 'customer_id',
+  jsonColumns: [],
+  filterColumns: ['customer_id', 'number', 'call_flow_id', 'name', 'status'],
+  uniques: [{ index: 'numbers_number_live_key', columns: ['number'], field: 'number' }],
+};
+const extensions: TableSpec<Extension> = {
+  table: 'extensions',
+  scopeColumn: 'customer_id',
+  jsonColumns: [],
+  filterColumns: ['customer_id', 'extension', 'username', 'name'],
+  uniques: [
+    { index: 'extensions_customer_extension_live_key', columns: ['customer_id', 'extension'], field: 'extension' },
+    { index: 'extensions_username_live_key', columns: ['username'], field: 'username' },
+  ],
+};
+const providers: TableSpec<Provider> = {
+  table: 'providers',
+  scopeColumn: 'customer_id',
+  jsonColumns: ['tech_headers', 'codecs'],
+  filterColumns: ['customer_id', 'type', 'hostname', 'transport', 'name'],
+  uniques: [],
+};
+const routes: TableSpec<Route> = {
+  table: 'routes',
+  scopeColumn: 'customer_id',
+  jsonColumns: [],
+  filterColumns: ['customer_id', 'provider_id', 'target', 'name'],
+  uniques: [],
+};
+
+class AccesskeyTable extends TableRepo<Accesskey> implements AccesskeyRepo {
+  findByTokenHash(hash: string): Promise<Accesskey | undefined> {
+    return this.findLive({ token_hash: hash });
+  }
+}
+
+class UserTable extends TableRepo<User> implements UserRepo {
+  findByUsername(username: string): Promise<User | undefined> {
+    return this.findLive({ username });
+  }
+}
+
+class NumberTable extends TableRepo<PhoneNumber> implements NumberRepo {
+  findByNumber(number: string): Promise<PhoneNumber | undefined> {
+    return this.findLive({ number });
+  }
+}
+
+class ExtensionTable extends TableRepo<Extension> implements ExtensionRepo {
+  findByUsername(username: string): Promise<Extension | undefined> {
+    return this.findLive({ username });
+  }
+
+  findByExtension(customerId: string, extension: string): Promise<Extension | undefined> {
+    return this.findLive({ customer_id: customerId, extension });
+  }
+}
+
+class RouteTable extends TableRepo<Route> implements RouteRepo {
+  async listForCustomer(customerId: string): Promise<Route[]> {
+    const rows = await this.liveRows({})
+      .where('customer_id', 'in', [customerId, NIL_UUID])
+      .orderBy('priority', 'asc')
+      .orderBy('tm_create', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map((r) => this.decode(r));
+  }
+}
+
+/** The resource repositories of a store. */
+export interface ResourceRepos {
+  customers: Repo<Customer>;
+  accesskeys: AccesskeyRepo;
+  users: UserRepo;
+  flows: Repo<Flow>;
+  numbers: NumberRepo;
+  extensions: ExtensionRepo;
+  providers: Repo<Provider>;
+  routes: RouteRepo;
+}
+
+/** Build every resource repository over one database. */
+export function createResourceRepos(db: Kysely<Database>, clock: Clock): ResourceRepos {
+  return {
+    customers: new TableRepo(db, clock, customers),
+    accesskeys: new AccesskeyTable(db, clock, accesskeys),
+    users: new UserTable(db, clock, users),
+    flows: new TableRepo(db, clock, flows),
+    numbers: new NumberTable(db, clock, numbers),
+    extensions: new ExtensionTable(db, clock, extensions),
+    providers: new TableRepo(db, clock, providers),
+    routes: new RouteTable(db, clock, routes),
+  };
+}

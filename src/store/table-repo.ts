@@ -1,0 +1,155 @@
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { ValidationError, newId } from '../shared/index.ts';
+import type { Clock } from '../shared/index.ts';
+import type { Database } from './database.ts';
+import { decodePageToken, encodePageToken } from './page-token.ts';
+import type { ListOptions, NewRow, Page, Patch, Repo, Scope } from './types.ts';
+import { mapUniqueViolation } from './unique-violation.ts';
+import type { UniqueSpec } from './unique-violation.ts';
+
+/** The columns every soft-deletable resource has. */
+export interface Resource {
+  id: string;
+  tm_create: string;
+  tm_update: string;
+  tm_delete?: string;
+}
+
+/** What distinguishes one resource table from another. */
+export interface TableSpec<T> {
+  table: string;
+  /** Column compared with `Scope.customerId` (`id` for the customers table itself). */
+  scopeColumn: 'customer_id' | 'id';
+  /** Columns stored as JSON text. */
+  jsonColumns: readonly (keyof T & string)[];
+  /** String columns `list` may filter on by equality. */
+  filterColumns: readonly (keyof T & string)[];
+  uniques: readonly UniqueSpec[];
+}
+
+// Table names are only known at runtime here, so the generic code uses kysely untyped; the typed
+// surface is the Repo<T> it implements.
+type AnyDb = Kysely<any>;
+type Row = Record<string, unknown>;
+
+const MAX_PAGE_SIZE = 1000;
+const BOOKKEEPING = new Set(['id', 'tm_create', 'tm_update', 'tm_delete']);
+
+/** The one Repo implementation, parameterised by a TableSpec; special finders subclass it. */
+export class TableRepo<T extends Resource> implements Repo<T> {
+  readonly #db: AnyDb;
+  readonly #clock: Clock;
+  readonly #spec: TableSpec<T>;
+
+  constructor(db: Kysely<Database>, clock: Clock, spec: TableSpec<T>) {
+    this.#db = db as unknown as AnyDb;
+    this.#clock = clock;
+    this.#spec = spec;
+  }
+
+  /** Insert a row with a fresh id (unless given) and both timestamps set to now. */
+  async create(row: NewRow<T>): Promise<T> {
+    const now = this.#now();
+    const values = { ...this.#encode(row as Row), id: row.id ?? newId(), tm_create: now, tm_update: now };
+    try {
+      const stored = await this.#db.insertInto(this.#spec.table).values(values).returningAll().executeTakeFirstOrThrow();
+      return this.decode(stored);
+    } catch (err) {
+      throw mapUniqueViolation(this.#spec.table, err, this.#spec.uniques);
+    }
+  }
+
+  /** A live row by id within the scope. */
+  async get(id: string, scope: Scope = {}): Promise<T | undefined> {
+    const row = await this.liveRows(scope).where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : this.decode(row);
+  }
+
+  /** Live rows newest first; the token is the keyset position after the previous page's last row. */
+  async list(opts: ListOptions): Promise<Page<T>> {
+    const { pageSize } = opts;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw ValidationError.field('page_size', 'INVALID_PAGE_SIZE', `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    let query = this.liveRows(opts);
+    for (const [column, value] of Object.entries(opts.filter ?? {})) {
+      if (!(this.#spec.filterColumns as readonly string[]).includes(column)) {
+        throw ValidationError.field(column, 'INVALID_FILTER', `${this.#spec.table} cannot be filtered by ${column}`);
+      }
+      query = query.where(column, '=', value);
+    }
+    if (opts.pageToken) {
+      const after = decodePageToken(opts.pageToken);
+      query = query.where((eb) =>
+        eb.or([eb('tm_create', '<', after.tmCreate), eb.and([eb('tm_create', '=', after.tmCreate), eb('id', '<', after.id)])]),
+      );
+    }
+    // One row beyond the page tells whether another page exists without a count query.
+    const rows = await query.orderBy('tm_create', 'desc').orderBy('id', 'desc').limit(pageSize + 1).execute();
+    const items = rows.slice(0, pageSize).map((r) => this.decode(r));
+    const last = items[items.length - 1];
+    const nextPageToken = rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
+    return { items, nextPageToken };
+  }
+
+  /** Change the given fields of a live row and stamp `tm_update`. */
+  async update(id: string, patch: Patch<T>, scope: Scope = {}): Promise<T | undefined> {
+    const values = { ...this.#encode(patch as Row), tm_update: this.#now() };
+    try {
+      const row = await this.#scoped(this.#db.updateTable(this.#spec.table).set(values).where('id', '=', id), scope)
+        .returningAll()
+        .executeTakeFirst();
+      return row === undefined ? undefined : this.decode(row);
+    } catch (err) {
+      throw mapUniqueViolation(this.#spec.table, err, this.#spec.uniques);
+    }
+  }
+
+  /** Soft delete: stamp `tm_delete`, which hides the row and frees its unique values. */
+  async delete(id: string, scope: Scope = {}): Promise<T | undefined> {
+    const query = this.#db.updateTable(this.#spec.table).set({ tm_delete: this.#now() }).where('id', '=', id);
+    const row = await this.#scoped(query, scope).returningAll().executeTakeFirst();
+    return row === undefined ? undefined : this.decode(row);
+  }
+
+  /** Select of the live rows visible within `scope`, for finders of subclasses. */
+  protected liveRows(scope: Scope): SelectQueryBuilder<any, string, Row> {
+    return this.#scoped(this.#db.selectFrom(this.#spec.table).selectAll(), scope);
+  }
+
+  /** The first live row matching every column = value pair (any customer). */
+  protected async findLive(where: Record<string, string>): Promise<T | undefined> {
+    let query = this.liveRows({});
+    for (const [column, value] of Object.entries(where)) query = query.where(column, '=', value);
+    const row = await query.executeTakeFirst();
+    return row === undefined ? undefined : this.decode(row);
+  }
+
+  /** A stored row as the public type: JSON decoded, null columns absent. */
+  protected decode(row: Row): T {
+    const out: Row = {};
+    for (const [column, value] of Object.entries(row)) {
+      if (value === null) continue;
+      out[column] = (this.#spec.jsonColumns as readonly string[]).includes(column) ? JSON.parse(value as string) : value;
+    }
+    return out as T;
+  }
+
+  #encode(fields: Row): Row {
+    const out: Row = {};
+    for (const [column, value] of Object.entries(fields)) {
+      if (value === undefined || BOOKKEEPING.has(column)) continue;
+      out[column] = (this.#spec.jsonColumns as readonly string[]).includes(column) ? JSON.stringify(value) : value;
+    }
+    return out;
+  }
+
+  #scoped<Q extends { where(column: string, op: '=' | 'is', value: unknown): Q }>(query: Q, scope: Scope): Q {
+    const live = query.where('tm_delete', 'is', null);
+    return scope.customerId === undefined ? live : live.where(this.#spec.scopeColumn, '=', scope.customerId);
+  }
+
+  #now(): string {
+    return new Date(this.#clock.now()).toISOString();
+  }
+}
