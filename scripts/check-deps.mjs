@@ -13,8 +13,8 @@ const OUTER = new Set(['api', 'events', 'store']);
 /** Returns a reason string when `from` may not import `to`, else undefined. */
 function forbidden(from, to) {
   if (from === to) return undefined;
-  if (from === 'main.ts') return undefined;
-  if (to === 'main.ts' || to === 'cli') return 'nothing imports the composition root or the CLI';
+  if (from === 'main.ts' || from === 'cli') return undefined;
+  if (to === 'main.ts' || to === 'cli') return 'only the CLI imports the composition root';
   if (from === 'shared') return 'shared/ imports nothing of the product';
   if (from === 'config') return to === 'shared' ? undefined : 'config/ imports only shared/';
   if (PROTOCOL.has(from)) return to === 'shared' ? undefined : `${from}/ is a protocol layer and imports only shared/`;

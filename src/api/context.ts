@@ -1,0 +1,46 @@
+import type { FastifyRequest } from 'fastify';
+import type { Clock, Logger } from '../shared/index.ts';
+import type { Store } from '../store/index.ts';
+import type { Principal } from './auth.ts';
+import { Authenticator } from './auth.ts';
+import { ApiError } from './errors.ts';
+
+/** What the API needs from the outside, passed in by main.ts. */
+export interface ApiDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Secret for login tokens (HS256). */
+  jwtSecret: Buffer;
+  sipDomain: string;
+  mode: 'local' | 'production';
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+  /** Whether the TTS engine speaks a BCP-47 language (validates `talk`). */
+  isSupportedLanguage?: (tag: string) => boolean;
+  /** Extra Prometheus text appended to /metrics by other modules (SIP, media). */
+  metricsText?: () => Promise<string> | string;
+}
+
+/** Per-server state shared by route plugins. */
+export interface ApiContext extends ApiDeps {
+  auth: Authenticator;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** The authenticated principal of a request (set by the auth hook). */
+export function principalOf(req: FastifyRequest): Principal {
+  const p = req.principal;
+  if (!p) throw new ApiError('UNAUTHENTICATED', 'AUTHENTICATION_REQUIRED', 'this endpoint needs an access key or a login token');
+  return p;
+}
+
+/** ISO timestamp of the clock's now. */
+export function nowIso(clock: Clock): string {
+  return new Date(clock.now()).toISOString();
+}

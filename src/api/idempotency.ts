@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiContext } from './context.ts';
+import { nowIso, principalOf } from './context.ts';
+import { ApiError } from './errors.ts';
+
+const KEY_HEADER = 'idempotency-key';
+const TTL_MS = 24 * 3600 * 1000;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency?: { credentialId: string; key: string };
+  }
+}
+
+function requestHash(req: FastifyRequest): string {
+  const path = req.url.split('?')[0] ?? '';
+  return createHash('sha256').update(`${req.method} ${path}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+}
+
+/**
+ * `Idempotency-Key` on POST (api.md): the first response is stored per credential and key and
+ * replayed for 24 h; the same key with another body is 409. A key is reserved before the handler
+ * runs, so two concurrent requests with one key cannot both act.
+ */
+export function registerIdempotency(app: FastifyInstance, ctx: ApiContext): void {
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.method !== 'POST') return;
+    const raw = req.headers[KEY_HEADER];
+    if (raw === undefined) return;
+    const key = Array.isArray(raw) ? raw[0] ?? '' : raw;
+    if (key.length === 0 || key.length > 255) {
+      throw new ApiError('INVALID_ARGUMENT', 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 255 characters');
+    }
+    const credentialId = principalOf(req).credentialId;
+    const hash = requestHash(req);
+    const record = { credential_id: credentialId, key, request_hash: hash, status_code: 0, response_body: '', tm_create: nowIso(ctx.clock) };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await ctx.store.idempotency.put(record)) {
+        req.idempotency = { credentialId, key };
+        return;
+      }
+      const prior = await ctx.store.idempotency.get(credentialId, key);
+      if (!prior) continue; // released between our put and get: try to reserve again
+      if (Date.parse(prior.tm_create) < ctx.clock.now() - TTL_MS) {
+        await ctx.store.idempotency.release(credentialId, key);
+        continue;
+      }
+      if (prior.request_hash !== hash) {
+        throw new ApiError('FAILED_PRECONDITION', 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
+      }
+      if (prior.status_code === 0) {
+        throw new ApiError('FAILED_PRECONDITION', 'IDEMPOTENCY_KEY_IN_USE', 'a request with this Idempotency-Key is still being processed');
+      }
+      reply.header('idempotent-replayed', 'true');
+      reply.code(prior.status_code).type('application/json; charset=utf-8');
+      return reply.send(prior.response_body);
+    }
+    throw new ApiError('UNAVAILABLE', 'IDEMPOTENCY_UNAVAILABLE', 'could not reserve the Idempotency-Key; retry');
+  });
+
+  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const idem = req.idempotency;
+    if (!idem) return payload;
+    delete req.idempotency;
+    // A server error is not an answer worth replaying: free the key so a retry can act.
+    if (reply.statusCode >= 500) await ctx.store.idempotency.release(idem.credentialId, idem.key);
+    else await ctx.store.idempotency.complete(idem.credentialId, idem.key, reply.statusCode, typeof payload === 'string' ? payload : String(payload ?? ''));
+    return payload;
+  });
+}

@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from 'typebox';
+import type { NewRow, Repo, Scope } from '../../store/index.ts';
+import { requireAdmin, type Principal } from '../auth.ts';
+import { principalOf, type ApiContext } from '../context.ts';
+import { notFound } from '../errors.ts';
+import { CredentialQuery, pageQueryWith } from '../pagination.ts';
+
+/** The path parameter `{id}`: any string; an id that is not a UUID is simply not found. */
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+
+/** How one resource is exposed as CRUD endpoints. */
+export interface CrudSpec<T extends { id: string; tm_delete?: string }> {
+  path: string;
+  /** Singular resource name used in error reasons (`flow` → `FLOW_NOT_FOUND`). */
+  name: string;
+  tag: string;
+  repo: Repo<T>;
+  /** Project-admin-only resource (customers, providers, routes): no customer scoping. */
+  adminOnly?: boolean;
+  createBody: TSchema;
+  updateBody: TSchema;
+  listFilters?: string[];
+  toPublic(row: T, principal: Principal): unknown;
+  /** Validate a create body and build the row (throws ValidationError/ApiError). */
+  create(body: Record<string, unknown>, principal: Principal): Promise<NewRow<T>>;
+  /** Validate an update body against the current row and build the patch. */
+  update(body: Record<string, unknown>, current: T, principal: Principal): Promise<Partial<T>>;
+  afterDelete?(row: T): Promise<void> | void;
+  /** Extra fields for one resource's GET (e.g. registered contacts). */
+  detail?(row: T): Promise<Record<string, unknown>>;
+}
+
+/** The scope of a principal for a spec: admins see all of an admin-only resource. */
+export function scopeFor(spec: { adminOnly?: boolean }, p: Principal): Scope {
+  if (spec.adminOnly) {
+    requireAdmin(p);
+    return {};
+  }
+  return { customerId: p.customerId };
+}
+
+/** Register POST/GET list and GET/PUT/DELETE one for a resource. */
+export function registerCrud<T extends { id: string; tm_delete?: string }>(app: FastifyInstance, _ctx: ApiContext, spec: CrudSpec<T>): void {
+  const tags = [spec.tag];
+  const load = async (req: FastifyRequest<{ Params: { id: string } }>) => {
+    const p = principalOf(req);
+    const row = await spec.repo.get(req.params.id, scopeFor(spec, p));
+    if (!row) throw notFound(spec.name, req.params.id);
+    return { p, row };
+  };
+  const present = async (row: T, p: Principal, withDetail: boolean) => {
+    const out = spec.toPublic(row, p) as Record<string, unknown>;
+    return withDetail && spec.detail ? { ...out, ...(await spec.detail(row)) } : out;
+  };
+
+  app.post(spec.path, { schema: { tags, body: spec.createBody, querystring: CredentialQuery } }, async (req, reply) => {
+    const p = principalOf(req);
+    scopeFor(spec, p);
+    const row = await spec.repo.create(await spec.create(req.body as Record<string, unknown>, p));
+    return reply.code(200).send(await present(row, p, true));
+  });
+
+  app.get(spec.path, { schema: { tags, querystring: pageQueryWith(spec.listFilters ?? []) } }, async (req) => {
+    const p = principalOf(req);
+    const q = req.query as Record<string, string | number | undefined>;
+    const filter: Record<string, string> = {};
+    for (const f of spec.listFilters ?? []) if (typeof q[f] === 'string') filter[f] = q[f] as string;
+    const page = await spec.repo.list({
+      ...scopeFor(spec, p),
+      pageSize: (q.page_size as number | undefined) ?? 100,
+      ...(typeof q.page_token === 'string' && q.page_token !== '' ? { pageToken: q.page_token } : {}),
+      filter,
+    });
+    return { result: page.items.map((r) => spec.toPublic(r, p)), next_page_token: page.nextPageToken };
+  });
+
+  app.get(`${spec.path}/:id`, { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
+    const { p, row } = await load(req as FastifyRequest<{ Params: { id: string } }>);
+    return present(row, p, true);
+  });
+
+  app.put(`${spec.path}/:id`, { schema: { tags, params: IdParams, body: spec.updateBody, querystring: CredentialQuery } }, async (req) => {
+    const { p, row } = await load(req as FastifyRequest<{ Params: { id: string } }>);
+    const patch = await spec.update(req.body as Record<string, unknown>, row, p);
+    const updated = await spec.repo.update(row.id, patch, scopeFor(spec, p));
+    if (!updated) throw notFound(spec.name, row.id);
+    return present(updated, p, true);
+  });
+
+  app.delete(`${spec.path}/:id`, { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
+    const { p, row } = await load(req as FastifyRequest<{ Params: { id: string } }>);
+    const deleted = await spec.repo.delete(row.id, scopeFor(spec, p));
+    if (!deleted) throw notFound(spec.name, row.id);
+    await spec.afterDelete?.(deleted);
+    return present(deleted, p, false);
+  });
+}
+
+/** Copy the keys of `body` that are present into a patch (PUT semantics: absent = unchanged). */
+export function pickDefined<K extends string>(body: Record<string, unknown>, keys: readonly K[]): Partial<Record<K, unknown>> {
+  const out: Partial<Record<K, unknown>> = {};
+  for (const k of keys) if (body[k] !== undefined) out[k] = body[k];
+  return out;
+}

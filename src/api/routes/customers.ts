@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { Customer } from '../../store/index.ts';
+import { principalOf, type ApiContext } from '../context.ts';
+import { notFound } from '../errors.ts';
+import { Detail, HttpUrlOrEmpty, Name, WebhookMethod } from '../schemas.ts';
+import { CredentialQuery } from '../pagination.ts';
+import { pickDefined, registerCrud } from './crud.ts';
+
+const Settings = {
+  name: Type.Optional(Name),
+  detail: Type.Optional(Detail),
+  email: Type.Optional(Type.String({ maxLength: 320 })),
+  webhook_method: Type.Optional(WebhookMethod),
+  webhook_uri: Type.Optional(HttpUrlOrEmpty),
+  webhook_event_types: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z_]{1,64}$' }), { maxItems: 100 })),
+};
+const CustomerBody = Type.Object(Settings, { additionalProperties: false });
+const SelfUpdate = Type.Object({ ...Settings, webhook_secret_rotate: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const FIELDS = ['name', 'detail', 'email', 'webhook_method', 'webhook_uri', 'webhook_event_types'] as const;
+
+function newWebhookSecret(): string {
+  return 'whsec_' + randomBytes(24).toString('base64url');
+}
+
+/** A customer as the admin sees it: without the webhook secret. */
+export function publicCustomer(c: Customer, withSecret = false) {
+  const { webhook_secret, tm_delete, ...rest } = c;
+  return { ...rest, ...(withSecret ? { webhook_secret } : {}), ...(tm_delete ? { tm_delete } : {}) };
+}
+
+/** `/customers` (project admin) and `/customer` (the caller's own customer). */
+export function customerRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerCrud<Customer>(app, ctx, {
+    path: '/customers',
+    name: 'customer',
+    tag: 'customers',
+    repo: ctx.store.customers,
+    adminOnly: true,
+    createBody: CustomerBody,
+    updateBody: CustomerBody,
+    toPublic: (c) => publicCustomer(c),
+    create: async (b) => ({
+      name: (b.name as string | undefined) ?? '',
+      detail: (b.detail as string | undefined) ?? '',
+      email: (b.email as string | undefined) ?? '',
+      webhook_method: (b.webhook_method as string | undefined) || 'POST',
+      webhook_uri: (b.webhook_uri as string | undefined) ?? '',
+      webhook_secret: newWebhookSecret(),
+      webhook_event_types: (b.webhook_event_types as string[] | undefined) ?? [],
+    }),
+    update: async (b) => pickDefined(b, FIELDS) as Partial<Customer>,
+    afterDelete: () => ctx.auth.forgetAll(),
+  });
+
+  app.get('/customer', { schema: { tags: ['customer'], querystring: CredentialQuery } }, async (req) => {
+    const p = principalOf(req);
+    const c = await ctx.store.customers.get(p.customerId);
+    if (!c) throw notFound('customer', p.customerId);
+    return publicCustomer(c, true);
+  });
+
+  app.put('/customer', { schema: { tags: ['customer'], body: SelfUpdate, querystring: CredentialQuery } }, async (req) => {
+    const p = principalOf(req);
+    const b = req.body as Record<string, unknown>;
+    const patch: Partial<Customer> = pickDefined(b, FIELDS) as Partial<Customer>;
+    if (b.webhook_secret_rotate === true) patch.webhook_secret = newWebhookSecret();
+    const c = await ctx.store.customers.update(p.customerId, patch);
+    if (!c) throw notFound('customer', p.customerId);
+    return publicCustomer(c, true);
+  });
+}
+
+export { newWebhookSecret };

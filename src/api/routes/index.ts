@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { accesskeyRoutes } from './accesskeys.ts';
+import { customerRoutes } from './customers.ts';
+import { extensionRoutes } from './extensions.ts';
+import { flowRoutes } from './flows.ts';
+import { numberRoutes } from './numbers.ts';
+import { providerRoutes } from './providers.ts';
+import { routeRoutes } from './routes.ts';
+import { userRoutes } from './users.ts';
+
+/** Every resource's routes, registered once per API prefix. */
+export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  customerRoutes(app, ctx);
+  accesskeyRoutes(app, ctx);
+  userRoutes(app, ctx);
+  flowRoutes(app, ctx);
+  numberRoutes(app, ctx);
+  extensionRoutes(app, ctx);
+  providerRoutes(app, ctx);
+  routeRoutes(app, ctx);
+}

@@ -1,0 +1,56 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config/index.ts';
+import { AppError, ValidationError } from '../shared/index.ts';
+import { startCallbin } from '../main.ts';
+import { adminCommands } from './admin.ts';
+
+function fail(err: unknown): never {
+  if (err instanceof ValidationError) {
+    console.error(`callbin: invalid configuration or input:`);
+    for (const d of err.details) console.error(`  ${d.field}: ${d.message}`);
+  } else if (err instanceof AppError) {
+    console.error(`callbin: ${err.code}: ${err.message}`);
+  } else {
+    console.error(`callbin: ${(err as Error).stack ?? String(err)}`);
+  }
+  process.exit(1);
+}
+
+const program = new Command('callbin').description('Self-hostable programmable voice: SIP, RTP, flows and a REST API');
+
+program
+  .command('start')
+  .description('run the callbin server (API, SIP, media) with the configured store')
+  .action(async () => {
+    try {
+      const handle = await startCallbin(loadConfig());
+      const lines = [
+        '',
+        `  callbin is running`,
+        `  API:       ${handle.apiUrl}/v1.0   (docs: ${handle.apiUrl}/docs)`,
+        `  SIP:       ${handle.sipAddress}`,
+        `  data:      ${handle.config.databaseUrl ? 'PostgreSQL' : handle.config.dataDir}`,
+      ];
+      if (handle.admin) {
+        lines.push(`  admin access key (shown once, saved 0600 in ${handle.admin.file}):`);
+        lines.push(`             ${handle.admin.accessKey}`);
+        lines.push(`  admin login: ${handle.admin.username} / ${handle.admin.password}`);
+      } else {
+        lines.push(`  admin credentials: see admin-credentials.json in the data directory`);
+      }
+      lines.push(`  try:       curl -H "Authorization: Bearer <key>" ${handle.apiUrl}/v1.0/customers`, '');
+      console.log(lines.join('\n'));
+      const stop = async () => {
+        await handle.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+adminCommands(program, fail);
+
+program.parseAsync(process.argv).catch(fail);

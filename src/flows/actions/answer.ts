@@ -1,0 +1,9 @@
+import { Type } from 'typebox';
+import { defineAction } from './action-definition.ts';
+
+/** `answer`: send 200 OK to an incoming call, then move on. */
+export const answerAction = defineAction({
+  type: 'answer',
+  schema: Type.Object({}, { additionalProperties: false }),
+  needs: 'media',
+});

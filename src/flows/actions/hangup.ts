@@ -1,0 +1,15 @@
+import { Type } from 'typebox';
+import { defineAction } from './action-definition.ts';
+
+/** The hangup reasons of the calls spec; `""` lets the call pick its own. */
+export const HANGUP_REASONS = ['', 'normal', 'failed', 'busy', 'cancel', 'timeout', 'noanswer', 'dialout', 'amd'] as const;
+
+/** `hangup`: hang the call up, with an explicit reason when given. */
+export const hangupAction = defineAction({
+  type: 'hangup',
+  schema: Type.Object(
+    { reason: Type.Optional(Type.Enum(HANGUP_REASONS, { description: 'hangup reason' })) },
+    { additionalProperties: false },
+  ),
+  needs: 'call',
+});

@@ -1,0 +1,13 @@
+import { Type } from 'typebox';
+import { defineAction } from './action-definition.ts';
+import { httpUrl } from './option-fields.ts';
+
+/** `play`: play each URL in turn (wav/mp3/ogg), then move on. */
+export const playAction = defineAction({
+  type: 'play',
+  schema: Type.Object(
+    { stream_urls: Type.Array(httpUrl('audio file'), { minItems: 1, maxItems: 100 }) },
+    { additionalProperties: false },
+  ),
+  needs: 'media',
+});

@@ -1,0 +1,20 @@
+import { Type } from 'typebox';
+import { defineAction } from './action-definition.ts';
+import { durationSec, resourceId } from './option-fields.ts';
+
+/** `recording_start`: start recording the call and move on at once. */
+export const recordingStartAction = defineAction({
+  type: 'recording_start',
+  schema: Type.Object(
+    {
+      format: Type.Optional(Type.Enum(['wav'], { description: 'file format' })),
+      end_of_silence: Type.Optional(durationSec(0, 3600, 'stop after this much silence, 0 = never')),
+      end_of_key: Type.Optional(Type.Enum(['', '#', '*', 'any'], { description: 'DTMF key that stops the recording' })),
+      duration: Type.Optional(durationSec(0, 86_400, 'maximum length, 0 = unlimited')),
+      beep_start: Type.Optional(Type.Boolean({ description: 'beep when the recording starts' })),
+      on_end_flow_id: Type.Optional(resourceId('flow to run when the recording ends')),
+    },
+    { additionalProperties: false },
+  ),
+  needs: 'media',
+});

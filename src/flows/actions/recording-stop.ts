@@ -1,0 +1,9 @@
+import { Type } from 'typebox';
+import { defineAction } from './action-definition.ts';
+
+/** `recording_stop`: stop the call's recording, then move on. */
+export const recordingStopAction = defineAction({
+  type: 'recording_stop',
+  schema: Type.Object({}, { additionalProperties: false }),
+  needs: 'media',
+});

@@ -1,0 +1,66 @@
+import type { ActionDefinition } from './action-definition.ts';
+import type { ActionType } from './action-types.ts';
+import { amdAction } from './amd.ts';
+import { answerAction } from './answer.ts';
+import { beepAction } from './beep.ts';
+import { branchAction } from './branch.ts';
+import { callAction } from './call.ts';
+import { conditionDatetimeAction } from './condition-datetime.ts';
+import { conditionVariableAction } from './condition-variable.ts';
+import { conferenceJoinAction } from './conference-join.ts';
+import { connectAction } from './connect.ts';
+import { digitsReceiveAction } from './digits-receive.ts';
+import { digitsSendAction } from './digits-send.ts';
+import { echoAction } from './echo.ts';
+import { fetchFlowAction } from './fetch-flow.ts';
+import { fetchAction } from './fetch.ts';
+import { gotoAction } from './goto.ts';
+import { hangupAction } from './hangup.ts';
+import { playAction } from './play.ts';
+import { recordingStartAction } from './recording-start.ts';
+import { recordingStopAction } from './recording-stop.ts';
+import { sleepAction } from './sleep.ts';
+import { stopAction } from './stop.ts';
+import { talkAction } from './talk.ts';
+import { variableSetAction } from './variable-set.ts';
+import { webhookSendAction } from './webhook-send.ts';
+
+/**
+ * A `Record<ActionType, ActionDefinition>` whose entry for each type is that type's definition, so
+ * a missing action, or one filed under another type's key, fails to compile.
+ */
+export type ActionRegistryShape = { readonly [K in ActionType]: ActionDefinition<K> };
+
+/** Every action type mapped to its own definition. */
+export const actionRegistry = {
+  answer: answerAction,
+  talk: talkAction,
+  play: playAction,
+  beep: beepAction,
+  digits_receive: digitsReceiveAction,
+  digits_send: digitsSendAction,
+  recording_start: recordingStartAction,
+  recording_stop: recordingStopAction,
+  sleep: sleepAction,
+  echo: echoAction,
+  hangup: hangupAction,
+  connect: connectAction,
+  call: callAction,
+  conference_join: conferenceJoinAction,
+  goto: gotoAction,
+  branch: branchAction,
+  condition_variable: conditionVariableAction,
+  condition_datetime: conditionDatetimeAction,
+  variable_set: variableSetAction,
+  webhook_send: webhookSendAction,
+  fetch: fetchAction,
+  fetch_flow: fetchFlowAction,
+  amd: amdAction,
+  stop: stopAction,
+} as const satisfies ActionRegistryShape;
+
+/** The definition of one action type, widened to the common shape. */
+export function actionDefinition(type: ActionType): ActionDefinition {
+  const registry: ActionRegistryShape = actionRegistry;
+  return registry[type];
+}

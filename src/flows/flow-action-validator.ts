@@ -1,0 +1,160 @@
+import type { Validator } from 'typebox/compile';
+import { Compile } from 'typebox/compile';
+import { NIL_UUID, ValidationError } from '../shared/index.ts';
+import { actionDefinition } from './actions/registry.ts';
+import type { ActionType } from './actions/action-types.ts';
+import { givenId, readEnvelope } from './action-envelope.ts';
+import type { ActionEnvelope } from './action-envelope.ts';
+import { IssueList } from './issue-list.ts';
+import { markedValues } from './marked-values.ts';
+import { markedValueIssue } from './option-checks.ts';
+import type { OptionCheckContext } from './option-checks.ts';
+import { childField, schemaIssues, showValue } from './schema-issues.ts';
+
+/** One action as stored: ids always present (`next_id` nil when unset), `option` always an object. */
+export interface FlowAction {
+  id: string;
+  next_id: string;
+  type: ActionType;
+  option: Record<string, unknown>;
+}
+
+/** Options of {@link validateFlowActions}. */
+export interface ValidateFlowActionsOptions {
+  /** Field path of the list in error details; default `actions`. */
+  fieldPrefix?: string;
+  /** Whether the speech engine speaks a `talk.language`; no check when absent. */
+  isSupportedLanguage?: (tag: string) => boolean;
+  /** Most actions a list may hold; default 1000. */
+  maxActions?: number;
+}
+
+/** Most issues one validation reports. */
+export const MAX_VALIDATION_DETAILS = 20;
+
+/** Default most actions in one list. */
+export const DEFAULT_MAX_ACTIONS = 1000;
+
+/** How deep `call.actions` lists may nest inside each other. */
+const MAX_NESTED_LISTS = 3;
+
+interface ListScope {
+  readonly issues: IssueList;
+  readonly maxActions: number;
+  readonly isSupportedLanguage: ((tag: string) => boolean) | undefined;
+  readonly depth: number;
+}
+
+const optionValidators = new Map<ActionType, Validator>();
+
+function optionValidator(type: ActionType): Validator {
+  let validator = optionValidators.get(type);
+  if (validator === undefined) {
+    validator = Compile(actionDefinition(type).schema);
+    optionValidators.set(type, validator);
+  }
+  return validator;
+}
+
+function duplicateIdIssues(input: readonly unknown[], field: string, issues: IssueList): void {
+  const firstIndex = new Map<string, number>();
+  input.forEach((raw, index) => {
+    const id = givenId(raw);
+    if (id === undefined) return;
+    const earlier = firstIndex.get(id);
+    if (earlier === undefined) {
+      firstIndex.set(id, index);
+      return;
+    }
+    const message = `${showValue(id)} is already the id of ${childField(field, earlier, true)}`;
+    issues.add({ field: `${childField(field, index, true)}.id`, reason: 'DUPLICATE_ACTION_ID', message });
+  });
+}
+
+function setAtPath(root: Record<string, unknown>, path: readonly (string | number)[], value: unknown): void {
+  let node: unknown = root;
+  for (const key of path.slice(0, -1)) node = (node as Record<string | number, unknown>)[key];
+  const last = path.at(-1);
+  if (last !== undefined) (node as Record<string | number, unknown>)[last] = value;
+}
+
+/** Checks one action's option and returns the stored form (nested lists normalized too). */
+function checkAction(envelope: ActionEnvelope, field: string, ctx: OptionCheckContext, scope: ListScope): FlowAction {
+  const definition = actionDefinition(envelope.type);
+  const optionField = `${field}.option`;
+  const shapeIssues = schemaIssues(definition.schema, optionValidator(envelope.type), envelope.option, optionField);
+  scope.issues.add(...shapeIssues);
+  if (shapeIssues.length === 0 && definition.refine !== undefined) {
+    for (const { path, message } of definition.refine(envelope.option)) {
+      scope.issues.add({ field: `${optionField}.${path}`, reason: 'INVALID_ACTION', message });
+    }
+  }
+  const option = structuredClone(envelope.option);
+  for (const marked of markedValues(definition.schema, envelope.option, optionField)) {
+    if (marked.check === 'actions') {
+      setAtPath(option, marked.path, checkNestedList(marked.value, marked.field, scope));
+      continue;
+    }
+    const issue = markedValueIssue(marked, ctx);
+    if (issue !== undefined) scope.issues.add(issue);
+  }
+  if (envelope.next_id !== NIL_UUID && !ctx.actionIds.has(envelope.next_id)) {
+    const message = `${showValue(envelope.next_id)} is not the id of an action in this flow`;
+    scope.issues.add({ field: `${field}.next_id`, reason: 'INVALID_ACTION_TARGET', message });
+  }
+  return { id: envelope.id, next_id: envelope.next_id, type: envelope.type, option };
+}
+
+function checkNestedList(value: unknown, field: string, scope: ListScope): unknown {
+  if (!Array.isArray(value)) return value;
+  if (scope.depth >= MAX_NESTED_LISTS) {
+    scope.issues.add({ field, reason: 'INVALID_ACTION', message: `action lists nest at most ${MAX_NESTED_LISTS} deep` });
+    return value;
+  }
+  return checkList(value, field, { ...scope, depth: scope.depth + 1 });
+}
+
+/** Checks one list of actions; ids and jumps resolve within this list only. */
+function checkList(input: unknown, field: string, scope: ListScope): FlowAction[] {
+  const { issues } = scope;
+  if (!Array.isArray(input)) {
+    issues.add({ field, reason: 'INVALID_ACTION', message: `${showValue(input)} is not an array of actions` });
+    return [];
+  }
+  if (input.length > scope.maxActions) {
+    issues.add({ field, reason: 'INVALID_ACTION', message: `has ${input.length} actions, at most ${scope.maxActions} allowed` });
+    return [];
+  }
+  duplicateIdIssues(input, field, issues);
+  const envelopes = input.map((raw, index) => readEnvelope(raw, childField(field, index, true), issues));
+  const actionIds = new Set<string>();
+  input.forEach((raw) => {
+    const id = givenId(raw);
+    if (id !== undefined) actionIds.add(id);
+  });
+  const ctx: OptionCheckContext = { actionIds, isSupportedLanguage: scope.isSupportedLanguage };
+  const actions: FlowAction[] = [];
+  envelopes.forEach((envelope, index) => {
+    if (envelope !== undefined && !issues.full) actions.push(checkAction(envelope, childField(field, index, true), ctx, scope));
+  });
+  return actions;
+}
+
+/**
+ * Validates a flow's action list against the catalogue and returns it in stored form: missing ids
+ * get fresh UUIDs, a missing `next_id` the nil UUID, a missing `option` `{}`. Throws a
+ * `ValidationError` listing up to 20 problems, each with its field path (`actions[2].option.target_id`)
+ * and reason (`INVALID_ACTION`, `INVALID_ACTION_TARGET`, `DUPLICATE_ACTION_ID`, `INVALID_E164`, …).
+ */
+export function validateFlowActions(input: unknown, opts: ValidateFlowActionsOptions = {}): FlowAction[] {
+  const issues = new IssueList(MAX_VALIDATION_DETAILS);
+  const scope: ListScope = {
+    issues,
+    maxActions: opts.maxActions ?? DEFAULT_MAX_ACTIONS,
+    isSupportedLanguage: opts.isSupportedLanguage,
+    depth: 0,
+  };
+  const actions = checkList(input, opts.fieldPrefix ?? 'actions', scope);
+  if (issues.size > 0) throw new ValidationError(issues.toArray());
+  return actions;
+}
