@@ -24,8 +24,15 @@ function requestHash(req: FastifyRequest): string {
  * runs, so two concurrent requests with one key cannot both act.
  */
 export function registerIdempotency(app: FastifyInstance, ctx: ApiContext): void {
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.method !== 'POST') return;
+  // Only POST routes get the hooks, so reads pay nothing for idempotency.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.includes('POST')) return;
+    route.preHandler = [...asArray(route.preHandler), reserve];
+    route.onSend = [...asArray(route.onSend), remember];
+  });
+
+  async function reserve(req: FastifyRequest, reply: FastifyReply) {
     const raw = req.headers[KEY_HEADER];
     if (raw === undefined) return;
     const key = Array.isArray(raw) ? raw[0] ?? '' : raw;
@@ -57,9 +64,9 @@ export function registerIdempotency(app: FastifyInstance, ctx: ApiContext): void
       return reply.send(prior.response_body);
     }
     throw new ApiError('UNAVAILABLE', 'IDEMPOTENCY_UNAVAILABLE', 'could not reserve the Idempotency-Key; retry');
-  });
+  }
 
-  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  async function remember(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const idem = req.idempotency;
     if (!idem) return payload;
     delete req.idempotency;
@@ -67,5 +74,10 @@ export function registerIdempotency(app: FastifyInstance, ctx: ApiContext): void
     if (reply.statusCode >= 500) await ctx.store.idempotency.release(idem.credentialId, idem.key);
     else await ctx.store.idempotency.complete(idem.credentialId, idem.key, reply.statusCode, typeof payload === 'string' ? payload : String(payload ?? ''));
     return payload;
-  });
+  }
+}
+
+function asArray<T>(v: T | T[] | undefined): T[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
 }

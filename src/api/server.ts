@@ -49,9 +49,22 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'callbin_' });
-  const requests = new Counter({ name: 'callbin_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [metrics] });
-  app.addHook('onResponse', async (req, reply) => {
-    requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  // Counted in a plain map on the request path and turned into a Prometheus counter at scrape time.
+  const counts = new Map<string, number>();
+  new Counter({
+    name: 'callbin_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [metrics],
+    collect() {
+      this.reset();
+      for (const [k, n] of counts) {
+        const [method = '', route = '', status = ''] = k.split(' ');
+        this.inc({ method, route, status }, n);
+      }
+    },
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    const k = `${req.method} ${req.routeOptions.url ?? 'unknown'} ${reply.statusCode}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+    done();
   });
 
   const limiter = new RateLimiter({ ratePerSec: deps.rateLimitPerSec, burst: deps.rateLimitBurst, clock: deps.clock });

@@ -38,6 +38,7 @@ export interface Store extends ResourceRepos {
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 const PG_POOL_SIZE = 10;
+const STATEMENT_CACHE_SIZE = 1000;
 
 function sqliteDialect(dataDir: string): Dialect {
   mkdirSync(dataDir, { recursive: true });
@@ -46,7 +47,22 @@ function sqliteDialect(dataDir: string): Dialect {
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return new SqliteDialect({ database });
+  // kysely prepares every query anew; preparing costs more than running a lookup by key, so
+  // statements are kept per SQL text (the set of distinct statements is small and bounded).
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  const cached = {
+    close: () => database.close(),
+    prepare: (sqlText: string) => {
+      let stmt = statements.get(sqlText);
+      if (!stmt) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+        stmt = database.prepare(sqlText);
+        statements.set(sqlText, stmt);
+      }
+      return stmt;
+    },
+  };
+  return new SqliteDialect({ database: cached as unknown as SqliteDatabase.Database });
 }
 
 function postgresDialect(connectionString: string, logger: Logger): Dialect {

@@ -1,4 +1,4 @@
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { ValidationError, newId } from '../shared/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
@@ -33,11 +33,22 @@ type AnyDb = Kysely<any>;
 type Row = Record<string, unknown>;
 
 const MAX_PAGE_SIZE = 1000;
+const ID_MARK = '\u0000id';
+const SCOPE_MARK = '\u0000scope';
+
+/** A compiled get-by-id: which parameter slots take the id (0), the scope (1) or stay fixed (2). */
+interface CompiledGet {
+  sql: string;
+  marks: number[];
+  fixed: readonly unknown[];
+}
 const BOOKKEEPING = new Set(['id', 'tm_create', 'tm_update', 'tm_delete']);
 
 /** The one Repo implementation, parameterised by a TableSpec; special finders subclass it. */
 export class TableRepo<T extends Resource> implements Repo<T> {
   readonly #db: AnyDb;
+  #getScoped: CompiledGet | undefined;
+  #getAny: CompiledGet | undefined;
   readonly #clock: Clock;
   readonly #spec: TableSpec<T>;
 
@@ -61,7 +72,19 @@ export class TableRepo<T extends Resource> implements Repo<T> {
 
   /** A live row by id within the scope. */
   async get(id: string, scope: Scope = {}): Promise<T | undefined> {
-    const row = await this.liveRows(scope).where('id', '=', id).executeTakeFirst();
+    // The hottest query of the API: compiled once per scope shape, then only re-parameterised.
+    const scoped = scope.customerId !== undefined;
+    let compiled = scoped ? this.#getScoped : this.#getAny;
+    if (!compiled) {
+      const q = this.liveRows(scoped ? { customerId: SCOPE_MARK } : {}).where('id', '=', ID_MARK).limit(1).compile();
+      compiled = { sql: q.sql, marks: q.parameters.map((p) => (p === ID_MARK ? 0 : p === SCOPE_MARK ? 1 : 2)), fixed: q.parameters };
+      if (scoped) this.#getScoped = compiled;
+      else this.#getAny = compiled;
+    }
+    const c = compiled;
+    const params = c.marks.map((m, i) => (m === 0 ? id : m === 1 ? scope.customerId : c.fixed[i]));
+    const result = await this.#db.executeQuery<Row>(CompiledQuery.raw(c.sql, params));
+    const row = result.rows[0];
     return row === undefined ? undefined : this.decode(row);
   }
 

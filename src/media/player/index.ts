@@ -1,0 +1,17 @@
+export { TELEPHONY_RATE_HZ, resample } from './resample.ts';
+export { parseWav, decodeWavTo8k, isPlainPcmWav } from './wav-reader.ts';
+export type { WavAudio } from './wav-reader.ts';
+export { PcmLruCache } from './pcm-lru-cache.ts';
+export type { PcmLruCacheOptions } from './pcm-lru-cache.ts';
+export { runProcess } from './run-process.ts';
+export type { SpawnFn, ProcessErrorCodes, ProcessOutput, RunProcessOptions } from './run-process.ts';
+export { decodeWithFfmpeg, s16leToSamples } from './ffmpeg-decoder.ts';
+export type { FfmpegDecodeOptions } from './ffmpeg-decoder.ts';
+export { fetchMedia, DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TIMEOUT_MS } from './fetch-media.ts';
+export type { FetchMediaOptions } from './fetch-media.ts';
+export { AudioLoader, loadAudio } from './load-audio.ts';
+export type { AudioLoaderOptions, LoadAudioOptions } from './load-audio.ts';
+export { beep, holdMusic, silence, tone } from './sounds.ts';
+export type { ToneOptions } from './sounds.ts';
+export { PcmSource } from './pcm-source.ts';
+export type { PcmSourceOptions } from './pcm-source.ts';

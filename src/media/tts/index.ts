@@ -1,0 +1,10 @@
+export type { TtsEngine, TtsGender, TtsRequest, TtsVoice } from './tts-engine.ts';
+export { VOICE_TABLE, GENDER_VARIANTS } from './voices.ts';
+export type { VoiceTableEntry } from './voices.ts';
+export { findLanguage, isSupportedLanguage, listVoices, resolveVoice } from './voice-lookup.ts';
+export type { ResolvedVoice } from './voice-lookup.ts';
+export { isSsml, ssmlToText, speakableText } from './ssml.ts';
+export { EspeakTtsEngine } from './espeak-tts-engine.ts';
+export type { EspeakTtsOptions } from './espeak-tts-engine.ts';
+export { CachedTtsEngine } from './tts-cache.ts';
+export type { TtsCacheOptions } from './tts-cache.ts';

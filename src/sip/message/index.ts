@@ -1,0 +1,17 @@
+export { SipHeaders, normalizeHeaderName, canonicalHeaderName, splitHeaderList } from './headers.ts';
+export type { SipRequest, SipResponse, SipMessage, SipUri, NameAddr, Via, CSeq, SipParams } from './types.ts';
+export { SipParseError } from './sip-parse-error.ts';
+export type { SipParsePartial } from './sip-parse-error.ts';
+export { parseMessage } from './parse-message.ts';
+export { serializeMessage } from './serialize-message.ts';
+export { parseUri, formatUri, parseHostPort, formatHostPort } from './uri.ts';
+export { parseNameAddr, formatNameAddr } from './name-addr.ts';
+export { parseVia, formatVia } from './via.ts';
+export { parseCSeq } from './cseq.ts';
+export { parseParams, formatParams, quote, unquote } from './params.ts';
+export { getTag, getBranch, getCallId, getCSeq } from './accessors.ts';
+export { createResponse } from './create-response.ts';
+export type { CreateResponseOptions } from './create-response.ts';
+export { reasonPhrase } from './reason-phrase.ts';
+export { newBranch, newTag, newCallId, BRANCH_MAGIC_COOKIE } from './message-ids.ts';
+export { validateRequest } from './validate-request.ts';
