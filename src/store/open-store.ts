@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
+import type { RawQuery } from './table-repo.ts';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Dialect } from 'kysely';
 import pg from 'pg';
@@ -40,7 +41,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
 const PG_POOL_SIZE = 10;
 const STATEMENT_CACHE_SIZE = 1000;
 
-function sqliteDialect(dataDir: string): Dialect {
+function sqliteDialect(dataDir: string): { dialect: Dialect; raw: RawQuery } {
   mkdirSync(dataDir, { recursive: true });
   const database = new SqliteDatabase(join(dataDir, 'callbin.db'));
   // WAL lets readers proceed during a write; the busy timeout covers a second process on the same file.
@@ -62,7 +63,8 @@ function sqliteDialect(dataDir: string): Dialect {
       return stmt;
     },
   };
-  return new SqliteDialect({ database: cached as unknown as SqliteDatabase.Database });
+  const raw: RawQuery = (sqlText, params) => cached.prepare(sqlText).all(params as unknown[]) as Record<string, unknown>[];
+  return { dialect: new SqliteDialect({ database: cached as unknown as SqliteDatabase.Database }), raw };
 }
 
 function postgresDialect(connectionString: string, logger: Logger): Dialect {
@@ -103,10 +105,10 @@ class SqlStore implements Store {
   readonly registrations: RegistrationRepo;
   #closed = false;
 
-  constructor(dialect: 'sqlite' | 'postgres', db: Kysely<Database>, clock: Clock) {
+  constructor(dialect: 'sqlite' | 'postgres', db: Kysely<Database>, clock: Clock, raw?: RawQuery) {
     this.dialect = dialect;
     this.db = db;
-    const repos = createResourceRepos(db, clock);
+    const repos = createResourceRepos(db, clock, raw);
     this.customers = repos.customers;
     this.accesskeys = repos.accesskeys;
     this.users = repos.users;
@@ -142,13 +144,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     throw ValidationError.field('database_url', 'INVALID_DATABASE_URL', 'database_url must start with postgres:// or postgresql://');
   }
   const dialectName = url === '' ? 'sqlite' : 'postgres';
-  const dialect = dialectName === 'sqlite' ? sqliteDialect(opts.dataDir) : postgresDialect(url, logger);
-  const db = new Kysely<Database>({ dialect });
+  const sqlite = dialectName === 'sqlite' ? sqliteDialect(opts.dataDir) : undefined;
+  const db = new Kysely<Database>({ dialect: sqlite ? sqlite.dialect : postgresDialect(url, logger) });
   try {
     await migrate(db, logger);
   } catch (err) {
     await db.destroy();
     throw err;
   }
-  return new SqlStore(dialectName, db, opts.clock ?? systemClock);
+  return new SqlStore(dialectName, db, opts.clock ?? systemClock, sqlite?.raw);
 }

@@ -3,7 +3,7 @@ import { NIL_UUID } from '../shared/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import { TableRepo } from './table-repo.ts';
-import type { TableSpec } from './table-repo.ts';
+import type { RawQuery, TableSpec } from './table-repo.ts';
 import type {
   Accesskey,
   AccesskeyRepo,
@@ -135,15 +135,15 @@ export interface ResourceRepos {
 }
 
 /** Build every resource repository over one database. */
-export function createResourceRepos(db: Kysely<Database>, clock: Clock): ResourceRepos {
+export function createResourceRepos(db: Kysely<Database>, clock: Clock, raw?: RawQuery): ResourceRepos {
   return {
-    customers: new TableRepo(db, clock, customers),
-    accesskeys: new AccesskeyTable(db, clock, accesskeys),
-    users: new UserTable(db, clock, users),
-    flows: new TableRepo(db, clock, flows),
-    numbers: new NumberTable(db, clock, numbers),
-    extensions: new ExtensionTable(db, clock, extensions),
-    providers: new TableRepo(db, clock, providers),
-    routes: new RouteTable(db, clock, routes),
+    customers: new TableRepo(db, clock, customers, raw),
+    accesskeys: new AccesskeyTable(db, clock, accesskeys, raw),
+    users: new UserTable(db, clock, users, raw),
+    flows: new TableRepo(db, clock, flows, raw),
+    numbers: new NumberTable(db, clock, numbers, raw),
+    extensions: new ExtensionTable(db, clock, extensions, raw),
+    providers: new TableRepo(db, clock, providers, raw),
+    routes: new RouteTable(db, clock, routes, raw),
   };
 }

@@ -1,0 +1,272 @@
+import { createSocket } from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
+import { WebSocketServer } from 'ws';
+import { AppError, InvalidStateError, TypedEmitter, silentLogger, systemClock } from '../../shared/index.ts';
+import type { Clock, Logger } from '../../shared/index.ts';
+import { parseMessage, serializeMessage } from '../message/index.ts';
+import type { SipMessage } from '../message/index.ts';
+import { ConnectionPool } from './connection-pool.ts';
+import type { TlsOptions } from './connection-pool.ts';
+import { errorResponseFor } from './error-response.ts';
+import { responseDestination } from './response-destination.ts';
+import type { SipConnection } from './sip-connection.ts';
+import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.ts';
+import { normalizeAddress } from './transport-types.ts';
+import type { HostPort, MessageSource, SendDestination, SipTransportEvents, TransportStats } from './transport-types.ts';
+import { stampReceived } from './via-received.ts';
+import { WsConnection } from './ws-connection.ts';
+
+/** Options of a {@link SipTransport}. */
+export interface SipTransportOptions {
+  clock?: Clock;
+  logger?: Logger;
+  maxMessageBytes?: number;
+  maxHeaderBytes?: number;
+  /** Close a stream connection after this long without traffic (default 5 minutes). */
+  idleTimeoutMs?: number;
+  /** Give up an outbound TCP/TLS connect after this long (default 10 s). */
+  connectTimeoutMs?: number;
+  tls?: TlsOptions;
+}
+
+/** Where to listen. Port 0 picks a free port. */
+export interface ListenOptions {
+  host: string;
+  port: number;
+}
+
+/** Where to accept SIP over WebSocket; `path` defaults to any path. */
+export interface WsListenOptions extends ListenOptions {
+  path?: string;
+}
+
+const SIP_SUBPROTOCOL = 'sip';
+
+/**
+ * The SIP transport layer (RFC 3261 §18): UDP, TCP, TLS and WebSocket listeners, inbound
+ * parsing with Via `received`/`rport` stamping, and sending by destination or connection.
+ */
+export class SipTransport extends TypedEmitter<SipTransportEvents> {
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #maxMessageBytes: number;
+  readonly #tls: TlsOptions | undefined;
+  readonly #pool: ConnectionPool;
+  readonly #udp: UdpSocket[] = [];
+  readonly #servers: (NetServer | HttpServer)[] = [];
+  readonly #wss: WebSocketServer;
+  readonly #stats = { received: 0, sent: 0, malformed: 0, sendErrors: 0 };
+  #closed = false;
+
+  constructor(options: SipTransportOptions = {}) {
+    super();
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#tls = options.tls;
+    this.#pool = new ConnectionPool({
+      clock: this.#clock,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      maxMessageBytes: this.#maxMessageBytes,
+      maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+      ...(options.tls ? { tls: options.tls } : {}),
+      callbacks: {
+        onMessage: (conn, bytes) => this.#inbound(bytes, sourceOf(conn)),
+        onFramingError: (conn, reason, header) => this.#onFramingError(conn, reason, header),
+        onClose: (conn) => this.#logger.debug({ connection: conn.id }, 'connection closed'),
+      },
+    });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#maxMessageBytes,
+      handleProtocols: (protocols) => (protocols.has(SIP_SUBPROTOCOL) ? SIP_SUBPROTOCOL : false),
+    });
+  }
+
+  /** Counters for metrics. */
+  stats(): TransportStats {
+    return { ...this.#stats, connections: this.#pool.size };
+  }
+
+  /** Listen for SIP over UDP; resolves with the bound address. */
+  async listenUdp(options: ListenOptions): Promise<HostPort> {
+    this.#assertOpen();
+    const socket = createSocket(options.host.includes(':') ? 'udp6' : 'udp4');
+    socket.on('message', (bytes, rinfo) => {
+      const local = socket.address();
+      this.#inbound(bytes, { transport: 'UDP', address: normalizeAddress(rinfo.address), port: rinfo.port, local: { address: local.address, port: local.port } });
+    });
+    socket.on('error', (err) => this.#logger.warn({ err }, 'UDP socket error'));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(options.port, options.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    this.#udp.push(socket);
+    const bound = socket.address();
+    return { address: bound.address, port: bound.port };
+  }
+
+  /** Listen for SIP over TCP; resolves with the bound address. */
+  listenTcp(options: ListenOptions): Promise<HostPort> {
+    this.#assertOpen();
+    const server = createNetServer((socket) => this.#pool.adopt(socket, 'TCP'));
+    return this.#listen(server, options);
+  }
+
+  /** Listen for SIP over TLS; needs `tls` cert and key in the options. */
+  listenTls(options: ListenOptions): Promise<HostPort> {
+    this.#assertOpen();
+    const tls = this.#tls;
+    if (!tls) throw new InvalidStateError('TLS listener needs a certificate and key', 'TLS_NOT_CONFIGURED');
+    const server = createTlsServer({ cert: tls.cert, key: tls.key }, (socket) => this.#pool.adopt(socket, 'TLS'));
+    server.on('tlsClientError', (err) => this.#logger.debug({ err }, 'TLS handshake failed'));
+    return this.#listen(server, options);
+  }
+
+  /** Listen for SIP over WebSocket (RFC 7118) on a dedicated HTTP server. */
+  listenWs(options: WsListenOptions): Promise<HostPort> {
+    this.#assertOpen();
+    const server = createHttpServer((_req, res) => res.writeHead(426, { Upgrade: 'websocket' }).end());
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (options.path !== undefined && path !== options.path) return rejectUpgrade(socket, '404 Not Found');
+      this.handleUpgrade(req, socket, head);
+    });
+    return this.#listen(server, options);
+  }
+
+  /** Accept a WebSocket upgrade from any HTTP(S) server; refuses clients not offering `sip`. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (this.#closed || !offered.includes(SIP_SUBPROTOCOL)) return rejectUpgrade(socket, '400 Bad Request');
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      const raw = req.socket;
+      const transport = 'encrypted' in raw && raw.encrypted === true ? 'WSS' : 'WS';
+      const remote = { address: normalizeAddress(raw.remoteAddress ?? ''), port: raw.remotePort ?? 0 };
+      const local = { address: normalizeAddress(raw.localAddress ?? ''), port: raw.localPort ?? 0 };
+      this.#pool.add(new WsConnection(ws, transport, remote, local, this.#pool.callbacks));
+    });
+  }
+
+  /**
+   * Send a message. A `connectionId` that is still open is used as is; a response whose
+   * connection is gone follows its Via (RFC 3261 §18.2.2); TCP/TLS requests reuse or open a
+   * connection. Rejects with AppError TRANSPORT_ERROR.
+   */
+  async send(msg: SipMessage, dest: SendDestination): Promise<void> {
+    try {
+      this.#assertOpen();
+      const bytes = serializeMessage(msg);
+      if (dest.transport === 'UDP') await this.#sendUdp(bytes, dest.host, dest.port);
+      else await (await this.#connectionFor(msg, dest)).send(bytes);
+      this.#stats.sent += 1;
+    } catch (err) {
+      this.#stats.sendErrors += 1;
+      if (err instanceof AppError && err.code === 'TRANSPORT_ERROR') throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new AppError('TRANSPORT_ERROR', `cannot send to ${dest.transport} ${dest.host}:${dest.port}: ${reason}`, { cause: err });
+    }
+  }
+
+  /** Close every listener and connection; idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pool.destroyAll();
+    for (const client of this.#wss.clients) client.terminate();
+    this.#wss.close();
+    const closing: Promise<void>[] = this.#udp.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const server of this.#servers) closing.push(new Promise<void>((resolve) => server.close(() => resolve())));
+    await Promise.all(closing);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AppError('TRANSPORT_ERROR', 'transport is closed');
+  }
+
+  async #listen(server: NetServer | HttpServer, options: ListenOptions): Promise<HostPort> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.#logger.warn({ err }, 'listener error'));
+    this.#servers.push(server);
+    const bound = server.address() as AddressInfo;
+    return { address: bound.address, port: bound.port };
+  }
+
+  #sendUdp(bytes: Buffer, host: string, port: number): Promise<void> {
+    const socket = this.#udp.find((s) => (host.includes(':') ? s.address().family === 'IPv6' : s.address().family === 'IPv4')) ?? this.#udp[0];
+    if (!socket) return Promise.reject(new AppError('TRANSPORT_ERROR', 'no UDP listener'));
+    return new Promise((resolve, reject) => socket.send(bytes, port, host, (err) => (err ? reject(err) : resolve())));
+  }
+
+  async #connectionFor(msg: SipMessage, dest: SendDestination): Promise<SipConnection> {
+    if (dest.connectionId !== undefined) {
+      const conn = this.#pool.get(dest.connectionId);
+      if (conn) return conn;
+      if (msg.kind === 'response') {
+        // RFC 3261 §18.2.2: the connection is gone, so open one to `received` and the sent-by port.
+        const fallback = responseDestination(msg);
+        return this.#pool.obtain(fallback.transport, fallback.host, fallback.port);
+      }
+    }
+    return this.#pool.obtain(dest.transport, dest.host, dest.port);
+  }
+
+  #inbound(bytes: Buffer, source: MessageSource): void {
+    this.#stats.received += 1;
+    // Keep-alives outside streams (RFC 5626 §4.4.1 uses STUN on UDP; lone CRLFs are common).
+    if (bytes.length <= 4 && bytes.toString('latin1').trim() === '') return;
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(bytes);
+      if (msg.kind === 'request') stampReceived(msg, source);
+    } catch (err) {
+      void this.#malformed(bytes, source, err instanceof Error ? err.message : 'unparseable');
+      return;
+    }
+    this.emit('message', msg, source);
+  }
+
+  /** Count, report and (when possible) answer a bad message; settles once the answer is written. */
+  #malformed(bytes: Buffer, source: MessageSource, reason: string, status?: number): Promise<void> {
+    this.#stats.malformed += 1;
+    const answer = errorResponseFor(bytes, status);
+    this.#logger.debug({ source, reason }, 'malformed SIP message');
+    this.emit('malformed', answer ? { source, reason, answeredWith: answer.status } : { source, reason });
+    if (!answer) return Promise.resolve();
+    const dest = { transport: source.transport, host: source.address, port: source.port, ...(source.connectionId !== undefined ? { connectionId: source.connectionId } : {}) };
+    // Best effort: the peer sent garbage, so a failed error response needs no further handling.
+    return this.send(answer, dest).catch(() => {});
+  }
+
+  #onFramingError(conn: SipConnection, reason: string, header: Buffer | undefined): void {
+    this.#stats.received += 1;
+    const source = sourceOf(conn);
+    // RFC 3261 §21.5.14: 513 for a message larger than the server will process.
+    const status = reason === 'MESSAGE_TOO_LARGE' || reason === 'HEADER_TOO_LARGE' ? 513 : 400;
+    void this.#malformed(header ?? Buffer.alloc(0), source, reason, status).finally(() => conn.end());
+  }
+}
+
+function sourceOf(conn: SipConnection): MessageSource {
+  return { transport: conn.transport, address: conn.remote.address, port: conn.remote.port, connectionId: conn.id, local: conn.local };
+}
+
+function rejectUpgrade(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
