@@ -85,7 +85,7 @@ export class TableRepo<T extends Resource> implements Repo<T> {
     const scoped = scope.customerId !== undefined;
     let compiled = scoped ? this.#getScoped : this.#getAny;
     if (!compiled) {
-      const q = this.liveRows(scoped ? { customerId: SCOPE_MARK } : {}).where('id', '=', ID_MARK).limit(1).compile();
+      const q = this.liveRows(scoped ? { customerId: SCOPE_MARK } : {}).where('id', '=', ID_MARK).compile();
       compiled = { sql: q.sql, marks: q.parameters.map((p) => (p === ID_MARK ? 0 : p === SCOPE_MARK ? 1 : 2)), fixed: q.parameters };
       if (scoped) this.#getScoped = compiled;
       else this.#getAny = compiled;
