@@ -33,6 +33,8 @@ type AnyDb = Kysely<any>;
 type Row = Record<string, unknown>;
 
 const MAX_PAGE_SIZE = 1000;
+const ROW_CACHE_TTL_MS = 2000;
+const ROW_CACHE_MAX = 10_000;
 const ID_MARK = '\u0000id';
 const SCOPE_MARK = '\u0000scope';
 
@@ -54,6 +56,12 @@ const BOOKKEEPING = new Set(['id', 'tm_create', 'tm_update', 'tm_delete']);
 export class TableRepo<T extends Resource> implements Repo<T> {
   readonly #db: AnyDb;
   #getScoped: CompiledGet | undefined;
+  /**
+   * Recently read raw rows by id, for the embedded store only: this process is the database's only
+   * writer of existing rows, so its own update/delete invalidate; the TTL bounds staleness from a
+   * CLI process changing the same file. PostgreSQL (several nodes) is never cached.
+   */
+  #rows = new Map<string, { row: Row; at: number }>();
   #getAny: CompiledGet | undefined;
   readonly #clock: Clock;
   readonly #spec: TableSpec<T>;
@@ -81,6 +89,11 @@ export class TableRepo<T extends Resource> implements Repo<T> {
 
   /** A live row by id within the scope. */
   async get(id: string, scope: Scope = {}): Promise<T | undefined> {
+    const cached = this.#rows.get(id);
+    if (cached && this.#clock.now() - cached.at < ROW_CACHE_TTL_MS) {
+      if (scope.customerId !== undefined && cached.row[this.#spec.scopeColumn] !== scope.customerId) return undefined;
+      return this.decode(cached.row);
+    }
     // The hottest query of the API: compiled once per scope shape, then only re-parameterised.
     const scoped = scope.customerId !== undefined;
     let compiled = scoped ? this.#getScoped : this.#getAny;
@@ -93,7 +106,12 @@ export class TableRepo<T extends Resource> implements Repo<T> {
     const c = compiled;
     const params = c.marks.map((m, i) => (m === 0 ? id : m === 1 ? scope.customerId : c.fixed[i]));
     const row = this.#raw ? this.#raw(c.sql, params)[0] : (await this.#db.executeQuery<Row>(CompiledQuery.raw(c.sql, params))).rows[0];
-    return row === undefined ? undefined : this.decode(row);
+    if (row === undefined) return undefined;
+    if (this.#raw) {
+      if (this.#rows.size >= ROW_CACHE_MAX) this.#rows.clear();
+      this.#rows.set(id, { row, at: this.#clock.now() });
+    }
+    return this.decode(row);
   }
 
   /** Live rows newest first; the token is the keyset position after the previous page's last row. */
@@ -125,6 +143,7 @@ export class TableRepo<T extends Resource> implements Repo<T> {
 
   /** Change the given fields of a live row and stamp `tm_update`. */
   async update(id: string, patch: Patch<T>, scope: Scope = {}): Promise<T | undefined> {
+    this.#rows.delete(id);
     const values = { ...this.#encode(patch as Row), tm_update: this.#now() };
     try {
       const row = await this.#scoped(this.#db.updateTable(this.#spec.table).set(values).where('id', '=', id), scope)
@@ -138,6 +157,7 @@ export class TableRepo<T extends Resource> implements Repo<T> {
 
   /** Soft delete: stamp `tm_delete`, which hides the row and frees its unique values. */
   async delete(id: string, scope: Scope = {}): Promise<T | undefined> {
+    this.#rows.delete(id);
     const query = this.#db.updateTable(this.#spec.table).set({ tm_delete: this.#now() }).where('id', '=', id);
     const row = await this.#scoped(query, scope).returningAll().executeTakeFirst();
     return row === undefined ? undefined : this.decode(row);
