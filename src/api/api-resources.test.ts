@@ -127,5 +127,8 @@ describe('api: resources, idempotency and pagination', () => {
     assert.equal(spec.body.paths['/v1/flows'], undefined);
     const schema = await api.request('GET', '/v1.0/flows/schema', { key: a.key });
     assert.equal(schema.status, 200);
+    const docs = await api.app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /swagger/i);
   });
 });
