@@ -1,0 +1,2 @@
+export * from './g711.ts';
+export * from './g711-codec.ts';

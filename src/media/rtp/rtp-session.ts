@@ -1,0 +1,289 @@
+import { randomInt } from 'node:crypto';
+import type { RemoteInfo } from 'node:dgram';
+import { InvalidStateError, TypedEmitter, systemClock, type Clock } from '../../shared/index.ts';
+import type { G711Codec } from '../codecs/index.ts';
+import { DEFAULT_TELEPHONE_EVENT_PT, DtmfReceiver, type DtmfEvent, type TelephoneEventTransport } from '../dtmf/index.ts';
+import { bytesOf } from './bytes.ts';
+import type { PortAllocator, PortLease } from './port-allocator.ts';
+import { ReceiveStats } from './receive-stats.ts';
+import { RtcpReporter } from './rtcp-reporter.ts';
+import {
+  RTP_HEADER_BYTES, isRtpVersion2, parseRtpPacket, readPayloadType, readSequenceNumber, readSsrc, readTimestamp,
+  rtpPayloadOffset, serializeRtpPacket, writeRtpHeader, type RtpPacket,
+} from './rtp-packet.ts';
+
+/** Where to send: an IPv4 address and port. */
+export interface RtpAddress {
+  address: string;
+  port: number;
+}
+
+/** Options of RtpSession.open. */
+export interface RtpSessionOptions {
+  ports: PortAllocator;
+  codec: G711Codec;
+  /** Negotiated telephone-event payload type; default 101. */
+  telephoneEventPt?: number;
+  /** Remote RTP address from the SDP (may come later through setRemote). */
+  remote?: RtpAddress;
+  clock?: Clock;
+  /** RTCP report interval; default 5000 ms (RFC 3550 §6.2 minimum). */
+  rtcpIntervalMs?: number;
+}
+
+/** Per-leg quality figures (snake_case: they go into the `hangup` event as they are). */
+export interface RtpStats {
+  packets_sent: number;
+  packets_received: number;
+  bytes_sent: number;
+  bytes_received: number;
+  lost: number;
+  /** Interarrival jitter in RTP timestamp units (RFC 3550 A.8). */
+  jitter: number;
+  jitter_ms: number;
+}
+
+/** Events of an RtpSession. */
+export type RtpSessionEvents = {
+  rtp: [packet: RtpPacket];
+  dtmf: [event: DtmfEvent];
+  latched: [remote: RtpAddress];
+  closed: [];
+};
+
+/** A read-only consumer of raw received packets (decoder, recorder tap); must not modify `buf`. */
+export type RtpObserver = (buf: Uint8Array, session: RtpSession) => void;
+
+/** The one consumer that may rewrite a received packet in place and send it on (relay, echo). */
+export type RtpForwarder = (buf: Uint8Array, session: RtpSession) => void;
+
+/**
+ * One call leg's RTP stream: its own socket pair, symmetric latching, outgoing SSRC/sequence/
+ * timestamp, reception statistics, DTMF detection and periodic RTCP reports. Closing it releases
+ * the ports and stops its timer.
+ */
+export class RtpSession extends TypedEmitter<RtpSessionEvents> implements TelephoneEventTransport {
+  readonly codec: G711Codec;
+  readonly telephoneEventPt: number;
+  readonly ssrc = randomInt(0, 2 ** 32 - 1) >>> 0;
+  readonly #lease: PortLease;
+  readonly #clock: Clock;
+  readonly #stats = new ReceiveStats();
+  readonly #dtmf = new DtmfReceiver();
+  readonly #observers: RtpObserver[] = [];
+  readonly #rtcp: RtcpReporter;
+  #forwarder: RtpForwarder | undefined;
+  #remote: RtpAddress | undefined;
+  #remoteSsrc = -1;
+  #rtpListeners = 0;
+  #sequence = randomInt(0, 0x10000);
+  #timestamp = randomInt(0, 2 ** 32 - 1) >>> 0;
+  #packetsSent = 0;
+  #bytesSent = 0;
+  #eventActive = false;
+  #closed = false;
+
+  private constructor(lease: PortLease, options: RtpSessionOptions) {
+    super();
+    this.#lease = lease;
+    this.codec = options.codec;
+    this.telephoneEventPt = options.telephoneEventPt ?? DEFAULT_TELEPHONE_EVENT_PT;
+    this.#clock = options.clock ?? systemClock;
+    this.#remote = options.remote;
+    lease.rtp.on('message', (buf, rinfo) => this.#onRtp(bytesOf(buf), rinfo));
+    this.#rtcp = new RtcpReporter({
+      socket: lease.rtcp, clock: this.#clock, intervalMs: options.rtcpIntervalMs ?? 5000, stats: this.#stats,
+      sender: () => ({ ssrc: this.ssrc, packetCount: this.#packetsSent, octetCount: this.#bytesSent, rtpTimestamp: this.#timestamp }),
+      remoteSsrc: () => this.#remoteSsrc,
+      remoteRtp: () => this.#remote,
+    });
+  }
+
+  /** Allocates a port pair and starts receiving. */
+  static async open(options: RtpSessionOptions): Promise<RtpSession> {
+    return new RtpSession(await options.ports.allocate(), options);
+  }
+
+  /** Local RTP port (put it in the SDP). */
+  get localPort(): number {
+    return this.#lease.rtpPort;
+  }
+
+  /** Local address the sockets are bound to. */
+  get localAddress(): string {
+    return this.#lease.host;
+  }
+
+  /** Current send address (from SDP or latched), if any. */
+  get remote(): RtpAddress | undefined {
+    return this.#remote;
+  }
+
+  /** True once close() ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while a DTMF event is being sent; audio senders stay quiet meanwhile. */
+  get eventActive(): boolean {
+    return this.#eventActive;
+  }
+
+  /** RTP timestamp the next outgoing media frame carries. */
+  get nextTimestamp(): number {
+    return this.#timestamp;
+  }
+
+  /** Sets the remote address from a new SDP (re-INVITE); latching may override it later. */
+  setRemote(remote: RtpAddress): void {
+    this.#assertOpen();
+    this.#remote = remote;
+  }
+
+  /** Subscribes to an event; `rtp` listeners make the session parse every packet, so prefer observers. */
+  override on<K extends keyof RtpSessionEvents>(event: K, listener: (...args: RtpSessionEvents[K]) => void): () => void {
+    if (event !== 'rtp') return super.on(event, listener);
+    this.#rtpListeners++;
+    const off = super.on(event, listener);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#rtpListeners--;
+      off();
+    };
+  }
+
+  /** Adds a read-only raw packet observer; returns a function that removes it. */
+  addObserver(observer: RtpObserver): () => void {
+    this.#assertOpen();
+    this.#observers.push(observer);
+    return () => {
+      const i = this.#observers.indexOf(observer);
+      if (i >= 0) this.#observers.splice(i, 1);
+    };
+  }
+
+  /** Installs (or removes with undefined) the forwarder that runs after every observer. */
+  setForwarder(forwarder: RtpForwarder | undefined): void {
+    this.#assertOpen();
+    this.#forwarder = forwarder;
+  }
+
+  /** Sends one audio frame with the session's codec PT and advances the timestamp by `samples`. */
+  sendAudio(payload: Uint8Array, samples = payload.length, marker = false): void {
+    this.#assertOpen();
+    this.#send(serializeRtpPacket({ payloadType: this.codec.payloadType, sequenceNumber: this.#nextSequence(), timestamp: this.#timestamp, ssrc: this.ssrc, marker, payload }));
+    this.#timestamp = (this.#timestamp + samples) >>> 0;
+  }
+
+  /** Advances the timestamp without sending (muted or silent frame: time goes on, RFC 3550 §5.1). */
+  skipAudio(samples: number): void {
+    this.#timestamp = (this.#timestamp + samples) >>> 0;
+  }
+
+  /** Sends a telephone-event packet (TelephoneEventTransport). */
+  sendTelephoneEvent(payload: Uint8Array, marker: boolean, timestamp: number): void {
+    this.#assertOpen();
+    this.#send(serializeRtpPacket({ payloadType: this.telephoneEventPt, sequenceNumber: this.#nextSequence(), timestamp, ssrc: this.ssrc, marker, payload }));
+  }
+
+  /** Moves the next timestamp forward to `timestamp` unless it is already past it (serial arithmetic). */
+  advanceTimestampTo(timestamp: number): void {
+    if (((timestamp - this.#timestamp) | 0) > 0) this.#timestamp = timestamp >>> 0;
+  }
+
+  /** Marks a DTMF event in progress (TelephoneEventTransport). */
+  setEventActive(active: boolean): void {
+    this.#eventActive = active;
+  }
+
+  /**
+   * Sends a received packet on this leg's stream: rewrites PT, sequence, timestamp and SSRC in the
+   * packet's own buffer and sends it; allocates nothing.
+   */
+  forwardRaw(buf: Uint8Array, payloadType: number, timestamp: number, marker: boolean): void {
+    if (this.#closed || !this.#remote) return;
+    writeRtpHeader(buf, payloadType, this.#nextSequence(), timestamp, this.ssrc, marker);
+    this.#send(buf);
+  }
+
+  /** Snapshot of the leg's quality figures. */
+  stats(): RtpStats {
+    const jitter = this.#stats.jitter;
+    return {
+      packets_sent: this.#packetsSent, packets_received: this.#stats.received, bytes_sent: this.#bytesSent,
+      bytes_received: this.#stats.bytes, lost: Math.max(0, this.#stats.lost), jitter: Math.round(jitter),
+      jitter_ms: Math.round((jitter / 8) * 100) / 100,
+    };
+  }
+
+  /** Releases the ports and stops RTCP; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rtcp.close();
+    this.#lease.release();
+    this.#observers.length = 0;
+    this.#forwarder = undefined;
+    this.emit('closed');
+  }
+
+  #nextSequence(): number {
+    const seq = this.#sequence;
+    this.#sequence = (seq + 1) & 0xffff;
+    return seq;
+  }
+
+  #send(buf: Uint8Array): void {
+    const remote = this.#remote;
+    if (!remote) return;
+    this.#packetsSent++;
+    this.#bytesSent += buf.length;
+    this.#lease.rtp.send(buf, remote.port, remote.address);
+  }
+
+  #onRtp(buf: Uint8Array, rinfo: RemoteInfo): void {
+    if (this.#closed || !isRtpVersion2(buf) || buf.length < RTP_HEADER_BYTES) return;
+    this.#latch(rinfo);
+    this.#remoteSsrc = readSsrc(buf);
+    this.#stats.update(readSequenceNumber(buf), readTimestamp(buf), buf.length, this.#clock.now());
+    if (readPayloadType(buf) === this.telephoneEventPt) this.#onTelephoneEvent(buf);
+    for (let i = 0; i < this.#observers.length; i++) (this.#observers[i] as RtpObserver)(buf, this);
+    if (this.#rtpListeners > 0) this.#emitParsed(buf);
+    this.#forwarder?.(buf, this);
+  }
+
+  #latch(rinfo: RemoteInfo): void {
+    const remote = this.#remote;
+    if (remote && remote.port === rinfo.port && remote.address === rinfo.address) return;
+    // Symmetric RTP (RFC 4961): answer to where the endpoint really sends from (NAT).
+    this.#remote = { address: rinfo.address, port: rinfo.port };
+    this.emit('latched', this.#remote);
+  }
+
+  #onTelephoneEvent(buf: Uint8Array): void {
+    let offset: number;
+    try {
+      offset = rtpPayloadOffset(buf);
+    } catch {
+      // A malformed event packet carries no digit; the stream goes on.
+      return;
+    }
+    const event = this.#dtmf.push(buf.subarray(offset), readTimestamp(buf));
+    if (event) this.emit('dtmf', event);
+  }
+
+  #emitParsed(buf: Uint8Array): void {
+    try {
+      this.emit('rtp', parseRtpPacket(buf));
+    } catch {
+      // Malformed packets are counted in stats but not surfaced as parsed events.
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidStateError(`rtp session on port ${this.#lease.rtpPort} is closed`, 'RTP_SESSION_CLOSED');
+  }
+
+}
