@@ -117,6 +117,25 @@ describe('api: resources, idempotency and pagination', () => {
     assert.equal(bad.body.error.reason, 'INVALID_URL');
   });
 
+  it('tts voices: at least 50 languages with a male and a female voice each, paged and filtered', async () => {
+    const all: { language: string; gender: string; voice_id: string }[] = [];
+    let token = '';
+    do {
+      const page = await api.request('GET', `/v1.0/tts/voices?page_size=100${token ? `&page_token=${token}` : ''}`, { key: a.key });
+      assert.equal(page.status, 200);
+      all.push(...page.body.result);
+      token = page.body.next_page_token;
+    } while (token !== '');
+    const byLang = new Map<string, Set<string>>();
+    for (const v of all) byLang.set(v.language, (byLang.get(v.language) ?? new Set()).add(v.gender));
+    const both = [...byLang.values()].filter((g) => g.has('male') && g.has('female')).length;
+    assert.ok(both >= 50, `languages with both genders: ${both}`);
+    const de = await api.request('GET', '/v1.0/tts/voices?language=de&gender=female', { key: a.key });
+    assert.ok(de.body.result.length >= 1);
+    assert.ok(de.body.result.every((v: { language: string; gender: string }) => v.language.startsWith('de') && v.gender === 'female'));
+    assert.equal((await api.request('GET', '/v1.0/tts/voices?page_token=abc', { key: a.key })).status, 400);
+  });
+
   it('health, metrics, OpenAPI and the flows schema are served', async () => {
     assert.equal((await api.request('GET', '/health', { key: null })).body.status, 'ok');
     const metrics = await api.request('GET', '/metrics', { key: null });

@@ -72,6 +72,13 @@ describe('api: bad input is 400 with the field and a reason, never 500', () => {
     assertError(res, 400, 'INVALID_ACTION_TARGET', 'actions[1].option.target_id');
   });
 
+  it('a talk action in a language the TTS engine does not speak', async () => {
+    const res = await api.request('POST', '/v1.0/flows', { body: { actions: [{ type: 'talk', option: { text: 'hi', language: 'tlh-QO' } }] } });
+    assertError(res, 400, 'UNSUPPORTED_LANGUAGE', 'actions[0].option.language');
+    const ok = await api.request('POST', '/v1.0/flows', { body: { actions: [{ type: 'talk', option: { text: 'hi', language: 'de-DE', gender: 'female' } }] } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
   it('a flow referencing a missing flow id on a number', async () => {
     const res = await api.request('POST', '/v1.0/numbers', { body: { number: '+16062067563', call_flow_id: '33333333-3333-4333-8333-333333333333' } });
     assertError(res, 400, 'FLOW_NOT_FOUND', 'call_flow_id');

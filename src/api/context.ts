@@ -18,6 +18,8 @@ export interface ApiDeps {
   rateLimitBurst: number;
   /** Whether the TTS engine speaks a BCP-47 language (validates `talk`). */
   isSupportedLanguage?: (tag: string) => boolean;
+  /** The voices the TTS engine speaks (`GET /tts/voices`). */
+  ttsVoices?: () => readonly { language: string; gender: string; voice_id: string; name: string }[];
   /** Extra Prometheus text appended to /metrics by other modules (SIP, media). */
   metricsText?: () => Promise<string> | string;
 }

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, ensureProjectAdmin } from '../../src/api/index.ts';
 import { silentLogger, systemClock, type Clock } from '../../src/shared/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
+import { isSupportedLanguage, listVoices } from '../../src/media/index.ts';
 
 /** A response as the tests read it. */
 export interface TestResponse {
@@ -36,6 +37,7 @@ export async function startTestApi(opts: { rateLimitPerSec?: number; rateLimitBu
   const app = await buildServer({
     store, clock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local',
     rateLimitPerSec: opts.rateLimitPerSec ?? 10_000, rateLimitBurst: opts.rateLimitBurst ?? 10_000,
+    isSupportedLanguage, ttsVoices: listVoices,
   });
   const request: TestApi['request'] = async (method, url, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };

@@ -7,6 +7,7 @@ import { flowRoutes } from './flows.ts';
 import { numberRoutes } from './numbers.ts';
 import { providerRoutes } from './providers.ts';
 import { routeRoutes } from './routes.ts';
+import { ttsRoutes } from './tts.ts';
 import { userRoutes } from './users.ts';
 
 /** Every resource's routes, registered once per API prefix. */
@@ -19,4 +20,5 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   extensionRoutes(app, ctx);
   providerRoutes(app, ctx);
   routeRoutes(app, ctx);
+  ttsRoutes(app, ctx);
 }
