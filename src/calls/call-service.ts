@@ -1,0 +1,270 @@
+import { InvalidStateError, NIL_UUID, NotFoundError, TypedEmitter, silentLogger, systemClock } from '../shared/index.ts';
+import type { Clock, Logger } from '../shared/index.ts';
+import { isoTime, toPublic } from './call.ts';
+import type { Call, CallAction } from './call.ts';
+import * as controls from './call-controls.ts';
+import { closeRunningAttempt, hangupLocally } from './call-ending.ts';
+import type { LocalHangup } from './call-ending.ts';
+import { updatedChange } from './call-events.ts';
+import type { CallChange, CallEvent } from './call-events.ts';
+import { onFlowEnded, redirectFlow } from './call-flow.ts';
+import { shortId, transition } from './call-status.ts';
+import { HANGUP_RULES } from './hangup-reasons.ts';
+import { answerIncoming, buildIncoming, openIncoming } from './incoming-call.ts';
+import type { IncomingCallRequest } from './incoming-call.ts';
+import { DEFAULT_CALL_TIMERS } from './live-call.ts';
+import type { CallRuntime, CallTimerOptions, LiveCall } from './live-call.ts';
+import type { MuteRequestDirection } from './mute-direction.ts';
+import { createOutgoingCalls, prepareOutgoing, requireChainable } from './outgoing-call.ts';
+import type { OutgoingCallRequest } from './outgoing-call.ts';
+import { dialOutgoing } from './outgoing-dialer.ts';
+import type { CallPorts, FlowSource, RecordingOptions, TalkRequest } from './ports.ts';
+
+/** What CallService is built from: the ports, and optionally time, logging and timer lengths. */
+export interface CallServiceDeps extends CallPorts {
+  clock?: Clock;
+  logger?: Logger;
+  timers?: Partial<CallTimerOptions>;
+}
+
+/** `POST /calls/{id}/digits` (durations in milliseconds). */
+export interface DigitsCommand {
+  digits: string;
+  duration?: number;
+  interval?: number;
+}
+
+const DEFAULT_DIGIT_DURATION_MS = 100;
+/** 500 Server Internal Error for an incoming call that could not be stored. */
+const SERVER_ERROR_SIP_STATUS = 500;
+const DEFAULT_DIGIT_INTERVAL_MS = 100;
+
+/**
+ * The live calls of this process (registry -> call -> leg) and every operation on them. Each
+ * operation on one call runs on that call's SerialQueue, so an API hangup, a remote BYE and a flow
+ * action never interleave. Changes are stored with their events before anyone in-process is told.
+ */
+export class CallService {
+  readonly #live = new Map<string, LiveCall>();
+  readonly #emitter = new TypedEmitter<{ event: [CallEvent] }>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #rt: CallRuntime;
+
+  constructor(deps: CallServiceDeps) {
+    const { clock = systemClock, logger = silentLogger, timers = {}, ...ports } = deps;
+    this.#rt = {
+      ...ports,
+      clock,
+      logger,
+      timers: { ...DEFAULT_CALL_TIMERS, ...timers },
+      hungUp: (live) => this.#hungUp(live),
+      published: (events) => events.forEach((e) => this.#emitter.emit('event', e)),
+      background: (work, what) => this.#track(work, what),
+    };
+  }
+
+  /** Subscribes to committed call events, in order; returns the unsubscribe function. */
+  onEvent(listener: (event: CallEvent) => void): () => void {
+    return this.#emitter.on('event', listener);
+  }
+
+  /** Validates, then creates one `dialing` call per destination (chained onto the master if given) and dials them. */
+  async createOutgoing(request: OutgoingCallRequest): Promise<Call[]> {
+    const prepared = await prepareOutgoing(this.#rt, request);
+    const masterId = request.master_call_id;
+    const master = masterId === undefined || masterId === NIL_UUID ? undefined : await this.#liveOrThrow(masterId, request.customer_id);
+    const create = async (): Promise<Call[]> => {
+      const calls = await createOutgoingCalls(this.#rt, prepared, master);
+      for (const live of calls) {
+        this.#live.set(live.id, live);
+        this.#track(live.run(() => dialOutgoing(live)), `dial call ${shortId(live.id)}`);
+      }
+      return calls.map((c) => toPublic(c.call));
+    };
+    if (!master) return create();
+    // Fail fast when the master is already ending; the check is repeated on its queue, where it counts.
+    requireChainable(master.call);
+    return master.run(create);
+  }
+
+  /** Takes an incoming INVITE: the call is created `ringing`, 180 is sent and its flow starts at once. */
+  async acceptIncoming(request: IncomingCallRequest): Promise<Call> {
+    const live = await buildIncoming(this.#rt, request);
+    this.#live.set(live.id, live);
+    try {
+      await live.run(() => openIncoming(live));
+    } catch (err) {
+      this.#live.delete(live.id);
+      live.clearTimers();
+      this.#track(request.leg.reject(SERVER_ERROR_SIP_STATUS), `reject incoming call ${shortId(live.id)} after a failed creation`);
+      this.#track(this.#rt.flows.stop(live.call.activeflow_id), `stop activeflow of uncreated call ${shortId(live.id)}`);
+      throw err;
+    }
+    return toPublic(live.call);
+  }
+
+  /** The call as it is now: live from memory, otherwise from the store. */
+  async get(callId: string): Promise<Call | undefined> {
+    const live = this.#live.get(callId);
+    return live ? toPublic(live.call) : this.#rt.store.get(callId);
+  }
+
+  /** Every live call of this process. */
+  listLive(): Call[] {
+    return [...this.#live.values()].map((l) => toPublic(l.call));
+  }
+
+  /** Answers an incoming call (flow `answer` action) -> `progressing`. */
+  answer(callId: string): Promise<Call> {
+    return this.#control(callId, (live) => answerIncoming(live));
+  }
+
+  /** A local hangup (API, flow, cascade) as calls.md's tables say. */
+  hangup(callId: string, request: LocalHangup = {}): Promise<Call> {
+    return this.#control(callId, (live) => hangupLocally(live, request));
+  }
+
+  /** `POST|DELETE /calls/{id}/hold`. */
+  setHold(callId: string, on: boolean): Promise<Call> {
+    return this.#control(callId, (live) => controls.setHold(live, on));
+  }
+
+  /** `POST|DELETE /calls/{id}/moh`. */
+  setMusicOnHold(callId: string, on: boolean): Promise<Call> {
+    return this.#control(callId, (live) => controls.setMusicOnHold(live, on));
+  }
+
+  /** `POST|DELETE /calls/{id}/mute` with `{direction}`. */
+  setMute(callId: string, direction: MuteRequestDirection, on: boolean): Promise<Call> {
+    return this.#control(callId, (live) => controls.setMute(live, direction, on));
+  }
+
+  /** `POST|DELETE /calls/{id}/silence`. */
+  setSilence(callId: string, on: boolean): Promise<Call> {
+    return this.#control(callId, (live) => controls.setSilence(live, on));
+  }
+
+  /** `POST /calls/{id}/talk`. */
+  talk(callId: string, request: TalkRequest): Promise<Call> {
+    return this.#control(callId, (live) => controls.talk(live, request));
+  }
+
+  /** `POST /calls/{id}/play`. */
+  play(callId: string, mediaUrls: readonly string[]): Promise<Call> {
+    return this.#control(callId, (live) => controls.play(live, mediaUrls));
+  }
+
+  /** `POST /calls/{id}/media_stop`. */
+  stopMedia(callId: string): Promise<Call> {
+    return this.#control(callId, (live) => controls.stopMedia(live));
+  }
+
+  /** `POST /calls/{id}/digits`. */
+  sendDigits(callId: string, command: DigitsCommand): Promise<Call> {
+    const request = { digits: command.digits, durationMs: command.duration ?? DEFAULT_DIGIT_DURATION_MS, intervalMs: command.interval ?? DEFAULT_DIGIT_INTERVAL_MS };
+    return this.#control(callId, (live) => controls.sendDigits(live, request));
+  }
+
+  /** `POST /calls/{id}/recording_start`. */
+  startRecording(callId: string, options: RecordingOptions): Promise<Call> {
+    return this.#control(callId, (live) => controls.startRecording(live, options));
+  }
+
+  /** `POST /calls/{id}/recording_stop`. */
+  stopRecording(callId: string): Promise<Call> {
+    return this.#control(callId, (live) => controls.stopRecording(live));
+  }
+
+  /** `POST /calls/{id}/redirect`: stop the activeflow, run another. */
+  redirect(callId: string, source: FlowSource, variables: Record<string, string> = {}): Promise<Call> {
+    return this.#control(callId, (live) => redirectFlow(live, source, variables));
+  }
+
+  /** The flows module reports the action now executing on the call. */
+  setAction(callId: string, action: CallAction): Promise<Call> {
+    return this.#control(callId, (live) => live.update({ action: structuredClone(action) }));
+  }
+
+  /** The conferences module reports the conference the call sits in now (nil UUID when it left). */
+  setConference(callId: string, conferenceId: string): Promise<Call> {
+    return this.#control(callId, (live) => live.update({ conference_id: conferenceId }));
+  }
+
+  /** The flows module reports that an activeflow ended by itself: its call hangs up. */
+  async flowEnded(callId: string, activeflowId: string): Promise<void> {
+    const live = this.#live.get(callId);
+    if (live) await live.run(() => onFlowEnded(live, activeflowId));
+  }
+
+  /** The recordings module reports that a recording ended by itself. */
+  async recordingEnded(callId: string, recordingId: string): Promise<void> {
+    const live = this.#live.get(callId);
+    if (live) await live.run(() => controls.onRecordingEnded(live, recordingId));
+  }
+
+  /** Start-up crash safety: every stored live call this process does not own is moved to hangup (local, failed). */
+  async reconcile(): Promise<Call[]> {
+    const nowMs = this.#rt.clock.now();
+    const rule = HANGUP_RULES.reconcile;
+    const changes: CallChange[] = [];
+    for (const stale of await this.#rt.store.listLive()) {
+      if (this.#live.has(stale.id)) continue;
+      const closed = { ...stale, recording_id: NIL_UUID, route_attempts: closeRunningAttempt(stale.route_attempts, rule.hangup_reason, 0, nowMs) };
+      const next = transition(closed, 'hangup', { nowMs, logger: this.#rt.logger, hangup: { hangup_by: rule.hangup_by, hangup_reason: rule.hangup_reason } });
+      if (next) changes.push(updatedChange(stale, next));
+    }
+    if (changes.length === 0) return [];
+    await this.#rt.store.save(changes);
+    for (const change of changes) this.#rt.published(change.events);
+    this.#rt.logger.info({ count: changes.length, at: isoTime(nowMs) }, 'reconciled calls left live by a previous process');
+    return changes.map((c) => toPublic(c.call));
+  }
+
+  /** Resolves once no background work (queued signalling events, timers' work, cascades) is left. */
+  async whenIdle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  /** Stops every timer (shutdown); live calls stay as stored and are reconciled at the next start. */
+  close(): void {
+    for (const live of this.#live.values()) live.clearTimers();
+  }
+
+  async #control(callId: string, op: (live: LiveCall) => Promise<unknown>): Promise<Call> {
+    const live = this.#live.get(callId);
+    if (!live) throw await this.#notLiveError(callId);
+    return live.run(async () => {
+      await op(live);
+      return toPublic(live.call);
+    });
+  }
+
+  async #liveOrThrow(callId: string, customerId: string): Promise<LiveCall> {
+    const live = this.#live.get(callId);
+    if (live && live.call.customer_id === customerId) return live;
+    const stored = live ? undefined : await this.#rt.store.get(callId);
+    if (!stored || stored.customer_id !== customerId) throw new NotFoundError('CALL_NOT_FOUND', `call ${callId} does not exist`);
+    throw new InvalidStateError(`master call ${callId} is ${stored.status}: calls can be chained only while it is dialing, ringing or progressing`, 'CALL_STATE_INVALID');
+  }
+
+  async #notLiveError(callId: string): Promise<Error> {
+    const stored = await this.#rt.store.get(callId);
+    if (!stored) return new NotFoundError('CALL_NOT_FOUND', `call ${callId} does not exist`);
+    if (stored.status === 'hangup') return new InvalidStateError(`call ${callId} is already hung up`, 'CALL_ALREADY_HANGUP');
+    return new InvalidStateError(`call ${callId} is not handled by this process`, 'CALL_STATE_INVALID');
+  }
+
+  #hungUp(live: LiveCall): void {
+    this.#live.delete(live.id);
+    for (const chainedId of live.call.chained_call_ids) {
+      const chained = this.#live.get(chainedId);
+      if (chained) this.#track(chained.run(() => (chained.call.status === 'hangup' ? undefined : hangupLocally(chained))), `cascade hangup of ${shortId(chainedId)}`);
+    }
+  }
+
+  #track(work: Promise<unknown>, what: string): void {
+    const tracked = work.catch((err: unknown) => this.#rt.logger.error({ err }, `${what} failed`));
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
+  }
+}

@@ -1,0 +1,143 @@
+import { NIL_UUID } from '../shared/index.ts';
+import type { Address } from './address.ts';
+import type { CallStatus } from './call-status.ts';
+
+/** What drives a call: a flow (API- or number-created calls), a conference, or a SIP service. */
+export type CallType = 'flow' | 'conference' | 'sip-service';
+
+/** Seen from callbin. */
+export type CallDirection = 'incoming' | 'outgoing';
+
+/** Seed semantics: `in` the call cannot hear, `out` the call is not heard, `both` silence both ways. */
+export type MuteDirection = '' | 'in' | 'out' | 'both';
+
+/** Which side ended the call (`""` while it is live). */
+export type HangupBy = '' | 'remote' | 'local';
+
+/** Why the call ended (`""` while it is live). */
+export type HangupReason = '' | 'normal' | 'failed' | 'busy' | 'cancel' | 'timeout' | 'noanswer' | 'dialout' | 'amd';
+
+/** Every non-empty hangup reason, in the spec's order. */
+export const HANGUP_REASONS = ['normal', 'failed', 'busy', 'cancel', 'timeout', 'noanswer', 'dialout', 'amd'] as const satisfies readonly HangupReason[];
+
+/** How one route attempt ended: a hangup reason, `unhealthy` (skipped), `answered`, or `""` while running. */
+export type RouteAttemptReason = HangupReason | 'unhealthy' | 'answered';
+
+/** One provider tried for an outgoing `tel` call, in order. */
+export interface RouteAttempt {
+  route_id: string;
+  provider_id: string;
+  /** Final SIP status of the attempt; 0 when there was none (timeout, transport error, skipped, running). */
+  sip_status: number;
+  reason: RouteAttemptReason;
+  tm_start: string;
+  /** Absent while the attempt runs. */
+  tm_end?: string;
+}
+
+/** The flow action executing now on the call. */
+export interface CallAction {
+  id: string;
+  next_id: string;
+  type: string;
+  option: Record<string, unknown>;
+  tm_execute: string;
+}
+
+/** The Call object exactly as the API shows it (calls.md); unset ids are the nil UUID. */
+export interface Call {
+  id: string;
+  customer_id: string;
+  flow_id: string;
+  activeflow_id: string;
+  type: CallType;
+  master_call_id: string;
+  chained_call_ids: string[];
+  recording_id: string;
+  recording_ids: string[];
+  conference_id: string;
+  source: Address;
+  destination: Address;
+  status: CallStatus;
+  action: CallAction;
+  direction: CallDirection;
+  mute_direction: MuteDirection;
+  hold: boolean;
+  hangup_by: HangupBy;
+  hangup_reason: HangupReason;
+  route_attempts: RouteAttempt[];
+  metadata: Record<string, unknown>;
+  tm_create: string;
+  tm_ringing?: string;
+  tm_progressing?: string;
+  tm_hangup?: string;
+  tm_update: string;
+}
+
+/** The `action` of a call that runs no action now. */
+export function emptyAction(): CallAction {
+  return { id: NIL_UUID, next_id: NIL_UUID, type: '', option: {}, tm_execute: '' };
+}
+
+/** The fields a new call is built from; everything else starts unset. */
+export interface NewCallFields {
+  id: string;
+  customer_id: string;
+  type: CallType;
+  direction: CallDirection;
+  source: Address;
+  destination: Address;
+  status: Extract<CallStatus, 'dialing' | 'ringing'>;
+  flow_id?: string;
+  activeflow_id?: string;
+  master_call_id?: string;
+  metadata?: Record<string, unknown>;
+  route_attempts?: RouteAttempt[];
+}
+
+/** RFC 3339 UTC with milliseconds, the API's timestamp form. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** A new Call; a call created `ringing` (incoming) has `tm_ringing = tm_create`. */
+export function newCall(fields: NewCallFields, nowMs: number): Call {
+  const now = isoTime(nowMs);
+  const call: Call = {
+    id: fields.id,
+    customer_id: fields.customer_id,
+    flow_id: fields.flow_id ?? NIL_UUID,
+    activeflow_id: fields.activeflow_id ?? NIL_UUID,
+    type: fields.type,
+    master_call_id: fields.master_call_id ?? NIL_UUID,
+    chained_call_ids: [],
+    recording_id: NIL_UUID,
+    recording_ids: [],
+    conference_id: NIL_UUID,
+    source: { ...fields.source },
+    destination: { ...fields.destination },
+    status: fields.status,
+    action: emptyAction(),
+    direction: fields.direction,
+    mute_direction: '',
+    hold: false,
+    hangup_by: '',
+    hangup_reason: '',
+    route_attempts: [...(fields.route_attempts ?? [])],
+    metadata: { ...(fields.metadata ?? {}) },
+    tm_create: now,
+    tm_update: now,
+  };
+  if (fields.status === 'ringing') call.tm_ringing = now;
+  return call;
+}
+
+/** A deep copy of a call, safe to hand outside the domain (events, API responses). */
+export function toPublic(call: Call): Call {
+  return structuredClone(call);
+}
+
+/** True once the call reached its final state. */
+export function isHungUp(call: Pick<Call, 'status'>): boolean {
+  return call.status === 'hangup';
+}

@@ -1,0 +1,97 @@
+import { InvalidStateError, newId } from '../shared/index.ts';
+import type { Address } from './address.ts';
+import { newCall } from './call.ts';
+import type { CallType } from './call.ts';
+import { createdChange } from './call-events.ts';
+import { armMaxDuration, hangupLocally, onRemoteBye, onRemoteCancel } from './call-ending.ts';
+import { startFlow } from './call-flow.ts';
+import { LiveCall } from './live-call.ts';
+import type { CallRuntime } from './live-call.ts';
+import type { IncomingLeg, LegEvents } from './ports.ts';
+
+/** An incoming INVITE the signalling adapter verified and looked up (calls.md "Incoming calls"). */
+export interface IncomingCallRequest {
+  customer_id: string;
+  source: Address;
+  destination: Address;
+  /** The number's `call_flow_id` (or the flow chosen for an extension's dialled target). */
+  flow_id: string;
+  leg: IncomingLeg;
+  type?: CallType;
+  variables?: Record<string, string>;
+  metadata?: Record<string, unknown>;
+}
+
+/** The SIP status that turns away an incoming call whose flow cannot be created (number without a working flow). */
+const FLOW_UNAVAILABLE_SIP_STATUS = 480;
+
+/**
+ * Creates the activeflow and the live (not yet stored) call, already `ringing` with `tm_ringing =
+ * tm_create`; `openIncoming` stores it and rings. When the flow cannot be created the INVITE is
+ * rejected 480 and the error is rethrown: no call object exists.
+ */
+export async function buildIncoming(rt: CallRuntime, request: IncomingCallRequest): Promise<LiveCall> {
+  const id = newId();
+  let created: { flow_id: string; activeflow_id: string };
+  try {
+    created = await rt.flows.create({ customer_id: request.customer_id, call_id: id, source: { flow_id: request.flow_id }, variables: request.variables ?? {} });
+  } catch (err) {
+    await request.leg.reject(FLOW_UNAVAILABLE_SIP_STATUS).catch((rejectErr: unknown) => rt.logger.warn({ err: rejectErr }, 'reject of an incoming call failed'));
+    throw err;
+  }
+  const call = newCall(
+    {
+      id,
+      customer_id: request.customer_id,
+      type: request.type ?? 'flow',
+      direction: 'incoming',
+      source: request.source,
+      destination: request.destination,
+      status: 'ringing',
+      flow_id: created.flow_id,
+      activeflow_id: created.activeflow_id,
+      ...(request.metadata ? { metadata: request.metadata } : {}),
+    },
+    rt.clock.now(),
+  );
+  const live = new LiveCall(call, rt, { leg: request.leg, incoming: request.leg });
+  request.leg.listen(incomingEvents(live));
+  return live;
+}
+
+function incomingEvents(live: LiveCall): LegEvents {
+  const queue = (what: string, op: () => Promise<void>): void => live.rt.background(live.run(op), `call ${live.id}: ${what}`);
+  return {
+    ringing: () => live.logger.debug('18x reported on an incoming leg; ignored'),
+    answered: () => live.logger.debug('2xx reported on an incoming leg; ignored'),
+    failed: () => live.logger.debug('attempt failure reported on an incoming leg; ignored'),
+    remoteBye: () => queue('BYE', () => onRemoteBye(live)),
+    remoteCancel: () => queue('CANCEL', () => onRemoteCancel(live)),
+  };
+}
+
+/** Stores the new incoming call (`call_created`), sends 180, arms the answer timer and starts the flow at once. */
+export async function openIncoming(live: LiveCall): Promise<void> {
+  const change = createdChange(live.call);
+  await live.rt.store.save([change]);
+  live.adopt(change);
+  live.rt.published(change.events);
+  await live.state.incoming?.ring();
+  live.startTimer('answer', live.rt.timers.incomingAnswerTimeoutMs, async () => {
+    if (live.call.status === 'ringing') await hangupLocally(live, { reason: 'noanswer' });
+  });
+  startFlow(live);
+}
+
+/** Answers an unanswered incoming call (200 OK) and moves it to `progressing`; a no-op once answered. */
+export async function answerIncoming(live: LiveCall): Promise<void> {
+  live.requireLive();
+  const { status, direction } = live.call;
+  if (status === 'progressing') return;
+  if (direction !== 'incoming' || status !== 'ringing') {
+    throw new InvalidStateError(`call ${live.id} cannot be answered: it is an ${direction} call in status ${status}`, 'CALL_STATE_INVALID');
+  }
+  await live.state.incoming?.answer();
+  live.clearTimer('answer');
+  if (await live.move('progressing')) armMaxDuration(live);
+}

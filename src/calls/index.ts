@@ -1,0 +1,30 @@
+export * from './address.ts';
+export { HANGUP_REASONS, emptyAction, isHungUp, isoTime, newCall, toPublic } from './call.ts';
+export type { Call, CallAction, CallDirection, CallType, HangupBy, HangupReason, MuteDirection, NewCallFields, RouteAttempt, RouteAttemptReason } from './call.ts';
+export { CALL_STATUSES, CALL_STATUS_TRANSITIONS, LIVE_STATUSES, OUTGOING_ONLY_STATUSES, canTransition } from './call-status.ts';
+export type { CallStatus, HangupCauseFields } from './call-status.ts';
+export { CALL_EVENT_TYPES } from './call-events.ts';
+export type { CallChange, CallEvent, CallEventType } from './call-events.ts';
+export {
+  ANSWERED_LOCAL_REASONS,
+  DEFAULT_REJECT_SIP_STATUS,
+  HANGUP_RULES,
+  REJECT_SIP_STATUS,
+  SIP_STATUS_CAUSES,
+  attemptFailureCause,
+  dialTimerCause,
+  rejectStatusFor,
+} from './hangup-reasons.ts';
+export type { AttemptFailure, HangupCause, HangupRule } from './hangup-reasons.ts';
+export { MUTE_REQUEST_DIRECTIONS, addMute, removeMute } from './mute-direction.ts';
+export type { MuteRequestDirection } from './mute-direction.ts';
+export { ALL_TARGET, longestTargetMatch, orderRoutes, requireRoutes, takeNextRoute } from './routing.ts';
+export type { NextRoute, RouteCandidate } from './routing.ts';
+export type * from './ports.ts';
+export { DEFAULT_CALL_TIMERS } from './live-call.ts';
+export type { CallTimerOptions } from './live-call.ts';
+export type { IncomingCallRequest } from './incoming-call.ts';
+export type { OutgoingCallRequest } from './outgoing-call.ts';
+export type { LocalHangup } from './call-ending.ts';
+export { CallService } from './call-service.ts';
+export type { CallServiceDeps, DigitsCommand } from './call-service.ts';
