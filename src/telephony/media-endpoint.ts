@@ -1,0 +1,289 @@
+import { InvalidStateError, TypedEmitter, systemClock, type Clock } from '../shared/index.ts';
+import {
+  AudioReceiver, AudioSender, DtmfSender, FRAME_SAMPLES, LegRecorder, RtpSession, parseDtmfRelayInfo,
+  type AudioSource, type DtmfEvent, type LegRecorderOptions, type MediaClock, type PortAllocator, type RtpStats,
+} from '../media/index.ts';
+import { TELEPHONE_EVENT_OFFER_PT } from '../sdp/index.ts';
+import { NegotiatedG711Codec } from './media-negotiated-codec.ts';
+import { MediaPlayback, type PlayOutcome } from './media-playback.ts';
+import { MediaSdpSession, previewAnswer, type MediaCodecName, type MediaPlan } from './media-sdp-session.ts';
+
+export type { MediaCodecName } from './media-sdp-session.ts';
+export type { PlayOutcome } from './media-playback.ts';
+
+/** What every MediaEndpoint needs, for either SDP role. */
+export interface MediaEndpointOptions {
+  /** Hands out the leg's RTP/RTCP port pair. */
+  allocator: PortAllocator;
+  /** IP address written into our SDP (`c=` and `o=`). */
+  address: string;
+  /** The shared 20 ms clock that paces sending, receiving and recording; started if it is not running. */
+  mediaClock: MediaClock;
+  /** Timers of DTMF generation, RTCP and recording (default the system clock). */
+  clock?: Clock;
+  /** Codecs in our preference order (default `['PCMU', 'PCMA']`). */
+  codecs?: readonly MediaCodecName[];
+}
+
+/** A key press heard on the leg and how it came. */
+export interface MediaDtmfEvent extends DtmfEvent {
+  via: 'rfc4733' | 'info';
+}
+
+/** Events of a MediaEndpoint. */
+export type MediaEndpointEvents = {
+  dtmf: [event: MediaDtmfEvent];
+  closed: [];
+};
+
+/** Which audio directions are muted: `in` = the endpoint hears nothing from us, `out` = what it says is dropped. */
+export type MuteDirection = 'in' | 'out' | 'both' | 'none';
+
+/** Options of {@link MediaEndpoint.sendDigits}. */
+export interface SendDigitsOptions {
+  /** Tone length of each digit (default 100 ms). */
+  durationMs?: number;
+  /** Pause between digits (default 60 ms). */
+  intervalMs?: number;
+}
+
+/** Options of {@link MediaEndpoint.record}: a LegRecorder's options less the clock, which the endpoint gives. */
+export type MediaRecordOptions = Omit<LegRecorderOptions, 'clock'>;
+
+const DEFAULT_CODECS: readonly MediaCodecName[] = ['PCMU', 'PCMA'];
+
+/**
+ * The media side of one call leg: SDP offer/answer (strings in, strings out), its RTP session,
+ * outgoing audio (one playback at a time, silence otherwise), decoded incoming audio, recording,
+ * DTMF both ways, mute, hold and quality stats. It knows nothing of SIP. `close()` releases the ports.
+ */
+export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
+  readonly #sdp: MediaSdpSession;
+  readonly #codec: NegotiatedG711Codec;
+  readonly #session: RtpSession;
+  readonly #clock: Clock;
+  readonly #sender: AudioSender;
+  readonly #receiver: AudioReceiver;
+  readonly #dtmfSender: DtmfSender;
+  readonly #playback: MediaPlayback;
+  readonly #inFrame = new Int16Array(FRAME_SAMPLES);
+  readonly #recorders = new Set<LegRecorder>();
+  readonly #detach: (() => void)[];
+  #plan: MediaPlan;
+  #muteIn = false;
+  #muteOut = false;
+  #digits: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  private constructor(session: RtpSession, codec: NegotiatedG711Codec, sdp: MediaSdpSession, plan: MediaPlan, options: MediaEndpointOptions) {
+    super();
+    this.#session = session;
+    this.#codec = codec;
+    this.#sdp = sdp;
+    this.#plan = plan;
+    this.#clock = options.clock ?? systemClock;
+    // Order matters: the sender reads the playing source before #onTick records what it sent.
+    this.#sender = new AudioSender(session, options.mediaClock);
+    this.#playback = new MediaPlayback(this.#sender);
+    this.#receiver = new AudioReceiver(session);
+    this.#dtmfSender = new DtmfSender(session, this.#clock);
+    this.#detach = [
+      options.mediaClock.addListener(this.#onTick),
+      session.on('dtmf', (e) => this.#onDtmf({ ...e, via: 'rfc4733' })),
+    ];
+    this.#apply(plan);
+    if (!options.mediaClock.running) options.mediaClock.start();
+  }
+
+  /** Answers a remote offer; throws AppError `SDP_NO_COMMON_CODEC` (answer 488) before taking any port. */
+  static async answer(options: MediaEndpointOptions & { offerSdp: string }): Promise<{ endpoint: MediaEndpoint; answerSdp: string }> {
+    const codecs = options.codecs ?? DEFAULT_CODECS;
+    const preview = previewAnswer(options.offerSdp, codecs);
+    const codec = new NegotiatedG711Codec(preview.codec.name as MediaCodecName);
+    const session = await MediaEndpoint.#open(options, codec, preview.telephoneEventPt);
+    try {
+      const sdp = new MediaSdpSession(options.address, codecs);
+      const { answerSdp, plan } = sdp.answer(options.offerSdp, session.localPort);
+      return { endpoint: new MediaEndpoint(session, codec, sdp, plan, options), answerSdp };
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+  }
+
+  /** Creates our offer for an outgoing call; pass the peer's answer to {@link applyAnswer}. */
+  static async offer(options: MediaEndpointOptions): Promise<{ endpoint: MediaEndpoint; offerSdp: string }> {
+    const codecs = options.codecs ?? DEFAULT_CODECS;
+    const sdp = new MediaSdpSession(options.address, codecs);
+    const codec = new NegotiatedG711Codec(codecs[0] ?? 'PCMU');
+    const session = await MediaEndpoint.#open(options, codec, TELEPHONE_EVENT_OFFER_PT);
+    const offerSdp = sdp.createOffer(session.localPort);
+    const plan: MediaPlan = { codec: { pt: codec.payloadType, name: codec.name, clockRate: 8000 }, send: true, receive: true };
+    return { endpoint: new MediaEndpoint(session, codec, sdp, plan, options), offerSdp };
+  }
+
+  static #open(options: MediaEndpointOptions, codec: NegotiatedG711Codec, telephoneEventPt: number | undefined): Promise<RtpSession> {
+    const base = { ports: options.allocator, codec, clock: options.clock ?? systemClock };
+    return RtpSession.open(telephoneEventPt === undefined ? base : { ...base, telephoneEventPt });
+  }
+
+  /** Local RTP port written into our SDP. */
+  get localPort(): number {
+    return this.#session.localPort;
+  }
+
+  /** Name of the codec in use. */
+  get codecName(): MediaCodecName {
+    return this.#codec.name;
+  }
+
+  /** True while we may send media (not held by the peer, not holding with `inactive`). */
+  get sending(): boolean {
+    return this.#plan.send;
+  }
+
+  /** True while we take media from the peer. */
+  get receiving(): boolean {
+    return this.#plan.receive;
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Decoded audio the endpoint says, one 20 ms frame per media clock tick (silence while muted or held). */
+  readonly audio: AudioSource = {
+    read: (frame: Int16Array): boolean => {
+      if (this.#closing) return false;
+      frame.set(this.#inFrame.subarray(0, frame.length));
+      return true;
+    },
+  };
+
+  /** Applies the answer to our initial offer or to a re-offer. */
+  applyAnswer(answerSdp: string): void {
+    this.#assertOpen();
+    this.#apply(this.#sdp.applyAnswer(answerSdp));
+  }
+
+  /** A re-INVITE offer that holds the peer (`sendonly`) or takes it off hold; apply its answer with {@link applyAnswer}. */
+  reoffer(options: { hold: boolean }): string {
+    this.#assertOpen();
+    return this.#sdp.reoffer(options.hold);
+  }
+
+  /** Forgets a re-offer whose re-INVITE failed (RFC 3261 §14.1: the session stays as it was). */
+  abandonReoffer(): void {
+    this.#sdp.abandonOffer();
+  }
+
+  /** Answers a re-INVITE offer (hold with `sendonly`/`inactive` stops our sending, unhold resumes it). */
+  answerReoffer(offerSdp: string): string {
+    this.#assertOpen();
+    const { answerSdp, plan } = this.#sdp.answer(offerSdp, this.#session.localPort);
+    this.#apply(plan);
+    return answerSdp;
+  }
+
+  /** Plays `source` to the endpoint, stopping any current playback; resolves when it ends or is stopped. */
+  play(source: AudioSource, options: { signal?: AbortSignal } = {}): Promise<PlayOutcome> {
+    this.#assertOpen();
+    return this.#playback.play(source, options.signal);
+  }
+
+  /** Stops the current playback (its promise resolves `stopped`); the endpoint hears silence. */
+  stopPlayback(): void {
+    this.#playback.stop();
+  }
+
+  /** Starts recording the leg: `_in` = what the endpoint says, `_out` = what it hears from us. */
+  async record(options: MediaRecordOptions): Promise<LegRecorder> {
+    this.#assertOpen();
+    const recorder = await LegRecorder.open({ ...options, clock: this.#clock });
+    if (this.#closing) {
+      await recorder.stop('manual');
+      throw new InvalidStateError('media endpoint closed while the recording opened', 'MEDIA_ENDPOINT_CLOSED');
+    }
+    this.#recorders.add(recorder);
+    recorder.on('stopped', () => this.#recorders.delete(recorder));
+    return recorder;
+  }
+
+  /** Reads a SIP INFO DTMF body (`application/dtmf-relay` or `application/dtmf`), emits and returns it; ValidationError otherwise. */
+  handleInfo(body: string, contentType: string): MediaDtmfEvent {
+    this.#assertOpen();
+    const event: MediaDtmfEvent = { ...parseDtmfRelayInfo(body, contentType), via: 'info' };
+    this.#onDtmf(event);
+    return event;
+  }
+
+  /** Sends digits as RFC 4733 telephone-events (end packet three times); calls queue behind each other. */
+  sendDigits(digits: string, options: SendDigitsOptions = {}): Promise<void> {
+    this.#assertOpen();
+    if (!this.#plan.send) return Promise.reject(new InvalidStateError('the peer takes no media from this leg (hold)', 'MEDIA_NOT_SENDING'));
+    if (this.#plan.telephoneEventPt === undefined) {
+      return Promise.reject(new InvalidStateError('the peer did not agree to telephone-event (RFC 4733)', 'DTMF_NOT_NEGOTIATED'));
+    }
+    const timing = { durationMs: options.durationMs ?? 100, gapMs: options.intervalMs ?? 60 };
+    const run = this.#digits.then(() => this.#dtmfSender.send(digits, timing));
+    this.#digits = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Mutes audio directions; DTMF is not affected. */
+  setMuted(direction: MuteDirection): void {
+    this.#assertOpen();
+    this.#muteIn = direction === 'in' || direction === 'both';
+    this.#muteOut = direction === 'out' || direction === 'both';
+    this.#sender.setMuted(this.#muteIn || !this.#plan.send);
+  }
+
+  /** Packets, bytes, loss and jitter of the leg. */
+  stats(): RtpStats {
+    return this.#session.stats();
+  }
+
+  /** Stops playback and DTMF, releases the ports at once, then finalises running recordings; idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.stopPlayback();
+    for (const off of this.#detach) off();
+    this.#dtmfSender.close();
+    this.#sender.close();
+    this.#receiver.close();
+    this.#session.close();
+    const recorders = [...this.#recorders];
+    this.#recorders.clear();
+    this.emit('closed');
+    await Promise.all(recorders.map((r) => r.stop('manual')));
+  }
+
+  #apply(plan: MediaPlan): void {
+    this.#codec.apply(plan.codec);
+    if (plan.remote) this.#session.setRemote(plan.remote);
+    this.#plan = plan;
+    this.#sender.setMuted(this.#muteIn || !plan.send);
+  }
+
+  #onDtmf(event: MediaDtmfEvent): void {
+    for (const r of this.#recorders) r.onDtmf(event.digit);
+    this.emit('dtmf', event);
+  }
+
+  readonly #onTick = (): void => {
+    // The jitter buffer is drained every tick whoever listens, so audio never queues up.
+    const heard = this.#receiver.read(this.#inFrame);
+    if (!heard || this.#muteOut || !this.#plan.receive) this.#inFrame.fill(0);
+    const sent = this.#playback.takeSentFrame();
+    for (const r of this.#recorders) r.write(this.#inFrame, sent);
+  };
+
+  #assertOpen(): void {
+    if (this.#closing) throw new InvalidStateError(`media endpoint on port ${this.#session.localPort} is closed`, 'MEDIA_ENDPOINT_CLOSED');
+  }
+}
