@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Clock, Logger } from '../shared/index.ts';
 import type { Store } from '../store/index.ts';
+import type { EventHub, EventStreamLimits } from '../events/index.ts';
 import type { Principal } from './auth.ts';
 import { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
@@ -22,6 +23,10 @@ export interface ApiDeps {
   ttsVoices?: () => readonly { language: string; gender: string; voice_id: string; name: string }[];
   /** Extra Prometheus text appended to /metrics by other modules (SIP, media). */
   metricsText?: () => Promise<string> | string;
+  /** Committed events for `GET /ws` and the delivery worker's wake-up on redeliver. */
+  events?: EventHub;
+  /** Limits of `GET /ws` sessions (heartbeat, send buffer, resume window). */
+  eventStreamLimits?: Partial<EventStreamLimits>;
 }
 
 /** Per-server state shared by route plugins. */

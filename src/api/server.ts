@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import type { TSchema } from 'typebox';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { newId } from '../shared/index.ts';
@@ -79,6 +80,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
   registerIdempotency(app, ctx);
+  if (deps.events) await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   await app.register(swagger, {
     openapi: {

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/index.ts';
 import { AppError, ValidationError } from '../shared/index.ts';
 import { startCallbin } from '../main.ts';
 import { adminCommands } from './admin.ts';
+import { webhookCommands } from './webhook.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ValidationError) {
@@ -52,5 +53,6 @@ program
   });
 
 adminCommands(program, fail);
+webhookCommands(program, fail);
 
 program.parseAsync(process.argv).catch(fail);

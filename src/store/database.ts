@@ -10,6 +10,9 @@ import type {
   Route,
   User,
 } from './types.ts';
+import type { Generated } from 'kysely';
+import type { WebhookDelivery } from './delivery-repo.ts';
+import type { OutboxEvent } from './outbox-repo.ts';
 
 /** A row type as stored: JSON columns `J` are text, optional fields are nullable columns. */
 export type StoredRow<T, J extends keyof T = never> = {
@@ -28,4 +31,7 @@ export interface Database {
   routes: StoredRow<Route>;
   idempotency_records: StoredRow<IdempotencyRecord>;
   registrations: StoredRow<Registration>;
+  outbox_events: Omit<StoredRow<OutboxEvent, 'data'>, 'position'> & { position: Generated<number> };
+  outbox_sequences: { resource_type: string; resource_id: string; last_seq: number };
+  webhook_deliveries: StoredRow<WebhookDelivery>;
 }

@@ -1,5 +1,7 @@
 export { openStore } from './open-store.ts';
-export type { Store, StoreOptions } from './open-store.ts';
+export type { Store, StoreOptions, StoreTx } from './open-store.ts';
+export type { ListAfterOptions, NewOutboxEvent, OutboxEvent, OutboxRepo, TxHandle } from './outbox-repo.ts';
+export type { DeliveryAttempt, DeliveryRepo, DeliveryStatus, NewWebhookDelivery, WebhookDelivery } from './delivery-repo.ts';
 export type { Database, StoredRow } from './database.ts';
 export type {
   Accesskey,

@@ -3,12 +3,16 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import type { RawQuery } from './table-repo.ts';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import type { Dialect } from 'kysely';
+import type { Dialect, Transaction } from 'kysely';
 import pg from 'pg';
 import { AppError, ValidationError, silentLogger, systemClock } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import { IdempotencyTable } from './idempotency-repo.ts';
+import { DeliveryTable } from './delivery-repo.ts';
+import type { DeliveryRepo } from './delivery-repo.ts';
+import { OutboxTable } from './outbox-repo.ts';
+import type { OutboxRepo } from './outbox-repo.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { createResourceRepos } from './resource-repos.ts';
 import type { ResourceRepos } from './resource-repos.ts';
@@ -25,12 +29,25 @@ export interface StoreOptions {
   logger?: Logger;
 }
 
+/** One open transaction: write a row change and its events through `db`, atomically. */
+export interface StoreTx {
+  readonly db: Transaction<Database>;
+  readonly outbox: OutboxRepo;
+  readonly deliveries: DeliveryRepo;
+  /** Run `fn` once the transaction has committed (never on rollback). */
+  afterCommit(fn: () => void): void;
+}
+
 /** The opened database with every repository; later modules add tables through `db`. */
 export interface Store extends ResourceRepos {
   readonly dialect: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
   readonly idempotency: IdempotencyRepo;
   readonly registrations: RegistrationRepo;
+  readonly outbox: OutboxRepo;
+  readonly deliveries: DeliveryRepo;
+  /** Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Throws AppError `STORE_UNAVAILABLE` when the database cannot answer. */
   ping(): Promise<void>;
   /** Release the connection(s); idempotent. */
@@ -103,6 +120,8 @@ class SqlStore implements Store {
   readonly routes: ResourceRepos['routes'];
   readonly idempotency: IdempotencyRepo;
   readonly registrations: RegistrationRepo;
+  readonly outbox: OutboxRepo;
+  readonly deliveries: DeliveryRepo;
   #closed = false;
 
   constructor(dialect: 'sqlite' | 'postgres', db: Kysely<Database>, clock: Clock, raw?: RawQuery) {
@@ -119,6 +138,17 @@ class SqlStore implements Store {
     this.routes = repos.routes;
     this.idempotency = new IdempotencyTable(db);
     this.registrations = new RegistrationTable(db, clock);
+    this.outbox = new OutboxTable(db, clock);
+    this.deliveries = new DeliveryTable(db, clock);
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const committed: (() => void)[] = [];
+    const result = await this.db.transaction().execute((db) =>
+      fn({ db, outbox: this.outbox, deliveries: this.deliveries, afterCommit: (cb) => void committed.push(cb) }),
+    );
+    for (const cb of committed) cb();
+    return result;
   }
 
   async ping(): Promise<void> {

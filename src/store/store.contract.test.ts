@@ -7,6 +7,7 @@ import pg from 'pg';
 import { FakeClock } from '../shared/index.ts';
 import type { ContractContext } from './contract/contract-context.ts';
 import { crudContract } from './contract/crud-contract.ts';
+import { eventsContract } from './contract/events-contract.ts';
 import { pagingContract } from './contract/paging-contract.ts';
 import { sessionContract } from './contract/session-contract.ts';
 import { uniqueContract } from './contract/unique-contract.ts';
@@ -19,6 +20,7 @@ function storeContract(ctx: ContractContext): void {
   uniqueContract(ctx);
   pagingContract(ctx);
   sessionContract(ctx);
+  eventsContract(ctx);
 }
 
 /** A ContractContext over a database that `options()` opens; the harness owns its lifetime. */

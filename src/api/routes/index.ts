@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { accesskeyRoutes } from './accesskeys.ts';
 import { customerRoutes } from './customers.ts';
+import { eventStreamRoutes } from './events-ws.ts';
 import { extensionRoutes } from './extensions.ts';
 import { flowRoutes } from './flows.ts';
 import { numberRoutes } from './numbers.ts';
@@ -9,6 +10,7 @@ import { providerRoutes } from './providers.ts';
 import { routeRoutes } from './routes.ts';
 import { ttsRoutes } from './tts.ts';
 import { userRoutes } from './users.ts';
+import { webhookDeliveryRoutes } from './webhook-deliveries.ts';
 
 /** Every resource's routes, registered once per API prefix. */
 export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -21,4 +23,6 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   providerRoutes(app, ctx);
   routeRoutes(app, ctx);
   ttsRoutes(app, ctx);
+  webhookDeliveryRoutes(app, ctx);
+  eventStreamRoutes(app, ctx);
 }

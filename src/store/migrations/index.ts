@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001-foundation.ts';
+import * as events from './0002-events.ts';
 
 // Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_events': events,
 };
 
 /** The in-code migration provider kysely's Migrator runs at open. */

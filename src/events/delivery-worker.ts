@@ -1,0 +1,202 @@
+import type { Dispatcher } from 'undici';
+import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
+import type { DeliveryAttempt, Store, WebhookDelivery } from '../store/index.ts';
+import { envelopeBody } from './envelope.ts';
+import type { EventHub } from './event-hub.ts';
+import { outcomeOfStatus, retryDelayMs } from './retry-policy.ts';
+import { SsrfGuard } from './ssrf-guard.ts';
+import type { ResolveHost } from './ssrf-guard.ts';
+import { WebhookSender } from './webhook-sender.ts';
+import type { SendResult } from './webhook-sender.ts';
+
+/** Options of the delivery worker; durations in milliseconds. */
+export interface DeliveryWorkerOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  mode: 'local' | 'production';
+  /** Wakes the worker as soon as deliveries are queued in this process. */
+  hub?: EventHub;
+  /** Requests in flight at once (across all targets). */
+  concurrency?: number;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  pollIntervalMs?: number;
+  /** How long a claimed delivery is owned before another worker may take it over. */
+  leaseMs?: number;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  /** Production-mode exceptions to the SSRF guard (IPs, CIDRs, host names). */
+  ssrfAllow?: readonly string[];
+  resolveHost?: ResolveHost;
+  random?: () => number;
+  dispatcher?: Dispatcher;
+}
+
+const SECRET_CACHE_MS = 5_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Sends queued webhook deliveries: due rows are leased from the store, sent with bounded
+ * concurrency, and their outcome recorded, so a restart resumes where the last process stopped.
+ */
+export class DeliveryWorker {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #hub: EventHub | undefined;
+  readonly #sender: WebhookSender;
+  readonly #concurrency: number;
+  readonly #maxAttempts: number;
+  readonly #pollIntervalMs: number;
+  readonly #leaseMs: number;
+  readonly #backoff: { baseMs: number; capMs: number; random: () => number };
+  readonly #inflight = new Set<Promise<void>>();
+  readonly #secrets = new Map<string, { secret: string | undefined; at: number }>();
+  #state: 'idle' | 'running' | 'stopped' = 'idle';
+  #pumping: Promise<void> | undefined;
+  #again = false;
+  #polling = false;
+  #timer: TimerHandle | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(opts: DeliveryWorkerOptions) {
+    this.#store = opts.store;
+    this.#clock = opts.clock;
+    this.#logger = opts.logger.child({ module: 'webhook-delivery' });
+    this.#hub = opts.hub;
+    this.#concurrency = opts.concurrency ?? 16;
+    this.#maxAttempts = opts.maxAttempts ?? 10;
+    this.#pollIntervalMs = opts.pollIntervalMs ?? 500;
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    this.#leaseMs = opts.leaseMs ?? timeoutMs + 25_000;
+    this.#backoff = { baseMs: opts.retryBaseMs ?? 1000, capMs: opts.retryCapMs ?? 3_600_000, random: opts.random ?? Math.random };
+    const guard = new SsrfGuard({ mode: opts.mode, ...(opts.ssrfAllow ? { allow: opts.ssrfAllow } : {}), ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}) });
+    this.#sender = new WebhookSender({
+      clock: opts.clock, guard, timeoutMs, connectionsPerOrigin: this.#concurrency, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+    });
+  }
+
+  /** Requests currently in flight. */
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
+
+  /** Take over deliveries whose lease expired (a crashed process) and start sending. */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') return;
+    this.#state = 'running';
+    this.#unsubscribe = this.#hub?.onDeliveriesQueued(() => this.notify());
+    await this.#store.deliveries.releaseExpiredLeases(iso(this.#clock.now()));
+    this.#arm();
+    this.notify();
+  }
+
+  /** Look for due deliveries now (coalesced with a look already running). */
+  notify(): void {
+    if (this.#state !== 'running') return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = this.#pump().finally(() => {
+      this.#pumping = undefined;
+    });
+  }
+
+  /** Stop polling, let requests in flight finish and record their outcome, close connections; idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    this.#unsubscribe?.();
+    this.#clock.clearTimeout(this.#timer);
+    await this.#pumping;
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    await this.#sender.close();
+  }
+
+  #arm(): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      if (this.#state !== 'running') return;
+      // Re-armed before the async work so polls keep a fixed cadence on the clock.
+      this.#arm();
+      if (this.#polling) return;
+      this.#polling = true;
+      this.#store.deliveries
+        .releaseExpiredLeases(iso(this.#clock.now()))
+        .catch((err: unknown) => this.#logger.warn({ err }, 'releasing expired delivery leases failed'))
+        .finally(() => {
+          this.#polling = false;
+          this.notify();
+        });
+    }, this.#pollIntervalMs);
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      do {
+        this.#again = false;
+        const free = this.#concurrency - this.#inflight.size;
+        if (this.#state !== 'running' || free <= 0) return;
+        const now = this.#clock.now();
+        const claimed = await this.#store.deliveries.claimDue({ nowIso: iso(now), leaseUntilIso: iso(now + this.#leaseMs), limit: free });
+        for (const d of claimed) this.#launch(d);
+      } while (this.#again);
+    } catch (err) {
+      this.#logger.warn({ err }, 'claiming due webhook deliveries failed');
+    }
+  }
+
+  #launch(delivery: WebhookDelivery): void {
+    const task = this.#deliver(delivery)
+      .catch((err: unknown) => this.#logger.warn({ err, delivery_id: delivery.id }, 'webhook delivery bookkeeping failed'))
+      .finally(() => {
+        this.#inflight.delete(task);
+        this.notify();
+      });
+    this.#inflight.add(task);
+  }
+
+  async #deliver(d: WebhookDelivery): Promise<void> {
+    const event = await this.#store.outbox.get(d.event_id);
+    const secret = await this.#secretOf(d.customer_id);
+    if (!event || secret === undefined) {
+      await this.#store.deliveries.record(d.id, this.#final(event ? 'CUSTOMER_NOT_FOUND' : 'EVENT_NOT_FOUND'));
+      return;
+    }
+    const result = await this.#sender.send(d, envelopeBody(event), secret);
+    const attempt = this.#attemptOf(d, result);
+    await this.#store.deliveries.record(d.id, attempt);
+    if (attempt.status !== 'delivered') {
+      this.#logger.debug({ delivery_id: d.id, uri: d.uri, status_code: result.statusCode, error: result.error, next: attempt.status }, 'webhook attempt failed');
+    }
+  }
+
+  #attemptOf(d: WebhookDelivery, r: SendResult): DeliveryAttempt {
+    const now = this.#clock.now();
+    const base = { status_code: r.statusCode, latency_ms: r.latencyMs, next_attempt_at: iso(now) };
+    if (r.error === 'SSRF_BLOCKED' || r.error === 'INVALID_URI') return { ...base, status: 'failed', error: r.error };
+    const outcome = r.statusCode > 0 ? outcomeOfStatus(r.statusCode) : 'retry';
+    const error = r.error || (outcome === 'delivered' ? '' : `HTTP_${r.statusCode}`);
+    if (outcome === 'delivered') return { ...base, status: 'delivered', error };
+    const attempt = d.attempts + 1;
+    if (outcome === 'failed' || attempt >= this.#maxAttempts) return { ...base, status: 'failed', error };
+    const delayMs = retryDelayMs(attempt, { ...this.#backoff, ...(r.retryAfterSec !== undefined ? { retryAfterSec: r.retryAfterSec } : {}) });
+    return { ...base, status: 'pending', error, next_attempt_at: iso(now + delayMs) };
+  }
+
+  #final(error: string): DeliveryAttempt {
+    return { status: 'failed', status_code: 0, error, latency_ms: 0, next_attempt_at: iso(this.#clock.now()) };
+  }
+
+  async #secretOf(customerId: string): Promise<string | undefined> {
+    const now = this.#clock.now();
+    const cached = this.#secrets.get(customerId);
+    if (cached && now - cached.at < SECRET_CACHE_MS) return cached.secret;
+    const customer = await this.#store.customers.get(customerId);
+    const secret = customer?.webhook_secret;
+    if (this.#secrets.size > 10_000) this.#secrets.clear();
+    this.#secrets.set(customerId, { secret, at: now });
+    return secret;
+  }
+}

@@ -1,0 +1,50 @@
+import type { Logger } from '../shared/index.ts';
+import { silentLogger } from '../shared/index.ts';
+import type { OutboxEvent } from '../store/index.ts';
+
+type EventListener = (event: OutboxEvent) => void;
+
+/**
+ * The in-process fan-out of committed events: the delivery worker and WebSocket sessions listen here.
+ * Only told after commit, so every event it carries is already in the store.
+ */
+export class EventHub {
+  readonly #eventListeners = new Set<EventListener>();
+  readonly #queuedListeners = new Set<() => void>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger = silentLogger) {
+    this.#logger = logger;
+  }
+
+  /** Listen to committed events; returns the unsubscribe function. */
+  onEvent(listener: EventListener): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
+  /** Listen to "deliveries were queued" (wakes the delivery worker); returns the unsubscribe function. */
+  onDeliveriesQueued(listener: () => void): () => void {
+    this.#queuedListeners.add(listener);
+    return () => this.#queuedListeners.delete(listener);
+  }
+
+  /** Tell listeners about a committed event. */
+  eventCommitted(event: OutboxEvent): void {
+    for (const l of [...this.#eventListeners]) this.#safely(() => l(event));
+  }
+
+  /** Tell the delivery worker that due deliveries exist. */
+  deliveriesQueued(): void {
+    for (const l of [...this.#queuedListeners]) this.#safely(l);
+  }
+
+  #safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      // One broken subscriber (e.g. a socket torn down mid-send) must not starve the others.
+      this.#logger.warn({ err }, 'event listener failed');
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import type { Kysely, Selectable } from 'kysely';
+import { newId } from '../shared/index.ts';
+import type { Clock } from '../shared/index.ts';
+import type { Database } from './database.ts';
+import type { Scope } from './types.ts';
+
+/** One event as the outbox stores it; `position` orders all events globally for stream resume. */
+export interface OutboxEvent {
+  position: number;
+  event_id: string;
+  customer_id: string;
+  resource_type: string;
+  resource_id: string;
+  /** +1 per (resource_type, resource_id), starting at 1. */
+  seq: number;
+  type: string;
+  tm_event: string;
+  /** The resource exactly as its GET returns it. */
+  data: unknown;
+}
+
+/** An event as a domain module hands it to the outbox; id, seq and time are assigned on append. */
+export interface NewOutboxEvent {
+  customer_id: string;
+  resource_type: string;
+  resource_id: string;
+  type: string;
+  data: unknown;
+}
+
+/** Anything carrying the kysely handle of an open transaction (a StoreTx). */
+export interface TxHandle {
+  readonly db: Kysely<Database>;
+}
+
+/** Options of `OutboxRepo.listAfter`. */
+export interface ListAfterOptions extends Scope {
+  /** Events with a greater position than this. */
+  afterPosition: number;
+  /** Only events at or after this ISO time (the resume window). */
+  sinceIso: string;
+  limit: number;
+}
+
+/** The transactional event outbox. */
+export interface OutboxRepo {
+  /** Append an event inside `tx`: assigns `event_id`, the next `seq` of the resource and `tm_event`. */
+  append(tx: TxHandle, event: NewOutboxEvent): Promise<OutboxEvent>;
+  /** One event by id within the scope. */
+  get(eventId: string, scope?: Scope): Promise<OutboxEvent | undefined>;
+  /** Events after a position in position order (for stream resume). */
+  listAfter(opts: ListAfterOptions): Promise<OutboxEvent[]>;
+  /** Every event of one resource in seq order. */
+  listForResource(resourceType: string, resourceId: string): Promise<OutboxEvent[]>;
+  /** Delete events older than `iso`; returns how many. */
+  purgeBefore(iso: string): Promise<number>;
+}
+
+type StoredEvent = Selectable<Database['outbox_events']>;
+
+function decode(row: StoredEvent): OutboxEvent {
+  // PostgreSQL's bigserial arrives as a string from pg.
+  return { ...row, position: Number(row.position), seq: Number(row.seq), data: JSON.parse(row.data) as unknown };
+}
+
+/** The outbox over `outbox_events` and the per-resource counters in `outbox_sequences`. */
+export class OutboxTable implements OutboxRepo {
+  readonly #db: Kysely<Database>;
+  readonly #clock: Clock;
+
+  constructor(db: Kysely<Database>, clock: Clock) {
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  async append(tx: TxHandle, event: NewOutboxEvent): Promise<OutboxEvent> {
+    // The upsert takes a row lock (PostgreSQL) or the write lock (SQLite), so concurrent appends to
+    // one resource queue behind each other instead of reading the same max(seq).
+    const counter = await tx.db
+      .insertInto('outbox_sequences')
+      .values({ resource_type: event.resource_type, resource_id: event.resource_id, last_seq: 1 })
+      .onConflict((oc) =>
+        oc.columns(['resource_type', 'resource_id']).doUpdateSet((eb) => ({ last_seq: eb('outbox_sequences.last_seq', '+', 1) })),
+      )
+      .returning('last_seq')
+      .executeTakeFirstOrThrow();
+    const row = await tx.db
+      .insertInto('outbox_events')
+      .values({
+        event_id: newId(),
+        customer_id: event.customer_id,
+        resource_type: event.resource_type,
+        resource_id: event.resource_id,
+        seq: Number(counter.last_seq),
+        type: event.type,
+        tm_event: new Date(this.#clock.now()).toISOString(),
+        data: JSON.stringify(event.data ?? null),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return decode(row);
+  }
+
+  async get(eventId: string, scope: Scope = {}): Promise<OutboxEvent | undefined> {
+    let query = this.#db.selectFrom('outbox_events').selectAll().where('event_id', '=', eventId);
+    if (scope.customerId !== undefined) query = query.where('customer_id', '=', scope.customerId);
+    const row = await query.executeTakeFirst();
+    return row === undefined ? undefined : decode(row);
+  }
+
+  async listAfter(opts: ListAfterOptions): Promise<OutboxEvent[]> {
+    let query = this.#db
+      .selectFrom('outbox_events')
+      .selectAll()
+      .where('position', '>', opts.afterPosition)
+      .where('tm_event', '>=', opts.sinceIso);
+    if (opts.customerId !== undefined) query = query.where('customer_id', '=', opts.customerId);
+    const rows = await query.orderBy('position', 'asc').limit(opts.limit).execute();
+    return rows.map(decode);
+  }
+
+  async listForResource(resourceType: string, resourceId: string): Promise<OutboxEvent[]> {
+    const rows = await this.#db
+      .selectFrom('outbox_events')
+      .selectAll()
+      .where('resource_type', '=', resourceType)
+      .where('resource_id', '=', resourceId)
+      .orderBy('seq', 'asc')
+      .execute();
+    return rows.map(decode);
+  }
+
+  async purgeBefore(iso: string): Promise<number> {
+    const result = await this.#db.deleteFrom('outbox_events').where('tm_event', '<', iso).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
