@@ -5,3 +5,22 @@ export { DEFAULT_MAX_ACTIONS, MAX_VALIDATION_DETAILS, validateFlowActions } from
 export type { FlowAction, ValidateFlowActionsOptions } from './flow-action-validator.ts';
 export { flowsJsonSchema } from './flows-json-schema.ts';
 export { isKnownTimeZone } from './option-checks.ts';
+export { activeflowEvent, nilAction } from './activeflow.ts';
+export type { Activeflow, ActiveflowError, ActiveflowEvent, ActiveflowEventType, ActiveflowReferenceType, ActiveflowStatus, CurrentAction, ExecutedAction } from './activeflow.ts';
+export { FlowEngine, MAX_EXECUTED_ACTIONS } from './flow-engine.ts';
+export type { ApiActiveflowRequest, FlowEngineDeps } from './flow-engine.ts';
+export { MAX_PUSHED_LISTS } from './flow-cursor.ts';
+export { TOO_MANY_ACTIONS } from './activeflow-run.ts';
+export { AmdDetector, DEFAULT_AMD_SETTINGS } from './amd-detector.ts';
+export type { AmdResult, AmdSettings } from './amd-detector.ts';
+export {
+  AMD_RESULT_VARIABLE,
+  DIGITS_VARIABLE,
+  MAX_REQUEST_VARIABLES,
+  MAX_VARIABLE_VALUE_BYTES,
+  RESERVED_VARIABLE_PREFIX,
+  substituteOption,
+  substituteText,
+  validateRequestVariables,
+} from './variables.ts';
+export type * from './ports.ts';

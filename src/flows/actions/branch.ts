@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
 import { actionRef } from './option-fields.ts';
+import { DIGITS_VARIABLE } from '../variables.ts';
+import { jumpTo } from './jump-target.ts';
 
 /** `branch`: jump by a variable's value (default the collected digits), then reset the variable. */
 export const branchAction = defineAction({
@@ -14,4 +16,11 @@ export const branchAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'none',
+  async run(ctx, option) {
+    const name = option.variable ?? DIGITS_VARIABLE;
+    const value = ctx.variables.get(name);
+    ctx.variables.set(name, '');
+    const targets = option.target_ids ?? {};
+    return jumpTo(Object.hasOwn(targets, value) ? targets[value] : option.default_target_id);
+  },
 });

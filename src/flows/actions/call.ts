@@ -4,6 +4,8 @@ import { AddressSchema } from '../address.ts';
 import { defineAction } from './action-definition.ts';
 import type { OptionIssue } from './action-definition.ts';
 import { resourceId } from './option-fields.ts';
+import type { FlowSource } from '../../calls/index.ts';
+import { defaultSource, fullAddress } from './dial-address.ts';
 
 /** `call`: start independent outgoing calls running their own flow, then move on at once. */
 export const callAction = defineAction({
@@ -32,5 +34,18 @@ export const callAction = defineAction({
     if (hasFlow && hasActions) return [{ path: 'actions', message: 'give either flow_id or actions, not both' }];
     if (!hasFlow && !hasActions) return [{ path: 'flow_id', message: 'is required unless actions are given' }];
     return [];
+  },
+  async run(ctx, option) {
+    const flow: FlowSource = option.flow_id !== undefined && option.flow_id !== NIL_UUID ? { flow_id: option.flow_id } : { actions: option.actions ?? [] };
+    const chained = option.chained === true && ctx.callId !== undefined;
+    await ctx.calls.dial({
+      customer_id: ctx.customerId,
+      source: await defaultSource(ctx, option.source, 'own'),
+      destinations: option.destinations.map(fullAddress),
+      flow,
+      ...(chained && ctx.callId !== undefined ? { master_call_id: ctx.callId } : {}),
+      ...(option.early_execution !== undefined ? { early_execution: option.early_execution } : {}),
+    });
+    return undefined;
   },
 });

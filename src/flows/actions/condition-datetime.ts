@@ -1,6 +1,9 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
 import { actionRef, Comparison, TIMEZONE_PATTERN } from './option-fields.ts';
+import { compare, compareTuples } from '../comparison.ts';
+import { zonedParts } from '../zoned-time.ts';
+import { jumpTo } from './jump-target.ts';
 
 /** `condition_datetime`: compare the current time in a zone; false jumps to `false_target_id`. */
 export const conditionDatetimeAction = defineAction({
@@ -28,4 +31,11 @@ export const conditionDatetimeAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'none',
+  async run(ctx, option) {
+    const now = zonedParts(ctx.clock.now(), option.timezone ?? 'UTC');
+    const fields = (['month', 'day', 'hour', 'minute'] as const).filter((f) => option[f] !== undefined);
+    const holdsFields = fields.length === 0 || compare(option.condition, compareTuples(fields.map((f) => now[f]), fields.map((f) => option[f] ?? 0)), 0);
+    const holdsWeekday = option.weekdays === undefined || option.weekdays.length === 0 || option.weekdays.includes(now.weekday);
+    return holdsFields && holdsWeekday ? undefined : jumpTo(option.false_target_id);
+  },
 });

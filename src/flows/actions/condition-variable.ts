@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
 import { actionRef, Comparison } from './option-fields.ts';
+import { compare } from '../comparison.ts';
+import { jumpTo } from './jump-target.ts';
 
 /** `condition_variable`: compare a variable; true moves on, false jumps to `false_target_id`. */
 export const conditionVariableAction = defineAction({
@@ -18,4 +20,12 @@ export const conditionVariableAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'none',
+  async run(_ctx, option) {
+    const text = option.variable;
+    let holds: boolean;
+    if (option.value_type === 'number') holds = compare(option.condition, Number(text.trim() === '' ? Number.NaN : text), option.value_number ?? 0);
+    else if (option.value_type === 'length') holds = compare(option.condition, text.length, option.value_length ?? 0);
+    else holds = compare(option.condition, text, option.value_string ?? '');
+    return holds ? undefined : jumpTo(option.false_target_id);
+  },
 });

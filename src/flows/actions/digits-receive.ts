@@ -1,6 +1,23 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
 import { durationMs, MAX_DURATION_MS } from './option-fields.ts';
+import { DIGITS_VARIABLE } from '../variables.ts';
+import { linkedController } from '../wait.ts';
+import type { ActionContext } from './action-definition.ts';
+import { answeredCall } from './call-media.ts';
+
+/** How long `digits_receive` waits when `duration` is not given (ms). */
+export const DEFAULT_DIGITS_DURATION_MS = 5000;
+
+/** Appends digits to `voipbin.call.digits` until `length` were taken or a terminator arrives. */
+async function collectDigits(ctx: ActionContext, length: number | undefined, terminators: string, signal: AbortSignal): Promise<void> {
+  for (let collected = 0; length === undefined || collected < length; ) {
+    const { digit } = await ctx.digits.take(signal);
+    if (terminators.includes(digit)) return;
+    ctx.variables.set(DIGITS_VARIABLE, ctx.variables.get(DIGITS_VARIABLE) + digit);
+    collected += 1;
+  }
+}
 
 /** `digits_receive`: collect DTMF into `voipbin.call.digits` until a length, a terminator or a timeout. */
 export const digitsReceiveAction = defineAction({
@@ -14,4 +31,19 @@ export const digitsReceiveAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'media',
+  async run(ctx, option, signal) {
+    await answeredCall(ctx);
+    const { controller, dispose } = linkedController(signal);
+    const timer = ctx.clock.setTimeout(() => controller.abort(), option.duration ?? DEFAULT_DIGITS_DURATION_MS);
+    try {
+      await collectDigits(ctx, option.length, option.key ?? '', controller.signal);
+    } catch (err) {
+      // Running out of time is how collection ends without a length or terminator; only a flow abort is passed on.
+      if (signal.aborted) throw err;
+    } finally {
+      ctx.clock.clearTimeout(timer);
+      dispose();
+    }
+    return undefined;
+  },
 });

@@ -1,6 +1,10 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
 import { DTMF_DIGITS_PATTERN, durationMs } from './option-fields.ts';
+import { answeredCall } from './call-media.ts';
+
+/** Tone length and gap when the option is not given (ms). */
+const DEFAULT_TONE_MS = 100;
 
 /** `digits_send`: send RFC 4733 DTMF events, then move on. */
 export const digitsSendAction = defineAction({
@@ -14,4 +18,9 @@ export const digitsSendAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'media',
+  async run(ctx, option, signal) {
+    const callId = await answeredCall(ctx);
+    await ctx.calls.sendDigits(callId, { digits: option.digits, durationMs: option.duration ?? DEFAULT_TONE_MS, intervalMs: option.interval ?? DEFAULT_TONE_MS }, signal);
+    return undefined;
+  },
 });

@@ -1,6 +1,11 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
 import { HttpMethod, httpUrl } from './option-fields.ts';
+import type { FetchRequest } from '../ports.ts';
+import { withTimeout } from '../wait.ts';
+
+/** How long the customer's server may take to answer (ms). */
+export const FETCH_TIMEOUT_MS = 5000;
 
 /** `fetch`: ask the customer's server for the actions that run next. */
 export const fetchAction = defineAction({
@@ -10,4 +15,15 @@ export const fetchAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'none',
+  async run(ctx, option, signal) {
+    const request: FetchRequest = {
+      customer_id: ctx.customerId,
+      activeflow_id: ctx.activeflowId,
+      url: option.event_url,
+      method: option.event_method ?? 'POST',
+      body: ctx.snapshot(),
+    };
+    const answer = await withTimeout(ctx.clock, FETCH_TIMEOUT_MS, signal, 'FETCH_TIMEOUT', (s) => ctx.http.fetchJson(request, s));
+    return { push: ctx.parseActions(answer, 'fetch') };
+  },
 });

@@ -13,4 +13,7 @@ export const gotoAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'none',
+  async run(ctx, option) {
+    return ctx.loops.take(ctx.actionId, option.loop_count) ? { jump: option.target_id } : undefined;
+  },
 });

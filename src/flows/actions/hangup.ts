@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
+import { requireCall } from './call-media.ts';
 
 /** The hangup reasons of the calls spec; `""` lets the call pick its own. */
 export const HANGUP_REASONS = ['', 'normal', 'failed', 'busy', 'cancel', 'timeout', 'noanswer', 'dialout', 'amd'] as const;
@@ -12,4 +13,8 @@ export const hangupAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'call',
+  async run(ctx, option) {
+    await ctx.calls.hangup(requireCall(ctx), option.reason ?? '');
+    return { end: true } as const;
+  },
 });

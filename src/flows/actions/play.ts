@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
 import { httpUrl } from './option-fields.ts';
+import { answeredCall } from './call-media.ts';
 
 /** `play`: play each URL in turn (wav/mp3/ogg), then move on. */
 export const playAction = defineAction({
@@ -10,4 +11,8 @@ export const playAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'media',
+  async run(ctx, option, signal) {
+    await ctx.calls.play(await answeredCall(ctx), option.stream_urls, signal);
+    return undefined;
+  },
 });

@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
 import { durationSec, resourceId } from './option-fields.ts';
+import type { RecordingOptions } from '../../calls/index.ts';
+import { answeredCall } from './call-media.ts';
 
 /** `recording_start`: start recording the call and move on at once. */
 export const recordingStartAction = defineAction({
@@ -17,4 +19,17 @@ export const recordingStartAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'media',
+  async run(ctx, option, signal) {
+    const callId = await answeredCall(ctx);
+    if (option.beep_start === true) await ctx.calls.beep(callId, signal);
+    const options: RecordingOptions = {
+      format: 'wav',
+      ...(option.end_of_silence !== undefined ? { end_of_silence: option.end_of_silence } : {}),
+      ...(option.end_of_key !== undefined && option.end_of_key !== '' ? { end_of_key: option.end_of_key } : {}),
+      ...(option.duration !== undefined ? { duration: option.duration } : {}),
+      ...(option.on_end_flow_id !== undefined ? { on_end_flow_id: option.on_end_flow_id } : {}),
+    };
+    await ctx.calls.recordingStart(callId, options);
+    return undefined;
+  },
 });

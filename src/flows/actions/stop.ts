@@ -6,4 +6,7 @@ export const stopAction = defineAction({
   type: 'stop',
   schema: Type.Object({}, { additionalProperties: false }),
   needs: 'none',
+  async run() {
+    return { end: true } as const;
+  },
 });

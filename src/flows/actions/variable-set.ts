@@ -12,4 +12,8 @@ export const variableSetAction = defineAction({
     { additionalProperties: false },
   ),
   needs: 'none',
+  async run(ctx, option) {
+    ctx.variables.set(option.key, option.value ?? '');
+    return undefined;
+  },
 });
