@@ -109,6 +109,11 @@ export class CallService {
     return live ? toPublic(live.call) : this.#rt.store.get(callId);
   }
 
+  /** The media leg id of a live call's signalling leg (undefined before it has one or after hangup). */
+  legId(callId: string): string | undefined {
+    return this.#live.get(callId)?.state.leg?.leg_id;
+  }
+
   /** Every live call of this process. */
   listLive(): Call[] {
     return [...this.#live.values()].map((l) => toPublic(l.call));
