@@ -8,13 +8,14 @@ const srcDir = resolve(process.argv[2] ?? 'src');
 
 const PROTOCOL = new Set(['sip', 'sdp', 'media']);
 const DOMAIN_ORDER = ['flows', 'conferences', 'calls', 'recordings'];
-const OUTER = new Set(['api', 'events', 'store']);
+const OUTER = new Set(['api', 'events', 'store', 'telephony']);
 
 /** Returns a reason string when `from` may not import `to`, else undefined. */
 function forbidden(from, to) {
   if (from === to) return undefined;
   if (from === 'main.ts' || from === 'cli') return undefined;
   if (to === 'main.ts' || to === 'cli') return 'only the CLI imports the composition root';
+  if (to === 'telephony') return 'telephony/ holds the adapters that main.ts wires; nothing else imports it';
   if (from === 'shared') return 'shared/ imports nothing of the product';
   if (from === 'config') return to === 'shared' ? undefined : 'config/ imports only shared/';
   if (PROTOCOL.has(from)) return to === 'shared' ? undefined : `${from}/ is a protocol layer and imports only shared/`;
@@ -26,6 +27,7 @@ function forbidden(from, to) {
     return undefined;
   }
   if (from === 'api' && (PROTOCOL.has(to))) return `api/ reaches the domain through services and never imports ${to}/`;
+  if (from === 'telephony' && to === 'api') return 'telephony/ adapters never import the HTTP API';
   return undefined;
 }
 
@@ -59,7 +61,7 @@ for (const file of walk(srcDir)) {
     // Tests may reach across layers to wire real collaborators; production code may not.
     const reason = isTest ? undefined : forbidden(from, to);
     if (reason) problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — ${reason}`);
-    const targetRel = relative(join(srcDir, to), target);
+    const targetRel = relative(join(srcDir, to), target).split(sep).join('/');
     if (!isTest && from !== to && to !== 'main.ts' && targetRel !== 'index.ts' && targetRel !== '') {
       problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — other modules are imported only through their index.ts`);
     }

@@ -6,12 +6,17 @@ import { buildServer, ensureProjectAdmin, type ProjectAdmin } from './api/index.
 import type { Config } from './config/index.ts';
 import { systemClock, type Clock, type Logger } from './shared/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { startSipServer, type SipServer } from './telephony/index.ts';
+import { DeliveryWorker, EventHub, EventPublisher } from './events/index.ts';
+import { isSupportedLanguage, listVoices } from './media/index.ts';
 
 /** A running callbin process. */
 export interface CallbinHandle {
   config: Config;
   apiUrl: string;
+  /** `sip:<host>:<port>` with the bound UDP port (TCP listens on the same one when it could). */
   sipAddress: string;
+  sip: SipServer;
   /** Set on the first start only: the project admin's credentials, also saved to the data directory. */
   admin?: ProjectAdmin;
   store: Store;
@@ -26,14 +31,24 @@ function readOrCreateSecret(dataDir: string, name: string): Buffer {
   return secret;
 }
 
-/** The composition root: open the store, build the API, listen. */
+/** The composition root: open the store, start SIP, build the API, listen. */
 export async function startCallbin(config: Config, opts: { logger?: Logger; clock?: Clock } = {}): Promise<CallbinHandle> {
   const logger: Logger = opts.logger ?? (pino({ level: config.logLevel }) as unknown as Logger);
   const clock = opts.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), clock, logger });
+  let sip: SipServer | undefined;
+  let stopWorker: (() => Promise<void>) | undefined;
   try {
     const admin = await ensureProjectAdmin(store, { dataDir: config.dataDir, adminKey: config.adminKey });
+    sip = await startSipServer({ config, store, clock, logger, digestSecret: readOrCreateSecret(config.dataDir, 'sip-digest.secret') });
+    const sipServer = sip;
+    const events = new EventHub(logger);
+    const publisher = new EventPublisher({ hub: events });
+    void publisher;
+    const worker = new DeliveryWorker({ store, clock, logger, mode: config.mode, hub: events });
+    await worker.start();
+    stopWorker = () => worker.stop();
     const app = await buildServer({
       store, clock, logger,
       jwtSecret: readOrCreateSecret(config.dataDir, 'jwt.secret'),
@@ -41,25 +56,33 @@ export async function startCallbin(config: Config, opts: { logger?: Logger; cloc
       mode: config.mode,
       rateLimitPerSec: config.rateLimitPerSec,
       rateLimitBurst: config.rateLimitBurst,
+      metricsText: () => sipServer.metricsText(),
+      isSupportedLanguage,
+      ttsVoices: listVoices,
+      events,
     });
     const address = await app.listen({ host: config.httpHost, port: config.httpPort });
     const url = new URL(address);
     const shownHost = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
     const apiUrl = `http://${shownHost}:${url.port}`;
-    const sipHost = config.publicIp || (config.sipHost === '0.0.0.0' ? '127.0.0.1' : config.sipHost);
+    const sipHost = sipServer.advertisedHost;
     let closed = false;
     return {
-      config, apiUrl, store,
-      sipAddress: `sip:${sipHost}:${config.sipPort}`,
+      config, apiUrl, store, sip: sipServer,
+      sipAddress: `sip:${sipHost.includes(':') ? `[${sipHost}]` : sipHost}:${sipServer.address.port}`,
       ...(admin ? { admin } : {}),
       close: async () => {
         if (closed) return;
         closed = true;
         await app.close();
+        await sipServer.close();
+        await worker.stop();
         await store.close();
       },
     };
   } catch (err) {
+    await sip?.close();
+    await stopWorker?.();
     await store.close();
     throw err;
   }

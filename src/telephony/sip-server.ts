@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import type { Config } from '../config/index.ts';
+import { AppError } from '../shared/index.ts';
+import type { Clock, Logger } from '../shared/index.ts';
+import { DigestChallenger, SipTransport, TransactionLayer, UserAgent } from '../sip/index.ts';
+import type { HostPort } from '../sip/index.ts';
+import { Registrar } from '../sip/index.ts';
+import type { Store } from '../store/index.ts';
+import { BindingPurge } from './binding-purge.ts';
+import { flattenSipStats, sipMetricsText } from './sip-metrics.ts';
+import type { SipServerStats } from './sip-metrics.ts';
+import { StoreRegistrarBackend } from './store-registrar-backend.ts';
+
+/** Options of {@link startSipServer}. */
+export interface SipServerOptions {
+  config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'>;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Key of the digest nonce MAC; keep it across restarts so outstanding nonces stay valid. */
+  digestSecret?: Buffer;
+  /** How often expired bindings are deleted from the store (default 60 s). */
+  purgeIntervalMs?: number;
+}
+
+/** A listening SIP server: transports, transactions, the user agent and the registrar. */
+export interface SipServer {
+  /** The bound UDP address (TCP listens on the same port when it could). */
+  address: { host: string; port: number };
+  /** The bound TCP port. */
+  tcpPort: number;
+  /** The host written in our Via and Contact: the public IP, else the listen address. */
+  advertisedHost: string;
+  /** The user agent core, for placing and answering calls. */
+  ua: UserAgent;
+  /** Counters, flat: `messages_received`, `malformed`, `register_ok`, … */
+  stats(): Record<string, number>;
+  /** The counters as Prometheus text for `/metrics`. */
+  metricsText(): string;
+  /** End dialogs, stop listening, wait for REGISTERs being answered and the purge; idempotent. */
+  close(): Promise<void>;
+}
+
+async function listen(transport: SipTransport, host: string, port: number): Promise<{ udp: HostPort; tcp: HostPort }> {
+  const udp = await transport.listenUdp({ host, port });
+  if (port !== 0) return { udp, tcp: await transport.listenTcp({ host, port }) };
+  try {
+    return { udp, tcp: await transport.listenTcp({ host, port: udp.port }) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    // Someone else holds the ephemeral UDP port on TCP: any TCP port will do for tests.
+    return { udp, tcp: await transport.listenTcp({ host, port: 0 }) };
+  }
+}
+
+/** The address peers can reach us at: the configured public IP, the listen address, or the first external IPv4. */
+function advertisedHost(publicIp: string, listenHost: string): string {
+  if (publicIp !== '') return publicIp;
+  if (listenHost !== '0.0.0.0' && listenHost !== '::') return listenHost;
+  const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+  return external?.address ?? '127.0.0.1';
+}
+
+async function bind(transport: SipTransport, config: SipServerOptions['config']): Promise<{ udp: HostPort; tcp: HostPort }> {
+  try {
+    return await listen(transport, config.sipHost, config.sipPort);
+  } catch (err) {
+    await transport.close();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new AppError('SIP_LISTEN_FAILED', `cannot listen for SIP on ${config.sipHost}:${config.sipPort}: ${reason}`, { cause: err });
+  }
+}
+
+/**
+ * Start the SIP side of callbin: UDP and TCP on `sipHost:sipPort` (port 0 picks one, shared by
+ * both when free), the transaction layer, the user agent with the store-backed registrar plugged
+ * in for REGISTER, and a timer that purges expired bindings.
+ */
+export async function startSipServer(options: SipServerOptions): Promise<SipServer> {
+  const { config, store, clock } = options;
+  const logger = options.logger.child({ module: 'sip' });
+  const transport = new SipTransport({ clock, logger });
+  const bound = await bind(transport, config);
+  const host = advertisedHost(config.publicIp, config.sipHost);
+  const layer = new TransactionLayer({ transport, clock, logger });
+  const ua = new UserAgent({
+    layer, clock, logger,
+    contacts: [{ host, port: bound.udp.port, transport: 'UDP' }, { host, port: bound.tcp.port, transport: 'TCP' }],
+  });
+  const backend = new StoreRegistrarBackend({ store, clock, sipDomain: config.sipDomain });
+  const challenger = new DigestChallenger({ secret: options.digestSecret ?? randomBytes(32), clock });
+  const registrar = new Registrar({ backend, challenger, clock, logger });
+  const inFlight = new Set<Promise<void>>();
+  ua.handle('REGISTER', (req, tx) => {
+    const done = registrar.handleRegister(req, tx).finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  });
+  const purge = new BindingPurge({ store, clock, logger, intervalMs: options.purgeIntervalMs ?? 60_000 });
+  const stats = (): SipServerStats => ({ transport: transport.stats(), transactions: layer.size, register: registrar.stats() });
+  let closing: Promise<void> | undefined;
+  logger.info({ udp: bound.udp, tcp: bound.tcp, advertised: host }, 'SIP listening');
+  return {
+    address: { host: bound.udp.address, port: bound.udp.port },
+    tcpPort: bound.tcp.port,
+    advertisedHost: host,
+    ua,
+    stats: () => flattenSipStats(stats()),
+    metricsText: () => sipMetricsText(stats()),
+    close: () => {
+      closing ??= (async () => {
+        await ua.close();
+        layer.close();
+        await transport.close();
+        await Promise.allSettled([...inFlight, purge.stop()]);
+      })();
+      return closing;
+    },
+  };
+}
