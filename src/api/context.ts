@@ -3,6 +3,8 @@ import type { Clock, Logger } from '../shared/index.ts';
 import type { Store } from '../store/index.ts';
 import type { EventHub, EventStreamLimits } from '../events/index.ts';
 import type { Principal } from './auth.ts';
+import type { ActiveflowsApiDeps } from './routes/activeflows.ts';
+import type { CallsApiDeps } from './routes/calls.ts';
 import { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
 
@@ -27,6 +29,10 @@ export interface ApiDeps {
   events?: EventHub;
   /** Limits of `GET /ws` sessions (heartbeat, send buffer, resume window). */
   eventStreamLimits?: Partial<EventStreamLimits>;
+  /** The calls service and stored calls behind `/calls` (503 `CALLS_UNAVAILABLE` without them). */
+  calls?: CallsApiDeps;
+  /** The flow engine and stored activeflows behind `/activeflows` (503 `FLOW_ENGINE_UNAVAILABLE` without them). */
+  activeflows?: ActiveflowsApiDeps;
 }
 
 /** Per-server state shared by route plugins. */

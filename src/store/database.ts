@@ -11,6 +11,8 @@ import type {
   User,
 } from './types.ts';
 import type { Generated } from 'kysely';
+import type { StoredCall } from './call-repo.ts';
+import type { StoredActiveflow } from './activeflow-repo.ts';
 import type { WebhookDelivery } from './delivery-repo.ts';
 import type { OutboxEvent } from './outbox-repo.ts';
 
@@ -34,4 +36,6 @@ export interface Database {
   outbox_events: Omit<StoredRow<OutboxEvent, 'data'>, 'position'> & { position: Generated<number> };
   outbox_sequences: { resource_type: string; resource_id: string; last_seq: number };
   webhook_deliveries: StoredRow<WebhookDelivery>;
+  calls: StoredCall;
+  activeflows: StoredActiveflow;
 }

@@ -3,6 +3,8 @@ export type { Store, StoreOptions, StoreTx } from './open-store.ts';
 export type { ListAfterOptions, NewOutboxEvent, OutboxEvent, OutboxRepo, TxHandle } from './outbox-repo.ts';
 export type { DeliveryAttempt, DeliveryRepo, DeliveryStatus, NewWebhookDelivery, WebhookDelivery } from './delivery-repo.ts';
 export type { Database, StoredRow } from './database.ts';
+export type { CallListFilter, CallListOptions, CallRecord, CallRepo, DeletedCallRecord, StoredCall } from './call-repo.ts';
+export type { ActiveflowListFilter, ActiveflowListOptions, ActiveflowRecord, ActiveflowRepo, DeletedActiveflowRecord, StoredActiveflow } from './activeflow-repo.ts';
 export type {
   Accesskey,
   AccesskeyRepo,

@@ -9,6 +9,10 @@ import { AppError, ValidationError, silentLogger, systemClock } from '../shared/
 import type { Clock, Logger } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import { IdempotencyTable } from './idempotency-repo.ts';
+import { CallTable } from './call-repo.ts';
+import type { CallRepo } from './call-repo.ts';
+import { ActiveflowTable } from './activeflow-repo.ts';
+import type { ActiveflowRepo } from './activeflow-repo.ts';
 import { DeliveryTable } from './delivery-repo.ts';
 import type { DeliveryRepo } from './delivery-repo.ts';
 import { OutboxTable } from './outbox-repo.ts';
@@ -46,6 +50,8 @@ export interface Store extends ResourceRepos {
   readonly registrations: RegistrationRepo;
   readonly outbox: OutboxRepo;
   readonly deliveries: DeliveryRepo;
+  readonly calls: CallRepo;
+  readonly activeflows: ActiveflowRepo;
   /** Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Throws AppError `STORE_UNAVAILABLE` when the database cannot answer. */
@@ -122,6 +128,8 @@ class SqlStore implements Store {
   readonly registrations: RegistrationRepo;
   readonly outbox: OutboxRepo;
   readonly deliveries: DeliveryRepo;
+  readonly calls: CallRepo;
+  readonly activeflows: ActiveflowRepo;
   #closed = false;
 
   constructor(dialect: 'sqlite' | 'postgres', db: Kysely<Database>, clock: Clock, raw?: RawQuery) {
@@ -140,6 +148,8 @@ class SqlStore implements Store {
     this.registrations = new RegistrationTable(db, clock);
     this.outbox = new OutboxTable(db, clock);
     this.deliveries = new DeliveryTable(db, clock);
+    this.calls = new CallTable(db, clock);
+    this.activeflows = new ActiveflowTable(db, clock);
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { FakeClock } from '../shared/index.ts';
 import type { ContractContext } from './contract/contract-context.ts';
+import { callsContract } from './contract/calls-contract.ts';
+import { activeflowsContract } from './contract/activeflows-contract.ts';
 import { crudContract } from './contract/crud-contract.ts';
 import { eventsContract } from './contract/events-contract.ts';
 import { pagingContract } from './contract/paging-contract.ts';
@@ -21,6 +23,8 @@ function storeContract(ctx: ContractContext): void {
   pagingContract(ctx);
   sessionContract(ctx);
   eventsContract(ctx);
+  callsContract(ctx);
+  activeflowsContract(ctx);
 }
 
 /** A ContractContext over a database that `options()` opens; the harness owns its lifetime. */

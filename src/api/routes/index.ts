@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { accesskeyRoutes } from './accesskeys.ts';
+import { activeflowRoutes } from './activeflows.ts';
+import { callRoutes } from './calls.ts';
 import { customerRoutes } from './customers.ts';
 import { eventStreamRoutes } from './events-ws.ts';
 import { extensionRoutes } from './extensions.ts';
@@ -18,6 +20,7 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   accesskeyRoutes(app, ctx);
   userRoutes(app, ctx);
   flowRoutes(app, ctx);
+  activeflowRoutes(app, ctx);
   numberRoutes(app, ctx);
   extensionRoutes(app, ctx);
   providerRoutes(app, ctx);
@@ -25,4 +28,5 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   ttsRoutes(app, ctx);
   webhookDeliveryRoutes(app, ctx);
   eventStreamRoutes(app, ctx);
+  callRoutes(app, ctx);
 }

@@ -1,11 +1,15 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001-foundation.ts';
 import * as events from './0002-events.ts';
+import * as calls from './0003-calls.ts';
+import * as activeflows from './0004-activeflows.ts';
 
 // Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_events': events,
+  '0003_calls': calls,
+  '0004_activeflows': activeflows,
 };
 
 /** The in-code migration provider kysely's Migrator runs at open. */

@@ -1,0 +1,126 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { HANGUP_REASONS, MUTE_REQUEST_DIRECTIONS } from '../../calls/index.ts';
+import type { Address, Call, CallService, TalkRequest } from '../../calls/index.ts';
+import { ValidationError } from '../../shared/index.ts';
+import type { ApiContext } from '../context.ts';
+import { Uuid } from '../schemas.ts';
+import { AddressBody, FlowFields, flowSourceOf } from './call-bodies.ts';
+
+/** What a control acts on: the API context, the calls service and the caller's own call. */
+export interface ControlTarget {
+  ctx: ApiContext;
+  service: CallService;
+  call: Call;
+}
+
+/** One live control endpoint `POST|DELETE /calls/{id}/<path>` (calls.md "Live control endpoints"). */
+export interface CallControl {
+  method: 'POST' | 'DELETE';
+  path: string;
+  body: TSchema;
+  run(target: ControlTarget, body: unknown): Promise<unknown>;
+}
+
+function control<S extends TSchema>(method: CallControl['method'], path: string, body: S, run: (t: ControlTarget, body: Static<S>) => Promise<unknown>): CallControl {
+  return { method, path, body, run: (t, b) => run(t, b as Static<S>) };
+}
+
+const NoBody = Type.Object({}, { additionalProperties: false });
+
+const HangupBody = Type.Object({ reason: Type.Optional(Type.Enum(HANGUP_REASONS)) }, { additionalProperties: false });
+
+const TalkBody = Type.Object(
+  {
+    text: Type.String({ minLength: 1, maxLength: 10_000 }),
+    language: Type.String({ pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$', maxLength: 35, 'x-reason': 'UNSUPPORTED_LANGUAGE', 'x-message': 'is not a BCP-47 language tag such as en-US' }),
+    gender: Type.Optional(Type.Enum(['male', 'female', 'neutral'])),
+    voice_id: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
+const PlayBody = Type.Object(
+  { media_urls: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 100 }) },
+  { additionalProperties: false },
+);
+
+const MuteBody = Type.Object({ direction: Type.Enum(MUTE_REQUEST_DIRECTIONS) }, { additionalProperties: false });
+
+const RecordingStartBody = Type.Object(
+  {
+    format: Type.Optional(Type.Enum(['wav'])),
+    end_of_silence: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
+    end_of_key: Type.Optional(Type.Enum(['', '#', '*', 'any'])),
+    duration: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
+    on_end_flow_id: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+
+const DigitsBody = Type.Object(
+  {
+    digits: Type.String({ pattern: '^[0-9*#A-D]+$', maxLength: 100, 'x-reason': 'INVALID_DIGITS', 'x-message': 'must be DTMF symbols 0-9 * # A-D' }),
+    duration: Type.Optional(Type.Integer({ minimum: 40, maximum: 1000 })),
+    interval: Type.Optional(Type.Integer({ minimum: 0, maximum: 5000 })),
+  },
+  { additionalProperties: false },
+);
+
+const ChainedCallBody = Type.Object(
+  { destination: AddressBody, source: Type.Optional(AddressBody), ...FlowFields, early_execution: Type.Optional(Type.Boolean()), metadata: Type.Optional(Type.Record(Type.String({ maxLength: 255 }), Type.Unknown())) },
+  { additionalProperties: false },
+);
+
+const RedirectBody = Type.Object(FlowFields, { additionalProperties: false });
+
+function talkRequest(ctx: ApiContext, body: Static<typeof TalkBody>): TalkRequest {
+  if (ctx.isSupportedLanguage && !ctx.isSupportedLanguage(body.language)) {
+    throw ValidationError.field('language', 'UNSUPPORTED_LANGUAGE', `${JSON.stringify(body.language)} is not a language the TTS engine speaks (see GET /tts/voices)`);
+  }
+  return { text: body.text, language: body.language, ...(body.gender ? { gender: body.gender } : {}), ...(body.voice_id !== undefined ? { voice_id: body.voice_id } : {}) };
+}
+
+/** A chained call's caller id by default: whom the master's far end knows callbin as. */
+function defaultSource(master: Call): Address {
+  return master.direction === 'incoming' ? master.destination : master.source;
+}
+
+async function dialChained(t: ControlTarget, body: Static<typeof ChainedCallBody>): Promise<{ calls: Call[] }> {
+  const { destination, source, flow_id: _flowId, actions: _actions, ...rest } = body;
+  try {
+    const calls = await t.service.createOutgoing({
+      ...rest,
+      ...flowSourceOf(t.ctx, body),
+      customer_id: t.call.customer_id,
+      source: source ?? defaultSource(t.call),
+      destinations: [destination],
+      master_call_id: t.call.id,
+    });
+    return { calls };
+  } catch (err) {
+    // The domain validates a list of destinations; this endpoint's body names a single `destination`.
+    if (!(err instanceof ValidationError)) throw err;
+    throw new ValidationError(err.details.map((d) => ({ ...d, field: d.field.replace(/^destinations\[0\]/, 'destination') })), err.code);
+  }
+}
+
+/** Every live control, as data: method, path, strict body schema and the CallService operation. */
+export const CALL_CONTROLS: readonly CallControl[] = [
+  control('POST', 'hangup', HangupBody, (t, b) => t.service.hangup(t.call.id, b.reason ? { reason: b.reason } : {})),
+  control('POST', 'talk', TalkBody, (t, b) => t.service.talk(t.call.id, talkRequest(t.ctx, b))),
+  control('POST', 'play', PlayBody, (t, b) => t.service.play(t.call.id, b.media_urls)),
+  control('POST', 'media_stop', NoBody, (t) => t.service.stopMedia(t.call.id)),
+  control('POST', 'hold', NoBody, (t) => t.service.setHold(t.call.id, true)),
+  control('DELETE', 'hold', NoBody, (t) => t.service.setHold(t.call.id, false)),
+  control('POST', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, true)),
+  control('DELETE', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, false)),
+  control('POST', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, true)),
+  control('DELETE', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, false)),
+  control('POST', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, true)),
+  control('DELETE', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, false)),
+  control('POST', 'recording_start', RecordingStartBody, (t, b) => t.service.startRecording(t.call.id, { ...b, format: 'wav' })),
+  control('POST', 'recording_stop', NoBody, (t) => t.service.stopRecording(t.call.id)),
+  control('POST', 'digits', DigitsBody, (t, b) => t.service.sendDigits(t.call.id, b)),
+  control('POST', 'chained_calls', ChainedCallBody, dialChained),
+  control('POST', 'redirect', RedirectBody, (t, b) => t.service.redirect(t.call.id, flowSourceOf(t.ctx, b), b.variables ?? {})),
+];

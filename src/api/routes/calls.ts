@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { CALL_STATUSES } from '../../calls/index.ts';
+import type { Call, CallService } from '../../calls/index.ts';
+import { hasCode } from '../../shared/index.ts';
+import type { CallListOptions, Page, Scope } from '../../store/index.ts';
+import { principalOf, type ApiContext } from '../context.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { CredentialQuery, PageQuery } from '../pagination.ts';
+import { CreateCallBody, emptyBodyAsObject, flowSourceOf } from './call-bodies.ts';
+import { CALL_CONTROLS } from './call-controls.ts';
+import { IdParams } from './crud.ts';
+
+/** Stored calls as the API reads and deletes them (the telephony CallStoreAdapter implements this). */
+export interface CallRecords {
+  /** A not-deleted call within the scope. */
+  get(callId: string, scope: Scope): Promise<Call | undefined>;
+  /** One customer's not-deleted calls, newest first. */
+  list(options: CallListOptions): Promise<Page<Call>>;
+  /** Hide the call from lists and publish `call_deleted`; undefined when not found in the scope. */
+  delete(callId: string, scope: Scope): Promise<(Call & { tm_delete: string }) | undefined>;
+}
+
+/** What `/calls` needs: the live calls service and the stored calls. */
+export interface CallsApiDeps {
+  service: CallService;
+  repo: CallRecords;
+}
+
+const ListQuery = Type.Object(
+  { ...PageQuery.properties, status: Type.Optional(Type.Enum(CALL_STATUSES)), direction: Type.Optional(Type.Enum(['incoming', 'outgoing'])) },
+  { additionalProperties: false },
+);
+
+const tags = ['calls'];
+
+/** The calls deps, or 503 when this server runs without telephony. */
+export function callsOf(ctx: ApiContext): CallsApiDeps {
+  if (!ctx.calls) throw new ApiError('UNAVAILABLE', 'CALLS_UNAVAILABLE', 'calls are not available on this server');
+  return ctx.calls;
+}
+
+/** The caller's call `{id}`, or 404 `CALL_NOT_FOUND` (also for another customer's call). */
+export async function ownedCall(ctx: ApiContext, req: FastifyRequest): Promise<{ calls: CallsApiDeps; call: Call; scope: Scope }> {
+  const calls = callsOf(ctx);
+  const { id } = req.params as { id: string };
+  const scope = { customerId: principalOf(req).customerId };
+  const call = await calls.repo.get(id, scope);
+  if (!call) throw notFound('call', id);
+  return { calls, call, scope };
+}
+
+function listOptions(customerId: string, q: Static<typeof ListQuery>): CallListOptions {
+  return {
+    customerId,
+    pageSize: q.page_size ?? 100,
+    ...(q.page_token ? { pageToken: q.page_token } : {}),
+    filter: { ...(q.status ? { status: q.status } : {}), ...(q.direction ? { direction: q.direction } : {}) },
+  };
+}
+
+/** `/calls` (calls.md): create, list, get, delete, and every live control of `call-controls.ts`. */
+export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/calls', { schema: { tags, body: CreateCallBody, querystring: CredentialQuery } }, async (req) => {
+    const calls = callsOf(ctx);
+    const body = req.body as Static<typeof CreateCallBody>;
+    const created = await calls.service.createOutgoing({ ...body, ...flowSourceOf(ctx, body), customer_id: principalOf(req).customerId });
+    return { calls: created };
+  });
+
+  app.get('/calls', { schema: { tags, querystring: ListQuery } }, async (req) => {
+    const page = await callsOf(ctx).repo.list(listOptions(principalOf(req).customerId, req.query as Static<typeof ListQuery>));
+    return { result: page.items, next_page_token: page.nextPageToken };
+  });
+
+  app.get('/calls/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => (await ownedCall(ctx, req)).call);
+
+  app.delete('/calls/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
+    const { calls, call, scope } = await ownedCall(ctx, req);
+    if (call.status !== 'hangup') {
+      try {
+        await calls.service.hangup(call.id);
+      } catch (err) {
+        // The call ended on its own between the read and the hangup: deleting it is what was asked.
+        if (!hasCode(err, 'CALL_ALREADY_HANGUP')) throw err;
+      }
+    }
+    const deleted = await calls.repo.delete(call.id, scope);
+    if (!deleted) throw notFound('call', call.id);
+    return deleted;
+  });
+
+  for (const control of CALL_CONTROLS) {
+    app.route({
+      method: control.method,
+      url: `/calls/:id/${control.path}`,
+      schema: { tags, params: IdParams, querystring: CredentialQuery, body: control.body },
+      preValidation: emptyBodyAsObject,
+      handler: async (req) => {
+        const { calls, call } = await ownedCall(ctx, req);
+        return control.run({ ctx, service: calls.service, call }, req.body);
+      },
+    });
+  }
+}
