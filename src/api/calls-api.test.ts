@@ -237,7 +237,7 @@ describe('calls API', () => {
   it('an incoming call is listed with direction=incoming', async () => {
     const key = await api.newCustomerKey('incoming');
     const customerId = (await api.request('GET', '/v1.0/customer', { key })).body.id as string;
-    const call = await api.service.acceptIncoming({ customer_id: customerId, source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow_id: FLOW, leg: new FakeIncomingLeg() });
+    const call = await api.service.acceptIncoming({ customer_id: customerId, source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow: { flow_id: FLOW }, leg: new FakeIncomingLeg() });
     const list = await api.request('GET', '/v1.0/calls?direction=incoming', { key });
     assert.deepEqual(list.body.result.map((c: Call) => c.id), [call.id]);
     await api.request('POST', `/v1.0/calls/${call.id}/hangup`, { key, body: { reason: 'busy' } });

@@ -234,7 +234,7 @@ describe('incoming call lifecycle', () => {
     const { FakeIncomingLeg, address } = await import('./testing/fake-ports.ts');
     const leg = new FakeIncomingLeg();
     await assert.rejects(
-      h.service.acceptIncoming({ customer_id: 'c', source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow_id: 'unknown', leg }),
+      h.service.acceptIncoming({ customer_id: 'c', source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow: { flow_id: 'unknown' }, leg }),
       { code: 'FLOW_NOT_FOUND' },
     );
     assert.deepEqual(leg.log, ['480']);

@@ -7,15 +7,15 @@ import { armMaxDuration, hangupLocally, onRemoteBye, onRemoteCancel } from './ca
 import { startFlow } from './call-flow.ts';
 import { LiveCall } from './live-call.ts';
 import type { CallRuntime } from './live-call.ts';
-import type { IncomingLeg, LegEvents } from './ports.ts';
+import type { FlowSource, IncomingLeg, LegEvents } from './ports.ts';
 
 /** An incoming INVITE the signalling adapter verified and looked up (calls.md "Incoming calls"). */
 export interface IncomingCallRequest {
   customer_id: string;
   source: Address;
   destination: Address;
-  /** The number's `call_flow_id` (or the flow chosen for an extension's dialled target). */
-  flow_id: string;
+  /** The number's `call_flow_id`, or inline actions (an extension's dialled target is a `connect`). */
+  flow: FlowSource;
   leg: IncomingLeg;
   type?: CallType;
   variables?: Record<string, string>;
@@ -34,7 +34,7 @@ export async function buildIncoming(rt: CallRuntime, request: IncomingCallReques
   const id = newId();
   let created: { flow_id: string; activeflow_id: string };
   try {
-    created = await rt.flows.create({ customer_id: request.customer_id, call_id: id, source: { flow_id: request.flow_id }, variables: request.variables ?? {} });
+    created = await rt.flows.create({ customer_id: request.customer_id, call_id: id, source: request.flow, variables: request.variables ?? {} });
   } catch (err) {
     await request.leg.reject(FLOW_UNAVAILABLE_SIP_STATUS).catch((rejectErr: unknown) => rt.logger.warn({ err: rejectErr }, 'reject of an incoming call failed'));
     throw err;

@@ -57,7 +57,7 @@ export async function answerOutgoing(h: Harness, callId: string): Promise<void> 
 /** Accepts an incoming call from `+15550002222` to `+15550003333` on a fresh fake leg. */
 export async function acceptOne(h: Harness): Promise<{ call: Call; leg: FakeIncomingLeg }> {
   const leg = new FakeIncomingLeg();
-  const call = await h.service.acceptIncoming({ customer_id: CUSTOMER, source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow_id: FLOW, leg });
+  const call = await h.service.acceptIncoming({ customer_id: CUSTOMER, source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow: { flow_id: FLOW }, leg });
   await h.service.whenIdle();
   return { call, leg };
 }

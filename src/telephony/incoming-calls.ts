@@ -1,0 +1,229 @@
+import type { Address, Call, FlowSource, IncomingCallRequest } from '../calls/index.ts';
+import { E164_RE, EXTENSION_RE } from '../calls/index.ts';
+import { NIL_UUID, hasCode, silentLogger } from '../shared/index.ts';
+import type { Logger } from '../shared/index.ts';
+import type { DigestChallenger, IncomingInvite, MessageSource, SipRequest, UserAgent } from '../sip/index.ts';
+import { isScannerUserAgent, parseNameAddr, parseUri } from '../sip/index.ts';
+import type { Store } from '../store/index.ts';
+import type { CallMedia } from './call-media.ts';
+import { SipIncomingLeg } from './incoming-leg.ts';
+import { MediaEndpoint } from './media-endpoint.ts';
+import type { MediaEndpointOptions } from './media-endpoint.ts';
+import type { ProviderAddressBook } from './routing-adapter.ts';
+
+/** An extension as digest authentication needs it (StoreRegistrarBackend's accounts fit). */
+export interface ExtensionAccount {
+  customerId: string;
+  username: string;
+  extension: string;
+  password: string;
+  realm: string;
+}
+
+/** Extension accounts by digest username, or by extension name inside a customer's domain (StoreRegistrarBackend implements it). */
+export interface ExtensionAccounts {
+  findAccount(query: { username: string; domain: string }): Promise<ExtensionAccount | undefined>;
+}
+
+/** True when a User-Agent names a known SIP scanner (the registrar's list). */
+export const isScanner = isScannerUserAgent;
+
+/**
+ * The flow an authenticated extension's call runs for what it dialled (`+E164` or another
+ * extension); undefined refuses the call 404. Without a dial plan the call runs one `connect` to
+ * the dialled target (the seed's two-call model: a second call, chained and bridged).
+ */
+export interface ExtensionDialPlan {
+  flowFor(customerId: string, caller: Address, destination: Address): Promise<FlowSource | undefined>;
+}
+
+/** The default dial plan: connect the caller to what it dialled. */
+export const connectDialPlan: ExtensionDialPlan = {
+  flowFor: async (_customerId, caller, destination) => ({ actions: [{ type: 'connect', option: { source: caller, destinations: [destination] } }] }),
+};
+
+/** Options of {@link IncomingCalls}. */
+export interface IncomingCallsOptions {
+  ua: UserAgent;
+  store: Pick<Store, 'numbers' | 'extensions'>;
+  providers: Pick<ProviderAddressBook, 'isProvider'>;
+  accounts: ExtensionAccounts;
+  /** Challenges INVITEs from extensions (its own secret is fine: nonces are per challenge). */
+  challenger: DigestChallenger;
+  calls: { acceptIncoming(request: IncomingCallRequest): Promise<Call> };
+  media: CallMedia;
+  endpointOptions: MediaEndpointOptions;
+  /** What calls dialled from extensions run; default {@link connectDialPlan}. */
+  dialPlan?: ExtensionDialPlan;
+  logger?: Logger;
+}
+
+/** Who sent an INVITE, or how it is turned away. */
+export type InviteVerdict =
+  | { kind: 'provider' }
+  | { kind: 'extension'; account: ExtensionAccount }
+  | { kind: 'challenge'; realm: string; stale: boolean }
+  | { kind: 'refuse'; status: number; reason: string };
+
+/** Where a verified INVITE goes, or the final status that refuses it. */
+export type InviteRoute =
+  | { kind: 'call'; customerId: string; flow: FlowSource; destination: Address }
+  | { kind: 'refuse'; status: number; reason: string };
+
+const SDP = 'application/sdp';
+const CONFERENCE_PREFIX = 'conference:';
+
+/** The number a Request-URI user names: E.164 with its `+`, or digits without it (the `+` is added). */
+export function dialledNumber(user: string): string | undefined {
+  if (E164_RE.test(user)) return user;
+  return E164_RE.test(`+${user}`) ? `+${user}` : undefined;
+}
+
+/** The caller of an INVITE as an API address: `tel` for an E.164-like From user, else `sip` user@host. */
+export function callerAddress(request: SipRequest): Address {
+  const from = parseNameAddr(request.headers.get('from') ?? '');
+  const user = from.uri.user ?? '';
+  const number = dialledNumber(user);
+  const base = { target_name: from.displayName ?? '', name: '', detail: '' };
+  if (number !== undefined) return { ...base, type: 'tel', target: number };
+  return { ...base, type: 'sip', target: user === '' ? from.uri.host : `${user}@${from.uri.host}` };
+}
+
+/** The user part of the Request-URI, or of the To URI when the Request-URI has none. */
+export function calledUser(request: SipRequest): string {
+  const user = parseUri(request.uri).user;
+  if (user !== undefined && user !== '') return decodeURIComponent(user);
+  return decodeURIComponent(parseNameAddr(request.headers.get('to') ?? '').uri.user ?? '');
+}
+
+/**
+ * Routes new INVITEs (calls.md "Incoming calls"): verification (a provider's address, or an
+ * extension that passes digest auth; scanners and everyone else get 403 and no call object),
+ * number lookup (unknown 404, no flow 480), the SDP answer (no common codec 488), then
+ * `CallService.acceptIncoming` with a SipIncomingLeg.
+ */
+export class IncomingCalls {
+  readonly #o: IncomingCallsOptions;
+  readonly #logger: Logger;
+  readonly #pending = new Set<Promise<void>>();
+  #off: (() => void) | undefined;
+
+  constructor(options: IncomingCallsOptions) {
+    this.#o = options;
+    this.#logger = (options.logger ?? silentLogger).child({ module: 'incoming-calls' });
+  }
+
+  /** Starts taking INVITEs from the user agent. */
+  start(): void {
+    this.#off ??= this.#o.ua.on('invite', (invite) => {
+      const work = this.#take(invite).finally(() => this.#pending.delete(work));
+      this.#pending.add(work);
+    });
+  }
+
+  /** Stops taking INVITEs and waits for those being routed. */
+  async stop(): Promise<void> {
+    this.#off?.();
+    this.#off = undefined;
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Who sent `request` from `source`, checking digest credentials of extensions. */
+  async verify(request: SipRequest, source: Pick<MessageSource, 'address'>): Promise<InviteVerdict> {
+    if (isScanner(request.headers.get('user-agent'))) return { kind: 'refuse', status: 403, reason: 'Forbidden' };
+    if (await this.#o.providers.isProvider(source.address)) return { kind: 'provider' };
+    const from = parseNameAddr(request.headers.get('from') ?? '').uri;
+    const account = from.user ? await this.#o.accounts.findAccount({ username: from.user, domain: from.host }) : undefined;
+    if (!account) return { kind: 'refuse', status: 403, reason: 'Forbidden' };
+    const header = request.headers.get('proxy-authorization') ?? request.headers.get('authorization');
+    const creds = header === undefined ? undefined : this.#o.challenger.parseAuthorization(header);
+    if (!creds || (creds.username !== account.username && creds.username !== account.extension)) {
+      return { kind: 'challenge', realm: account.realm, stale: false };
+    }
+    const verdict = this.#o.challenger.verify(creds, { method: 'INVITE', password: account.password, realm: account.realm });
+    if (verdict === 'stale') return { kind: 'challenge', realm: account.realm, stale: true };
+    return verdict === 'ok' ? { kind: 'extension', account } : { kind: 'refuse', status: 403, reason: 'Forbidden' };
+  }
+
+  /** Where a verified INVITE goes. */
+  async route(request: SipRequest, verdict: InviteVerdict & { kind: 'provider' | 'extension' }): Promise<InviteRoute> {
+    const user = calledUser(request);
+    if (verdict.kind === 'provider') return this.#routeNumber(user);
+    return this.#routeDialled(verdict.account, user);
+  }
+
+  async #routeNumber(user: string): Promise<InviteRoute> {
+    const number = dialledNumber(user);
+    const row = number === undefined ? undefined : await this.#o.store.numbers.findByNumber(number);
+    if (!row || number === undefined) return { kind: 'refuse', status: 404, reason: 'Not Found' };
+    if (row.call_flow_id === '' || row.call_flow_id === NIL_UUID) return { kind: 'refuse', status: 480, reason: 'Temporarily Unavailable' };
+    return { kind: 'call', customerId: row.customer_id, flow: { flow_id: row.call_flow_id }, destination: { type: 'tel', target: number, target_name: row.name, name: '', detail: '' } };
+  }
+
+  async #routeDialled(account: ExtensionAccount, user: string): Promise<InviteRoute> {
+    if (user.toLowerCase().startsWith(CONFERENCE_PREFIX)) {
+      // TODO(conferences): join `conference:<id>` once the conferences module exists.
+      return { kind: 'refuse', status: 501, reason: 'Conferences Not Implemented' };
+    }
+    let destination: Address;
+    if (E164_RE.test(user)) destination = { type: 'tel', target: user, target_name: '', name: '', detail: '' };
+    else if (EXTENSION_RE.test(user) && (await this.#o.store.extensions.findByExtension(account.customerId, user))) {
+      destination = { type: 'extension', target: user, target_name: '', name: '', detail: '' };
+    } else return { kind: 'refuse', status: 404, reason: 'Not Found' };
+    const flow = await (this.#o.dialPlan ?? connectDialPlan).flowFor(account.customerId, extensionAddress(account), destination);
+    if (flow === undefined) return { kind: 'refuse', status: 404, reason: 'Not Found' };
+    return { kind: 'call', customerId: account.customerId, flow, destination };
+  }
+
+  async #take(invite: IncomingInvite): Promise<void> {
+    try {
+      const verdict = await this.verify(invite.request, invite.source);
+      if (verdict.kind === 'challenge') return this.#challenge(invite, verdict);
+      if (verdict.kind === 'refuse') return refuse(invite, verdict.status, verdict.reason);
+      const route = await this.route(invite.request, verdict);
+      if (route.kind === 'refuse') return refuse(invite, route.status, route.reason);
+      const source = verdict.kind === 'extension' ? extensionAddress(verdict.account) : callerAddress(invite.request);
+      await this.#accept(invite, route, source);
+    } catch (err) {
+      this.#logger.error({ err }, 'incoming INVITE could not be routed');
+      refuse(invite, 500, 'Server Internal Error');
+    }
+  }
+
+  #challenge(invite: IncomingInvite, verdict: { realm: string; stale: boolean }): void {
+    // RFC 3261 §22.3: a UA that is not a registrar answers 407 with Proxy-Authenticate (one per algorithm).
+    const headers = this.#o.challenger.challenge(verdict.realm, { stale: verdict.stale }).map((v): [string, string] => ['Proxy-Authenticate', v]);
+    if (invite.finalStatus === undefined) invite.reject(407, undefined, headers);
+  }
+
+  async #accept(invite: IncomingInvite, route: InviteRoute & { kind: 'call' }, source: Address): Promise<void> {
+    const offerSdp = invite.request.body.toString('utf8');
+    // RFC 3261 §13.2.1 allows an INVITE without an offer; we only answer offers (no late offer).
+    if (offerSdp.trim() === '') return refuse(invite, 488, 'Not Acceptable Here');
+    let answered: Awaited<ReturnType<typeof MediaEndpoint.answer>>;
+    try {
+      answered = await MediaEndpoint.answer({ ...this.#o.endpointOptions, offerSdp });
+    } catch (err) {
+      if (!hasCode(err, 'SDP_NO_COMMON_CODEC')) this.#logger.warn({ err }, 'SDP offer not answerable');
+      return refuse(invite, 488, 'Not Acceptable Here');
+    }
+    const leg = new SipIncomingLeg({ invite, endpoint: answered.endpoint, answerSdp: answered.answerSdp, media: this.#o.media, logger: this.#logger });
+    if (invite.finalStatus !== undefined) return void (await leg.reject(invite.finalStatus));
+    try {
+      const call = await this.#o.calls.acceptIncoming({ customer_id: route.customerId, source, destination: route.destination, flow: route.flow, leg });
+      this.#o.media.bindCall(leg.leg_id, call.id);
+    } catch (err) {
+      // acceptIncoming has rejected the INVITE (480/500) already; only the media is left to free.
+      this.#logger.warn({ err }, 'incoming call not created');
+      await leg.reject(500);
+    }
+  }
+}
+
+function extensionAddress(account: ExtensionAccount): Address {
+  return { type: 'extension', target: account.extension, target_name: '', name: '', detail: '' };
+}
+
+function refuse(invite: IncomingInvite, status: number, reason: string): void {
+  if (invite.finalStatus === undefined) invite.reject(status, reason);
+}

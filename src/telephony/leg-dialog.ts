@@ -1,0 +1,87 @@
+import { SipResponseError } from '../shared/index.ts';
+import type { Logger } from '../shared/index.ts';
+import type { Dialog } from '../sip/index.ts';
+import type { MediaEndpoint } from './media-endpoint.ts';
+
+const SDP = 'application/sdp';
+/** RFC 3261 §14.1: 491 Request Pending answers a re-INVITE that crossed ours (glare). */
+const REQUEST_PENDING = 491;
+/** RFC 3264 §6: an offer we cannot answer is refused 488 Not Acceptable Here. */
+const NOT_ACCEPTABLE_HERE = 488;
+
+/** What a confirmed dialog tells the leg that owns it. */
+export interface LegDialogHooks {
+  /** The dialog ended without our BYE (remote BYE, 481, no ACK, UA shutdown). */
+  remoteEnded(): void;
+  /** The dialog ended, whoever ended it. */
+  ended(): void;
+}
+
+/**
+ * A confirmed dialog of a call leg tied to its media endpoint: incoming re-INVITEs are answered
+ * from the endpoint (hold/unhold by the far end), SIP INFO DTMF is fed to it, and hold/unhold/BYE
+ * are sent on request. Termination is reported once, split by whether we asked for it.
+ */
+export class LegDialog {
+  readonly #dialog: Dialog;
+  readonly #endpoint: MediaEndpoint;
+  readonly #logger: Logger;
+  #byeSent = false;
+
+  constructor(dialog: Dialog, endpoint: MediaEndpoint, hooks: LegDialogHooks, logger: Logger) {
+    this.#dialog = dialog;
+    this.#endpoint = endpoint;
+    this.#logger = logger;
+    dialog.on('reinvite', (incoming) => {
+      try {
+        incoming.accept({ body: endpoint.answerReoffer(incoming.body), contentType: SDP });
+      } catch (err) {
+        logger.info({ err }, 're-INVITE offer refused');
+        incoming.reject(NOT_ACCEPTABLE_HERE);
+      }
+    });
+    dialog.on('info', (req) => {
+      try {
+        endpoint.handleInfo(req.body.toString('utf8'), req.headers.get('content-type') ?? '');
+      } catch (err) {
+        // RFC 6086 §4.2.2: the INFO was answered 200 already; a body that is not DTMF is only logged.
+        logger.debug({ err }, 'INFO without DTMF ignored');
+      }
+    });
+    const onEnd = (): void => {
+      if (!this.#byeSent) hooks.remoteEnded();
+      hooks.ended();
+    };
+    if (dialog.state === 'terminated') onEnd();
+    else dialog.on('terminated', onEnd);
+  }
+
+  /** True once the dialog ended. */
+  get terminated(): boolean {
+    return this.#dialog.state === 'terminated';
+  }
+
+  /** RFC 3261 §15.1.1: ends the dialog; resolves when the BYE was answered or timed out. */
+  async bye(): Promise<void> {
+    if (this.#dialog.state !== 'confirmed') return;
+    this.#byeSent = true;
+    await this.#dialog.bye();
+  }
+
+  /** re-INVITE with a `sendonly` offer (hold) or back to `sendrecv`; one retry after a 491 glare. */
+  async setHold(hold: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const offer = this.#endpoint.reoffer({ hold });
+      try {
+        const res = await this.#dialog.reinvite({ body: offer, contentType: SDP });
+        this.#endpoint.applyAnswer(res.body.toString('utf8'));
+        return;
+      } catch (err) {
+        this.#endpoint.abandonReoffer();
+        if (!(err instanceof SipResponseError && err.status === REQUEST_PENDING) || attempt > 0) throw err;
+        this.#logger.debug('re-INVITE glare (491); retrying after the RFC 3261 §14.1 delay');
+        await this.#dialog.waitGlareRetry();
+      }
+    }
+  }
+}
