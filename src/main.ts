@@ -9,6 +9,7 @@ import { openStore, type Store } from './store/index.ts';
 import { startSipServer, type SipServer } from './telephony/index.ts';
 import { DeliveryWorker, EventHub, EventPublisher } from './events/index.ts';
 import { isSupportedLanguage, listVoices } from './media/index.ts';
+import { startCallStack, type CallStack } from './call-stack.ts';
 
 /** A running callbin process. */
 export interface CallbinHandle {
@@ -39,16 +40,19 @@ export async function startCallbin(config: Config, opts: { logger?: Logger; cloc
   const store = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), clock, logger });
   let sip: SipServer | undefined;
   let stopWorker: (() => Promise<void>) | undefined;
+  let stack: CallStack | undefined;
   try {
     const admin = await ensureProjectAdmin(store, { dataDir: config.dataDir, adminKey: config.adminKey });
-    sip = await startSipServer({ config, store, clock, logger, digestSecret: readOrCreateSecret(config.dataDir, 'sip-digest.secret') });
+    const digestSecret = readOrCreateSecret(config.dataDir, 'sip-digest.secret');
+    sip = await startSipServer({ config, store, clock, logger, digestSecret });
     const sipServer = sip;
     const events = new EventHub(logger);
     const publisher = new EventPublisher({ hub: events });
-    void publisher;
     const worker = new DeliveryWorker({ store, clock, logger, mode: config.mode, hub: events });
     await worker.start();
     stopWorker = () => worker.stop();
+    stack = await startCallStack({ config, store, sip: sipServer, publisher, clock, logger, digestSecret });
+    const callStack = stack;
     const app = await buildServer({
       store, clock, logger,
       jwtSecret: readOrCreateSecret(config.dataDir, 'jwt.secret'),
@@ -60,6 +64,9 @@ export async function startCallbin(config: Config, opts: { logger?: Logger; cloc
       isSupportedLanguage,
       ttsVoices: listVoices,
       events,
+      calls: { service: callStack.calls, repo: callStack.callStore },
+      activeflows: { engine: callStack.flows, records: callStack.activeflowStore },
+      onProvidersChanged: () => callStack.providers.invalidate(),
     });
     const address = await app.listen({ host: config.httpHost, port: config.httpPort });
     const url = new URL(address);
@@ -75,12 +82,14 @@ export async function startCallbin(config: Config, opts: { logger?: Logger; cloc
         if (closed) return;
         closed = true;
         await app.close();
+        await callStack.close();
         await sipServer.close();
         await worker.stop();
         await store.close();
       },
     };
   } catch (err) {
+    await stack?.close();
     await sip?.close();
     await stopWorker?.();
     await store.close();

@@ -21,6 +21,8 @@ export interface ApiDeps {
   rateLimitBurst: number;
   /** Whether the TTS engine speaks a BCP-47 language (validates `talk`). */
   isSupportedLanguage?: (tag: string) => boolean;
+  /** Called after a provider was created, changed or deleted (SIP caches of provider addresses). */
+  onProvidersChanged?: () => void;
   /** The voices the TTS engine speaks (`GET /tts/voices`). */
   ttsVoices?: () => readonly { language: string; gender: string; voice_id: string; name: string }[];
   /** Extra Prometheus text appended to /metrics by other modules (SIP, media). */

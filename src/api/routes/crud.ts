@@ -27,6 +27,8 @@ export interface CrudSpec<T extends { id: string; tm_delete?: string }> {
   /** Validate an update body against the current row and build the patch. */
   update(body: Record<string, unknown>, current: T, principal: Principal): Promise<Partial<T>>;
   afterDelete?(row: T): Promise<void> | void;
+  /** After any successful create, update or delete. */
+  afterWrite?(row: T): void;
   /** Extra fields for one resource's GET (e.g. registered contacts). */
   detail?(row: T): Promise<Record<string, unknown>>;
 }
@@ -58,6 +60,7 @@ export function registerCrud<T extends { id: string; tm_delete?: string }>(app: 
     const p = principalOf(req);
     scopeFor(spec, p);
     const row = await spec.repo.create(await spec.create(req.body as Record<string, unknown>, p));
+    spec.afterWrite?.(row);
     return reply.code(200).send(await present(row, p, true));
   });
 
@@ -85,6 +88,7 @@ export function registerCrud<T extends { id: string; tm_delete?: string }>(app: 
     const patch = await spec.update(req.body as Record<string, unknown>, row, p);
     const updated = await spec.repo.update(row.id, patch, scopeFor(spec, p));
     if (!updated) throw notFound(spec.name, row.id);
+    spec.afterWrite?.(updated);
     return present(updated, p, true);
   });
 
@@ -93,6 +97,7 @@ export function registerCrud<T extends { id: string; tm_delete?: string }>(app: 
     const deleted = await spec.repo.delete(row.id, scopeFor(spec, p));
     if (!deleted) throw notFound(spec.name, row.id);
     await spec.afterDelete?.(deleted);
+    spec.afterWrite?.(deleted);
     return present(deleted, p, false);
   });
 }

@@ -62,5 +62,6 @@ export function providerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       codecs: (b.codecs as string[] | undefined) ?? ['PCMU', 'PCMA'],
     }),
     update: async (b) => pickDefined(b, WRITABLE) as Partial<Provider>,
+    afterWrite: () => ctx.onProvidersChanged?.(),
   });
 }

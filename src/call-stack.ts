@@ -1,0 +1,111 @@
+// Part of the composition root: builds the calls stack (domain services and their adapters) for
+// main.ts. Only main.ts imports this file.
+import { CallService } from './calls/index.ts';
+import type { Config } from './config/index.ts';
+import { EventPublisher, SsrfGuard } from './events/index.ts';
+import { FlowEngine } from './flows/index.ts';
+import { MediaClock, PortAllocator, isSupportedLanguage } from './media/index.ts';
+import type { Clock, Logger } from './shared/index.ts';
+import { DigestChallenger } from './sip/index.ts';
+import type { Store } from './store/index.ts';
+import {
+  ActiveflowStoreAdapter, CallControlAdapter, CallMedia, CallSignaling, CallStoreAdapter, DirectoryAdapter, FlowHttpAdapter,
+  FlowLookupAdapter, IncomingCalls, LegRecording, ProviderAddressBook, ProviderHealth, RoutingAdapter, StoreRegistrarBackend,
+  type SipServer,
+} from './telephony/index.ts';
+
+/** The running calls stack. */
+export interface CallStack {
+  calls: CallService;
+  callStore: CallStoreAdapter;
+  flows: FlowEngine;
+  activeflowStore: ActiveflowStoreAdapter;
+  providers: ProviderAddressBook;
+  close(): Promise<void>;
+}
+
+/** Wire calls, flows and their SIP/media/store adapters; reconcile what a previous process left live. */
+export async function startCallStack(o: {
+  config: Config;
+  store: Store;
+  sip: SipServer;
+  publisher: EventPublisher;
+  clock: Clock;
+  logger: Logger;
+  digestSecret: Buffer;
+}): Promise<CallStack> {
+  const { config, store, sip, clock, logger } = o;
+  const endpointOptions = {
+    allocator: new PortAllocator({ minPort: config.rtpPortMin, maxPort: config.rtpPortMax }),
+    address: sip.advertisedHost,
+    mediaClock: new MediaClock({ clock }),
+    clock,
+  };
+  const media = new CallMedia({ logger });
+  const health = new ProviderHealth({ ua: sip.ua, store, clock, logger });
+  const callStore = new CallStoreAdapter({ store, events: o.publisher });
+  const activeflowStore = new ActiveflowStoreAdapter({ store, events: o.publisher });
+  const http = new FlowHttpAdapter({ store, clock, guard: new SsrfGuard({ mode: config.mode }) });
+  let calls: CallService | undefined;
+  const lateCalls = () => {
+    if (!calls) throw new Error('call service not built yet');
+    return calls;
+  };
+  const flows = new FlowEngine({
+    store: activeflowStore,
+    flows: new FlowLookupAdapter(store),
+    calls: new CallControlAdapter({ calls: lateCalls, media, clock }),
+    conferences: {
+      // Conferences are not built yet: joining one is an action error and the flow moves on.
+      join: async () => {
+        throw Object.assign(new Error('conferences are not available in this version'), { code: 'CONFERENCES_UNAVAILABLE' });
+      },
+    },
+    http,
+    clock,
+    logger,
+    isSupportedLanguage,
+  });
+  const recorder = new LegRecording({ dataDir: config.dataDir, media, calls: lateCalls, logger });
+  calls = new CallService({
+    store: callStore,
+    signaling: new CallSignaling({ ua: sip.ua, media, endpointOptions, fromHost: sip.advertisedHost, logger }),
+    media,
+    flows,
+    routing: new RoutingAdapter({ store, health }),
+    directory: new DirectoryAdapter({ store, clock }),
+    recorder,
+    clock,
+    logger,
+  });
+  const providers = new ProviderAddressBook({ store, clock, logger });
+  const incoming = new IncomingCalls({
+    ua: sip.ua,
+    store,
+    providers,
+    accounts: new StoreRegistrarBackend({ store, clock, sipDomain: config.sipDomain }),
+    challenger: new DigestChallenger({ secret: o.digestSecret, clock }),
+    calls,
+    media,
+    endpointOptions,
+    logger,
+  });
+  await flows.reconcile();
+  await calls.reconcile();
+  incoming.start();
+  health.start();
+  const service = calls;
+  return {
+    calls: service, callStore, flows, activeflowStore, providers,
+    close: async () => {
+      await incoming.stop();
+      await health.stop();
+      service.close();
+      await flows.close();
+      await recorder.close();
+      await media.close();
+      await http.close();
+      endpointOptions.mediaClock.close();
+    },
+  };
+}
