@@ -29,7 +29,7 @@ program
         '',
         `  callbin is running`,
         `  API:       ${handle.apiUrl}/v1.0   (docs: ${handle.apiUrl}/docs)`,
-        `  SIP:       ${handle.sipAddress}`,
+        `  SIP:       ${handle.sipAddress}   (UDP and TCP${handle.sip.tlsPort ? `, TLS :${handle.sip.tlsPort}` : ''}${handle.sip.wsPort ? `, WebSocket :${handle.sip.wsPort}` : ''})`,
         `  data:      ${handle.config.databaseUrl ? 'PostgreSQL' : handle.config.dataDir}`,
       ];
       if (handle.admin) {

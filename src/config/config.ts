@@ -19,6 +19,10 @@ export const ConfigSchema = Type.Object({
   sipHost: Type.String({ minLength: 1 }),
   sipPort: Port,
   sipDomain: Type.String({ pattern: '^[A-Za-z0-9.-]+$' }),
+  sipTlsPort: Port,
+  sipTlsCert: Type.String(),
+  sipTlsKey: Type.String(),
+  sipWsPort: Type.Integer({ minimum: -1, maximum: 65535 }),
   rtpPortMin: Type.Integer({ minimum: 1024, maximum: 65534 }),
   rtpPortMax: Type.Integer({ minimum: 1025, maximum: 65535 }),
   publicIp: Type.String(),
@@ -41,6 +45,10 @@ const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number']> = {
   CALLBIN_SIP_HOST: ['sipHost', 'string'],
   CALLBIN_SIP_PORT: ['sipPort', 'int'],
   CALLBIN_SIP_DOMAIN: ['sipDomain', 'string'],
+  CALLBIN_SIP_TLS_PORT: ['sipTlsPort', 'int'],
+  CALLBIN_SIP_TLS_CERT: ['sipTlsCert', 'string'],
+  CALLBIN_SIP_TLS_KEY: ['sipTlsKey', 'string'],
+  CALLBIN_SIP_WS_PORT: ['sipWsPort', 'int'],
   CALLBIN_RTP_PORT_MIN: ['rtpPortMin', 'int'],
   CALLBIN_RTP_PORT_MAX: ['rtpPortMax', 'int'],
   CALLBIN_PUBLIC_IP: ['publicIp', 'string'],
@@ -60,6 +68,10 @@ export const DEFAULT_CONFIG: Config = {
   sipHost: '0.0.0.0',
   sipPort: 5060,
   sipDomain: 'sip.callbin.local',
+  sipTlsPort: 5061,
+  sipTlsCert: '',
+  sipTlsKey: '',
+  sipWsPort: -1,
   rtpPortMin: 20000,
   rtpPortMax: 30000,
   publicIp: '',
@@ -115,6 +127,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     issues.push({ field: sourceOf[key] ?? key, reason: 'INVALID_CONFIG', message: `${JSON.stringify(merged[key])} ${e.message}` });
   }
   const cfg = merged as Config;
+  if (issues.length === 0 && (cfg.sipTlsCert === '') !== (cfg.sipTlsKey === '')) {
+    issues.push({ field: cfg.sipTlsCert === '' ? 'CALLBIN_SIP_TLS_CERT' : 'CALLBIN_SIP_TLS_KEY', reason: 'INVALID_CONFIG', message: 'SIP over TLS needs both a certificate and a key file' });
+  }
   if (issues.length === 0 && cfg.rtpPortMin >= cfg.rtpPortMax) {
     issues.push({ field: 'CALLBIN_RTP_PORT_MIN', reason: 'INVALID_CONFIG', message: 'must be lower than CALLBIN_RTP_PORT_MAX' });
   }

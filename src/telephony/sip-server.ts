@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { DigestChallenger, SipTransport, TransactionLayer, UserAgent } from '../sip/index.ts';
-import type { HostPort } from '../sip/index.ts';
+import type { HostPort, LocalContact } from '../sip/index.ts';
 import { Registrar } from '../sip/index.ts';
 import type { Store } from '../store/index.ts';
 import { BindingPurge } from './binding-purge.ts';
@@ -14,7 +15,7 @@ import { StoreRegistrarBackend } from './store-registrar-backend.ts';
 
 /** Options of {@link startSipServer}. */
 export interface SipServerOptions {
-  config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'>;
+  config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'> & Partial<Pick<Config, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipWsPort'>>;
   store: Store;
   clock: Clock;
   logger: Logger;
@@ -30,6 +31,10 @@ export interface SipServer {
   address: { host: string; port: number };
   /** The bound TCP port. */
   tcpPort: number;
+  /** The bound TLS port, when a certificate and key are configured. */
+  tlsPort?: number;
+  /** The bound WebSocket port (RFC 7118, subprotocol `sip`), when enabled. */
+  wsPort?: number;
   /** The host written in our Via and Contact: the public IP, else the listen address. */
   advertisedHost: string;
   /** The user agent core, for placing and answering calls. */
@@ -52,6 +57,19 @@ async function listen(transport: SipTransport, host: string, port: number): Prom
     // Someone else holds the ephemeral UDP port on TCP: any TCP port will do for tests.
     return { udp, tcp: await transport.listenTcp({ host, port: 0 }) };
   }
+}
+
+/** TLS when a certificate is configured, WebSocket when a port is given (-1 = off). */
+async function listenSecureAndWs(transport: SipTransport, config: SipServerOptions['config'], tls: boolean): Promise<{ tls?: HostPort; ws?: HostPort }> {
+  const out: { tls?: HostPort; ws?: HostPort } = {};
+  try {
+    if (tls) out.tls = await transport.listenTls({ host: config.sipHost, port: config.sipTlsPort ?? 5061 });
+    if ((config.sipWsPort ?? -1) >= 0) out.ws = await transport.listenWs({ host: config.sipHost, port: config.sipWsPort ?? 0, path: '/' });
+  } catch (err) {
+    await transport.close();
+    throw new AppError('SIP_LISTEN_FAILED', `cannot listen for SIP over TLS/WS: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return out;
 }
 
 /** The address peers can reach us at: the configured public IP, the listen address, or the first external IPv4. */
@@ -80,14 +98,16 @@ async function bind(transport: SipTransport, config: SipServerOptions['config'])
 export async function startSipServer(options: SipServerOptions): Promise<SipServer> {
   const { config, store, clock } = options;
   const logger = options.logger.child({ module: 'sip' });
-  const transport = new SipTransport({ clock, logger });
+  const tls = config.sipTlsCert && config.sipTlsKey ? { cert: readFileSync(config.sipTlsCert), key: readFileSync(config.sipTlsKey) } : undefined;
+  const transport = new SipTransport({ clock, logger, ...(tls ? { tls } : {}) });
   const bound = await bind(transport, config);
   const host = advertisedHost(config.publicIp, config.sipHost);
+  const contacts: LocalContact[] = [{ host, port: bound.udp.port, transport: 'UDP' }, { host, port: bound.tcp.port, transport: 'TCP' }];
+  const extra = await listenSecureAndWs(transport, config, tls !== undefined);
+  if (extra.tls) contacts.push({ host, port: extra.tls.port, transport: 'TLS' });
+  if (extra.ws) contacts.push({ host, port: extra.ws.port, transport: 'WS' });
   const layer = new TransactionLayer({ transport, clock, logger });
-  const ua = new UserAgent({
-    layer, clock, logger,
-    contacts: [{ host, port: bound.udp.port, transport: 'UDP' }, { host, port: bound.tcp.port, transport: 'TCP' }],
-  });
+  const ua = new UserAgent({ layer, clock, logger, contacts });
   const backend = new StoreRegistrarBackend({ store, clock, sipDomain: config.sipDomain });
   const challenger = new DigestChallenger({ secret: options.digestSecret ?? randomBytes(32), clock });
   const registrar = new Registrar({ backend, challenger, clock, logger });
@@ -99,10 +119,12 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
   const purge = new BindingPurge({ store, clock, logger, intervalMs: options.purgeIntervalMs ?? 60_000 });
   const stats = (): SipServerStats => ({ transport: transport.stats(), transactions: layer.size, register: registrar.stats() });
   let closing: Promise<void> | undefined;
-  logger.info({ udp: bound.udp, tcp: bound.tcp, advertised: host }, 'SIP listening');
+  logger.info({ udp: bound.udp, tcp: bound.tcp, tls: extra.tls, ws: extra.ws, advertised: host }, 'SIP listening');
   return {
     address: { host: bound.udp.address, port: bound.udp.port },
     tcpPort: bound.tcp.port,
+    ...(extra.tls ? { tlsPort: extra.tls.port } : {}),
+    ...(extra.ws ? { wsPort: extra.ws.port } : {}),
     advertisedHost: host,
     ua,
     stats: () => flattenSipStats(stats()),
