@@ -1,6 +1,7 @@
 // Part of the composition root: builds the calls stack (domain services and their adapters) for
 // main.ts. Only main.ts imports this file.
 import { CallService } from './calls/index.ts';
+import type { TransferStorePort } from './calls/index.ts';
 import type { Config } from './config/index.ts';
 import { EventPublisher, SsrfGuard } from './events/index.ts';
 import { FlowEngine } from './flows/index.ts';
@@ -10,9 +11,23 @@ import { DigestChallenger } from './sip/index.ts';
 import type { Store } from './store/index.ts';
 import {
   ActiveflowStoreAdapter, CallControlAdapter, CallMedia, CallSignaling, CallStoreAdapter, DirectoryAdapter, FlowHttpAdapter,
-  FlowLookupAdapter, IncomingCalls, LegRecording, ProviderAddressBook, ProviderHealth, RoutingAdapter, StoreRegistrarBackend,
+  FlowLookupAdapter, IncomingCalls, LegRecording, PhoneReferTransfers, ProviderAddressBook, ProviderHealth, RoutingAdapter, StoreRegistrarBackend,
   type SipServer,
 } from './telephony/index.ts';
+
+/** The outbox resource type of transfer events (topics `customer_id:<id>:transfer[:<transfer id>]`). */
+const TRANSFER_RESOURCE_TYPE = 'transfer';
+
+/** Transfer events through the same outbox as call events; transfers themselves live in memory (no table yet). */
+function transferOutbox(store: Store, publisher: EventPublisher): TransferStorePort {
+  return {
+    save: (change) => store.transaction(async (tx) => {
+      for (const e of change.events) {
+        await publisher.publish(tx, { customer_id: e.transfer.customer_id, resource_type: TRANSFER_RESOURCE_TYPE, resource_id: e.transfer.id, type: e.type, data: e.transfer });
+      }
+    }),
+  };
+}
 
 /** The running calls stack. */
 export interface CallStack {
@@ -67,9 +82,10 @@ export async function startCallStack(o: {
     isSupportedLanguage,
   });
   const recorder = new LegRecording({ dataDir: config.dataDir, media, calls: lateCalls, logger });
+  const refers = new PhoneReferTransfers({ calls: lateCalls, logger });
   calls = new CallService({
     store: callStore,
-    signaling: new CallSignaling({ ua: sip.ua, media, endpointOptions, fromHost: sip.advertisedHost, logger }),
+    signaling: new CallSignaling({ ua: sip.ua, media, endpointOptions, fromHost: sip.advertisedHost, logger, refers }),
     media,
     flows,
     routing: new RoutingAdapter({ store, health }),
@@ -77,6 +93,7 @@ export async function startCallStack(o: {
     recorder,
     clock,
     logger,
+    transferStore: transferOutbox(store, o.publisher),
   });
   const providers = new ProviderAddressBook({ store, clock, logger });
   const incoming = new IncomingCalls({
@@ -89,6 +106,7 @@ export async function startCallStack(o: {
     media,
     endpointOptions,
     logger,
+    refers,
   });
   await flows.reconcile();
   await calls.reconcile();
@@ -99,6 +117,7 @@ export async function startCallStack(o: {
     calls: service, callStore, flows, activeflowStore, providers,
     close: async () => {
       await incoming.stop();
+      await refers.whenIdle();
       await health.stop();
       service.close();
       await flows.close();

@@ -19,12 +19,16 @@ import { createOutgoingCalls, prepareOutgoing, requireChainable } from './outgoi
 import type { OutgoingCallRequest } from './outgoing-call.ts';
 import { dialOutgoing } from './outgoing-dialer.ts';
 import type { CallPorts, FlowSource, RecordingOptions, TalkRequest } from './ports.ts';
+import type { TransferStorePort } from './transfer.ts';
+import { TransferService, memoryTransferStore } from './transfer-service.ts';
 
 /** What CallService is built from: the ports, and optionally time, logging and timer lengths. */
 export interface CallServiceDeps extends CallPorts {
   clock?: Clock;
   logger?: Logger;
   timers?: Partial<CallTimerOptions>;
+  /** Where transfer events go (default: in-process listeners only). */
+  transferStore?: TransferStorePort;
 }
 
 /** `POST /calls/{id}/digits` (durations in milliseconds). */
@@ -49,9 +53,11 @@ export class CallService {
   readonly #emitter = new TypedEmitter<{ event: [CallEvent] }>();
   readonly #background = new Set<Promise<unknown>>();
   readonly #rt: CallRuntime;
+  /** Blind and attended transfers of this process's calls (`/transfers`, SIP REFER). */
+  readonly transfers: TransferService;
 
   constructor(deps: CallServiceDeps) {
-    const { clock = systemClock, logger = silentLogger, timers = {}, ...ports } = deps;
+    const { clock = systemClock, logger = silentLogger, timers = {}, transferStore = memoryTransferStore, ...ports } = deps;
     this.#rt = {
       ...ports,
       clock,
@@ -61,6 +67,7 @@ export class CallService {
       published: (events) => events.forEach((e) => this.#emitter.emit('event', e)),
       background: (work, what) => this.#track(work, what),
     };
+    this.transfers = new TransferService({ calls: this, media: ports.media, store: transferStore, clock, logger });
   }
 
   /** Subscribes to committed call events, in order; returns the unsubscribe function. */

@@ -28,3 +28,7 @@ export type { OutgoingCallRequest } from './outgoing-call.ts';
 export type { LocalHangup } from './call-ending.ts';
 export { CallService } from './call-service.ts';
 export type { CallServiceDeps, DigitsCommand } from './call-service.ts';
+export { TRANSFER_EVENT_TYPES, TRANSFER_STATUSES, TRANSFER_STATUS_TRANSITIONS, TRANSFER_TYPES, isTransferEnded } from './transfer.ts';
+export type { Transfer, TransferChange, TransferEvent, TransferEventType, TransferStatus, TransferStorePort, TransferType } from './transfer.ts';
+export { TransferService, memoryTransferStore } from './transfer-service.ts';
+export type { TransferRequest, TransferServiceDeps } from './transfer-service.ts';

@@ -6,6 +6,7 @@ import { formatHostPort, formatUri, parseNameAddr, quote } from '../sip/index.ts
 import type { CallMedia } from './call-media.ts';
 import type { MediaEndpointOptions } from './media-endpoint.ts';
 import { OutgoingLeg } from './outgoing-leg.ts';
+import type { ReferSink } from './refer-transfer.ts';
 import type { InviteTarget } from './outgoing-leg.ts';
 
 /** Options of {@link CallSignaling}. */
@@ -17,6 +18,8 @@ export interface CallSignalingOptions {
   /** Host of our From URI for tel/extension callers (the advertised SIP host or domain). */
   fromHost: string;
   logger?: Logger;
+  /** Takes REFERs the called phones send (transfer); without it they are declined. */
+  refers?: ReferSink;
 }
 
 /** The From and extra headers of an INVITE for a caller, optionally hidden. */
@@ -113,6 +116,7 @@ export class CallSignaling implements SignalingPort {
       headers: caller.headers,
       targets: inviteTargets(request.target, this.#o.fromHost),
       logger: this.#logger.child({ call_id: request.call_id }),
+      refers: this.#o.refers,
     });
   }
 }

@@ -3,12 +3,13 @@ import { E164_RE, EXTENSION_RE } from '../calls/index.ts';
 import { NIL_UUID, hasCode, silentLogger } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
 import type { DigestChallenger, IncomingInvite, MessageSource, SipRequest, UserAgent } from '../sip/index.ts';
-import { isScannerUserAgent, parseNameAddr, parseUri } from '../sip/index.ts';
+import { DEFAULT_MD5_ONLY_USER_AGENTS, isScannerUserAgent, parseNameAddr, parseUri } from '../sip/index.ts';
 import type { Store } from '../store/index.ts';
 import type { CallMedia } from './call-media.ts';
 import { SipIncomingLeg } from './incoming-leg.ts';
 import { MediaEndpoint } from './media-endpoint.ts';
 import type { MediaEndpointOptions } from './media-endpoint.ts';
+import type { ReferSink } from './refer-transfer.ts';
 import type { ProviderAddressBook } from './routing-adapter.ts';
 
 /** An extension as digest authentication needs it (StoreRegistrarBackend's accounts fit). */
@@ -55,6 +56,8 @@ export interface IncomingCallsOptions {
   endpointOptions: MediaEndpointOptions;
   /** What calls dialled from extensions run; default {@link connectDialPlan}. */
   dialPlan?: ExtensionDialPlan;
+  /** Takes REFERs phones send on their calls (transfer); without it they are declined. */
+  refers?: ReferSink;
   logger?: Logger;
 }
 
@@ -192,7 +195,10 @@ export class IncomingCalls {
 
   #challenge(invite: IncomingInvite, verdict: { realm: string; stale: boolean }): void {
     // RFC 3261 §22.3: a UA that is not a registrar answers 407 with Proxy-Authenticate (one per algorithm).
-    const headers = this.#o.challenger.challenge(verdict.realm, { stale: verdict.stale }).map((v): [string, string] => ['Proxy-Authenticate', v]);
+    // baresip 1.x gives up on the first challenge whose algorithm it lacks (SHA-256), as the registrar knows.
+    const userAgent = invite.request.headers.get('user-agent') ?? '';
+    const algorithms = DEFAULT_MD5_ONLY_USER_AGENTS.some((re) => re.test(userAgent)) ? { algorithms: ['MD5' as const] } : {};
+    const headers = this.#o.challenger.challenge(verdict.realm, { stale: verdict.stale, ...algorithms }).map((v): [string, string] => ['Proxy-Authenticate', v]);
     if (invite.finalStatus === undefined) invite.reject(407, undefined, headers);
   }
 
@@ -207,7 +213,7 @@ export class IncomingCalls {
       if (!hasCode(err, 'SDP_NO_COMMON_CODEC')) this.#logger.warn({ err }, 'SDP offer not answerable');
       return refuse(invite, 488, 'Not Acceptable Here');
     }
-    const leg = new SipIncomingLeg({ invite, endpoint: answered.endpoint, answerSdp: answered.answerSdp, media: this.#o.media, logger: this.#logger });
+    const leg = new SipIncomingLeg({ invite, endpoint: answered.endpoint, answerSdp: answered.answerSdp, media: this.#o.media, logger: this.#logger, refers: this.#o.refers });
     if (invite.finalStatus !== undefined) return void (await leg.reject(invite.finalStatus));
     try {
       const call = await this.#o.calls.acceptIncoming({ customer_id: route.customerId, source, destination: route.destination, flow: route.flow, leg });

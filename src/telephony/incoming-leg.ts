@@ -1,10 +1,11 @@
 import type { IncomingLeg, LegEvents } from '../calls/index.ts';
 import { InvalidStateError, newId } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
-import type { IncomingInvite } from '../sip/index.ts';
+import type { IncomingInvite, IncomingRefer } from '../sip/index.ts';
 import type { CallMedia } from './call-media.ts';
 import { LegDialog } from './leg-dialog.ts';
 import type { MediaEndpoint } from './media-endpoint.ts';
+import type { ReferSink } from './refer-transfer.ts';
 
 const SDP = 'application/sdp';
 
@@ -25,8 +26,10 @@ export class SipIncomingLeg implements IncomingLeg {
   #cancelledBeforeListen = false;
   #cancelled = false;
   #dialog: LegDialog | undefined;
+  readonly #refers: ReferSink | undefined;
 
-  constructor(options: { invite: IncomingInvite; endpoint: MediaEndpoint; answerSdp: string; media: CallMedia; logger: Logger }) {
+  constructor(options: { invite: IncomingInvite; endpoint: MediaEndpoint; answerSdp: string; media: CallMedia; logger: Logger; refers?: ReferSink | undefined }) {
+    this.#refers = options.refers;
     this.#invite = options.invite;
     this.#endpoint = options.endpoint;
     this.#answerSdp = options.answerSdp;
@@ -57,6 +60,7 @@ export class SipIncomingLeg implements IncomingLeg {
     this.#dialog = new LegDialog(dialog, this.#endpoint, {
       remoteEnded: () => this.#events?.remoteBye(),
       ended: () => this.#release(),
+      ...(this.#refers ? { refer: (refer: IncomingRefer) => this.#refers?.referred(this.leg_id, refer) } : {}),
     }, this.#logger);
     await this.#invite.waitForAck();
   }

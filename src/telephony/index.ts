@@ -20,3 +20,5 @@ export { ProviderHealth } from './provider-health.ts';
 export { DirectoryAdapter } from './directory-adapter.ts';
 export { CallControlAdapter } from './call-control-adapter.ts';
 export { LegRecording } from './leg-recording.ts';
+export { PhoneReferTransfers, referTarget } from './refer-transfer.ts';
+export type { PhoneReferTransfersOptions, ReferSink } from './refer-transfer.ts';

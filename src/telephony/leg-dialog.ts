@@ -1,6 +1,6 @@
 import { SipResponseError } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
-import type { Dialog } from '../sip/index.ts';
+import type { Dialog, IncomingRefer } from '../sip/index.ts';
 import type { MediaEndpoint } from './media-endpoint.ts';
 
 const SDP = 'application/sdp';
@@ -15,6 +15,8 @@ export interface LegDialogHooks {
   remoteEnded(): void;
   /** The dialog ended, whoever ended it. */
   ended(): void;
+  /** A REFER arrived (RFC 3515); without this hook it is declined 603. */
+  refer?(refer: IncomingRefer): void;
 }
 
 /**
@@ -48,6 +50,8 @@ export class LegDialog {
         logger.debug({ err }, 'INFO without DTMF ignored');
       }
     });
+    const onRefer = hooks.refer;
+    if (onRefer) dialog.on('refer', (refer) => onRefer(refer));
     const onEnd = (): void => {
       if (!this.#byeSent) hooks.remoteEnded();
       hooks.ended();

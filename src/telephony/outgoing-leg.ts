@@ -1,12 +1,13 @@
 import type { AttemptFailure, LegEvents, OutgoingAttempt } from '../calls/index.ts';
 import { InvalidStateError, SipResponseError, TransactionTimeoutError, newId } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
-import type { InviteAnswer, OutgoingInvite, UserAgent } from '../sip/index.ts';
+import type { IncomingRefer, InviteAnswer, OutgoingInvite, UserAgent } from '../sip/index.ts';
 import type { SipResponse } from '../sip/index.ts';
 import type { CallMedia } from './call-media.ts';
 import { LegDialog } from './leg-dialog.ts';
 import { MediaEndpoint } from './media-endpoint.ts';
 import type { MediaEndpointOptions } from './media-endpoint.ts';
+import type { ReferSink } from './refer-transfer.ts';
 
 /** One INVITE of an attempt: a provider trunk, a SIP URI, or one registered contact of an extension. */
 export interface InviteTarget {
@@ -30,6 +31,8 @@ export interface OutgoingLegOptions {
   /** One target, or several to fork to in parallel (the first 2xx wins, the rest are CANCELled). */
   targets: readonly InviteTarget[];
   logger: Logger;
+  /** Takes REFERs the far end sends on the established dialog (phones transferring their call). */
+  refers?: ReferSink | undefined;
 }
 
 const SDP = 'application/sdp';
@@ -142,6 +145,7 @@ export class OutgoingLeg implements OutgoingAttempt {
     this.#dialog = new LegDialog(dialog, this.#endpoint, {
       remoteEnded: () => this.#o.events.remoteBye(),
       ended: () => this.#release(),
+      ...(this.#o.refers ? { refer: (refer: IncomingRefer) => this.#o.refers?.referred(this.leg_id, refer) } : {}),
     }, this.#o.logger);
     this.#o.events.answered();
   }

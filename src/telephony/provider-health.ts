@@ -46,7 +46,6 @@ export class ProviderHealth implements ProviderHealthView {
   readonly #threshold: number;
   readonly #states = new Map<string, ProviderState>();
   #timer: TimerHandle | undefined;
-  #round: Promise<void> | undefined;
   #running = false;
 
   constructor(options: ProviderHealthOptions) {
@@ -68,12 +67,13 @@ export class ProviderHealth implements ProviderHealthView {
     this.#tick();
   }
 
-  /** Stops the schedule and waits for a round in flight; idempotent. */
+  /** Stops the schedule; idempotent. */
   async stop(): Promise<void> {
+    // A round in flight is not waited for: a ping to a provider that is down only ends at Timer F
+    // (64*T1, RFC 3261 §17.1.2.2), which held shutdown for 32 s; closing the SIP stack disposes it.
     this.#running = false;
     this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#round;
   }
 
   /** One round: pings every provider now and updates their state; resolves when all answered or failed. */
@@ -85,7 +85,7 @@ export class ProviderHealth implements ProviderHealthView {
   }
 
   #tick(): void {
-    this.#round = this.checkNow()
+    void this.checkNow()
       .catch((err: unknown) => this.#logger.warn({ err }, 'provider health round failed'))
       .finally(() => {
         if (this.#running) this.#timer = this.#clock.setTimeout(() => this.#tick(), this.#intervalMs);

@@ -10,6 +10,7 @@ import { flowRoutes } from './flows.ts';
 import { numberRoutes } from './numbers.ts';
 import { providerRoutes } from './providers.ts';
 import { routeRoutes } from './routes.ts';
+import { transferRoutes } from './transfers.ts';
 import { ttsRoutes } from './tts.ts';
 import { userRoutes } from './users.ts';
 import { webhookDeliveryRoutes } from './webhook-deliveries.ts';
@@ -29,4 +30,5 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   webhookDeliveryRoutes(app, ctx);
   eventStreamRoutes(app, ctx);
   callRoutes(app, ctx);
+  transferRoutes(app, ctx);
 }

@@ -257,6 +257,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   #latch(rinfo: RemoteInfo): void {
     const remote = this.#remote;
     if (remote && remote.port === rinfo.port && remote.address === rinfo.address) return;
+    // A zero source port means "no reply port" (RFC 768), so it can never be a return address.
+    if (rinfo.port === 0) return;
     // Symmetric RTP (RFC 4961): answer to where the endpoint really sends from (NAT).
     this.#remote = { address: rinfo.address, port: rinfo.port };
     this.emit('latched', this.#remote);

@@ -1,0 +1,117 @@
+import { InvalidStateError } from '../shared/index.ts';
+import type { Logger } from '../shared/index.ts';
+import type { Address } from './address.ts';
+import { isoTime } from './call.ts';
+
+/** How a transfer goes (calls.md "Transfer"): straight to the transferee, or after the agent spoke to it. */
+export const TRANSFER_TYPES = ['blind', 'attended'] as const;
+
+/** One kind of transfer. */
+export type TransferType = (typeof TRANSFER_TYPES)[number];
+
+/** Every status of a transfer, in the order they can first appear. */
+export const TRANSFER_STATUSES = ['initiated', 'ringing', 'answered', 'completed', 'failed', 'canceled'] as const;
+
+/** One transfer status. */
+export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
+
+/** The transfer status machine: forward only; `completed`, `failed` and `canceled` are final. */
+export const TRANSFER_STATUS_TRANSITIONS = {
+  initiated: ['ringing', 'answered', 'failed', 'canceled'],
+  ringing: ['answered', 'failed', 'canceled'],
+  answered: ['completed', 'failed', 'canceled'],
+  completed: [],
+  failed: [],
+  canceled: [],
+} as const satisfies Record<TransferStatus, readonly TransferStatus[]>;
+
+/** A transfer as the API shows it; unset ids are the nil UUID, unset times are absent. */
+export interface Transfer {
+  id: string;
+  customer_id: string;
+  type: TransferType;
+  status: TransferStatus;
+  /** The agent's call: held (blind) or talking to the transferee (attended), hung up on completion. */
+  transferer_call_id: string;
+  /** The caller's call: the transferer's peer, which stays up and ends bridged to the transferee. */
+  transferred_call_id: string;
+  /** Whom the caller is transferred to. */
+  transferee: Address;
+  /** The call dialled to the transferee, chained to the caller's call. */
+  transferee_call_id: string;
+  tm_create: string;
+  tm_update: string;
+  tm_ringing?: string;
+  tm_answered?: string;
+  /** Set on entering `completed`, `failed` or `canceled`. */
+  tm_end?: string;
+}
+
+/** Every event of the transfer lifecycle (events.md `transfer_*`). */
+export const TRANSFER_EVENT_TYPES = [
+  'transfer_created',
+  'transfer_updated',
+  'transfer_ringing',
+  'transfer_answered',
+  'transfer_completed',
+  'transfer_failed',
+  'transfer_canceled',
+] as const;
+
+/** One transfer event type. */
+export type TransferEventType = (typeof TRANSFER_EVENT_TYPES)[number];
+
+/** One event about a transfer: its type and the transfer right after the change. */
+export interface TransferEvent {
+  type: TransferEventType;
+  transfer: Transfer;
+}
+
+/** A transfer state and the events that describe the change. */
+export interface TransferChange {
+  transfer: Transfer;
+  events: readonly TransferEvent[];
+}
+
+/** Where transfer changes go: the events reach webhooks and the event stream through the same outbox as calls. */
+export interface TransferStorePort {
+  /** Writes the transfer's events (and its row, when the adapter keeps one); resolves once committed. */
+  save(change: TransferChange): Promise<void>;
+}
+
+/** True when no further status can follow. */
+export function isTransferEnded(status: TransferStatus): boolean {
+  return TRANSFER_STATUS_TRANSITIONS[status].length === 0;
+}
+
+/** The change for a new transfer: `transfer_created`. */
+export function createdTransferChange(transfer: Transfer): TransferChange {
+  const snapshot = structuredClone(transfer);
+  return { transfer: snapshot, events: [{ type: 'transfer_created', transfer: snapshot }] };
+}
+
+/**
+ * Moves a transfer through the table, stamping `tm_update` and the moment's time; returns the change
+ * (`transfer_updated` then `transfer_<status>`), or undefined when the edge is refused (logged).
+ */
+export function transferTransition(transfer: Transfer, to: TransferStatus, nowMs: number, logger: Logger): TransferChange | undefined {
+  const allowed: readonly TransferStatus[] = TRANSFER_STATUS_TRANSITIONS[transfer.status];
+  if (!allowed.includes(to)) {
+    logger.warn({ transfer_id: transfer.id }, `transfer ${transfer.id.slice(0, 8)}: ${transfer.status} -> ${to} refused`);
+    return undefined;
+  }
+  const at = isoTime(nowMs);
+  const next: Transfer = { ...structuredClone(transfer), status: to, tm_update: at };
+  if (to === 'ringing') next.tm_ringing = at;
+  if (to === 'answered') next.tm_answered = at;
+  if (isTransferEnded(to)) next.tm_end = at;
+  const snapshot = structuredClone(next);
+  return { transfer: snapshot, events: [{ type: 'transfer_updated', transfer: snapshot }, { type: `transfer_${to}` as TransferEventType, transfer: snapshot }] };
+}
+
+/** Throws 409 `TRANSFER_STATE_INVALID` unless the transfer is in one of `statuses`. */
+export function requireTransferStatus(transfer: Transfer, statuses: readonly TransferStatus[], what: string): void {
+  if (!statuses.includes(transfer.status)) {
+    throw new InvalidStateError(`${what} needs a transfer in ${statuses.join(' or ')}; transfer ${transfer.id} is ${transfer.status}`, 'TRANSFER_STATE_INVALID');
+  }
+}
