@@ -1,9 +1,9 @@
 // HTTP API throughput: GET /v1.0/flows/{id} and POST /v1.0/flows on callbin (embedded SQLite, real
 // auth) against a bare fastify hello-world measured in the same run, with the same load generator.
 // Run: node --import tsx bench/api.ts [durationMs]
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +23,15 @@ export interface ApiBenchResult {
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+// The server (this process) and the load generator each get their own core when the machine has
+// two or more, so the client's CPU does not eat into the server's (`taskset`, util-linux).
+const pinned = availableParallelism() >= 2 && spawnSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+
 function load(args: object): Promise<{ ok: number; failed: number; rps: number }> {
+  const argv = ['--import', 'tsx', join(here, 'http-load.ts'), JSON.stringify(args)];
+  const [cmd, cmdArgs] = pinned ? ['taskset', ['-c', '1', process.execPath, ...argv]] : [process.execPath, argv];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', join(here, 'http-load.ts'), JSON.stringify(args)], { timeout: 120_000 }, (err, stdout) => {
+    execFile(cmd, cmdArgs, { timeout: 120_000 }, (err, stdout) => {
       if (err) reject(err);
       else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'));
     });
@@ -76,7 +82,7 @@ export async function runApiBench(opts: { durationMs: number; concurrency?: numb
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const durationMs = Number(process.argv[2] ?? 5000);
   const results = await runApiBench({ durationMs });
-  console.log(`API benchmark (${availableParallelism()} cores, ${durationMs} ms per scenario, baseline: bare fastify hello-world)`);
+  console.log(`API benchmark (${cpus().length} cores, ${pinned ? 'server on core 0, load generator on core 1' : 'unpinned'}, ${durationMs} ms per scenario, baseline: bare fastify hello-world)`);
   for (const r of results) {
     console.log(`${r.scenario.padEnd(24)} callbin ${r.rps.toFixed(0).padStart(7)} req/s   bare fastify ${r.baselineRps.toFixed(0).padStart(7)} req/s   ratio ${(r.ratio * 100).toFixed(1)} %   failed ${r.failed}`);
   }
