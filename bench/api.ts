@@ -25,7 +25,11 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 // The server (this process) and the load generator each get their own core when the machine has
 // two or more, so the client's CPU does not eat into the server's (`taskset`, util-linux).
-const pinned = availableParallelism() >= 2 && spawnSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+let pinned = false;
+
+function pinServerToCore0(): void {
+  pinned = availableParallelism() >= 2 && spawnSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+}
 
 function load(args: object): Promise<{ ok: number; failed: number; rps: number }> {
   const argv = ['--import', 'tsx', join(here, 'http-load.ts'), JSON.stringify(args)];
@@ -39,7 +43,8 @@ function load(args: object): Promise<{ ok: number; failed: number; rps: number }
 }
 
 /** Measure callbin's API against bare fastify; `durationMs` per scenario. */
-export async function runApiBench(opts: { durationMs: number; concurrency?: number }): Promise<ApiBenchResult[]> {
+export async function runApiBench(opts: { durationMs: number; concurrency?: number; pin?: boolean }): Promise<ApiBenchResult[]> {
+  if (opts.pin) pinServerToCore0();
   const concurrency = opts.concurrency ?? 32;
   const bare = Fastify();
   bare.get('/hello', async () => ({ hello: 'world' }));
@@ -81,7 +86,7 @@ export async function runApiBench(opts: { durationMs: number; concurrency?: numb
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const durationMs = Number(process.argv[2] ?? 5000);
-  const results = await runApiBench({ durationMs });
+  const results = await runApiBench({ durationMs, pin: true });
   console.log(`API benchmark (${cpus().length} cores, ${pinned ? 'server on core 0, load generator on core 1' : 'unpinned'}, ${durationMs} ms per scenario, baseline: bare fastify hello-world)`);
   for (const r of results) {
     console.log(`${r.scenario.padEnd(24)} callbin ${r.rps.toFixed(0).padStart(7)} req/s   bare fastify ${r.baselineRps.toFixed(0).padStart(7)} req/s   ratio ${(r.ratio * 100).toFixed(1)} %   failed ${r.failed}`);
