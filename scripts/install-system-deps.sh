@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(espeak-ng espeak-ng-data ffmpeg)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(sip-tester baresip sox postgresql postgresql-client)
+  packages+=(sip-tester baresip sox postgresql postgresql-client kamailio rtpengine-daemon)
 fi
 
 missing=()

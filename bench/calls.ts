@@ -1,0 +1,56 @@
+// Call benchmarks: callbin driven by sipp (CPS, CPU per call, setup latency, concurrent calls with
+// media, POST /calls) beside Kamailio and Kamailio+rtpengine measured in the same run.
+// Run: npm run bench:calls [-- --quick] [-- --scenario cps,latency] [-- --hold 10]
+//      one scenario: npm run bench:calls -- --scenario media
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../src/shared/index.ts';
+import { FULL_OPTIONS, runCallsBench } from './calls/index.ts';
+import type { CallsBenchOptions, CallsScenario } from './calls/index.ts';
+
+/** A short run of every scenario (about 3 minutes): the same code paths with small figures. */
+export const QUICK_OPTIONS: CallsBenchOptions = {
+  ...FULL_OPTIONS,
+  cpsRates: [50, 100, 200, 400, 800],
+  cpsStepSeconds: 3,
+  costRatePerSec: 50,
+  costSeconds: 3,
+  latencyRatePerSec: 100,
+  latencySeconds: 3,
+  mediaLevels: [20, 50],
+  talkLevels: [20, 50],
+  holdMs: 5000,
+  apiDurationMs: 2000,
+};
+
+/** Reads `--quick`, `--scenario a,b`, `--hold <s>`, `--levels a,b`, `--rates a,b`, `--no-pin`. */
+export function parseCallsArgs(argv: readonly string[]): CallsBenchOptions {
+  const o: CallsBenchOptions = { ...(argv.includes('--quick') ? QUICK_OPTIONS : FULL_OPTIONS) };
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const list = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+  const scenarios = value('--scenario');
+  if (scenarios) o.scenarios = scenarios.split(',') as CallsScenario[];
+  const hold = value('--hold');
+  if (hold) o.holdMs = Math.min(600, Math.max(2, Number(hold))) * 1000;
+  const levels = value('--levels');
+  if (levels) o.mediaLevels = o.talkLevels = list(levels);
+  const rates = value('--rates');
+  if (rates) o.cpsRates = list(rates);
+  if (argv.includes('--no-pin')) o.pin = false;
+  return o;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await runCallsBench(parseCallsArgs(process.argv.slice(2)));
+    process.exit(0);
+  } catch (err) {
+    if (err instanceof AppError) {
+      console.error(`bench:calls: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
