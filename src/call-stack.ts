@@ -1,17 +1,21 @@
 // Part of the composition root: builds the calls stack (domain services and their adapters) for
 // main.ts. Only main.ts imports this file.
+import { join } from 'node:path';
 import { CallService } from './calls/index.ts';
 import type { TransferStorePort } from './calls/index.ts';
+import { ConferenceService } from './conferences/index.ts';
 import type { Config } from './config/index.ts';
 import { EventPublisher, SsrfGuard } from './events/index.ts';
 import { FlowEngine } from './flows/index.ts';
-import { MediaClock, PortAllocator, isSupportedLanguage } from './media/index.ts';
+import { MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
 import type { Clock, Logger } from './shared/index.ts';
+import { LocalRecordingStorage, RecordingService } from './recordings/index.ts';
 import { DigestChallenger } from './sip/index.ts';
 import type { Store } from './store/index.ts';
 import {
   ActiveflowStoreAdapter, CallControlAdapter, CallMedia, CallSignaling, CallStoreAdapter, DirectoryAdapter, FlowHttpAdapter,
-  FlowLookupAdapter, IncomingCalls, LegRecording, PhoneReferTransfers, ProviderAddressBook, ProviderHealth, RoutingAdapter, StoreRegistrarBackend,
+  FlowLookupAdapter, IncomingCalls, PhoneReferTransfers, ProviderAddressBook, ProviderHealth, RoutingAdapter, StoreRegistrarBackend,
+  CallRecordings, RecordingStoreAdapter, ConferenceMixer, ConferenceRecording, ConferenceStoreAdapter,
   type SipServer,
 } from './telephony/index.ts';
 
@@ -36,6 +40,11 @@ export interface CallStack {
   flows: FlowEngine;
   activeflowStore: ActiveflowStoreAdapter;
   providers: ProviderAddressBook;
+  recordings: RecordingService;
+  recordingStore: RecordingStoreAdapter;
+  conferences: ConferenceService;
+  conferenceStore: ConferenceStoreAdapter;
+  conferenceRecording: ConferenceRecording;
   close(): Promise<void>;
 }
 
@@ -66,22 +75,31 @@ export async function startCallStack(o: {
     if (!calls) throw new Error('call service not built yet');
     return calls;
   };
+  const conferenceStore = new ConferenceStoreAdapter({ store, events: o.publisher });
+  const mixer = new ConferenceMixer({ media, mediaClock: endpointOptions.mediaClock, logger });
+  const conferences = new ConferenceService({
+    store: conferenceStore,
+    media: mixer,
+    calls: { get: (id) => lateCalls().get(id), setConference: async (id, conferenceId) => void (await lateCalls().setConference(id, conferenceId)) },
+    clock,
+    logger,
+  });
   const flows = new FlowEngine({
     store: activeflowStore,
     flows: new FlowLookupAdapter(store),
     calls: new CallControlAdapter({ calls: lateCalls, media, clock }),
-    conferences: {
-      // Conferences are not built yet: joining one is an action error and the flow moves on.
-      join: async () => {
-        throw Object.assign(new Error('conferences are not available in this version'), { code: 'CONFERENCES_UNAVAILABLE' });
-      },
-    },
+    conferences,
     http,
     clock,
     logger,
     isSupportedLanguage,
   });
-  const recorder = new LegRecording({ dataDir: config.dataDir, media, calls: lateCalls, logger });
+  const recordingStore = new RecordingStoreAdapter({ store, events: o.publisher });
+  const recordings = new RecordingService({
+    store: recordingStore, storage: new LocalRecordingStorage({ dir: join(config.dataDir, 'recordings'), repairWav }), clock, logger,
+  });
+  const conferenceRecording = new ConferenceRecording({ recordings, mixer, conferences, clock, logger });
+  const recorder = new CallRecordings({ recordings, endpoint: (legId) => media.endpoint(legId), calls: lateCalls, logger });
   const refers = new PhoneReferTransfers({ calls: lateCalls, logger });
   calls = new CallService({
     store: callStore,
@@ -107,19 +125,22 @@ export async function startCallStack(o: {
     endpointOptions,
     logger,
     refers,
+    conferences: { isJoinable: async (customerId, conferenceId) => (await conferences.get(conferenceId, { customerId }))?.status === 'progressing' },
   });
+  await recordings.repair();
   await flows.reconcile();
   await calls.reconcile();
   incoming.start();
   health.start();
   const service = calls;
   return {
-    calls: service, callStore, flows, activeflowStore, providers,
+    calls: service, callStore, flows, activeflowStore, providers, recordings, recordingStore, conferences, conferenceStore, conferenceRecording,
     close: async () => {
       await incoming.stop();
       await refers.whenIdle();
       await health.stop();
       service.close();
+      conferences.close();
       await flows.close();
       await recorder.close();
       await media.close();

@@ -66,6 +66,8 @@ export async function startCallbin(config: Config, opts: { logger?: Logger; cloc
       events,
       calls: { service: callStack.calls, repo: callStack.callStore },
       activeflows: { engine: callStack.flows, records: callStack.activeflowStore },
+      conferences: { service: callStack.conferences, records: callStack.conferenceStore, recording: callStack.conferenceRecording },
+      recordings: { service: callStack.recordings, records: callStack.recordingStore },
       onProvidersChanged: () => callStack.providers.invalidate(),
     });
     const address = await app.listen({ host: config.httpHost, port: config.httpPort });

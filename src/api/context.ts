@@ -5,6 +5,8 @@ import type { EventHub, EventStreamLimits } from '../events/index.ts';
 import type { Principal } from './auth.ts';
 import type { ActiveflowsApiDeps } from './routes/activeflows.ts';
 import type { CallsApiDeps } from './routes/calls.ts';
+import type { ConferencesApiDeps } from './routes/conferences.ts';
+import type { RecordingsApiDeps } from './routes/recordings.ts';
 import { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
 
@@ -35,6 +37,10 @@ export interface ApiDeps {
   calls?: CallsApiDeps;
   /** The flow engine and stored activeflows behind `/activeflows` (503 `FLOW_ENGINE_UNAVAILABLE` without them). */
   activeflows?: ActiveflowsApiDeps;
+  /** The recording service and stored recordings behind `/recordings` and `/recordingfiles` (503 `RECORDINGS_UNAVAILABLE` without them). */
+  recordings?: RecordingsApiDeps;
+  /** The conference service and stored conferences behind `/conferences` and `/conferencecalls` (503 `CONFERENCES_UNAVAILABLE` without them). */
+  conferences?: ConferencesApiDeps;
 }
 
 /** Per-server state shared by route plugins. */

@@ -13,6 +13,8 @@ import type {
 import type { Generated } from 'kysely';
 import type { StoredCall } from './call-repo.ts';
 import type { StoredActiveflow } from './activeflow-repo.ts';
+import type { StoredRecording } from './recording-repo.ts';
+import type { StoredConference, StoredConferencecall } from './conference-repo.ts';
 import type { WebhookDelivery } from './delivery-repo.ts';
 import type { OutboxEvent } from './outbox-repo.ts';
 
@@ -38,4 +40,7 @@ export interface Database {
   webhook_deliveries: StoredRow<WebhookDelivery>;
   calls: StoredCall;
   activeflows: StoredActiveflow;
+  recordings: StoredRecording;
+  conferences: StoredConference;
+  conferencecalls: StoredConferencecall;
 }

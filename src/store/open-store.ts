@@ -13,6 +13,10 @@ import { CallTable } from './call-repo.ts';
 import type { CallRepo } from './call-repo.ts';
 import { ActiveflowTable } from './activeflow-repo.ts';
 import type { ActiveflowRepo } from './activeflow-repo.ts';
+import { RecordingTable } from './recording-repo.ts';
+import type { RecordingRepo } from './recording-repo.ts';
+import { conferenceTable, conferencecallTable } from './conference-repo.ts';
+import type { ConferenceRepo, ConferencecallRepo } from './conference-repo.ts';
 import { DeliveryTable } from './delivery-repo.ts';
 import type { DeliveryRepo } from './delivery-repo.ts';
 import { OutboxTable } from './outbox-repo.ts';
@@ -52,6 +56,9 @@ export interface Store extends ResourceRepos {
   readonly deliveries: DeliveryRepo;
   readonly calls: CallRepo;
   readonly activeflows: ActiveflowRepo;
+  readonly recordings: RecordingRepo;
+  readonly conferences: ConferenceRepo;
+  readonly conferencecalls: ConferencecallRepo;
   /** Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Throws AppError `STORE_UNAVAILABLE` when the database cannot answer. */
@@ -130,6 +137,9 @@ class SqlStore implements Store {
   readonly deliveries: DeliveryRepo;
   readonly calls: CallRepo;
   readonly activeflows: ActiveflowRepo;
+  readonly recordings: RecordingRepo;
+  readonly conferences: ConferenceRepo;
+  readonly conferencecalls: ConferencecallRepo;
   #closed = false;
 
   constructor(dialect: 'sqlite' | 'postgres', db: Kysely<Database>, clock: Clock, raw?: RawQuery) {
@@ -150,6 +160,9 @@ class SqlStore implements Store {
     this.deliveries = new DeliveryTable(db, clock);
     this.calls = new CallTable(db, clock);
     this.activeflows = new ActiveflowTable(db, clock);
+    this.recordings = new RecordingTable(db, clock);
+    this.conferences = conferenceTable(db, clock);
+    this.conferencecalls = conferencecallTable(db, clock);
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

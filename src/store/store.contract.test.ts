@@ -8,6 +8,8 @@ import { FakeClock } from '../shared/index.ts';
 import type { ContractContext } from './contract/contract-context.ts';
 import { callsContract } from './contract/calls-contract.ts';
 import { activeflowsContract } from './contract/activeflows-contract.ts';
+import { recordingsContract } from './contract/recordings-contract.ts';
+import { conferencesContract } from './contract/conferences-contract.ts';
 import { crudContract } from './contract/crud-contract.ts';
 import { eventsContract } from './contract/events-contract.ts';
 import { pagingContract } from './contract/paging-contract.ts';
@@ -25,6 +27,8 @@ function storeContract(ctx: ContractContext): void {
   eventsContract(ctx);
   callsContract(ctx);
   activeflowsContract(ctx);
+  recordingsContract(ctx);
+  conferencesContract(ctx);
 }
 
 /** A ContractContext over a database that `options()` opens; the harness owns its lifetime. */

@@ -1,4 +1,4 @@
-import type { Address, Call, FlowSource, IncomingCallRequest } from '../calls/index.ts';
+import type { Address, Call, CallType, FlowSource, IncomingCallRequest } from '../calls/index.ts';
 import { E164_RE, EXTENSION_RE } from '../calls/index.ts';
 import { NIL_UUID, hasCode, silentLogger } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
@@ -58,6 +58,8 @@ export interface IncomingCallsOptions {
   dialPlan?: ExtensionDialPlan;
   /** Takes REFERs phones send on their calls (transfer); without it they are declined. */
   refers?: ReferSink;
+  /** Whether a customer's conference can be joined now; without it `conference:<id>` is refused 501. */
+  conferences?: { isJoinable(customerId: string, conferenceId: string): Promise<boolean> };
   logger?: Logger;
 }
 
@@ -70,7 +72,7 @@ export type InviteVerdict =
 
 /** Where a verified INVITE goes, or the final status that refuses it. */
 export type InviteRoute =
-  | { kind: 'call'; customerId: string; flow: FlowSource; destination: Address }
+  | { kind: 'call'; customerId: string; flow: FlowSource; destination: Address; type?: CallType }
   | { kind: 'refuse'; status: number; reason: string };
 
 const SDP = 'application/sdp';
@@ -164,10 +166,7 @@ export class IncomingCalls {
   }
 
   async #routeDialled(account: ExtensionAccount, user: string): Promise<InviteRoute> {
-    if (user.toLowerCase().startsWith(CONFERENCE_PREFIX)) {
-      // TODO(conferences): join `conference:<id>` once the conferences module exists.
-      return { kind: 'refuse', status: 501, reason: 'Conferences Not Implemented' };
-    }
+    if (user.toLowerCase().startsWith(CONFERENCE_PREFIX)) return this.#routeConference(account, user.slice(CONFERENCE_PREFIX.length));
     let destination: Address;
     if (E164_RE.test(user)) destination = { type: 'tel', target: user, target_name: '', name: '', detail: '' };
     else if (EXTENSION_RE.test(user) && (await this.#o.store.extensions.findByExtension(account.customerId, user))) {
@@ -176,6 +175,15 @@ export class IncomingCalls {
     const flow = await (this.#o.dialPlan ?? connectDialPlan).flowFor(account.customerId, extensionAddress(account), destination);
     if (flow === undefined) return { kind: 'refuse', status: 404, reason: 'Not Found' };
     return { kind: 'call', customerId: account.customerId, flow, destination };
+  }
+
+  async #routeConference(account: ExtensionAccount, conferenceId: string): Promise<InviteRoute> {
+    const conferences = this.#o.conferences;
+    if (!conferences) return { kind: 'refuse', status: 501, reason: 'Conferences Not Implemented' };
+    if (!(await conferences.isJoinable(account.customerId, conferenceId))) return { kind: 'refuse', status: 404, reason: 'Not Found' };
+    const flow: FlowSource = { actions: [{ type: 'conference_join', option: { conference_id: conferenceId } }] };
+    const destination: Address = { type: 'conference', target: conferenceId, target_name: '', name: '', detail: '' };
+    return { kind: 'call', customerId: account.customerId, flow, destination, type: 'conference' };
   }
 
   async #take(invite: IncomingInvite): Promise<void> {
@@ -216,7 +224,7 @@ export class IncomingCalls {
     const leg = new SipIncomingLeg({ invite, endpoint: answered.endpoint, answerSdp: answered.answerSdp, media: this.#o.media, logger: this.#logger, refers: this.#o.refers });
     if (invite.finalStatus !== undefined) return void (await leg.reject(invite.finalStatus));
     try {
-      const call = await this.#o.calls.acceptIncoming({ customer_id: route.customerId, source, destination: route.destination, flow: route.flow, leg });
+      const call = await this.#o.calls.acceptIncoming({ customer_id: route.customerId, source, destination: route.destination, flow: route.flow, leg, ...(route.type ? { type: route.type } : {}) });
       this.#o.media.bindCall(leg.leg_id, call.id);
     } catch (err) {
       // acceptIncoming has rejected the INVITE (480/500) already; only the media is left to free.

@@ -3,12 +3,15 @@ import type { ApiContext } from '../context.ts';
 import { accesskeyRoutes } from './accesskeys.ts';
 import { activeflowRoutes } from './activeflows.ts';
 import { callRoutes } from './calls.ts';
+import { conferencecallRoutes } from './conferencecalls.ts';
+import { conferenceRoutes } from './conferences.ts';
 import { customerRoutes } from './customers.ts';
 import { eventStreamRoutes } from './events-ws.ts';
 import { extensionRoutes } from './extensions.ts';
 import { flowRoutes } from './flows.ts';
 import { numberRoutes } from './numbers.ts';
 import { providerRoutes } from './providers.ts';
+import { recordingRoutes } from './recordings.ts';
 import { routeRoutes } from './routes.ts';
 import { transferRoutes } from './transfers.ts';
 import { ttsRoutes } from './tts.ts';
@@ -31,4 +34,7 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   eventStreamRoutes(app, ctx);
   callRoutes(app, ctx);
   transferRoutes(app, ctx);
+  recordingRoutes(app, ctx);
+  conferenceRoutes(app, ctx);
+  conferencecallRoutes(app, ctx);
 }

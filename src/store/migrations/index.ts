@@ -3,6 +3,8 @@ import * as foundation from './0001-foundation.ts';
 import * as events from './0002-events.ts';
 import * as calls from './0003-calls.ts';
 import * as activeflows from './0004-activeflows.ts';
+import * as recordings from './0005-recordings.ts';
+import * as conferences from './0006-conferences.ts';
 
 // Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
 const migrations: Record<string, Migration> = {
@@ -10,6 +12,8 @@ const migrations: Record<string, Migration> = {
   '0002_events': events,
   '0003_calls': calls,
   '0004_activeflows': activeflows,
+  '0005_recordings': recordings,
+  '0006_conferences': conferences,
 };
 
 /** The in-code migration provider kysely's Migrator runs at open. */

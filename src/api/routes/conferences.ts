@@ -1,0 +1,138 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { CONFERENCE_TYPES } from '../../conferences/index.ts';
+import type { Conference, ConferencePatch, ConferenceService, Conferencecall } from '../../conferences/index.ts';
+import { NIL_UUID, ValidationError } from '../../shared/index.ts';
+import type { ConferenceListOptions, Page } from '../../store/index.ts';
+import { principalOf, type ApiContext } from '../context.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { CredentialQuery, PageQuery } from '../pagination.ts';
+import { Detail, Name, Uuid } from '../schemas.ts';
+import { IdParams } from './crud.ts';
+
+/** Stored conferences and conferencecalls as the API lists them (the telephony ConferenceStoreAdapter implements this). */
+export interface ConferenceRecords {
+  listConferences(options: ConferenceListOptions): Promise<Page<Conference>>;
+  listConferencecalls(options: ConferenceListOptions): Promise<Page<Conferencecall>>;
+}
+
+/** Recording of a conference's mix; without it the recording endpoints answer 501. */
+export interface ConferenceRecordingControl {
+  start(conference: Conference): Promise<Conference>;
+  stop(conference: Conference): Promise<Conference>;
+}
+
+/** What `/conferences` and `/conferencecalls` need, passed in by main.ts as `ApiDeps.conferences`. */
+export interface ConferencesApiDeps {
+  service: Pick<ConferenceService, 'create' | 'get' | 'update' | 'delete' | 'kick' | 'setMuted' | 'getConferencecall'>;
+  records: ConferenceRecords;
+  recording?: ConferenceRecordingControl;
+}
+
+const FlowId = Type.Union([Uuid, Type.Literal('')]);
+const Timeout = Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600, description: 'seconds after creation at which the conference ends; 0 = never' });
+
+const CreateBody = Type.Object(
+  {
+    type: Type.Optional(Type.Enum([...CONFERENCE_TYPES])),
+    name: Type.Optional(Name),
+    detail: Type.Optional(Detail),
+    timeout: Type.Optional(Timeout),
+    pre_flow_id: Type.Optional(FlowId),
+    post_flow_id: Type.Optional(FlowId),
+  },
+  { additionalProperties: false },
+);
+
+const UpdateBody = Type.Object(
+  { name: Type.Optional(Name), detail: Type.Optional(Detail), timeout: Type.Optional(Timeout), pre_flow_id: Type.Optional(FlowId), post_flow_id: Type.Optional(FlowId) },
+  { additionalProperties: false },
+);
+
+const ListQuery = Type.Object(
+  { ...PageQuery.properties, status: Type.Optional(Type.Enum(['progressing', 'terminating', 'terminated'])), type: Type.Optional(Type.Enum([...CONFERENCE_TYPES])) },
+  { additionalProperties: false },
+);
+
+const tags = ['conferences'];
+
+/** The conferences deps, or 503 when this server runs without telephony. */
+export function conferencesOf(ctx: ApiContext): ConferencesApiDeps {
+  if (!ctx.conferences) throw new ApiError('UNAVAILABLE', 'CONFERENCES_UNAVAILABLE', 'conferences are not available on this server');
+  return ctx.conferences;
+}
+
+/** List options from a list query: the caller's customer, page and equality filters. */
+export function listOptionsOf(customerId: string, q: { page_size?: number; page_token?: string }, filter: Record<string, string | undefined>): ConferenceListOptions {
+  const set: Record<string, string> = {};
+  for (const [k, v] of Object.entries(filter)) if (v !== undefined && v !== '') set[k] = v;
+  return { customerId, pageSize: q.page_size ?? 100, ...(q.page_token ? { pageToken: q.page_token } : {}), filter: set };
+}
+
+/** An empty flow id means none; a set one must be a flow of the customer. */
+async function flowIds(ctx: ApiContext, customerId: string, body: { pre_flow_id?: string; post_flow_id?: string }): Promise<Pick<ConferencePatch, 'pre_flow_id' | 'post_flow_id'>> {
+  const out: Pick<ConferencePatch, 'pre_flow_id' | 'post_flow_id'> = {};
+  for (const field of ['pre_flow_id', 'post_flow_id'] as const) {
+    const id = body[field];
+    if (id === undefined) continue;
+    if (id !== '' && id !== NIL_UUID && !(await ctx.store.flows.get(id, { customerId }))) {
+      throw ValidationError.field(field, 'FLOW_NOT_FOUND', `flow ${id} not found`);
+    }
+    out[field] = id === '' ? NIL_UUID : id;
+  }
+  return out;
+}
+
+async function owned(ctx: ApiContext, req: FastifyRequest): Promise<{ deps: ConferencesApiDeps; conference: Conference; customerId: string }> {
+  const deps = conferencesOf(ctx);
+  const { id } = req.params as { id: string };
+  const customerId = principalOf(req).customerId;
+  const conference = await deps.service.get(id, { customerId });
+  if (!conference) throw notFound('conference', id);
+  return { deps, conference, customerId };
+}
+
+function recordingUnavailable(reply: FastifyReply, requestId: string): FastifyReply {
+  // No status word of the error catalogue means 501; the envelope keeps its usual shape.
+  return reply.code(501).send({
+    error: { status: 'UNIMPLEMENTED', reason: 'CONFERENCE_RECORDING_UNAVAILABLE', message: 'recording a conference is not available on this server', request_id: requestId },
+  });
+}
+
+/** `POST/GET /conferences`, `GET/PUT/DELETE /conferences/{id}`, `POST /conferences/{id}/recording_start|recording_stop`. */
+export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/conferences', { schema: { tags, body: CreateBody, querystring: CredentialQuery } }, async (req) => {
+    const customerId = principalOf(req).customerId;
+    const body = req.body as Static<typeof CreateBody>;
+    const { pre_flow_id: _pre, post_flow_id: _post, ...rest } = body;
+    return conferencesOf(ctx).service.create({ customer_id: customerId, ...rest, ...(await flowIds(ctx, customerId, body)) });
+  });
+
+  app.get('/conferences', { schema: { tags, querystring: ListQuery } }, async (req) => {
+    const q = req.query as Static<typeof ListQuery>;
+    const page = await conferencesOf(ctx).records.listConferences(listOptionsOf(principalOf(req).customerId, q, { status: q.status, type: q.type }));
+    return { result: page.items, next_page_token: page.nextPageToken };
+  });
+
+  app.get('/conferences/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => (await owned(ctx, req)).conference);
+
+  app.put('/conferences/:id', { schema: { tags, params: IdParams, body: UpdateBody, querystring: CredentialQuery } }, async (req) => {
+    const { deps, conference, customerId } = await owned(ctx, req);
+    const body = req.body as Static<typeof UpdateBody>;
+    const { pre_flow_id: _pre, post_flow_id: _post, ...rest } = body;
+    return deps.service.update(conference.id, { customerId }, { ...rest, ...(await flowIds(ctx, customerId, body)) });
+  });
+
+  app.delete('/conferences/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
+    const { deps, conference, customerId } = await owned(ctx, req);
+    return deps.service.delete(conference.id, { customerId });
+  });
+
+  for (const action of ['recording_start', 'recording_stop'] as const) {
+    app.post(`/conferences/:id/${action}`, { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req, reply) => {
+      const { deps, conference } = await owned(ctx, req);
+      if (!deps.recording) return recordingUnavailable(reply, req.id);
+      return action === 'recording_start' ? deps.recording.start(conference) : deps.recording.stop(conference);
+    });
+  }
+}

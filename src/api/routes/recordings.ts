@@ -1,0 +1,107 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ByteRange, Recording } from '../../recordings/index.ts';
+import type { Page, RecordingListOptions, Scope } from '../../store/index.ts';
+import { principalOf } from '../context.ts';
+import type { ApiContext } from '../context.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { CredentialQuery, pageQueryWith } from '../pagination.ts';
+import { IdParams } from './crud.ts';
+import { bodyBytes, downloadBody, parseRange } from './recordings-download.ts';
+
+/** The running side of recordings: the RecordingService. */
+export interface RecordingRuntime {
+  /** A stored, not deleted recording within the scope. */
+  get(id: string, scope?: Scope): Promise<Recording | undefined>;
+  /** Stops it if it runs, removes its files and hides it; throws 404 `RECORDING_NOT_FOUND`. */
+  delete(id: string, scope?: Scope): Promise<Recording>;
+  /** The bytes of one of its files (all, or an inclusive range). */
+  read(filename: string, range?: ByteRange): AsyncIterable<Uint8Array>;
+}
+
+/** The stored side of recordings: lists. */
+export interface RecordingRecords {
+  /** One customer's recordings, newest first. */
+  list(options: RecordingListOptions): Promise<Page<Recording>>;
+}
+
+/** What `/recordings` and `/recordingfiles` need, passed in by main.ts as `ApiDeps.recordings`. */
+export interface RecordingsApiDeps {
+  service: RecordingRuntime;
+  records: RecordingRecords;
+}
+
+const FILTERS = ['reference_id'] as const;
+const tags = ['recordings'];
+
+function depsOf(ctx: ApiContext): RecordingsApiDeps {
+  if (ctx.recordings === undefined) throw new ApiError('UNAVAILABLE', 'RECORDINGS_UNAVAILABLE', 'recordings are not available on this server');
+  return ctx.recordings;
+}
+
+function idOf(req: FastifyRequest): string {
+  return (req as FastifyRequest<{ Params: { id: string } }>).params.id;
+}
+
+function listOptions(customerId: string, q: Record<string, string | number | undefined>): RecordingListOptions {
+  const filter: Record<string, string> = {};
+  for (const f of FILTERS) if (typeof q[f] === 'string') filter[f] = q[f] as string;
+  return {
+    customerId,
+    pageSize: (q.page_size as number | undefined) ?? 100,
+    ...(typeof q.page_token === 'string' && q.page_token !== '' ? { pageToken: q.page_token } : {}),
+    filter,
+  };
+}
+
+async function load(deps: RecordingsApiDeps, id: string, scope: Scope): Promise<Recording> {
+  const recording = await deps.service.get(id, scope);
+  if (recording === undefined) throw notFound('recording', id);
+  return recording;
+}
+
+/** Sends the recording's audio, whole (200) or one byte range (206), or 416 for a range it cannot serve. */
+async function sendFiles(deps: RecordingsApiDeps, recording: Recording, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (recording.status !== 'ended') {
+    throw new ApiError('FAILED_PRECONDITION', 'RECORDING_NOT_ENDED', `recording ${recording.id} is ${recording.status}; its files are ready once it has ended`);
+  }
+  if (recording.files.length === 0) throw notFound('recording_file', recording.id);
+  const read = deps.service.read.bind(deps.service);
+  const body = await downloadBody(recording, read);
+  const asked = parseRange(req.headers.range, body.size);
+  reply.header('accept-ranges', 'bytes').header('content-disposition', `attachment; filename="${body.filename}"`);
+  if (asked === 'unsatisfiable') {
+    return reply.code(416).header('content-range', `bytes */${body.size}`).type('text/plain').send('range not satisfiable');
+  }
+  const range = asked ?? { start: 0, end: body.size - 1 };
+  if (asked) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${body.size}`);
+  const length = body.size === 0 ? 0 : range.end - range.start + 1;
+  reply.header('content-length', String(length)).type(body.contentType);
+  return reply.send(length === 0 ? '' : Readable.from(bodyBytes(body, read, range)));
+}
+
+/** `GET /recordings`, `GET/DELETE /recordings/{id}` and `GET /recordingfiles/{id}`, scoped to the caller's customer. */
+export function recordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/recordings', { schema: { tags, querystring: pageQueryWith([...FILTERS]) } }, async (req) => {
+    const q = req.query as Record<string, string | number | undefined>;
+    const page = await depsOf(ctx).records.list(listOptions(principalOf(req).customerId, q));
+    return { result: page.items, next_page_token: page.nextPageToken };
+  });
+
+  app.get('/recordings/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
+    return load(depsOf(ctx), idOf(req), { customerId: principalOf(req).customerId });
+  });
+
+  app.delete('/recordings/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
+    const deps = depsOf(ctx);
+    const scope = { customerId: principalOf(req).customerId };
+    await load(deps, idOf(req), scope);
+    return deps.service.delete(idOf(req), scope);
+  });
+
+  app.get('/recordingfiles/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req, reply) => {
+    const deps = depsOf(ctx);
+    const recording = await load(deps, idOf(req), { customerId: principalOf(req).customerId });
+    return sendFiles(deps, recording, req, reply);
+  });
+}
