@@ -5,7 +5,7 @@ import websocket from '@fastify/websocket';
 import type { TSchema } from 'typebox';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { newId } from '../shared/index.ts';
-import { Authenticator } from './auth.ts';
+import { Authenticator, type Principal } from './auth.ts';
 import type { ApiContext, ApiDeps } from './context.ts';
 import { ApiError, errorEnvelope } from './errors.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -69,15 +69,35 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   const limiter = new RateLimiter({ ratePerSec: deps.rateLimitPerSec, burst: deps.rateLimitBurst, clock: deps.clock });
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC_PATHS.has(path) || path.startsWith('/docs')) return;
-    req.principal = await ctx.auth.authenticate(req);
-    const wait = limiter.take(req.principal.credentialId);
+  const admit = (principal: Principal): void => {
+    const wait = limiter.take(principal.credentialId);
     if (wait > 0) {
       const err = new ApiError('RESOURCE_EXHAUSTED', 'RATE_LIMIT_EXCEEDED', `too many requests; retry in ${wait} s`);
       throw Object.assign(err, { retryAfterSec: wait });
     }
+  };
+  // Callback-style so a request with a cached access key is admitted without a promise round trip.
+  app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    if (PUBLIC_PATHS.has(path) || path.startsWith('/docs')) return done();
+    try {
+      const principal = ctx.auth.cached(req);
+      if (principal) {
+        req.principal = principal;
+        admit(principal);
+        return done();
+      }
+    } catch (err) {
+      return done(err as Error);
+    }
+    ctx.auth.authenticate(req).then(
+      (principal) => {
+        req.principal = principal;
+        admit(principal);
+        done();
+      },
+    ).catch((err: unknown) => done(err as Error));
   });
   registerIdempotency(app, ctx);
   if (deps.events) await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
