@@ -6,7 +6,8 @@ export type { Database, StoredRow } from './database.ts';
 export type { CallListFilter, CallListOptions, CallRecord, CallRepo, DeletedCallRecord, StoredCall } from './call-repo.ts';
 export type { ActiveflowListFilter, ActiveflowListOptions, ActiveflowRecord, ActiveflowRepo, DeletedActiveflowRecord, StoredActiveflow } from './activeflow-repo.ts';
 export type { DeletedRecordingRecord, RecordingListFilter, RecordingListOptions, RecordingRecord, RecordingRepo, StoredRecording } from './recording-repo.ts';
-export type { ConferenceListOptions, ConferenceRecord, ConferenceRepo, ConferencecallRecord, ConferencecallRepo, Deleted, JsonDocumentRepo, StoredConference, StoredConferencecall } from './conference-repo.ts';
+export type { ConferenceListOptions, ConferenceRecord, ConferenceRepo, ConferencecallRecord, ConferencecallRepo, JsonDocumentRepo, StoredConference, StoredConferencecall } from './conference-repo.ts';
+export type { Deleted, JsonListOptions } from './json-document-table.ts';
 export type {
   Accesskey,
   AccesskeyRepo,

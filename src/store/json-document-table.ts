@@ -1,0 +1,108 @@
+import type { Kysely, RawBuilder } from 'kysely';
+import { ValidationError } from '../shared/index.ts';
+import type { Clock } from '../shared/index.ts';
+import type { Database } from './database.ts';
+import type { TxHandle } from './outbox-repo.ts';
+import { decodePageToken, encodePageToken } from './page-token.ts';
+import type { Page, Scope } from './types.ts';
+
+/** A row hidden by a DELETE: the stored object plus when it was deleted. */
+export type Deleted<T> = T & { tm_delete: string };
+
+/** Options of a list: one customer's rows, newest first, by keyset pagination, with equality filters. */
+export interface JsonListOptions<F extends object = Record<string, string | undefined>> {
+  customerId: string;
+  pageSize: number;
+  pageToken?: string;
+  filter?: F;
+}
+
+/** What distinguishes one JSON-document table from another. */
+export interface JsonTableSpec<T> {
+  table: string;
+  /** The indexed columns stored beside the JSON `data`, taken from the object. */
+  columns(value: T): Record<string, string>;
+  /** Columns `list` filters on by equality; another key is refused. */
+  filters: readonly string[];
+}
+
+const MAX_PAGE_SIZE = 1000;
+
+/**
+ * A table holding a domain object whole in a JSON `data` column, with the columns lists filter and
+ * sort on beside it (calls, activeflows, recordings, conferences). Rows are written only inside a
+ * transaction, together with their events; deleted rows stay deleted.
+ */
+export class JsonDocumentTable<T extends { id: string; tm_create: string }, F extends object = Record<string, string | undefined>> {
+  // The tables share this shape; kysely's per-table typing cannot follow a table chosen at run time.
+  readonly #db: Kysely<any>;
+  readonly #clock: Clock;
+  readonly #spec: JsonTableSpec<T>;
+
+  constructor(db: Kysely<Database>, clock: Clock, spec: JsonTableSpec<T>) {
+    this.#db = db as unknown as Kysely<any>;
+    this.#clock = clock;
+    this.#spec = spec;
+  }
+
+  /** Insert or replace the row inside `tx`; identity columns and `tm_delete` are left as they are. */
+  async upsert(tx: TxHandle, value: T): Promise<void> {
+    const columns: Record<string, string> = { ...this.#spec.columns(value), data: JSON.stringify(value) };
+    const { id: _id, customer_id: _customer, tm_create: _created, ...changing } = columns;
+    await (tx.db as unknown as Kysely<any>)
+      .insertInto(this.#spec.table)
+      .values({ ...columns, tm_delete: null })
+      .onConflict((oc) => oc.column('id').doUpdateSet(changing))
+      .execute();
+  }
+
+  /** A row that is not deleted (any status), within the scope. */
+  async get(id: string, scope: Scope = {}): Promise<T | undefined> {
+    let query = this.#db.selectFrom(this.#spec.table).select('data').where('id', '=', id).where('tm_delete', 'is', null);
+    if (scope.customerId !== undefined) query = query.where('customer_id', '=', scope.customerId);
+    const row = (await query.executeTakeFirst()) as { data: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.data) as T);
+  }
+
+  /** Not-deleted rows of a customer, newest first (`tm_create` desc, `id` desc). */
+  async list(opts: JsonListOptions<F>): Promise<Page<T>> {
+    const { pageSize } = opts;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw ValidationError.field('page_size', 'INVALID_PAGE_SIZE', `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    let query = this.#db.selectFrom(this.#spec.table).select(['id', 'tm_create', 'data']).where('customer_id', '=', opts.customerId).where('tm_delete', 'is', null);
+    for (const [column, value] of Object.entries(opts.filter ?? {}) as [string, unknown][]) {
+      if (value === undefined) continue;
+      if (!this.#spec.filters.includes(column)) throw ValidationError.field(column, 'INVALID_FILTER', `${column} is not a filter of ${this.#spec.table}`);
+      query = query.where(column, '=', value);
+    }
+    if (opts.pageToken) {
+      const after = decodePageToken(opts.pageToken);
+      query = query.where((eb) => eb.or([eb('tm_create', '<', after.tmCreate), eb.and([eb('tm_create', '=', after.tmCreate), eb('id', '<', after.id)])]));
+    }
+    // One row beyond the page tells whether another page exists without a count query.
+    const rows = (await query.orderBy('tm_create', 'desc').orderBy('id', 'desc').limit(pageSize + 1).execute()) as { id: string; tm_create: string; data: string }[];
+    const page = rows.slice(0, pageSize);
+    const last = page[page.length - 1];
+    const nextPageToken = rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
+    return { items: page.map((r) => JSON.parse(r.data) as T), nextPageToken };
+  }
+
+  /** Hide a not-deleted row inside `tx`; it with `tm_delete`, or undefined. */
+  async markDeleted(tx: TxHandle, id: string, scope: Scope = {}): Promise<Deleted<T> | undefined> {
+    const tmDelete = new Date(this.#clock.now()).toISOString();
+    let query = (tx.db as unknown as Kysely<any>).updateTable(this.#spec.table).set({ tm_delete: tmDelete }).where('id', '=', id).where('tm_delete', 'is', null);
+    if (scope.customerId !== undefined) query = query.where('customer_id', '=', scope.customerId);
+    const row = (await query.returning('data').executeTakeFirst()) as { data: string } | undefined;
+    return row === undefined ? undefined : { ...(JSON.parse(row.data) as T), tm_delete: tmDelete };
+  }
+
+  /**
+   * Every row (deleted or not) matching a literal condition, oldest first — for start-up
+   * reconciliation; the condition is written literally so the planner can use a partial index.
+   */
+  protected async allWhere(condition: RawBuilder<boolean>): Promise<T[]> {
+    const rows = (await this.#db.selectFrom(this.#spec.table).select('data').where(condition).orderBy('tm_create', 'asc').execute()) as { data: string }[];
+    return rows.map((r) => JSON.parse(r.data) as T);
+  }
+}
