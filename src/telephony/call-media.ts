@@ -121,6 +121,11 @@ export class CallMedia implements MediaPort {
     this.#leg(legId).output.silence = on;
   }
 
+  /** Marks the leg held by us: it hears hold music when on, else silence, never the bridged peer. */
+  setHeld(legId: string, held: boolean): void {
+    this.#leg(legId).output.held = held;
+  }
+
   async setMusicOnHold(legId: string, on: boolean): Promise<void> {
     this.#leg(legId).output.musicOnHold = on ? new PcmSource(this.#holdMusic ?? holdMusic(), { loop: true }) : undefined;
   }

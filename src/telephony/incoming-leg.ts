@@ -75,12 +75,14 @@ export class SipIncomingLeg implements IncomingLeg {
     else await this.reject(480);
   }
 
-  hold(): Promise<void> {
-    return this.#requireDialog('hold').setHold(true);
+  async hold(): Promise<void> {
+    await this.#requireDialog('hold').setHold(true);
+    this.#media.setHeld(this.leg_id, true);
   }
 
-  unhold(): Promise<void> {
-    return this.#requireDialog('unhold').setHold(false);
+  async unhold(): Promise<void> {
+    await this.#requireDialog('unhold').setHold(false);
+    this.#media.setHeld(this.leg_id, false);
   }
 
   #onCancelled(): void {

@@ -17,6 +17,8 @@ export class LegOutput implements AudioSource {
   silence = false;
   /** Hold music to loop while set. */
   musicOnHold: AudioSource | undefined;
+  /** While we hold the leg, the bridged peer is not heard (seed: the held party hears silence or music). */
+  held = false;
   /** The bridged peer's decoded audio while bridged. */
   peer: AudioSource | undefined;
   #foreground: Foreground | undefined;
@@ -54,7 +56,7 @@ export class LegOutput implements AudioSource {
     const fg = this.#foreground;
     if (fg && !fg.source.read(frame)) this.#finish(fg, 'ended');
     else if (fg) return this.#silenced(frame);
-    const background = this.musicOnHold ?? this.peer;
+    const background = this.musicOnHold ?? (this.held ? undefined : this.peer);
     if (!background || !background.read(frame)) frame.fill(0);
     return this.#silenced(frame);
   }

@@ -94,12 +94,14 @@ export class OutgoingLeg implements OutgoingAttempt {
     await this.cancel();
   }
 
-  hold(): Promise<void> {
-    return this.#requireDialog('hold').setHold(true);
+  async hold(): Promise<void> {
+    await this.#requireDialog('hold').setHold(true);
+    this.#o.media.setHeld(this.leg_id, true);
   }
 
-  unhold(): Promise<void> {
-    return this.#requireDialog('unhold').setHold(false);
+  async unhold(): Promise<void> {
+    await this.#requireDialog('unhold').setHold(false);
+    this.#o.media.setHeld(this.leg_id, false);
   }
 
   async #start(): Promise<void> {
