@@ -9,7 +9,7 @@ import { EventPublisher, SsrfGuard } from './events/index.ts';
 import { FlowEngine } from './flows/index.ts';
 import { MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
 import type { Clock, Logger } from './shared/index.ts';
-import { LocalRecordingStorage, RecordingService } from './recordings/index.ts';
+import { LocalRecordingStorage, RecordingService, runOnEndFlows } from './recordings/index.ts';
 import { DigestChallenger } from './sip/index.ts';
 import type { Store } from './store/index.ts';
 import {
@@ -98,6 +98,8 @@ export async function startCallStack(o: {
   const recordings = new RecordingService({
     store: recordingStore, storage: new LocalRecordingStorage({ dir: join(config.dataDir, 'recordings'), repairWav }), clock, logger,
   });
+  // A recording's on_end_flow_id runs as an API activeflow once it ends (repaired ones included).
+  runOnEndFlows(recordings, flows, logger);
   const conferenceRecording = new ConferenceRecording({ recordings, mixer, conferences, clock, logger });
   const recorder = new CallRecordings({ recordings, endpoint: (legId) => media.endpoint(legId), calls: lateCalls, logger });
   const refers = new PhoneReferTransfers({ calls: lateCalls, logger });

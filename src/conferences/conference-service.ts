@@ -103,6 +103,16 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
   }
 
   /**
+   * The flows a call joining the customer's conference runs before joining and after leaving;
+   * undefined when the conference is missing, foreign or not progressing.
+   */
+  async flowsOf(customerId: string, conferenceId: string): Promise<{ pre_flow_id: string; post_flow_id: string } | undefined> {
+    const conference = await this.get(conferenceId, { customerId });
+    if (!conference || conference.status !== 'progressing') return undefined;
+    return { pre_flow_id: conference.pre_flow_id, post_flow_id: conference.post_flow_id };
+  }
+
+  /**
    * Puts the call into the conference of its own customer; resolves when it leaves (kick,
    * conference end). Aborting `signal` takes it out and rejects with the signal's reason.
    */

@@ -121,6 +121,17 @@ export interface CallControlPort {
 export interface ConferencePort {
   /** Puts the call into the conference; resolves when it leaves (kick, conference end); aborting takes it out. */
   join(callId: string, conferenceId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * The flows a joining call runs: `pre_flow_id` before it joins, `post_flow_id` after it leaves
+   * (nil UUID or `""`: none). Undefined when the conference is not the customer's or not progressing.
+   */
+  flowsOf(customerId: string, conferenceId: string): Promise<ConferenceFlows | undefined>;
+}
+
+/** A conference's flows around a participant's stay. */
+export interface ConferenceFlows {
+  pre_flow_id: string;
+  post_flow_id: string;
 }
 
 /** A `webhook_send` request; the adapter signs it like events (customer's secret). */

@@ -9,3 +9,5 @@ export { RecordingService } from './recording-service.ts';
 export type { RecordingEndReason, RecordingServiceEvents, RecordingServiceOptions, StartRecordingRequest } from './recording-service.ts';
 export { LocalRecordingStorage } from './local-recording-storage.ts';
 export type { LocalRecordingStorageOptions, WavRepairer } from './local-recording-storage.ts';
+export { runOnEndFlows } from './on-end-flow.ts';
+export type { OnEndFlowStarter, RecordingEndSource } from './on-end-flow.ts';

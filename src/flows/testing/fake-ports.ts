@@ -270,6 +270,12 @@ export class FakeCallControl implements ports.CallControlPort {
 /** A ConferencePort whose joins last until `leave()` or the abort. */
 export class FakeConferences implements ports.ConferencePort {
   readonly joined: { callId: string; conferenceId: string; leave: () => void; signal: AbortSignal }[] = [];
+  /** The pre/post flows per conference id (absent: none). */
+  readonly flows = new Map<string, ports.ConferenceFlows>();
+
+  async flowsOf(_customerId: string, conferenceId: string): Promise<ports.ConferenceFlows | undefined> {
+    return this.flows.get(conferenceId);
+  }
 
   join(callId: string, conferenceId: string, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
