@@ -33,3 +33,21 @@ test('config: every bad value is reported with its variable name', () => {
 test('config: an RTP range that is empty is refused', () => {
   assert.throws(() => loadConfig({ CALLBIN_RTP_PORT_MIN: '30000', CALLBIN_RTP_PORT_MAX: '20000' }), ValidationError);
 });
+
+test('config: SIP over TLS needs both a certificate and a key; the WebSocket port is -1 (off) or a port', () => {
+  assert.throws(
+    () => loadConfig({ CALLBIN_SIP_TLS_CERT: 'cert.pem' }),
+    (err: unknown) => err instanceof ValidationError && err.details.some((d) => d.field === 'CALLBIN_SIP_TLS_KEY'),
+  );
+  assert.throws(
+    () => loadConfig({ CALLBIN_SIP_TLS_KEY: 'key.pem' }),
+    (err: unknown) => err instanceof ValidationError && err.details.some((d) => d.field === 'CALLBIN_SIP_TLS_CERT'),
+  );
+  assert.throws(
+    () => loadConfig({ CALLBIN_SIP_WS_PORT: '-2' }),
+    (err: unknown) => err instanceof ValidationError && err.details.some((d) => d.field === 'CALLBIN_SIP_WS_PORT'),
+  );
+  const cfg = loadConfig({ CALLBIN_SIP_TLS_CERT: 'c.pem', CALLBIN_SIP_TLS_KEY: 'k.pem', CALLBIN_SIP_WS_PORT: '5066' });
+  assert.equal(cfg.sipWsPort, 5066);
+  assert.equal(cfg.sipTlsPort, 5061);
+});
