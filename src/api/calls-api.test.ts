@@ -159,7 +159,7 @@ describe('calls API', () => {
     assert.notEqual(res.body.calls[0].flow_id, NIL_UUID);
   });
 
-  it('chaining: onto a live master it appends chained_call_ids; onto a hung-up master 409 and no dial', async () => {
+  it('chaining: onto a live master it appends chained_call_ids; onto a hung-up master 409 (POST /calls CALL_STATE_INVALID, the control CALL_ALREADY_HANGUP) and no dial', async () => {
     const master = await api.create(keyA);
     const chained = await api.create(keyA, { master_call_id: master.id });
     assert.equal(chained.master_call_id, master.id);
@@ -175,7 +175,7 @@ describe('calls API', () => {
     const late = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.body({ master_call_id: master.id }) });
     assert.deepEqual([late.status, late.body.error.status, late.body.error.reason], [409, 'FAILED_PRECONDITION', 'CALL_STATE_INVALID']);
     const lateControl = await api.request('POST', `/v1.0/calls/${master.id}/chained_calls`, { key: keyA, body: { destination: address('tel', KR), flow_id: FLOW } });
-    assert.deepEqual([lateControl.status, lateControl.body.error.reason], [409, 'CALL_STATE_INVALID']);
+    assert.deepEqual([lateControl.status, lateControl.body.error.reason], [409, 'CALL_ALREADY_HANGUP']);
     await api.service.whenIdle();
     assert.equal(api.fakes.signaling.attempts.length, before);
   });
@@ -325,6 +325,7 @@ describe('calls API', () => {
       ['POST', 'media_stop'], ['POST', 'hold'], ['DELETE', 'hold'], ['POST', 'moh'], ['DELETE', 'moh'], ['POST', 'mute', { direction: 'in' }],
       ['DELETE', 'mute', { direction: 'in' }], ['POST', 'silence'], ['DELETE', 'silence'], ['POST', 'recording_start', {}], ['POST', 'recording_stop'],
       ['POST', 'digits', { digits: '1' }], ['POST', 'redirect', { flow_id: FLOW }],
+      ['POST', 'chained_calls', { destination: address('tel', KR), flow_id: FLOW }],
     ];
     for (const [method, path, body] of controls) {
       const res = await api.request(method, `/v1.0/calls/${call.id}/${path}`, { key: keyA, ...(body !== undefined ? { body } : {}) });

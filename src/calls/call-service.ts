@@ -1,4 +1,4 @@
-import { InvalidStateError, NIL_UUID, NotFoundError, TypedEmitter, silentLogger, systemClock } from '../shared/index.ts';
+import { InvalidStateError, NIL_UUID, NotFoundError, TypedEmitter, clonePlain, silentLogger, systemClock } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { isoTime, toPublic } from './call.ts';
 import type { Call, CallAction } from './call.ts';
@@ -194,7 +194,7 @@ export class CallService {
 
   /** The flows module reports the action now executing on the call. */
   setAction(callId: string, action: CallAction): Promise<Call> {
-    return this.#control(callId, (live) => live.update({ action: structuredClone(action) }));
+    return this.#control(callId, (live) => live.update({ action: { ...action, option: clonePlain(action.option) } }));
   }
 
   /** The conferences module reports the conference the call sits in now (nil UUID when it left). */

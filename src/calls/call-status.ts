@@ -1,6 +1,6 @@
 import { AppError } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
-import { isoTime } from './call.ts';
+import { isoTime, withChanges } from './call.ts';
 import type { Call, CallDirection, HangupBy, HangupReason } from './call.ts';
 
 /** Every status of a call, in lifecycle order. */
@@ -65,7 +65,7 @@ export function transition(call: Call, to: CallStatus, ctx: TransitionContext): 
     throw new AppError('INTERNAL', `call ${shortId(call.id)}: a move to hangup needs hangup_by and hangup_reason`);
   }
   const now = isoTime(ctx.nowMs);
-  const next: Call = { ...call, status: to, tm_update: now };
+  const next = withChanges(call, { status: to, tm_update: now });
   if (to in STAMP_ON_ENTRY) next[STAMP_ON_ENTRY[to as keyof typeof STAMP_ON_ENTRY]] = now;
   if (to === 'hangup' && ctx.hangup) {
     next.hangup_by = ctx.hangup.hangup_by;

@@ -1,4 +1,4 @@
-import { NIL_UUID } from '../shared/index.ts';
+import { NIL_UUID, clonePlain } from '../shared/index.ts';
 import type { Address } from './address.ts';
 import type { CallStatus } from './call-status.ts';
 
@@ -132,9 +132,62 @@ export function newCall(fields: NewCallFields, nowMs: number): Call {
   return call;
 }
 
+/**
+ * The fields of `call` in the documented order (calls.md), nested values shared. Calls are copied
+ * on every change and every read; an object literal of known fields stays fast where spreading
+ * calls of many shapes (optional `tm_*` fields, patches) falls back to V8's generic copy, as slow as
+ * `structuredClone`.
+ */
+function copyFields(call: Readonly<Call>): Call {
+  // Typed without a cast: a field added to Call and missing here is a compile error.
+  const fields: Omit<Call, 'tm_ringing' | 'tm_progressing' | 'tm_hangup' | 'tm_update'> = {
+    id: call.id,
+    customer_id: call.customer_id,
+    flow_id: call.flow_id,
+    activeflow_id: call.activeflow_id,
+    type: call.type,
+    master_call_id: call.master_call_id,
+    chained_call_ids: call.chained_call_ids,
+    recording_id: call.recording_id,
+    recording_ids: call.recording_ids,
+    conference_id: call.conference_id,
+    source: call.source,
+    destination: call.destination,
+    status: call.status,
+    action: call.action,
+    direction: call.direction,
+    mute_direction: call.mute_direction,
+    hold: call.hold,
+    hangup_by: call.hangup_by,
+    hangup_reason: call.hangup_reason,
+    route_attempts: call.route_attempts,
+    metadata: call.metadata,
+    tm_create: call.tm_create,
+  };
+  const out = fields as Call;
+  if (call.tm_ringing !== undefined) out.tm_ringing = call.tm_ringing;
+  if (call.tm_progressing !== undefined) out.tm_progressing = call.tm_progressing;
+  if (call.tm_hangup !== undefined) out.tm_hangup = call.tm_hangup;
+  out.tm_update = call.tm_update;
+  return out;
+}
+
+/** A new call object: `call` with `patch` applied (nested values shared until {@link toPublic} copies them). */
+export function withChanges(call: Readonly<Call>, patch: Partial<Call>): Call {
+  return Object.assign(copyFields(call), patch);
+}
+
 /** A deep copy of a call, safe to hand outside the domain (events, API responses). */
 export function toPublic(call: Call): Call {
-  return structuredClone(call);
+  const out = copyFields(call);
+  out.chained_call_ids = [...call.chained_call_ids];
+  out.recording_ids = [...call.recording_ids];
+  out.source = { ...call.source };
+  out.destination = { ...call.destination };
+  out.action = { ...call.action, option: clonePlain(call.action.option) };
+  out.route_attempts = call.route_attempts.map((a) => ({ ...a }));
+  out.metadata = clonePlain(call.metadata);
+  return out;
 }
 
 /** True once the call reached its final state. */

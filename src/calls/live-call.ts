@@ -1,6 +1,6 @@
 import { InvalidStateError, SerialQueue } from '../shared/index.ts';
 import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
-import { isoTime } from './call.ts';
+import { isoTime, withChanges } from './call.ts';
 import type { Call } from './call.ts';
 import { shortId, transition } from './call-status.ts';
 import type { CallStatus, HangupCauseFields } from './call-status.ts';
@@ -122,13 +122,13 @@ export class LiveCall {
 
   /** Commits a field change (no status change), stamping `tm_update`. */
   async update(patch: Partial<Call>): Promise<void> {
-    await this.commit({ ...this.#call, ...patch, tm_update: isoTime(this.rt.clock.now()) });
+    await this.commit(withChanges(this.#call, { ...patch, tm_update: isoTime(this.rt.clock.now()) }));
   }
 
   /** Moves the status through the table (with `patch` applied in the same change); false when refused. */
   async move(to: CallStatus, options: { patch?: Partial<Call>; hangup?: HangupCauseFields } = {}): Promise<boolean> {
     const ctx = { nowMs: this.rt.clock.now(), logger: this.rt.logger, ...(options.hangup ? { hangup: options.hangup } : {}) };
-    const next = transition({ ...this.#call, ...options.patch }, to, ctx);
+    const next = transition(options.patch ? withChanges(this.#call, options.patch) : this.#call, to, ctx);
     if (!next) return false;
     await this.commit(next);
     return true;

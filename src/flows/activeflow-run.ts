@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CallAction } from '../calls/index.ts';
-import { AppError, SerialQueue } from '../shared/index.ts';
+import { AppError, SerialQueue, clonePlain, lazyChild } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { actionContext, loopCounter } from './action-context.ts';
 import type { ActionScope } from './action-context.ts';
@@ -42,9 +42,20 @@ function errorOf(action: { id: string; type: string }, err: unknown): Activeflow
   return { action_id: action.id, type: action.type, code, message };
 }
 
+/** The abort reason of an ended activeflow; built without a stack trace, which nobody reads and every call paid for. */
+function endedReason(activeflowId: string): AppError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new AppError('ACTIVEFLOW_ENDED', `activeflow ${activeflowId} ended`);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function substituted(action: FlowAction, variables: Readonly<Record<string, string>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(action.option)) out[key] = UNSUBSTITUTED_KEYS.has(key) ? structuredClone(value) : substituteOption(value, variables);
+  for (const [key, value] of Object.entries(action.option)) out[key] = UNSUBSTITUTED_KEYS.has(key) ? clonePlain(value) : substituteOption(value, variables);
   return out;
 }
 
@@ -70,7 +81,7 @@ export class ActiveflowRun {
     this.#af = activeflow;
     this.#cursor = new FlowCursor(actions);
     const callId = activeflow.reference_type === 'call' ? activeflow.reference_id : undefined;
-    const logger = deps.logger.child({ activeflow_id: activeflow.id });
+    const logger = lazyChild(deps.logger, { activeflow_id: activeflow.id });
     this.#scope = {
       activeflow,
       callId,
@@ -149,13 +160,14 @@ export class ActiveflowRun {
   async #begin(action: FlowAction): Promise<boolean> {
     if (this.#af.status === 'ended') return false;
     this.#executed += 1;
-    const nowMs = this.#deps.clock.now();
+    const tmExecute = new Date(this.#deps.clock.now()).toISOString();
     this.#af.current_action = currentActionOf(action);
-    this.#af.executed_actions.push({ id: action.id, type: action.type, tm_execute: new Date(nowMs).toISOString() });
+    this.#af.executed_actions.push({ id: action.id, type: action.type, tm_execute: tmExecute });
     await this.#save('activeflow_updated');
     const { callId } = this.#scope;
     if (callId !== undefined) {
-      const callAction: CallAction = { ...currentActionOf(action), tm_execute: new Date(nowMs).toISOString() };
+      // The calls side copies what it keeps, so the cursor's action (never changed, only replaced) is shared.
+      const callAction: CallAction = { ...this.#af.current_action, tm_execute: tmExecute };
       this.#deps.track(this.#deps.ports.calls.setAction(callId, callAction), `report action to call ${callId}`);
     }
     return true;
@@ -217,7 +229,7 @@ export class ActiveflowRun {
     if (this.#af.status === 'ended') return;
     this.#af.status = 'ended';
     this.#af.current_action = nilAction();
-    this.#controller.abort(new AppError('ACTIVEFLOW_ENDED', `activeflow ${this.#af.id} ended`));
+    this.#controller.abort(endedReason(this.#af.id));
     this.#unsubscribeDtmf?.();
     if (error !== undefined) this.#scope.logger.warn({ code: error.code }, `activeflow ended: ${error.message}`);
     try {

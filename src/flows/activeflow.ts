@@ -1,4 +1,4 @@
-import { NIL_UUID } from '../shared/index.ts';
+import { NIL_UUID, clonePlain } from '../shared/index.ts';
 import type { FlowAction } from './flow-action-validator.ts';
 
 /** Whether an activeflow still executes. */
@@ -68,7 +68,7 @@ export function nilAction(): CurrentAction {
 
 /** The cursor form of a flow action. */
 export function currentActionOf(action: FlowAction): CurrentAction {
-  return { id: action.id, next_id: action.next_id, type: action.type, option: structuredClone(action.option) };
+  return { id: action.id, next_id: action.next_id, type: action.type, option: clonePlain(action.option) };
 }
 
 /**

@@ -63,13 +63,13 @@ describe('calls e2e: invalid requests are refused before anything is dialled', (
     assert.ok(JSON.stringify(error).includes('destinations[0]'), `the error names the field: ${JSON.stringify(error)}`);
   });
 
-  it('master_call_id of a hung-up call is 409 CALL_STATE_INVALID, through POST /calls and POST /calls/{id}/chained_calls', async () => {
+  it('master_call_id of a hung-up call is 409 CALL_STATE_INVALID through POST /calls, and POST /calls/{id}/chained_calls on it is 409 CALL_ALREADY_HANGUP', async () => {
     const { status, error } = await createCall({ destinations: [{ type: 'tel', target: '+16062067563' }], master_call_id: hungUpId });
     assert.equal(status, 409, JSON.stringify(error));
     assert.equal(error.reason, 'CALL_STATE_INVALID');
     const viaControl = await cb.api('POST', `/v1.0/calls/${hungUpId}/chained_calls`, { destination: { type: 'tel', target: '+16062067563' }, actions: ACTIONS });
     assert.equal(viaControl.status, 409, JSON.stringify(viaControl.body));
-    assert.equal(viaControl.body.error.reason, 'CALL_STATE_INVALID');
+    assert.equal(viaControl.body.error.reason, 'CALL_ALREADY_HANGUP');
     const master = expectStatus(await cb.api('GET', `/v1.0/calls/${hungUpId}`), 200);
     assert.deepEqual(master.chained_call_ids, [], 'nothing was chained onto the hung-up call');
   });

@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { HANGUP_REASONS, MUTE_REQUEST_DIRECTIONS } from '../../calls/index.ts';
 import type { Address, Call, CallService, TalkRequest } from '../../calls/index.ts';
-import { ValidationError } from '../../shared/index.ts';
+import { InvalidStateError, ValidationError, hasCode } from '../../shared/index.ts';
 import type { ApiContext } from '../context.ts';
 import { Uuid } from '../schemas.ts';
 import { AddressBody, FlowFields, flowSourceOf } from './call-bodies.ts';
@@ -85,8 +85,14 @@ function defaultSource(master: Call): Address {
   return master.direction === 'incoming' ? master.destination : master.source;
 }
 
+/** calls.md: on a hung-up call every control answers 409 `CALL_ALREADY_HANGUP` (POST /calls with such a master stays `CALL_STATE_INVALID`). */
+function alreadyHungUp(call: Call): InvalidStateError {
+  return new InvalidStateError(`call ${call.id} is already hung up`, 'CALL_ALREADY_HANGUP');
+}
+
 async function dialChained(t: ControlTarget, body: Static<typeof ChainedCallBody>): Promise<{ calls: Call[] }> {
   const { destination, source, flow_id: _flowId, actions: _actions, ...rest } = body;
+  if (t.call.status === 'hangup') throw alreadyHungUp(t.call);
   try {
     const calls = await t.service.createOutgoing({
       ...rest,
@@ -98,6 +104,8 @@ async function dialChained(t: ControlTarget, body: Static<typeof ChainedCallBody
     });
     return { calls };
   } catch (err) {
+    // The master may have hung up since it was read: the domain then refuses the chaining as for POST /calls.
+    if (hasCode(err, 'CALL_STATE_INVALID') && (await t.service.get(t.call.id))?.status === 'hangup') throw alreadyHungUp(t.call);
     // The domain validates a list of destinations; this endpoint's body names a single `destination`.
     if (!(err instanceof ValidationError)) throw err;
     throw new ValidationError(err.details.map((d) => ({ ...d, field: d.field.replace(/^destinations\[0\]/, 'destination') })), err.code);

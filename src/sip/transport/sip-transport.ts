@@ -58,7 +58,8 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   readonly #maxMessageBytes: number;
   readonly #tls: TlsOptions | undefined;
   readonly #pool: ConnectionPool;
-  readonly #udp: UdpSocket[] = [];
+  /** UDP listeners and their address family, read once at bind (getsockname is a syscall per call). */
+  readonly #udp: { socket: UdpSocket; ipv6: boolean }[] = [];
   readonly #servers: (NetServer | HttpServer)[] = [];
   readonly #wss: WebSocketServer;
   readonly #stats = { received: 0, sent: 0, malformed: 0, sendErrors: 0 };
@@ -99,8 +100,8 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   async listenUdp(options: ListenOptions): Promise<HostPort> {
     this.#assertOpen();
     const socket = createSocket(options.host.includes(':') ? 'udp6' : 'udp4');
+    let local: HostPort = { address: '', port: 0 };
     socket.on('message', (bytes, rinfo) => {
-      const local = socket.address();
       this.#inbound(bytes, { transport: 'UDP', address: normalizeAddress(rinfo.address), port: rinfo.port, local: { address: local.address, port: local.port } });
     });
     socket.on('error', (err) => this.#logger.warn({ err }, 'UDP socket error'));
@@ -108,12 +109,13 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
       socket.once('error', reject);
       socket.bind(options.port, options.host, () => {
         socket.off('error', reject);
+        const bound = socket.address();
+        local = { address: bound.address, port: bound.port };
+        this.#udp.push({ socket, ipv6: bound.family === 'IPv6' });
         resolve();
       });
     });
-    this.#udp.push(socket);
-    const bound = socket.address();
-    return { address: bound.address, port: bound.port };
+    return { ...local };
   }
 
   /** Listen for SIP over TCP; resolves with the bound address. */
@@ -185,7 +187,7 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     this.#pool.destroyAll();
     for (const client of this.#wss.clients) client.terminate();
     this.#wss.close();
-    const closing: Promise<void>[] = this.#udp.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    const closing: Promise<void>[] = this.#udp.map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())));
     for (const server of this.#servers) closing.push(new Promise<void>((resolve) => server.close(() => resolve())));
     await Promise.all(closing);
   }
@@ -209,7 +211,8 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   }
 
   #sendUdp(bytes: Buffer, host: string, port: number): Promise<void> {
-    const socket = this.#udp.find((s) => (host.includes(':') ? s.address().family === 'IPv6' : s.address().family === 'IPv4')) ?? this.#udp[0];
+    const ipv6 = host.includes(':');
+    const socket = (this.#udp.find((u) => u.ipv6 === ipv6) ?? this.#udp[0])?.socket;
     if (!socket) return Promise.reject(new AppError('TRANSPORT_ERROR', 'no UDP listener'));
     return new Promise((resolve, reject) => socket.send(bytes, port, host, (err) => (err ? reject(err) : resolve())));
   }
