@@ -4,6 +4,7 @@ import type { AudioSource, TtsEngine, TtsGender } from '../media/index.ts';
 import { AppError, NotFoundError, silentLogger } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
 import { LegOutput } from './leg-output.ts';
+import { LegRelay } from './leg-relay.ts';
 import type { MediaDtmfEvent, MediaEndpoint, PlayOutcome } from './media-endpoint.ts';
 
 /** Options of {@link CallMedia}. */
@@ -23,6 +24,8 @@ interface LegMedia {
   readonly callId: string | undefined;
   peerLegId?: string;
   offPeerDtmf?: () => void;
+  /** The RTP relay shared with the bridged peer. */
+  relay?: LegRelay;
 }
 
 const GENDERS: readonly TtsGender[] = ['male', 'female', 'neutral'];
@@ -30,10 +33,11 @@ const GENDERS: readonly TtsGender[] = ['male', 'female', 'neutral'];
 /**
  * The media of every live leg by `leg_id` (MediaPort). Each registered endpoint plays one
  * LegOutput for its whole life, so prompts, hold music, silence and a bridge are switches on that
- * output, not playback restarts. Bridges decode and re-encode through the endpoints' audio (the
- * endpoint does not expose its RTP session for a header-rewriting relay), which also covers legs
- * with different codecs. Besides the MediaPort methods, the `*AndWait` methods resolve when
- * playback ends, for the flow engine's call-control adapter.
+ * output, not playback restarts. A bridge of two legs with the same codec relays their RTP with
+ * only the headers rewritten (LegRelay) whenever a leg hears its peer; otherwise (different
+ * codecs, a prompt, hold, silence, mute) the leg hears its LegOutput, decoded and re-encoded.
+ * Besides the MediaPort methods, the `*AndWait` methods resolve when playback ends, for the flow
+ * engine's call-control adapter.
  */
 export class CallMedia implements MediaPort {
   readonly #legs = new Map<string, LegMedia>();
@@ -143,6 +147,14 @@ export class CallMedia implements MediaPort {
     }
     this.#link(a, b, legIdB);
     this.#link(b, a, legIdA);
+    const relay = new LegRelay(a, b);
+    a.relay = relay;
+    b.relay = relay;
+  }
+
+  /** The relay between a bridged leg and its peer, while bridged. */
+  relayOf(legId: string): LegRelay | undefined {
+    return this.#leg(legId).relay;
   }
 
   async unbridge(legIdA: string, legIdB: string): Promise<void> {
@@ -191,8 +203,11 @@ export class CallMedia implements MediaPort {
   #link(leg: LegMedia, peer: LegMedia, peerLegId: string): void {
     leg.peerLegId = peerLegId;
     leg.output.peer = peer.endpoint.audio;
-    // media.md "DTMF": digits are relayed between bridged legs.
+    // media.md "DTMF": digits are relayed between bridged legs, to a leg that hears its peer (mute aside).
+    // RFC 4733 packets the relay carried reached the leg already; INFO digits and the others are generated.
     leg.offPeerDtmf = peer.endpoint.on('dtmf', (event) => {
+      if (event.via === 'rfc4733' && leg.relay?.carries(peer.endpoint)) return;
+      if (!leg.output.hearsPeer || !leg.endpoint.sending) return;
       leg.endpoint.sendDigits(event.digit, { durationMs: event.durationMs }).catch((err: unknown) => this.#logger.debug({ err }, 'DTMF relay failed'));
     });
   }
@@ -200,6 +215,8 @@ export class CallMedia implements MediaPort {
   #unbridgeOne(legId: string, peerLegId: string | undefined): void {
     const leg = this.#legs.get(legId);
     if (!leg || leg.peerLegId === undefined || (peerLegId !== undefined && leg.peerLegId !== peerLegId)) return;
+    leg.relay?.close();
+    delete leg.relay;
     leg.offPeerDtmf?.();
     delete leg.offPeerDtmf;
     delete leg.peerLegId;

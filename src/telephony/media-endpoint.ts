@@ -1,61 +1,29 @@
 import { InvalidStateError, TypedEmitter, systemClock, type Clock } from '../shared/index.ts';
 import {
-  AudioReceiver, AudioSender, DtmfSender, FRAME_SAMPLES, LegRecorder, RtpSession, parseDtmfRelayInfo,
-  type AudioSource, type DtmfEvent, type LegRecorderOptions, type MediaClock, type PortAllocator, type RtpStats,
+  AudioReceiver, AudioSender, DtmfSender, FRAME_SAMPLES, LegRecorder, RelayBridge, RtpSession, parseDtmfRelayInfo,
+  type AudioSource, type RtpStats,
 } from '../media/index.ts';
 import { TELEPHONE_EVENT_OFFER_PT } from '../sdp/index.ts';
+import type {
+  MediaDtmfEvent, MediaEndpointEvents, MediaEndpointOptions, MediaRecordOptions, MuteDirection, SendDigitsOptions,
+} from './media-endpoint-types.ts';
 import { NegotiatedG711Codec } from './media-negotiated-codec.ts';
 import { MediaPlayback, type PlayOutcome } from './media-playback.ts';
 import { MediaSdpSession, previewAnswer, type MediaCodecName, type MediaPlan } from './media-sdp-session.ts';
 
 export type { MediaCodecName } from './media-sdp-session.ts';
 export type { PlayOutcome } from './media-playback.ts';
-
-/** What every MediaEndpoint needs, for either SDP role. */
-export interface MediaEndpointOptions {
-  /** Hands out the leg's RTP/RTCP port pair. */
-  allocator: PortAllocator;
-  /** IP address written into our SDP (`c=` and `o=`). */
-  address: string;
-  /** The shared 20 ms clock that paces sending, receiving and recording; started if it is not running. */
-  mediaClock: MediaClock;
-  /** Timers of DTMF generation, RTCP and recording (default the system clock). */
-  clock?: Clock;
-  /** Codecs in our preference order (default `['PCMU', 'PCMA']`). */
-  codecs?: readonly MediaCodecName[];
-}
-
-/** A key press heard on the leg and how it came. */
-export interface MediaDtmfEvent extends DtmfEvent {
-  via: 'rfc4733' | 'info';
-}
-
-/** Events of a MediaEndpoint. */
-export type MediaEndpointEvents = {
-  dtmf: [event: MediaDtmfEvent];
-  closed: [];
-};
-
-/** Which audio directions are muted: `in` = the endpoint hears nothing from us, `out` = what it says is dropped. */
-export type MuteDirection = 'in' | 'out' | 'both' | 'none';
-
-/** Options of {@link MediaEndpoint.sendDigits}. */
-export interface SendDigitsOptions {
-  /** Tone length of each digit (default 100 ms). */
-  durationMs?: number;
-  /** Pause between digits (default 60 ms). */
-  intervalMs?: number;
-}
-
-/** Options of {@link MediaEndpoint.record}: a LegRecorder's options less the clock, which the endpoint gives. */
-export type MediaRecordOptions = Omit<LegRecorderOptions, 'clock'>;
+export type {
+  MediaDtmfEvent, MediaEndpointEvents, MediaEndpointOptions, MediaRecordOptions, MuteDirection, SendDigitsOptions,
+} from './media-endpoint-types.ts';
 
 const DEFAULT_CODECS: readonly MediaCodecName[] = ['PCMU', 'PCMA'];
 
 /**
  * The media side of one call leg: SDP offer/answer (strings in, strings out), its RTP session,
  * outgoing audio (one playback at a time, silence otherwise), decoded incoming audio, recording,
- * DTMF both ways, mute, hold and quality stats. It knows nothing of SIP. `close()` releases the ports.
+ * DTMF both ways, mute, hold, quality stats, and the hooks of a header-rewriting relay to another
+ * endpoint (see LegRelay). It knows nothing of SIP. `close()` releases the ports.
  */
 export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly #sdp: MediaSdpSession;
@@ -72,7 +40,9 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   #plan: MediaPlan;
   #muteIn = false;
   #muteOut = false;
+  #relayFrom: MediaEndpoint | undefined;
   #digits: Promise<void> = Promise.resolve();
+  #digitsQueued = 0;
   #closing: Promise<void> | undefined;
 
   private constructor(session: RtpSession, codec: NegotiatedG711Codec, sdp: MediaSdpSession, plan: MediaPlan, options: MediaEndpointOptions) {
@@ -152,6 +122,33 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     return this.#closing !== undefined;
   }
 
+  /** True while what the endpoint says may be relayed on: we take its media and it is not muted `out`. */
+  get relaySource(): boolean {
+    return !this.#closing && this.#plan.receive && !this.#muteOut;
+  }
+
+  /** True while relayed packets may be sent to the endpoint: it takes our media, is not muted `in` and gets no digits from us. */
+  get relayTarget(): boolean {
+    return !this.#closing && this.#plan.send && !this.#muteIn && this.#digitsQueued === 0;
+  }
+
+  /** A header-rewriting relay between the RTP sessions of two endpoints (same codec, else ValidationError `CODEC_MISMATCH`). */
+  static relayBridge(a: MediaEndpoint, b: MediaEndpoint): RelayBridge {
+    a.#assertOpen();
+    b.#assertOpen();
+    return new RelayBridge(a.#session, b.#session);
+  }
+
+  /**
+   * Marks packets of `source` as relayed into this endpoint (undefined: no longer): our own audio
+   * pauses (its timestamps go on) and recordings take `source`'s decoded audio as what was heard.
+   */
+  relayFrom(source: MediaEndpoint | undefined): void {
+    if (this.#closing || this.#relayFrom === source) return;
+    this.#relayFrom = source;
+    this.#muteSender();
+  }
+
   /** Decoded audio the endpoint says, one 20 ms frame per media clock tick (silence while muted or held). */
   readonly audio: AudioSource = {
     read: (frame: Int16Array): boolean => {
@@ -226,8 +223,12 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
       return Promise.reject(new InvalidStateError('the peer did not agree to telephone-event (RFC 4733)', 'DTMF_NOT_NEGOTIATED'));
     }
     const timing = { durationMs: options.durationMs ?? 100, gapMs: options.intervalMs ?? 60 };
+    // A relay into this leg pauses while our own events go out, so they do not interleave with relayed packets.
+    if (++this.#digitsQueued === 1) this.emit('state');
     const run = this.#digits.then(() => this.#dtmfSender.send(digits, timing));
-    this.#digits = run.catch(() => undefined);
+    this.#digits = run.catch(() => undefined).then(() => {
+      if (--this.#digitsQueued === 0 && !this.#closing) this.emit('state');
+    });
     return run;
   }
 
@@ -236,7 +237,8 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#assertOpen();
     this.#muteIn = direction === 'in' || direction === 'both';
     this.#muteOut = direction === 'out' || direction === 'both';
-    this.#sender.setMuted(this.#muteIn || !this.#plan.send);
+    this.#muteSender();
+    this.emit('state');
   }
 
   /** Packets, bytes, loss and jitter of the leg. */
@@ -252,6 +254,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
 
   async #close(): Promise<void> {
     this.stopPlayback();
+    this.#relayFrom = undefined;
     for (const off of this.#detach) off();
     this.#dtmfSender.close();
     this.#sender.close();
@@ -267,7 +270,12 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#codec.apply(plan.codec);
     if (plan.remote) this.#session.setRemote(plan.remote);
     this.#plan = plan;
-    this.#sender.setMuted(this.#muteIn || !plan.send);
+    this.#muteSender();
+    this.emit('state');
+  }
+
+  #muteSender(): void {
+    this.#sender.setMuted(this.#muteIn || !this.#plan.send || this.#relayFrom !== undefined);
   }
 
   #onDtmf(event: MediaDtmfEvent): void {
@@ -279,7 +287,9 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     // The jitter buffer is drained every tick whoever listens, so audio never queues up.
     const heard = this.#receiver.read(this.#inFrame);
     if (!heard || this.#muteOut || !this.#plan.receive) this.#inFrame.fill(0);
-    const sent = this.#playback.takeSentFrame();
+    const played = this.#playback.takeSentFrame();
+    // Relayed packets are not re-encoded: what the leg heard is the source's own decoded audio.
+    const sent = this.#relayFrom ? this.#relayFrom.#inFrame : played;
     for (const r of this.#recorders) r.write(this.#inFrame, sent);
   };
 

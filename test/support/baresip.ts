@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,14 @@ export interface BaresipOptions {
   modules?: string[];
   /** How long to wait for the control socket (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * Runs baresip under `strace` recording every datagram it receives, for {@link Baresip.received}:
+   * what reached the phone when its sndfile recording cannot tell. baresip 1.0 resets its receive
+   * side on a re-INVITE that leaves the stream other than sendrecv (hold): `audio_decoder_set`
+   * flushes the decode filters (sndfile closes its `*-dec.wav`) and `aufilt_setup` never rebuilds
+   * them while the encode filters exist, so the phone records nothing it hears after a hold.
+   */
+  traceReceived?: boolean;
 }
 
 /** A running scripted baresip with its own folder, SIP port and ctrl_tcp control connection. */
@@ -42,6 +51,8 @@ export interface Baresip {
   waitForEvent(pick: (e: BaresipEvent) => boolean, timeoutMs?: number): Promise<BaresipEvent>;
   /** Resolve when the printed output matches `re` (rejects after `timeoutMs` or on exit). */
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Every datagram (SIP and RTP) the phone received so far, oldest first; needs `traceReceived`. */
+  received(): Promise<Uint8Array[]>;
   /** Send a ctrl_tcp command; resolves with its response's `data`. */
   command(command: string, params?: string): Promise<string>;
   /** Quit cleanly (baresip un-registers), kill after `graceMs`, remove the folder. Idempotent. */
@@ -120,18 +131,36 @@ async function launch(opts: BaresipOptions): Promise<Baresip> {
   const ctrlPort = await freePort('tcp');
   await writeFile(join(dir, 'config'), configText(sipPort, ctrlPort, opts));
   await writeFile(join(dir, 'accounts'), opts.accounts.join('\n') + '\n');
-  const child = spawn('baresip', ['-f', dir], { env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const phone = new BaresipProcess(dir, sipPort, child);
-  const spawnError = new Promise<never>((_r, reject) => child.once('error', (err) => reject(new Error(`cannot run baresip (is it installed?): ${err.message}`))));
+  const trace = opts.traceReceived ? join(dir, 'received.trace') : undefined;
+  // strace only stops baresip on recvfrom (seccomp filter) and writes each received buffer in hex.
+  const command = trace
+    ? ['strace', '-f', '-qq', '--seccomp-bpf', '-e', 'trace=recvfrom', '-e', 'signal=none', '-xx', '-s', '4096', '-o', trace, 'baresip', '-f', dir]
+    : ['baresip', '-f', dir];
+  const child = spawn(command[0] as string, command.slice(1), { env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const phone = new BaresipProcess(dir, sipPort, child, trace);
+  const spawnError = new Promise<never>((_r, reject) => child.once('error', (err) => reject(new Error(`cannot run ${command[0]} (is it installed?): ${err.message}`))));
   try {
     phone.attach(await Promise.race([connectWithRetry(ctrlPort, child, opts.startTimeoutMs ?? 10_000, () => phone.output()), spawnError]));
   } catch (err) {
-    child.kill('SIGKILL');
+    killTree(child);
     await rm(dir, { recursive: true, force: true });
     if (/Address already in use/.test(phone.output())) throw new PortTakenError(String(err));
     throw err;
   }
   return phone;
+}
+
+/** Kills a child and its own children (under strace, baresip is strace's child and would outlive it). */
+function killTree(child: ChildProcess): void {
+  const pid = child.pid;
+  if (pid !== undefined) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(c), 'SIGKILL');
+    } catch {
+      // Already gone, or no /proc: the child alone is killed.
+    }
+  }
+  child.kill('SIGKILL');
 }
 
 /** One baresip child process with its output, ctrl_tcp events and pending commands. */
@@ -147,11 +176,13 @@ class BaresipProcess implements Baresip {
   #socket: Socket | undefined;
   #tokens = 0;
   #stopping: Promise<void> | undefined;
+  readonly #trace: string | undefined;
 
-  constructor(dir: string, sipPort: number, child: ChildProcess) {
+  constructor(dir: string, sipPort: number, child: ChildProcess, trace?: string) {
     this.dir = dir;
     this.sipPort = sipPort;
     this.#child = child;
+    this.#trace = trace;
     const onOutput = (d: Buffer): void => {
       this.#out += d.toString();
       this.#notify();
@@ -185,6 +216,17 @@ class BaresipProcess implements Baresip {
     return this.#out;
   }
 
+  async received(): Promise<Uint8Array[]> {
+    if (!this.#trace) throw new Error('baresip was started without traceReceived');
+    const text = await readFile(this.#trace, 'latin1').catch(() => '');
+    const out: Uint8Array[] = [];
+    for (const m of text.matchAll(/recvfrom\(\d+, "((?:\\x[0-9a-f]{2})*)", \d+,[^\n]*\) = (\d+)\n/g)) {
+      const hex = (m[1] as string).replaceAll('\\x', '');
+      if (hex.length === 2 * Number(m[2])) out.push(Buffer.from(hex, 'hex'));
+    }
+    return out;
+  }
+
   waitForEvent(pick: (e: BaresipEvent) => boolean, timeoutMs = 15_000): Promise<BaresipEvent> {
     return this.#waitUntil(() => this.events.find(pick), timeoutMs, () => `baresip event; events: ${JSON.stringify(this.events)}`);
   }
@@ -208,7 +250,7 @@ class BaresipProcess implements Baresip {
     this.#stopping ??= (async () => {
       if (this.#running()) {
         this.#send('quit', '', 'quit');
-        const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+        const timer = setTimeout(() => killTree(this.#child), graceMs);
         await this.#exited;
         clearTimeout(timer);
       }

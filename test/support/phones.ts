@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
+import { decodeAlaw, decodeMulaw, rtpPayloadOffset } from '../../src/media/index.ts';
 import { startCallbin, type CallbinHandle } from '../../src/main.ts';
 import { startBaresip, type Baresip, type BaresipEvent } from './baresip.ts';
 import { writeWav8k } from './media-call.ts';
@@ -66,6 +67,10 @@ export interface Phone {
   mark(): Promise<HeardMark>;
   /** The samples heard since `mark`. */
   heardSince(mark: HeardMark): Promise<Int16Array>;
+  /** How many G.711 RTP packets reached the phone so far (a phone added with `traceRtp`). */
+  rtpMark(): Promise<number>;
+  /** The audio of the G.711 RTP packets that reached the phone since `mark`, decoded, in arrival order. */
+  rtpHeardSince(mark: number): Promise<Int16Array>;
   /** Runs a ctrl_tcp command. */
   command(command: string, params?: string): Promise<string>;
   stop(): Promise<void>;
@@ -77,8 +82,11 @@ export interface PhoneLab {
   sipPort: number;
   /** Calls the API as the customer; asserts a 200 unless `expectStatus` says otherwise. */
   api(method: string, path: string, body?: unknown, expectStatus?: number): Promise<any>;
-  /** Creates extension `extension` and, unless `register` is false, a phone registered as it. */
-  addPhone(extension: string, options: { toneHz: number; autoAnswer?: boolean; register?: boolean }): Promise<Phone>;
+  /**
+   * Creates extension `extension` and, unless `register` is false, a phone registered as it;
+   * `traceRtp` also records the RTP packets that reach it (see BaresipOptions.traceReceived).
+   */
+  addPhone(extension: string, options: { toneHz: number; autoAnswer?: boolean; register?: boolean; traceRtp?: boolean }): Promise<Phone>;
   /** Live calls of the customer, newest first. */
   liveCalls(): Promise<any[]>;
   close(): Promise<void>;
@@ -128,7 +136,21 @@ export async function startPhoneLab(): Promise<PhoneLab> {
   return lab;
 }
 
-async function startPhone(o: { username: string; extension: string; password: string; sipPort: number; toneHz: number; autoAnswer?: boolean }): Promise<Phone> {
+/** The G.711 audio packets among received datagrams, each decoded. */
+async function g711Frames(baresip: Baresip): Promise<Int16Array[]> {
+  const frames: Int16Array[] = [];
+  for (const d of await baresip.received()) {
+    const pt = (d[1] ?? 0) & 0x7f;
+    if (d.length < 12 || ((d[0] ?? 0) & 0xc0) !== 0x80 || (pt !== 0 && pt !== 8)) continue;
+    const payload = d.subarray(rtpPayloadOffset(d));
+    const pcm = new Int16Array(payload.length);
+    (pt === 0 ? decodeMulaw : decodeAlaw)(payload, pcm);
+    frames.push(pcm);
+  }
+  return frames;
+}
+
+async function startPhone(o: { username: string; extension: string; password: string; sipPort: number; toneHz: number; autoAnswer?: boolean; traceRtp?: boolean }): Promise<Phone> {
   const dir = await mkdtemp(join(tmpdir(), 'callbin-phone-'));
   const wav = join(dir, 'tone.wav');
   await writeWav8k(wav, tone(o.toneHz));
@@ -139,6 +161,7 @@ async function startPhone(o: { username: string; extension: string; password: st
       accounts: [`<sip:${o.username}@127.0.0.1:${o.sipPort}>;auth_pass=${o.password};regint=60;answermode=${answer};audio_source=aufile,${wav}`],
       modules: ['aufile.so', 'sndfile.so', 'menu.so'],
       extraConfig: [`snd_path ${dir}`],
+      ...(o.traceRtp ? { traceReceived: true } : {}),
     });
     await baresip.waitForOutput(/200 OK \(\) \[1 binding\]/);
   } catch (err) {
@@ -173,6 +196,17 @@ async function startPhone(o: { username: string; extension: string; password: st
       for (const p of parts) {
         out.set(p, at);
         at += p.length;
+      }
+      return out;
+    },
+    rtpMark: async () => (await g711Frames(baresip)).length,
+    rtpHeardSince: async (mark) => {
+      const frames = (await g711Frames(baresip)).slice(mark);
+      const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
+      let at = 0;
+      for (const f of frames) {
+        out.set(f, at);
+        at += f.length;
       }
       return out;
     },
