@@ -60,3 +60,24 @@ test('port allocator: rejects an invalid range', () => {
   assert.throws(() => new PortAllocator({ minPort: 30001, maxPort: 30001 }), { code: 'INVALID_PORT_RANGE' });
   assert.throws(() => new PortAllocator({ minPort: 80, maxPort: 100 }), { code: 'INVALID_PORT_RANGE' });
 });
+
+test('port allocator: a send to an IPv4 address leaves at once (no deferred lookup), so one sent right before release() is not lost', async () => {
+  const base = randomBase(2);
+  const ports = new PortAllocator({ minPort: base, maxPort: base + 1 });
+  const peer = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+  const received: number[] = [];
+  peer.on('message', (buf) => received.push(buf[0] as number));
+  const lease = await ports.allocate();
+  lease.rtp.send(Uint8Array.from([1]), peer.address().port, '127.0.0.1');
+  lease.release();
+  // A host name still goes through the resolver.
+  const named = await ports.allocate();
+  named.rtp.send(Uint8Array.from([2]), peer.address().port, 'localhost');
+  const deadline = Date.now() + 5000;
+  while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(received.sort(), [1, 2]);
+  named.release();
+  peer.close();
+  assert.equal(ports.inUse, 0);
+});

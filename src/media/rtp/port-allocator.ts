@@ -1,4 +1,6 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIPv4 } from 'node:net';
 import { AppError, ValidationError } from '../../shared/index.ts';
 
 /** Options of a PortAllocator: an inclusive UDP port range and the address to bind. */
@@ -22,9 +24,22 @@ export interface PortLease {
   release(): void;
 }
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The sockets' address lookup, which Node runs on every `send(buf, port, address)`: an IPv4
+ * literal (what SDP and latching give) is answered at once, where `dns.lookup` answers it a tick
+ * later, so a relayed packet goes out within its receive callback, without a deferred callback
+ * per packet; names still go through `dns.lookup`.
+ */
+export function rtpLookup(hostname: string, options: dns.LookupOneOptions, callback: LookupCallback): void {
+  if (isIPv4(hostname)) callback(null, hostname, 4);
+  else dns.lookup(hostname, options, callback);
+}
+
 function bindSocket(port: number, host: string): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket({ type: 'udp4' });
+    const socket = dgram.createSocket({ type: 'udp4', lookup: rtpLookup });
     const onError = (err: Error): void => {
       socket.close();
       reject(err);
