@@ -1,6 +1,7 @@
 // Webhook delivery: events/s delivered to a local receiver and the added latency publish → receiver
 // (p50/p99), for callbin (outbox in embedded SQLite + DeliveryWorker) against a plain undici POST
-// loop with the same concurrency and body size, measured in the same run.
+// loop with the same concurrency and body size, measured in the same run. Like calls, every
+// resource publishes its own events one after the other, all resources at once.
 // Run: node --import tsx bench/webhooks.ts [events] [resources]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -154,12 +155,14 @@ async function callbin(events: number, resources: number, concurrency: number, s
   const sentAt = new Map<string, number>();
   let single = new Map<string, number>();
   try {
-    for (let i = 0; i < events; i++) {
-      const started = performance.now();
-      const id = calls[i % calls.length] ?? '';
-      const e = await publisher.publishNow(store, { customer_id: customer.id, resource_type: 'call', resource_id: id, type: 'call_updated', data: { id, status: 'progressing' } });
-      sentAt.set(e.event_id, started);
-    }
+    // One publisher per resource (each call writes its own changes in order), all at once.
+    await Promise.all(calls.map(async (id, r) => {
+      for (let i = r; i < events; i += calls.length) {
+        const started = performance.now();
+        const e = await publisher.publishNow(store, { customer_id: customer.id, resource_type: 'call', resource_id: id, type: 'call_updated', data: { id, status: 'progressing' } });
+        sentAt.set(e.event_id, started);
+      }
+    }));
     await receiver.waitFor(events);
     single = await oneAtATime(singles, receiver, async () => {
       const id = newId();

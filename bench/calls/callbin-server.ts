@@ -27,6 +27,8 @@ export const CALLER_NUMBER = '+15550009999';
 export interface WebhookSink {
   url: string;
   received(): number;
+  /** Resolves once nothing arrived for `idleMs` (the server's queue of webhooks is drained). */
+  quiet(idleMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,12 @@ export async function startWebhookSink(): Promise<WebhookSink> {
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received: () => count,
+    quiet: async (idleMs = 500) => {
+      for (let seen = -1; seen !== count; ) {
+        seen = count;
+        await new Promise((r) => setTimeout(r, idleMs));
+      }
+    },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

@@ -16,7 +16,7 @@ export interface RateStep {
   achievedPerSec: number;
   /** Server CPU over the step, % of one core. */
   cpuPct: number;
-  /** Server CPU ms per successful call. */
+  /** Server CPU ms per successful call (with the work `settle` waited for, e.g. webhooks still queued). */
   cpuMsPerCall: number;
   /** INVITE → 200 OK per call (only when traced). */
   setupMs: number[];
@@ -26,14 +26,23 @@ export interface RateStep {
 /** Limits under which a rate counts as sustained (the issue's thresholds). */
 export const SUSTAINED = { maxFailurePct: 0.1, maxRetransmissionPct: 1 } as const;
 
-/** Runs `ratePerSec` for `seconds` against `target`, measuring the server's CPU. */
-export async function runRateStep(target: SipTarget, o: { ratePerSec: number; seconds: number; pin: CpuPin; trace?: boolean }): Promise<RateStep> {
+/**
+ * Runs `ratePerSec` for `seconds` against `target`, measuring the server's CPU. `settle` (e.g. "the
+ * webhooks stopped arriving") is awaited after the calls and its CPU counted in `cpuMsPerCall`, so
+ * work a server defers (queued webhooks) is not left out of the cost of the calls that caused it.
+ */
+export async function runRateStep(
+  target: SipTarget,
+  o: { ratePerSec: number; seconds: number; pin: CpuPin; trace?: boolean; settle?: () => Promise<void> },
+): Promise<RateStep> {
   const calls = Math.max(1, Math.round(o.ratePerSec * o.seconds));
+  let settledCpuMs = 0;
   const { result, cpuMs, wallMs } = await target.probe.measure(() => runSippClient({
     scenario: 'uac-answer-hangup.xml', target, localPort: target.callerPort, service: target.numbers.answerHangup,
     ratePerSec: o.ratePerSec, calls, maxConcurrent: Math.max(200, o.ratePerSec * 4), pin: o.pin, traceMessages: o.trace ?? false,
     timeoutMs: o.seconds * 3000 + 40_000,
   }));
+  if (o.settle) settledCpuMs = (await target.probe.measure(o.settle)).cpuMs;
   const { stats } = result;
   const failed = Math.max(stats.failed, calls - stats.successful);
   const failurePct = (failed / calls) * 100;
@@ -43,7 +52,7 @@ export async function runRateStep(target: SipTarget, o: { ratePerSec: number; se
     ratePerSec: o.ratePerSec, calls, successful: stats.successful, failed, retransmissions: stats.retransmissions,
     failurePct, retransmissionPct, achievedPerSec,
     cpuPct: (cpuMs / wallMs) * 100,
-    cpuMsPerCall: stats.successful > 0 ? cpuMs / stats.successful : NaN,
+    cpuMsPerCall: stats.successful > 0 ? (cpuMs + settledCpuMs) / stats.successful : NaN,
     setupMs: result.setupMs,
     // A step is sustained when nearly every call completed within a little over its planned time.
     sustained: failurePct <= SUSTAINED.maxFailurePct && retransmissionPct <= SUSTAINED.maxRetransmissionPct && achievedPerSec >= o.ratePerSec * 0.8,

@@ -24,8 +24,11 @@ export class DeliveryTargets {
     this.#resolvers.push(resolver);
   }
 
-  /** Every distinct target of `event`; the customer's filter applies to the customer's target only. */
-  targetsFor(event: OutboxEvent, customer: WebhookSettings | undefined): DeliveryTarget[] {
+  /**
+   * Every distinct target of `event`; the customer's filter applies to the customer's target only.
+   * `data` is the event's data when the caller holds it already (the same content as `event.data`).
+   */
+  targetsFor(event: OutboxEvent, customer: WebhookSettings | undefined, data: unknown = event.data): DeliveryTarget[] {
     const out: DeliveryTarget[] = [];
     const add = (t: DeliveryTarget) => {
       const method = (t.method || 'POST').toUpperCase();
@@ -35,9 +38,9 @@ export class DeliveryTargets {
       const types = customer.webhook_event_types;
       if (types.length === 0 || types.includes(event.type)) add({ uri: customer.webhook_uri, method: customer.webhook_method });
     }
-    const data = event.data as { webhook_uri?: unknown; webhook_method?: unknown } | null;
-    if (data && typeof data === 'object' && isHttpUrl(data.webhook_uri)) {
-      add({ uri: data.webhook_uri, method: typeof data.webhook_method === 'string' ? data.webhook_method : 'POST' });
+    const own = data as { webhook_uri?: unknown; webhook_method?: unknown } | null;
+    if (own && typeof own === 'object' && isHttpUrl(own.webhook_uri)) {
+      add({ uri: own.webhook_uri, method: typeof own.webhook_method === 'string' ? own.webhook_method : 'POST' });
     }
     for (const resolve of this.#resolvers) for (const t of resolve(event)) if (isHttpUrl(t.uri)) add(t);
     return out;

@@ -51,7 +51,7 @@ async function setup(t: TestContext, opts: Partial<DeliveryWorkerOptions> = {}, 
     assert.ok(d);
     return d;
   };
-  return { clock, store, receiver, worker, publish, deliveries, one, customer };
+  return { clock, store, receiver, worker, publish, deliveries, one, customer, dir };
 }
 
 describe('DeliveryWorker', () => {
@@ -203,5 +203,25 @@ describe('DeliveryWorker', () => {
     s.clock.advance(10_000);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(s.receiver.received.length, 1);
+  });
+
+  it('after a crash, a delivery that was in flight is sent again as soon as the next process starts (at least once)', async (t) => {
+    const s = await setup(t, { timeoutMs: 60_000 });
+    let answered = 0;
+    s.receiver.respondWith(() => (answered++ === 0 ? { status: 200, sleepMs: 1_500 } : 200));
+    const event = await s.publish(newId());
+    await until('first attempt in flight', () => s.worker.inFlight === 1);
+    // The next process on the same data folder; this one's lease dies with it.
+    const next = await openStore({ dataDir: s.dir, clock: s.clock });
+    const worker = new DeliveryWorker({ store: next, clock: s.clock, logger: silentLogger, mode: 'local', random: () => 0.5 });
+    try {
+      await worker.start();
+      await until('sent again', () => s.receiver.received.length === 2);
+      assert.deepEqual(s.receiver.received.map((r) => (r.json as { event_id: string }).event_id), [event.event_id, event.event_id]);
+      await until('recorded', async () => (await next.deliveries.get((await s.one()).id))?.status === 'delivered');
+    } finally {
+      await worker.stop();
+      await next.close();
+    }
   });
 });

@@ -1,8 +1,9 @@
 import type { Dispatcher } from 'undici';
 import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
-import type { DeliveryAttempt, Store, WebhookDelivery } from '../store/index.ts';
-import { envelopeBody } from './envelope.ts';
-import type { EventHub } from './event-hub.ts';
+import type { ClaimedDelivery, DeliveryAttempt, Store, WebhookDelivery } from '../store/index.ts';
+import { DeliveryQueues } from './delivery-queues.ts';
+import { envelopeText } from './envelope.ts';
+import type { EventHub, QueuedDelivery } from './event-hub.ts';
 import { outcomeOfStatus, retryDelayMs } from './retry-policy.ts';
 import { SsrfGuard } from './ssrf-guard.ts';
 import type { ResolveHost } from './ssrf-guard.ts';
@@ -39,6 +40,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * Sends queued webhook deliveries: due rows are leased from the store, sent with bounded
  * concurrency, and their outcome recorded, so a restart resumes where the last process stopped.
+ *
+ * The store is visited in rounds, at most one per event-loop turn: a round writes every outcome of
+ * the turn and leases the next delivery of each queue that moved on (the queues this process was
+ * told about, or whose delivery just finished), so a call's events follow each other without a scan
+ * of the whole backlog. The poll (and start) claims whatever else is due: retries, leases of a
+ * crashed process, rows queued by another process.
  */
 export class DeliveryWorker {
   readonly #store: Store;
@@ -52,6 +59,9 @@ export class DeliveryWorker {
   readonly #leaseMs: number;
   readonly #backoff: { baseMs: number; capMs: number; random: () => number };
   readonly #inflight = new Set<Promise<void>>();
+  readonly #queues = new DeliveryQueues();
+  #roundScheduled = false;
+  #round: Promise<void> | undefined;
   readonly #secrets = new Map<string, { secret: string | undefined; at: number }>();
   #state: 'idle' | 'running' | 'stopped' = 'idle';
   #pumping: Promise<void> | undefined;
@@ -86,7 +96,7 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     if (this.#state !== 'idle') return;
     this.#state = 'running';
-    this.#unsubscribe = this.#hub?.onDeliveriesQueued(() => this.notify());
+    this.#unsubscribe = this.#hub?.onDeliveriesQueued((keys) => this.#queuedIn(keys));
     await this.#store.deliveries.releaseExpiredLeases(iso(this.#clock.now()));
     this.#arm();
     this.notify();
@@ -112,6 +122,7 @@ export class DeliveryWorker {
     this.#clock.clearTimeout(this.#timer);
     await this.#pumping;
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    await this.#round;
     await this.#sender.close();
   }
 
@@ -136,39 +147,88 @@ export class DeliveryWorker {
     try {
       do {
         this.#again = false;
-        const free = this.#concurrency - this.#inflight.size;
+        const free = this.#concurrency - this.#queues.active;
         if (this.#state !== 'running' || free <= 0) return;
         const now = this.#clock.now();
-        const claimed = await this.#store.deliveries.claimDue({ nowIso: iso(now), leaseUntilIso: iso(now + this.#leaseMs), limit: free });
-        for (const d of claimed) this.#launch(d);
+        const claimed = await this.#store.deliveries.claimDueWithEvents({ nowIso: iso(now), leaseUntilIso: iso(now + this.#leaseMs), limit: free });
+        for (const c of claimed) this.#launch(c);
       } while (this.#again);
     } catch (err) {
       this.#logger.warn({ err }, 'claiming due webhook deliveries failed');
     }
   }
 
-  #launch(delivery: WebhookDelivery): void {
-    const task = this.#deliver(delivery)
-      .catch((err: unknown) => this.#logger.warn({ err, delivery_id: delivery.id }, 'webhook delivery bookkeeping failed'))
-      .finally(() => {
-        this.#inflight.delete(task);
-        this.notify();
-      });
+  #queuedIn(queued: readonly QueuedDelivery[]): void {
+    if (this.#state !== 'running') return;
+    // Without the queues (e.g. a redelivery) fall back to claiming whatever is due.
+    if (queued.length === 0) return this.notify();
+    this.#queues.queued(queued);
+    this.#scheduleRound();
+  }
+
+  #launch(claimed: ClaimedDelivery): void {
+    this.#queues.leased(claimed.delivery);
+    const task = this.#deliver(claimed)
+      .catch((err: unknown) => {
+        // No outcome to record: the lease ends on its own and the poll sends it again.
+        this.#queues.abandoned(claimed.delivery);
+        this.#logger.warn({ err, delivery_id: claimed.delivery.id }, 'webhook delivery bookkeeping failed');
+      })
+      .finally(() => this.#inflight.delete(task));
     this.#inflight.add(task);
   }
 
-  async #deliver(d: WebhookDelivery): Promise<void> {
-    const event = await this.#store.outbox.get(d.event_id);
+  async #deliver({ delivery: d, event }: ClaimedDelivery): Promise<void> {
     const secret = await this.#secretOf(d.customer_id);
     if (!event || secret === undefined) {
-      await this.#store.deliveries.record(d.id, this.#final(event ? 'CUSTOMER_NOT_FOUND' : 'EVENT_NOT_FOUND'));
+      await this.#finished(d, this.#final(event ? 'CUSTOMER_NOT_FOUND' : 'EVENT_NOT_FOUND'));
       return;
     }
-    const result = await this.#sender.send(d, envelopeBody(event), secret);
+    const result = await this.#sender.send(d, envelopeText(event), secret);
     const attempt = this.#attemptOf(d, result);
-    await this.#store.deliveries.record(d.id, attempt);
+    await this.#finished(d, attempt);
     if (attempt.status !== 'delivered') {
       this.#logger.debug({ delivery_id: d.id, uri: d.uri, status_code: result.statusCode, error: result.error, next: attempt.status }, 'webhook attempt failed');
+    }
+  }
+
+  /** Resolves once the outcome is written by the next round. */
+  #finished(d: WebhookDelivery, attempt: DeliveryAttempt): Promise<void> {
+    return new Promise<void>((done) => {
+      this.#queues.finished(d, d.seq, d.id, attempt, done);
+      this.#scheduleRound();
+    });
+  }
+
+  #scheduleRound(): void {
+    if (this.#roundScheduled || this.#round) return;
+    this.#roundScheduled = true;
+    // Everything that finishes or is queued during this event-loop turn goes in the same round.
+    setImmediate(() => {
+      this.#roundScheduled = false;
+      this.#round = this.#runRound().finally(() => {
+        this.#round = undefined;
+        if (this.#queues.hasWork(this.#concurrency)) this.#scheduleRound();
+      });
+    });
+  }
+
+  async #runRound(): Promise<void> {
+    const running = this.#state === 'running';
+    const { outcomes, next } = this.#queues.take(this.#concurrency, running);
+    if (outcomes.length === 0 && next.length === 0) return;
+    const now = this.#clock.now();
+    try {
+      const leased = await this.#store.deliveries.settle({
+        outcomes: outcomes.map((o) => o.outcome), next, nowIso: iso(now), leaseUntilIso: iso(now + this.#leaseMs),
+      });
+      for (const c of leased) this.#launch(c);
+      this.#queues.lookedAt(next, leased.map((c) => c.delivery));
+    } catch (err) {
+      // The rows stay leased until their lease ends; then the poll sends them again.
+      this.#logger.warn({ err, outcomes: outcomes.length }, 'recording webhook delivery outcomes failed');
+    } finally {
+      for (const o of outcomes) o.done();
     }
   }
 

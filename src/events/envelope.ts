@@ -1,4 +1,4 @@
-import type { OutboxEvent } from '../store/index.ts';
+import type { ClaimedEvent, OutboxEvent } from '../store/index.ts';
 
 /** What webhooks and the WebSocket stream carry (events.md, Envelope). */
 export interface EventEnvelope {
@@ -17,4 +17,12 @@ export function toEnvelope(event: OutboxEvent): EventEnvelope {
 /** The exact bytes sent (and signed) for an event. */
 export function envelopeBody(event: OutboxEvent): string {
   return JSON.stringify(toEnvelope(event));
+}
+
+/**
+ * The same bytes as {@link envelopeBody}, built from the stored event without parsing its data: the
+ * stored text is `JSON.stringify` output, which stringifies again to itself.
+ */
+export function envelopeText(event: ClaimedEvent): string {
+  return `{"type":${JSON.stringify(event.type)},"event_id":${JSON.stringify(event.event_id)},"seq":${event.seq},"tm_event":${JSON.stringify(event.tm_event)},"data":${event.data}}`;
 }

@@ -1,8 +1,11 @@
 import type { Logger } from '../shared/index.ts';
 import { silentLogger } from '../shared/index.ts';
-import type { OutboxEvent } from '../store/index.ts';
+import type { DeliveryKey, OutboxEvent } from '../store/index.ts';
 
 type EventListener = (event: OutboxEvent) => void;
+/** A delivery queued in a committed transaction: its queue and its seq there. */
+export type QueuedDelivery = DeliveryKey & { seq: number };
+type QueuedListener = (queued: readonly QueuedDelivery[]) => void;
 
 /**
  * The in-process fan-out of committed events: the delivery worker and WebSocket sessions listen here.
@@ -10,7 +13,7 @@ type EventListener = (event: OutboxEvent) => void;
  */
 export class EventHub {
   readonly #eventListeners = new Set<EventListener>();
-  readonly #queuedListeners = new Set<() => void>();
+  readonly #queuedListeners = new Set<QueuedListener>();
   readonly #logger: Logger;
 
   constructor(logger: Logger = silentLogger) {
@@ -24,19 +27,23 @@ export class EventHub {
   }
 
   /** Listen to "deliveries were queued" (wakes the delivery worker); returns the unsubscribe function. */
-  onDeliveriesQueued(listener: () => void): () => void {
+  onDeliveriesQueued(listener: QueuedListener): () => void {
     this.#queuedListeners.add(listener);
     return () => this.#queuedListeners.delete(listener);
   }
 
   /** Tell listeners about a committed event. */
   eventCommitted(event: OutboxEvent): void {
+    if (this.#eventListeners.size === 0) return;
     for (const l of [...this.#eventListeners]) this.#safely(() => l(event));
   }
 
-  /** Tell the delivery worker that due deliveries exist. */
-  deliveriesQueued(): void {
-    for (const l of [...this.#queuedListeners]) this.#safely(l);
+  /**
+   * Tell the delivery worker that these deliveries were committed (each names its queue: a
+   * resource's events to one target); none means "look for whatever is due".
+   */
+  deliveriesQueued(queued: readonly QueuedDelivery[] = []): void {
+    for (const l of [...this.#queuedListeners]) this.#safely(() => l(queued));
   }
 
   #safely(fn: () => void): void {

@@ -1,6 +1,5 @@
 import type { NewOutboxEvent, OutboxEvent, Store, StoreTx } from '../store/index.ts';
 import { DeliveryTargets } from './delivery-targets.ts';
-import type { WebhookSettings } from './delivery-targets.ts';
 import type { EventHub } from './event-hub.ts';
 
 /** Options of the publisher. */
@@ -26,8 +25,9 @@ export class EventPublisher {
   /** Append `input` within `tx`; listeners hear of it only once `tx` has committed. */
   async publish(tx: StoreTx, input: NewOutboxEvent): Promise<OutboxEvent> {
     const event = await tx.outbox.append(tx, input);
-    const targets = this.targets.targetsFor(event, await this.#settingsOf(tx, input.customer_id));
-    await tx.deliveries.enqueue(
+    // Read through the transaction: on SQLite a read outside it would wait for this very transaction.
+    const targets = this.targets.targetsFor(event, await tx.customerWebhook(input.customer_id), input.data);
+    const queued = await tx.deliveries.enqueue(
       tx,
       targets.map((t) => ({
         customer_id: event.customer_id,
@@ -42,7 +42,7 @@ export class EventPublisher {
     );
     tx.afterCommit(() => {
       this.#hub.eventCommitted(event);
-      if (targets.length > 0) this.#hub.deliveriesQueued();
+      if (queued.length > 0) this.#hub.deliveriesQueued(queued);
     });
     return event;
   }
@@ -50,17 +50,5 @@ export class EventPublisher {
   /** Publish in a transaction of its own (for callers without a row change to pair it with). */
   async publishNow(store: Store, input: NewOutboxEvent): Promise<OutboxEvent> {
     return store.transaction((tx) => this.publish(tx, input));
-  }
-
-  async #settingsOf(tx: StoreTx, customerId: string): Promise<WebhookSettings | undefined> {
-    // Read through the transaction: on SQLite a read outside it would wait for this very transaction.
-    const row = await tx.db
-      .selectFrom('customers')
-      .select(['webhook_uri', 'webhook_method', 'webhook_event_types'])
-      .where('id', '=', customerId)
-      .where('tm_delete', 'is', null)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return { webhook_uri: row.webhook_uri, webhook_method: row.webhook_method, webhook_event_types: JSON.parse(row.webhook_event_types) as string[] };
   }
 }

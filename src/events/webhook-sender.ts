@@ -1,5 +1,6 @@
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from '../shared/index.ts';
 import type { Clock } from '../shared/index.ts';
 import { signWebhook } from './signature.ts';
@@ -44,11 +45,71 @@ function retryAfter(value: string | string[] | undefined): number | undefined {
   return v !== undefined && /^\d{1,6}$/.test(v) ? Number(v) : undefined;
 }
 
+const TARGETS_MAX = 1000;
+
+/** One request's undici handler: records the status, drops the body, settles once. */
+class Attempt implements Dispatcher.DispatchHandler {
+  timer: ReturnType<Clock['setTimeout']> | undefined;
+  readonly #clock: Clock;
+  readonly #started: number;
+  readonly #resolve: (r: SendResult) => void;
+  #controller: Dispatcher.DispatchController | undefined;
+  #statusCode = 0;
+  #retryAfterSec: number | undefined;
+  #timedOut = false;
+  #settled = false;
+
+  constructor(clock: Clock, resolve: (r: SendResult) => void) {
+    this.#clock = clock;
+    this.#started = clock.now();
+    this.#resolve = resolve;
+  }
+
+  timeOut(): void {
+    this.#timedOut = true;
+    const timeout = new Error('webhook request timed out');
+    if (this.#controller) this.#controller.abort(timeout);
+    // Still queued for a connection: answer now; onRequestStart aborts it when it gets one.
+    else this.#settle({ statusCode: 0, error: 'TIMEOUT', latencyMs: this.#clock.now() - this.#started });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#timedOut) controller.abort(new Error('webhook request timed out'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // 1xx interim responses are followed by the final one.
+    this.#statusCode = statusCode;
+    this.#retryAfterSec = retryAfter(headers['retry-after']);
+  }
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    const r: SendResult = { statusCode: this.#statusCode, error: '', latencyMs: this.#clock.now() - this.#started };
+    this.#settle(this.#retryAfterSec === undefined ? r : { ...r, retryAfterSec: this.#retryAfterSec });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    const error = this.#timedOut ? 'TIMEOUT' : hasCode(err, 'SSRF_BLOCKED') ? 'SSRF_BLOCKED' : 'CONNECTION_ERROR';
+    this.#settle({ statusCode: 0, error, latencyMs: this.#clock.now() - this.#started });
+  }
+
+  #settle(r: SendResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#clock.clearTimeout(this.timer);
+    this.#resolve(r);
+  }
+}
+
 /** Sends signed webhook requests over a keep-alive undici Agent. */
 export class WebhookSender {
   readonly #opts: WebhookSenderOptions;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  readonly #targets = new Map<string, { origin: string; path: string }>();
 
   constructor(opts: WebhookSenderOptions) {
     this.#opts = opts;
@@ -60,40 +121,43 @@ export class WebhookSender {
 
   /** POST (or the target's method) `body` signed with `secret`; never throws. */
   async send(target: DeliveryTarget, body: string, secret: string): Promise<SendResult> {
-    const { clock } = this.#opts;
-    const started = clock.now();
-    const elapsed = () => clock.now() - started;
+    let where: { origin: string; path: string };
     try {
-      if (!/^https?:\/\//i.test(target.uri)) throw new AppError('INVALID_URI', `not an http(s) URL: ${target.uri}`);
+      where = this.#whereOf(target.uri);
       await this.#opts.guard.check(target.uri);
     } catch (err) {
       return { statusCode: 0, error: hasCode(err, 'SSRF_BLOCKED') ? 'SSRF_BLOCKED' : 'INVALID_URI', latencyMs: 0 };
     }
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = clock.setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.#opts.timeoutMs);
-    try {
-      const headers = {
-        ...signWebhook(secret, body, Math.floor(clock.now() / 1000)),
-        'content-type': 'application/json',
-        'user-agent': 'callbin',
-      };
-      const method = (target.method || 'POST').toUpperCase() as Dispatcher.HttpMethod;
-      const res = await request(target.uri, { dispatcher: this.#dispatcher, method, headers, body, signal: controller.signal });
-      // The body must be consumed for the connection to return to the keep-alive pool.
-      await res.body.dump();
-      const after = retryAfter(res.headers['retry-after']);
-      return { statusCode: res.statusCode, error: '', latencyMs: elapsed(), ...(after !== undefined ? { retryAfterSec: after } : {}) };
-    } catch (err) {
-      if (timedOut) return { statusCode: 0, error: 'TIMEOUT', latencyMs: elapsed() };
-      if (hasCode(err, 'SSRF_BLOCKED')) return { statusCode: 0, error: 'SSRF_BLOCKED', latencyMs: elapsed() };
-      return { statusCode: 0, error: 'CONNECTION_ERROR', latencyMs: elapsed() };
-    } finally {
-      clock.clearTimeout(timer);
+    const { clock } = this.#opts;
+    const headers = {
+      ...signWebhook(secret, body, Math.floor(clock.now() / 1000)),
+      'content-type': 'application/json',
+      'user-agent': 'callbin',
+    };
+    const method = (target.method || 'POST').toUpperCase() as Dispatcher.HttpMethod;
+    return new Promise<SendResult>((resolve) => {
+      const attempt = new Attempt(clock, resolve);
+      attempt.timer = clock.setTimeout(() => attempt.timeOut(), this.#opts.timeoutMs);
+      try {
+        // dispatch() with a handler that drops the response body: no body stream, no promise per part.
+        this.#dispatcher.dispatch({ ...where, method, headers, body }, attempt);
+      } catch (err) {
+        attempt.onResponseError(undefined, err as Error);
+      }
+    });
+  }
+
+  /** Origin and path of an http(s) URL, remembered per URL (a customer's few targets repeat). */
+  #whereOf(uri: string): { origin: string; path: string } {
+    let where = this.#targets.get(uri);
+    if (!where) {
+      if (!/^https?:\/\//i.test(uri)) throw new AppError('INVALID_URI', `not an http(s) URL: ${uri}`);
+      const url = new URL(uri);
+      where = { origin: url.origin, path: `${url.pathname}${url.search}` };
+      if (this.#targets.size >= TARGETS_MAX) this.#targets.clear();
+      this.#targets.set(uri, where);
     }
+    return where;
   }
 
   /** Close the own Agent's connections. */

@@ -4,6 +4,7 @@ import type { Activeflow } from '../flows/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import type { TxHandle } from './outbox-repo.ts';
+import type { SqliteSession } from './sqlite-session.ts';
 import { JsonDocumentTable } from './json-document-table.ts';
 import type { Page, Scope } from './types.ts';
 
@@ -60,7 +61,7 @@ const RUNNING = sql<boolean>`status = 'running'`;
 
 /** The ActiveflowRepo over the `activeflows` table (both dialects). */
 export class ActiveflowTable extends JsonDocumentTable<ActiveflowRecord> implements ActiveflowRepo {
-  constructor(db: Kysely<Database>, clock: Clock) {
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
     super(db, clock, {
       table: 'activeflows',
       columns: (af) => ({
@@ -74,7 +75,7 @@ export class ActiveflowTable extends JsonDocumentTable<ActiveflowRecord> impleme
         tm_update: af.tm_update,
       }),
       filters: ['status', 'reference_id'],
-    });
+    }, session);
   }
 
   listRunning(): Promise<ActiveflowRecord[]> {

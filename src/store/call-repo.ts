@@ -4,6 +4,7 @@ import type { Call } from '../calls/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import type { TxHandle } from './outbox-repo.ts';
+import type { SqliteSession } from './sqlite-session.ts';
 import { JsonDocumentTable } from './json-document-table.ts';
 import type { Page, Scope } from './types.ts';
 
@@ -59,7 +60,7 @@ const LIVE = sql<boolean>`status <> 'hangup'`;
 
 /** The CallRepo over the `calls` table (both dialects). */
 export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo {
-  constructor(db: Kysely<Database>, clock: Clock) {
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
     super(db, clock, {
       table: 'calls',
       columns: (call) => ({
@@ -72,7 +73,7 @@ export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo
         tm_update: call.tm_update,
       }),
       filters: ['status', 'direction'],
-    });
+    }, session);
   }
 
   listLive(): Promise<CallRecord[]> {

@@ -3,6 +3,7 @@ import type { Conference, Conferencecall } from '../conferences/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import type { TxHandle } from './outbox-repo.ts';
+import type { SqliteSession } from './sqlite-session.ts';
 import { JsonDocumentTable, type Deleted, type JsonListOptions } from './json-document-table.ts';
 import type { Page, Scope } from './types.ts';
 
@@ -59,21 +60,21 @@ export type ConferenceRepo = JsonDocumentRepo<ConferenceRecord>;
 export type ConferencecallRepo = JsonDocumentRepo<ConferencecallRecord>;
 
 /** The ConferenceRepo over the `conferences` table. */
-export function conferenceTable(db: Kysely<Database>, clock: Clock): ConferenceRepo {
+export function conferenceTable(db: Kysely<Database>, clock: Clock, session?: SqliteSession): ConferenceRepo {
   return new JsonDocumentTable<ConferenceRecord>(db, clock, {
     table: 'conferences',
     columns: (c) => ({ id: c.id, customer_id: c.customer_id, type: c.type, status: c.status, tm_create: c.tm_create, tm_update: c.tm_update }),
     filters: ['status', 'type'],
-  });
+  }, session);
 }
 
 /** The ConferencecallRepo over the `conferencecalls` table. */
-export function conferencecallTable(db: Kysely<Database>, clock: Clock): ConferencecallRepo {
+export function conferencecallTable(db: Kysely<Database>, clock: Clock, session?: SqliteSession): ConferencecallRepo {
   return new JsonDocumentTable<ConferencecallRecord>(db, clock, {
     table: 'conferencecalls',
     columns: (c) => ({
       id: c.id, customer_id: c.customer_id, conference_id: c.conference_id, reference_id: c.reference_id, status: c.status, tm_create: c.tm_create, tm_update: c.tm_update,
     }),
     filters: ['status', 'conference_id', 'reference_id'],
-  });
+  }, session);
 }

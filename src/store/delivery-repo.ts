@@ -1,105 +1,47 @@
 import { sql } from 'kysely';
-import type { Kysely, Selectable } from 'kysely';
-import { InvalidStateError, ValidationError, newId } from '../shared/index.ts';
+import type { Kysely } from 'kysely';
+import { InvalidStateError, ValidationError } from '../shared/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
+import { SqliteDeliveries } from './delivery-sqlite.ts';
+import { claimWithEvents, decodeDelivery, settleWithKysely } from './delivery-kysely.ts';
 import type { TxHandle } from './outbox-repo.ts';
+import type { SqliteSession } from './sqlite-session.ts';
+import { timeOrderedId } from './time-ordered-id.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { ListOptions, Page, Scope } from './types.ts';
+import type {
+  ClaimOptions, ClaimedDelivery, DeliveryAttempt, DeliveryRepo, NewWebhookDelivery, SettleOptions, WebhookDelivery,
+} from './delivery-types.ts';
 
-/** Where a delivery stands: `delivering` is leased by a worker, `failed` is final. */
-export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed';
-
-/** One webhook delivery of one event to one target, with its attempt log. */
-export interface WebhookDelivery {
-  id: string;
-  customer_id: string;
-  event_id: string;
-  resource_type: string;
-  resource_id: string;
-  seq: number;
-  event_type: string;
-  uri: string;
-  method: string;
-  status: DeliveryStatus;
-  attempts: number;
-  /** HTTP status of the last attempt, 0 when none answered. */
-  last_status_code: number;
-  last_error: string;
-  latency_ms: number;
-  next_attempt_at: string;
-  /** Until when a worker owns a `delivering` row; after that it goes back to pending. */
-  lease_until: string;
-  tm_create: string;
-  tm_update: string;
-}
-
-/** A delivery as the publisher queues it. */
-export type NewWebhookDelivery = Pick<
-  WebhookDelivery,
-  'customer_id' | 'event_id' | 'resource_type' | 'resource_id' | 'seq' | 'event_type' | 'uri' | 'method'
->;
-
-/** The outcome of one attempt: `pending` schedules a retry at `next_attempt_at`. */
-export interface DeliveryAttempt {
-  status: 'delivered' | 'pending' | 'failed';
-  status_code: number;
-  error: string;
-  latency_ms: number;
-  next_attempt_at: string;
-}
-
-/** The durable delivery queue and log. */
-export interface DeliveryRepo {
-  /** Queue deliveries inside `tx`, due immediately. */
-  enqueue(tx: TxHandle, rows: readonly NewWebhookDelivery[]): Promise<WebhookDelivery[]>;
-  /**
-   * Lease up to `limit` due pending deliveries whose earlier seqs of the same resource and target are
-   * all delivered or failed; each is returned `delivering` until `leaseUntilIso`.
-   */
-  claimDue(opts: { nowIso: string; leaseUntilIso: string; limit: number }): Promise<WebhookDelivery[]>;
-  /** Record the outcome of an attempt of a `delivering` row (attempts + 1). */
-  record(id: string, attempt: DeliveryAttempt): Promise<WebhookDelivery | undefined>;
-  /** Put `delivering` rows whose lease ended back to pending; returns how many. */
-  releaseExpiredLeases(nowIso: string): Promise<number>;
-  /** One delivery within the scope. */
-  get(id: string, scope?: Scope): Promise<WebhookDelivery | undefined>;
-  /** Deliveries newest first; filters `event_type`, `status`, `resource_id`, `event_id`. */
-  list(opts: ListOptions): Promise<Page<WebhookDelivery>>;
-  /** Queue a delivered or failed delivery again as a new attempt cycle; InvalidStateError otherwise. */
-  redeliver(id: string, scope?: Scope): Promise<WebhookDelivery | undefined>;
-}
+export type {
+  ClaimOptions, ClaimedDelivery, ClaimedEvent, DeliveryAttempt, DeliveryKey, DeliveryRepo, DeliveryStatus, NewWebhookDelivery,
+  QueueLook, RecordedAttempt, SettleOptions, WebhookDelivery,
+} from './delivery-types.ts';
 
 const FILTERS = new Set(['event_type', 'status', 'resource_id', 'event_id']);
 const MAX_PAGE_SIZE = 1000;
-type StoredDelivery = Selectable<Database['webhook_deliveries']>;
-
-function decode(row: StoredDelivery): WebhookDelivery {
-  return {
-    ...row,
-    seq: Number(row.seq),
-    attempts: Number(row.attempts),
-    last_status_code: Number(row.last_status_code),
-    latency_ms: Number(row.latency_ms),
-  };
-}
 
 /** The delivery queue over `webhook_deliveries`. */
 export class DeliveryTable implements DeliveryRepo {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
+  readonly #sqlite: SqliteDeliveries | undefined;
 
-  constructor(db: Kysely<Database>, clock: Clock) {
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
     this.#db = db;
     this.#clock = clock;
+    this.#sqlite = session ? new SqliteDeliveries(session) : undefined;
   }
 
   async enqueue(tx: TxHandle, rows: readonly NewWebhookDelivery[]): Promise<WebhookDelivery[]> {
     if (rows.length === 0) return [];
-    const now = this.#now();
+    const nowMs = this.#clock.now();
+    const now = new Date(nowMs).toISOString();
+    if (this.#sqlite) return this.#sqlite.enqueue(rows, nowMs, now);
     const values = rows.map((r) => ({
       ...r,
-      id: newId(),
+      id: timeOrderedId(nowMs),
       status: 'pending' as const,
       attempts: 0,
       last_status_code: 0,
@@ -111,10 +53,10 @@ export class DeliveryTable implements DeliveryRepo {
       tm_update: now,
     }));
     const stored = await tx.db.insertInto('webhook_deliveries').values(values).returningAll().execute();
-    return stored.map(decode);
+    return stored.map(decodeDelivery);
   }
 
-  async claimDue(opts: { nowIso: string; leaseUntilIso: string; limit: number }): Promise<WebhookDelivery[]> {
+  async claimDue(opts: ClaimOptions): Promise<WebhookDelivery[]> {
     const candidates = await this.#db
       .selectFrom('webhook_deliveries as d')
       .select('d.id')
@@ -147,7 +89,18 @@ export class DeliveryTable implements DeliveryRepo {
       .where('status', '=', 'pending')
       .returningAll()
       .execute();
-    return rows.map(decode).sort((a, b) => a.next_attempt_at.localeCompare(b.next_attempt_at) || a.seq - b.seq);
+    return rows.map(decodeDelivery).sort((a, b) => a.next_attempt_at.localeCompare(b.next_attempt_at) || a.seq - b.seq);
+  }
+
+  async claimDueWithEvents(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
+    if (this.#sqlite) return this.#sqlite.claim(opts);
+    return claimWithEvents(this.#db, await this.claimDue(opts));
+  }
+
+  async settle(opts: SettleOptions): Promise<ClaimedDelivery[]> {
+    if (this.#sqlite) return this.#sqlite.settle(opts, this.#now());
+    for (const { id, attempt } of opts.outcomes) await this.record(id, attempt);
+    return settleWithKysely(this.#db, opts, this.#now());
   }
 
   async record(id: string, attempt: DeliveryAttempt): Promise<WebhookDelivery | undefined> {
@@ -167,7 +120,7 @@ export class DeliveryTable implements DeliveryRepo {
       .where('status', '=', 'delivering')
       .returningAll()
       .executeTakeFirst();
-    return row === undefined ? undefined : decode(row);
+    return row === undefined ? undefined : decodeDelivery(row);
   }
 
   async releaseExpiredLeases(nowIso: string): Promise<number> {
@@ -184,7 +137,7 @@ export class DeliveryTable implements DeliveryRepo {
     let query = this.#db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id);
     if (scope.customerId !== undefined) query = query.where('customer_id', '=', scope.customerId);
     const row = await query.executeTakeFirst();
-    return row === undefined ? undefined : decode(row);
+    return row === undefined ? undefined : decodeDelivery(row);
   }
 
   async list(opts: ListOptions): Promise<Page<WebhookDelivery>> {
@@ -205,7 +158,7 @@ export class DeliveryTable implements DeliveryRepo {
       );
     }
     const rows = await query.orderBy('tm_create', 'desc').orderBy('id', 'desc').limit(pageSize + 1).execute();
-    const items = rows.slice(0, pageSize).map(decode);
+    const items = rows.slice(0, pageSize).map(decodeDelivery);
     const last = items[items.length - 1];
     const nextPageToken = rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
     return { items, nextPageToken };
@@ -223,7 +176,7 @@ export class DeliveryTable implements DeliveryRepo {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new InvalidStateError(`webhook delivery ${id} is ${current.status}; only delivered or failed ones can be redelivered`, 'DELIVERY_IN_PROGRESS');
-    return decode(row);
+    return decodeDelivery(row);
   }
 
   #now(): string {

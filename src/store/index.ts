@@ -1,7 +1,11 @@
 export { openStore } from './open-store.ts';
 export type { Store, StoreOptions, StoreTx } from './open-store.ts';
 export type { ListAfterOptions, NewOutboxEvent, OutboxEvent, OutboxRepo, TxHandle } from './outbox-repo.ts';
-export type { DeliveryAttempt, DeliveryRepo, DeliveryStatus, NewWebhookDelivery, WebhookDelivery } from './delivery-repo.ts';
+export type {
+  ClaimOptions, ClaimedDelivery, ClaimedEvent, DeliveryAttempt, DeliveryKey, DeliveryRepo, DeliveryStatus, NewWebhookDelivery, QueueLook, RecordedAttempt, SettleOptions,
+  WebhookDelivery,
+} from './delivery-repo.ts';
+export type { CustomerWebhook } from './customer-webhooks.ts';
 export type { Database, StoredRow } from './database.ts';
 export type { CallListFilter, CallListOptions, CallRecord, CallRepo, DeletedCallRecord, StoredCall } from './call-repo.ts';
 export type { ActiveflowListFilter, ActiveflowListOptions, ActiveflowRecord, ActiveflowRepo, DeletedActiveflowRecord, StoredActiveflow } from './activeflow-repo.ts';

@@ -2,7 +2,9 @@ import type { Kysely, RawBuilder } from 'kysely';
 import { ValidationError } from '../shared/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
+import { jsonIn } from './outbox-repo.ts';
 import type { TxHandle } from './outbox-repo.ts';
+import type { SqliteSession } from './sqlite-session.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { Page, Scope } from './types.ts';
 
@@ -38,22 +40,44 @@ export class JsonDocumentTable<T extends { id: string; tm_create: string }, F ex
   readonly #db: Kysely<any>;
   readonly #clock: Clock;
   readonly #spec: JsonTableSpec<T>;
+  readonly #session: SqliteSession | undefined;
+  /** The SQLite upsert by the column list it was built for. */
+  #upsertSql: { key: string; sql: string } | undefined;
 
-  constructor(db: Kysely<Database>, clock: Clock, spec: JsonTableSpec<T>) {
+  constructor(db: Kysely<Database>, clock: Clock, spec: JsonTableSpec<T>, session?: SqliteSession) {
     this.#db = db as unknown as Kysely<any>;
     this.#clock = clock;
     this.#spec = spec;
+    this.#session = session;
   }
 
   /** Insert or replace the row inside `tx`; identity columns and `tm_delete` are left as they are. */
   async upsert(tx: TxHandle, value: T): Promise<void> {
-    const columns: Record<string, string> = { ...this.#spec.columns(value), data: JSON.stringify(value) };
+    const columns: Record<string, string> = { ...this.#spec.columns(value), data: jsonIn(tx, value) };
+    if (this.#session) {
+      // The transaction holds SQLite's one connection: one prepared statement, synchronously.
+      const names = Object.keys(columns);
+      this.#session.statement(this.#upsertSqlFor(names)).run(...names.map((n) => columns[n] ?? null));
+      return;
+    }
     const { id: _id, customer_id: _customer, tm_create: _created, ...changing } = columns;
     await (tx.db as unknown as Kysely<any>)
       .insertInto(this.#spec.table)
       .values({ ...columns, tm_delete: null })
       .onConflict((oc) => oc.column('id').doUpdateSet(changing))
       .execute();
+  }
+
+  #upsertSqlFor(names: readonly string[]): string {
+    const key = names.join(',');
+    if (this.#upsertSql?.key !== key) {
+      const changing = names.filter((n) => n !== 'id' && n !== 'customer_id' && n !== 'tm_create');
+      const sql =
+        `insert into ${this.#spec.table} (${key}, tm_delete) values (${names.map(() => '?').join(', ')}, null) ` +
+        `on conflict (id) do update set ${changing.map((n) => `${n} = excluded.${n}`).join(', ')}`;
+      this.#upsertSql = { key, sql };
+    }
+    return this.#upsertSql.sql;
   }
 
   /** A row that is not deleted (any status), within the scope. */

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import type { RawQuery } from './table-repo.ts';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import type { Dialect, Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import type { Dialect } from 'kysely';
 import pg from 'pg';
 import { AppError, ValidationError, silentLogger, systemClock } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
@@ -20,7 +20,11 @@ import type { ConferenceRepo, ConferencecallRepo } from './conference-repo.ts';
 import { DeliveryTable } from './delivery-repo.ts';
 import type { DeliveryRepo } from './delivery-repo.ts';
 import { OutboxTable } from './outbox-repo.ts';
-import type { OutboxRepo } from './outbox-repo.ts';
+import type { OutboxRepo, TxHandle } from './outbox-repo.ts';
+import { CustomerWebhooks } from './customer-webhooks.ts';
+import type { CustomerWebhook } from './customer-webhooks.ts';
+import { gatedSqliteDialect, heldSqliteDialect } from './sqlite-dialect.ts';
+import { SqliteSession } from './sqlite-session.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { createResourceRepos } from './resource-repos.ts';
 import type { ResourceRepos } from './resource-repos.ts';
@@ -38,12 +42,14 @@ export interface StoreOptions {
 }
 
 /** One open transaction: write a row change and its events through `db`, atomically. */
-export interface StoreTx {
-  readonly db: Transaction<Database>;
+export interface StoreTx extends TxHandle {
+  readonly db: Kysely<Database>;
   readonly outbox: OutboxRepo;
   readonly deliveries: DeliveryRepo;
   /** Run `fn` once the transaction has committed (never on rollback). */
   afterCommit(fn: () => void): void;
+  /** The webhook settings of a live customer, read inside this transaction. */
+  customerWebhook(customerId: string): Promise<CustomerWebhook | undefined>;
 }
 
 /** The opened database with every repository; later modules add tables through `db`. */
@@ -59,7 +65,11 @@ export interface Store extends ResourceRepos {
   readonly recordings: RecordingRepo;
   readonly conferences: ConferenceRepo;
   readonly conferencecalls: ConferencecallRepo;
-  /** Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
+  /**
+   * Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. The
+   * returned promise (and `afterCommit`) settle only once the transaction is committed; on SQLite
+   * the transactions of one event-loop turn share one commit (see SqliteSession).
+   */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Throws AppError `STORE_UNAVAILABLE` when the database cannot answer. */
   ping(): Promise<void>;
@@ -69,32 +79,18 @@ export interface Store extends ResourceRepos {
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 const PG_POOL_SIZE = 10;
-const STATEMENT_CACHE_SIZE = 1000;
 
-function sqliteDialect(dataDir: string): { dialect: Dialect; raw: RawQuery } {
+function sqliteSession(dataDir: string): SqliteSession {
   mkdirSync(dataDir, { recursive: true });
   const database = new SqliteDatabase(join(dataDir, 'callbin.db'));
   // WAL lets readers proceed during a write; the busy timeout covers a second process on the same file.
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  // kysely prepares every query anew; preparing costs more than running a lookup by key, so
-  // statements are kept per SQL text (the set of distinct statements is small and bounded).
-  const statements = new Map<string, SqliteDatabase.Statement>();
-  const cached = {
-    close: () => database.close(),
-    prepare: (sqlText: string) => {
-      let stmt = statements.get(sqlText);
-      if (!stmt) {
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
-        stmt = database.prepare(sqlText);
-        statements.set(sqlText, stmt);
-      }
-      return stmt;
-    },
-  };
-  const raw: RawQuery = (sqlText, params) => cached.prepare(sqlText).all(params as unknown[]) as Record<string, unknown>[];
-  return { dialect: new SqliteDialect({ database: cached as unknown as SqliteDatabase.Database }), raw };
+  // Every store transaction runs in a savepoint (SqliteSession groups them into one commit); its
+  // sub-journal holds the first copy of each page it changes, which belongs in memory, not on disk.
+  database.pragma('temp_store = MEMORY');
+  return new SqliteSession(database);
 }
 
 function postgresDialect(connectionString: string, logger: Logger): Dialect {
@@ -140,11 +136,18 @@ class SqlStore implements Store {
   readonly recordings: RecordingRepo;
   readonly conferences: ConferenceRepo;
   readonly conferencecalls: ConferencecallRepo;
+  readonly #session: SqliteSession | undefined;
+  readonly #webhooks: CustomerWebhooks;
+  #heldDb: Kysely<Database> | undefined;
   #closed = false;
 
-  constructor(dialect: 'sqlite' | 'postgres', db: Kysely<Database>, clock: Clock, raw?: RawQuery) {
-    this.dialect = dialect;
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
+    this.dialect = session ? 'sqlite' : 'postgres';
     this.db = db;
+    this.#session = session;
+    const raw: RawQuery | undefined = session
+      ? (sqlText, params) => session.statement(sqlText).all(params as unknown[]) as Record<string, unknown>[]
+      : undefined;
     const repos = createResourceRepos(db, clock, raw);
     this.customers = repos.customers;
     this.accesskeys = repos.accesskeys;
@@ -156,22 +159,47 @@ class SqlStore implements Store {
     this.routes = repos.routes;
     this.idempotency = new IdempotencyTable(db);
     this.registrations = new RegistrationTable(db, clock);
-    this.outbox = new OutboxTable(db, clock);
-    this.deliveries = new DeliveryTable(db, clock);
-    this.calls = new CallTable(db, clock);
-    this.activeflows = new ActiveflowTable(db, clock);
-    this.recordings = new RecordingTable(db, clock);
-    this.conferences = conferenceTable(db, clock);
-    this.conferencecalls = conferencecallTable(db, clock);
+    this.outbox = new OutboxTable(db, clock, session);
+    this.deliveries = new DeliveryTable(db, clock, session);
+    this.calls = new CallTable(db, clock, session);
+    this.activeflows = new ActiveflowTable(db, clock, session);
+    this.#webhooks = new CustomerWebhooks(session);
+    this.recordings = new RecordingTable(db, clock, session);
+    this.conferences = conferenceTable(db, clock, session);
+    this.conferencecalls = conferencecallTable(db, clock, session);
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const session = this.#session;
+    if (session) {
+      this.#heldDb ??= new Kysely<Database>({ dialect: heldSqliteDialect(session) });
+      const db = this.#heldDb;
+      return session.transaction((afterCommit) => fn(this.#tx(db, afterCommit)));
+    }
     const committed: (() => void)[] = [];
-    const result = await this.db.transaction().execute((db) =>
-      fn({ db, outbox: this.outbox, deliveries: this.deliveries, afterCommit: (cb) => void committed.push(cb) }),
-    );
+    const result = await this.db.transaction().execute((db) => fn(this.#tx(db, (cb) => void committed.push(cb))));
     for (const cb of committed) cb();
     return result;
+  }
+
+  #tx(db: Kysely<Database>, afterCommit: (cb: () => void) => void): StoreTx {
+    // Within one transaction the same object is usually written as the row and as its events' data.
+    let lastValue: unknown;
+    let lastJson: string | undefined;
+    return {
+      db,
+      outbox: this.outbox,
+      deliveries: this.deliveries,
+      afterCommit,
+      customerWebhook: (customerId) => this.#webhooks.read(db, customerId),
+      jsonOf: (value) => {
+        if (lastJson === undefined || value !== lastValue) {
+          lastValue = value;
+          lastJson = JSON.stringify(value ?? null);
+        }
+        return lastJson;
+      },
+    };
   }
 
   async ping(): Promise<void> {
@@ -196,14 +224,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   if (url !== '' && !isPostgresUrl(url)) {
     throw ValidationError.field('database_url', 'INVALID_DATABASE_URL', 'database_url must start with postgres:// or postgresql://');
   }
-  const dialectName = url === '' ? 'sqlite' : 'postgres';
-  const sqlite = dialectName === 'sqlite' ? sqliteDialect(opts.dataDir) : undefined;
-  const db = new Kysely<Database>({ dialect: sqlite ? sqlite.dialect : postgresDialect(url, logger) });
+  const session = url === '' ? sqliteSession(opts.dataDir) : undefined;
+  const db = new Kysely<Database>({ dialect: session ? gatedSqliteDialect(session) : postgresDialect(url, logger) });
   try {
     await migrate(db, logger);
   } catch (err) {
     await db.destroy();
     throw err;
   }
-  return new SqlStore(dialectName, db, opts.clock ?? systemClock, sqlite?.raw);
+  return new SqlStore(db, opts.clock ?? systemClock, session);
 }

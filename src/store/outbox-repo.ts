@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
-import { newId } from '../shared/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
+import type { SqliteSession } from './sqlite-session.ts';
+import { timeOrderedId } from './time-ordered-id.ts';
 import type { Scope } from './types.ts';
 
 /** One event as the outbox stores it; `position` orders all events globally for stream resume. */
@@ -31,7 +32,21 @@ export interface NewOutboxEvent {
 /** Anything carrying the kysely handle of an open transaction (a StoreTx). */
 export interface TxHandle {
   readonly db: Kysely<Database>;
+  /** JSON text of `value`, remembered for the last value within the transaction. */
+  jsonOf?(value: unknown): string;
 }
+
+/** `JSON.stringify(value ?? null)`, through the transaction's memory when it has one. */
+export function jsonIn(tx: TxHandle, value: unknown): string {
+  return tx.jsonOf ? tx.jsonOf(value) : JSON.stringify(value ?? null);
+}
+
+// The counter upsert takes the write lock, so concurrent appends to one resource never share a seq.
+const NEXT_SEQ_SQL =
+  'insert into outbox_sequences (resource_type, resource_id, last_seq) values (?, ?, 1) ' +
+  'on conflict (resource_type, resource_id) do update set last_seq = last_seq + 1 returning last_seq';
+const INSERT_EVENT_SQL =
+  'insert into outbox_events (event_id, customer_id, resource_type, resource_id, seq, type, tm_event, data) values (?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** Options of `OutboxRepo.listAfter`. */
 export interface ListAfterOptions extends Scope {
@@ -63,17 +78,37 @@ function decode(row: StoredEvent): OutboxEvent {
   return { ...row, position: Number(row.position), seq: Number(row.seq), data: JSON.parse(row.data) as unknown };
 }
 
+/**
+ * `event` with `data` as a reader of the stored event gets it: parsed from the stored text (a copy,
+ * never the caller's object), on first use only; most appended events are never read back here.
+ */
+function withStoredData(event: Omit<OutboxEvent, 'data'>, text: string): OutboxEvent {
+  let parsed: { value: unknown } | undefined;
+  return Object.defineProperty(event, 'data', {
+    enumerable: true,
+    configurable: true,
+    get: () => (parsed ??= { value: JSON.parse(text) as unknown }).value,
+    set: (value: unknown) => {
+      parsed = { value };
+    },
+  }) as OutboxEvent;
+}
+
 /** The outbox over `outbox_events` and the per-resource counters in `outbox_sequences`. */
 export class OutboxTable implements OutboxRepo {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
+  readonly #session: SqliteSession | undefined;
 
-  constructor(db: Kysely<Database>, clock: Clock) {
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
     this.#db = db;
     this.#clock = clock;
+    this.#session = session;
   }
 
   async append(tx: TxHandle, event: NewOutboxEvent): Promise<OutboxEvent> {
+    // SQLite: the transaction holds the one connection, so two prepared statements do it synchronously.
+    if (this.#session) return this.#appendSqlite(tx, event);
     // The upsert takes a row lock (PostgreSQL) or the write lock (SQLite), so concurrent appends to
     // one resource queue behind each other instead of reading the same max(seq).
     const counter = await tx.db
@@ -87,18 +122,31 @@ export class OutboxTable implements OutboxRepo {
     const row = await tx.db
       .insertInto('outbox_events')
       .values({
-        event_id: newId(),
+        event_id: timeOrderedId(this.#clock.now()),
         customer_id: event.customer_id,
         resource_type: event.resource_type,
         resource_id: event.resource_id,
         seq: Number(counter.last_seq),
         type: event.type,
         tm_event: new Date(this.#clock.now()).toISOString(),
-        data: JSON.stringify(event.data ?? null),
+        data: jsonIn(tx, event.data),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     return decode(row);
+  }
+
+  #appendSqlite(tx: TxHandle, event: NewOutboxEvent): OutboxEvent {
+    const session = this.#session!;
+    const { resource_type, resource_id } = event;
+    const { last_seq: seq } = session.statement(NEXT_SEQ_SQL).get(resource_type, resource_id) as { last_seq: number };
+    const nowMs = this.#clock.now();
+    const eventId = timeOrderedId(nowMs);
+    const tmEvent = new Date(nowMs).toISOString();
+    const data = jsonIn(tx, event.data);
+    const { lastInsertRowid } = session.statement(INSERT_EVENT_SQL).run(eventId, event.customer_id, resource_type, resource_id, seq, event.type, tmEvent, data);
+    const stored = { position: Number(lastInsertRowid), event_id: eventId, customer_id: event.customer_id, resource_type, resource_id, seq, type: event.type, tm_event: tmEvent };
+    return withStoredData(stored, data);
   }
 
   async get(eventId: string, scope: Scope = {}): Promise<OutboxEvent | undefined> {

@@ -4,6 +4,7 @@ import type { Recording } from '../recordings/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import type { TxHandle } from './outbox-repo.ts';
+import type { SqliteSession } from './sqlite-session.ts';
 import { JsonDocumentTable } from './json-document-table.ts';
 import type { Page, Scope } from './types.ts';
 
@@ -58,7 +59,7 @@ const UNFINISHED = sql<boolean>`status <> 'ended'`;
 
 /** The RecordingRepo over the `recordings` table (both dialects). */
 export class RecordingTable extends JsonDocumentTable<RecordingRecord> implements RecordingRepo {
-  constructor(db: Kysely<Database>, clock: Clock) {
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
     super(db, clock, {
       table: 'recordings',
       columns: (rec) => ({
@@ -71,7 +72,7 @@ export class RecordingTable extends JsonDocumentTable<RecordingRecord> implement
         tm_update: rec.tm_update,
       }),
       filters: ['reference_id'],
-    });
+    }, session);
   }
 
   listUnfinished(): Promise<RecordingRecord[]> {

@@ -67,6 +67,8 @@ export class TableRepo<T extends Resource> implements Repo<T> {
   readonly #spec: TableSpec<T>;
 
   readonly #raw: RawQuery | undefined;
+  /** Compiled SQL of `findLive` per column set (embedded store). */
+  readonly #finders = new Map<string, string>();
 
   constructor(db: Kysely<Database>, clock: Clock, spec: TableSpec<T>, raw?: RawQuery) {
     this.#db = db as unknown as AnyDb;
@@ -170,6 +172,20 @@ export class TableRepo<T extends Resource> implements Repo<T> {
 
   /** The first live row matching every column = value pair (any customer). */
   protected async findLive(where: Record<string, string>): Promise<T | undefined> {
+    const columns = Object.keys(where);
+    if (this.#raw) {
+      // Embedded store: compiled once per column set, run synchronously (no wait for the connection).
+      const key = columns.join(',');
+      let sqlText = this.#finders.get(key);
+      if (sqlText === undefined) {
+        let q = this.liveRows({});
+        for (const column of columns) q = q.where(column, '=', '');
+        sqlText = q.compile().sql;
+        this.#finders.set(key, sqlText);
+      }
+      const row = this.#raw(sqlText, columns.map((c) => where[c]))[0];
+      return row === undefined ? undefined : this.decode(row);
+    }
     let query = this.liveRows({});
     for (const [column, value] of Object.entries(where)) query = query.where(column, '=', value);
     const row = await query.executeTakeFirst();

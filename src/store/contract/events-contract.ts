@@ -184,4 +184,56 @@ export function eventsContract(ctx: ContractContext): void {
     assert.deepEqual([again?.status, again?.attempts, again?.last_status_code], ['pending', 0, 400]);
     assert.equal(await ctx.store.deliveries.redeliver(made[0]!.id, { customerId: newId() }), undefined);
   });
+
+  it('deliveries: claimDueWithEvents leases each due head with its stored event', async () => {
+    const customerId = newId();
+    const uri = `http://127.0.0.1:9/${newId()}`;
+    const callId = newId();
+    const [first] = await ctx.store.transaction(async (tx) => {
+      const out = [];
+      for (let i = 0; i < 2; i++) {
+        const e = await tx.outbox.append(tx, callEvent(customerId, callId));
+        out.push(...(await tx.deliveries.enqueue(tx, [deliveryOf(e, uri)])));
+      }
+      return out;
+    });
+    const lease = { nowIso: isoNow(ctx.clock), leaseUntilIso: new Date(ctx.clock.now() + 30_000).toISOString(), limit: 1000 };
+    const claimed = (await ctx.store.deliveries.claimDueWithEvents(lease)).filter((c) => c.delivery.uri === uri);
+    assert.deepEqual(claimed.map((c) => c.delivery.id), [first!.id], 'seq 2 waits for seq 1');
+    const stored = await ctx.store.outbox.get(first!.event_id);
+    assert.deepEqual(claimed[0]!.event, { type: 'call_updated', event_id: first!.event_id, seq: 1, tm_event: stored!.tm_event, data: JSON.stringify(stored!.data) });
+    assert.deepEqual((await ctx.store.deliveries.claimDueWithEvents(lease)).filter((c) => c.delivery.uri === uri), [], 'a lease is held');
+  });
+
+  it('deliveries: settle records outcomes and leases the next delivery of each queue, up to maxSeq', async () => {
+    const customerId = newId();
+    const uri = `http://127.0.0.1:9/${newId()}`;
+    const [a, b] = [newId(), newId()];
+    const rows = await ctx.store.transaction(async (tx) => {
+      const out = [];
+      for (const id of [a, a, a, b, b]) {
+        const e = await tx.outbox.append(tx, callEvent(customerId, id));
+        out.push(...(await tx.deliveries.enqueue(tx, [deliveryOf(e, uri)])));
+      }
+      return out;
+    });
+    const times = () => ({ nowIso: isoNow(ctx.clock), leaseUntilIso: new Date(ctx.clock.now() + 30_000).toISOString() });
+    const keyOf = (id: string) => ({ resource_type: 'call', resource_id: id, uri, method: 'POST' });
+    const heads = (await ctx.store.deliveries.claimDueWithEvents({ ...times(), limit: 1000 })).filter((c) => c.delivery.uri === uri);
+    assert.deepEqual(heads.map((c) => c.delivery.seq), [1, 1]);
+    const done = { status: 'delivered' as const, status_code: 200, error: '', latency_ms: 2, next_attempt_at: isoNow(ctx.clock) };
+    const retry = { status: 'pending' as const, status_code: 503, error: 'HTTP_503', latency_ms: 2, next_attempt_at: new Date(ctx.clock.now() + 60_000).toISOString() };
+    const next = await ctx.store.deliveries.settle({
+      ...times(),
+      outcomes: [{ id: rows[0]!.id, attempt: done }, { id: rows[3]!.id, attempt: retry }],
+      next: [{ key: keyOf(a), maxSeq: 2 }, { key: keyOf(b) }],
+    });
+    assert.deepEqual(next.map((c) => [c.delivery.id, c.event?.seq]), [[rows[1]!.id, 2]], 'a moves on to seq 2 (not 3: beyond maxSeq); b waits for its retry');
+    const logged = await ctx.store.deliveries.get(rows[0]!.id);
+    assert.deepEqual([logged?.status, logged?.attempts, logged?.last_status_code], ['delivered', 1, 200]);
+    const retried = await ctx.store.deliveries.get(rows[3]!.id);
+    assert.deepEqual([retried?.status, retried?.attempts, retried?.next_attempt_at], ['pending', 1, retry.next_attempt_at]);
+    const last = await ctx.store.deliveries.settle({ ...times(), outcomes: [{ id: rows[1]!.id, attempt: done }], next: [{ key: keyOf(a), afterSeq: 2 }] });
+    assert.deepEqual(last.map((c) => c.delivery.id), [rows[2]!.id], 'a whole look (no maxSeq) after seq 2');
+  });
 }

@@ -1,0 +1,137 @@
+import type { TxHandle } from './outbox-repo.ts';
+import type { ListOptions, Page, Scope } from './types.ts';
+
+/** Where a delivery stands: `delivering` is leased by a worker, `failed` is final. */
+export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed';
+
+/** One webhook delivery of one event to one target, with its attempt log. */
+export interface WebhookDelivery {
+  id: string;
+  customer_id: string;
+  event_id: string;
+  resource_type: string;
+  resource_id: string;
+  seq: number;
+  event_type: string;
+  uri: string;
+  method: string;
+  status: DeliveryStatus;
+  attempts: number;
+  /** HTTP status of the last attempt, 0 when none answered. */
+  last_status_code: number;
+  last_error: string;
+  latency_ms: number;
+  next_attempt_at: string;
+  /** Until when a worker owns a `delivering` row; after that it goes back to pending. */
+  lease_until: string;
+  tm_create: string;
+  tm_update: string;
+}
+
+/** A delivery as the publisher queues it. */
+export type NewWebhookDelivery = Pick<
+  WebhookDelivery,
+  'customer_id' | 'event_id' | 'resource_type' | 'resource_id' | 'seq' | 'event_type' | 'uri' | 'method'
+>;
+
+/** The outcome of one attempt: `pending` schedules a retry at `next_attempt_at`. */
+export interface DeliveryAttempt {
+  status: 'delivered' | 'pending' | 'failed';
+  status_code: number;
+  error: string;
+  latency_ms: number;
+  next_attempt_at: string;
+}
+
+/** The stored event a leased delivery carries, ready for its envelope. */
+export interface ClaimedEvent {
+  type: string;
+  event_id: string;
+  seq: number;
+  tm_event: string;
+  /** The event's `data` as the stored JSON text. */
+  data: string;
+}
+
+/** A leased delivery and its event (undefined when the event no longer exists). */
+export interface ClaimedDelivery {
+  delivery: WebhookDelivery;
+  event: ClaimedEvent | undefined;
+}
+
+/** The outcome of one delivery's attempt, for {@link DeliveryRepo.settle}. */
+export interface RecordedAttempt {
+  id: string;
+  attempt: DeliveryAttempt;
+}
+
+/** One queue of deliveries: a resource's events to one target, sent in seq order. */
+export interface DeliveryKey {
+  resource_type: string;
+  resource_id: string;
+  uri: string;
+  method: string;
+}
+
+/**
+ * A queue to look at, up to the highest seq known to be committed (rows beyond may not be yet);
+ * without `maxSeq` the whole queue, which costs a commit first on SQLite. `afterSeq` skips the rows
+ * up to a seq known to be finished, so a long queue is not walked from its start every time.
+ */
+export interface QueueLook {
+  key: DeliveryKey;
+  maxSeq?: number;
+  afterSeq?: number;
+}
+
+/** Options of {@link DeliveryRepo.settle}. */
+export interface SettleOptions {
+  /** Outcomes of finished attempts. */
+  outcomes: readonly RecordedAttempt[];
+  /** Queues to look at next: the first unfinished delivery of each (up to `maxSeq`) is leased when it is pending and due. */
+  next: readonly QueueLook[];
+  nowIso: string;
+  leaseUntilIso: string;
+}
+
+/** Options of a claim. */
+export interface ClaimOptions {
+  nowIso: string;
+  leaseUntilIso: string;
+  limit: number;
+}
+
+/** The durable delivery queue and log. */
+export interface DeliveryRepo {
+  /** Queue deliveries inside `tx`, due immediately. */
+  enqueue(tx: TxHandle, rows: readonly NewWebhookDelivery[]): Promise<WebhookDelivery[]>;
+  /**
+   * Lease up to `limit` due pending deliveries whose earlier seqs of the same resource and target are
+   * all delivered or failed; each is returned `delivering` until `leaseUntilIso`.
+   */
+  claimDue(opts: ClaimOptions): Promise<WebhookDelivery[]>;
+  /**
+   * {@link claimDue} for this process's worker, each lease with the stored event it carries. On
+   * SQLite (one delivering process) the lease is held in memory and the row stays `pending` in the
+   * table until {@link settle} records its outcome; a crash leaves it pending, to be sent again.
+   */
+  claimDueWithEvents(opts: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /**
+   * The worker's round trip: record `outcomes` of deliveries leased by {@link claimDueWithEvents}
+   * or an earlier settle, then for each queue in `next` lease its first unfinished delivery up to
+   * `maxSeq` when that one is pending and due, with its event (leases as in claimDueWithEvents). It
+   * does not wait for a commit (on SQLite it joins the open group): losing the outcomes to a crash
+   * only means those deliveries are sent again (at least once).
+   */
+  settle(opts: SettleOptions): Promise<ClaimedDelivery[]>;
+  /** Record the outcome of an attempt of a `delivering` row (attempts + 1). */
+  record(id: string, attempt: DeliveryAttempt): Promise<WebhookDelivery | undefined>;
+  /** Put `delivering` rows whose lease ended back to pending; returns how many. */
+  releaseExpiredLeases(nowIso: string): Promise<number>;
+  /** One delivery within the scope. */
+  get(id: string, scope?: Scope): Promise<WebhookDelivery | undefined>;
+  /** Deliveries newest first; filters `event_type`, `status`, `resource_id`, `event_id`. */
+  list(opts: ListOptions): Promise<Page<WebhookDelivery>>;
+  /** Queue a delivered or failed delivery again as a new attempt cycle; InvalidStateError otherwise. */
+  redeliver(id: string, scope?: Scope): Promise<WebhookDelivery | undefined>;
+}
