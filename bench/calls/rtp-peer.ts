@@ -1,82 +1,85 @@
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { open } from 'node:fs/promises';
+import { PeerProcess } from './media/peer-process.ts';
+import type { PeerSpan } from './media/peer-process.ts';
+
+/** Loss (and round trip) over some span of the calls. */
+export interface SpanFigures {
+  /** Echo: packets sent past each call's warm-up. Listen: packets expected, the larger of the range the arrived sequence numbers span and one per 20 ms of each call heard. */
+  sent: number;
+  received: number;
+  /** Echo: packets sent that never came back or came back 200 ms (LATE_MS) or later. Listen: packets expected that did not arrive (sequence gaps, or fewer sent than 50/s). */
+  lossPct: number;
+  /** Echo: packets that came back 200 ms (LATE_MS) or later (part of `lossPct`). */
+  latePct?: number;
+  /** Echo: round trip caller → server → callee → server → caller, p50/p99/max. */
+  rttMs?: [number, number, number];
+}
 
 /** What the benchmark's callers measured on their media. */
 export interface RtpPeerFigures {
   /** Calls whose media address was learnt (the 200 OK arrived). */
   calls: number;
-  sent: number;
-  received: number;
-  /** Echo: packets sent that never came back. Listen: sequence numbers missing in what arrived. */
-  lossPct: number;
+  /** Every call's whole media, set-up ramp included. */
+  whole: SpanFigures;
+  /** The window between {@link RtpPeer.window} on and off (echo: packets sent in it). */
+  window: SpanFigures;
+  /** Listen: packets heard per 50 expected from the first to the last arrival (a server falling behind sends fewer without gaps). */
+  heardPct?: number;
+  /** The latest the peer served a send slot after its time (its own lateness, on the load core). */
+  maxSendLagMs: number;
+  /** Which peer ran: the C program or its Node fallback. */
+  kind: 'c' | 'node';
 }
-
-interface CallMedia {
-  socket: Socket;
-  remote?: { address: string; port: number };
-  sendUntilMs: number;
-  seq: number;
-  /** RFC 3550 §5.1: the first sequence number is random. */
-  seqBase: number;
-  sent: number;
-  received: number;
-  /** Extended (unwrapped) sequence numbers of what arrived: lowest, highest, last raw. */
-  lowSeq?: number;
-  highSeq?: number;
-  lastRaw?: number;
-  cycles: number;
-}
-
-const PAYLOAD_BYTES = 160;
-const ECHO_TAG = 0xca11;
-/** Echo mode counts a call's packets from its 26th on: the first 0.5 s cover the bridge being set up. */
-const WARMUP_PACKETS = 25;
 
 /**
- * The callers' media: one UDP socket per call on 127.0.0.1, learnt from the `MEDIA <port> <ip>
- * <port>` lines sipp logs on 200 OK. Each sends 20 ms PCMU packets for `sendMs`; `mode` says what
- * is measured: `echo` counts the packets that came back, `listen` the sequence gaps of what arrived.
+ * The callers' media: one UDP socket per call on 127.0.0.1 in a peer process (media/rtp-peer.c, or
+ * its Node fallback) pinned to the load core, started on the `MEDIA <port> <ip> <port>` lines sipp
+ * logs on 200 OK. Each call sends 20 ms PCMU packets for `sendMs`; `mode` says what is measured:
+ * `echo` counts the packets that came back (in time), `listen` what arrived against the sequence
+ * numbers and 50 packets/s. The `kind` getter says whether the C peer or its Node fallback ran.
  */
 export class RtpPeer {
-  readonly #calls: CallMedia[];
-  readonly #byPort = new Map<number, CallMedia>();
+  readonly #peer: PeerProcess;
+  readonly #ports: number[];
+  readonly #indexOf = new Map<number, number>();
+  readonly #started = new Set<number>();
   readonly #mode: 'echo' | 'listen';
-  readonly #sendMs: number;
-  #ticker: NodeJS.Timeout | undefined;
   #poller: NodeJS.Timeout | undefined;
   #logOffset = 0;
   #reading = false;
   #partial = '';
 
-  private constructor(calls: CallMedia[], mode: 'echo' | 'listen', sendMs: number) {
-    this.#calls = calls;
+  private constructor(peer: PeerProcess, ports: number[], mode: 'echo' | 'listen') {
+    this.#peer = peer;
+    this.#ports = ports;
     this.#mode = mode;
-    this.#sendMs = sendMs;
-    for (const call of calls) {
-      this.#byPort.set(call.socket.address().port, call);
-      call.socket.on('message', (msg) => this.#onPacket(call, msg));
-    }
-    this.#ticker = setInterval(() => this.#tick(), 20);
+    ports.forEach((port, i) => this.#indexOf.set(port, i));
   }
 
-  /** Binds `count` sockets on ephemeral ports of 127.0.0.1. */
-  static async open(count: number, o: { mode: 'echo' | 'listen'; sendMs: number }): Promise<RtpPeer> {
-    const calls: CallMedia[] = [];
-    for (let i = 0; i < count; i++) {
-      const socket = createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(0, '127.0.0.1', () => resolve());
-      });
-      calls.push({ socket, sendUntilMs: 0, seq: 0, seqBase: Math.floor(Math.random() * 0x10000), sent: 0, received: 0, cycles: 0 });
+  /** Starts the peer process on `pin` and binds `count` sockets on ephemeral ports of 127.0.0.1. */
+  static async open(count: number, o: { mode: 'echo' | 'listen'; sendMs: number; pin?: string | undefined; kind?: 'auto' | 'node' }): Promise<RtpPeer> {
+    const peer = PeerProcess.start({ pin: o.pin, kind: o.kind ?? 'auto' });
+    try {
+      return new RtpPeer(peer, await peer.open(count, o.mode, o.sendMs), o.mode);
+    } catch (err) {
+      await peer.stop();
+      throw err;
     }
-    return new RtpPeer(calls, o.mode, o.sendMs);
+  }
+
+  /** The peer's pid, for its CPU. */
+  get pid(): number | undefined {
+    return this.#peer.pid;
+  }
+
+  /** Which peer runs, and why the fallback when it is the Node one. */
+  get kind(): { kind: 'c' | 'node'; reason?: string } {
+    return { kind: this.#peer.kind, ...(this.#peer.fallbackReason ? { reason: this.#peer.fallbackReason } : {}) };
   }
 
   /** A sipp injection file: one port per call, in order. */
   injectionCsv(): string {
-    return `SEQUENTIAL\n${this.#calls.map((c) => `${c.socket.address().port};`).join('\n')}\n`;
+    return `SEQUENTIAL\n${this.#ports.map((p) => `${p};`).join('\n')}\n`;
   }
 
   /** Follows sipp's log file (polling), starting each call's media when its line appears. */
@@ -109,77 +112,38 @@ export class RtpPeer {
 
   #onLogLine(line: string): void {
     const m = /MEDIA (\d+) ([\d.]+) (\d+)/.exec(line);
-    const call = m ? this.#byPort.get(Number(m[1])) : undefined;
-    if (!m || !call || call.remote) return;
-    call.remote = { address: m[2]!, port: Number(m[3]) };
-    call.sendUntilMs = performance.now() + this.#sendMs;
+    const index = m ? this.#indexOf.get(Number(m[1])) : undefined;
+    if (!m || index === undefined || this.#started.has(index)) return;
+    this.#started.add(index);
+    this.#peer.start(index, m[2]!, Number(m[3]));
   }
 
-  #tick(): void {
-    const now = performance.now();
-    for (const call of this.#calls) {
-      if (!call.remote || now >= call.sendUntilMs) continue;
-      // RFC 3550 §5.1: version 2, PT 0 (PCMU), then sequence number, timestamp and SSRC.
-      // A fresh buffer per packet: dgram sends asynchronously and must not see later writes.
-      const p = Buffer.alloc(12 + PAYLOAD_BYTES, 0xff);
-      p[0] = 0x80;
-      p[1] = 0;
-      p.writeUInt16BE((call.seq + call.seqBase) & 0xffff, 2);
-      p.writeUInt32BE((call.seq * PAYLOAD_BYTES) >>> 0, 4);
-      p.writeUInt32BE(call.socket.address().port, 8);
-      // A tag in the payload: relays may rewrite the header, a PCMU-to-PCMU relay keeps the payload.
-      p.writeUInt16BE(ECHO_TAG, 12);
-      p.writeUInt16BE(call.socket.address().port, 14);
-      p.writeUInt32BE(call.seq, 16);
-      if (call.seq >= WARMUP_PACKETS) call.sent += 1;
-      call.seq += 1;
-      call.socket.send(p, call.remote.port, call.remote.address);
-    }
-  }
-
-  #onPacket(call: CallMedia, msg: Buffer): void {
-    if (msg.length < 12 || (msg[0]! & 0xc0) !== 0x80) return;
-    const pt = msg[1]! & 0x7f;
-    // RTCP (PT 72–76 once the marker bit is masked) is not media.
-    if (pt >= 72 && pt <= 76) return;
-    if (this.#mode === 'echo') {
-      // Only our own packets coming back count; a server may also send audio of its own.
-      if (msg.length >= 20 && msg.readUInt16BE(12) === ECHO_TAG && msg.readUInt16BE(14) === call.socket.address().port && msg.readUInt32BE(16) >= WARMUP_PACKETS) {
-        call.received += 1;
-      }
-      return;
-    }
-    call.received += 1;
-    const raw = msg.readUInt16BE(2);
-    if (call.lastRaw !== undefined && raw < call.lastRaw && call.lastRaw - raw > 0x8000) call.cycles += 1;
-    call.lastRaw = raw;
-    const ext = call.cycles * 0x10000 + raw;
-    call.lowSeq = Math.min(call.lowSeq ?? ext, ext);
-    call.highSeq = Math.max(call.highSeq ?? ext, ext);
+  /** Opens (true) or closes the measuring window of {@link RtpPeerFigures.window}. */
+  window(open: boolean): void {
+    this.#peer.window(open);
   }
 
   /** The figures so far. */
-  figures(): RtpPeerFigures {
-    let calls = 0;
-    let sent = 0;
-    let received = 0;
-    let expected = 0;
-    for (const c of this.#calls) {
-      if (c.remote) calls += 1;
-      sent += c.sent;
-      received += c.received;
-      if (c.lowSeq !== undefined && c.highSeq !== undefined) expected += c.highSeq - c.lowSeq + 1;
-    }
-    const lossPct = this.#mode === 'echo'
-      ? (sent === 0 ? 100 : Math.max(0, (1 - received / sent) * 100))
-      : (expected === 0 ? 100 : Math.max(0, (1 - received / expected) * 100));
-    return { calls, sent, received, lossPct };
+  async figures(): Promise<RtpPeerFigures> {
+    const c = await this.#peer.counts();
+    const listen = this.#mode === 'listen';
+    // A server that falls behind sends fewer packets without gaps: listen expects one per 20 ms too.
+    const span = (s: PeerSpan, byTime: number): SpanFigures => {
+      const whole = listen ? Math.max(s.expected, byTime) : s.sent;
+      const good = listen ? s.received : s.received - s.late;
+      const lossPct = whole === 0 ? 100 : Math.max(0, (1 - good / whole) * 100);
+      return { sent: whole, received: s.received, lossPct, ...(listen ? {} : { rttMs: s.rttMs, latePct: whole === 0 ? 0 : (s.late / whole) * 100 }) };
+    };
+    return {
+      calls: c.started, whole: span(c, c.spanPackets), window: span(c.window, Math.round((c.window.calls * c.window.ms) / 20)),
+      maxSendLagMs: c.maxSendLagMs, kind: this.#peer.kind,
+      ...(listen ? { heardPct: c.spanPackets === 0 ? 0 : Math.min(100, (c.received / c.spanPackets) * 100) } : {}),
+    };
   }
 
-  /** Stops sending and closes every socket. */
+  /** Stops following the log, closes every socket and ends the peer process. */
   async close(): Promise<void> {
-    clearInterval(this.#ticker);
     clearInterval(this.#poller);
-    await Promise.all(this.#calls.map((c) => new Promise<void>((resolve) => c.socket.close(() => resolve()))));
+    await this.#peer.stop();
   }
 }

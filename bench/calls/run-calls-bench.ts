@@ -3,12 +3,14 @@ import { runApiCalls } from './api-scenario.ts';
 import type { ApiCallsResult } from './api-scenario.ts';
 import { startBenchEnv } from './bench-env.ts';
 import type { BenchEnv } from './bench-env.ts';
+import { startMediaEnv } from './media/media-env.ts';
 import { runMediaLadder } from './media-scenarios.ts';
 import type { MediaLadder } from './media-scenarios.ts';
 import { formatLine, line, machineInfo, writeResultFile } from './report.ts';
 import type { ScenarioLine } from './report.ts';
 import { runCpsRamp, runRateStep, runSetupLatency } from './sip-scenarios.ts';
 import type { CpsRamp, RateStep, SetupLatency } from './sip-scenarios.ts';
+import { requireBinaries } from './system-tools.ts';
 
 /** The scenarios of the call benchmarks. */
 export type CallsScenario = 'cps' | 'cost' | 'latency' | 'media' | 'api';
@@ -84,7 +86,8 @@ async function sipScenarios(env: BenchEnv, o: CallsBenchOptions, r: CallsBenchRe
   }
   if (needs(o, 'cost')) {
     const step = { ratePerSec: o.costRatePerSec, seconds: o.costSeconds, pin };
-    const callbin = await runRateStep(env.callbin, step);
+    // callbin's webhooks of these calls may still be queued when the calls end: their CPU counts too.
+    const callbin = await runRateStep(env.callbin, { ...step, settle: () => env.webhooks.quiet() });
     const kamailio = await runRateStep(k, step);
     r.cost = { callbin, kamailio };
     r.lines.push(line(`CPU per call at ${o.costRatePerSec} calls/s`, 'CPU-ms', callbin.cpuMsPerCall, 'kamailio', kamailio.cpuMsPerCall, false));
@@ -101,16 +104,28 @@ async function sipScenarios(env: BenchEnv, o: CallsBenchOptions, r: CallsBenchRe
 }
 
 async function mediaScenarios(env: BenchEnv, o: CallsBenchOptions, r: CallsBenchResult): Promise<void> {
-  const common = { holdMs: o.holdMs, setupRatePerSec: o.mediaSetupRatePerSec, pin: env.pins.load };
-  console.log(`Concurrent calls with media (hold ${o.holdMs / 1000} s, callers send 50 packets/s)`);
-  const callbinRelay = await runMediaLadder(env.callbin, { ...common, levels: o.mediaLevels, mode: 'echo', service: env.callbin.numbers.connect });
-  const kamailioRtpengine = await runMediaLadder(env.kamailioMedia!, { ...common, levels: o.mediaLevels, mode: 'echo', service: 'bench' });
-  const callbinTalk = await runMediaLadder(env.callbin, { ...common, levels: o.talkLevels, mode: 'listen', service: env.callbin.numbers.talk });
+  // The media scenarios' own callee (RTP echoed by rtp-echo.c) and Kamailio + rtpengine in front of it.
+  const media = await startMediaEnv(env);
+  let callbinRelay: MediaLadder, kamailioRtpengine: MediaLadder, callbinTalk: MediaLadder;
+  try {
+    const common = { holdMs: o.holdMs, setupRatePerSec: o.mediaSetupRatePerSec, pin: env.pins.load, serverPin: env.pins.server, uasPids: media.callee.pids };
+    console.log(`Concurrent calls with media (hold ${o.holdMs / 1000} s, callers send 50 packets/s; callee RTP echo: ${media.callee.media})`);
+    callbinRelay = await runMediaLadder(media.callbin, { ...common, levels: o.mediaLevels, mode: 'echo', service: env.callbin.numbers.connect });
+    kamailioRtpengine = await runMediaLadder(media.kamailioMedia, { ...common, levels: o.mediaLevels, mode: 'echo', service: 'bench' });
+    callbinTalk = await runMediaLadder(media.callbin, { ...common, levels: o.talkLevels, mode: 'listen', service: env.callbin.numbers.talk });
+  } finally {
+    await media.close();
+  }
   r.media = { callbinRelay, kamailioRtpengine, callbinTalk };
   r.memory.callbinPeakRssBytes = Math.max(r.memory.callbinPeakRssBytes, ...[...callbinRelay.levels, ...callbinTalk.levels].map((l) => l.peakRssBytes).filter(Number.isFinite));
   const top = o.mediaLevels[o.mediaLevels.length - 1];
-  const cappedNote = kamailioRtpengine.maxCalls === top ? 'baseline passed the highest level tried' : undefined;
-  r.lines.push(line('relayed calls (connect), < 0.1 % loss', 'calls', callbinRelay.maxCalls, 'kamailio+rtpengine', kamailioRtpengine.maxCalls, true, cappedNote));
+  const atMax = (l: MediaLadder): string => {
+    const level = l.levels.find((x) => x.ok && x.calls === l.maxCalls);
+    return level ? `loss ${level.lossPct.toFixed(3)} %, rtt p99 ${level.rttMs?.[1]?.toFixed(1) ?? '—'} ms, load core ${level.load.corePct.toFixed(0)} %` : 'none passed';
+  };
+  const cappedNote = kamailioRtpengine.maxCalls === top ? '; baseline passed the highest level tried' : '';
+  r.lines.push(line('relayed calls (connect), < 0.1 % loss', 'calls', callbinRelay.maxCalls, 'kamailio+rtpengine', kamailioRtpengine.maxCalls, true,
+    `callbin at max: ${atMax(callbinRelay)}; baseline: ${atMax(kamailioRtpengine)}${cappedNote}`));
   const common100 = (l: MediaLadder): number => {
     const level = l.levels.find((x) => x.ok && x.calls === Math.min(callbinRelay.maxCalls, kamailioRtpengine.maxCalls));
     return level ? level.cpuPct : NaN;
@@ -122,7 +137,9 @@ async function mediaScenarios(env: BenchEnv, o: CallsBenchOptions, r: CallsBench
 /** Runs the call benchmarks: starts everything, runs the chosen scenarios, prints and writes the result. */
 export async function runCallsBench(o: CallsBenchOptions): Promise<CallsBenchResult> {
   const wantsSip = needs(o, 'cps') || needs(o, 'cost') || needs(o, 'latency');
-  const env = await startBenchEnv({ kamailio: wantsSip, kamailioMedia: needs(o, 'media'), install: o.install, pin: o.pin });
+  // The media scenarios start their own Kamailio + rtpengine (media/media-env.ts).
+  if (needs(o, 'media')) requireBinaries(['kamailio', 'rtpengine'], { install: o.install });
+  const env = await startBenchEnv({ kamailio: wantsSip, install: o.install, pin: o.pin });
   const r: CallsBenchResult = {
     startedAt: new Date().toISOString(), machine: machineInfo(), options: o, lines: [],
     memory: { callbinIdleRssBytes: env.callbin.probe.rssBytes(), callbinPeakRssBytes: env.callbin.probe.rssBytes() }, webhooksReceived: 0,
