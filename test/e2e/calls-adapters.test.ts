@@ -5,7 +5,7 @@ import type { Call } from '../../src/calls/index.ts';
 import { NIL_UUID, newId } from '../../src/shared/index.ts';
 import { RtpProbe, startCallsStack, startSipp, waitForUdpBound } from '../support/calls-harness.ts';
 import type { CallsStack, SippProcess } from '../support/calls-harness.ts';
-import { freePort } from '../support/sipp.ts';
+import { freeMediaPort, freePort } from '../support/sipp.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
 const CALLER = { type: 'tel', target: '+15550001000', target_name: 'Ada', name: '', detail: '' } as const;
@@ -34,7 +34,7 @@ describe('calls adapters with sipp on loopback', () => {
   /** A sipp provider (UAS) on its own free ports; `scenario` is a fixture file or `uas` for the built-in one. */
   async function provider(scenario: string, extra: readonly string[] = []): Promise<{ id: string; sipp: SippProcess }> {
     const port = await freePort('udp');
-    const mediaPort = await freePort('udp');
+    const mediaPort = await freeMediaPort();
     const source = scenario === 'uas' ? ['-sn', 'uas'] : ['-sf', `${FIXTURES}${scenario}`];
     const sipp = await startSipp([...source, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1', ...extra]);
     sipps.push(sipp);
@@ -78,7 +78,7 @@ describe('calls adapters with sipp on loopback', () => {
     const keys = options.probe ? ['-key', 'rtp_port', String(options.probe.port)] : [];
     const sipp = await startSipp([
       '-sf', `${FIXTURES}${scenario}`, `127.0.0.1:${stack.sipPort}`, '-i', options.ip ?? '127.0.0.1', '-p', String(port),
-      '-mp', String(await freePort('udp')), '-m', '1', '-s', dialled, ...keys,
+      '-mp', String(await freeMediaPort()), '-m', '1', '-s', dialled, ...keys,
     ]);
     sipps.push(sipp);
     return sipp;

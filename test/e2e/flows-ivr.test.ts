@@ -8,7 +8,7 @@ import {
   CallerMedia, CustomerServer, activeflowOf, bindNumber, incomingCallTo, startCaller, startFlowsCallbin, toneSamples, wavOf,
 } from '../support/flows-peers.ts';
 import type { FlowsCallbin } from '../support/flows-peers.ts';
-import { freePort } from '../support/sipp.ts';
+import { freeMediaPort, freePort } from '../support/sipp.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
 const SUPPORT_WAV_MS = 2000;
@@ -48,7 +48,7 @@ describe('flows e2e: an IVR driven by sipp DTMF through the whole product', { co
     server.on('/support.wav', { body: wavOf(toneSamples(SUPPORT_WAV_MS)), contentType: 'audio/wav' });
     const salesPort = await freePort('udp');
     salesSipp = await startSipp([
-      '-sf', `${FIXTURES}flows-uas-answer-bye.xml`, '-i', '127.0.0.1', '-p', String(salesPort), '-mp', String(await freePort('udp')), '-m', '1',
+      '-sf', `${FIXTURES}flows-uas-answer-bye.xml`, '-i', '127.0.0.1', '-p', String(salesPort), '-mp', String(await freeMediaPort()), '-m', '1',
     ]);
     sipps.push(salesSipp);
     await waitForUdpBound(salesPort);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { MediaDtmfEvent } from '../../src/telephony/media-endpoint.ts';
 import { startBaresipPhone, startMediaUa, type BaresipPhone, type MediaUa } from '../support/media-call.ts';
-import { freePort, runSipp } from '../support/sipp.ts';
+import { freeMediaPort, freePort, runSipp } from '../support/sipp.ts';
 
 const SCENARIO = fileURLToPath(new URL('../fixtures/sipp/media-dtmf-2833.xml', import.meta.url));
 
@@ -28,7 +28,7 @@ describe('DTMF with real peers', () => {
       return call;
     });
     const sipp = runSipp(
-      ['-sf', SCENARIO, `127.0.0.1:${ua.testUa.port}`, '-i', '127.0.0.1', '-p', String(await freePort('udp')), '-mp', String(await freePort('udp')), '-m', '1', '-nostdin'],
+      ['-sf', SCENARIO, `127.0.0.1:${ua.testUa.port}`, '-i', '127.0.0.1', '-p', String(await freePort('udp')), '-mp', String(await freeMediaPort()), '-m', '1', '-nostdin'],
       { timeoutMs: 20_000 },
     );
     const result = await sipp;

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { AppError } from '../../src/shared/index.ts';
 import type { Dialog, IncomingInvite } from '../../src/sip/dialog/index.ts';
 import { getCallId } from '../../src/sip/message/index.ts';
-import { freePort, runSipp } from '../support/sipp.ts';
+import { freeMediaPort, freePort, runSipp } from '../support/sipp.ts';
 import { startTestUa } from '../support/sip-ua.ts';
 import type { TestUa } from '../support/sip-ua.ts';
 
@@ -54,7 +54,7 @@ for (const kind of ['udp', 'tcp'] as const) {
     });
 
     async function sippUac(file: string, extra: string[] = [], count = 1, target: TestUa = ua): Promise<void> {
-      const args = ['-sf', scenario(file), `127.0.0.1:${target.port}`, '-i', '127.0.0.1', '-p', String(await freePort(kind)), '-mp', String(await freePort('udp'))];
+      const args = ['-sf', scenario(file), `127.0.0.1:${target.port}`, '-i', '127.0.0.1', '-p', String(await freePort(kind)), '-mp', String(await freeMediaPort())];
       args.push('-m', String(count), '-r', '50', '-l', String(count), '-nostdin', ...(kind === 'tcp' ? ['-t', 't1'] : []), ...extra);
       const result = await runSipp(args, { timeoutMs: 60_000 });
       assert.equal(result.code, 0, `sipp failed:\n${result.stdout.slice(-2000)}\n${result.stderr}`);
@@ -69,7 +69,7 @@ for (const kind of ['udp', 'tcp'] as const) {
 
     it('we call sipp (-sn uas): answered, ACKed, then our BYE', async () => {
       const port = await freePort(kind);
-      const sipp = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freePort('udp')), '-m', '1', '-nostdin', ...(kind === 'tcp' ? ['-t', 't1'] : [])], { timeoutMs: 30_000 });
+      const sipp = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freeMediaPort()), '-m', '1', '-nostdin', ...(kind === 'tcp' ? ['-t', 't1'] : [])], { timeoutMs: 30_000 });
       const requestUri = `sip:service@127.0.0.1:${port}${kind === 'tcp' ? ';transport=tcp' : ''}`;
       const provisional: number[] = [];
       const { dialog, response } = await inviteWithRetry(ua, requestUri, provisional);

@@ -8,7 +8,7 @@ import type { ServerTransaction } from '../../src/sip/transaction/index.ts';
 import { SipTransport, responseDestination } from '../../src/sip/transport/index.ts';
 import type { TransportProtocol } from '../../src/sip/transport/index.ts';
 import { systemClock } from '../../src/shared/index.ts';
-import { freePort, runSipp } from '../support/sipp.ts';
+import { freeMediaPort, freePort, runSipp } from '../support/sipp.ts';
 
 const scenario = (name: string): string => fileURLToPath(new URL(`../fixtures/sipp/${name}`, import.meta.url));
 
@@ -81,7 +81,7 @@ describe('SIP transactions against sipp', { timeout: 120_000 }, () => {
   /** Run a sipp UAC scenario against our listener; `calls` > 1 runs them concurrently. */
   async function sippCall(file: string, transportName: 'UDP' | 'TCP', extra: string[] = [], calls = 1): Promise<void> {
     const sippPort = await freePort(transportName === 'TCP' ? 'tcp' : 'udp');
-    const mediaPort = await freePort('udp');
+    const mediaPort = await freeMediaPort();
     const args = ['-sf', scenario(file), `127.0.0.1:${ports[transportName]}`, '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(mediaPort)];
     args.push('-m', String(calls), '-r', '50', '-l', String(calls), '-nostdin', ...(transportName === 'TCP' ? ['-t', 't1'] : []), ...extra);
     const result = await runSipp(args);
@@ -123,7 +123,7 @@ describe('SIP transactions against sipp', { timeout: 120_000 }, () => {
 
   it('callbin as UAC: INVITE to a sipp UAS gets 200, then ACK and BYE', async () => {
     const sippPort = await freePort('udp');
-    const sipp = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freePort('udp')), '-m', '1', '-nostdin']);
+    const sipp = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freeMediaPort()), '-m', '1', '-nostdin']);
     const dest = { transport: 'UDP' as TransportProtocol, host: '127.0.0.1', port: sippPort };
     const dialog = { callId: newCallId(), fromTag: newTag(), target: `sip:service@127.0.0.1:${sippPort}` };
     const provisional: number[] = [];

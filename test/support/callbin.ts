@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/shared/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { startSipp, waitForUdpBound } from './calls-harness.ts';
 import type { SippProcess } from './calls-harness.ts';
-import { freePort } from './sipp.ts';
+import { freeMediaPort, freePort } from './sipp.ts';
 
 /** The sipp scenarios of the test suite. */
 export const SIPP_FIXTURES = fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
@@ -155,7 +155,7 @@ export async function startSippProvider(scenario: string, extra: readonly string
   const port = await freePort('udp');
   const source = scenario === 'uas' ? ['-sn', 'uas'] : ['-sf', `${SIPP_FIXTURES}${scenario}`];
   const calls = extra.includes('-m') ? [] : ['-m', '1'];
-  const sipp = await startSipp([...source, '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freePort('udp')), ...calls, ...extra]);
+  const sipp = await startSipp([...source, '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freeMediaPort()), ...calls, ...extra]);
   try {
     await waitForUdpBound(port);
   } catch (err) {
@@ -170,7 +170,7 @@ export async function startSippCaller(cb: Pick<TestCallbin, 'sipPort'>, scenario
   const keys = Object.entries(options.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]);
   return startSipp([
     '-sf', `${SIPP_FIXTURES}${scenario}`, `127.0.0.1:${cb.sipPort}`, '-i', options.ip ?? '127.0.0.1', '-p', String(await freePort('udp')),
-    '-mp', String(await freePort('udp')), '-m', '1', '-s', dialled, ...keys,
+    '-mp', String(await freeMediaPort()), '-m', '1', '-s', dialled, ...keys,
   ]);
 }
 

@@ -13,7 +13,7 @@ import { SIPP_FIXTURES, startTestCallbin } from './callbin.ts';
 import type { ApiResponse } from './callbin.ts';
 import { startSipp } from './calls-harness.ts';
 import type { SippProcess } from './calls-harness.ts';
-import { freePort } from './sipp.ts';
+import { freeMediaPort, freePort } from './sipp.ts';
 
 const run = promisify(execFile);
 
@@ -280,7 +280,7 @@ export async function bindNumber(callbin: FlowsCallbin, number: string, flowId: 
 export async function startCaller(callbin: FlowsCallbin, scenario: string, number: string, media: CallerMedia): Promise<SippProcess> {
   return startSipp([
     '-sf', `${SIPP_FIXTURES}${scenario}`, `127.0.0.1:${callbin.sipPort}`, '-i', '127.0.0.1', '-p', String(await freePort('udp')),
-    '-mp', String(await freePort('udp')), '-m', '1', '-s', number, '-key', 'rtp_port', String(media.port),
+    '-mp', String(await freeMediaPort()), '-m', '1', '-s', number, '-key', 'rtp_port', String(media.port),
   ]);
 }
 

@@ -48,6 +48,31 @@ export async function runSipp(args: readonly string[], options: RunSippOptions =
 }
 
 /** A port that was free on 127.0.0.1 a moment ago (bind port 0, read it back, release it). */
+/**
+ * A base port for sipp's `-mp`: sipp binds audio RTP on it and video RTP two above (RTCP on the odd
+ * ports), so all four must be free. Picked at random in 40000-59999, away from the RTP ranges the
+ * test callbins use (20000-39999), and checked by binding the four ports before they are handed over.
+ */
+export async function freeMediaPort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const base = 40_000 + 2 * Math.floor(Math.random() * 9_998);
+    const sockets = [0, 1, 2, 3].map(() => createSocket('udp4'));
+    const bound = await Promise.all(sockets.map((socket, i) => new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(base + i, '127.0.0.1', () => resolve(true));
+    })));
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    })));
+    if (bound.every(Boolean)) return base;
+    if (attempt > 50) throw new Error('no four consecutive free UDP ports for sipp media');
+  }
+}
+
 export function freePort(kind: 'udp' | 'tcp'): Promise<number> {
   if (kind === 'udp') {
     const socket = createSocket('udp4');
