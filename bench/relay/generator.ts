@@ -4,11 +4,11 @@
  * RTP_GEN=node is set, node-generator.ts. Both speak the same line protocol (see rtp-gen.c) and
  * pace sends the same way.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildCProgram } from '../c-program.ts';
 
 /** Figures the generator reports for one run. */
 export interface GeneratorResult {
@@ -22,21 +22,11 @@ export interface GeneratorResult {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const source = join(here, 'rtp-gen.c');
-const binary = join(here, '..', '..', '.tmp', 'bench-relay', 'rtp-gen');
 
-/** Compiles rtp-gen.c when the binary is missing or older; undefined (with the reason) without a cc. */
+/** Compiles rtp-gen.c (see bench/c-program.ts); undefined (with the reason) without a cc or when RTP_GEN=node. */
 export function buildCGenerator(): { path?: string; reason?: string } {
   if (process.env.RTP_GEN === 'node') return { reason: 'RTP_GEN=node' };
-  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return { path: binary };
-  mkdirSync(dirname(binary), { recursive: true });
-  // Built under a private name and renamed, so concurrent runs never execute a half-written file.
-  const temp = `${binary}.${process.pid}`;
-  const r = spawnSync('cc', ['-O2', '-o', temp, source], { encoding: 'utf8' });
-  if (r.error) return { reason: `no cc (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` };
-  if (r.status !== 0) return { reason: `cc failed: ${r.stderr.trim().split('\n')[0] ?? ''}` };
-  renameSync(temp, binary);
-  return { path: binary };
+  return buildCProgram(join(here, 'rtp-gen.c'), 'bench-relay', 'rtp-gen');
 }
 
 /** A running generator process. */

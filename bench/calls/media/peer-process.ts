@@ -3,11 +3,11 @@
  * system's cc into the ignored .tmp/ folder, like the relay benchmark's generator) or, when no cc
  * is found or RTP_PEER=node is set, rtp-peer-node.ts. Both speak the line protocol of rtp-peer.c.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildCProgram as buildBenchProgram } from '../../c-program.ts';
 
 /** Counts of the whole run or of the measuring window only. */
 export interface PeerSpan {
@@ -45,23 +45,10 @@ export const LATE_MS = 200;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/**
- * Compiles `<name>.c` of this folder when its binary (in the ignored .tmp/ folder) is missing or
- * older; undefined (with the reason) without a cc or when RTP_PEER=node asks for the Node programs.
- */
+/** Compiles `<name>.c` of this folder (see bench/c-program.ts); undefined (with the reason) without a cc or when RTP_PEER=node. */
 export function buildCProgram(name: 'rtp-peer' | 'rtp-echo'): { path?: string; reason?: string } {
   if (process.env.RTP_PEER === 'node') return { reason: 'RTP_PEER=node' };
-  const source = join(here, `${name}.c`);
-  const binary = join(here, '..', '..', '..', '.tmp', 'bench-calls', name);
-  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return { path: binary };
-  mkdirSync(dirname(binary), { recursive: true });
-  // Built under a private name and renamed, so concurrent runs never execute a half-written file.
-  const temp = `${binary}.${process.pid}`;
-  const r = spawnSync('cc', ['-O2', '-o', temp, source], { encoding: 'utf8' });
-  if (r.error) return { reason: `no cc (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` };
-  if (r.status !== 0) return { reason: `cc failed: ${r.stderr.trim().split('\n')[0] ?? ''}` };
-  renameSync(temp, binary);
-  return { path: binary };
+  return buildBenchProgram(join(here, `${name}.c`), 'bench-calls', name);
 }
 
 /** A running peer process. */
