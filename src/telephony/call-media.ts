@@ -15,6 +15,12 @@ export interface CallMediaOptions {
   loadAudio?: (url: string, options: { signal?: AbortSignal }) => Promise<Int16Array>;
   /** The music looped to a held leg (default the built-in `holdMusic()`). */
   holdMusic?: Int16Array;
+  /**
+   * Relay bridged same-codec legs header-rewritten (LegRelay) instead of decoding; off by default
+   * until an intermittent silent bridge seen in CI (the caller hears nothing from a connected
+   * callee) is explained.
+   */
+  relayRtp?: boolean;
   logger?: Logger;
 }
 
@@ -46,12 +52,14 @@ export class CallMedia implements MediaPort {
   readonly #load: NonNullable<CallMediaOptions['loadAudio']>;
   readonly #holdMusic: Int16Array | undefined;
   readonly #logger: Logger;
+  readonly #relayRtp: boolean;
 
   constructor(options: CallMediaOptions = {}) {
     this.#tts = options.tts ?? new CachedTtsEngine(new EspeakTtsEngine());
     this.#load = options.loadAudio ?? ((url, o) => loadAudio(url, o.signal ? { signal: o.signal } : {}));
     this.#holdMusic = options.holdMusic;
     this.#logger = options.logger ?? silentLogger;
+    this.#relayRtp = options.relayRtp ?? false;
   }
 
   /** Legs registered now. */
@@ -147,6 +155,7 @@ export class CallMedia implements MediaPort {
     }
     this.#link(a, b, legIdB);
     this.#link(b, a, legIdA);
+    if (!this.#relayRtp) return;
     const relay = new LegRelay(a, b);
     a.relay = relay;
     b.relay = relay;

@@ -123,7 +123,7 @@ export async function relayLab(codecs: readonly ('PCMU' | 'PCMA')[], options: Ca
   const allocator = new PortAllocator({ minPort: base, maxPort: base + 4 * codecs.length + 19 });
   const mediaClock = new MediaClock();
   const tts: TtsEngine = { synthesize: async () => new Int16Array(1600).fill(2000), voices: () => [] };
-  const media = new CallMedia({ tts, ...options });
+  const media = new CallMedia({ tts, relayRtp: true, ...options });
   const phones: TestPhone[] = [];
   const endpoints: MediaEndpoint[] = [];
   for (const [i, codec] of codecs.entries()) {
