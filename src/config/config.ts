@@ -31,6 +31,20 @@ export const ConfigSchema = Type.Object({
   logLevel: LogLevel,
   rateLimitPerSec: Type.Number({ exclusiveMinimum: 0 }),
   rateLimitBurst: Type.Integer({ minimum: 1 }),
+  /** Days events, deliveries, idempotency records and other logs are kept (docs/security.md). */
+  retentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+  /**
+   * Comma-separated IPs, CIDRs or host names that customers' webhooks, media URLs, flow fetches and
+   * `sip:` destinations may reach in production mode although they are loopback, private or link-local.
+   */
+  allowPrivateTargets: Type.String({ maxLength: 4096 }),
+  /** SIP stream transports (TCP, TLS, WebSocket): open connections in all and from one source IP. */
+  sipMaxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  sipMaxConnectionsPerSource: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  /** A stream connection that completes no message for this long is closed. */
+  sipIdleTimeoutSec: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  /** A SIP message whose first byte arrived must be complete within this time. */
+  sipMessageDeadlineSec: Type.Integer({ minimum: 1, maximum: 600 }),
 }, { additionalProperties: false });
 
 /** The validated configuration of one callbin process. */
@@ -57,6 +71,12 @@ const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number']> = {
   CALLBIN_LOG_LEVEL: ['logLevel', 'string'],
   CALLBIN_RATE_LIMIT_PER_SEC: ['rateLimitPerSec', 'number'],
   CALLBIN_RATE_LIMIT_BURST: ['rateLimitBurst', 'int'],
+  CALLBIN_RETENTION_DAYS: ['retentionDays', 'int'],
+  CALLBIN_ALLOW_PRIVATE_TARGETS: ['allowPrivateTargets', 'string'],
+  CALLBIN_SIP_MAX_CONNECTIONS: ['sipMaxConnections', 'int'],
+  CALLBIN_SIP_MAX_CONNECTIONS_PER_SOURCE: ['sipMaxConnectionsPerSource', 'int'],
+  CALLBIN_SIP_IDLE_TIMEOUT_SEC: ['sipIdleTimeoutSec', 'int'],
+  CALLBIN_SIP_MESSAGE_DEADLINE_SEC: ['sipMessageDeadlineSec', 'int'],
 };
 
 /** Defaults applied before the config file and the environment. */
@@ -80,7 +100,18 @@ export const DEFAULT_CONFIG: Config = {
   logLevel: 'info',
   rateLimitPerSec: 200,
   rateLimitBurst: 400,
+  retentionDays: 30,
+  allowPrivateTargets: '',
+  sipMaxConnections: 4096,
+  sipMaxConnectionsPerSource: 32,
+  sipIdleTimeoutSec: 900,
+  sipMessageDeadlineSec: 10,
 };
+
+/** The entries of `allowPrivateTargets`, trimmed, empty ones dropped. */
+export function allowedPrivateTargets(cfg: Pick<Config, 'allowPrivateTargets'>): string[] {
+  return cfg.allowPrivateTargets.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
 
 const check = Compile(ConfigSchema);
 

@@ -1,1 +1,1 @@
-export { loadConfig, DEFAULT_CONFIG, ConfigSchema, type Config } from './config.ts';
+export { loadConfig, DEFAULT_CONFIG, ConfigSchema, allowedPrivateTargets, type Config } from './config.ts';

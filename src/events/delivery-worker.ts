@@ -5,8 +5,8 @@ import { DeliveryQueues } from './delivery-queues.ts';
 import { envelopeText } from './envelope.ts';
 import type { EventHub, QueuedDelivery } from './event-hub.ts';
 import { outcomeOfStatus, retryDelayMs } from './retry-policy.ts';
-import { SsrfGuard } from './ssrf-guard.ts';
-import type { ResolveHost } from './ssrf-guard.ts';
+import { SsrfGuard } from '../shared/index.ts';
+import type { ResolveHost } from '../shared/index.ts';
 import { WebhookSender } from './webhook-sender.ts';
 import type { SendResult } from './webhook-sender.ts';
 

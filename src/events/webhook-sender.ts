@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from '../shared/index.ts';
 import type { Clock } from '../shared/index.ts';
 import { signWebhook } from './signature.ts';
-import type { SsrfGuard } from './ssrf-guard.ts';
+import type { SsrfGuard } from '../shared/index.ts';
 
 /** Where one delivery goes. */
 export interface DeliveryTarget {

@@ -5,3 +5,4 @@ export * from './ids.ts';
 export * from './logger.ts';
 export * from './serial-queue.ts';
 export * from './typed-emitter.ts';
+export * from './ssrf-guard.ts';

@@ -5,6 +5,10 @@ import * as calls from './0003-calls.ts';
 import * as activeflows from './0004-activeflows.ts';
 import * as recordings from './0005-recordings.ts';
 import * as conferences from './0006-conferences.ts';
+import * as sipCredentials from './0007-sip-credentials.ts';
+import * as principals from './0008-principals.ts';
+import * as crashRecovery from './0009-crash-recovery.ts';
+import * as retention from './0010-retention.ts';
 
 // Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
 const migrations: Record<string, Migration> = {
@@ -14,6 +18,10 @@ const migrations: Record<string, Migration> = {
   '0004_activeflows': activeflows,
   '0005_recordings': recordings,
   '0006_conferences': conferences,
+  '0007_sip_credentials': sipCredentials,
+  '0008_principals': principals,
+  '0009_crash_recovery': crashRecovery,
+  '0010_retention': retention,
 };
 
 /** The in-code migration provider kysely's Migrator runs at open. */

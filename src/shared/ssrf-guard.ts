@@ -1,7 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { AppError } from '../shared/index.ts';
+import { AppError } from './errors.ts';
 
 /** Resolves a host name to every address it has. */
 export type ResolveHost = (hostname: string) => Promise<string[]>;

@@ -1,0 +1,13 @@
+import type { Kysely } from 'kysely';
+
+// Migrations are frozen history once shipped: untyped Kysely, see 0001-foundation.ts.
+type Db = Kysely<any>;
+
+/** indexes for the retention purge. */
+export async function up(_db: Db): Promise<void> {
+  // filled in by the change that needs it
+}
+
+export async function down(_db: Db): Promise<void> {
+  // nothing to undo
+}
