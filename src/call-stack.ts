@@ -4,18 +4,17 @@ import { join } from 'node:path';
 import { CallService } from './calls/index.ts';
 import type { TransferStorePort } from './calls/index.ts';
 import { ConferenceService } from './conferences/index.ts';
-import type { Config } from './config/index.ts';
+import { allowedPrivateTargets, type Config } from './config/index.ts';
 import { EventPublisher, SsrfGuard } from './events/index.ts';
 import { FlowEngine } from './flows/index.ts';
-import { MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
-import type { Clock, Logger } from './shared/index.ts';
+import { AudioLoader, MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
+import { GuardedFetch, type Clock, type Logger } from './shared/index.ts';
 import { LocalRecordingStorage, RecordingService, runOnEndFlows } from './recordings/index.ts';
-import { DigestChallenger } from './sip/index.ts';
 import type { Store } from './store/index.ts';
 import {
   ActiveflowStoreAdapter, CallControlAdapter, CallMedia, CallSignaling, CallStoreAdapter, DirectoryAdapter, FlowHttpAdapter,
   FlowLookupAdapter, IncomingCalls, PhoneReferTransfers, ProviderAddressBook, ProviderHealth, RoutingAdapter, StoreRegistrarBackend,
-  CallRecordings, RecordingStoreAdapter, ConferenceMixer, ConferenceRecording, ConferenceStoreAdapter,
+  CallRecordings, RecordingStoreAdapter, SipTargetGuard, DialogJournal, byeLeftoverDialogs, ConferenceMixer, ConferenceRecording, ConferenceStoreAdapter,
   type SipServer,
 } from './telephony/index.ts';
 
@@ -33,6 +32,13 @@ function transferOutbox(store: Store, publisher: EventPublisher): TransferStoreP
   };
 }
 
+/** Stops every activeflow of `customerId` running in this process (API ones; a call's stops with its hangup too). */
+async function stopActiveflowsOf(flows: FlowEngine, customerId: string): Promise<void> {
+  for (const id of flows.listLive()) {
+    if ((await flows.get(id))?.customer_id === customerId) await flows.stop(id);
+  }
+}
+
 /** The running calls stack. */
 export interface CallStack {
   calls: CallService;
@@ -45,6 +51,8 @@ export interface CallStack {
   conferences: ConferenceService;
   conferenceStore: ConferenceStoreAdapter;
   conferenceRecording: ConferenceRecording;
+  /** A customer was deleted: hang up its live calls and stop its activeflows, in the background. */
+  endCustomer(customerId: string): void;
   close(): Promise<void>;
 }
 
@@ -57,19 +65,27 @@ export async function startCallStack(o: {
   clock: Clock;
   logger: Logger;
   digestSecret: Buffer;
+  /** When the process before this one was last known alive (its heartbeat): reconciled calls end then. */
+  lastAliveIso?: string | undefined;
 }): Promise<CallStack> {
   const { config, store, sip, clock, logger } = o;
+  // Each confirmed dialog's state is kept so a restart after a crash can BYE its far end.
+  const journal = new DialogJournal({ store, clock, logger });
   const endpointOptions = {
     allocator: new PortAllocator({ minPort: config.rtpPortMin, maxPort: config.rtpPortMax }),
     address: sip.advertisedHost,
     mediaClock: new MediaClock({ clock }),
     clock,
   };
-  const media = new CallMedia({ logger });
+  // One SSRF guard, with the configured exceptions, for every request made for a customer (docs/security.md).
+  const guard = new SsrfGuard({ mode: config.mode, allow: allowedPrivateTargets(config) });
+  const mediaHttp = new GuardedFetch({ guard, clock });
+  const audio = new AudioLoader({ clock, http: mediaHttp });
+  const media = new CallMedia({ logger, loadAudio: (url, opts) => audio.load(url, opts) });
   const health = new ProviderHealth({ ua: sip.ua, store, clock, logger });
   const callStore = new CallStoreAdapter({ store, events: o.publisher });
   const activeflowStore = new ActiveflowStoreAdapter({ store, events: o.publisher });
-  const http = new FlowHttpAdapter({ store, clock, guard: new SsrfGuard({ mode: config.mode }) });
+  const http = new FlowHttpAdapter({ store, clock, guard });
   let calls: CallService | undefined;
   const lateCalls = () => {
     if (!calls) throw new Error('call service not built yet');
@@ -103,9 +119,11 @@ export async function startCallStack(o: {
   const conferenceRecording = new ConferenceRecording({ recordings, mixer, conferences, clock, logger });
   const recorder = new CallRecordings({ recordings, endpoint: (legId) => media.endpoint(legId), calls: lateCalls, logger });
   const refers = new PhoneReferTransfers({ calls: lateCalls, logger });
+  // Customers' `sip:` destinations may not reach internal hosts in production mode (docs/security.md).
+  const sipTargets = new SipTargetGuard({ mode: config.mode, allow: allowedPrivateTargets(config) });
   calls = new CallService({
     store: callStore,
-    signaling: new CallSignaling({ ua: sip.ua, media, endpointOptions, fromHost: sip.advertisedHost, logger, refers }),
+    signaling: new CallSignaling({ ua: sip.ua, media, endpointOptions, fromHost: sip.advertisedHost, logger, refers, journal, sipTargets }),
     media,
     flows,
     routing: new RoutingAdapter({ store, health }),
@@ -114,6 +132,7 @@ export async function startCallStack(o: {
     clock,
     logger,
     transferStore: transferOutbox(store, o.publisher),
+    sipTargets,
   });
   const providers = new ProviderAddressBook({ store, clock, logger });
   const incoming = new IncomingCalls({
@@ -121,22 +140,29 @@ export async function startCallStack(o: {
     store,
     providers,
     accounts: new StoreRegistrarBackend({ store, clock, sipDomain: config.sipDomain }),
-    challenger: new DigestChallenger({ secret: o.digestSecret, clock }),
+    digest: sip.digest,
     calls,
     media,
     endpointOptions,
     logger,
     refers,
+    journal,
     conferences: { isJoinable: async (customerId, conferenceId) => (await conferences.get(conferenceId, { customerId }))?.status === 'progressing' },
   });
   await recordings.repair();
   await flows.reconcile();
-  await calls.reconcile();
+  await calls.reconcile({ lastAliveMs: o.lastAliveIso === undefined ? undefined : Date.parse(o.lastAliveIso) });
+  // The far ends of the reconciled calls get their BYE now, in parallel; start-up does not wait for the answers.
+  void byeLeftoverDialogs({ store, ua: sip.ua, logger }).catch((err: unknown) => logger.error({ err }, 'BYEs for calls left up by a previous process failed'));
   incoming.start();
   health.start();
   const service = calls;
   return {
     calls: service, callStore, flows, activeflowStore, providers, recordings, recordingStore, conferences, conferenceStore, conferenceRecording,
+    endCustomer: (customerId) => {
+      service.hangupCustomer(customerId);
+      void stopActiveflowsOf(flows, customerId).catch((err: unknown) => logger.error({ err, customer_id: customerId }, 'stopping the activeflows of a deleted customer failed'));
+    },
     close: async () => {
       await incoming.stop();
       await refers.whenIdle();
@@ -146,7 +172,9 @@ export async function startCallStack(o: {
       await flows.close();
       await recorder.close();
       await media.close();
+      await journal.whenIdle();
       await http.close();
+      await mediaHttp.close();
       endpointOptions.mediaClock.close();
     },
   };

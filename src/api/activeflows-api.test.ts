@@ -137,7 +137,8 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
     assert.equal(during.body.status, 'running');
     assert.equal((await request('GET', '/v1.0/activeflows?page_size=1', a.key)).status, 200);
     const af = await ended(created.body.id);
-    assert.equal(af.executed_actions.length, MAX_EXECUTED_ACTIONS);
+    assert.equal(af.executed_count, MAX_EXECUTED_ACTIONS);
+    assert.equal(af.executed_actions.length, 100, 'the history kept is the latest 100');
     const errors = (await eventsOf(af.id)).flatMap((e) => ((e.data as { error?: { code: string } }).error ? [(e.data as { error: { code: string } }).error.code] : []));
     assert.deepEqual(errors, [TOO_MANY_ACTIONS]);
   });

@@ -25,6 +25,8 @@ export interface ApiDeps {
   isSupportedLanguage?: (tag: string) => boolean;
   /** Called after a provider was created, changed or deleted (SIP caches of provider addresses). */
   onProvidersChanged?: () => void;
+  /** Called after a customer was deleted: ends its live calls and activeflows (the store already deleted what it owned). */
+  onCustomerDeleted?: (customerId: string) => void;
   /** The voices the TTS engine speaks (`GET /tts/voices`). */
   ttsVoices?: () => readonly { language: string; gender: string; voice_id: string; name: string }[];
   /** Extra Prometheus text appended to /metrics by other modules (SIP, media). */

@@ -29,6 +29,18 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(actual, expected);
 }
 
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Check `password` against a throwaway hash, so a login for an unknown username costs the same
+ * scrypt as one for a known username (no timing oracle of which usernames exist).
+ */
+export async function verifyAgainstDummy(password: string): Promise<false> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('base64url'));
+  await verifyPassword(password, await dummyHash);
+  return false;
+}
+
 /** The claims callbin puts in its login tokens. */
 export interface JwtClaims {
   sub: string;
@@ -36,6 +48,25 @@ export interface JwtClaims {
   role: 'admin' | 'customer';
   iat: number;
   exp: number;
+  /** The user's password version when the token was issued (absent = 0); a change revokes it. */
+  pwv?: number;
+}
+
+/**
+ * A response body as it may be stored (idempotency records): an access key token is shown once,
+ * in the live response only, so a stored copy drops it and says so with `token_redacted: true`.
+ */
+export function withoutOneTimeSecrets(body: string): string {
+  if (!body.includes('"vb_')) return body;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return body;
+    const { token, ...rest } = parsed as Record<string, unknown>;
+    if (typeof token !== 'string' || !token.startsWith('vb_')) return body;
+    return JSON.stringify({ ...rest, token_redacted: true });
+  } catch {
+    return body;
+  }
 }
 
 const JWT_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');

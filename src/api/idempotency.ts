@@ -3,9 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from './context.ts';
 import { nowIso, principalOf } from './context.ts';
 import { ApiError } from './errors.ts';
+import { withoutOneTimeSecrets } from './credentials.ts';
 
 const KEY_HEADER = 'idempotency-key';
 const TTL_MS = 24 * 3600 * 1000;
+/** How long a reservation without a response is held for its request; after that a retry takes it over. */
+const IN_FLIGHT_LEASE_MS = 60_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,6 +60,14 @@ export function registerIdempotency(app: FastifyInstance, ctx: ApiContext): void
         throw new ApiError('FAILED_PRECONDITION', 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
       }
       if (prior.status_code === 0) {
+        // A reservation no live process can own was left by a crash: the retry takes it over.
+        if (await orphaned(prior.tm_create)) {
+          if (await ctx.store.idempotency.takeOver(prior, record)) {
+            req.idempotency = { credentialId, key };
+            return;
+          }
+          continue;
+        }
         throw new ApiError('FAILED_PRECONDITION', 'IDEMPOTENCY_KEY_IN_USE', 'a request with this Idempotency-Key is still being processed');
       }
       reply.header('idempotent-replayed', 'true');
@@ -66,13 +77,24 @@ export function registerIdempotency(app: FastifyInstance, ctx: ApiContext): void
     throw new ApiError('UNAVAILABLE', 'IDEMPOTENCY_UNAVAILABLE', 'could not reserve the Idempotency-Key; retry');
   }
 
+  /**
+   * True when the reservation made at `tmCreate` has no owner any more: it is older than the
+   * in-flight lease, or no process alive now had started by then (the one that made it is gone).
+   */
+  async function orphaned(tmCreate: string): Promise<boolean> {
+    const nowMs = ctx.clock.now();
+    if (Date.parse(tmCreate) < nowMs - IN_FLIGHT_LEASE_MS) return true;
+    return !(await ctx.store.processes.aliveSince(tmCreate, new Date(nowMs).toISOString()));
+  }
+
   async function remember(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const idem = req.idempotency;
     if (!idem) return payload;
     delete req.idempotency;
     // A server error is not an answer worth replaying: free the key so a retry can act.
     if (reply.statusCode >= 500) await ctx.store.idempotency.release(idem.credentialId, idem.key);
-    else await ctx.store.idempotency.complete(idem.credentialId, idem.key, reply.statusCode, typeof payload === 'string' ? payload : String(payload ?? ''));
+    // Stored without one-time secrets (an access key's token): a replay says `token_redacted`.
+    else await ctx.store.idempotency.complete(idem.credentialId, idem.key, reply.statusCode, withoutOneTimeSecrets(typeof payload === 'string' ? payload : String(payload ?? '')));
     return payload;
   }
 }

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
@@ -7,23 +7,89 @@ import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { newId } from '../shared/index.ts';
 import { Authenticator, type Principal } from './auth.ts';
 import type { ApiContext, ApiDeps } from './context.ts';
-import { ApiError, errorEnvelope } from './errors.ts';
+import { ApiError, clientErrorResponse, errorEnvelope } from './errors.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { compileValidator } from './validation.ts';
+import { MAX_BODY_DEPTH, compileValidator, jsonDeeperThan } from './validation.ts';
+import { redactText } from './log-redaction.ts';
 import { resourceRoutes } from './routes/index.ts';
 
 const BODY_LIMIT = 1024 * 1024;
 const PUBLIC_PATHS = new Set(['/health', '/metrics', '/openapi.json', '/v1.0/auth/login', '/v1/auth/login']);
 
+/**
+ * Time and connection bounds of the HTTP server, so a client that sends slowly (slowloris) or opens
+ * sockets and says nothing cannot hold the server. Milliseconds.
+ */
+export interface HttpLimits {
+  /** The request line and all headers must arrive within this (then 408). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (then 408). */
+  requestTimeoutMs: number;
+  /** A socket with no traffic either way for this long is closed. */
+  idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** How often Node checks the two request deadlines above. */
+  checkIntervalMs: number;
+  /** Open connections beyond this are refused. */
+  maxConnections: number;
+}
+
+/** The limits of a production server; tests pass shorter ones. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 10_000,
+  checkIntervalMs: 1_000,
+  maxConnections: 10_000,
+};
+
 /** Build the HTTP API (not listening): every route under `/v1.0` and its alias `/v1`. */
-export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
+export async function buildServer(deps: ApiDeps, limits: Partial<HttpLimits> = {}): Promise<FastifyInstance> {
   const ctx: ApiContext = { ...deps, auth: new Authenticator(deps.store, deps.clock, deps.jwtSecret) };
+  const lim = { ...DEFAULT_HTTP_LIMITS, ...limits };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     genReqId: () => newId(),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    connectionTimeout: lim.idleTimeoutMs,
+    keepAliveTimeout: lim.keepAliveTimeoutMs,
+    requestTimeout: lim.requestTimeoutMs,
+    http: { headersTimeout: lim.headersTimeoutMs, requestTimeout: lim.requestTimeoutMs, connectionsCheckingInterval: lim.checkIntervalMs, requireHostHeader: false },
+    // Rejections before routing (bad percent-encoding, a path segment over maxParamLength) and by
+    // Node's parser (malformed HTTP, headers over 16 KiB, a slow client) use the error envelope too.
+    frameworkErrors: (err, req, reply) => {
+      const { statusCode, body } = errorEnvelope(err, req.id);
+      void (reply as FastifyReply).code(statusCode).send(body);
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.end(clientErrorResponse(err, newId()));
+      socket.destroySoon();
+    },
+  });
+  app.server.maxConnections = lim.maxConnections;
+
+  // JSON bodies are checked for nesting depth before they are parsed (400 BODY_TOO_DEEP), and a
+  // `__proto__` or `constructor.prototype` key is a 400 FORBIDDEN_KEY, not MALFORMED_JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    if (jsonDeeperThan(text, MAX_BODY_DEPTH)) {
+      done(new ApiError('INVALID_ARGUMENT', 'BODY_TOO_DEEP', `the body nests arrays and objects more than ${MAX_BODY_DEPTH} deep`), undefined);
+      return;
+    }
+    parseJson(req, text, (err, value) => {
+      if (err && text.length > 0 && isJson(text)) {
+        done(new ApiError('INVALID_ARGUMENT', 'FORBIDDEN_KEY', 'the body has a "__proto__" or "constructor.prototype" key'), undefined);
+      } else {
+        done(err, value);
+      }
+    });
   });
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
@@ -39,8 +105,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const { statusCode, body } = errorEnvelope(err, req.id);
-    if (statusCode >= 500) deps.logger.error({ err, url: req.url, request_id: req.id }, 'request failed');
-    if (body.error.reason === 'RATE_LIMIT_EXCEEDED') reply.header('retry-after', String((err as ApiError & { retryAfterSec?: number }).retryAfterSec ?? 1));
+    if (statusCode >= 500) deps.logger.error({ err, method: req.method, url: redactText(req.url), request_id: req.id }, 'request failed');
+    if (body.error.reason === 'RATE_LIMIT_EXCEEDED' || body.error.reason === 'TOO_MANY_FAILED_ATTEMPTS') reply.header('retry-after', String((err as ApiError & { retryAfterSec?: number }).retryAfterSec ?? 1));
     return reply.code(statusCode).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
@@ -76,6 +142,12 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
       throw Object.assign(err, { retryAfterSec: wait });
     }
   };
+  // Node answers an HTTP/1.1 request without Host itself, with an empty body (requireHostHeader is
+  // off so that the envelope answers it here, RFC 9112 §3.2).
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) return done(new ApiError('INVALID_ARGUMENT', 'MISSING_HOST', 'an HTTP/1.1 request needs a Host header'));
+    done();
+  });
   // Callback-style so a request with a cached access key is admitted without a promise round trip.
   app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
     const q = req.url.indexOf('?');
@@ -134,4 +206,13 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (v) => resourceRoutes(v, ctx), { prefix: '/v1.0' });
   await app.register(async (v) => resourceRoutes(v, ctx), { prefix: '/v1' });
   return app;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

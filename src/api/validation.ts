@@ -103,3 +103,31 @@ export function compileValidator(schema: TSchema, prefix: string, coerce: boolea
     throw new ValidationError(issues.length > 0 ? issues : [{ field: prefix || 'body', reason: 'INVALID_ARGUMENT', message: 'is invalid' }]);
   };
 }
+
+/** How deep a request body's arrays and objects may nest; real bodies (flows included) stay under 10. */
+export const MAX_BODY_DEPTH = 64;
+
+/**
+ * Whether JSON text nests arrays/objects deeper than `max`, found by one scan of the text before
+ * it is parsed: a body nested thousands deep would otherwise overflow the stack of the schema
+ * check, of copies and of `JSON.stringify` when stored. Brackets inside strings do not count;
+ * malformed text is left for the parser to reject.
+ */
+export function jsonDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}

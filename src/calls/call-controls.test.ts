@@ -77,10 +77,12 @@ describe('live controls', () => {
     await h.service.setMusicOnHold(call.id, true);
     assert.deepEqual(h.media.log, []);
     assert.equal((await h.service.setHold(call.id, true)).hold, true);
-    assert.deepEqual(h.media.log, [`moh ${legId} true`]);
+    assert.deepEqual(h.media.log, [`held ${legId} true`, `moh ${legId} true`]);
+    await h.service.whenIdle();
     await h.service.setMusicOnHold(call.id, false);
     assert.equal((await h.service.setHold(call.id, false)).hold, false);
-    assert.deepEqual(h.media.log, [`moh ${legId} true`, `moh ${legId} false`]);
+    assert.deepEqual(h.media.log, [`held ${legId} true`, `moh ${legId} true`, `moh ${legId} false`, `held ${legId} false`]);
+    await h.service.whenIdle();
     assert.deepEqual(h.signaling.last(call.id).log, ['hold', 'unhold']);
     assert.equal(h.store.eventsOf(call.id).filter((e) => e === 'call_updated(progressing)').length, 3);
   });

@@ -1,4 +1,5 @@
 import { InvalidStateError, NIL_UUID } from '../shared/index.ts';
+import { signalHold } from './hold-signal.ts';
 import { answerIncoming } from './incoming-call.ts';
 import type { LiveCall } from './live-call.ts';
 import { addMute, removeMute } from './mute-direction.ts';
@@ -11,14 +12,19 @@ import type { DigitsRequest, RecordingOptions, TalkRequest } from './ports.ts';
  * CALL_ALREADY_HANGUP. Hold, mute and recording are independent and combine (seed).
  */
 
-/** Puts the call on hold (`on`) or takes it off; music plays to a held call while `moh` is on. */
+/**
+ * Puts the call on hold (`on`) or takes it off; music plays to a held call while `moh` is on. The
+ * leg hears silence or music at once; the re-INVITE telling the far end runs in the background
+ * (hold-signal.ts), so a far end that never answers it cannot hold the request or the call's queue.
+ */
 export async function setHold(live: LiveCall, on: boolean): Promise<void> {
   live.requireProgressing(on ? 'hold' : 'unhold');
   if (live.call.hold === on) return;
   const leg = live.requireLeg();
-  await (on ? leg.hold() : leg.unhold());
+  await live.rt.media.setHold(leg.leg_id, on);
   if (live.state.moh) await live.rt.media.setMusicOnHold(leg.leg_id, on);
   await live.update({ hold: on });
+  signalHold(live, leg, on);
 }
 
 /** Turns music on hold on or off; it is heard while the call is held. */

@@ -86,14 +86,14 @@ async function rejectIncoming(live: LiveCall, reason: Exclude<HangupReason, ''>)
   await finishCall(live, { hangup_by: 'local', hangup_reason: reason });
 }
 
-/** The far end sent BYE on an established dialog. */
-export async function onRemoteBye(live: LiveCall): Promise<void> {
+/** The far end sent BYE on an established dialog, or the dialog failed (`failed`, RFC 3261 §12.2.1.2). */
+export async function onRemoteBye(live: LiveCall, failed = false): Promise<void> {
   const { status } = live.call;
   if (status !== 'progressing' && status !== 'terminating') {
     live.logger.debug({ status }, 'BYE ignored: no established dialog');
     return;
   }
-  await finishCall(live, 'remote_bye');
+  await finishCall(live, failed ? 'dialog_failed' : 'remote_bye');
 }
 
 /** The caller CANCELled an incoming call before it was answered. */

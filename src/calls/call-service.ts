@@ -136,6 +136,15 @@ export class CallService {
     return this.#control(callId, (live) => hangupLocally(live, request));
   }
 
+  /** A customer was deleted: every live call of it hangs up (local) in the background; returns how many. */
+  hangupCustomer(customerId: string): number {
+    const owned = [...this.#live.values()].filter((live) => live.call.customer_id === customerId);
+    for (const live of owned) {
+      this.#track(live.run(() => (live.call.status === 'hangup' ? undefined : hangupLocally(live))), `hangup of ${shortId(live.id)} (customer deleted)`);
+    }
+    return owned.length;
+  }
+
   /** `POST|DELETE /calls/{id}/hold`. */
   setHold(callId: string, on: boolean): Promise<Call> {
     return this.#control(callId, (live) => controls.setHold(live, on));
@@ -214,13 +223,20 @@ export class CallService {
     if (live) await live.run(() => controls.onRecordingEnded(live, recordingId));
   }
 
-  /** Start-up crash safety: every stored live call this process does not own is moved to hangup (local, failed). */
-  async reconcile(): Promise<Call[]> {
-    const nowMs = this.#rt.clock.now();
+  /**
+   * Start-up crash safety: every stored live call this process does not own is moved to hangup
+   * (local, failed). `lastAliveMs` is when the process that served them was last known alive (its
+   * heartbeat): the call ends then, or at its own last change when that came later — not at this
+   * restart, which would bill the time the process was down.
+   */
+  async reconcile(options: { lastAliveMs?: number | undefined } = {}): Promise<Call[]> {
+    const startMs = this.#rt.clock.now();
     const rule = HANGUP_RULES.reconcile;
     const changes: CallChange[] = [];
     for (const stale of await this.#rt.store.listLive()) {
       if (this.#live.has(stale.id)) continue;
+      const updatedMs = Date.parse(stale.tm_update);
+      const nowMs = options.lastAliveMs === undefined ? startMs : Math.min(startMs, Math.max(options.lastAliveMs, Number.isNaN(updatedMs) ? 0 : updatedMs));
       const closed = { ...stale, recording_id: NIL_UUID, route_attempts: closeRunningAttempt(stale.route_attempts, rule.hangup_reason, 0, nowMs) };
       const next = transition(closed, 'hangup', { nowMs, logger: this.#rt.logger, hangup: { hangup_by: rule.hangup_by, hangup_reason: rule.hangup_reason } });
       if (next) changes.push(updatedChange(stale, next));
@@ -228,7 +244,7 @@ export class CallService {
     if (changes.length === 0) return [];
     await this.#rt.store.save(changes);
     for (const change of changes) this.#rt.published(change.events);
-    this.#rt.logger.info({ count: changes.length, at: isoTime(nowMs) }, 'reconciled calls left live by a previous process');
+    this.#rt.logger.info({ count: changes.length, at: isoTime(startMs) }, 'reconciled calls left live by a previous process');
     return changes.map((c) => toPublic(c.call));
   }
 

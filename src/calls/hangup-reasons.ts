@@ -5,11 +5,14 @@ import type { CallStatus, HangupCauseFields } from './call-status.ts';
 export type AttemptFailure =
   | { kind: 'status'; sip_status: number }
   | { kind: 'timeout' }
-  | { kind: 'transport' };
+  | { kind: 'transport' }
+  /** Never sent: the SIP address resolved to an internal host (production mode, docs/security.md). */
+  | { kind: 'forbidden' };
 
 /** Everything that can end a call (calls.md "Hangup reasons"), by name. */
 export type HangupCause =
   | 'remote_bye'
+  | 'dialog_failed'
   | 'local_hangup'
   | 'sip_busy'
   | 'sip_noanswer'
@@ -23,6 +26,7 @@ export type HangupCause =
   | 'max_duration'
   | 'amd'
   | 'unreachable'
+  | 'target_forbidden'
   | 'reconcile';
 
 /** One row of the hangup table: the states it applies in, the outcome, and whether the next route is tried. */
@@ -39,6 +43,8 @@ const LIVE: readonly CallStatus[] = ['dialing', 'ringing', 'progressing', 'termi
 /** The hangup table as data: what happened -> {hangup_by, hangup_reason, failover}. */
 export const HANGUP_RULES = {
   remote_bye: { from: ['progressing', 'terminating'], hangup_by: 'remote', hangup_reason: 'normal', failover: false },
+  // RFC 3261 §12.2.1.2/§14.1: a request in the dialog (a hold re-INVITE) got 408/481 or no answer.
+  dialog_failed: { from: ['progressing', 'terminating'], hangup_by: 'remote', hangup_reason: 'failed', failover: false },
   local_hangup: { from: ['terminating'], hangup_by: 'local', hangup_reason: 'normal', failover: false },
   sip_busy: { from: UNANSWERED, hangup_by: 'remote', hangup_reason: 'busy', failover: false },
   sip_noanswer: { from: UNANSWERED, hangup_by: 'remote', hangup_reason: 'noanswer', failover: false },
@@ -52,6 +58,7 @@ export const HANGUP_RULES = {
   max_duration: { from: ['terminating'], hangup_by: 'local', hangup_reason: 'timeout', failover: false },
   amd: { from: ['terminating'], hangup_by: 'local', hangup_reason: 'amd', failover: false },
   unreachable: { from: UNANSWERED, hangup_by: 'local', hangup_reason: 'failed', failover: false },
+  target_forbidden: { from: UNANSWERED, hangup_by: 'local', hangup_reason: 'failed', failover: false },
   reconcile: { from: LIVE, hangup_by: 'local', hangup_reason: 'failed', failover: false },
 } as const satisfies Record<HangupCause, HangupRule>;
 
@@ -73,6 +80,8 @@ export function attemptFailureCause(failure: AttemptFailure, sawRinging: boolean
       return 'no_response';
     case 'transport':
       return 'transport_error';
+    case 'forbidden':
+      return 'target_forbidden';
     case 'status':
       if (failure.sip_status === REQUEST_TIMEOUT) return sawRinging ? 'sip_noanswer' : 'sip_failed';
       return SIP_STATUS_CAUSES[failure.sip_status] ?? 'sip_failed';

@@ -65,7 +65,7 @@ function incomingEvents(live: LiveCall): LegEvents {
     ringing: () => live.logger.debug('18x reported on an incoming leg; ignored'),
     answered: () => live.logger.debug('2xx reported on an incoming leg; ignored'),
     failed: () => live.logger.debug('attempt failure reported on an incoming leg; ignored'),
-    remoteBye: () => queue('BYE', () => onRemoteBye(live)),
+    remoteBye: (ending) => queue('BYE', () => onRemoteBye(live, ending?.failed === true)),
     remoteCancel: () => queue('CANCEL', () => onRemoteCancel(live)),
   };
 }

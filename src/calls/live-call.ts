@@ -4,6 +4,7 @@ import { isoTime, withChanges } from './call.ts';
 import type { Call } from './call.ts';
 import { shortId, transition } from './call-status.ts';
 import type { CallStatus, HangupCauseFields } from './call-status.ts';
+import type { HoldSignal } from './hold-signal.ts';
 import { updatedChange } from './call-events.ts';
 import type { CallChange, CallEvent } from './call-events.ts';
 import type { CallLeg, CallPorts, IncomingLeg, OutgoingAttempt } from './ports.ts';
@@ -67,6 +68,8 @@ export interface LiveCallState {
   /** The incoming INVITE, for ring/answer/reject (incoming calls only). */
   incoming?: IncomingLeg;
   flowStarted: boolean;
+  /** The hold state the far end was told of by re-INVITE, and what it is to be told. */
+  holdSignal?: HoldSignal;
   moh: boolean;
   silence: boolean;
   maxDurationMs: number;

@@ -118,6 +118,8 @@ async function prepareDestination(
     if (contacts === undefined) throw new NotFoundError('EXTENSION_NOT_FOUND', `destinations[${index}].target: extension ${JSON.stringify(destination.target)} does not exist`);
     return { destination, target, candidates: [], contacts };
   }
+  const refused = target === 'sip' ? rt.sipTargets?.refusal(destination.target) : undefined;
+  if (refused !== undefined) throw ValidationError.field(`destinations[${index}].target`, 'SIP_TARGET_FORBIDDEN', refused);
   return { destination, target, candidates: [], contacts: [] };
 }
 

@@ -62,7 +62,7 @@ function attemptEvents(live: LiveCall, seq: number, holder: { attempt?: Outgoing
     ringing: (info) => queue('18x', async (current) => (current ? onRinging(live, info.sip_status) : undefined)),
     answered: () => queue('2xx', async (current) => onAnswered(live, current, holder.attempt)),
     failed: (failure) => queue('attempt failure', async (current) => (current ? onAttemptFailed(live, failure) : undefined)),
-    remoteBye: () => queue('BYE', async (current) => (current ? onRemoteBye(live) : undefined)),
+    remoteBye: (ending) => queue('BYE', async (current) => (current ? onRemoteBye(live, ending?.failed === true) : undefined)),
     remoteCancel: () => live.logger.debug('CANCEL reported on an outgoing leg; ignored'),
   };
 }

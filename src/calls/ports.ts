@@ -99,8 +99,11 @@ export interface LegEvents {
   answered(): void;
   /** The outgoing attempt ended with no dialog: final non-2xx, no response at all, or a transport error. */
   failed(failure: AttemptFailure): void;
-  /** The far end sent BYE on an established dialog (the adapter has answered it 200). */
-  remoteBye(): void;
+  /**
+   * The far end sent BYE on an established dialog (the adapter has answered it 200), or the dialog
+   * failed (`failed`: a request in it got 408/481 or no answer at all, RFC 3261 §12.2.1.2 and §14.1).
+   */
+  remoteBye(ending?: { failed: boolean }): void;
   /** The caller CANCELled an incoming INVITE before answer (the adapter has answered 200 and 487). */
   remoteCancel(): void;
 }
@@ -111,9 +114,13 @@ export interface CallLeg {
   readonly leg_id: string;
   /** Ends an established dialog; resolves when the BYE was answered or timed out (never rejects for a timeout). */
   bye(): Promise<void>;
-  /** re-INVITE with `sendonly`/`inactive` towards the far end. */
+  /**
+   * re-INVITE with `sendonly`/`inactive` towards the far end: signalling only (what the leg hears is
+   * MediaPort.setHold); resolves on the 2xx, rejects when the re-INVITE fails. A timeout, 408 or 481
+   * also ends the dialog, reported as `remoteBye({failed: true})`.
+   */
   hold(): Promise<void>;
-  /** re-INVITE back to `sendrecv`. */
+  /** re-INVITE back to `sendrecv`; like {@link hold}. */
   unhold(): Promise<void>;
 }
 
@@ -168,6 +175,8 @@ export interface MediaPort {
   setMute(legId: string, direction: MuteDirection): Promise<void>;
   /** Sends silence instead of any media to the leg while on. */
   setSilence(legId: string, on: boolean): Promise<void>;
+  /** Marks the leg held by callbin: at once it hears hold music or silence, never its bridged peer. */
+  setHold(legId: string, on: boolean): Promise<void>;
   /** Plays the music-on-hold file to the leg while on. */
   setMusicOnHold(legId: string, on: boolean): Promise<void>;
   /** Sends DTMF to the leg. */
@@ -213,6 +222,15 @@ export interface RecorderPort {
   stop(recordingId: string): Promise<void>;
 }
 
+/**
+ * Whether a SIP address a customer gave (a `sip` destination; never a provider's or a registered
+ * contact) may be dialled: production mode refuses internal hosts (docs/security.md).
+ */
+export interface SipTargetPort {
+  /** Why `target` may not be dialled, as far as the address alone tells (an internal IP, `localhost`); undefined otherwise. */
+  refusal(target: string): string | undefined;
+}
+
 /** Every port CallService needs. */
 export interface CallPorts {
   store: CallStorePort;
@@ -222,4 +240,6 @@ export interface CallPorts {
   routing: RoutingPort;
   directory: DirectoryPort;
   recorder: RecorderPort;
+  /** Checks `sip` destinations before a call is created; without it every SIP address may be dialled. */
+  sipTargets?: SipTargetPort;
 }

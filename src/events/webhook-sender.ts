@@ -1,10 +1,8 @@
-import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError } from '../shared/index.ts';
-import type { Clock } from '../shared/index.ts';
+import { AppError, guardedAgent, hasCauseCode, httpUrlProblem } from '../shared/index.ts';
+import type { Clock, SsrfGuard } from '../shared/index.ts';
 import { signWebhook } from './signature.ts';
-import type { SsrfGuard } from '../shared/index.ts';
 
 /** Where one delivery goes. */
 export interface DeliveryTarget {
@@ -31,13 +29,6 @@ export interface WebhookSenderOptions {
   connectionsPerOrigin: number;
   /** Use this dispatcher instead of an own keep-alive Agent (the caller closes it). */
   dispatcher?: Dispatcher;
-}
-
-function hasCode(err: unknown, code: string): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { code?: unknown }).code === code) return true;
-  }
-  return false;
 }
 
 function retryAfter(value: string | string[] | undefined): number | undefined {
@@ -92,7 +83,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
-    const error = this.#timedOut ? 'TIMEOUT' : hasCode(err, 'SSRF_BLOCKED') ? 'SSRF_BLOCKED' : 'CONNECTION_ERROR';
+    const error = this.#timedOut ? 'TIMEOUT' : hasCauseCode(err, 'SSRF_BLOCKED') ? 'SSRF_BLOCKED' : 'CONNECTION_ERROR';
     this.#settle({ statusCode: 0, error, latencyMs: this.#clock.now() - this.#started });
   }
 
@@ -104,7 +95,11 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Sends signed webhook requests over a keep-alive undici Agent. */
+/**
+ * Sends signed webhook requests over a keep-alive undici Agent whose connections the SSRF guard
+ * checks (the same `guardedAgent` as every other request made for a customer, docs/security.md).
+ * A redirect is not followed: a 3xx is the receiver's answer, a final failure.
+ */
 export class WebhookSender {
   readonly #opts: WebhookSenderOptions;
   readonly #dispatcher: Dispatcher;
@@ -114,9 +109,7 @@ export class WebhookSender {
   constructor(opts: WebhookSenderOptions) {
     this.#opts = opts;
     this.#ownsDispatcher = opts.dispatcher === undefined;
-    this.#dispatcher =
-      opts.dispatcher ??
-      new Agent({ connections: opts.connectionsPerOrigin, keepAliveTimeout: 10_000, connect: { lookup: opts.guard.connectLookup() } });
+    this.#dispatcher = opts.dispatcher ?? guardedAgent(opts.guard, opts.connectionsPerOrigin);
   }
 
   /** POST (or the target's method) `body` signed with `secret`; never throws. */
@@ -126,7 +119,7 @@ export class WebhookSender {
       where = this.#whereOf(target.uri);
       await this.#opts.guard.check(target.uri);
     } catch (err) {
-      return { statusCode: 0, error: hasCode(err, 'SSRF_BLOCKED') ? 'SSRF_BLOCKED' : 'INVALID_URI', latencyMs: 0 };
+      return { statusCode: 0, error: hasCauseCode(err, 'SSRF_BLOCKED') ? 'SSRF_BLOCKED' : 'INVALID_URI', latencyMs: 0 };
     }
     const { clock } = this.#opts;
     const headers = {
@@ -151,7 +144,8 @@ export class WebhookSender {
   #whereOf(uri: string): { origin: string; path: string } {
     let where = this.#targets.get(uri);
     if (!where) {
-      if (!/^https?:\/\//i.test(uri)) throw new AppError('INVALID_URI', `not an http(s) URL: ${uri}`);
+      const problem = httpUrlProblem(uri);
+      if (problem !== undefined) throw new AppError('INVALID_URI', `${uri} ${problem}`);
       const url = new URL(uri);
       where = { origin: url.origin, path: `${url.pathname}${url.search}` };
       if (this.#targets.size >= TARGETS_MAX) this.#targets.clear();

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '../shared/index.ts';
-import { snapshot } from './activeflow.ts';
+import { setVariable, snapshot } from './activeflow.ts';
 import type { Activeflow } from './activeflow.ts';
 import type { ActionContext, LoopCounter } from './actions/action-definition.ts';
 import type { DigitBuffer } from './digit-buffer.ts';
@@ -51,9 +51,7 @@ export function actionContext(scope: ActionScope, actionId: string): ActionConte
     flows: ports.flows,
     variables: {
       get: (name) => (Object.hasOwn(activeflow.variables, name) ? (activeflow.variables[name] ?? '') : ''),
-      set: (name, value) => {
-        activeflow.variables[name] = value;
-      },
+      set: (name, value) => setVariable(activeflow, name, value),
     },
     digits: scope.digits,
     loops: scope.loops,

@@ -4,7 +4,7 @@ import { AppError, SerialQueue, clonePlain, lazyChild } from '../shared/index.ts
 import type { Clock, Logger } from '../shared/index.ts';
 import { actionContext, loopCounter } from './action-context.ts';
 import type { ActionScope } from './action-context.ts';
-import { activeflowEvent, currentActionOf, nilAction, snapshot } from './activeflow.ts';
+import { activeflowEvent, currentActionOf, nilAction, recordExecuted, snapshot } from './activeflow.ts';
 import type { Activeflow, ActiveflowError, ActiveflowEventType, ExecutedAction } from './activeflow.ts';
 import type { ActionOutcome } from './actions/action-definition.ts';
 import { actionDefinition } from './actions/registry.ts';
@@ -79,6 +79,7 @@ export class ActiveflowRun {
   constructor(deps: RunDeps, activeflow: Activeflow, actions: readonly FlowAction[]) {
     this.#deps = deps;
     this.#af = activeflow;
+    activeflow.executed_count ??= activeflow.executed_actions.length;
     this.#cursor = new FlowCursor(actions);
     const callId = activeflow.reference_type === 'call' ? activeflow.reference_id : undefined;
     const logger = lazyChild(deps.logger, { activeflow_id: activeflow.id });
@@ -162,7 +163,7 @@ export class ActiveflowRun {
     this.#executed += 1;
     const tmExecute = new Date(this.#deps.clock.now()).toISOString();
     this.#af.current_action = currentActionOf(action);
-    this.#af.executed_actions.push({ id: action.id, type: action.type, tm_execute: tmExecute });
+    recordExecuted(this.#af, { id: action.id, type: action.type, tm_execute: tmExecute });
     await this.#save('activeflow_updated');
     const { callId } = this.#scope;
     if (callId !== undefined) {

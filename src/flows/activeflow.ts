@@ -1,4 +1,4 @@
-import { NIL_UUID, clonePlain } from '../shared/index.ts';
+import { AppError, NIL_UUID, clonePlain } from '../shared/index.ts';
 import type { FlowAction } from './flow-action-validator.ts';
 
 /** Whether an activeflow still executes. */
@@ -44,12 +44,57 @@ export interface Activeflow {
   /** The call id, or the nil UUID for `api`. */
   reference_id: string;
   current_action: CurrentAction;
+  /** The latest executed actions, oldest first: at most {@link EXECUTED_ACTIONS_KEPT} (events carry fewer). */
   executed_actions: ExecutedAction[];
+  /** How many actions were executed in all; absent on activeflows stored before it was counted. */
+  executed_count?: number;
   variables: Record<string, string>;
   /** Where this activeflow's events are also delivered (`POST /activeflows`). */
   webhook_uri?: string;
   tm_create: string;
   tm_update: string;
+}
+
+/**
+ * How many of the latest executed actions an activeflow keeps (its stored row and GET): a loop runs
+ * up to the 1,000-action guard, and each step rewrites the row, so the history is a window and
+ * `executed_count` counts the rest (docs/security.md, unbounded growth).
+ */
+export const EXECUTED_ACTIONS_KEPT = 100;
+
+/** How many of the latest executed actions an activeflow event carries: one event per step must not repeat the history. */
+export const EXECUTED_ACTIONS_IN_EVENTS = 5;
+
+/** Most variables an action may leave an activeflow with (the built-in ones and up to 100 of a request fit). */
+export const MAX_ACTIVEFLOW_VARIABLES = 200;
+
+/**
+ * Most bytes (names and values, UTF-8) an action may leave in an activeflow's variables: the row and
+ * every event carry them, and a `${v}${v}` loop would otherwise double them at each step.
+ */
+export const MAX_ACTIVEFLOW_VARIABLES_BYTES = 64 * 1024;
+
+/** Sets a variable as an action does; an AppError `VARIABLES_TOO_LARGE` (the action's error) when that breaks a bound above. */
+export function setVariable(activeflow: Activeflow, name: string, value: string): void {
+  const vars = activeflow.variables;
+  const isNew = !Object.hasOwn(vars, name);
+  if (isNew && Object.keys(vars).length >= MAX_ACTIVEFLOW_VARIABLES) {
+    throw new AppError('VARIABLES_TOO_LARGE', `an activeflow holds at most ${MAX_ACTIVEFLOW_VARIABLES} variables`);
+  }
+  const before = variablesBytes(vars);
+  const replaced = isNew ? 0 : Buffer.byteLength(name) + Buffer.byteLength(vars[name] ?? '');
+  const after = before - replaced + Buffer.byteLength(name) + Buffer.byteLength(value);
+  // A set that does not grow them is always allowed (request variables may start above the bound).
+  if (after > MAX_ACTIVEFLOW_VARIABLES_BYTES && after > before) {
+    throw new AppError('VARIABLES_TOO_LARGE', `setting ${JSON.stringify(name.slice(0, 64))} would take the variables to ${after} bytes, at most ${MAX_ACTIVEFLOW_VARIABLES_BYTES} allowed`);
+  }
+  vars[name] = value;
+}
+
+function variablesBytes(vars: Readonly<Record<string, string>>): number {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(vars)) bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  return bytes;
 }
 
 /** The types of activeflow events. */
@@ -80,7 +125,20 @@ export function snapshot(activeflow: Activeflow): Activeflow {
   return { ...activeflow, variables: { ...activeflow.variables }, executed_actions: [...activeflow.executed_actions] };
 }
 
-/** An event over `frozen`, a snapshot the caller will not change (shared with the stored row). */
-export function activeflowEvent(type: ActiveflowEventType, frozen: Activeflow, error?: ActiveflowError): ActiveflowEvent {
-  return { type, data: error === undefined ? frozen : { ...frozen, error: { ...error } } };
+/** Appends `entry` to the executed actions, keeping the last {@link EXECUTED_ACTIONS_KEPT}, and counts it. */
+export function recordExecuted(activeflow: Activeflow, entry: ExecutedAction): void {
+  const list = activeflow.executed_actions;
+  list.push(entry);
+  if (list.length > EXECUTED_ACTIONS_KEPT) list.splice(0, list.length - EXECUTED_ACTIONS_KEPT);
+  activeflow.executed_count = (activeflow.executed_count ?? list.length - 1) + 1;
+}
+
+/**
+ * An event over `frozen`, a snapshot the caller will not change: the activeflow as GET shows it but
+ * with only the last {@link EXECUTED_ACTIONS_IN_EVENTS} executed actions (`executed_count` says how many ran).
+ */
+export function activeflowEvent<T extends Activeflow>(type: ActiveflowEventType, frozen: T, error?: ActiveflowError): { type: ActiveflowEventType; data: T & { error?: ActiveflowError } } {
+  const data: T & { error?: ActiveflowError } = { ...frozen, executed_actions: frozen.executed_actions.slice(-EXECUTED_ACTIONS_IN_EVENTS) };
+  if (error !== undefined) data.error = { ...error };
+  return { type, data };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ValidationError } from '../shared/index.ts';
 import type { ByteRange, RecordingStorage } from './ports.ts';
@@ -24,6 +24,7 @@ function isMissing(err: unknown): boolean {
 export class LocalRecordingStorage implements RecordingStorage {
   readonly #dir: string;
   readonly #repairWav: WavRepairer;
+  #private = false;
 
   constructor(options: LocalRecordingStorageOptions) {
     this.#dir = options.dir;
@@ -31,7 +32,11 @@ export class LocalRecordingStorage implements RecordingStorage {
   }
 
   async prepare(): Promise<void> {
+    // Recordings are private to callbin (docs/security.md): the directory 0700 whatever the umask
+    // (files are created 0600 by the media recorder; start-up fixes older ones).
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    if (!this.#private) await chmod(this.#dir, 0o700);
+    this.#private = true;
   }
 
   basePath(id: string): string {

@@ -6,3 +6,4 @@ export * from './logger.ts';
 export * from './serial-queue.ts';
 export * from './typed-emitter.ts';
 export * from './ssrf-guard.ts';
+export * from './guarded-fetch.ts';

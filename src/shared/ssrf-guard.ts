@@ -44,7 +44,10 @@ function blocked(): BlockList {
   return list;
 }
 
-/** Refuses webhook targets on internal networks unless the server runs in local mode. */
+/**
+ * Refuses targets on internal networks (webhooks, media URLs, flow fetches) unless the server runs in
+ * local mode or the allow list names them (docs/security.md).
+ */
 export class SsrfGuard {
   readonly #mode: 'local' | 'production';
   readonly #blocked = blocked();
@@ -78,7 +81,7 @@ export class SsrfGuard {
     if (this.#allowedHosts.has(host)) return;
     const addresses = isIP(host) !== 0 ? [host] : await this.#resolve(host);
     const refused = addresses.find((a) => this.isBlockedAddress(a));
-    if (refused !== undefined) throw new AppError('SSRF_BLOCKED', `webhook target ${host} resolves to ${refused}, an internal address`);
+    if (refused !== undefined) throw new AppError('SSRF_BLOCKED', `target ${host} resolves to ${refused}, an internal address`);
   }
 
   /**
@@ -91,7 +94,7 @@ export class SsrfGuard {
         if (err) return callback(err, '', 0);
         const allowedHost = this.#allowedHosts.has(hostname.toLowerCase());
         const refused = allowedHost ? undefined : addresses.find((a) => this.isBlockedAddress(a.address));
-        if (refused) return callback(new AppError('SSRF_BLOCKED', `webhook target ${hostname} resolves to ${refused.address}`) as NodeJS.ErrnoException, '', 0);
+        if (refused) return callback(new AppError('SSRF_BLOCKED', `target ${hostname} resolves to ${refused.address}, an internal address`) as NodeJS.ErrnoException, '', 0);
         if (options.all) return (callback as unknown as (e: null, a: typeof addresses) => void)(null, addresses);
         const first = addresses[0];
         return first ? callback(null, first.address, first.family) : callback(new Error(`no address for ${hostname}`) as NodeJS.ErrnoException, '', 0);

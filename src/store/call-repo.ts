@@ -41,8 +41,21 @@ export interface CallListOptions {
   filter?: CallListFilter;
 }
 
+/** The stored state of one confirmed SIP dialog of a call leg (the SIP layer owns its shape). */
+export interface CallDialogRecord {
+  leg_id: string;
+  call_id: string;
+  dialog: unknown;
+}
+
 /** Calls as stored: written only inside a transaction together with their events. */
 export interface CallRepo {
+  /** Insert or replace the dialog state of leg `legId` (crash recovery: what a BYE needs). */
+  saveDialog(record: CallDialogRecord, nowIso: string): Promise<void>;
+  /** Forget the dialog state of leg `legId` (its dialog ended). */
+  removeDialog(legId: string): Promise<void>;
+  /** Every stored dialog state: at start-up, the dialogs a previous process left open. */
+  listDialogs(): Promise<CallDialogRecord[]>;
   /** Insert or replace the call's row inside `tx`; a deleted call stays deleted. */
   upsert(tx: TxHandle, call: CallRecord): Promise<void>;
   /** A call that is not deleted (any status), within the scope. */
@@ -60,6 +73,9 @@ const LIVE = sql<boolean>`status <> 'hangup'`;
 
 /** The CallRepo over the `calls` table (both dialects). */
 export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo {
+  // `call_dialogs` (migration 0009) is not in the Database type of migration 0001.
+  readonly #dialogs: Kysely<any>;
+
   constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
     super(db, clock, {
       table: 'calls',
@@ -74,9 +90,28 @@ export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo
       }),
       filters: ['status', 'direction'],
     }, session);
+    this.#dialogs = db as unknown as Kysely<any>;
   }
 
   listLive(): Promise<CallRecord[]> {
     return this.allWhere(LIVE);
+  }
+
+  async saveDialog(record: CallDialogRecord, nowIso: string): Promise<void> {
+    const dialog = JSON.stringify(record.dialog);
+    await this.#dialogs
+      .insertInto('call_dialogs')
+      .values({ leg_id: record.leg_id, call_id: record.call_id, dialog, tm_update: nowIso })
+      .onConflict((oc) => oc.column('leg_id').doUpdateSet({ dialog, tm_update: nowIso }))
+      .execute();
+  }
+
+  async removeDialog(legId: string): Promise<void> {
+    await this.#dialogs.deleteFrom('call_dialogs').where('leg_id', '=', legId).execute();
+  }
+
+  async listDialogs(): Promise<CallDialogRecord[]> {
+    const rows = (await this.#dialogs.selectFrom('call_dialogs').select(['leg_id', 'call_id', 'dialog']).execute()) as { leg_id: string; call_id: string; dialog: string }[];
+    return rows.map((r) => ({ leg_id: r.leg_id, call_id: r.call_id, dialog: JSON.parse(r.dialog) as unknown }));
   }
 }

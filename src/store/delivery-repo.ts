@@ -179,6 +179,26 @@ export class DeliveryTable implements DeliveryRepo {
     return decodeDelivery(row);
   }
 
+  async purgeBefore(iso: string, limit: number): Promise<number> {
+    const batch = this.#db
+      .selectFrom('webhook_deliveries as d')
+      .select('d.id')
+      .where('d.tm_create', '<', iso)
+      .where((eb) =>
+        eb.or([
+          eb('d.status', 'in', ['delivered', 'failed']),
+          eb.not(
+            eb.exists(
+              eb.selectFrom('outbox_events as e').select(sql<number>`1`.as('one')).whereRef('e.event_id', '=', 'd.event_id').where('e.tm_event', '>=', iso),
+            ),
+          ),
+        ]),
+      )
+      .limit(limit);
+    const result = await this.#db.deleteFrom('webhook_deliveries').where('id', 'in', batch).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   #now(): string {
     return new Date(this.#clock.now()).toISOString();
   }

@@ -72,10 +72,17 @@ export class SqliteDeliveries {
   /**
    * Record outcomes, then lease the head of each queue in `opts.next` when it is pending and due.
    * It joins the open group: `maxSeq` keeps it from reading a row whose transaction is not committed
-   * (a look without one commits the group first).
+   * (a look without one commits the group first). With outcomes it resolves only once they are
+   * committed: a queue's next delivery must not leave before its predecessor is durably finished,
+   * or a crash in between resends the predecessor after its successor arrived (per-resource order).
    */
   settle(opts: SettleOptions, now: string): Promise<ClaimedDelivery[]> {
-    const written = this.#session.write(() => {
+    const run = (fn: () => ClaimedDelivery[]): Promise<ClaimedDelivery[]> => {
+      if (opts.outcomes.length === 0) return this.#session.write(fn, { fresh: opts.next.some((n) => n.maxSeq === undefined) });
+      // A transaction of the open group settles after its commit, and it reads what it commits with.
+      return this.#session.transaction(fn);
+    };
+    const written = run(() => {
       const record = this.#session.statement(RECORD_SQL);
       for (const { id, attempt: a } of opts.outcomes) {
         if (!this.#leased.delete(id)) continue;
@@ -88,7 +95,7 @@ export class SqliteDeliveries {
         if (row && row.status === 'pending' && row.next_attempt_at <= opts.nowIso) heads.push(row);
       }
       return this.#lease(heads, opts, heads.length);
-    }, { fresh: opts.next.some((n) => n.maxSeq === undefined) });
+    });
     // Outcomes not written leave their rows pending and free to be leased again.
     written.catch(() => {
       for (const { id } of opts.outcomes) this.#leased.delete(id);

@@ -132,6 +132,11 @@ export interface DeliveryRepo {
   get(id: string, scope?: Scope): Promise<WebhookDelivery | undefined>;
   /** Deliveries newest first; filters `event_type`, `status`, `resource_id`, `event_id`. */
   list(opts: ListOptions): Promise<Page<WebhookDelivery>>;
+  /**
+   * Delete up to `limit` deliveries created before `iso` (the retention purge loops): finished ones,
+   * and unfinished ones whose event is past `iso` too or gone, since they have nothing left to send.
+   */
+  purgeBefore(iso: string, limit: number): Promise<number>;
   /** Queue a delivered or failed delivery again as a new attempt cycle; InvalidStateError otherwise. */
   redeliver(id: string, scope?: Scope): Promise<WebhookDelivery | undefined>;
 }

@@ -40,14 +40,35 @@ export class IdempotencyTable implements IdempotencyRepo {
       .execute();
   }
 
+  /**
+   * Reserve the key again over `prior`, a reservation left without a response (its process is
+   * gone); false when the row changed meanwhile (another request took it over or it completed).
+   */
+  async takeOver(prior: IdempotencyRecord, record: IdempotencyRecord): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('idempotency_records')
+      .set({ request_hash: record.request_hash, status_code: 0, response_body: '', tm_create: record.tm_create })
+      .where('credential_id', '=', prior.credential_id)
+      .where('key', '=', prior.key)
+      .where('status_code', '=', 0)
+      .where('tm_create', '=', prior.tm_create)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   /** Remove one record, freeing the key. */
   async release(credentialId: string, key: string): Promise<void> {
     await this.#db.deleteFrom('idempotency_records').where('credential_id', '=', credentialId).where('key', '=', key).execute();
   }
 
-  /** Delete records created before `iso`. */
-  async purgeBefore(iso: string): Promise<number> {
-    const result = await this.#db.deleteFrom('idempotency_records').where('tm_create', '<', iso).executeTakeFirst();
+  /** Delete records created before `iso`, at most `limit` of them when given (the retention purge loops in batches). */
+  async purgeBefore(iso: string, limit?: number): Promise<number> {
+    let query = this.#db.deleteFrom('idempotency_records').where('tm_create', '<', iso);
+    if (limit !== undefined) {
+      const batch = this.#db.selectFrom('idempotency_records').select(['credential_id', 'key']).where('tm_create', '<', iso).limit(limit).$asTuple('credential_id', 'key');
+      query = query.where((eb) => eb(eb.refTuple('credential_id', 'key'), 'in', batch));
+    }
+    const result = await query.executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

@@ -1,13 +1,18 @@
 export { openStore } from './open-store.ts';
 export type { Store, StoreOptions, StoreTx } from './open-store.ts';
+export { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, startHeartbeat } from './process-repo.ts';
+export type { ProcessRepo } from './process-repo.ts';
 export type { ListAfterOptions, NewOutboxEvent, OutboxEvent, OutboxRepo, TxHandle } from './outbox-repo.ts';
 export type {
   ClaimOptions, ClaimedDelivery, ClaimedEvent, DeliveryAttempt, DeliveryKey, DeliveryRepo, DeliveryStatus, NewWebhookDelivery, QueueLook, RecordedAttempt, SettleOptions,
   WebhookDelivery,
 } from './delivery-repo.ts';
 export type { CustomerWebhook } from './customer-webhooks.ts';
+export { extensionDigestHa1 } from './extension-credentials.ts';
+export { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS, RetentionPurger, purgeExpiredRows, retentionCutoff } from './retention.ts';
+export type { PurgeOptions, RetentionPurgerOptions, RetentionReport } from './retention.ts';
 export type { Database, StoredRow } from './database.ts';
-export type { CallListFilter, CallListOptions, CallRecord, CallRepo, DeletedCallRecord, StoredCall } from './call-repo.ts';
+export type { CallDialogRecord, CallListFilter, CallListOptions, CallRecord, CallRepo, DeletedCallRecord, StoredCall } from './call-repo.ts';
 export type { ActiveflowListFilter, ActiveflowListOptions, ActiveflowRecord, ActiveflowRepo, DeletedActiveflowRecord, StoredActiveflow } from './activeflow-repo.ts';
 export type { DeletedRecordingRecord, RecordingListFilter, RecordingListOptions, RecordingRecord, RecordingRepo, StoredRecording } from './recording-repo.ts';
 export type { ConferenceListOptions, ConferenceRecord, ConferenceRepo, ConferencecallRecord, ConferencecallRepo, JsonDocumentRepo, StoredConference, StoredConferencecall } from './conference-repo.ts';
@@ -17,6 +22,7 @@ export type {
   AccesskeyRepo,
   Customer,
   Extension,
+  SipDigestHa1,
   ExtensionRepo,
   Flow,
   IdempotencyRecord,

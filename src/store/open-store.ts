@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import type { RawQuery } from './table-repo.ts';
@@ -9,6 +9,8 @@ import { AppError, ValidationError, silentLogger, systemClock } from '../shared/
 import type { Clock, Logger } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import { IdempotencyTable } from './idempotency-repo.ts';
+import { ProcessTable } from './process-repo.ts';
+import type { ProcessRepo } from './process-repo.ts';
 import { CallTable } from './call-repo.ts';
 import type { CallRepo } from './call-repo.ts';
 import { ActiveflowTable } from './activeflow-repo.ts';
@@ -57,6 +59,8 @@ export interface Store extends ResourceRepos {
   readonly dialect: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
   readonly idempotency: IdempotencyRepo;
+  /** The processes using the store and their heartbeats (crash recovery). */
+  readonly processes: ProcessRepo;
   readonly registrations: RegistrationRepo;
   readonly outbox: OutboxRepo;
   readonly deliveries: DeliveryRepo;
@@ -80,11 +84,40 @@ export interface Store extends ResourceRepos {
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 const PG_POOL_SIZE = 10;
 
+/**
+ * The data directory holds plaintext SIP, provider and webhook secrets in `callbin.db`: it is made
+ * 0700 and the database file 0600 whatever the umask, also when they already exist. SQLite creates
+ * `-wal` and `-shm` with the database file's mode; ones left by an earlier version are fixed too.
+ */
+function privateDatabaseFile(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makePrivate(dataDir, 0o700);
+  const file = join(dataDir, 'callbin.db');
+  closeSync(openSync(file, 'a', 0o600));
+  makePrivate(file, 0o600);
+  return file;
+}
+
+function privateJournalFiles(file: string): void {
+  for (const suffix of ['-wal', '-shm', '-journal']) {
+    if (existsSync(file + suffix)) makePrivate(file + suffix, 0o600);
+  }
+}
+
+function makePrivate(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch (err) {
+    throw new AppError('DATA_DIR_NOT_PRIVATE', `cannot set mode ${mode.toString(8)} on ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function sqliteSession(dataDir: string): SqliteSession {
-  mkdirSync(dataDir, { recursive: true });
-  const database = new SqliteDatabase(join(dataDir, 'callbin.db'));
+  const file = privateDatabaseFile(dataDir);
+  const database = new SqliteDatabase(file);
   // WAL lets readers proceed during a write; the busy timeout covers a second process on the same file.
   database.pragma('journal_mode = WAL');
+  privateJournalFiles(file);
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   // Every store transaction runs in a savepoint (SqliteSession groups them into one commit); its
@@ -128,6 +161,7 @@ class SqlStore implements Store {
   readonly providers: ResourceRepos['providers'];
   readonly routes: ResourceRepos['routes'];
   readonly idempotency: IdempotencyRepo;
+  readonly processes: ProcessRepo;
   readonly registrations: RegistrationRepo;
   readonly outbox: OutboxRepo;
   readonly deliveries: DeliveryRepo;
@@ -158,6 +192,7 @@ class SqlStore implements Store {
     this.providers = repos.providers;
     this.routes = repos.routes;
     this.idempotency = new IdempotencyTable(db);
+    this.processes = new ProcessTable(db, session !== undefined);
     this.registrations = new RegistrationTable(db, clock);
     this.outbox = new OutboxTable(db, clock, session);
     this.deliveries = new DeliveryTable(db, clock, session);

@@ -67,8 +67,8 @@ export interface OutboxRepo {
   listAfter(opts: ListAfterOptions): Promise<OutboxEvent[]>;
   /** Every event of one resource in seq order. */
   listForResource(resourceType: string, resourceId: string): Promise<OutboxEvent[]>;
-  /** Delete events older than `iso`; returns how many. */
-  purgeBefore(iso: string): Promise<number>;
+  /** Delete up to `limit` events older than `iso` (one short statement: the retention purge loops); returns how many. */
+  purgeBefore(iso: string, limit: number): Promise<number>;
 }
 
 type StoredEvent = Selectable<Database['outbox_events']>;
@@ -178,8 +178,10 @@ export class OutboxTable implements OutboxRepo {
     return rows.map(decode);
   }
 
-  async purgeBefore(iso: string): Promise<number> {
-    const result = await this.#db.deleteFrom('outbox_events').where('tm_event', '<', iso).executeTakeFirst();
+  async purgeBefore(iso: string, limit: number): Promise<number> {
+    // A batch by primary key, found through outbox_events_tm_event_idx: the statement stays short on both dialects.
+    const batch = this.#db.selectFrom('outbox_events').select('position').where('tm_event', '<', iso).limit(limit);
+    const result = await this.#db.deleteFrom('outbox_events').where('position', 'in', batch).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { NIL_UUID } from '../shared/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
+import { CustomerTable } from './customer-repo.ts';
 import { TableRepo } from './table-repo.ts';
 import type { RawQuery, TableSpec } from './table-repo.ts';
 import type {
@@ -41,7 +42,8 @@ const users: TableSpec<User> = {
   scopeColumn: 'customer_id',
   jsonColumns: [],
   filterColumns: ['customer_id', 'username', 'name', 'role'],
-  uniques: [{ index: 'users_username_live_key', columns: ['username'], field: 'username' }],
+  // Per customer since migrations/0008-principals.ts: another tenant's usernames are not revealed.
+  uniques: [{ index: 'users_customer_username_live_key', columns: ['customer_id', 'username'], field: 'username' }],
 };
 const flows: TableSpec<Flow> = {
   table: 'flows',
@@ -60,7 +62,7 @@ const numbers: TableSpec<PhoneNumber> = {
 const extensions: TableSpec<Extension> = {
   table: 'extensions',
   scopeColumn: 'customer_id',
-  jsonColumns: [],
+  jsonColumns: ['digest_ha1'],
   filterColumns: ['customer_id', 'extension', 'username', 'name'],
   uniques: [
     { index: 'extensions_customer_extension_live_key', columns: ['customer_id', 'extension'], field: 'extension' },
@@ -82,15 +84,68 @@ const routes: TableSpec<Route> = {
   uniques: [],
 };
 
+/** The acting customer of the oldest project-scope (nil customer) row of `table`, deleted rows included. */
+async function projectActingCustomer(db: Kysely<Database>, table: 'accesskeys' | 'users'): Promise<string | undefined> {
+  const row = await (db as unknown as Kysely<any>)
+    .selectFrom(table)
+    .select('acting_customer_id')
+    .where('customer_id', '=', NIL_UUID)
+    .where('acting_customer_id', 'is not', null)
+    .orderBy('tm_create', 'asc')
+    .limit(1)
+    .executeTakeFirst();
+  return (row?.acting_customer_id as string | undefined) ?? undefined;
+}
+
 class AccesskeyTable extends TableRepo<Accesskey> implements AccesskeyRepo {
+  readonly #db: Kysely<Database>;
+  readonly #clock: Clock;
+
+  constructor(db: Kysely<Database>, clock: Clock, spec: TableSpec<Accesskey>, raw?: RawQuery) {
+    super(db, clock, spec, raw);
+    this.#db = db;
+    this.#clock = clock;
+  }
+
   findByTokenHash(hash: string): Promise<Accesskey | undefined> {
     return this.findLive({ token_hash: hash });
+  }
+
+  async findAnyByTokenHash(hash: string): Promise<Accesskey | undefined> {
+    const row = await this.#db.selectFrom('accesskeys').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+    return row === undefined ? undefined : this.decode(row);
+  }
+
+  async restore(id: string): Promise<Accesskey | undefined> {
+    const row = await this.#db.updateTable('accesskeys').set({ tm_delete: null, tm_update: new Date(this.#clock.now()).toISOString() })
+      .where('id', '=', id).returningAll().executeTakeFirst();
+    return row === undefined ? undefined : this.decode(row);
+  }
+
+  projectActingCustomer(): Promise<string | undefined> {
+    return projectActingCustomer(this.#db, 'accesskeys');
   }
 }
 
 class UserTable extends TableRepo<User> implements UserRepo {
-  findByUsername(username: string): Promise<User | undefined> {
-    return this.findLive({ username });
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>, clock: Clock, spec: TableSpec<User>, raw?: RawQuery) {
+    super(db, clock, spec, raw);
+    this.#db = db;
+  }
+
+  findByUsername(customerId: string, username: string): Promise<User | undefined> {
+    return this.findLive({ customer_id: customerId, username });
+  }
+
+  async listByUsername(username: string, limit: number): Promise<User[]> {
+    const rows = await this.liveRows({}).where('username', '=', username).orderBy('tm_create', 'asc').orderBy('id', 'asc').limit(limit).execute();
+    return rows.map((r) => this.decode(r));
+  }
+
+  projectActingCustomer(): Promise<string | undefined> {
+    return projectActingCustomer(this.#db, 'users');
   }
 }
 
@@ -136,8 +191,7 @@ export interface ResourceRepos {
 
 /** Build every resource repository over one database. */
 export function createResourceRepos(db: Kysely<Database>, clock: Clock, raw?: RawQuery): ResourceRepos {
-  return {
-    customers: new TableRepo(db, clock, customers, raw),
+  const owned = {
     accesskeys: new AccesskeyTable(db, clock, accesskeys, raw),
     users: new UserTable(db, clock, users, raw),
     flows: new TableRepo(db, clock, flows, raw),
@@ -146,4 +200,7 @@ export function createResourceRepos(db: Kysely<Database>, clock: Clock, raw?: Ra
     providers: new TableRepo(db, clock, providers, raw),
     routes: new RouteTable(db, clock, routes, raw),
   };
+  // Deleting a customer soft-deletes what it owns (customer-repo.ts); their row caches go with it.
+  const forgetOwned = () => Object.values(owned).forEach((repo) => repo.forgetCachedRows());
+  return { customers: new CustomerTable(db, clock, customers, raw, forgetOwned), ...owned };
 }

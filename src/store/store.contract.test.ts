@@ -11,8 +11,10 @@ import { activeflowsContract } from './contract/activeflows-contract.ts';
 import { recordingsContract } from './contract/recordings-contract.ts';
 import { conferencesContract } from './contract/conferences-contract.ts';
 import { crudContract } from './contract/crud-contract.ts';
+import { customersContract } from './contract/customers-contract.ts';
 import { eventsContract } from './contract/events-contract.ts';
 import { pagingContract } from './contract/paging-contract.ts';
+import { retentionContract } from './contract/retention-contract.ts';
 import { sessionContract } from './contract/session-contract.ts';
 import { uniqueContract } from './contract/unique-contract.ts';
 import { openStore } from './index.ts';
@@ -22,6 +24,7 @@ import type { Store, StoreOptions } from './index.ts';
 function storeContract(ctx: ContractContext): void {
   crudContract(ctx);
   uniqueContract(ctx);
+  customersContract(ctx);
   pagingContract(ctx);
   sessionContract(ctx);
   eventsContract(ctx);
@@ -29,6 +32,8 @@ function storeContract(ctx: ContractContext): void {
   activeflowsContract(ctx);
   recordingsContract(ctx);
   conferencesContract(ctx);
+  // Last: it moves the clock a month on and purges what the others left.
+  retentionContract(ctx);
 }
 
 /** A ContractContext over a database that `options()` opens; the harness owns its lifetime. */

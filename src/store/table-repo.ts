@@ -165,6 +165,11 @@ export class TableRepo<T extends Resource> implements Repo<T> {
     return row === undefined ? undefined : this.decode(row);
   }
 
+  /** Drop the cached rows (after rows of this table changed through another repository, e.g. a customer's cascade). */
+  forgetCachedRows(): void {
+    this.#rows.clear();
+  }
+
   /** Select of the live rows visible within `scope`, for finders of subclasses. */
   protected liveRows(scope: Scope): SelectQueryBuilder<any, string, Row> {
     return this.#scoped(this.#db.selectFrom(this.#spec.table).selectAll(), scope);

@@ -25,13 +25,15 @@ export interface Accesskey {
   role: Role;
   token_hash: string;
   token_prefix: string;
+  /** Project admin keys only (customer_id is the nil UUID): the customer they act for. */
+  acting_customer_id?: string;
   tm_expire?: string;
   tm_create: string;
   tm_update: string;
   tm_delete?: string;
 }
 
-/** A login of a customer (username unique among live users). */
+/** A login of a customer (username unique among the customer's live users). */
 export interface User {
   id: string;
   customer_id: string;
@@ -40,6 +42,10 @@ export interface User {
   name: string;
   detail: string;
   role: Role;
+  /** Project admin users only (customer_id is the nil UUID): the customer they act for. */
+  acting_customer_id?: string;
+  /** Bumped on each password change; login tokens of an older version are refused. */
+  password_version: number;
   tm_create: string;
   tm_update: string;
   tm_delete?: string;
@@ -71,12 +77,23 @@ export interface PhoneNumber {
   tm_delete?: string;
 }
 
+/** HA1 = H(username:realm:password) of one digest username in one realm (RFC 7616 §3.4.2). */
+export interface SipDigestHa1 {
+  username: string;
+  realm: string;
+  md5: string;
+  sha256: string;
+}
+
 /** A SIP extension that phones register as. */
 export interface Extension {
   id: string;
   customer_id: string;
   extension: string;
+  /** Write-only: the plaintext is never stored (always '' in the table; see `digest_ha1`). */
   password: string;
+  /** What digest authentication checks against, per username and realm the extension answers in. */
+  digest_ha1?: SipDigestHa1[];
   username: string;
   domain_name: string;
   name: string;
@@ -185,12 +202,22 @@ export interface Repo<T extends { id: string }> {
 export interface AccesskeyRepo extends Repo<Accesskey> {
   /** The live access key whose token hashes to `hash`. */
   findByTokenHash(hash: string): Promise<Accesskey | undefined>;
+  /** The key whose token hashes to `hash`, deleted or not. */
+  findAnyByTokenHash(hash: string): Promise<Accesskey | undefined>;
+  /** Undo the soft delete of a key. */
+  restore(id: string): Promise<Accesskey | undefined>;
+  /** The customer the project admin's keys act for (deleted keys included), if any key ever existed. */
+  projectActingCustomer(): Promise<string | undefined>;
 }
 
 /** Users, plus lookup by username. */
 export interface UserRepo extends Repo<User> {
-  /** The live user called `username`. */
-  findByUsername(username: string): Promise<User | undefined>;
+  /** The live user called `username` of customer `customerId` (the nil UUID: the project scope). */
+  findByUsername(customerId: string, username: string): Promise<User | undefined>;
+  /** Live users called `username` in any customer, oldest first, at most `limit`. */
+  listByUsername(username: string, limit: number): Promise<User[]>;
+  /** The customer the project admin's users act for (deleted users included), if any. */
+  projectActingCustomer(): Promise<string | undefined>;
 }
 
 /** Phone numbers, plus lookup by number. */
@@ -221,10 +248,12 @@ export interface IdempotencyRepo {
   put(record: IdempotencyRecord): Promise<boolean>;
   /** Record the response of a reserved key (a record put with status_code 0). */
   complete(credentialId: string, key: string, statusCode: number, responseBody: string): Promise<void>;
+  /** Reserve the key again over `prior`, an unanswered reservation whose process is gone; false when it changed meanwhile. */
+  takeOver(prior: IdempotencyRecord, record: IdempotencyRecord): Promise<boolean>;
   /** Remove one record, freeing the key. */
   release(credentialId: string, key: string): Promise<void>;
-  /** Delete records created before `iso`; returns how many. */
-  purgeBefore(iso: string): Promise<number>;
+  /** Delete records created before `iso` (at most `limit` when given); returns how many. */
+  purgeBefore(iso: string, limit?: number): Promise<number>;
 }
 
 /** A contact binding as the registrar writes it. */

@@ -1,3 +1,4 @@
+import { activeflowEvent } from '../flows/index.ts';
 import type { Activeflow, ActiveflowEvent, ActiveflowStorePort } from '../flows/index.ts';
 import type {
   ActiveflowListOptions,
@@ -68,7 +69,8 @@ export class ActiveflowStoreAdapter implements ActiveflowStorePort {
   delete(activeflowId: string, scope: Scope = {}): Promise<DeletedActiveflowRecord | undefined> {
     return this.#store.transaction(async (tx) => {
       const deleted = await this.#store.activeflows.markDeleted(tx, activeflowId, scope);
-      if (deleted) await this.#publish(tx, ACTIVEFLOW_DELETED, deleted);
+      // Like every activeflow event, it carries only the latest executed actions (see activeflowEvent).
+      if (deleted) await this.#publish(tx, ACTIVEFLOW_DELETED, activeflowEvent(ACTIVEFLOW_DELETED, deleted).data);
       return deleted;
     });
   }

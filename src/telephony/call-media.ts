@@ -1,7 +1,7 @@
 import type { DigitsRequest, MediaPort, MuteDirection, TalkRequest } from '../calls/index.ts';
 import { CachedTtsEngine, EspeakTtsEngine, PcmSource, beep, holdMusic, loadAudio } from '../media/index.ts';
 import type { AudioSource, TtsEngine, TtsGender } from '../media/index.ts';
-import { AppError, NotFoundError, silentLogger } from '../shared/index.ts';
+import { AppError, NotFoundError, ValidationError, silentLogger } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
 import { LegOutput } from './leg-output.ts';
 import { LegRelay } from './leg-relay.ts';
@@ -11,7 +11,7 @@ import type { MediaDtmfEvent, MediaEndpoint, PlayOutcome } from './media-endpoin
 export interface CallMediaOptions {
   /** Text-to-speech (default espeak-ng behind an in-memory cache). */
   tts?: TtsEngine;
-  /** Loads an http(s) URL or file as 8 kHz PCM (default `loadAudio`). */
+  /** Loads an http(s) URL as 8 kHz PCM (default `loadAudio`); the composition root passes a guarded loader. */
   loadAudio?: (url: string, options: { signal?: AbortSignal }) => Promise<Int16Array>;
   /** The music looped to a held leg (default the built-in `holdMusic()`). */
   holdMusic?: Int16Array;
@@ -111,7 +111,7 @@ export class CallMedia implements MediaPort {
   }
 
   async play(legId: string, mediaUrls: readonly string[]): Promise<void> {
-    const sources = await this.#loadAll(mediaUrls);
+    const sources = await this.#loadAll(mediaUrls, 'media_urls');
     this.#leg(legId);
     this.#playSequence(legId, sources).catch((err: unknown) => this.#logger.debug({ err, legId }, 'playback ended with the leg'));
   }
@@ -136,6 +136,10 @@ export class CallMedia implements MediaPort {
   /** Marks the leg held by us: it hears hold music when on, else silence, never the bridged peer. */
   setHeld(legId: string, held: boolean): void {
     this.#leg(legId).output.held = held;
+  }
+
+  async setHold(legId: string, on: boolean): Promise<void> {
+    this.setHeld(legId, on);
   }
 
   async setMusicOnHold(legId: string, on: boolean): Promise<void> {
@@ -185,7 +189,7 @@ export class CallMedia implements MediaPort {
 
   /** Plays each URL in turn; resolves when all ended, or `stopped` as soon as one was stopped. */
   async playUrlsAndWait(legId: string, mediaUrls: readonly string[], signal?: AbortSignal): Promise<PlayOutcome> {
-    return this.#playSequence(legId, await this.#loadAll(mediaUrls, signal), signal);
+    return this.#playSequence(legId, await this.#loadAll(mediaUrls, 'stream_urls', signal), signal);
   }
 
   /** Plays the prompt beep; resolves when played. */
@@ -241,8 +245,12 @@ export class CallMedia implements MediaPort {
     });
   }
 
-  async #loadAll(urls: readonly string[], signal?: AbortSignal): Promise<Int16Array[]> {
-    return Promise.all(urls.map((url) => this.#load(url, signal ? { signal } : {})));
+  /** Downloads every URL before any plays; a URL that fails is a ValidationError naming `field[i]` (docs/security.md). */
+  async #loadAll(urls: readonly string[], field: string, signal?: AbortSignal): Promise<Int16Array[]> {
+    return Promise.all(urls.map((url, i) => this.#load(url, signal ? { signal } : {}).catch((err: unknown) => {
+      if (!(err instanceof AppError) || err.code === 'MEDIA_ABORTED') throw err;
+      throw new ValidationError([{ field: `${field}[${i}]`, reason: err.code, message: err.message }]);
+    })));
   }
 
   async #playSequence(legId: string, sources: readonly Int16Array[], signal?: AbortSignal): Promise<PlayOutcome> {

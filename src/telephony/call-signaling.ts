@@ -1,12 +1,15 @@
 import type { Address, DialRequest, DialTarget, LegEvents, OutgoingAttempt, Provider, SignalingPort } from '../calls/index.ts';
 import { silentLogger } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
-import type { UserAgent } from '../sip/index.ts';
+import type { SendDestination, UserAgent } from '../sip/index.ts';
 import { formatHostPort, formatUri, parseNameAddr, quote } from '../sip/index.ts';
 import type { CallMedia } from './call-media.ts';
+import { GuardedAttempt } from './guarded-attempt.ts';
+import type { DialogJournal } from './dialog-journal.ts';
 import type { MediaEndpointOptions } from './media-endpoint.ts';
 import { OutgoingLeg } from './outgoing-leg.ts';
 import type { ReferSink } from './refer-transfer.ts';
+import type { SipTargetGuard } from './sip-target-guard.ts';
 import type { InviteTarget } from './outgoing-leg.ts';
 
 /** Options of {@link CallSignaling}. */
@@ -20,6 +23,10 @@ export interface CallSignalingOptions {
   logger?: Logger;
   /** Takes REFERs the called phones send (transfer); without it they are declined. */
   refers?: ReferSink;
+  /** Keeps each confirmed dialog's state for a restart after a crash. */
+  journal?: DialogJournal;
+  /** Checks customers' SIP addresses at dial time (production mode). */
+  sipTargets?: SipTargetGuard;
 }
 
 /** The From and extra headers of an INVITE for a caller, optionally hidden. */
@@ -105,7 +112,17 @@ export class CallSignaling implements SignalingPort {
   }
 
   dial(request: DialRequest, events: LegEvents): OutgoingAttempt {
+    const { target } = request;
+    const guard = this.#o.sipTargets;
+    if (target.kind !== 'sip' || !guard?.enforcing) return this.#start(request, events);
+    // A customer's SIP address is checked after DNS and dialled at the address that was checked.
+    const start = (destination?: SendDestination): OutgoingAttempt => this.#start(request, events, destination);
+    return new GuardedAttempt(guard.check(target.uri), start, events, this.#logger.child({ call_id: request.call_id }));
+  }
+
+  #start(request: DialRequest, events: LegEvents, destination?: SendDestination): OutgoingAttempt {
     const caller = callerIdentity(request.source, request.anonymous, this.#o.fromHost);
+    const targets = inviteTargets(request.target, this.#o.fromHost);
     return new OutgoingLeg({
       ua: this.#o.ua,
       media: this.#o.media,
@@ -114,9 +131,10 @@ export class CallSignaling implements SignalingPort {
       callId: request.call_id,
       from: caller.from,
       headers: caller.headers,
-      targets: inviteTargets(request.target, this.#o.fromHost),
+      targets: destination ? targets.map((t) => ({ ...t, destination })) : targets,
       logger: this.#logger.child({ call_id: request.call_id }),
       refers: this.#o.refers,
+      journal: this.#o.journal,
     });
   }
 }

@@ -27,7 +27,7 @@ interface Seen {
   body: string;
 }
 
-type Answer = { status?: number; body?: string; delayMs?: number };
+type Answer = { status?: number; body?: string; delayMs?: number; headers?: Record<string, string> };
 
 /** A real local HTTP server playing the customer's server; `log` orders arrivals and answers. */
 class CustomerServer {
@@ -48,7 +48,7 @@ class CustomerServer {
         const answer = this.answers.get(path) ?? {};
         const send = (): void => {
           this.log.push(`answer ${path}`);
-          res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
+          res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
           res.end(answer.body ?? '{}');
         };
         if (answer.delayMs === undefined) return send();
@@ -61,12 +61,13 @@ class CustomerServer {
     });
   }
 
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+  async listen(host = '127.0.0.1'): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.listen(0, host, resolve));
   }
 
   url(path: string): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}${path}`;
+    const { address, port } = this.#server.address() as AddressInfo;
+    return `http://${address}:${port}${path}`;
   }
 
   async close(): Promise<void> {
@@ -231,6 +232,33 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
     const af = await run(engineWith({ timeoutMs: 200 }), [hook('/slow-sync'), hook('/after-slow-sync')]);
     assert.deepEqual((await errorsOf(af.id)).map((e) => [e.type, e.code]), [['webhook_send', 'WEBHOOK_TIMEOUT']]);
     assert.ok(server.seen.some((s) => s.path === '/after-slow-sync'));
+  });
+
+  it('fetch follows a redirect of the customer server (307 keeps the POST and its body)', async () => {
+    server.answers.set('/moved-actions', { status: 307, headers: { location: '/actions-here' } });
+    server.answers.set('/actions-here', { body: JSON.stringify([hook('/after-redirect')]) });
+    const af = await run(engineWith(), [{ type: 'fetch', option: { event_url: server.url('/moved-actions') } }]);
+    assert.deepEqual(af.executed_actions.map((a) => a.type), ['fetch', 'webhook_send']);
+    assert.deepEqual(await errorsOf(af.id), []);
+    const redirected = server.seen.filter((s) => s.path === '/actions-here');
+    assert.deepEqual(redirected.map((s) => [s.method, JSON.parse(s.body).id]), [['POST', af.id]]);
+  });
+
+  it('production mode with 127.0.0.1 allowed: the allowed target works, a redirect to 127.0.0.2 is refused at the hop (SSRF_BLOCKED)', async () => {
+    const internal = new CustomerServer();
+    await internal.listen('127.0.0.2');
+    closers.push(() => internal.close());
+    server.answers.set('/to-internal', { status: 302, headers: { location: internal.url('/secret') } });
+    server.answers.set('/allowed-actions', { body: '[]' });
+    const guard = new SsrfGuard({ mode: 'production', allow: ['127.0.0.1'] });
+    const af = await run(engineWith({ guard }), [
+      { type: 'fetch', option: { event_url: server.url('/allowed-actions') } },
+      hook('/to-internal'),
+      { type: 'fetch', option: { event_url: server.url('/to-internal') } },
+    ]);
+    assert.deepEqual((await errorsOf(af.id)).map((e) => [e.type, e.code]), [['webhook_send', 'SSRF_BLOCKED'], ['fetch', 'SSRF_BLOCKED']]);
+    assert.ok(server.seen.some((s) => s.path === '/allowed-actions'));
+    assert.deepEqual(internal.seen, []);
   });
 
   it('production mode refuses a loopback target before connecting (SSRF_BLOCKED)', async () => {

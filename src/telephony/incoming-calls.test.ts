@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Address } from '../calls/index.ts';
 import { FakeClock, NIL_UUID } from '../shared/index.ts';
-import { DigestChallenger, SipHeaders, digestAuthorization } from '../sip/index.ts';
+import { DigestChallenger, DigestGuard, SipHeaders, digestAuthorization, digestHa1s } from '../sip/index.ts';
 import type { SipRequest, UserAgent } from '../sip/index.ts';
 import type { Store } from '../store/index.ts';
 import { CallMedia } from './call-media.ts';
@@ -10,7 +10,7 @@ import { IncomingCalls, calledUser, callerAddress, dialledNumber } from './incom
 import type { ExtensionAccount, ExtensionDialPlan } from './incoming-calls.ts';
 
 const PROVIDER_IP = '192.0.2.10';
-const account: ExtensionAccount = { customerId: 'cust', username: 'u-1001', extension: '1001', password: 'secret', realm: 'sip.callbin.test' };
+const account: ExtensionAccount = { extensionId: 'e1', customerId: 'cust', username: 'u-1001', extension: '1001', ha1: digestHa1s('u-1001', 'sip.callbin.test', 'secret'), realm: 'sip.callbin.test' };
 
 function invite(uri: string, headers: [string, string][] = []): SipRequest {
   return {
@@ -28,9 +28,9 @@ function incomingCalls(dialPlan?: ExtensionDialPlan): { calls: IncomingCalls; ch
     extensions: { findByExtension: async (_c: string, ext: string) => (ext === '1002' ? { id: 'e2' } : undefined) },
   } as unknown as Pick<Store, 'numbers' | 'extensions'>;
   const calls = new IncomingCalls({
-    ua: {} as UserAgent, store, challenger, media: new CallMedia(),
+    ua: {} as UserAgent, store, digest: new DigestGuard({ challenger, clock: new FakeClock() }), media: new CallMedia(),
     providers: { isProvider: async (address) => address === PROVIDER_IP },
-    accounts: { findAccount: async (q) => (q.username === 'u-1001' ? account : undefined) },
+    accounts: { realmFor: () => 'sip.callbin.test', findAccount: async (q) => (q.username === 'u-1001' ? account : undefined) },
     calls: { acceptIncoming: async () => assert.fail('not in these tests') },
     endpointOptions: {} as never,
     ...(dialPlan ? { dialPlan } : {}),
@@ -39,20 +39,27 @@ function incomingCalls(dialPlan?: ExtensionDialPlan): { calls: IncomingCalls; ch
 }
 
 describe('IncomingCalls: verification', () => {
-  it('a provider address is trusted; a scanner is 403 even from there; anyone else unknown is 403', async () => {
+  it('a provider address is trusted; a scanner is 403 even from there; a phone number from anywhere else is 403', async () => {
     const { calls } = incomingCalls();
     assert.deepEqual(await calls.verify(invite('sip:+15550003000@callbin'), { address: PROVIDER_IP }), { kind: 'provider' });
     assert.deepEqual(await calls.verify(invite('sip:+15550003000@callbin', [['User-Agent', 'friendly-scanner']]), { address: PROVIDER_IP }), { kind: 'refuse', status: 403, reason: 'Forbidden' });
     const stranger = invite('sip:+15550003000@callbin');
-    stranger.headers.set('From', '<sip:nobody@198.51.100.1>;tag=2');
+    stranger.headers.set('From', '<sip:+15550001111@198.51.100.1>;tag=2');
     assert.equal((await calls.verify(stranger, { address: '198.51.100.1' })).kind, 'refuse');
+  });
+
+  it('an unknown user is challenged exactly like a known one (no account enumeration)', async () => {
+    const { calls } = incomingCalls();
+    const stranger = invite('sip:+15550003000@callbin');
+    stranger.headers.set('From', '<sip:nobody@198.51.100.1>;tag=2');
+    assert.deepEqual(await calls.verify(stranger, { address: '198.51.100.1' }), await calls.verify(invite('sip:+15550003000@callbin'), { address: '198.51.100.1' }));
   });
 
   it('an extension is challenged, then accepted with the right password and refused with a wrong one', async () => {
     const { calls, challenger } = incomingCalls();
     const first = await calls.verify(invite('sip:+15550009999@callbin'), { address: '198.51.100.7' });
     assert.deepEqual(first, { kind: 'challenge', realm: 'sip.callbin.test', stale: false });
-    const [challenge] = challenger.challenge('sip.callbin.test');
+    const [challenge] = challenger.challenge('sip.callbin.test', { source: '198.51.100.7' });
     const signed = (password: string): SipRequest =>
       invite('sip:+15550009999@callbin', [['Proxy-Authorization', digestAuthorization({ challenge: challenge!, method: 'INVITE', uri: 'sip:+15550009999@callbin', username: 'u-1001', password })]]);
     assert.deepEqual(await calls.verify(signed('secret'), { address: '198.51.100.7' }), { kind: 'extension', account });

@@ -2,10 +2,11 @@ import type { Address, Call, CallType, FlowSource, IncomingCallRequest } from '.
 import { E164_RE, EXTENSION_RE } from '../calls/index.ts';
 import { NIL_UUID, hasCode, silentLogger } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
-import type { DigestChallenger, IncomingInvite, MessageSource, SipRequest, UserAgent } from '../sip/index.ts';
+import type { DigestAlgorithm, DigestGuard, DigestHa1, IncomingInvite, MessageSource, SipRequest, UserAgent } from '../sip/index.ts';
 import { DEFAULT_MD5_ONLY_USER_AGENTS, isScannerUserAgent, parseNameAddr, parseUri } from '../sip/index.ts';
 import type { Store } from '../store/index.ts';
 import type { CallMedia } from './call-media.ts';
+import type { DialogJournal } from './dialog-journal.ts';
 import { SipIncomingLeg } from './incoming-leg.ts';
 import { MediaEndpoint } from './media-endpoint.ts';
 import type { MediaEndpointOptions } from './media-endpoint.ts';
@@ -14,15 +15,19 @@ import type { ProviderAddressBook } from './routing-adapter.ts';
 
 /** An extension as digest authentication needs it (StoreRegistrarBackend's accounts fit). */
 export interface ExtensionAccount {
+  extensionId: string;
   customerId: string;
   username: string;
   extension: string;
-  password: string;
+  /** HA1 of the username it was found by, in `realm` (RFC 7616 §3.4.2). */
+  ha1: DigestHa1;
   realm: string;
 }
 
 /** Extension accounts by digest username, or by extension name inside a customer's domain (StoreRegistrarBackend implements it). */
 export interface ExtensionAccounts {
+  /** The digest realm of a From host: a customer's own domain, else the platform realm. */
+  realmFor(domain: string): string;
   findAccount(query: { username: string; domain: string }): Promise<ExtensionAccount | undefined>;
 }
 
@@ -49,8 +54,8 @@ export interface IncomingCallsOptions {
   store: Pick<Store, 'numbers' | 'extensions'>;
   providers: Pick<ProviderAddressBook, 'isProvider'>;
   accounts: ExtensionAccounts;
-  /** Challenges INVITEs from extensions (its own secret is fine: nonces are per challenge). */
-  challenger: DigestChallenger;
+  /** Digest authentication of extensions' INVITEs, with the failure limiter shared with REGISTER. */
+  digest: DigestGuard;
   calls: { acceptIncoming(request: IncomingCallRequest): Promise<Call> };
   media: CallMedia;
   endpointOptions: MediaEndpointOptions;
@@ -58,6 +63,8 @@ export interface IncomingCallsOptions {
   dialPlan?: ExtensionDialPlan;
   /** Takes REFERs phones send on their calls (transfer); without it they are declined. */
   refers?: ReferSink;
+  /** Keeps each answered call's dialog state for a restart after a crash. */
+  journal?: DialogJournal;
   /** Whether a customer's conference can be joined now; without it `conference:<id>` is refused 501. */
   conferences?: { isJoinable(customerId: string, conferenceId: string): Promise<boolean> };
   logger?: Logger;
@@ -77,6 +84,10 @@ export type InviteRoute =
 
 const SDP = 'application/sdp';
 const CONFERENCE_PREFIX = 'conference:';
+// What an account can be called: an extension name, or a digest username (`<extension>-<id prefix>`).
+const ACCOUNT_NAME_RE = /^[A-Za-z0-9]{1,32}(-[A-Za-z0-9]{1,32})?$/;
+// RFC 8760 §2.4 order; baresip 1.x gets MD5 alone (the registrar's DEFAULT_MD5_ONLY_USER_AGENTS).
+const INVITE_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
 /** The number a Request-URI user names: E.164 with its `+`, or digits without it (the `+` is added). */
 export function dialledNumber(user: string): string | undefined {
@@ -103,7 +114,9 @@ export function calledUser(request: SipRequest): string {
 
 /**
  * Routes new INVITEs (calls.md "Incoming calls"): verification (a provider's address, or an
- * extension that passes digest auth; scanners and everyone else get 403 and no call object),
+ * extension that passes digest auth — a From user shaped like an account is challenged 407 whether
+ * it exists or not, behind the DigestGuard shared with REGISTER; scanners and everyone else get
+ * 403 and no call object),
  * number lookup (unknown 404, no flow 480), the SDP answer (no common codec 488), then
  * `CallService.acceptIncoming` with a SipIncomingLeg.
  */
@@ -138,16 +151,25 @@ export class IncomingCalls {
     if (isScanner(request.headers.get('user-agent'))) return { kind: 'refuse', status: 403, reason: 'Forbidden' };
     if (await this.#o.providers.isProvider(source.address)) return { kind: 'provider' };
     const from = parseNameAddr(request.headers.get('from') ?? '').uri;
-    const account = from.user ? await this.#o.accounts.findAccount({ username: from.user, domain: from.host }) : undefined;
-    if (!account) return { kind: 'refuse', status: 403, reason: 'Forbidden' };
-    const header = request.headers.get('proxy-authorization') ?? request.headers.get('authorization');
-    const creds = header === undefined ? undefined : this.#o.challenger.parseAuthorization(header);
-    if (!creds || (creds.username !== account.username && creds.username !== account.extension)) {
-      return { kind: 'challenge', realm: account.realm, stale: false };
+    const user = from.user ?? '';
+    // A name no account can have (a phone number) is refused whatever the store holds: the answer
+    // says nothing about which accounts exist. Any other name is challenged alike, known or not.
+    if (!ACCOUNT_NAME_RE.test(user)) return { kind: 'refuse', status: 403, reason: 'Forbidden' };
+    const realm = this.#o.accounts.realmFor(from.host);
+    const outcome = await this.#o.digest.authenticate({
+      method: 'INVITE', realm, source: source.address,
+      authorizations: [...request.headers.getAll('proxy-authorization'), ...request.headers.getAll('authorization')],
+      lookup: async (username) => {
+        const account = await this.#o.accounts.findAccount({ username, domain: from.host });
+        return account && account.realm === realm ? { account, key: account.extensionId, ha1: account.ha1 } : undefined;
+      },
+    });
+    if (outcome.kind === 'challenge') return { kind: 'challenge', realm, stale: outcome.stale };
+    // The From user must be the authenticated account, as the registrar checks the To user.
+    if (outcome.kind === 'refuse' || (user !== outcome.account.username && user !== outcome.account.extension)) {
+      return { kind: 'refuse', status: 403, reason: 'Forbidden' };
     }
-    const verdict = this.#o.challenger.verify(creds, { method: 'INVITE', password: account.password, realm: account.realm });
-    if (verdict === 'stale') return { kind: 'challenge', realm: account.realm, stale: true };
-    return verdict === 'ok' ? { kind: 'extension', account } : { kind: 'refuse', status: 403, reason: 'Forbidden' };
+    return { kind: 'extension', account: outcome.account };
   }
 
   /** Where a verified INVITE goes. */
@@ -189,7 +211,7 @@ export class IncomingCalls {
   async #take(invite: IncomingInvite): Promise<void> {
     try {
       const verdict = await this.verify(invite.request, invite.source);
-      if (verdict.kind === 'challenge') return this.#challenge(invite, verdict);
+      if (verdict.kind === 'challenge') return this.#challenge(invite, verdict, invite.source.address);
       if (verdict.kind === 'refuse') return refuse(invite, verdict.status, verdict.reason);
       const route = await this.route(invite.request, verdict);
       if (route.kind === 'refuse') return refuse(invite, route.status, route.reason);
@@ -201,12 +223,12 @@ export class IncomingCalls {
     }
   }
 
-  #challenge(invite: IncomingInvite, verdict: { realm: string; stale: boolean }): void {
+  #challenge(invite: IncomingInvite, verdict: { realm: string; stale: boolean }, source: string): void {
     // RFC 3261 §22.3: a UA that is not a registrar answers 407 with Proxy-Authenticate (one per algorithm).
     // baresip 1.x gives up on the first challenge whose algorithm it lacks (SHA-256), as the registrar knows.
     const userAgent = invite.request.headers.get('user-agent') ?? '';
-    const algorithms = DEFAULT_MD5_ONLY_USER_AGENTS.some((re) => re.test(userAgent)) ? { algorithms: ['MD5' as const] } : {};
-    const headers = this.#o.challenger.challenge(verdict.realm, { stale: verdict.stale, ...algorithms }).map((v): [string, string] => ['Proxy-Authenticate', v]);
+    const algorithms = DEFAULT_MD5_ONLY_USER_AGENTS.some((re) => re.test(userAgent)) ? ['MD5' as const] : INVITE_ALGORITHMS;
+    const headers = this.#o.digest.challenge(verdict.realm, source, { stale: verdict.stale, algorithms }).map((v): [string, string] => ['Proxy-Authenticate', v]);
     if (invite.finalStatus === undefined) invite.reject(407, undefined, headers);
   }
 
@@ -221,10 +243,16 @@ export class IncomingCalls {
       if (!hasCode(err, 'SDP_NO_COMMON_CODEC')) this.#logger.warn({ err }, 'SDP offer not answerable');
       return refuse(invite, 488, 'Not Acceptable Here');
     }
-    const leg = new SipIncomingLeg({ invite, endpoint: answered.endpoint, answerSdp: answered.answerSdp, media: this.#o.media, logger: this.#logger, refers: this.#o.refers });
+    let callId = '';
+    const journal = this.#o.journal;
+    const leg = new SipIncomingLeg({
+      invite, endpoint: answered.endpoint, answerSdp: answered.answerSdp, media: this.#o.media, logger: this.#logger, refers: this.#o.refers,
+      journal: journal ? (legId) => journal.forLeg(legId, () => callId) : undefined,
+    });
     if (invite.finalStatus !== undefined) return void (await leg.reject(invite.finalStatus));
     try {
       const call = await this.#o.calls.acceptIncoming({ customer_id: route.customerId, source, destination: route.destination, flow: route.flow, leg, ...(route.type ? { type: route.type } : {}) });
+      callId = call.id;
       this.#o.media.bindCall(leg.leg_id, call.id);
     } catch (err) {
       // acceptIncoming has rejected the INVITE (480/500) already; only the media is left to free.

@@ -3,6 +3,7 @@ import { InvalidStateError, newId } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
 import type { IncomingInvite, IncomingRefer } from '../sip/index.ts';
 import type { CallMedia } from './call-media.ts';
+import type { LegJournal } from './dialog-journal.ts';
 import { LegDialog } from './leg-dialog.ts';
 import type { MediaEndpoint } from './media-endpoint.ts';
 import type { ReferSink } from './refer-transfer.ts';
@@ -27,9 +28,15 @@ export class SipIncomingLeg implements IncomingLeg {
   #cancelled = false;
   #dialog: LegDialog | undefined;
   readonly #refers: ReferSink | undefined;
+  readonly #journal: ((legId: string) => LegJournal) | undefined;
 
-  constructor(options: { invite: IncomingInvite; endpoint: MediaEndpoint; answerSdp: string; media: CallMedia; logger: Logger; refers?: ReferSink | undefined }) {
+  constructor(options: {
+    invite: IncomingInvite; endpoint: MediaEndpoint; answerSdp: string; media: CallMedia; logger: Logger; refers?: ReferSink | undefined;
+    /** Keeps the confirmed dialog's state for a restart after a crash. */
+    journal?: ((legId: string) => LegJournal) | undefined;
+  }) {
     this.#refers = options.refers;
+    this.#journal = options.journal;
     this.#invite = options.invite;
     this.#endpoint = options.endpoint;
     this.#answerSdp = options.answerSdp;
@@ -58,8 +65,9 @@ export class SipIncomingLeg implements IncomingLeg {
     if (this.#invite.finalStatus !== undefined) throw new InvalidStateError(`leg ${this.leg_id}: INVITE already answered ${this.#invite.finalStatus}`, 'LEG_ALREADY_ANSWERED');
     const dialog = this.#invite.accept({ body: this.#answerSdp, contentType: SDP });
     this.#dialog = new LegDialog(dialog, this.#endpoint, {
-      remoteEnded: () => this.#events?.remoteBye(),
+      remoteEnded: (failed) => this.#events?.remoteBye(failed ? { failed } : undefined),
       ended: () => this.#release(),
+      journal: this.#journal?.(this.leg_id),
       ...(this.#refers ? { refer: (refer: IncomingRefer) => this.#refers?.referred(this.leg_id, refer) } : {}),
     }, this.#logger);
     await this.#invite.waitForAck();
@@ -75,14 +83,13 @@ export class SipIncomingLeg implements IncomingLeg {
     else await this.reject(480);
   }
 
+  // Signalling only: what the leg hears while held is CallMedia.setHold, set by the calls domain first.
   async hold(): Promise<void> {
     await this.#requireDialog('hold').setHold(true);
-    this.#media.setHeld(this.leg_id, true);
   }
 
   async unhold(): Promise<void> {
     await this.#requireDialog('unhold').setHold(false);
-    this.#media.setHeld(this.leg_id, false);
   }
 
   #onCancelled(): void {

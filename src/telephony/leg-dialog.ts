@@ -1,6 +1,7 @@
 import { SipResponseError } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
-import type { Dialog, IncomingRefer } from '../sip/index.ts';
+import type { Dialog, IncomingRefer, TerminationCause } from '../sip/index.ts';
+import type { LegJournal } from './dialog-journal.ts';
 import type { MediaEndpoint } from './media-endpoint.ts';
 
 const SDP = 'application/sdp';
@@ -8,15 +9,19 @@ const SDP = 'application/sdp';
 const REQUEST_PENDING = 491;
 /** RFC 3264 §6: an offer we cannot answer is refused 488 Not Acceptable Here. */
 const NOT_ACCEPTABLE_HERE = 488;
+/** RFC 3261 §12.2.1.2: a request in the dialog got 481 or 408, or no answer at all. */
+const FAILED_CAUSES: ReadonlySet<TerminationCause> = new Set(['request-timeout', 'dialog-gone']);
 
 /** What a confirmed dialog tells the leg that owns it. */
 export interface LegDialogHooks {
-  /** The dialog ended without our BYE (remote BYE, 481, no ACK, UA shutdown). */
-  remoteEnded(): void;
+  /** The dialog ended without our BYE (remote BYE, no ACK, UA shutdown); `failed` after a 408/481 or no answer to a request in it. */
+  remoteEnded(failed: boolean): void;
   /** The dialog ended, whoever ended it. */
   ended(): void;
   /** A REFER arrived (RFC 3515); without this hook it is declined 603. */
   refer?(refer: IncomingRefer): void;
+  /** Where the dialog's state is kept while it is confirmed (crash recovery); none without it. */
+  journal?: LegJournal | undefined;
 }
 
 /**
@@ -52,8 +57,24 @@ export class LegDialog {
     });
     const onRefer = hooks.refer;
     if (onRefer) dialog.on('refer', (refer) => onRefer(refer));
+    const journal = hooks.journal;
+    if (journal) {
+      const save = (): void => {
+        if (dialog.state !== 'confirmed') return;
+        try {
+          journal.save(dialog.snapshot());
+        } catch (err) {
+          logger.warn({ err }, 'dialog state not kept: its far end is not reachable from a restart');
+        }
+      };
+      save();
+      dialog.on('confirmed', save);
+      dialog.on('changed', save);
+    }
     const onEnd = (): void => {
-      if (!this.#byeSent) hooks.remoteEnded();
+      journal?.remove();
+      const cause = dialog.termination?.cause;
+      if (!this.#byeSent) hooks.remoteEnded(cause !== undefined && FAILED_CAUSES.has(cause));
       hooks.ended();
     };
     if (dialog.state === 'terminated') onEnd();

@@ -1,9 +1,10 @@
 import type { AttemptFailure, LegEvents, OutgoingAttempt } from '../calls/index.ts';
 import { InvalidStateError, SipResponseError, TransactionTimeoutError, newId } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
-import type { IncomingRefer, InviteAnswer, OutgoingInvite, UserAgent } from '../sip/index.ts';
+import type { IncomingRefer, InviteAnswer, OutgoingInvite, SendDestination, UserAgent } from '../sip/index.ts';
 import type { SipResponse } from '../sip/index.ts';
 import type { CallMedia } from './call-media.ts';
+import type { DialogJournal } from './dialog-journal.ts';
 import { LegDialog } from './leg-dialog.ts';
 import { MediaEndpoint } from './media-endpoint.ts';
 import type { MediaEndpointOptions } from './media-endpoint.ts';
@@ -16,6 +17,8 @@ export interface InviteTarget {
   headers?: [string, string][];
   /** Answer a 401/407 challenge with these credentials. */
   auth?: { username: string; password: string };
+  /** Where to send the INVITE when not to the Request-URI's host (the address a guard checked). */
+  destination?: SendDestination;
 }
 
 /** Everything an {@link OutgoingLeg} needs. */
@@ -33,6 +36,8 @@ export interface OutgoingLegOptions {
   logger: Logger;
   /** Takes REFERs the far end sends on the established dialog (phones transferring their call). */
   refers?: ReferSink | undefined;
+  /** Keeps the confirmed dialog's state for a restart after a crash. */
+  journal?: DialogJournal | undefined;
 }
 
 const SDP = 'application/sdp';
@@ -94,14 +99,13 @@ export class OutgoingLeg implements OutgoingAttempt {
     await this.cancel();
   }
 
+  // Signalling only: what the leg hears while held is CallMedia.setHold, set by the calls domain first.
   async hold(): Promise<void> {
     await this.#requireDialog('hold').setHold(true);
-    this.#o.media.setHeld(this.leg_id, true);
   }
 
   async unhold(): Promise<void> {
     await this.#requireDialog('unhold').setHold(false);
-    this.#o.media.setHeld(this.leg_id, false);
   }
 
   async #start(): Promise<void> {
@@ -115,6 +119,7 @@ export class OutgoingLeg implements OutgoingAttempt {
         invite = this.#o.ua.invite({
           to: target.to, from: this.#o.from, requestUri: target.requestUri, body: offerSdp, contentType: SDP,
           headers: [...this.#o.headers, ...(target.headers ?? [])], ...(target.auth ? { auth: target.auth } : {}),
+          ...(target.destination ? { destination: target.destination } : {}),
         });
       } catch (err) {
         this.#o.logger.warn({ err, uri: target.requestUri }, 'INVITE not sent');
@@ -145,8 +150,9 @@ export class OutgoingLeg implements OutgoingAttempt {
     for (const invite of this.#invites) if (invite !== winner) invite.cancel();
     if (!this.#answerApplied) this.#applyAnswer(response);
     this.#dialog = new LegDialog(dialog, this.#endpoint, {
-      remoteEnded: () => this.#o.events.remoteBye(),
+      remoteEnded: (failed) => this.#o.events.remoteBye(failed ? { failed } : undefined),
       ended: () => this.#release(),
+      journal: this.#o.journal?.forLeg(this.leg_id, () => this.#o.callId),
       ...(this.#o.refers ? { refer: (refer: IncomingRefer) => this.#o.refers?.referred(this.leg_id, refer) } : {}),
     }, this.#o.logger);
     this.#o.events.answered();

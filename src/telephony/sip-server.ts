@@ -4,8 +4,8 @@ import { networkInterfaces } from 'node:os';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
-import { DigestChallenger, SipTransport, TransactionLayer, UserAgent } from '../sip/index.ts';
-import type { HostPort, LocalContact } from '../sip/index.ts';
+import { DigestChallenger, DigestGuard, SipTransport, TransactionLayer, UserAgent } from '../sip/index.ts';
+import type { HostPort, LocalContact, SipTransportOptions } from '../sip/index.ts';
 import { Registrar } from '../sip/index.ts';
 import type { Store } from '../store/index.ts';
 import { BindingPurge } from './binding-purge.ts';
@@ -15,7 +15,8 @@ import { StoreRegistrarBackend } from './store-registrar-backend.ts';
 
 /** Options of {@link startSipServer}. */
 export interface SipServerOptions {
-  config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'> & Partial<Pick<Config, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipWsPort'>>;
+  config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'> & Partial<Pick<Config, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipWsPort'>> &
+    Partial<Pick<Config, 'sipMaxConnections' | 'sipMaxConnectionsPerSource' | 'sipIdleTimeoutSec' | 'sipMessageDeadlineSec'>>;
   store: Store;
   clock: Clock;
   logger: Logger;
@@ -39,6 +40,8 @@ export interface SipServer {
   advertisedHost: string;
   /** The user agent core, for placing and answering calls. */
   ua: UserAgent;
+  /** Digest authentication with the one failure limiter of every challenged method (REGISTER, INVITE). */
+  digest: DigestGuard;
   /** Counters, flat: `messages_received`, `malformed`, `register_ok`, … */
   stats(): Record<string, number>;
   /** The counters as Prometheus text for `/metrics`. */
@@ -72,6 +75,17 @@ async function listenSecureAndWs(transport: SipTransport, config: SipServerOptio
   return out;
 }
 
+/** The stream connection caps and timeouts of the configuration (docs/security.md); unset ones keep the transport's defaults. */
+function connectionLimits(config: SipServerOptions['config']): SipTransportOptions {
+  const { sipMaxConnections: total, sipMaxConnectionsPerSource: perSource, sipIdleTimeoutSec: idle, sipMessageDeadlineSec: deadline } = config;
+  return {
+    ...(total !== undefined ? { maxConnections: total } : {}),
+    ...(perSource !== undefined ? { maxConnectionsPerSource: perSource } : {}),
+    ...(idle !== undefined ? { idleTimeoutMs: idle * 1000 } : {}),
+    ...(deadline !== undefined ? { messageDeadlineMs: deadline * 1000 } : {}),
+  };
+}
+
 /** The address peers can reach us at: the configured public IP, the listen address, or the first external IPv4. */
 function advertisedHost(publicIp: string, listenHost: string): string {
   if (publicIp !== '') return publicIp;
@@ -99,7 +113,7 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
   const { config, store, clock } = options;
   const logger = options.logger.child({ module: 'sip' });
   const tls = config.sipTlsCert && config.sipTlsKey ? { cert: readFileSync(config.sipTlsCert), key: readFileSync(config.sipTlsKey) } : undefined;
-  const transport = new SipTransport({ clock, logger, ...(tls ? { tls } : {}) });
+  const transport = new SipTransport({ clock, logger, ...(tls ? { tls } : {}), ...connectionLimits(config) });
   const bound = await bind(transport, config);
   const host = advertisedHost(config.publicIp, config.sipHost);
   const contacts: LocalContact[] = [{ host, port: bound.udp.port, transport: 'UDP' }, { host, port: bound.tcp.port, transport: 'TCP' }];
@@ -110,14 +124,15 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
   const ua = new UserAgent({ layer, clock, logger, contacts });
   const backend = new StoreRegistrarBackend({ store, clock, sipDomain: config.sipDomain });
   const challenger = new DigestChallenger({ secret: options.digestSecret ?? randomBytes(32), clock });
-  const registrar = new Registrar({ backend, challenger, clock, logger });
+  const digest = new DigestGuard({ challenger, clock, logger });
+  const registrar = new Registrar({ backend, guard: digest, clock, logger });
   const inFlight = new Set<Promise<void>>();
   ua.handle('REGISTER', (req, tx) => {
     const done = registrar.handleRegister(req, tx).finally(() => inFlight.delete(done));
     inFlight.add(done);
   });
   const purge = new BindingPurge({ store, clock, logger, intervalMs: options.purgeIntervalMs ?? 60_000 });
-  const stats = (): SipServerStats => ({ transport: transport.stats(), transactions: layer.size, register: registrar.stats() });
+  const stats = (): SipServerStats => ({ transport: transport.stats(), transactions: layer.size, register: registrar.stats(), digest: digest.stats() });
   let closing: Promise<void> | undefined;
   logger.info({ udp: bound.udp, tcp: bound.tcp, tls: extra.tls, ws: extra.ws, advertised: host }, 'SIP listening');
   return {
@@ -127,6 +142,7 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
     ...(extra.ws ? { wsPort: extra.ws.port } : {}),
     advertisedHost: host,
     ua,
+    digest,
     stats: () => flattenSipStats(stats()),
     metricsText: () => sipMetricsText(stats()),
     close: () => {

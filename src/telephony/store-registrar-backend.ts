@@ -53,9 +53,13 @@ export class StoreRegistrarBackend implements RegistrarBackend {
     let ext = await this.#store.extensions.findByUsername(query.username);
     if (!ext && tenant !== undefined) ext = await this.#store.extensions.findByExtension(tenant, query.username);
     if (!ext || (tenant !== undefined && ext.customer_id !== tenant)) return undefined;
+    const realm = this.realmFor(query.domain);
+    // Only HA1 values are stored (docs/architecture.md "Registrar"): one per username and realm.
+    const ha1 = ext.digest_ha1?.find((h) => h.username === query.username && h.realm === realm);
+    if (!ha1) return undefined;
     return {
       extensionId: ext.id, customerId: ext.customer_id, username: ext.username, extension: ext.extension,
-      password: ext.password, realm: this.realmFor(query.domain),
+      ha1: { 'MD5': ha1.md5, 'SHA-256': ha1.sha256 }, realm,
     };
   }
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock, silentLogger } from '../shared/index.ts';
-import { openStore } from '../store/index.ts';
+import { digestHa1s } from '../sip/index.ts';
+import { extensionDigestHa1, openStore } from '../store/index.ts';
 import type { Extension, Store } from '../store/index.ts';
 import { startSipServer } from './sip-server.ts';
 import { StoreRegistrarBackend } from './store-registrar-backend.ts';
@@ -27,9 +28,8 @@ describe('telephony: store-backed registrar and SIP server', () => {
     });
     const c = await customer('a');
     otherCustomer = (await customer('b')).id;
-    ext = await store.extensions.create({
-      customer_id: c.id, extension: '1001', password: 'pw', username: '1001-aaaa', domain_name: `${c.id}.${SIP_DOMAIN}`, name: '', detail: '',
-    });
+    const identity = { customer_id: c.id, extension: '1001', username: '1001-aaaa', domain_name: `${c.id}.${SIP_DOMAIN}` };
+    ext = await store.extensions.create({ ...identity, password: '', digest_ha1: extensionDigestHa1(identity, 'pw'), name: '', detail: '' });
   });
   after(async () => {
     await store.close();
@@ -45,8 +45,13 @@ describe('telephony: store-backed registrar and SIP server', () => {
 
   it('finds the account by digest username anywhere, by extension name only inside its own domain', async () => {
     const byUsername = await backend.findAccount({ username: '1001-aaaa', domain: '127.0.0.1' });
-    assert.deepEqual(byUsername, { extensionId: ext.id, customerId: ext.customer_id, username: '1001-aaaa', extension: '1001', password: 'pw', realm: SIP_DOMAIN });
-    assert.equal((await backend.findAccount({ username: '1001', domain: ext.domain_name }))?.realm, ext.domain_name);
+    assert.deepEqual(byUsername, {
+      extensionId: ext.id, customerId: ext.customer_id, username: '1001-aaaa', extension: '1001', ha1: digestHa1s('1001-aaaa', SIP_DOMAIN, 'pw'), realm: SIP_DOMAIN,
+    });
+    const byName = await backend.findAccount({ username: '1001', domain: ext.domain_name });
+    assert.equal(byName?.realm, ext.domain_name);
+    assert.deepEqual(byName?.ha1, digestHa1s('1001', ext.domain_name, 'pw'), 'the HA1 of the name it was found by, in its realm');
+    assert.deepEqual((await backend.findAccount({ username: '1001-aaaa', domain: ext.domain_name }))?.ha1, digestHa1s('1001-aaaa', ext.domain_name, 'pw'));
     assert.equal(await backend.findAccount({ username: '1001', domain: '127.0.0.1' }), undefined);
     assert.equal(await backend.findAccount({ username: '1001', domain: `${otherCustomer}.${SIP_DOMAIN}` }), undefined);
     assert.equal(await backend.findAccount({ username: '1001-aaaa', domain: `${otherCustomer}.${SIP_DOMAIN}` }), undefined);

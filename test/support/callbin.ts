@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/config/index.ts';
+import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startCallbin, type CallbinHandle } from '../../src/main.ts';
 import { silentLogger } from '../../src/shared/index.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -57,11 +57,11 @@ export async function apiCall(baseUrl: string, key: string, method: string, path
   return { status: res.status, body: parsed };
 }
 
-/** Starts callbin in-process with a fresh data directory, loopback listeners on port 0 and a random RTP range. */
-export async function startTestCallbin(): Promise<TestCallbin> {
+/** Starts callbin in-process with a fresh data directory, loopback listeners on port 0 and a random RTP range; `overrides` change other settings (`mode`…). */
+export async function startTestCallbin(overrides: Partial<Config> = {}): Promise<TestCallbin> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-e2e-'));
   const config = loadConfig({}, {
-    dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent', ...randomRtpRange(100),
+    dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent', ...randomRtpRange(100), ...overrides,
   });
   let handle: CallbinHandle;
   try {

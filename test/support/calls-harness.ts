@@ -10,7 +10,7 @@ import { MemoryCallStore } from '../../src/calls/testing/fake-ports.ts';
 import { MULAW_DECODE_TABLE, MULAW_ENCODE_TABLE, MediaClock, parseRtpPacket, serializeRtpPacket, tone } from '../../src/media/index.ts';
 import type { PortAllocator } from '../../src/media/index.ts';
 import { NIL_UUID, newId, systemClock, silentLogger } from '../../src/shared/index.ts';
-import { DigestChallenger, SipTransport, TransactionLayer } from '../../src/sip/index.ts';
+import { DigestChallenger, DigestGuard, SipTransport, TransactionLayer } from '../../src/sip/index.ts';
 import { UserAgent } from '../../src/sip/dialog/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -97,7 +97,7 @@ export async function startCallsStack(options: { t1Ms?: number } = {}): Promise<
     ua, store, media, endpointOptions, calls: service,
     providers: new ProviderAddressBook({ store, ttlMs: 0 }),
     accounts: new StoreRegistrarBackend({ store, clock: systemClock, sipDomain: 'sip.callbin.test' }),
-    challenger: new DigestChallenger({ secret: Buffer.from('calls-e2e-secret'), clock: systemClock }),
+    digest: new DigestGuard({ challenger: new DigestChallenger({ secret: Buffer.from('calls-e2e-secret'), clock: systemClock }), clock: systemClock }),
   });
   incoming.start();
   const events: CallEvent[] = [];

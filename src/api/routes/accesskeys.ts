@@ -18,11 +18,15 @@ const KeyBody = Type.Object({
 const KeyUpdate = Type.Object({ name: Type.Optional(Name), detail: Type.Optional(Detail) }, { additionalProperties: false });
 
 function publicKey(k: Accesskey) {
-  const { token_hash: _h, tm_delete, tm_expire, ...rest } = k;
+  const { token_hash: _h, acting_customer_id: _a, tm_delete, tm_expire, ...rest } = k;
   return { ...rest, ...(tm_expire ? { tm_expire } : {}), ...(tm_delete ? { tm_delete } : {}) };
 }
 
-/** `/accesskeys`: the token is returned once, at creation; only its hash is stored. */
+/**
+ * `/accesskeys`: the token is returned once, at creation; only its hash is stored (an idempotent
+ * replay returns the key with `token_redacted: true` instead). The project admin's keys are outside
+ * every customer's scope, so they are not among any caller's keys.
+ */
 export function accesskeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Plaintext tokens between creation and the creation response, keyed by their hash.
   const pending = new Map<string, string>();

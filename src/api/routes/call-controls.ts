@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { HANGUP_REASONS, MUTE_REQUEST_DIRECTIONS } from '../../calls/index.ts';
 import type { Address, Call, CallService, TalkRequest } from '../../calls/index.ts';
-import { InvalidStateError, ValidationError, hasCode } from '../../shared/index.ts';
+import { InvalidStateError, ValidationError, hasCode, httpUrlProblem } from '../../shared/index.ts';
 import type { ApiContext } from '../context.ts';
 import { Uuid } from '../schemas.ts';
 import { AddressBody, FlowFields, flowSourceOf } from './call-bodies.ts';
@@ -39,10 +39,24 @@ const TalkBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A media URL is http(s) only: a path or `file:` would read the server's own files (docs/security.md). */
+const MediaUrl = Type.String({
+  minLength: 1, maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$', 'x-reason': 'INVALID_MEDIA_URL', 'x-message': 'is not an http(s) URL',
+});
+
 const PlayBody = Type.Object(
-  { media_urls: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 100 }) },
+  { media_urls: Type.Array(MediaUrl, { minItems: 1, maxItems: 100 }) },
   { additionalProperties: false },
 );
+
+/** Refuses what the schema's pattern lets through but is still no http(s) URL (`http://a:b:c/`). */
+function checkMediaUrls(urls: readonly string[]): void {
+  const issues = urls.flatMap((url, i) => {
+    const problem = httpUrlProblem(url);
+    return problem === undefined ? [] : [{ field: `media_urls[${i}]`, reason: 'INVALID_MEDIA_URL', message: problem }];
+  });
+  if (issues.length > 0) throw new ValidationError(issues);
+}
 
 const MuteBody = Type.Object({ direction: Type.Enum(MUTE_REQUEST_DIRECTIONS) }, { additionalProperties: false });
 
@@ -116,7 +130,10 @@ async function dialChained(t: ControlTarget, body: Static<typeof ChainedCallBody
 export const CALL_CONTROLS: readonly CallControl[] = [
   control('POST', 'hangup', HangupBody, (t, b) => t.service.hangup(t.call.id, b.reason ? { reason: b.reason } : {})),
   control('POST', 'talk', TalkBody, (t, b) => t.service.talk(t.call.id, talkRequest(t.ctx, b))),
-  control('POST', 'play', PlayBody, (t, b) => t.service.play(t.call.id, b.media_urls)),
+  control('POST', 'play', PlayBody, async (t, b) => {
+    checkMediaUrls(b.media_urls);
+    return t.service.play(t.call.id, b.media_urls);
+  }),
   control('POST', 'media_stop', NoBody, (t) => t.service.stopMedia(t.call.id)),
   control('POST', 'hold', NoBody, (t) => t.service.setHold(t.call.id, true)),
   control('DELETE', 'hold', NoBody, (t) => t.service.setHold(t.call.id, false)),

@@ -51,7 +51,12 @@ export function customerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       webhook_event_types: (b.webhook_event_types as string[] | undefined) ?? [],
     }),
     update: async (b) => pickDefined(b, FIELDS) as Partial<Customer>,
-    afterDelete: () => ctx.auth.forgetAll(),
+    // The store deleted what the customer owned in the same transaction (numbers, extensions and
+    // their SIP bindings, keys, users, flows); the running calls and activeflows end here.
+    afterDelete: (c) => {
+      ctx.auth.forgetAll();
+      ctx.onCustomerDeleted?.(c.id);
+    },
   });
 
   app.get('/customer', { schema: { tags: ['customer'], querystring: CredentialQuery } }, async (req) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { extensionDigestHa1 } from '../../store/index.ts';
 import type { Extension } from '../../store/index.ts';
 import { nowIso, type ApiContext } from '../context.ts';
 import { Detail, ExtensionName, Name, SipPassword } from '../schemas.ts';
@@ -23,8 +24,9 @@ export function digestUsername(extension: string, customerId: string): string {
   return `${extension}-${customerId.replace(/-/g, '').slice(0, 12)}`;
 }
 
+// The password is write-only: kept as digest HA1 values, never returned (like a provider's auth_password).
 function publicExtension(e: Extension) {
-  const { tm_delete, ...rest } = e;
+  const { tm_delete, password: _password, digest_ha1: _ha1, ...rest } = e;
   return { ...rest, ...(tm_delete ? { tm_delete } : {}) };
 }
 
@@ -38,16 +40,23 @@ export function extensionRoutes(app: FastifyInstance, ctx: ApiContext): void {
     createBody: ExtensionBody,
     updateBody: ExtensionUpdate,
     toPublic: publicExtension,
-    create: async (b, p) => ({
-      customer_id: p.customerId,
-      extension: b.extension as string,
-      password: b.password as string,
-      username: digestUsername(b.extension as string, p.customerId),
-      domain_name: domainName(p.customerId, ctx.sipDomain),
-      name: (b.name as string | undefined) ?? '',
-      detail: (b.detail as string | undefined) ?? '',
-    }),
-    update: async (b) => pickDefined(b, ['password', 'name', 'detail'] as const) as Partial<Extension>,
+    create: async (b, p) => {
+      const identity = {
+        customer_id: p.customerId,
+        extension: b.extension as string,
+        username: digestUsername(b.extension as string, p.customerId),
+        domain_name: domainName(p.customerId, ctx.sipDomain),
+      };
+      return {
+        ...identity, password: '', digest_ha1: extensionDigestHa1(identity, b.password as string),
+        name: (b.name as string | undefined) ?? '', detail: (b.detail as string | undefined) ?? '',
+      };
+    },
+    update: async (b, current) => {
+      const patch = pickDefined(b, ['name', 'detail'] as const) as Partial<Extension>;
+      if (typeof b.password === 'string') Object.assign(patch, { password: '', digest_ha1: extensionDigestHa1(current, b.password) });
+      return patch;
+    },
     detail: async (e) => {
       const bindings = await ctx.store.registrations.listForExtension(e.id, nowIso(ctx.clock));
       return {

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { User } from '../../store/index.ts';
+import { actingCustomer } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
-import { hashPassword, signJwt, verifyPassword } from '../credentials.ts';
-import { ApiError } from '../errors.ts';
-import { Detail, LoginPassword, Name } from '../schemas.ts';
+import { hashPassword, signJwt } from '../credentials.ts';
+import { checkLogin, type LoginRequest } from '../login.ts';
+import { Detail, LoginPassword, Name, Uuid } from '../schemas.ts';
 import { registerCrud } from './crud.ts';
 
 const Username = Type.String({
@@ -14,16 +15,25 @@ const Username = Type.String({
 });
 const UserBody = Type.Object({ username: Username, password: LoginPassword, name: Type.Optional(Name), detail: Type.Optional(Detail) }, { additionalProperties: false });
 const UserUpdate = Type.Object({ password: Type.Optional(LoginPassword), name: Type.Optional(Name), detail: Type.Optional(Detail) }, { additionalProperties: false });
-const LoginBody = Type.Object({ username: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 128 }) }, { additionalProperties: false });
+const LoginBody = Type.Object({
+  username: Type.String({ maxLength: 64 }),
+  password: Type.String({ maxLength: 128 }),
+  /** Only needed when users of several customers share the username. */
+  customer_id: Type.Optional(Uuid),
+}, { additionalProperties: false });
 
 const JWT_LIFETIME_SEC = 7 * 86400;
 
 function publicUser(u: User) {
-  const { password_hash: _p, tm_delete, ...rest } = u;
+  const { password_hash: _p, password_version: _v, acting_customer_id: _a, tm_delete, ...rest } = u;
   return { ...rest, ...(tm_delete ? { tm_delete } : {}) };
 }
 
-/** `/users` of the caller's customer and `POST /auth/login` → JWT (HS256, 7 days). */
+/**
+ * `/users` of the caller's customer and `POST /auth/login` → JWT (HS256, 7 days, revoked by a
+ * password change). The project admin's own user is outside every customer's scope, so it is not
+ * among any caller's users.
+ */
 export function userRoutes(app: FastifyInstance, ctx: ApiContext): void {
   registerCrud<User>(app, ctx, {
     path: '/users',
@@ -39,22 +49,24 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext): void {
       password_hash: await hashPassword(b.password as string),
       name: (b.name as string | undefined) ?? '',
       detail: (b.detail as string | undefined) ?? '',
-      role: p.role,
+      // Users made through the API act for a customer; the project admin's user is made at first start.
+      role: 'customer',
+      password_version: 0,
     }),
-    update: async (b) => ({
+    update: async (b, current) => ({
       ...(b.name !== undefined ? { name: b.name as string } : {}),
       ...(b.detail !== undefined ? { detail: b.detail as string } : {}),
-      ...(b.password !== undefined ? { password_hash: await hashPassword(b.password as string) } : {}),
+      ...(b.password !== undefined
+        ? { password_hash: await hashPassword(b.password as string), password_version: current.password_version + 1 }
+        : {}),
     }),
   });
 
   app.post('/auth/login', { schema: { tags: ['users'], body: LoginBody } }, async (req) => {
-    const { username, password } = req.body as { username: string; password: string };
-    const user = await ctx.store.users.findByUsername(username);
-    const ok = user ? await verifyPassword(password, user.password_hash) : false;
-    if (!user || !ok) throw new ApiError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'wrong username or password');
+    const user = await checkLogin(ctx, req, req.body as LoginRequest);
     const iat = Math.floor(ctx.clock.now() / 1000);
-    const token = signJwt({ sub: user.id, cid: user.customer_id, role: user.role, iat, exp: iat + JWT_LIFETIME_SEC }, ctx.jwtSecret);
+    const claims = { sub: user.id, cid: actingCustomer(user), role: user.role, iat, exp: iat + JWT_LIFETIME_SEC, pwv: user.password_version };
+    const token = signJwt(claims, ctx.jwtSecret);
     return { username: user.username, token, tm_expire: new Date((iat + JWT_LIFETIME_SEC) * 1000).toISOString() };
   });
 }

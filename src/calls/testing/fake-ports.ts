@@ -55,6 +55,10 @@ export class FakeAttempt implements ports.OutgoingAttempt {
   cancelGate: Gate | undefined;
   /** When set, `bye()` waits for this gate. */
   byeGate: Gate | undefined;
+  /** When set, the re-INVITEs of `hold()`/`unhold()` wait for this gate (a far end that does not answer). */
+  reinviteGate: Gate | undefined;
+  /** When set, the next re-INVITE fails with this error (after the gate, if any). */
+  reinviteError: Error | undefined;
 
   constructor(
     readonly request: ports.DialRequest,
@@ -70,8 +74,8 @@ export class FakeAttempt implements ports.OutgoingAttempt {
   fail(failure: AttemptFailure | number): void {
     this.events.failed(typeof failure === 'number' ? { kind: 'status', sip_status: failure } : failure);
   }
-  remoteBye(): void {
-    this.events.remoteBye();
+  remoteBye(ending?: { failed: boolean }): void {
+    this.events.remoteBye(ending);
   }
 
   async cancel(): Promise<void> {
@@ -83,10 +87,17 @@ export class FakeAttempt implements ports.OutgoingAttempt {
     if (this.byeGate) await this.byeGate.promise;
   }
   async hold(): Promise<void> {
-    this.log.push('hold');
+    await this.#reinvite('hold');
   }
   async unhold(): Promise<void> {
-    this.log.push('unhold');
+    await this.#reinvite('unhold');
+  }
+  async #reinvite(what: string): Promise<void> {
+    this.log.push(what);
+    if (this.reinviteGate) await this.reinviteGate.promise;
+    const err = this.reinviteError;
+    this.reinviteError = undefined;
+    if (err) throw err;
   }
 }
 
@@ -160,6 +171,9 @@ export class FakeMedia implements ports.MediaPort {
   }
   async setSilence(legId: string, on: boolean): Promise<void> {
     this.log.push(`silence ${legId} ${on}`);
+  }
+  async setHold(legId: string, on: boolean): Promise<void> {
+    this.log.push(`held ${legId} ${on}`);
   }
   async setMusicOnHold(legId: string, on: boolean): Promise<void> {
     this.log.push(`moh ${legId} ${on}`);

@@ -25,7 +25,7 @@ const EXAMPLES: Record<ActionType, Example> = {
   },
   play: {
     valid: { stream_urls: ['https://example.com/a.wav', 'http://example.com/b.mp3'] },
-    invalid: { option: { stream_urls: ['ftp://example.com/a.wav'] }, field: 'stream_urls[0]', reason: 'INVALID_ACTION' },
+    invalid: { option: { stream_urls: ['ftp://example.com/a.wav'] }, field: 'stream_urls[0]', reason: 'INVALID_MEDIA_URL' },
   },
   beep: { valid: {}, invalid: { option: 'loud', field: 'option', reason: 'INVALID_ACTION' } },
   digits_receive: {

@@ -7,7 +7,7 @@ export { runProcess } from './run-process.ts';
 export type { SpawnFn, ProcessErrorCodes, ProcessOutput, RunProcessOptions } from './run-process.ts';
 export { decodeWithFfmpeg, s16leToSamples } from './ffmpeg-decoder.ts';
 export type { FfmpegDecodeOptions } from './ffmpeg-decoder.ts';
-export { fetchMedia, DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TIMEOUT_MS } from './fetch-media.ts';
+export { fetchMedia, DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TIMEOUT_MS, MEDIA_FETCH_CODES } from './fetch-media.ts';
 export type { FetchMediaOptions } from './fetch-media.ts';
 export { AudioLoader, loadAudio } from './load-audio.ts';
 export type { AudioLoaderOptions, LoadAudioOptions } from './load-audio.ts';

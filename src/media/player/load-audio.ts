@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { AppError, systemClock } from '../../shared/index.ts';
+import { AppError, GuardedFetch, SsrfGuard, systemClock } from '../../shared/index.ts';
 import type { Clock } from '../../shared/index.ts';
 import { decodeWithFfmpeg } from './ffmpeg-decoder.ts';
 import { DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MEDIA_TIMEOUT_MS, fetchMedia } from './fetch-media.ts';
@@ -25,7 +23,11 @@ export interface AudioLoaderOptions {
   clock?: Clock;
   /** Process spawner for ffmpeg (injectable to count decodes). */
   spawn?: SpawnFn;
-  fetch?: typeof fetch;
+  /**
+   * The guarded HTTP client of media downloads; the composition root passes one built on the
+   * configured SSRF guard. Default: a production-mode guard (no internal targets).
+   */
+  http?: GuardedFetch;
   ffmpegPath?: string;
   /** Time limit of one ffmpeg decode (default 30 s). */
   decodeTimeoutMs?: number;
@@ -42,13 +44,9 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
-/** True when `source` names an http(s) resource rather than a local file. */
-function isHttp(source: string): boolean {
-  return /^https?:\/\//i.test(source);
-}
-
 /**
- * Loads playable audio (8 kHz mono PCM) from local files or http(s) URLs. Plain PCM WAV is
+ * Loads playable audio (8 kHz mono PCM) from http(s) URLs, never from local files: a media URL
+ * comes from a customer (docs/security.md). Plain PCM WAV is
  * decoded in-process; everything else goes through ffmpeg. Decoded audio is cached by the
  * sha256 of the source bytes, and identical concurrent decodes share one run.
  */
@@ -57,6 +55,7 @@ export class AudioLoader {
   readonly #clock: Clock;
   readonly #opts: AudioLoaderOptions;
   readonly #inflight = new Map<string, Promise<Int16Array>>();
+  #http: GuardedFetch | undefined;
   #decodes = 0;
 
   constructor(opts: AudioLoaderOptions = {}) {
@@ -70,9 +69,9 @@ export class AudioLoader {
     return this.#decodes;
   }
 
-  /** Loads `source` (path, `file://` URL or http(s) URL) as 8 kHz mono samples. */
+  /** Loads the http(s) URL `source` as 8 kHz mono samples; anything else is `INVALID_MEDIA_URL`. */
   async load(source: string, opts: LoadAudioOptions = {}): Promise<Int16Array> {
-    const bytes = isHttp(source) ? await this.#download(source, opts) : await this.#readLocal(source, opts);
+    const bytes = await this.#download(source, opts);
     const hash = createHash('sha256').update(bytes).digest('hex');
     const cached = this.#cache.get(hash);
     if (cached) return cached;
@@ -91,28 +90,13 @@ export class AudioLoader {
 
   /** Downloads with the caller's limits. */
   #download(url: string, opts: LoadAudioOptions): Promise<Uint8Array> {
+    this.#http ??= this.#opts.http ?? new GuardedFetch({ guard: new SsrfGuard({ mode: 'production' }), clock: this.#clock });
     return fetchMedia(url, {
+      http: this.#http,
       maxBytes: opts.maxBytes ?? DEFAULT_MEDIA_MAX_BYTES,
       timeoutMs: opts.timeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS,
-      clock: this.#clock,
       ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
     });
-  }
-
-  /** Reads a local file, refusing files above the byte limit before reading them. */
-  async #readLocal(source: string, opts: LoadAudioOptions): Promise<Uint8Array> {
-    const maxBytes = opts.maxBytes ?? DEFAULT_MEDIA_MAX_BYTES;
-    try {
-      const path = source.startsWith('file:') ? fileURLToPath(source) : source;
-      const info = await stat(path);
-      if (!info.isFile()) throw new AppError('MEDIA_FETCH_FAILED', `${source} is not a regular file`);
-      if (info.size > maxBytes) throw new AppError('MEDIA_TOO_LARGE', `${source}: ${info.size} bytes exceeds ${maxBytes}`);
-      return await readFile(path);
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError('MEDIA_FETCH_FAILED', `cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
   }
 
   /** Decodes PCM WAV in-process and anything else with ffmpeg. */

@@ -41,7 +41,7 @@ export class WavWriter {
 
   /** Creates (or truncates) `path` and writes the header. */
   static async open(path: string, options: WavWriterOptions = {}): Promise<WavWriter> {
-    const file = await open(path, 'w');
+    const file = await open(path, 'w', 0o600); // recordings are private (docs/security.md)
     try {
       await file.write(wavHeader(options.channels ?? 1, 0), 0, WAV_HEADER_BYTES, 0);
     } catch (err) {

@@ -1,8 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../shared/index.ts';
 import { parseDigestParams, quoteParam } from './digest-params.ts';
-import { digestResponse, toDigestAlgorithm } from './digest-response.ts';
-import type { DigestAlgorithm } from './digest-response.ts';
+import { digestHa1, digestResponseFromHa1, toDigestAlgorithm } from './digest-response.ts';
+import type { DigestAlgorithm, DigestHa1 } from './digest-response.ts';
 
 /** The fields of an Authorization / Proxy-Authorization Digest header. */
 export interface DigestCredentials {
@@ -18,8 +18,24 @@ export interface DigestCredentials {
   opaque?: string;
 }
 
-/** Outcome of checking credentials: `stale` means right password but an expired nonce (answer again with stale=TRUE). */
-export type DigestVerdict = 'ok' | 'stale' | 'invalid';
+/**
+ * Outcome of checking credentials: `stale` means right password but an expired nonce (answer again
+ * with stale=TRUE); `foreign` means the nonce, opaque or realm is not one this server issued to
+ * this source, so no password was checked (answer with a fresh challenge); `invalid` is a wrong
+ * response.
+ */
+export type DigestVerdict = 'ok' | 'stale' | 'invalid' | 'foreign';
+
+/** What credentials are checked against: the stored HA1 (or, for clients and tests, the password). */
+export type DigestSecret = { ha1: DigestHa1 } | { password: string };
+
+/** The request the credentials came with. */
+export interface DigestExpectation {
+  method: string;
+  realm: string;
+  /** The source address the nonce was issued to (see {@link DigestChallenger.challenge}); default ''. */
+  source?: string;
+}
 
 /** Construction options of a DigestChallenger. */
 export interface DigestChallengerOptions {
@@ -38,8 +54,10 @@ function safeEqual(a: string, b: string): boolean {
 
 /**
  * Server side of SIP Digest authentication (RFC 7616, RFC 3261 §22.4). Nonces are stateless:
- * `timestamp.HMAC(secret, timestamp:realm)`, so any node with the secret can verify them, and
- * they expire after `nonceTtlMs`.
+ * `timestamp.salt.HMAC(secret, timestamp.salt:realm:source)`, so any node with the secret can verify them,
+ * they expire after `nonceTtlMs`, and a nonce issued to one address is foreign to every other
+ * (RFC 7616 §5.5: a captured header cannot be used from elsewhere). Nonce-count replay is the
+ * caller's state (see DigestGuard).
  */
 export class DigestChallenger {
   readonly #secret: Buffer;
@@ -52,11 +70,19 @@ export class DigestChallenger {
     this.#nonceTtlMs = options.nonceTtlMs ?? 300_000;
   }
 
-  /** WWW-Authenticate / Proxy-Authenticate values, one per algorithm, SHA-256 first (RFC 8760 §2.4). */
-  challenge(realm: string, options: { stale?: boolean; algorithms?: DigestAlgorithm[] } = {}): string[] {
+  /** How long a nonce stays fresh. */
+  get nonceTtlMs(): number {
+    return this.#nonceTtlMs;
+  }
+
+  /**
+   * WWW-Authenticate / Proxy-Authenticate values, one per algorithm, SHA-256 first (RFC 8760 §2.4),
+   * with a nonce bound to `source` (the requester's address; default '').
+   */
+  challenge(realm: string, options: { stale?: boolean; algorithms?: readonly DigestAlgorithm[]; source?: string } = {}): string[] {
     const algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
     const ordered = [...algorithms].sort((a, b) => (a === b ? 0 : a === 'SHA-256' ? -1 : 1));
-    const nonce = this.#nonce(this.#clock.now(), realm);
+    const nonce = this.#nonce(this.#clock.now(), realm, options.source ?? '');
     const opaque = this.#opaque(realm);
     return ordered.map((algorithm) => {
       const stale = options.stale ? ', stale=TRUE' : '';
@@ -82,43 +108,46 @@ export class DigestChallenger {
     return creds;
   }
 
-  /** Check credentials against the password; constant-time on the response and nonce MAC. */
-  verify(creds: DigestCredentials, expected: { method: string; password: string; realm: string }): DigestVerdict {
-    if (creds.realm !== expected.realm) return 'invalid';
-    const issuedAtMs = this.#checkNonce(creds.nonce, expected.realm);
-    if (issuedAtMs === undefined) return 'invalid';
-    if (creds.opaque !== undefined && !safeEqual(creds.opaque, this.#opaque(expected.realm))) return 'invalid';
+  /**
+   * Check credentials against the stored HA1 (or a password); constant-time on the response and
+   * nonce MAC. The nonce, opaque and realm are checked first: a `foreign` verdict checked no password.
+   */
+  verify(creds: DigestCredentials, expected: DigestExpectation & DigestSecret): DigestVerdict {
+    if (creds.realm !== expected.realm) return 'foreign';
+    const issuedAtMs = this.nonceIssuedAt(creds.nonce, expected.realm, expected.source ?? '');
+    if (issuedAtMs === undefined) return 'foreign';
+    if (creds.opaque !== undefined && !safeEqual(creds.opaque, this.#opaque(expected.realm))) return 'foreign';
     if (creds.qop !== undefined && (creds.qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(creds.nc ?? '') || !creds.cnonce)) return 'invalid';
-    const input = {
-      algorithm: creds.algorithm, username: creds.username, realm: creds.realm, password: expected.password,
-      method: expected.method, uri: creds.uri, nonce: creds.nonce,
-    };
-    const want = creds.qop === undefined ? digestResponse(input) : digestResponse({ ...input, qop: creds.qop, nc: creds.nc ?? '', cnonce: creds.cnonce ?? '' });
+    const ha1 = 'ha1' in expected ? expected.ha1[creds.algorithm] : digestHa1(creds.algorithm, creds.username, creds.realm, expected.password);
+    const input = { algorithm: creds.algorithm, method: expected.method, uri: creds.uri, nonce: creds.nonce };
+    const want = digestResponseFromHa1(ha1, creds.qop === undefined ? input : { ...input, qop: creds.qop, nc: creds.nc ?? '', cnonce: creds.cnonce ?? '' });
     if (!safeEqual(want, creds.response)) return 'invalid';
     return this.#clock.now() - issuedAtMs > this.#nonceTtlMs ? 'stale' : 'ok';
+  }
+
+  /** The issue time of a nonce this server made for `realm` and `source`, or undefined for a forged or foreign one. */
+  nonceIssuedAt(nonce: string, realm: string, source: string): number | undefined {
+    const parts = nonce.split('.');
+    if (parts.length !== 3) return undefined;
+    const [stamp = '', salt = '', mac = ''] = parts;
+    if (!safeEqual(mac, this.#mac(`${stamp}.${salt}:${realm}:${source}`))) return undefined;
+    const issuedAtMs = parseInt(stamp, 36);
+    // A nonce from the future was not minted by this clock.
+    return Number.isFinite(issuedAtMs) && issuedAtMs <= this.#clock.now() ? issuedAtMs : undefined;
   }
 
   #mac(data: string): string {
     return createHmac('sha256', this.#secret).update(data).digest('base64url');
   }
 
-  #nonce(nowMs: number, realm: string): string {
-    const stamp = nowMs.toString(36);
-    return `${stamp}.${this.#mac(`${stamp}:${realm}`)}`;
+  // The salt makes every challenge's nonce unique, so two clients challenged in the same
+  // millisecond never share a nonce (and its nonce-counts).
+  #nonce(nowMs: number, realm: string, source: string): string {
+    const head = `${nowMs.toString(36)}.${randomBytes(6).toString('base64url')}`;
+    return `${head}.${this.#mac(`${head}:${realm}:${source}`)}`;
   }
 
   #opaque(realm: string): string {
     return this.#mac(`opaque:${realm}`).slice(0, 22);
-  }
-
-  /** The issue time of a nonce this server made for `realm`, or undefined for a forged or foreign one. */
-  #checkNonce(nonce: string, realm: string): number | undefined {
-    const dot = nonce.indexOf('.');
-    if (dot <= 0) return undefined;
-    const stamp = nonce.slice(0, dot);
-    if (!safeEqual(nonce.slice(dot + 1), this.#mac(`${stamp}:${realm}`))) return undefined;
-    const issuedAtMs = parseInt(stamp, 36);
-    // A nonce from the future was not minted by this clock.
-    return Number.isFinite(issuedAtMs) && issuedAtMs <= this.#clock.now() ? issuedAtMs : undefined;
   }
 }

@@ -3,6 +3,7 @@ import type { SipMessage, SipRequest } from '../message/index.ts';
 import type { SendDestination } from '../transport/index.ts';
 import { toBody } from './capabilities.ts';
 import { destinationForUri, isLooseRoute } from './destination.ts';
+import type { DialogSnapshot } from './dialog-snapshot.ts';
 import type { DialogInit, DialogRole, MessageContent } from './dialog-types.ts';
 
 /** The key of a dialog in a user agent's table (RFC 3261 §12: Call-ID, local tag, remote tag). */
@@ -34,6 +35,8 @@ export class DialogCore {
   #remoteTarget: string;
   #routeSet: string[];
   #flow: SendDestination | undefined;
+  /** Called when the local CSeq, the remote target or the route set changed (see {@link snapshot}). */
+  onChange: (() => void) | undefined;
 
   constructor(init: DialogInit) {
     this.role = init.role;
@@ -96,7 +99,9 @@ export class DialogCore {
    */
   createRequest(method: string, via: string, content: MessageContent = {}, contact?: string): SipRequest {
     const seq = method === 'ACK' || method === 'CANCEL' ? this.#localSeq : ++this.#localSeq;
-    return this.#build(method, seq, via, content, contact);
+    const req = this.#build(method, seq, via, content, contact);
+    if (seq !== 0 && method !== 'ACK' && method !== 'CANCEL') this.onChange?.();
+    return req;
   }
 
   /** RFC 3261 §13.2.2.4: the ACK for a 2xx to the INVITE sent with CSeq `seq`. */
@@ -116,16 +121,32 @@ export class DialogCore {
   refreshTarget(msg: SipMessage): void {
     const contact = msg.headers.get('contact');
     if (contact === undefined) return;
+    let target: string;
     try {
-      this.#remoteTarget = targetUri(contact);
+      target = targetUri(contact);
     } catch {
       // A malformed Contact in an otherwise valid message leaves the previous target in place.
+      return;
     }
+    if (target === this.#remoteTarget) return;
+    this.#remoteTarget = target;
+    this.onChange?.();
   }
 
   /** RFC 3261 §12.1.2: the UAC's route set is the 2xx's Record-Route in reverse order. */
   setRouteSetFromResponse(routes: readonly string[]): void {
     this.#routeSet = [...routes].reverse();
+    this.onChange?.();
+  }
+
+  /** The state a BYE needs once this object is gone (RFC 3261 §12.2.1.1), as plain data. */
+  snapshot(): DialogSnapshot {
+    const { transport, host, port } = this.destination();
+    return {
+      role: this.role, callId: this.callId, localTag: this.localTag, remoteTag: this.remoteTag, localUri: this.localUri,
+      remoteUri: this.remoteUri, localSeq: this.#localSeq, ...(this.#remoteSeq === undefined ? {} : { remoteSeq: this.#remoteSeq }),
+      remoteTarget: this.#remoteTarget, routeSet: [...this.#routeSet], secure: this.secure, destination: { transport, host, port },
+    };
   }
 
   #build(method: string, seq: number, via: string, content: MessageContent, contact?: string): SipRequest {

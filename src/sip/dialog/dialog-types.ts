@@ -103,5 +103,7 @@ export type DialogEvents = {
   notify: [req: SipRequest, sipfrag: string];
   /** Any other in-dialog request the dialog answered itself (OPTIONS). */
   request: [req: SipRequest, tx: ServerTransaction];
+  /** The local CSeq, remote target or route set changed: a stored {@link Dialog.snapshot} is out of date. */
+  changed: [];
   terminated: [info: TerminationInfo];
 };

@@ -6,6 +6,7 @@ import { Retransmitter2xx } from '../transaction/index.ts';
 import type { SendDestination } from '../transport/index.ts';
 import { DialogCore } from './dialog-core.ts';
 import { DialogServer } from './dialog-server.ts';
+import type { DialogSnapshot } from './dialog-snapshot.ts';
 import { DIALOG_TRANSITIONS } from './dialog-types.ts';
 import type { DialogEvents, DialogHost, DialogInit, DialogRole, DialogState, MessageContent, TerminationInfo } from './dialog-types.ts';
 import { waitGlareRetry } from './glare.ts';
@@ -39,6 +40,9 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
     this.#state = init.state;
     this.#stateSinceMs = host.clock.now();
     this.#server = new DialogServer(this);
+    this.core.onChange = () => {
+      if (this.#state !== 'terminated') this.emit('changed');
+    };
   }
 
   /** The dialog id: Call-ID, local tag and remote tag. */
@@ -76,6 +80,11 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
     return this.#offerOut;
   }
 
+  /** The §12 state as plain data, enough to BYE this dialog without this object (see `changed`). */
+  snapshot(): DialogSnapshot {
+    return this.core.snapshot();
+  }
+
   /** Build an in-dialog request (RFC 3261 §12.2.1.1); it is not sent. */
   createRequest(method: string, content: MessageContent = {}): SipRequest {
     const transport = this.core.destination().transport;
@@ -94,12 +103,24 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
     try {
       res = await this.host.request(req, this.core.destination());
     } catch (err) {
-      if (err instanceof TransactionTimeoutError) this.terminate({ by: 'local', cause: 'request-timeout' });
+      if (err instanceof TransactionTimeoutError) this.#endAfterFailure(method, { by: 'local', cause: 'request-timeout' });
       throw err;
     }
     if (res.status === 481) this.terminate({ by: 'remote', cause: 'dialog-gone' });
-    if (res.status === 408) this.terminate({ by: 'remote', cause: 'request-timeout' });
+    if (res.status === 408) this.#endAfterFailure(method, { by: 'remote', cause: 'request-timeout' });
     return res;
+  }
+
+  /** A request timed out or got 408: the dialog ends; after a re-INVITE a BYE tells the far end (RFC 3261 §14.1, §15). */
+  #endAfterFailure(method: string, info: TerminationInfo): void {
+    if (method !== 'INVITE' || this.#state !== 'confirmed') {
+      this.terminate(info);
+      return;
+    }
+    const req = this.createRequest('BYE');
+    const dest = this.core.destination();
+    this.terminate(info);
+    this.host.request(req, dest).catch((err: unknown) => this.host.logger.debug({ err, dialog: this.id }, 'BYE after a failed re-INVITE got no answer'));
   }
 
   /**
@@ -109,9 +130,10 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
   async bye(cause: TerminationInfo['cause'] = 'bye'): Promise<SipResponse | undefined> {
     if (this.#state === 'terminated') return undefined;
     if (this.#state === 'early') throw new InvalidStateError(`dialog ${this.id}: BYE on an early dialog (CANCEL or reject the INVITE)`, 'DIALOG_EARLY');
+    // Terminated first: the BYE's CSeq is no change anyone needs to keep.
+    this.terminate({ by: 'local', cause });
     const req = this.createRequest('BYE');
     const dest = this.core.destination();
-    this.terminate({ by: 'local', cause });
     try {
       return await this.host.request(req, dest);
     } catch (err) {

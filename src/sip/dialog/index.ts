@@ -2,6 +2,8 @@ export { UserAgent } from './user-agent.ts';
 export type { UserAgentOptions, UserAgentEvents, RequestHandler, OptionsRequestOptions } from './user-agent.ts';
 export { Dialog } from './dialog.ts';
 export { DialogCore, dialogKey } from './dialog-core.ts';
+export { parseDialogSnapshot } from './dialog-snapshot.ts';
+export type { DialogSnapshot } from './dialog-snapshot.ts';
 export { DIALOG_TRANSITIONS } from './dialog-types.ts';
 export type {
   DialogState,

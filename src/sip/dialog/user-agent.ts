@@ -6,7 +6,9 @@ import type { ServerTransaction, TransactionLayer } from '../transaction/index.t
 import type { SendDestination, TransportProtocol } from '../transport/index.ts';
 import { DIALOG_ONLY_METHODS, KNOWN_METHODS, capabilityHeaders, preflight } from './capabilities.ts';
 import { Dialog } from './dialog.ts';
-import { dialogKey } from './dialog-core.ts';
+import { DialogCore, dialogKey } from './dialog-core.ts';
+import { initFromSnapshot } from './dialog-snapshot.ts';
+import type { DialogSnapshot } from './dialog-snapshot.ts';
 import { destinationForUri, formatContact, toNameAddr } from './destination.ts';
 import type { LocalContact } from './destination.ts';
 import type { DialogHost, DialogInit, MessageContent } from './dialog-types.ts';
@@ -121,6 +123,24 @@ export class UserAgent extends ListenedEmitter<UserAgentEvents> {
       contact: this.#host.contact(dest.transport), content: options, extraHeaders: [['Accept', 'application/sdp']],
     });
     return this.#layer.request(req, dest);
+  }
+
+  /**
+   * RFC 3261 §15.1.1 for a dialog this user agent does not hold: the BYE is built from a stored
+   * {@link DialogSnapshot} (§12.2.1.1: Request-URI, Route, tags, Call-ID, the next local CSeq) and
+   * sent where the dialog's requests went. Resolves with the final response, or undefined when none
+   * came (a timeout or a transport error); never rejects for those.
+   */
+  async sendByeFromState(state: DialogSnapshot): Promise<SipResponse | undefined> {
+    this.#assertOpen();
+    const core = new DialogCore(initFromSnapshot(state));
+    const req = core.createRequest('BYE', this.#host.via(state.destination.transport));
+    try {
+      return await this.#host.request(req, { ...state.destination });
+    } catch (err) {
+      this.#host.logger.debug({ err, call_id: state.callId }, 'BYE from stored dialog state got no answer');
+      return undefined;
+    }
   }
 
   /** Let `handler` take every request of `method` (e.g. REGISTER); returns a function that removes it. */

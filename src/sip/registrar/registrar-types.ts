@@ -1,3 +1,4 @@
+import type { DigestHa1 } from '../auth/index.ts';
 import type { SipResponse } from '../message/index.ts';
 import type { MessageSource, TransportProtocol } from '../transport/index.ts';
 
@@ -25,8 +26,9 @@ export interface RegistrarAccount {
   username: string;
   /** The extension name (`1001`), accepted as the To user in the account's own domain. */
   extension: string;
-  password: string;
-  /** The realm the credentials were computed with (the one {@link RegistrarBackend.realmFor} gave). */
+  /** HA1 of the username looked up in `realm` (RFC 7616 §3.4.2); the password itself is never stored. */
+  ha1: DigestHa1;
+  /** The realm the HA1 was computed with (the one {@link RegistrarBackend.realmFor} gave). */
   realm: string;
 }
 

@@ -1,12 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { silentLogger } from '../../shared/index.ts';
 import type { Clock, Logger } from '../../shared/index.ts';
-import type { DigestAlgorithm, DigestChallenger, DigestCredentials } from '../auth/index.ts';
+import type { DigestAlgorithm, DigestGuard } from '../auth/index.ts';
 import { createResponse, formatHostPort, getCallId, getCSeq, parseNameAddr } from '../message/index.ts';
 import type { SipRequest, SipResponse, SipUri } from '../message/index.ts';
 import type { MessageSource } from '../transport/index.ts';
-import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failure-limiter.ts';
-import type { AuthFailureLimits } from './auth-failure-limiter.ts';
 import { planBindingChanges } from './binding-plan.ts';
 import { parseContactUpdate } from './contact-update.ts';
 import type { ExpiryLimits } from './contact-update.ts';
@@ -16,11 +13,11 @@ import { isScannerUserAgent } from './scanner-user-agent.ts';
 /** Options of a {@link Registrar}. */
 export interface RegistrarOptions {
   backend: RegistrarBackend;
-  challenger: DigestChallenger;
+  /** Digest authentication and its failure limiter, shared with every other challenged method. */
+  guard: DigestGuard;
   clock: Clock;
   logger?: Logger;
   expiry?: Partial<ExpiryLimits>;
-  authFailures?: Partial<AuthFailureLimits>;
   /**
    * Algorithms offered, one WWW-Authenticate each, in this order. Default MD5 then SHA-256: RFC
    * 8760 §2.4 would put the preferred SHA-256 first, but many deployed clients (sipp 3.6 among
@@ -51,32 +48,28 @@ export function formatSource(source: MessageSource): string {
 
 /**
  * The SIP registrar (RFC 3261 §10.3) for extensions: digest authentication (RFC 7616, MD5 and
- * SHA-256), contact bindings with expiry kept by a backend, per-source limits on failed attempts.
+ * SHA-256), contact bindings with expiry kept by a backend, failed attempts limited by the shared DigestGuard.
  * Plug `handleRegister` into whatever dispatches requests.
  */
 export class Registrar {
   readonly #backend: RegistrarBackend;
-  readonly #challenger: DigestChallenger;
+  readonly #guard: DigestGuard;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #expiry: ExpiryLimits;
-  readonly #limiter: AuthFailureLimiter;
   readonly #md5OnlyUserAgents: readonly RegExp[];
   readonly #algorithms: readonly DigestAlgorithm[];
   readonly #counts = new Map<RegisterResult, number>(RESULTS.map((r) => [r, 0]));
   readonly #queues = new Map<string, Promise<unknown>>();
-  // Verifying unknown users against a throwaway password keeps their timing like a wrong password.
-  readonly #decoyPassword = randomBytes(16).toString('hex');
 
   constructor(options: RegistrarOptions) {
     this.#backend = options.backend;
-    this.#challenger = options.challenger;
+    this.#guard = options.guard;
     this.#clock = options.clock;
     this.#logger = options.logger ?? silentLogger;
     this.#expiry = { ...DEFAULT_EXPIRY_LIMITS, ...options.expiry };
     this.#md5OnlyUserAgents = options.md5OnlyUserAgents ?? DEFAULT_MD5_ONLY_USER_AGENTS;
     this.#algorithms = options.algorithms ?? ['MD5', 'SHA-256'];
-    this.#limiter = new AuthFailureLimiter(options.clock, { ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailures });
   }
 
   /** REGISTER outcomes so far, by result. */
@@ -103,9 +96,7 @@ export class Registrar {
   }
 
   async #process(req: SipRequest, source: MessageSource): Promise<{ res: SipResponse; outcome: RegisterResult }> {
-    if (isScannerUserAgent(req.headers.get('user-agent')) || this.#limiter.isBlocked(source.address)) {
-      return { res: createResponse(req, 403), outcome: 'forbidden' };
-    }
+    if (isScannerUserAgent(req.headers.get('user-agent'))) return { res: createResponse(req, 403), outcome: 'forbidden' };
     let to: SipUri;
     try {
       to = parseNameAddr(req.headers.get('to') ?? '').uri;
@@ -121,37 +112,27 @@ export class Registrar {
 
   async #authenticate(req: SipRequest, to: SipUri, source: MessageSource): Promise<Authenticated | { res: SipResponse; outcome: RegisterResult }> {
     const realm = this.#backend.realmFor(to.host);
-    const creds = this.#credentials(req, realm);
-    if (!creds) return this.#challenge(req, realm, false);
-    const account = await this.#backend.findAccount({ username: creds.username, domain: to.host });
-    const verdict = this.#challenger.verify(creds, { method: req.method, password: account?.password ?? this.#decoyPassword, realm: account?.realm ?? realm });
-    if (!account || verdict === 'invalid') {
-      // RFC 3261 §22.4 / RFC 7616 §3.3: the same 403 whether the user exists or not.
-      if (this.#limiter.recordFailure(source.address)) this.#logger.warn({ source: source.address }, 'SIP source blocked after failed REGISTER attempts');
-      return { res: createResponse(req, 403), outcome: 'forbidden' };
-    }
-    if (verdict === 'stale') return this.#challenge(req, realm, true);
+    const outcome = await this.#guard.authenticate({
+      method: req.method, authorizations: req.headers.getAll('authorization'), realm, source: source.address,
+      lookup: async (username) => {
+        const account = await this.#backend.findAccount({ username, domain: to.host });
+        return account && account.realm === realm ? { account, key: account.extensionId, ha1: account.ha1 } : undefined;
+      },
+    });
+    // RFC 3261 §22.4 / RFC 7616 §3.3: the same 403 whether the user exists, the password is wrong or the budget is spent.
+    if (outcome.kind === 'refuse') return { res: createResponse(req, 403), outcome: 'forbidden' };
+    if (outcome.kind === 'challenge') return this.#challenge(req, realm, outcome.stale, source);
+    const account = outcome.account;
     // RFC 3261 §10.3 step 4: the authenticated user must be allowed to register the To address.
     if (to.user !== account.username && to.user !== account.extension) return { res: createResponse(req, 403), outcome: 'forbidden' };
     return { account, to };
   }
 
-  /** The digest credentials for `realm` among the Authorization header fields, if any. */
-  #credentials(req: SipRequest, realm: string): DigestCredentials | undefined {
-    for (const value of req.headers.getAll('authorization')) {
-      const creds = this.#challenger.parseAuthorization(value);
-      if (creds && creds.realm === realm) return creds;
-    }
-    return undefined;
-  }
-
-  #challenge(req: SipRequest, realm: string, stale: boolean): { res: SipResponse; outcome: RegisterResult } {
+  #challenge(req: SipRequest, realm: string, stale: boolean, source: MessageSource): { res: SipResponse; outcome: RegisterResult } {
     const userAgent = req.headers.get('user-agent') ?? '';
     const md5Only = this.#md5OnlyUserAgents.some((re) => re.test(userAgent));
     const algorithms = md5Only ? ['MD5' as const] : this.#algorithms;
-    // One challenge per call: the challenger itself would sort SHA-256 first.
-    const headers = algorithms.flatMap((algorithm) => this.#challenger.challenge(realm, { stale, algorithms: [algorithm] }))
-      .map((v): [string, string] => ['WWW-Authenticate', v]);
+    const headers = this.#guard.challenge(realm, source.address, { stale, algorithms }).map((v): [string, string] => ['WWW-Authenticate', v]);
     return { res: createResponse(req, 401, undefined, { headers }), outcome: 'unauthorized' };
   }
 

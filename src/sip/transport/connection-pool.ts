@@ -2,7 +2,8 @@ import { AppError } from '../../shared/index.ts';
 import { connect as netConnect, isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Clock } from '../../shared/index.ts';
+import type { ConnectionLimits } from './connection-limits.ts';
+import type { WatchdogOptions } from './connection-watchdog.ts';
 import { StreamConnection } from './stream-connection.ts';
 import type { ConnectionCallbacks, SipConnection } from './sip-connection.ts';
 import type { StreamFramerOptions } from './stream-framer.ts';
@@ -18,10 +19,10 @@ export interface TlsOptions {
 }
 
 /** Options of a {@link ConnectionPool}. */
-export interface ConnectionPoolOptions extends StreamFramerOptions {
-  clock: Clock;
-  idleTimeoutMs: number;
+export interface ConnectionPoolOptions extends StreamFramerOptions, WatchdogOptions {
   connectTimeoutMs: number;
+  /** Counts the connections the pool opens (never refused). */
+  limits?: ConnectionLimits;
   tls?: TlsOptions;
   callbacks: ConnectionCallbacks;
 }
@@ -48,6 +49,7 @@ export class ConnectionPool {
     this.#callbacks = {
       onMessage: options.callbacks.onMessage,
       onFramingError: options.callbacks.onFramingError,
+      onTimeout: options.callbacks.onTimeout,
       onClose: (conn) => {
         this.#byId.delete(conn.id);
         const key = remoteKey(conn.transport, conn.remote.address, conn.remote.port);
@@ -131,6 +133,7 @@ export class ConnectionPool {
       socket.once(transport === 'TLS' ? 'secureConnect' : 'connect', () => {
         this.#options.clock.clearTimeout(timer);
         socket.off('error', fail);
+        this.#options.limits?.track(socket);
         const conn = this.adopt(socket, transport);
         // Also reachable under the name it was dialled by, which may differ from the address.
         const key = remoteKey(transport, host, port);

@@ -1,3 +1,4 @@
+import type { WatchdogExpiry } from './connection-watchdog.ts';
 import type { HostPort, TransportProtocol } from './transport-types.ts';
 
 /** One open stream connection (TCP, TLS or WebSocket) as the transport sees it. */
@@ -22,6 +23,8 @@ export interface ConnectionCallbacks {
   onMessage(conn: SipConnection, bytes: Buffer): void;
   /** The stream broke framing rules; `header` is the header block when one was complete. */
   onFramingError(conn: SipConnection, reason: string, header: Buffer | undefined): void;
+  /** The connection is being closed by its idle timeout or message deadline (`onClose` follows). */
+  onTimeout(conn: SipConnection, why: WatchdogExpiry): void;
   /** The connection closed, for whatever reason. */
   onClose(conn: SipConnection): void;
 }

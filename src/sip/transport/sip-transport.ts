@@ -1,19 +1,19 @@
 import { createSocket } from 'node:dgram';
 import type { Socket as UdpSocket } from 'node:dgram';
-import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { AppError, InvalidStateError, TypedEmitter, silentLogger, systemClock } from '../../shared/index.ts';
 import type { Clock, Logger } from '../../shared/index.ts';
 import { parseMessage, serializeMessage } from '../message/index.ts';
 import type { SipMessage } from '../message/index.ts';
+import { ConnectionLimits } from './connection-limits.ts';
 import { ConnectionPool } from './connection-pool.ts';
 import type { TlsOptions } from './connection-pool.ts';
 import { errorResponseFor } from './error-response.ts';
+import { rejectUpgrade, tcpListener, tlsListener, wsListener } from './stream-listeners.ts';
+import type { ListenerDeps } from './stream-listeners.ts';
 import { responseDestination } from './response-destination.ts';
 import type { SipConnection } from './sip-connection.ts';
 import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.ts';
@@ -28,8 +28,17 @@ export interface SipTransportOptions {
   logger?: Logger;
   maxMessageBytes?: number;
   maxHeaderBytes?: number;
-  /** Close a stream connection after this long without traffic (default 5 minutes). */
+  /** Close a stream connection after this long without a whole message or keep-alive either way (default 5 minutes). */
   idleTimeoutMs?: number;
+  /**
+   * Close a stream connection whose message is not complete this long after its first byte, and an
+   * inbound TLS/WebSocket connection not set up this long after it was accepted (default 10 s).
+   */
+  messageDeadlineMs?: number;
+  /** Open TCP/TLS/WebSocket connections at most; more inbound ones are closed at once (default 4096). */
+  maxConnections?: number;
+  /** Inbound connections at most per source IPv4 address or IPv6 /64 (default 32). */
+  maxConnectionsPerSource?: number;
   /** Give up an outbound TCP/TLS connect after this long (default 10 s). */
   connectTimeoutMs?: number;
   tls?: TlsOptions;
@@ -58,11 +67,13 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   readonly #maxMessageBytes: number;
   readonly #tls: TlsOptions | undefined;
   readonly #pool: ConnectionPool;
+  readonly #limits: ConnectionLimits;
+  readonly #watchdog: { clock: Clock; idleTimeoutMs: number; messageDeadlineMs: number };
   /** UDP listeners and their address family, read once at bind (getsockname is a syscall per call). */
   readonly #udp: { socket: UdpSocket; ipv6: boolean }[] = [];
-  readonly #servers: (NetServer | HttpServer)[] = [];
+  readonly #servers: NetServer[] = [];
   readonly #wss: WebSocketServer;
-  readonly #stats = { received: 0, sent: 0, malformed: 0, sendErrors: 0 };
+  readonly #stats = { received: 0, sent: 0, malformed: 0, sendErrors: 0, closedIdle: 0, closedDeadline: 0 };
   #closed = false;
 
   constructor(options: SipTransportOptions = {}) {
@@ -71,16 +82,27 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     this.#logger = options.logger ?? silentLogger;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#tls = options.tls;
-    this.#pool = new ConnectionPool({
+    this.#watchdog = { clock: this.#clock, idleTimeoutMs: options.idleTimeoutMs ?? 300_000, messageDeadlineMs: options.messageDeadlineMs ?? 10_000 };
+    this.#limits = new ConnectionLimits({
       clock: this.#clock,
-      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      maxConnections: options.maxConnections ?? 4096,
+      maxPerSource: options.maxConnectionsPerSource ?? 32,
+      setupDeadlineMs: this.#watchdog.messageDeadlineMs,
+    });
+    this.#pool = new ConnectionPool({
+      ...this.#watchdog,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      limits: this.#limits,
       maxMessageBytes: this.#maxMessageBytes,
       maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
       ...(options.tls ? { tls: options.tls } : {}),
       callbacks: {
         onMessage: (conn, bytes) => this.#inbound(bytes, sourceOf(conn)),
         onFramingError: (conn, reason, header) => this.#onFramingError(conn, reason, header),
+        onTimeout: (conn, why) => {
+          this.#stats[why === 'idle' ? 'closedIdle' : 'closedDeadline'] += 1;
+          this.#logger.debug({ connection: conn.id, why }, 'connection timed out');
+        },
         onClose: (conn) => this.#logger.debug({ connection: conn.id }, 'connection closed'),
       },
     });
@@ -93,7 +115,8 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
 
   /** Counters for metrics. */
   stats(): TransportStats {
-    return { ...this.#stats, connections: this.#pool.size };
+    const { refusedTotal, refusedPerSource, setupExpired } = this.#limits.stats();
+    return { ...this.#stats, closedDeadline: this.#stats.closedDeadline + setupExpired, refusedTotal, refusedPerSource, connections: this.#pool.size };
   }
 
   /** Listen for SIP over UDP; resolves with the bound address. */
@@ -121,42 +144,36 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   /** Listen for SIP over TCP; resolves with the bound address. */
   listenTcp(options: ListenOptions): Promise<HostPort> {
     this.#assertOpen();
-    const server = createNetServer((socket) => this.#pool.adopt(socket, 'TCP'));
-    return this.#listen(server, options);
+    return this.#listen(tcpListener(this.#listenerDeps()), options);
   }
 
-  /** Listen for SIP over TLS; needs `tls` cert and key in the options. */
+  /** Listen for SIP over TLS; needs `tls` cert and key in the options. The handshake starts only once admitted. */
   listenTls(options: ListenOptions): Promise<HostPort> {
     this.#assertOpen();
     const tls = this.#tls;
     if (!tls) throw new InvalidStateError('TLS listener needs a certificate and key', 'TLS_NOT_CONFIGURED');
-    const server = createTlsServer({ cert: tls.cert, key: tls.key }, (socket) => this.#pool.adopt(socket, 'TLS'));
-    server.on('tlsClientError', (err) => this.#logger.debug({ err }, 'TLS handshake failed'));
-    return this.#listen(server, options);
+    return this.#listen(tlsListener(this.#listenerDeps(), tls), options);
   }
 
-  /** Listen for SIP over WebSocket (RFC 7118) on a dedicated HTTP server. */
+  /** Listen for SIP over WebSocket (RFC 7118) on a dedicated HTTP server fed with admitted sockets. */
   listenWs(options: WsListenOptions): Promise<HostPort> {
     this.#assertOpen();
-    const server = createHttpServer((_req, res) => res.writeHead(426, { Upgrade: 'websocket' }).end());
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (options.path !== undefined && path !== options.path) return rejectUpgrade(socket, '404 Not Found');
-      this.handleUpgrade(req, socket, head);
-    });
-    return this.#listen(server, options);
+    return this.#listen(wsListener(this.#limits, options.path, (req, socket, head) => this.handleUpgrade(req, socket, head)), options);
   }
 
   /** Accept a WebSocket upgrade from any HTTP(S) server; refuses clients not offering `sip`. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (this.#closed || !offered.includes(SIP_SUBPROTOCOL)) return rejectUpgrade(socket, '400 Bad Request');
+    const raw: Socket = req.socket;
+    // Another server's socket (not accepted by listenWs) is admitted here, under the same caps.
+    if (!this.#limits.has(raw) && !this.#limits.admit(raw, false)) return;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const raw = req.socket;
+      this.#limits.established(raw);
       const transport = 'encrypted' in raw && raw.encrypted === true ? 'WSS' : 'WS';
       const remote = { address: normalizeAddress(raw.remoteAddress ?? ''), port: raw.remotePort ?? 0 };
       const local = { address: normalizeAddress(raw.localAddress ?? ''), port: raw.localPort ?? 0 };
-      this.#pool.add(new WsConnection(ws, transport, remote, local, this.#pool.callbacks));
+      this.#pool.add(new WsConnection(ws, socket, transport, remote, local, this.#pool.callbacks, this.#watchdog));
     });
   }
 
@@ -185,6 +202,7 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#pool.destroyAll();
+    this.#limits.destroyAll();
     for (const client of this.#wss.clients) client.terminate();
     this.#wss.close();
     const closing: Promise<void>[] = this.#udp.map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())));
@@ -192,11 +210,15 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     await Promise.all(closing);
   }
 
+  #listenerDeps(): ListenerDeps {
+    return { limits: this.#limits, pool: this.#pool, logger: this.#logger };
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new AppError('TRANSPORT_ERROR', 'transport is closed');
   }
 
-  async #listen(server: NetServer | HttpServer, options: ListenOptions): Promise<HostPort> {
+  async #listen(server: NetServer, options: ListenOptions): Promise<HostPort> {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -268,8 +290,4 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
 
 function sourceOf(conn: SipConnection): MessageSource {
   return { transport: conn.transport, address: conn.remote.address, port: conn.remote.port, connectionId: conn.id, local: conn.local };
-}
-
-function rejectUpgrade(socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

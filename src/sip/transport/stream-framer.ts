@@ -46,6 +46,12 @@ export class StreamFramer {
     return this.#buffer.length;
   }
 
+  /** True while bytes of an unfinished message are buffered (a keep-alive CRLF in progress is not one). */
+  get messageStarted(): boolean {
+    for (const byte of this.#buffer) if (byte !== 0x0d && byte !== 0x0a) return true;
+    return false;
+  }
+
   /** Feed a chunk; returns every item completed by it, in order. After an error, nothing more. */
   push(chunk: Buffer): FramedItem[] {
     if (this.#failed) return [];

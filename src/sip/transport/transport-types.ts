@@ -39,6 +39,14 @@ export interface TransportStats {
   sendErrors: number;
   /** Stream connections currently open. */
   connections: number;
+  /** Inbound connections closed at once because the connection table was full. */
+  refusedTotal: number;
+  /** Inbound connections closed at once because their source already had its share. */
+  refusedPerSource: number;
+  /** Connections closed after the idle timeout without a whole message or keep-alive. */
+  closedIdle: number;
+  /** Connections closed because a message (or a TLS handshake, WebSocket upgrade) missed its deadline. */
+  closedDeadline: number;
 }
 
 /** Why an inbound message was refused. */

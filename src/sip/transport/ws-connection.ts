@@ -1,31 +1,54 @@
 import { AppError } from '../../shared/index.ts';
 import { isUtf8 } from 'node:buffer';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import { ConnectionWatchdog } from './connection-watchdog.ts';
+import type { WatchdogOptions } from './connection-watchdog.ts';
 import { newConnectionId } from './sip-connection.ts';
 import type { ConnectionCallbacks, SipConnection } from './sip-connection.ts';
 import type { HostPort } from './transport-types.ts';
 
-/** A SIP-over-WebSocket connection (RFC 7118): exactly one SIP message per frame. */
+/**
+ * A SIP-over-WebSocket connection (RFC 7118): exactly one SIP message per frame, with the idle
+ * timeout and message deadline of stream connections (a frame trickled byte by byte is a message
+ * that never completes).
+ */
 export class WsConnection implements SipConnection {
   readonly id: string;
   readonly transport: 'WS' | 'WSS';
   readonly remote: HostPort;
   readonly local: HostPort;
   readonly #ws: WebSocket;
+  readonly #watchdog: ConnectionWatchdog;
   #open = true;
 
-  constructor(ws: WebSocket, transport: 'WS' | 'WSS', remote: HostPort, local: HostPort, callbacks: ConnectionCallbacks) {
+  /** `raw` is the upgraded socket under `ws`: its bytes start the message deadline. */
+  constructor(ws: WebSocket, raw: Duplex, transport: 'WS' | 'WSS', remote: HostPort, local: HostPort, callbacks: ConnectionCallbacks, limits: WatchdogOptions) {
     this.id = newConnectionId(transport);
     this.transport = transport;
     this.remote = remote;
     this.local = local;
     this.#ws = ws;
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => callbacks.onMessage(this, toBuffer(data)));
+    this.#watchdog = new ConnectionWatchdog(limits, (why) => {
+      callbacks.onTimeout(this, why);
+      ws.terminate();
+    });
+    // Runs before the WebSocket parser reads the chunk, so a frame it completes clears the deadline again.
+    const onRaw = (): void => this.#watchdog.started();
+    raw.prependListener('data', onRaw);
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      this.#watchdog.completed();
+      callbacks.onMessage(this, toBuffer(data));
+    });
+    ws.on('ping', () => this.#watchdog.completed());
+    ws.on('pong', () => this.#watchdog.completed());
     // An error is always followed by 'close', which is where the transport hears of it.
     ws.on('error', () => {});
     ws.on('close', () => {
       if (!this.#open) return;
       this.#open = false;
+      this.#watchdog.stop();
+      raw.off('data', onRaw);
       callbacks.onClose(this);
     });
   }
@@ -38,6 +61,7 @@ export class WsConnection implements SipConnection {
   /** Send one message as one frame: text when it is valid UTF-8 (RFC 7118 §5.1), else binary. */
   send(bytes: Buffer): Promise<void> {
     if (!this.#open) return Promise.reject(new AppError('TRANSPORT_ERROR', `connection ${this.id} is closed`));
+    this.#watchdog.completed();
     return new Promise((resolve, reject) => {
       this.#ws.send(bytes, { binary: !isUtf8(bytes) }, (err) => (err ? reject(err) : resolve()));
     });

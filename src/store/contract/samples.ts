@@ -32,7 +32,7 @@ export function newAccesskey(customerId: string, tokenHash = `hash-${uniq()}`): 
 
 /** A new user row of `customerId`. */
 export function newUser(customerId: string, username = `user-${uniq()}`): NewRow<User> {
-  return { customer_id: customerId, username, password_hash: 'scrypt$x', name: 'User', detail: '', role: 'customer' };
+  return { customer_id: customerId, username, password_hash: 'scrypt$x', name: 'User', detail: '', role: 'customer', password_version: 0 };
 }
 
 /** A new flow row of `customerId`. */

@@ -20,16 +20,21 @@ export function uniqueContract(ctx: ContractContext): void {
     assert.deepEqual(await ctx.store.numbers.findByNumber(number), again);
   });
 
-  it('users: username is unique among live rows; soft delete frees it; findByUsername', async () => {
+  it('users: username is unique among a customer\'s live rows; soft delete frees it; finders', async () => {
     const username = `ada-${uniq()}`;
-    const first = await ctx.store.users.create(newUser(newId(), username));
-    await rejectsWith(ctx.store.users.create(newUser(newId(), username)), 'ALREADY_EXISTS', 'username');
-    assert.deepEqual(await ctx.store.users.findByUsername(username), first);
+    const customerId = newId();
+    const first = await ctx.store.users.create(newUser(customerId, username));
+    await rejectsWith(ctx.store.users.create(newUser(customerId, username)), 'ALREADY_EXISTS', 'username');
+    const elsewhere = await ctx.store.users.create(newUser(newId(), username));
+    assert.deepEqual(await ctx.store.users.findByUsername(customerId, username), first);
+    const ids = (await ctx.store.users.listByUsername(username, 10)).map((u) => u.id);
+    assert.deepEqual(ids.sort(), [first.id, elsewhere.id].sort());
+    assert.equal((await ctx.store.users.listByUsername(username, 1)).length, 1);
     await ctx.store.users.delete(first.id);
-    assert.equal(await ctx.store.users.findByUsername(username), undefined);
-    const again = await ctx.store.users.create(newUser(newId(), username));
-    assert.deepEqual(await ctx.store.users.findByUsername(username), again);
-    assert.equal(await ctx.store.users.findByUsername(`nobody-${uniq()}`), undefined);
+    assert.equal(await ctx.store.users.findByUsername(customerId, username), undefined);
+    const again = await ctx.store.users.create(newUser(customerId, username));
+    assert.deepEqual(await ctx.store.users.findByUsername(customerId, username), again);
+    assert.equal(await ctx.store.users.findByUsername(customerId, `nobody-${uniq()}`), undefined);
   });
 
   it('extensions: (customer_id, extension) and username are unique among live rows; finders', async () => {
@@ -60,6 +65,9 @@ export function uniqueContract(ctx: ContractContext): void {
     assert.deepEqual(await ctx.store.accesskeys.findByTokenHash(hash), key);
     await ctx.store.accesskeys.delete(key.id);
     assert.equal(await ctx.store.accesskeys.findByTokenHash(hash), undefined);
+    assert.equal((await ctx.store.accesskeys.findAnyByTokenHash(hash))?.id, key.id);
+    assert.equal((await ctx.store.accesskeys.restore(key.id))?.tm_delete, undefined);
+    assert.equal((await ctx.store.accesskeys.findByTokenHash(hash))?.id, key.id);
   });
 
   it('a duplicate id is ALREADY_EXISTS on field id', async () => {
