@@ -294,7 +294,7 @@ describe('calls API', () => {
     assert.ok(api.fakes.flows.stopped.includes(call.activeflow_id));
     const legId = leg.leg_id;
     assert.deepEqual(api.fakes.media.log.filter((l) => l.includes(legId)), [
-      `talk ${legId} hello`, `play ${legId} https://example.com/a.wav`, `stop ${legId}`, `moh ${legId} true`, `moh ${legId} false`,
+      `talk ${legId} hello`, `play ${legId} https://example.com/a.wav`, `stop ${legId}`, `held ${legId} true`, `moh ${legId} true`, `held ${legId} false`, `moh ${legId} false`,
       `mute ${legId} both`, `mute ${legId} out`, `silence ${legId} true`, `silence ${legId} false`, `digits ${legId} 12#`,
     ]);
     assert.deepEqual(leg.log, ['hold', 'unhold']);

@@ -251,12 +251,14 @@ describe('flow engine: variables and creation', () => {
     assert.equal(af.variables['lang'], 'de');
   });
 
-  test('request variables: no voipbin.* keys, at most 100, at most 32 KiB a value', async () => {
+  test('request variables: no voipbin.* keys, at most 100, at most 32 KiB a value, at most 48 KiB in all', async () => {
     const h = new EngineHarness();
     const create = (variables: Record<string, string>) => h.engine.startForApi({ customer_id: CUSTOMER, actions: [], variables });
     await assert.rejects(create({ 'voipbin.call.id': 'x' }), (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_VARIABLES');
     await assert.rejects(create(Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, 'v']))), ValidationError);
     await assert.rejects(create({ big: 'x'.repeat(32 * 1024 + 1) }), ValidationError);
+    // Two values that fit one by one but not together: the row and each event carry them all.
+    await assert.rejects(create({ a: 'x'.repeat(30 * 1024), b: 'x'.repeat(30 * 1024) }), (e: unknown) => e instanceof ValidationError && e.details[0]?.field === 'variables');
     await create({ ok: 'x'.repeat(32 * 1024) });
     assert.equal(h.store.rows.size, 1);
   });

@@ -11,6 +11,12 @@ export const MAX_REQUEST_VARIABLES = 100;
 /** Longest value of one request variable, in bytes (32 KiB). */
 export const MAX_VARIABLE_VALUE_BYTES = 32 * 1024;
 
+/**
+ * Most bytes (names and values) of all request variables together: the activeflow row and every
+ * activeflow event carry them, so they must stay small (docs/security.md, bounded growth).
+ */
+export const MAX_REQUEST_VARIABLES_BYTES = 48 * 1024;
+
 /** The variable DTMF collected by `digits_receive` goes to (and `branch` reads by default). */
 export const DIGITS_VARIABLE = 'voipbin.call.digits';
 
@@ -43,18 +49,23 @@ function variableIssues(variables: Readonly<Record<string, unknown>>, field: str
   if (keys.length > MAX_REQUEST_VARIABLES) {
     issues.push({ field, reason: 'INVALID_VARIABLES', message: `has ${keys.length} variables, at most ${MAX_REQUEST_VARIABLES} allowed` });
   }
+  let total = 0;
   for (const key of keys) {
     const value = variables[key];
     const at = `${field}.${key}`;
+    total += Buffer.byteLength(key, 'utf8') + (typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0);
     if (key.startsWith(RESERVED_VARIABLE_PREFIX)) issues.push({ field: at, reason: 'INVALID_VARIABLES', message: `names starting with "${RESERVED_VARIABLE_PREFIX}" are reserved` });
     else if (key.length === 0) issues.push({ field: at, reason: 'INVALID_VARIABLES', message: 'a variable name may not be empty' });
     else if (typeof value !== 'string') issues.push({ field: at, reason: 'INVALID_VARIABLES', message: 'must be a string' });
     else if (Buffer.byteLength(value, 'utf8') > MAX_VARIABLE_VALUE_BYTES) issues.push({ field: at, reason: 'INVALID_VARIABLES', message: `is longer than ${MAX_VARIABLE_VALUE_BYTES} bytes` });
   }
+  if (total > MAX_REQUEST_VARIABLES_BYTES) {
+    issues.push({ field, reason: 'INVALID_VARIABLES', message: `hold ${total} bytes of names and values, at most ${MAX_REQUEST_VARIABLES_BYTES} allowed` });
+  }
   return issues;
 }
 
-/** Checks the `variables` of a create request (no `voipbin.` keys, ≤ 100 keys, ≤ 32 KiB a value); throws `ValidationError`. */
+/** Checks the `variables` of a create request (no `voipbin.` keys, ≤ 100 keys, ≤ 32 KiB a value, ≤ 48 KiB in all); throws `ValidationError`. */
 export function validateRequestVariables(variables: Readonly<Record<string, unknown>>, field = 'variables'): Record<string, string> {
   const issues = variableIssues(variables, field);
   if (issues.length > 0) throw new ValidationError(issues);

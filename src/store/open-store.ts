@@ -137,12 +137,20 @@ function isPostgresUrl(url: string): boolean {
   return url.startsWith('postgres://') || url.startsWith('postgresql://');
 }
 
-async function migrate(db: Kysely<Database>, logger: Logger): Promise<void> {
+// Migrations that overwrite secrets kept in clear by older versions (docs/security.md).
+const SCRUBBING_MIGRATIONS = new Set(['0007_sip_credentials']);
+
+/** The names of the migrations applied now. */
+async function migrate(db: Kysely<Database>, logger: Logger): Promise<string[]> {
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  const applied: string[] = [];
   for (const r of results ?? []) {
-    if (r.status === 'Success') logger.info({ migration: r.migrationName }, 'store migration applied');
+    if (r.status === 'Success') {
+      applied.push(r.migrationName);
+      logger.info({ migration: r.migrationName }, 'store migration applied');
+    }
   }
-  if (error === undefined) return;
+  if (error === undefined) return applied;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;
   // No failed migration means the migrator could not even read its bookkeeping: the database is unreachable.
   if (failed === undefined) throw new AppError('STORE_UNAVAILABLE', `database is unreachable: ${String(error)}`, { cause: error });
@@ -262,7 +270,12 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const session = url === '' ? sqliteSession(opts.dataDir) : undefined;
   const db = new Kysely<Database>({ dialect: session ? gatedSqliteDialect(session) : postgresDialect(url, logger) });
   try {
-    await migrate(db, logger);
+    const applied = await migrate(db, logger);
+    // An overwritten secret may survive in free pages and the WAL: rebuild the file and empty the WAL.
+    if (session && applied.some((m) => SCRUBBING_MIGRATIONS.has(m))) {
+      await sql`vacuum`.execute(db);
+      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+    }
   } catch (err) {
     await db.destroy();
     throw err;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MediaClock } from '../media/index.ts';
 import type { AudioSource, TtsEngine } from '../media/index.ts';
-import { hasCode } from '../shared/index.ts';
+import { ValidationError, hasCode } from '../shared/index.ts';
 import { randomPortAllocator } from '../../test/support/media-call.ts';
 import { CallMedia } from './call-media.ts';
 import { LegOutput } from './leg-output.ts';
@@ -104,5 +104,41 @@ describe('CallMedia', () => {
     await media.unbridge('leg-b', 'leg-c');
     await media.release('leg-b');
     assert.equal(media.size, 0);
+  });
+});
+
+describe('CallMedia play: one request holds a bounded amount of audio', () => {
+  const allocator = randomPortAllocator(2);
+  const mediaClock = new MediaClock();
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const loaded: string[] = [];
+  // Each URL names its length in minutes; the loader stands for a download + decode of that length.
+  const media = new CallMedia({
+    loadAudio: async (url) => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight -= 1;
+      loaded.push(url);
+      return new Int16Array(8000 * 60 * Number(new URL(url).searchParams.get('min')));
+    },
+  });
+
+  after(async () => {
+    await media.close();
+    mediaClock.close();
+  });
+
+  it('refuses media longer than an hour in all with MEDIA_TOO_LARGE on the field, loading at most 4 at once', async () => {
+    const { endpoint } = await MediaEndpoint.offer({ allocator, address: '127.0.0.1', mediaClock });
+    media.register('leg-p', endpoint);
+    const urls = Array.from({ length: 100 }, (_, i) => `http://media.example/${i}.wav?min=10`);
+    await assert.rejects(media.play('leg-p', urls), (err: unknown) =>
+      err instanceof ValidationError && err.details[0]?.field === 'media_urls' && err.details[0]?.reason === 'MEDIA_TOO_LARGE');
+    assert.ok(mostInFlight <= 4, `${mostInFlight} downloads at once`);
+    assert.ok(loaded.length <= 8, `${loaded.length} of 100 loaded before the budget ran out`);
+    await media.play('leg-p', ['http://media.example/a.wav?min=30', 'http://media.example/b.wav?min=30']);
+    await media.release('leg-p');
   });
 });

@@ -35,6 +35,10 @@ interface LegMedia {
 }
 
 const GENDERS: readonly TtsGender[] = ['male', 'female', 'neutral'];
+/** Downloads of one play request in flight at once. */
+const PLAY_LOAD_CONCURRENCY = 4;
+/** Most decoded audio one play request may hold: an hour at 8 kHz (docs/security.md). */
+const MAX_PLAY_SAMPLES = 8000 * 3600;
 
 /**
  * The media of every live leg by `leg_id` (MediaPort). Each registered endpoint plays one
@@ -246,11 +250,27 @@ export class CallMedia implements MediaPort {
   }
 
   /** Downloads every URL before any plays; a URL that fails is a ValidationError naming `field[i]` (docs/security.md). */
+  /**
+   * Loads a play request's URLs, a few at a time, within one budget of decoded audio: each download
+   * is bounded on its own, and the request as a whole must not hold more than an hour of audio.
+   */
   async #loadAll(urls: readonly string[], field: string, signal?: AbortSignal): Promise<Int16Array[]> {
-    return Promise.all(urls.map((url, i) => this.#load(url, signal ? { signal } : {}).catch((err: unknown) => {
-      if (!(err instanceof AppError) || err.code === 'MEDIA_ABORTED') throw err;
-      throw new ValidationError([{ field: `${field}[${i}]`, reason: err.code, message: err.message }]);
-    })));
+    const sources: Int16Array[] = [];
+    let samples = 0;
+    for (let start = 0; start < urls.length; start += PLAY_LOAD_CONCURRENCY) {
+      const batch = urls.slice(start, start + PLAY_LOAD_CONCURRENCY).map((url, j) => this.#load(url, signal ? { signal } : {}).catch((err: unknown) => {
+        if (!(err instanceof AppError) || err.code === 'MEDIA_ABORTED') throw err;
+        throw new ValidationError([{ field: `${field}[${start + j}]`, reason: err.code, message: err.message }]);
+      }));
+      for (const pcm of await Promise.all(batch)) {
+        samples += pcm.length;
+        if (samples > MAX_PLAY_SAMPLES) {
+          throw new ValidationError([{ field, reason: 'MEDIA_TOO_LARGE', message: `the media of one request is longer than ${MAX_PLAY_SAMPLES / 8000} s` }]);
+        }
+        sources.push(pcm);
+      }
+    }
+    return sources;
   }
 
   async #playSequence(legId: string, sources: readonly Int16Array[], signal?: AbortSignal): Promise<PlayOutcome> {

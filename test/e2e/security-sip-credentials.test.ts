@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,14 @@ describe('migration 0007: SIP passwords become HA1 values; phones keep registeri
 
   it('SQLite: the row holds no plaintext, only the HA1 values of both realms', async () => {
     assertMigrated(await handle.store.extensions.get(row.id), row);
+  });
+
+  it('SQLite: no byte of the database files holds the old password (free pages and WAL scrubbed)', () => {
+    for (const name of ['callbin.db', 'callbin.db-wal']) {
+      const file = join(dataDir, name);
+      if (!existsSync(file)) continue;
+      assert.equal(readFileSync(file).includes(Buffer.from(PASSWORD)), false, `${name} still holds the plaintext password`);
+    }
   });
 
   it('sipp (MD5) registers with the migrated credentials', async () => {
