@@ -2,13 +2,13 @@
 # Installs the Debian packages callbin needs. Run as root on Debian 12+.
 #   bash scripts/install-system-deps.sh          runtime: espeak-ng (TTS), ffmpeg (media decoding), and
 #                                                python3/make/g++ to build the embedded SQLite driver
-#   bash scripts/install-system-deps.sh --test   also the test peers (sipp, baresip, sox, strace; gcc builds the benchmarks' C load generators) and a
+#   bash scripts/install-system-deps.sh --test   also the test peers (sipp, baresip, sox, strace, openssl for test certificates; gcc builds the benchmarks' C load generators) and a
 #                                                PostgreSQL server reachable at 127.0.0.1:5432
 set -euo pipefail
 
 packages=(espeak-ng espeak-ng-data ffmpeg python3 make g++)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(sip-tester baresip sox strace gcc postgresql postgresql-client kamailio rtpengine-daemon)
+  packages+=(sip-tester baresip sox strace gcc openssl postgresql postgresql-client kamailio rtpengine-daemon)
 fi
 
 missing=()
