@@ -70,11 +70,14 @@ export interface CallRepo {
 
 // Written literally (not as a parameter) so the planner can use the table's partial index.
 const LIVE = sql<boolean>`status <> 'hangup'`;
+const UPSERT_DIALOG = 'insert into call_dialogs (leg_id, call_id, dialog, tm_update) values (?, ?, ?, ?) on conflict (leg_id) do update set dialog = excluded.dialog, tm_update = excluded.tm_update';
+const DELETE_DIALOG = 'delete from call_dialogs where leg_id = ?';
 
 /** The CallRepo over the `calls` table (both dialects). */
 export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo {
   // `call_dialogs` (migration 0009) is not in the Database type of migration 0001.
   readonly #dialogs: Kysely<any>;
+  readonly #session: SqliteSession | undefined;
 
   constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
     super(db, clock, {
@@ -91,6 +94,7 @@ export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo
       filters: ['status', 'direction'],
     }, session);
     this.#dialogs = db as unknown as Kysely<any>;
+    this.#session = session;
   }
 
   listLive(): Promise<CallRecord[]> {
@@ -99,6 +103,14 @@ export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo
 
   async saveDialog(record: CallDialogRecord, nowIso: string): Promise<void> {
     const dialog = JSON.stringify(record.dialog);
+    if (this.#session) {
+      // A grouped transaction: one answered call must not force a commit of its own.
+      const session = this.#session;
+      await session.transaction(() => {
+        session.statement(UPSERT_DIALOG).run(record.leg_id, record.call_id, dialog, nowIso);
+      });
+      return;
+    }
     await this.#dialogs
       .insertInto('call_dialogs')
       .values({ leg_id: record.leg_id, call_id: record.call_id, dialog, tm_update: nowIso })
@@ -107,6 +119,13 @@ export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo
   }
 
   async removeDialog(legId: string): Promise<void> {
+    if (this.#session) {
+      const session = this.#session;
+      await session.transaction(() => {
+        session.statement(DELETE_DIALOG).run(legId);
+      });
+      return;
+    }
     await this.#dialogs.deleteFrom('call_dialogs').where('leg_id', '=', legId).execute();
   }
 
