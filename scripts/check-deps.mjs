@@ -7,6 +7,9 @@ import { join, relative, resolve, dirname, sep } from 'node:path';
 const srcDir = resolve(process.argv[2] ?? 'src');
 
 const PROTOCOL = new Set(['sip', 'sdp', 'media']);
+// The SIP-free media side of a call leg: a protocol-tier module above media/ and sdp/.
+const ENDPOINT = 'endpoint';
+const ENDPOINT_IMPORTS = new Set(['media', 'sdp', 'shared']);
 const DOMAIN_ORDER = ['flows', 'conferences', 'calls', 'recordings'];
 const OUTER = new Set(['api', 'events', 'store', 'telephony']);
 // The composition root: main.ts and the files it splits its wiring into.
@@ -18,6 +21,8 @@ function forbidden(from, to) {
   if (ROOT.has(from) || from === 'cli') return undefined;
   if (ROOT.has(to) || to === 'cli') return 'only the CLI imports the composition root';
   if (to === 'telephony') return 'telephony/ holds the adapters that main.ts wires; nothing else imports it';
+  if (from === ENDPOINT) return ENDPOINT_IMPORTS.has(to) ? undefined : 'endpoint/ is a protocol tier and imports only media/, sdp/, shared/';
+  if (to === ENDPOINT && from !== 'telephony') return 'endpoint/ is imported only by telephony/ and the composition root';
   if (from === 'shared') return 'shared/ imports nothing of the product';
   if (from === 'config') return to === 'shared' ? undefined : 'config/ imports only shared/';
   if (PROTOCOL.has(from)) return to === 'shared' ? undefined : `${from}/ is a protocol layer and imports only shared/`;
@@ -30,6 +35,9 @@ function forbidden(from, to) {
   }
   if (from === 'api' && (PROTOCOL.has(to))) return `api/ reaches the domain through services and never imports ${to}/`;
   if (from === 'telephony' && to === 'api') return 'telephony/ adapters never import the HTTP API';
+  // The outer ring's direction is api → events → store.
+  if (from === 'store' && (to === 'events' || to === 'api')) return `store/ never imports ${to}/ (direction api → events → store)`;
+  if (from === 'events' && to === 'api') return 'events/ never imports api/ (direction api → events → store)';
   return undefined;
 }
 
@@ -43,6 +51,11 @@ function walk(dir, out = []) {
 }
 
 const IMPORT_RE = /^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+
+/** True when `file` lies inside a `testing/` folder (test support, imported only by tests and other test support). */
+function inTesting(file) {
+  return relative(srcDir, file).split(sep).slice(0, -1).includes('testing');
+}
 
 function moduleOf(file) {
   const rel = relative(srcDir, file).split(sep);
@@ -63,6 +76,9 @@ for (const file of walk(srcDir)) {
     // Tests may reach across layers to wire real collaborators; production code may not.
     const reason = isTest ? undefined : forbidden(from, to);
     if (reason) problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — ${reason}`);
+    if (!isTest && !inTesting(file) && inTesting(target)) {
+      problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — only tests and other testing/ files import a testing/ folder`);
+    }
     const targetRel = relative(join(srcDir, to), target).split(sep).join('/');
     if (!isTest && from !== to && !ROOT.has(to) && targetRel !== 'index.ts' && targetRel !== '') {
       problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — other modules are imported only through their index.ts`);

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { AppError } from '../../src/shared/index.ts';
 
 /** The Debian package that brings each binary the call benchmarks drive. */
 export const BINARY_PACKAGES: Readonly<Record<string, string>> = {
@@ -29,7 +28,7 @@ export function installCommand(binaries: readonly string[]): string {
 
 /**
  * Makes sure `names` are installed: installs the missing ones with apt-get when running as root and
- * `install` is set, otherwise throws `BENCH_TOOLS_MISSING` naming the command to run.
+ * `install` is set, otherwise throws an Error naming the command to run.
  */
 export function requireBinaries(names: readonly string[], options: { install: boolean }): void {
   let missing = missingBinaries(names);
@@ -42,5 +41,5 @@ export function requireBinaries(names: readonly string[], options: { install: bo
     missing = missingBinaries(names);
     if (missing.length === 0) return;
   }
-  throw new AppError('BENCH_TOOLS_MISSING', `missing ${missing.join(', ')}; install them as root with: ${installCommand(missing)}`);
+  throw new Error(`missing ${missing.join(', ')}; install them as root with: ${installCommand(missing)}`);
 }

@@ -11,9 +11,9 @@ import { FakeCallControl, FakeConferences } from '../flows/testing/fake-ports.ts
 import { newId, silentLogger, systemClock } from '../shared/index.ts';
 import { openStore } from '../store/index.ts';
 import type { OutboxEvent, Store } from '../store/index.ts';
-import { ActiveflowStoreAdapter } from '../telephony/activeflow-store-adapter.ts';
-import { FlowHttpAdapter } from '../telephony/flow-http-adapter.ts';
-import { FlowLookupAdapter } from '../telephony/flow-lookup-adapter.ts';
+import { ActiveflowStoreAdapter } from '../telephony/persistence/activeflow-store-adapter.ts';
+import { FlowHttpAdapter } from '../telephony/flows/flow-http-adapter.ts';
+import { FlowLookupAdapter } from '../telephony/flows/flow-lookup-adapter.ts';
 import { WebhookReceiver } from '../../test/support/webhook-receiver.ts';
 import { buildServer, ensureProjectAdmin } from './index.ts';
 

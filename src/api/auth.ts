@@ -41,7 +41,7 @@ export function actingCustomer(row: Pick<Accesskey | User, 'customer_id' | 'acti
 
 /** 429 for a source or username that failed too often; Retry-After carries `retryAfterSec`. */
 export function tooManyFailures(retryAfterSec: number): ApiError {
-  const err = new ApiError('RESOURCE_EXHAUSTED', 'TOO_MANY_FAILED_ATTEMPTS', `too many failed attempts; retry in ${retryAfterSec} s`);
+  const err = new ApiError('TOO_MANY_FAILED_ATTEMPTS', `too many failed attempts; retry in ${retryAfterSec} s`);
   return Object.assign(err, { retryAfterSec });
 }
 
@@ -57,7 +57,7 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-/** The credential of a request, in the order of api.md: bearer header, query, cookie. */
+/** The credential of a request, in the order of docs/api.md: bearer header, query, cookie. */
 export function findCredential(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
@@ -114,7 +114,7 @@ export class Authenticator {
   /** The principal for a request, or a 401 ApiError. */
   async authenticate(req: FastifyRequest): Promise<Principal> {
     const token = findCredential(req);
-    if (token === undefined) throw new ApiError('UNAUTHENTICATED', 'AUTHENTICATION_REQUIRED', 'this endpoint needs an access key or a login token');
+    if (token === undefined) throw new ApiError('AUTHENTICATION_REQUIRED', 'this endpoint needs an access key or a login token');
     this.admitSource(req);
     try {
       return token.startsWith('vb_') ? await this.#fromAccessKey(token) : await this.#fromJwt(token);
@@ -182,10 +182,10 @@ export class Authenticator {
 }
 
 function invalid(): ApiError {
-  return new ApiError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'the credential is invalid or expired');
+  return new ApiError('INVALID_CREDENTIALS', 'the credential is invalid or expired');
 }
 
 /** 403 unless the principal is the project admin. */
 export function requireAdmin(p: Principal): void {
-  if (p.role !== 'admin') throw new ApiError('PERMISSION_DENIED', 'PERMISSION_DENIED', 'only the project admin may do this');
+  if (p.role !== 'admin') throw new ApiError('PERMISSION_DENIED', 'only the project admin may do this');
 }

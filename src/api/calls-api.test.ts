@@ -13,7 +13,7 @@ import { isSupportedLanguage } from '../media/index.ts';
 import { FakeClock, NIL_UUID, silentLogger } from '../shared/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
-import { CallStoreAdapter } from '../telephony/call-store-adapter.ts';
+import { CallStoreAdapter } from '../telephony/persistence/call-store-adapter.ts';
 import { buildServer, ensureProjectAdmin } from './index.ts';
 
 const FLOW = '11111111-1111-4111-8111-111111111111';

@@ -3,10 +3,10 @@ import type { Clock, Logger } from '../shared/index.ts';
 import type { Store } from '../store/index.ts';
 import type { EventHub, EventStreamLimits } from '../events/index.ts';
 import type { Principal } from './auth.ts';
-import type { ActiveflowsApiDeps } from './routes/activeflows.ts';
-import type { CallsApiDeps } from './routes/calls.ts';
-import type { ConferencesApiDeps } from './routes/conferences.ts';
-import type { RecordingsApiDeps } from './routes/recordings.ts';
+import type { ActiveflowsApiDeps } from './routes/activeflows-deps.ts';
+import type { CallsApiDeps } from './routes/calls-deps.ts';
+import type { ConferencesApiDeps } from './routes/conferences-deps.ts';
+import type { RecordingsApiDeps } from './routes/recordings-deps.ts';
 import { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
 
@@ -59,11 +59,6 @@ declare module 'fastify' {
 /** The authenticated principal of a request (set by the auth hook). */
 export function principalOf(req: FastifyRequest): Principal {
   const p = req.principal;
-  if (!p) throw new ApiError('UNAUTHENTICATED', 'AUTHENTICATION_REQUIRED', 'this endpoint needs an access key or a login token');
+  if (!p) throw new ApiError('AUTHENTICATION_REQUIRED', 'this endpoint needs an access key or a login token');
   return p;
-}
-
-/** ISO timestamp of the clock's now. */
-export function nowIso(clock: Clock): string {
-  return new Date(clock.now()).toISOString();
 }

@@ -44,5 +44,5 @@ export async function checkLogin(ctx: ApiContext, req: FastifyRequest, body: Log
       return user;
     }
   }
-  throw new ApiError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'wrong username or password');
+  throw new ApiError('INVALID_CREDENTIALS', 'wrong username or password');
 }

@@ -11,7 +11,7 @@ import { repairWav } from '../media/index.ts';
 import { LocalRecordingStorage, RecordingService, type CaptureResult, type Recording, type RecordingSource } from '../recordings/index.ts';
 import { newId, silentLogger, systemClock } from '../shared/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { RecordingStoreAdapter } from '../telephony/recording-store-adapter.ts';
+import { RecordingStoreAdapter } from '../telephony/persistence/recording-store-adapter.ts';
 import { buildServer, ensureProjectAdmin } from './index.ts';
 
 /** Writes fixed bytes per file, as a real capture would write WAVs. */

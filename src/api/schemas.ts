@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 
-/** `^\+[1-9][0-9]{6,14}$`: E.164 exactly as the seed requires. */
+/** `^\+[1-9][0-9]{6,14}$`: E.164 exactly (docs/api.md "Addresses"). */
 export const E164_PATTERN = '^\\+[1-9][0-9]{6,14}$';
 
 /** A display name. */

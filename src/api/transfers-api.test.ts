@@ -10,7 +10,7 @@ import { FakeDirectory, FakeFlows, FakeIncomingLeg, FakeMedia, FakeRecorder, Fak
 import { EventHub, EventPublisher } from '../events/index.ts';
 import { FakeClock, silentLogger } from '../shared/index.ts';
 import { openStore } from '../store/index.ts';
-import { CallStoreAdapter } from '../telephony/call-store-adapter.ts';
+import { CallStoreAdapter } from '../telephony/persistence/call-store-adapter.ts';
 import { buildServer, ensureProjectAdmin } from './index.ts';
 
 /** An in-process API over the real CallService (fake signalling and media) and a real SQLite store. */

@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
-import { ValidationError, type FieldIssue } from '../shared/index.ts';
+import { ValidationError, isErrorCode, type ErrorCode, type FieldIssue } from '../shared/index.ts';
 
 /** Turn a JSON pointer (`/destinations/0/target`) into a field path (`destinations[0].target`). */
 export function pointerToField(prefix: string, pointer: string): string {
@@ -23,7 +23,7 @@ function schemaAt(root: TSchema, schemaPath: string): Record<string, unknown> | 
   return node !== null && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
 }
 
-const KEYWORD_REASON: Record<string, string> = {
+const KEYWORD_REASON: Record<string, ErrorCode> = {
   additionalProperties: 'UNKNOWN_FIELD',
   required: 'MISSING_FIELD',
   type: 'INVALID_TYPE',
@@ -57,7 +57,7 @@ export function toIssues(schema: TSchema, prefix: string, errors: Iterable<TbErr
   for (const e of errors) {
     if (e.keyword === 'boolean') continue; // reported again as additionalProperties on the parent
     let field = pointerToField(prefix, e.instancePath);
-    let reason = KEYWORD_REASON[e.keyword] ?? 'INVALID_VALUE';
+    let reason: ErrorCode = KEYWORD_REASON[e.keyword] ?? 'INVALID_VALUE';
     let message = e.message;
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params.additionalProperties as string[] | undefined) ?? [];
@@ -69,7 +69,7 @@ export function toIssues(schema: TSchema, prefix: string, errors: Iterable<TbErr
       message = 'is required';
     } else {
       const node = schemaAt(schema, e.schemaPath);
-      if (node && typeof node['x-reason'] === 'string') reason = node['x-reason'];
+      if (node && isErrorCode(node['x-reason'])) reason = node['x-reason'];
       if (node && typeof node['x-message'] === 'string') message = node['x-message'];
       const got = pick(value, e.instancePath);
       if (got !== undefined && typeof got !== 'object') message = `${JSON.stringify(got)} ${message}`;

@@ -85,11 +85,12 @@ function shapeIssues(value: unknown, field: string): FieldIssue[] {
 export function addressIssues(value: unknown, field: string): FieldIssue[] {
   const issues = shapeIssues(value, field);
   if (issues.length > 0) return issues;
-  const targetIssue = addressTargetIssue(normalize(value as Partial<Address>), field);
+  const targetIssue = addressTargetIssue(fullAddress(value as Partial<Address>), field);
   return targetIssue === undefined ? [] : [targetIssue];
 }
 
-function normalize(address: Partial<Address>): Address {
+/** An address with its missing fields as `""` (the one normalisation, used by flows too). */
+export function fullAddress(address: Partial<Address>): Address {
   return {
     type: address.type ?? '',
     target: address.target ?? '',
@@ -103,5 +104,5 @@ function normalize(address: Partial<Address>): Address {
 export function validateAddress(value: unknown, field: string): Address {
   const issues = addressIssues(value, field);
   if (issues.length > 0) throw new ValidationError(issues);
-  return normalize(value as Partial<Address>);
+  return fullAddress(value as Partial<Address>);
 }

@@ -1,5 +1,4 @@
 import { InvalidStateError, NIL_UUID } from '../shared/index.ts';
-import { signalHold } from './hold-signal.ts';
 import { answerIncoming } from './incoming-call.ts';
 import type { LiveCall } from './live-call.ts';
 import { addMute, removeMute } from './mute-direction.ts';
@@ -7,9 +6,9 @@ import type { MuteRequestDirection } from './mute-direction.ts';
 import type { DigitsRequest, RecordingOptions, TalkRequest } from './ports.ts';
 
 /*
- * Live controls (calls.md "Live control endpoints"). Each runs on the call's queue; media controls
+ * Live controls (docs/calls.md "Live control endpoints"). Each runs on the call's queue; media controls
  * need `progressing` (409 CALL_STATE_INVALID), and every control on a hung-up call is 409
- * CALL_ALREADY_HANGUP. Hold, mute and recording are independent and combine (seed).
+ * CALL_ALREADY_HANGUP. Hold, mute and recording are independent and combine.
  */
 
 /**
@@ -22,17 +21,17 @@ export async function setHold(live: LiveCall, on: boolean): Promise<void> {
   if (live.call.hold === on) return;
   const leg = live.requireLeg();
   await live.rt.media.setHold(leg.leg_id, on);
-  if (live.state.moh) await live.rt.media.setMusicOnHold(leg.leg_id, on);
+  if (live.moh) await live.rt.media.setMusicOnHold(leg.leg_id, on);
   await live.update({ hold: on });
-  signalHold(live, leg, on);
+  live.signalHold(leg, on);
 }
 
 /** Turns music on hold on or off; it is heard while the call is held. */
 export async function setMusicOnHold(live: LiveCall, on: boolean): Promise<void> {
   live.requireProgressing('moh');
-  if (live.state.moh === on) return;
+  if (live.moh === on) return;
   if (live.call.hold) await live.rt.media.setMusicOnHold(live.requireLeg().leg_id, on);
-  live.state.moh = on;
+  live.recordMedia('moh', on);
 }
 
 /** Mutes (`on`) or unmutes one direction, combining with the current state (`both` minus `in` = `out`). */
@@ -48,12 +47,12 @@ export async function setMute(live: LiveCall, direction: MuteRequestDirection, o
 /** Sends silence instead of any media to the call while on. */
 export async function setSilence(live: LiveCall, on: boolean): Promise<void> {
   live.requireProgressing('silence');
-  if (live.state.silence === on) return;
+  if (live.silence === on) return;
   await live.rt.media.setSilence(live.requireLeg().leg_id, on);
-  live.state.silence = on;
+  live.recordMedia('silence', on);
 }
 
-/** Speaks text into the call, answering an unanswered incoming call first (calls.md `talk`). */
+/** Speaks text into the call, answering an unanswered incoming call first (docs/calls.md `talk`). */
 export async function talk(live: LiveCall, request: TalkRequest): Promise<void> {
   live.requireLive();
   if (live.call.direction === 'incoming' && live.call.status === 'ringing') await answerIncoming(live);

@@ -1,8 +1,8 @@
 import { toPublic } from './call.ts';
 import type { Call } from './call.ts';
-import type { CallStatus } from './call-status.ts';
+import type { CallStatus } from './call-status-types.ts';
 
-/** Every event the calls domain emits (events.md), in the order they can first appear. */
+/** Every event the calls domain emits (docs/events.md), in the order they can first appear. */
 export const CALL_EVENT_TYPES = [
   'call_created',
   'call_updated',

@@ -3,7 +3,7 @@ import type { Clock, Logger } from '../shared/index.ts';
 import { isoTime, toPublic } from './call.ts';
 import type { Call, CallAction } from './call.ts';
 import * as controls from './call-controls.ts';
-import { closeRunningAttempt, hangupLocally } from './call-ending.ts';
+import { hangupLocally } from './call-ending.ts';
 import type { LocalHangup } from './call-ending.ts';
 import { updatedChange } from './call-events.ts';
 import type { CallChange, CallEvent } from './call-events.ts';
@@ -19,6 +19,7 @@ import { createOutgoingCalls, prepareOutgoing, requireChainable } from './outgoi
 import type { OutgoingCallRequest } from './outgoing-call.ts';
 import { dialOutgoing } from './outgoing-dialer.ts';
 import type { CallPorts, FlowSource, RecordingOptions, TalkRequest } from './ports.ts';
+import { closeRunningAttempt } from './route-attempts.ts';
 import type { TransferStorePort } from './transfer.ts';
 import { TransferService, memoryTransferStore } from './transfer-service.ts';
 
@@ -50,7 +51,7 @@ const DEFAULT_DIGIT_INTERVAL_MS = 100;
  */
 export class CallService {
   readonly #live = new Map<string, LiveCall>();
-  readonly #emitter = new TypedEmitter<{ event: [CallEvent] }>();
+  readonly #emitter: TypedEmitter<{ event: [CallEvent] }>;
   readonly #background = new Set<Promise<unknown>>();
   readonly #rt: CallRuntime;
   /** Blind and attended transfers of this process's calls (`/transfers`, SIP REFER). */
@@ -58,19 +59,20 @@ export class CallService {
 
   constructor(deps: CallServiceDeps) {
     const { clock = systemClock, logger = silentLogger, timers = {}, transferStore = memoryTransferStore, ...ports } = deps;
+    this.#emitter = new TypedEmitter({ onListenerError: (err) => logger.error({ err }, 'a call event listener threw') });
     this.#rt = {
       ...ports,
       clock,
       logger,
       timers: { ...DEFAULT_CALL_TIMERS, ...timers },
       hungUp: (live) => this.#hungUp(live),
-      published: (events) => events.forEach((e) => this.#emitter.emit('event', e)),
+      published: (events) => events.forEach((e) => this.#emitter.safeEmit('event', e)),
       background: (work, what) => this.#track(work, what),
     };
     this.transfers = new TransferService({ calls: this, media: ports.media, store: transferStore, clock, logger });
   }
 
-  /** Subscribes to committed call events, in order; returns the unsubscribe function. */
+  /** Subscribes to committed call events, in order (a listener that throws is logged, never fails the call's operation); returns the unsubscribe function. */
   onEvent(listener: (event: CallEvent) => void): () => void {
     return this.#emitter.on('event', listener);
   }
@@ -118,7 +120,7 @@ export class CallService {
 
   /** The media leg id of a live call's signalling leg (undefined before it has one or after hangup). */
   legId(callId: string): string | undefined {
-    return this.#live.get(callId)?.state.leg?.leg_id;
+    return this.#live.get(callId)?.leg?.leg_id;
   }
 
   /** Every live call of this process. */
@@ -131,7 +133,7 @@ export class CallService {
     return this.#control(callId, (live) => answerIncoming(live));
   }
 
-  /** A local hangup (API, flow, cascade) as calls.md's tables say. */
+  /** A local hangup (API, flow, cascade) as docs/calls.md's tables say. */
   hangup(callId: string, request: LocalHangup = {}): Promise<Call> {
     return this.#control(callId, (live) => hangupLocally(live, request));
   }
@@ -253,9 +255,9 @@ export class CallService {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  /** Stops every timer (shutdown); live calls stay as stored and are reconciled at the next start. */
+  /** Shutdown: every live call is told its parent closed; they stay as stored, reconciled at the next start. */
   close(): void {
-    for (const live of this.#live.values()) live.clearTimers();
+    for (const live of this.#live.values()) live.parentClosed();
   }
 
   async #control(callId: string, op: (live: LiveCall) => Promise<unknown>): Promise<Call> {

@@ -3,11 +3,12 @@ import { describe, it } from 'node:test';
 import type { Logger } from '../shared/index.ts';
 import { newCall } from './call.ts';
 import type { CallDirection } from './call.ts';
-import { CALL_STATUSES, canTransition, transition } from './call-status.ts';
-import type { CallStatus } from './call-status.ts';
+import { canTransition, transition } from './call-status.ts';
+import { CALL_STATUSES } from './call-status-types.ts';
+import type { CallStatus } from './call-status-types.ts';
 import { address } from './testing/fake-ports.ts';
 
-// calls.md "Status machine", written out independently of the table under test: O = outgoing only.
+// docs/calls.md "Status machine", written out independently of the table under test: O = outgoing only.
 const EXPECTED = `
 from\\to      dialing ringing progressing terminating canceling hangup
 dialing       -       Y       Y           Y           O         Y

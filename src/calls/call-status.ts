@@ -2,12 +2,8 @@ import { AppError } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
 import { isoTime, withChanges } from './call.ts';
 import type { Call, CallDirection, HangupBy, HangupReason } from './call.ts';
-
-/** Every status of a call, in lifecycle order. */
-export const CALL_STATUSES = ['dialing', 'ringing', 'progressing', 'terminating', 'canceling', 'hangup'] as const;
-
-/** Where a call is in its lifecycle (calls.md "Status machine"). */
-export type CallStatus = (typeof CALL_STATUSES)[number];
+import { CALL_STATUSES } from './call-status-types.ts';
+import type { CallStatus } from './call-status-types.ts';
 
 /** The status machine as data: the statuses each status may move to. States only move forward. */
 export const CALL_STATUS_TRANSITIONS = {
@@ -19,7 +15,7 @@ export const CALL_STATUS_TRANSITIONS = {
   hangup: [],
 } as const satisfies Record<CallStatus, readonly CallStatus[]>;
 
-/** Statuses only outgoing calls may enter (seed: canceling is the originator giving up before answer). */
+/** Statuses only outgoing calls may enter (docs/call-lifecycle.md: canceling is the originator giving up before answer). */
 export const OUTGOING_ONLY_STATUSES: readonly CallStatus[] = ['canceling'];
 
 /** Statuses in which a call is still live (not `hangup`). */

@@ -1,6 +1,6 @@
-import { NIL_UUID, clonePlain } from '../shared/index.ts';
+import { NIL_UUID, clonePlain, isoTime } from '../shared/index.ts';
 import type { Address } from './address.ts';
-import type { CallStatus } from './call-status.ts';
+import type { CallStatus } from './call-status-types.ts';
 
 /** What drives a call: a flow (API- or number-created calls), a conference, or a SIP service. */
 export type CallType = 'flow' | 'conference' | 'sip-service';
@@ -8,7 +8,7 @@ export type CallType = 'flow' | 'conference' | 'sip-service';
 /** Seen from callbin. */
 export type CallDirection = 'incoming' | 'outgoing';
 
-/** Seed semantics: `in` the call cannot hear, `out` the call is not heard, `both` silence both ways. */
+/** docs/calls.md "Live control endpoints": `in` the call cannot hear, `out` the call is not heard, `both` silence both ways. */
 export type MuteDirection = '' | 'in' | 'out' | 'both';
 
 /** Which side ended the call (`""` while it is live). */
@@ -44,7 +44,7 @@ export interface CallAction {
   tm_execute: string;
 }
 
-/** The Call object exactly as the API shows it (calls.md); unset ids are the nil UUID. */
+/** The Call object exactly as the API shows it (docs/calls.md); unset ids are the nil UUID. */
 export interface Call {
   id: string;
   customer_id: string;
@@ -95,10 +95,8 @@ export interface NewCallFields {
   route_attempts?: RouteAttempt[];
 }
 
-/** RFC 3339 UTC with milliseconds, the API's timestamp form. */
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
-}
+// The one timestamp form (shared/time.ts), re-exported for the calls files that build a call.
+export { isoTime };
 
 /** A new Call; a call created `ringing` (incoming) has `tm_ringing = tm_create`. */
 export function newCall(fields: NewCallFields, nowMs: number): Call {
@@ -133,7 +131,7 @@ export function newCall(fields: NewCallFields, nowMs: number): Call {
 }
 
 /**
- * The fields of `call` in the documented order (calls.md), nested values shared. Calls are copied
+ * The fields of `call` in the documented order (docs/calls.md), nested values shared. Calls are copied
  * on every change and every read; an object literal of known fields stays fast where spreading
  * calls of many shapes (optional `tm_*` fields, patches) falls back to V8's generic copy, as slow as
  * `structuredClone`.

@@ -27,7 +27,7 @@ describe('hangup table', () => {
     assert.equal(HANGUP_RULES[dialTimerCause(true)].hangup_reason, 'noanswer');
     assert.equal(HANGUP_RULES[dialTimerCause(true)].hangup_by, 'remote');
   });
-  it('names the remaining rows as calls.md does', () => {
+  it('names the remaining rows as docs/calls.md does', () => {
     const brief = Object.fromEntries(Object.entries(HANGUP_RULES).map(([k, r]) => [k, `${r.hangup_by}/${r.hangup_reason}`]));
     assert.deepEqual(
       { remote_bye: brief['remote_bye'], local_hangup: brief['local_hangup'], local_cancel: brief['local_cancel'], remote_cancel: brief['remote_cancel'], max_duration: brief['max_duration'], amd: brief['amd'], reconcile: brief['reconcile'] },

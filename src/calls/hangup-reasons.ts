@@ -1,5 +1,6 @@
 import type { HangupReason } from './call.ts';
-import type { CallStatus, HangupCauseFields } from './call-status.ts';
+import type { HangupCauseFields } from './call-status.ts';
+import type { CallStatus } from './call-status-types.ts';
 
 /** How an outgoing attempt ended without a dialog: a final non-2xx status, no response at all, or a transport error. */
 export type AttemptFailure =
@@ -9,7 +10,7 @@ export type AttemptFailure =
   /** Never sent: the SIP address resolved to an internal host (production mode, docs/security.md). */
   | { kind: 'forbidden' };
 
-/** Everything that can end a call (calls.md "Hangup reasons"), by name. */
+/** Everything that can end a call (docs/calls.md "Hangup reasons"), by name. */
 export type HangupCause =
   | 'remote_bye'
   | 'dialog_failed'

@@ -4,12 +4,11 @@ import { newCall } from './call.ts';
 import type { CallType } from './call.ts';
 import { createdChange } from './call-events.ts';
 import { armMaxDuration, hangupLocally, onRemoteBye, onRemoteCancel } from './call-ending.ts';
-import { startFlow } from './call-flow.ts';
 import { LiveCall } from './live-call.ts';
 import type { CallRuntime } from './live-call.ts';
 import type { FlowSource, IncomingLeg, LegEvents } from './ports.ts';
 
-/** An incoming INVITE the signalling adapter verified and looked up (calls.md "Incoming calls"). */
+/** An incoming INVITE the signalling adapter verified and looked up (docs/calls.md "Incoming calls"). */
 export interface IncomingCallRequest {
   customer_id: string;
   source: Address;
@@ -54,7 +53,7 @@ export async function buildIncoming(rt: CallRuntime, request: IncomingCallReques
     },
     rt.clock.now(),
   );
-  const live = new LiveCall(call, rt, { leg: request.leg, incoming: request.leg });
+  const live = new LiveCall(call, rt, { incoming: request.leg });
   request.leg.listen(incomingEvents(live));
   return live;
 }
@@ -76,11 +75,11 @@ export async function openIncoming(live: LiveCall): Promise<void> {
   await live.rt.store.save([change]);
   live.adopt(change);
   live.rt.published(change.events);
-  await live.state.incoming?.ring();
+  await live.incoming?.ring();
   live.startTimer('answer', live.rt.timers.incomingAnswerTimeoutMs, async () => {
     if (live.call.status === 'ringing') await hangupLocally(live, { reason: 'noanswer' });
   });
-  startFlow(live);
+  live.startFlow();
 }
 
 /** Answers an unanswered incoming call (200 OK) and moves it to `progressing`; a no-op once answered. */
@@ -91,7 +90,7 @@ export async function answerIncoming(live: LiveCall): Promise<void> {
   if (direction !== 'incoming' || status !== 'ringing') {
     throw new InvalidStateError(`call ${live.id} cannot be answered: it is an ${direction} call in status ${status}`, 'CALL_STATE_INVALID');
   }
-  await live.state.incoming?.answer();
+  await live.incoming?.answer();
   live.clearTimer('answer');
   if (await live.move('progressing')) armMaxDuration(live);
 }

@@ -1,8 +1,10 @@
 export * from './address.ts';
-export { HANGUP_REASONS, emptyAction, isHungUp, isoTime, newCall, toPublic } from './call.ts';
+export { HANGUP_REASONS, emptyAction, isHungUp, newCall, toPublic } from './call.ts';
 export type { Call, CallAction, CallDirection, CallType, HangupBy, HangupReason, MuteDirection, NewCallFields, RouteAttempt, RouteAttemptReason } from './call.ts';
-export { CALL_STATUSES, CALL_STATUS_TRANSITIONS, LIVE_STATUSES, OUTGOING_ONLY_STATUSES, canTransition } from './call-status.ts';
-export type { CallStatus, HangupCauseFields } from './call-status.ts';
+export { CALL_STATUS_TRANSITIONS, LIVE_STATUSES, OUTGOING_ONLY_STATUSES, canTransition } from './call-status.ts';
+export type { HangupCauseFields } from './call-status.ts';
+export { CALL_STATUSES } from './call-status-types.ts';
+export type { CallStatus } from './call-status-types.ts';
 export { CALL_EVENT_TYPES } from './call-events.ts';
 export type { CallChange, CallEvent, CallEventType } from './call-events.ts';
 export {

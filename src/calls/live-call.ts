@@ -1,31 +1,21 @@
-import { InvalidStateError, SerialQueue } from '../shared/index.ts';
+import { InvalidStateError, NIL_UUID, SerialQueue } from '../shared/index.ts';
 import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
 import { isoTime, withChanges } from './call.ts';
 import type { Call } from './call.ts';
 import { shortId, transition } from './call-status.ts';
-import type { CallStatus, HangupCauseFields } from './call-status.ts';
-import type { HoldSignal } from './hold-signal.ts';
+import type { HangupCauseFields } from './call-status.ts';
+import type { CallStatus } from './call-status-types.ts';
+import { HANGUP_RULES } from './hangup-reasons.ts';
+import type { HangupCause } from './hangup-reasons.ts';
+import { HoldSignal } from './hold-signal.ts';
 import { updatedChange } from './call-events.ts';
 import type { CallChange, CallEvent } from './call-events.ts';
 import type { CallLeg, CallPorts, IncomingLeg, OutgoingAttempt } from './ports.ts';
+import type { CallTimerOptions } from './call-timers.ts';
+import { closeRunningAttempt } from './route-attempts.ts';
 import type { RouteCandidate } from './routing.ts';
 
-/** Timer lengths of the call lifecycle (calls.md "Timers"). */
-export interface CallTimerOptions {
-  /** An outgoing call not answered within this is CANCELled (default 60 s). */
-  dialTimeoutMs: number;
-  /** An answered call is hung up after this (default 1 h). */
-  maxDurationMs: number;
-  /** An incoming call whose flow has not answered within this is rejected 480 (default 60 s). */
-  incomingAnswerTimeoutMs: number;
-}
-
-/** The defaults of calls.md. */
-export const DEFAULT_CALL_TIMERS: CallTimerOptions = {
-  dialTimeoutMs: 60_000,
-  maxDurationMs: 3_600_000,
-  incomingAnswerTimeoutMs: 60_000,
-};
+export { DEFAULT_CALL_TIMERS, type CallTimerOptions } from './call-timers.ts';
 
 /** What every live call shares: the ports, time, logging, and the service's hooks. */
 export interface CallRuntime extends CallPorts {
@@ -40,58 +30,65 @@ export interface CallRuntime extends CallPorts {
   background(work: Promise<unknown>, what: string): void;
 }
 
-/** How an outgoing call reaches its destination, and how far it got. */
+/** How an outgoing call reaches its destination, and how far along its routes it got. */
 export interface OutgoingPlan {
-  target: 'tel' | 'sip' | 'extension';
+  readonly target: 'tel' | 'sip' | 'extension';
   /** The routes in order (tel only); `nextIndex` is the first not yet tried. */
-  candidates: readonly RouteCandidate[];
-  nextIndex: number;
+  readonly candidates: readonly RouteCandidate[];
+  readonly nextIndex: number;
   /** The route of the running attempt (tel only). */
-  current?: RouteCandidate;
-  contacts: readonly string[];
-  earlyExecution: boolean;
-  anonymous: boolean;
-  dialTimeoutMs: number;
-  /** Increments with each attempt so events of an abandoned attempt are ignored. */
-  attemptSeq: number;
-  /** A 18x arrived on the running attempt. */
-  sawRinging: boolean;
+  readonly current?: RouteCandidate;
+  readonly contacts: readonly string[];
+  readonly earlyExecution: boolean;
+  readonly anonymous: boolean;
+  readonly dialTimeoutMs: number;
 }
 
-/** Runtime state of a live call that is not part of the Call object. */
-export interface LiveCallState {
+/** What a live call starts with besides its Call: how it dials (outgoing) or the INVITE it answers (incoming). */
+export interface LiveCallInit {
   plan?: OutgoingPlan;
-  /** The running outgoing attempt (before and after answer). */
-  attempt?: OutgoingAttempt;
-  /** The established (or incoming) dialog. */
-  leg?: CallLeg;
-  /** The incoming INVITE, for ring/answer/reject (incoming calls only). */
+  /** The incoming INVITE, for ring/answer/reject; it is also the call's leg. */
   incoming?: IncomingLeg;
-  flowStarted: boolean;
-  /** The hold state the far end was told of by re-INVITE, and what it is to be told. */
-  holdSignal?: HoldSignal;
-  moh: boolean;
-  silence: boolean;
-  maxDurationMs: number;
+  maxDurationMs?: number;
 }
 
 /** The named timers of a call. */
 export type CallTimerName = 'dial' | 'maxDuration' | 'answer';
 
-/** One live call: its current state, its operation queue and its timers (registry -> call -> leg). */
+/**
+ * One live call: its current state, its operation queue and its timers (registry -> call -> leg).
+ * It owns its runtime state: other files read it through getters and change it only through the
+ * narrow methods below, each called from an operation on the call's queue.
+ */
 export class LiveCall {
   readonly id: string;
   readonly rt: CallRuntime;
-  readonly state: LiveCallState;
+  /** An answered call is hung up after this. */
+  readonly maxDurationMs: number;
   #call: Call;
   readonly #queue = new SerialQueue();
   readonly #timers = new Map<CallTimerName, TimerHandle>();
+  #plan: OutgoingPlan | undefined;
+  /** Increments with each attempt so events of an abandoned attempt are ignored. */
+  #attemptSeq = 0;
+  /** A 18x arrived on the running attempt. */
+  #sawRinging = false;
+  #attempt: OutgoingAttempt | undefined;
+  #leg: CallLeg | undefined;
+  readonly #incoming: IncomingLeg | undefined;
+  #flowStarted = false;
+  #holdSignal: HoldSignal | undefined;
+  #moh = false;
+  #silence = false;
 
-  constructor(call: Call, rt: CallRuntime, state: Partial<LiveCallState> = {}) {
+  constructor(call: Call, rt: CallRuntime, init: LiveCallInit = {}) {
     this.id = call.id;
     this.#call = call;
     this.rt = rt;
-    this.state = { flowStarted: false, moh: false, silence: false, maxDurationMs: rt.timers.maxDurationMs, ...state };
+    this.#plan = init.plan;
+    this.#incoming = init.incoming;
+    this.#leg = init.incoming;
+    this.maxDurationMs = init.maxDurationMs ?? rt.timers.maxDurationMs;
   }
 
   /** The current committed state (treat as read-only; hand `toPublic()` copies outside). */
@@ -102,6 +99,41 @@ export class LiveCall {
   /** Log context of this call. */
   get logger(): Logger {
     return this.rt.logger.child({ call_id: this.id });
+  }
+
+  /** How the call dials (outgoing calls only). */
+  get plan(): OutgoingPlan | undefined {
+    return this.#plan;
+  }
+
+  /** The running outgoing attempt (before and after answer). */
+  get attempt(): OutgoingAttempt | undefined {
+    return this.#attempt;
+  }
+
+  /** The established (or incoming) dialog. */
+  get leg(): CallLeg | undefined {
+    return this.#leg;
+  }
+
+  /** The incoming INVITE (incoming calls only). */
+  get incoming(): IncomingLeg | undefined {
+    return this.#incoming;
+  }
+
+  /** True once a 18x arrived on the running attempt. */
+  get sawRinging(): boolean {
+    return this.#sawRinging;
+  }
+
+  /** Music on hold is on (heard while the call is held). */
+  get moh(): boolean {
+    return this.#moh;
+  }
+
+  /** The call hears silence instead of any media. */
+  get silence(): boolean {
+    return this.#silence;
   }
 
   /** Runs `op` after every earlier operation of this call settled (one operation at a time). */
@@ -120,6 +152,8 @@ export class LiveCall {
     const change = updatedChange(this.#call, next);
     await this.rt.store.save([change]);
     this.#call = change.call;
+    // Past `progressing` the dialog is ending: the far end is told nothing more about hold.
+    if (change.call.status !== 'progressing') this.#holdSignal?.parentClosed();
     this.rt.published(change.events);
   }
 
@@ -135,6 +169,92 @@ export class LiveCall {
     if (!next) return false;
     await this.commit(next);
     return true;
+  }
+
+  /**
+   * Moves the call to `hangup` with its outcome (set once, with `tm_hangup`; the running route
+   * attempt closed), then releases what it held: timers, the active recording, the activeflow;
+   * finally tells the service (registry, chained-call cascade). No-op when the table refuses.
+   */
+  async endWith(cause: HangupCause | HangupCauseFields, patch: Partial<Call> = {}): Promise<void> {
+    const fields = typeof cause === 'string' ? { hangup_by: HANGUP_RULES[cause].hangup_by, hangup_reason: HANGUP_RULES[cause].hangup_reason } : cause;
+    const { recording_id: recordingId, activeflow_id: activeflowId } = this.#call;
+    const attempts = closeRunningAttempt(patch.route_attempts ?? this.#call.route_attempts, fields.hangup_reason, 0, this.rt.clock.now());
+    const moved = await this.move('hangup', { hangup: fields, patch: { ...patch, route_attempts: attempts, recording_id: NIL_UUID } });
+    if (!moved) return;
+    this.clearTimers();
+    if (recordingId !== NIL_UUID) this.rt.background(this.rt.recorder.stop(recordingId), `stop recording ${recordingId}`);
+    if (activeflowId !== NIL_UUID) this.rt.background(this.rt.flows.stop(activeflowId), `stop activeflow ${activeflowId}`);
+    this.rt.hungUp(this);
+  }
+
+  /**
+   * The service that owns this call closed (shutdown): timers stop and the hold signal sends
+   * nothing more. The call stays as stored (reconciled at the next start) and the service is not
+   * called back.
+   */
+  parentClosed(): void {
+    this.clearTimers();
+    this.#holdSignal?.parentClosed();
+  }
+
+  /** Sends a new outgoing attempt through `dial`, which gets the attempt's sequence number for its events. */
+  beginAttempt(dial: (seq: number) => OutgoingAttempt): void {
+    this.#attemptSeq += 1;
+    this.#sawRinging = false;
+    this.#attempt = dial(this.#attemptSeq);
+  }
+
+  /** True while attempt `seq` is the running one (events of an abandoned attempt are ignored). */
+  isCurrentAttempt(seq: number): boolean {
+    return this.#plan !== undefined && this.#attemptSeq === seq;
+  }
+
+  /** A 18x arrived on the running attempt. */
+  markRinging(): void {
+    this.#sawRinging = true;
+  }
+
+  /** Records how far along its routes the call got: `nextIndex`, and the route now tried when there is one. */
+  advanceRoute(nextIndex: number, candidate: RouteCandidate | undefined): void {
+    if (!this.#plan) return;
+    this.#plan = candidate ? { ...this.#plan, nextIndex, current: candidate } : { ...this.#plan, nextIndex };
+  }
+
+  /** A 2xx established `leg` (the answering attempt's dialog). */
+  markAnswered(leg: CallLeg): void {
+    this.#leg = leg;
+  }
+
+  /** Starts the call's activeflow once (at answer, at ringing with `early_execution`, at once for incoming calls). */
+  startFlow(): void {
+    const activeflowId = this.#call.activeflow_id;
+    if (this.#flowStarted || activeflowId === NIL_UUID) return;
+    this.#flowStarted = true;
+    // Not awaited: the flow's first actions call back into this call's queue, which this operation holds.
+    this.rt.background(this.rt.flows.execute(activeflowId), `execute activeflow ${activeflowId}`);
+  }
+
+  /** The activeflow was replaced (redirect); returns whether the previous one had been started. */
+  replaceFlow(): boolean {
+    const wasStarted = this.#flowStarted;
+    this.#flowStarted = false;
+    return wasStarted;
+  }
+
+  /** Records that music on hold (`moh`) or silence was turned on or off. */
+  recordMedia(what: 'moh' | 'silence', on: boolean): void {
+    if (what === 'moh') this.#moh = on;
+    else this.#silence = on;
+  }
+
+  /** Tells the far end of `leg` about the hold state `on`, in the background, one re-INVITE at a time (hold-signal.ts). */
+  signalHold(leg: CallLeg, on: boolean): void {
+    if (this.#holdSignal?.leg !== leg) {
+      this.#holdSignal?.parentClosed();
+      this.#holdSignal = new HoldSignal(leg, { logger: this.logger, background: this.rt.background, name: shortId(this.id) });
+    }
+    this.#holdSignal.want(on);
   }
 
   /** Starts (or restarts) timer `name`; when it fires, `op` runs on this call's queue. */
@@ -173,7 +293,7 @@ export class LiveCall {
 
   /** The established leg; throws 409 when there is none yet. */
   requireLeg(): CallLeg {
-    const leg = this.state.leg;
+    const leg = this.#leg;
     if (!leg) throw new InvalidStateError(`call ${this.id} has no established leg`, 'CALL_STATE_INVALID');
     return leg;
   }

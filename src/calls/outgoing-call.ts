@@ -8,12 +8,12 @@ import { createdChange, updatedChange } from './call-events.ts';
 import type { CallChange } from './call-events.ts';
 import { LiveCall } from './live-call.ts';
 import type { CallRuntime, OutgoingPlan } from './live-call.ts';
-import { runningAttempt } from './outgoing-dialer.ts';
 import type { FlowSource, Provider, Route } from './ports.ts';
+import { runningAttempt } from './route-attempts.ts';
 import { orderRoutes, requireRoutes, takeNextRoute } from './routing.ts';
 import type { RouteCandidate } from './routing.ts';
 
-/** `POST /calls` as the domain takes it (calls.md "Creating calls"); addresses are validated here. */
+/** `POST /calls` as the domain takes it (docs/calls.md "Creating calls"); addresses are validated here. */
 export interface OutgoingCallRequest {
   customer_id: string;
   source: unknown;
@@ -163,8 +163,6 @@ async function buildOne(rt: CallRuntime, prepared: PreparedOutgoing, dest: Prepa
     earlyExecution: request.early_execution ?? false,
     anonymous: request.anonymous === 'yes',
     dialTimeoutMs: request.dial_timeout !== undefined ? request.dial_timeout * 1000 : rt.timers.dialTimeoutMs,
-    attemptSeq: 0,
-    sawRinging: false,
   };
   const maxDurationMs = request.max_duration !== undefined ? request.max_duration * 1000 : rt.timers.maxDurationMs;
   return new LiveCall(call, rt, { plan, maxDurationMs });

@@ -1,22 +1,14 @@
 import { AppError } from '../shared/index.ts';
-import { isoTime } from './call.ts';
-import type { RouteAttempt } from './call.ts';
-import { armMaxDuration, closeRunningAttempt, finishCall, onRemoteBye } from './call-ending.ts';
-import { startFlow } from './call-flow.ts';
+import { armMaxDuration, onRemoteBye } from './call-ending.ts';
 import { attemptFailureCause, dialTimerCause, HANGUP_RULES } from './hangup-reasons.ts';
 import type { AttemptFailure } from './hangup-reasons.ts';
 import type { LiveCall, OutgoingPlan } from './live-call.ts';
 import type { DialTarget, LegEvents, OutgoingAttempt } from './ports.ts';
+import { closeRunningAttempt, runningAttempt } from './route-attempts.ts';
 import { takeNextRoute } from './routing.ts';
-import type { RouteCandidate } from './routing.ts';
-
-/** The running route attempt entry for `candidate`, started now. */
-export function runningAttempt(candidate: RouteCandidate, nowMs: number): RouteAttempt {
-  return { route_id: candidate.route.id, provider_id: candidate.provider.id, sip_status: 0, reason: '', tm_start: isoTime(nowMs) };
-}
 
 function planOf(live: LiveCall): OutgoingPlan {
-  const plan = live.state.plan;
+  const plan = live.plan;
   if (!plan) throw new AppError('INTERNAL', `call ${live.id} is not an outgoing call`);
   return plan;
 }
@@ -28,7 +20,7 @@ export async function dialOutgoing(live: LiveCall): Promise<void> {
   live.startTimer('dial', plan.dialTimeoutMs, () => onDialTimer(live));
   const reachable = plan.target === 'tel' ? plan.current !== undefined : plan.target === 'sip' || plan.contacts.length > 0;
   if (!reachable) {
-    await finishCall(live, 'unreachable');
+    await live.endWith('unreachable');
     return;
   }
   startAttempt(live);
@@ -44,19 +36,19 @@ function dialTarget(live: LiveCall, plan: OutgoingPlan): DialTarget {
 
 function startAttempt(live: LiveCall): void {
   const plan = planOf(live);
-  plan.attemptSeq += 1;
-  plan.sawRinging = false;
   const { call } = live;
   const request = { call_id: call.id, customer_id: call.customer_id, source: call.source, destination: call.destination, target: dialTarget(live, plan), anonymous: plan.anonymous };
-  const holder: { attempt?: OutgoingAttempt } = {};
-  const attempt = live.rt.signaling.dial(request, attemptEvents(live, plan.attemptSeq, holder));
-  holder.attempt = attempt;
-  live.state.attempt = attempt;
+  live.beginAttempt((seq) => {
+    const holder: { attempt?: OutgoingAttempt } = {};
+    const attempt = live.rt.signaling.dial(request, attemptEvents(live, seq, holder));
+    holder.attempt = attempt;
+    return attempt;
+  });
 }
 
 function attemptEvents(live: LiveCall, seq: number, holder: { attempt?: OutgoingAttempt }): LegEvents {
   const queue = (what: string, op: (current: boolean) => Promise<void>): void => {
-    live.rt.background(live.run(() => op(live.state.plan?.attemptSeq === seq)), `call ${live.id}: ${what}`);
+    live.rt.background(live.run(() => op(live.isCurrentAttempt(seq))), `call ${live.id}: ${what}`);
   };
   return {
     ringing: (info) => queue('18x', async (current) => (current ? onRinging(live, info.sip_status) : undefined)),
@@ -69,11 +61,11 @@ function attemptEvents(live: LiveCall, seq: number, holder: { attempt?: Outgoing
 
 async function onRinging(live: LiveCall, sipStatus: number): Promise<void> {
   const plan = planOf(live);
-  plan.sawRinging = true;
+  live.markRinging();
   if (live.call.status !== 'dialing') return;
   const moved = await live.move('ringing');
   live.logger.debug({ sip_status: sipStatus, moved }, 'ringing');
-  if (moved && plan.earlyExecution) startFlow(live);
+  if (moved && plan.earlyExecution) live.startFlow();
 }
 
 async function onAnswered(live: LiveCall, current: boolean, attempt: OutgoingAttempt | undefined): Promise<void> {
@@ -84,15 +76,15 @@ async function onAnswered(live: LiveCall, current: boolean, attempt: OutgoingAtt
     return;
   }
   live.clearTimer('dial');
-  if (attempt) live.state.leg = attempt;
+  if (attempt) live.markAnswered(attempt);
   const attempts = closeRunningAttempt(live.call.route_attempts, 'answered', 200, live.rt.clock.now());
   if (!(await live.move('progressing', { patch: { route_attempts: attempts } }))) return;
   armMaxDuration(live);
-  startFlow(live);
+  live.startFlow();
 }
 
 function canFailover(live: LiveCall, plan: OutgoingPlan): boolean {
-  // Seed "No Failover Cases": incoming calls, conference calls, and calls whose flow already started.
+  // No failover (docs/calls.md "Route failover"): incoming calls, conference calls, and calls whose flow already started.
   return live.call.direction === 'outgoing' && live.call.type !== 'conference' && !plan.earlyExecution && plan.target === 'tel';
 }
 
@@ -100,23 +92,22 @@ async function onAttemptFailed(live: LiveCall, failure: AttemptFailure): Promise
   const { status } = live.call;
   if (status !== 'dialing' && status !== 'ringing') return;
   const plan = planOf(live);
-  const cause = attemptFailureCause(failure, plan.sawRinging);
+  const cause = attemptFailureCause(failure, live.sawRinging);
   const rule = HANGUP_RULES[cause];
   const nowMs = live.rt.clock.now();
   const attempts = closeRunningAttempt(live.call.route_attempts, rule.hangup_reason, failure.kind === 'status' ? failure.sip_status : 0, nowMs);
   if (rule.failover && canFailover(live, plan)) {
     const next = takeNextRoute(plan.candidates, plan.nextIndex, (id) => live.rt.routing.isHealthy(id), nowMs);
     attempts.push(...next.skipped);
-    plan.nextIndex = next.nextIndex;
+    live.advanceRoute(next.nextIndex, next.candidate);
     if (next.candidate) {
-      plan.current = next.candidate;
       attempts.push(runningAttempt(next.candidate, nowMs));
       await live.update({ route_attempts: attempts });
       startAttempt(live);
       return;
     }
   }
-  await finishCall(live, cause, { route_attempts: attempts });
+  await live.endWith(cause, { route_attempts: attempts });
 }
 
 async function onDialTimer(live: LiveCall): Promise<void> {
@@ -124,7 +115,7 @@ async function onDialTimer(live: LiveCall): Promise<void> {
   if (status !== 'dialing' && status !== 'ringing') return;
   const cause = dialTimerCause(status === 'ringing');
   const attempts = closeRunningAttempt(live.call.route_attempts, HANGUP_RULES[cause].hangup_reason, 0, live.rt.clock.now());
-  const attempt = live.state.attempt;
+  const attempt = live.attempt;
   if (attempt) await attempt.cancel().catch((err: unknown) => live.logger.warn({ err }, 'CANCEL after dial timeout failed; the call ends anyway'));
-  await finishCall(live, cause, { route_attempts: attempts });
+  await live.endWith(cause, { route_attempts: attempts });
 }

@@ -181,7 +181,7 @@ export interface MediaPort {
   setMusicOnHold(legId: string, on: boolean): Promise<void>;
   /** Sends DTMF to the leg. */
   sendDigits(legId: string, request: DigitsRequest): Promise<void>;
-  /** Relays audio between two legs (the seed's two-call model; transfer bridges caller and transferee). */
+  /** Relays audio between two legs (the two-call model of docs/calls.md; transfer bridges caller and transferee). */
   bridge(legIdA: string, legIdB: string): Promise<void>;
   /** Stops relaying between two legs. */
   unbridge(legIdA: string, legIdB: string): Promise<void>;

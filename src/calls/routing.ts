@@ -35,7 +35,7 @@ function ownerGroups(number: string, owned: readonly Route[]): Route[] {
 }
 
 /**
- * The routes to try for `number` (calls.md "Route failover"): the customer's country-code routes, the
+ * The routes to try for `number` (docs/calls.md "Route failover"): the customer's country-code routes, the
  * customer's `all` routes, then the platform defaults (nil customer) in the same two groups; inside a
  * group by priority ascending then `tm_create`; each provider once; routes whose provider is unknown
  * are left out.

@@ -41,7 +41,7 @@ interface LiveTransfer {
 export const memoryTransferStore: TransferStorePort = { save: async () => {} };
 
 /**
- * Blind and attended transfers (calls.md "Transfer") composed on the calls ports: the agent's call
+ * Blind and attended transfers (docs/calls.md "Transfer") composed on the calls ports: the agent's call
  * (`transferer_call_id`) must be chained to the caller's call; the transferee is dialled chained to
  * the caller's call; on answer (blind) or `complete` (attended) the caller is bridged to the
  * transferee and the agent's call hangs up; if the transferee fails, or on `cancel`, the caller is
@@ -54,12 +54,13 @@ export class TransferService {
   readonly #live = new Map<string, LiveTransfer>();
   /** Calls taking part in a transfer that has not ended, so a second transfer of them is refused. */
   readonly #busyCalls = new Set<string>();
-  readonly #emitter = new TypedEmitter<{ event: [TransferEvent] }>();
+  readonly #emitter: TypedEmitter<{ event: [TransferEvent] }>;
   readonly #background = new Set<Promise<unknown>>();
 
   constructor(deps: TransferServiceDeps) {
     this.#deps = deps;
     this.#ctx = { calls: deps.calls, media: deps.media, logger: deps.logger.child({ module: 'transfers' }) };
+    this.#emitter = new TypedEmitter({ onListenerError: (err) => this.#ctx.logger.error({ err }, 'a transfer event listener threw') });
     deps.calls.onEvent((event) => this.#onCallEvent(event));
   }
 
@@ -134,7 +135,7 @@ export class TransferService {
     if (!agent || agent.customer_id !== customerId) throw new NotFoundError('CALL_NOT_FOUND', `call ${transfererCallId} does not exist`);
     requireProgressing(agent, 'transferer_call_id');
     if (agent.master_call_id === NIL_UUID) {
-      // Hanging up a master would cascade to its chained calls, the caller among them (calls.md "Chaining").
+      // Hanging up a master would cascade to its chained calls, the caller among them (docs/calls.md "Chaining").
       throw new InvalidStateError(`call ${agent.id} is not chained to a caller's call: only the agent's (chained) call can be transferred`, 'TRANSFER_NOT_SUPPORTED');
     }
     const caller = await this.#deps.calls.get(agent.master_call_id);
@@ -232,7 +233,7 @@ export class TransferService {
   async #commit(live: LiveTransfer, change: TransferChange): Promise<void> {
     await this.#deps.store.save(change);
     live.transfer = change.transfer;
-    for (const event of change.events) this.#emitter.emit('event', event);
+    for (const event of change.events) this.#emitter.safeEmit('event', event);
   }
 
   /** The calls may take part in another transfer from now on. */

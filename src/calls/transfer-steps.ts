@@ -1,5 +1,5 @@
 import { hasCode } from '../shared/index.ts';
-import type { Logger } from '../shared/index.ts';
+import type { ErrorCode, Logger } from '../shared/index.ts';
 import type { Address } from './address.ts';
 import type { Call } from './call.ts';
 import type { CallEvent } from './call-events.ts';
@@ -34,7 +34,7 @@ export interface TransferStepContext {
 }
 
 /** Codes meaning the call is gone already, which a cleanup step accepts. */
-const GONE_CODES = ['CALL_ALREADY_HANGUP', 'CALL_NOT_FOUND', 'CALL_STATE_INVALID', 'LEG_NOT_ESTABLISHED', 'MEDIA_LEG_NOT_FOUND'];
+const GONE_CODES: readonly ErrorCode[] = ['CALL_ALREADY_HANGUP', 'CALL_NOT_FOUND', 'CALL_STATE_INVALID', 'LEG_NOT_ESTABLISHED', 'MEDIA_LEG_NOT_FOUND'];
 
 /** Runs a step whose failure must not stop the transfer (the call may have ended meanwhile); logs it. */
 async function bestEffort(ctx: TransferStepContext, what: string, work: () => Promise<unknown>): Promise<void> {
@@ -56,7 +56,7 @@ export async function parkCaller(ctx: TransferStepContext, transfer: Transfer): 
   const callerLeg = ctx.calls.legId(transfer.transferred_call_id);
   const agentLeg = ctx.calls.legId(transfer.transferer_call_id);
   if (callerLeg && agentLeg) await bestEffort(ctx, 'unbridge caller and agent', () => ctx.media.unbridge(callerLeg, agentLeg));
-  // "The caller is never left in silence" (seed, Transfer): music while the transferee rings.
+  // The caller is never left in silence (docs/calls.md "Transfer"): music while the transferee rings.
   if (callerLeg) await bestEffort(ctx, 'music to the caller', () => ctx.media.setMusicOnHold(callerLeg, true));
   if (transfer.type !== 'blind') return false;
   let held = false;

@@ -3,7 +3,7 @@ import type { Logger } from '../shared/index.ts';
 import type { Address } from './address.ts';
 import { isoTime } from './call.ts';
 
-/** How a transfer goes (calls.md "Transfer"): straight to the transferee, or after the agent spoke to it. */
+/** How a transfer goes (docs/calls.md "Transfer"): straight to the transferee, or after the agent spoke to it. */
 export const TRANSFER_TYPES = ['blind', 'attended'] as const;
 
 /** One kind of transfer. */
@@ -47,7 +47,7 @@ export interface Transfer {
   tm_end?: string;
 }
 
-/** Every event of the transfer lifecycle (events.md `transfer_*`). */
+/** Every event of the transfer lifecycle (docs/events.md `transfer_*`). */
 export const TRANSFER_EVENT_TYPES = [
   'transfer_created',
   'transfer_updated',

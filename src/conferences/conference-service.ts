@@ -1,5 +1,5 @@
 import { InvalidStateError, NIL_UUID, NotFoundError, TypedEmitter, newId, silentLogger } from '../shared/index.ts';
-import type { Clock, Logger } from '../shared/index.ts';
+import { isoNow, type Clock, type Logger } from '../shared/index.ts';
 import { moveConference, moveConferencecall, snapshot } from './conference.ts';
 import type { Conference, Conferencecall } from './conference.ts';
 import { applyPatch, buildConference } from './conference-requests.ts';
@@ -35,7 +35,7 @@ function inScope(customerId: string, scope: ConferenceScope): boolean {
 }
 
 /**
- * Conferences and their participants (media.md "Conferences"). A progressing conference lives in
+ * Conferences and their participants (docs/media.md "Conferences"). A progressing conference lives in
  * memory with one queue for its changes; every change is stored with its events. Calls join through
  * {@link join} (the flows module's ConferencePort), which resolves when the call leaves: kicked,
  * the conference ended (deleted, timed out, or a `connect` conference down to one party).
@@ -225,7 +225,7 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
       member.markDone();
     }
     await this.#d.calls.setConference(cc.reference_id, NIL_UUID).catch((err: unknown) => this.#logger.debug({ err }, 'call not told it left'));
-    // media.md: a `connect` conference ends when one party is left.
+    // docs/media.md: a `connect` conference ends when one party is left.
     if (live.conference.type === 'connect' && live.conference.status === 'progressing' && live.members.size <= 1) {
       this.#terminate(live).catch((err: unknown) => this.#logger.error({ err }, 'connect conference did not end'));
     }
@@ -316,6 +316,6 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
   }
 
   #now(): string {
-    return new Date(this.#d.clock.now()).toISOString();
+    return isoNow(this.#d.clock);
   }
 }

@@ -27,7 +27,7 @@ export const CONFERENCECALL_STATUS_TRANSITIONS = {
   leaved: [],
 } as const satisfies Record<ConferencecallStatus, readonly ConferencecallStatus[]>;
 
-/** The Conference object exactly as the API shows it (media.md "Conferences"); unset ids are the nil UUID. */
+/** The Conference object exactly as the API shows it (docs/media.md "Conferences"); unset ids are the nil UUID. */
 export interface Conference {
   id: string;
   customer_id: string;
@@ -64,10 +64,10 @@ export interface Conferencecall {
   tm_update: string;
 }
 
-/** Event types of the conference lifecycle (events.md). */
+/** Event types of the conference lifecycle (docs/events.md). */
 export type ConferenceEventType = 'conference_created' | 'conference_updated' | 'conference_deleted';
 
-/** Event types of conferencecalls (events.md). */
+/** Event types of conferencecalls (docs/events.md). */
 export type ConferencecallEventType = 'conferencecall_joined' | 'conferencecall_leaved';
 
 /** One event with the resource as GET returns it. */

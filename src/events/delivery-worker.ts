@@ -5,7 +5,7 @@ import { DeliveryQueues } from './delivery-queues.ts';
 import { envelopeText } from './envelope.ts';
 import type { EventHub, QueuedDelivery } from './event-hub.ts';
 import { outcomeOfStatus, retryDelayMs } from './retry-policy.ts';
-import { SsrfGuard } from '../shared/index.ts';
+import { SsrfGuard, isoTime } from '../shared/index.ts';
 import type { ResolveHost } from '../shared/index.ts';
 import { WebhookSender } from './webhook-sender.ts';
 import type { SendResult } from './webhook-sender.ts';
@@ -35,7 +35,6 @@ export interface DeliveryWorkerOptions {
 }
 
 const SECRET_CACHE_MS = 5_000;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Sends queued webhook deliveries: due rows are leased from the store, sent with bounded
@@ -97,7 +96,7 @@ export class DeliveryWorker {
     if (this.#state !== 'idle') return;
     this.#state = 'running';
     this.#unsubscribe = this.#hub?.onDeliveriesQueued((keys) => this.#queuedIn(keys));
-    await this.#store.deliveries.releaseExpiredLeases(iso(this.#clock.now()));
+    await this.#store.deliveries.releaseExpiredLeases(isoTime(this.#clock.now()));
     this.#arm();
     this.notify();
   }
@@ -134,7 +133,7 @@ export class DeliveryWorker {
       if (this.#polling) return;
       this.#polling = true;
       this.#store.deliveries
-        .releaseExpiredLeases(iso(this.#clock.now()))
+        .releaseExpiredLeases(isoTime(this.#clock.now()))
         .catch((err: unknown) => this.#logger.warn({ err }, 'releasing expired delivery leases failed'))
         .finally(() => {
           this.#polling = false;
@@ -150,7 +149,7 @@ export class DeliveryWorker {
         const free = this.#concurrency - this.#queues.active;
         if (this.#state !== 'running' || free <= 0) return;
         const now = this.#clock.now();
-        const claimed = await this.#store.deliveries.claimDueWithEvents({ nowIso: iso(now), leaseUntilIso: iso(now + this.#leaseMs), limit: free });
+        const claimed = await this.#store.deliveries.claimDueWithEvents({ nowIso: isoTime(now), leaseUntilIso: isoTime(now + this.#leaseMs), limit: free });
         for (const c of claimed) this.#launch(c);
       } while (this.#again);
     } catch (err) {
@@ -220,7 +219,7 @@ export class DeliveryWorker {
     const now = this.#clock.now();
     try {
       const leased = await this.#store.deliveries.settle({
-        outcomes: outcomes.map((o) => o.outcome), next, nowIso: iso(now), leaseUntilIso: iso(now + this.#leaseMs),
+        outcomes: outcomes.map((o) => o.outcome), next, nowIso: isoTime(now), leaseUntilIso: isoTime(now + this.#leaseMs),
       });
       for (const c of leased) this.#launch(c);
       this.#queues.lookedAt(next, leased.map((c) => c.delivery));
@@ -234,7 +233,7 @@ export class DeliveryWorker {
 
   #attemptOf(d: WebhookDelivery, r: SendResult): DeliveryAttempt {
     const now = this.#clock.now();
-    const base = { status_code: r.statusCode, latency_ms: r.latencyMs, next_attempt_at: iso(now) };
+    const base = { status_code: r.statusCode, latency_ms: r.latencyMs, next_attempt_at: isoTime(now) };
     if (r.error === 'SSRF_BLOCKED' || r.error === 'INVALID_URI') return { ...base, status: 'failed', error: r.error };
     const outcome = r.statusCode > 0 ? outcomeOfStatus(r.statusCode) : 'retry';
     const error = r.error || (outcome === 'delivered' ? '' : `HTTP_${r.statusCode}`);
@@ -242,11 +241,11 @@ export class DeliveryWorker {
     const attempt = d.attempts + 1;
     if (outcome === 'failed' || attempt >= this.#maxAttempts) return { ...base, status: 'failed', error };
     const delayMs = retryDelayMs(attempt, { ...this.#backoff, ...(r.retryAfterSec !== undefined ? { retryAfterSec: r.retryAfterSec } : {}) });
-    return { ...base, status: 'pending', error, next_attempt_at: iso(now + delayMs) };
+    return { ...base, status: 'pending', error, next_attempt_at: isoTime(now + delayMs) };
   }
 
   #final(error: string): DeliveryAttempt {
-    return { status: 'failed', status_code: 0, error, latency_ms: 0, next_attempt_at: iso(this.#clock.now()) };
+    return { status: 'failed', status_code: 0, error, latency_ms: 0, next_attempt_at: isoTime(this.#clock.now()) };
   }
 
   async #secretOf(customerId: string): Promise<string | undefined> {

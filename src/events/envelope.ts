@@ -1,6 +1,6 @@
 import type { ClaimedEvent, OutboxEvent } from '../store/index.ts';
 
-/** What webhooks and the WebSocket stream carry (events.md, Envelope). */
+/** What webhooks and the WebSocket stream carry (docs/events.md, Envelope). */
 export interface EventEnvelope {
   type: string;
   event_id: string;

@@ -1,11 +1,11 @@
 import type { WebSocket, RawData } from 'ws';
-import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
+import type { Clock, ErrorCode, Logger, TimerHandle } from '../shared/index.ts';
 import type { OutboxEvent, OutboxRepo } from '../store/index.ts';
 import { toEnvelope } from './envelope.ts';
 import type { EventHub } from './event-hub.ts';
 import { eventTopic, parseTopic, topicMatches } from './topics.ts';
 
-/** Close code for a topic of another customer (events.md). */
+/** Close code for a topic of another customer (docs/events.md). */
 export const CLOSE_FOREIGN_TOPIC = 4003;
 /** Close code for a consumer that does not read fast enough. */
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -118,6 +118,11 @@ export class EventStreamSession {
     }
   }
 
+  /** An error message on the stream; `reason` is a code of the catalogue (docs/errors.md). */
+  #sendError(reason: ErrorCode, message: string): void {
+    this.#send({ type: 'error', reason, message });
+  }
+
   #send(message: object): void {
     if (this.#closed) return;
     if (this.#o.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
@@ -132,18 +137,18 @@ export class EventStreamSession {
     try {
       msg = JSON.parse(raw.toString()) as typeof msg;
     } catch {
-      this.#send({ type: 'error', reason: 'MALFORMED_MESSAGE', message: 'messages must be JSON' });
+      this.#sendError('MALFORMED_MESSAGE', 'messages must be JSON');
       return;
     }
     if ((msg.type !== 'subscribe' && msg.type !== 'unsubscribe') || !Array.isArray(msg.topics)) {
-      this.#send({ type: 'error', reason: 'UNKNOWN_MESSAGE', message: 'expected {"type":"subscribe"|"unsubscribe","topics":[...]}' });
+      this.#sendError('UNKNOWN_MESSAGE', 'expected {"type":"subscribe"|"unsubscribe","topics":[...]}');
       return;
     }
     const topics = [];
     for (const text of msg.topics) {
       const topic = parseTopic(text);
       if (!topic) {
-        this.#send({ type: 'error', reason: 'INVALID_TOPIC', message: `not a topic: ${String(text)}` });
+        this.#sendError('INVALID_TOPIC', `not a topic: ${String(text)}`);
         return;
       }
       if (this.#o.principal.role !== 'admin' && topic.customerId !== this.#o.principal.customerId) {
@@ -171,7 +176,7 @@ export class EventStreamSession {
       const scope = this.#o.principal.role === 'admin' ? {} : { customerId: this.#o.principal.customerId };
       const last = await this.#o.outbox.get(lastEventId, scope);
       if (!last) {
-        this.#send({ type: 'error', reason: 'RESUME_UNAVAILABLE', message: `event ${lastEventId} is unknown or older than the resume window` });
+        this.#sendError('RESUME_UNAVAILABLE', `event ${lastEventId} is unknown or older than the resume window`);
         return;
       }
       const sinceIso = new Date(this.#o.clock.now() - this.#limits.resumeWindowMs).toISOString();
@@ -188,7 +193,7 @@ export class EventStreamSession {
       }
     } catch (err) {
       this.#o.logger.warn({ err }, 'event stream resume failed');
-      this.#send({ type: 'error', reason: 'RESUME_FAILED', message: 'could not read missed events' });
+      this.#sendError('RESUME_FAILED', 'could not read missed events');
     } finally {
       const held = this.#held ?? [];
       this.#held = undefined;

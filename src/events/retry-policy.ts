@@ -1,7 +1,7 @@
 /** What one attempt's answer means for a delivery. */
 export type AttemptOutcome = 'delivered' | 'retry' | 'failed';
 
-/** 2xx delivers; 408, 429 and 5xx are worth retrying; any other answer fails for good (events.md). */
+/** 2xx delivers; 408, 429 and 5xx are worth retrying; any other answer fails for good (docs/events.md). */
 export function outcomeOfStatus(statusCode: number): AttemptOutcome {
   if (statusCode >= 200 && statusCode < 300) return 'delivered';
   if (statusCode === 408 || statusCode === 429 || statusCode >= 500) return 'retry';

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Header names of the webhook signature schemes (events.md, Webhook delivery). */
+/** Header names of the webhook signature schemes (docs/events.md, Webhook delivery). */
 export const SIGNATURE_HEADERS = {
   voipbin: 'X-VoIPBIN-Signature',
   timestamp: 'X-Callbin-Timestamp',

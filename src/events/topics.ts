@@ -9,7 +9,7 @@ export interface Topic {
 
 const TOPIC_RE = /^customer_id:([0-9A-Za-z-]{1,64})(?::([a-z_]{1,32})(?::([0-9A-Za-z._-]{1,128}))?)?$/;
 
-/** Parse a topic, or undefined when it is not of the form events.md gives. */
+/** Parse a topic, or undefined when it is not of the form docs/events.md gives. */
 export function parseTopic(text: unknown): Topic | undefined {
   if (typeof text !== 'string') return undefined;
   const m = TOPIC_RE.exec(text);

@@ -3,7 +3,7 @@ import { setVariable, snapshot } from './activeflow.ts';
 import type { Activeflow } from './activeflow.ts';
 import type { ActionContext, LoopCounter } from './actions/action-definition.ts';
 import type { DigitBuffer } from './digit-buffer.ts';
-import type { FlowAction } from './flow-action-validator.ts';
+import type { FlowAction } from './flow-action.ts';
 import type { FlowPorts } from './ports.ts';
 
 /** What one running activeflow lends its actions; the runner owns every member. */

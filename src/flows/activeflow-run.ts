@@ -9,7 +9,7 @@ import type { Activeflow, ActiveflowError, ActiveflowEventType, ExecutedAction }
 import type { ActionOutcome } from './actions/action-definition.ts';
 import { actionDefinition } from './actions/registry.ts';
 import { DigitBuffer } from './digit-buffer.ts';
-import type { FlowAction } from './flow-action-validator.ts';
+import type { FlowAction } from './flow-action.ts';
 import { FlowCursor } from './flow-cursor.ts';
 import type { FlowPorts } from './ports.ts';
 import { callVariables, substituteOption } from './variables.ts';

@@ -1,5 +1,5 @@
 import { AppError, NIL_UUID, clonePlain } from '../shared/index.ts';
-import type { FlowAction } from './flow-action-validator.ts';
+import type { FlowAction } from './flow-action.ts';
 
 /** Whether an activeflow still executes. */
 export type ActiveflowStatus = 'running' | 'ended';

@@ -4,7 +4,7 @@ import { Compile } from 'typebox/compile';
 import { ValidationError } from '../shared/index.ts';
 import type { FieldIssue } from '../shared/index.ts';
 import { schemaIssues } from './schema-issues.ts';
-import { ADDRESS_TYPES, addressTargetIssue as callsTargetIssue } from '../calls/index.ts';
+import { ADDRESS_TYPES, addressTargetIssue as callsTargetIssue, fullAddress } from '../calls/index.ts';
 import type { Address } from '../calls/index.ts';
 
 // The address rules are the calls domain's (flows → calls); this file adds the TypeBox schema the
@@ -31,7 +31,7 @@ const addressValidator = Compile(AddressSchema);
  * that already passed the address schema.
  */
 export function addressTargetIssue(address: Static<typeof AddressSchema>, field: string): FieldIssue | undefined {
-  return callsTargetIssue({ type: address.type ?? '', target: address.target ?? '' }, field);
+  return callsTargetIssue(fullAddress(address), field);
 }
 
 /** Every problem of an address value: shape first, then the target against its type. */
@@ -46,12 +46,5 @@ export function addressIssues(value: unknown, field: string): FieldIssue[] {
 export function validateAddress(value: unknown, field: string): Address {
   const issues = addressIssues(value, field);
   if (issues.length > 0) throw new ValidationError(issues);
-  const address = value as Static<typeof AddressSchema>;
-  return {
-    type: address.type ?? '',
-    target: address.target ?? '',
-    target_name: address.target_name ?? '',
-    name: address.name ?? '',
-    detail: address.detail ?? '',
-  };
+  return fullAddress(value as Static<typeof AddressSchema>);
 }

@@ -5,19 +5,12 @@ import { actionDefinition } from './actions/registry.ts';
 import type { ActionType } from './actions/action-types.ts';
 import { givenId, readEnvelope } from './action-envelope.ts';
 import type { ActionEnvelope } from './action-envelope.ts';
+import type { FlowAction } from './flow-action.ts';
 import { IssueList } from './issue-list.ts';
 import { markedValues } from './marked-values.ts';
 import { markedValueIssue } from './option-checks.ts';
 import type { OptionCheckContext } from './option-checks.ts';
 import { childField, schemaIssues, showValue } from './schema-issues.ts';
-
-/** One action as stored: ids always present (`next_id` nil when unset), `option` always an object. */
-export interface FlowAction {
-  id: string;
-  next_id: string;
-  type: ActionType;
-  option: Record<string, unknown>;
-}
 
 /** Options of {@link validateFlowActions}. */
 export interface ValidateFlowActionsOptions {

@@ -1,5 +1,5 @@
 import { AppError, NIL_UUID } from '../shared/index.ts';
-import type { FlowAction } from './flow-action-validator.ts';
+import type { FlowAction } from './flow-action.ts';
 
 /** Most lists `fetch`/`fetch_flow` may push during one activeflow. */
 export const MAX_PUSHED_LISTS = 100;

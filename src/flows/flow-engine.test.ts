@@ -104,11 +104,11 @@ describe('flow engine: pushed lists', () => {
   test('fetch answering bad JSON or invalid actions, or timing out, is an action error and the flow moves on', async () => {
     const h = new EngineHarness();
     h.http.fetchImpl = async () => {
-      throw new AppError('FETCH_BAD_JSON', 'the answer is not JSON');
+      throw new AppError('FETCH_INVALID_JSON', 'the answer is not JSON');
     };
     const bad = await h.ended(await h.startCall([act(1, 'fetch', { event_url: 'https://example.test/a' }), act(2, 'variable_set', { key: 'after', value: 'ran' })], { id: 'bad' }));
     assert.equal(bad.variables['after'], 'ran');
-    assert.equal(bad.executed_actions[0]?.error?.code, 'FETCH_BAD_JSON');
+    assert.equal(bad.executed_actions[0]?.error?.code, 'FETCH_INVALID_JSON');
 
     h.http.fetchImpl = async () => [{ type: 'no_such_action' }];
     const invalid = await h.ended(await h.startCall([act(1, 'fetch', { event_url: 'https://example.test/b' }), act(2, 'variable_set', { key: 'after', value: 'ran' })], { id: 'invalid' }));

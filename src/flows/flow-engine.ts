@@ -6,7 +6,7 @@ import type { Activeflow, ActiveflowReferenceType } from './activeflow.ts';
 import { ActiveflowRun } from './activeflow-run.ts';
 import type { RunDeps } from './activeflow-run.ts';
 import { validateFlowActions } from './flow-action-validator.ts';
-import type { FlowAction } from './flow-action-validator.ts';
+import type { FlowAction } from './flow-action.ts';
 import type { FlowPorts } from './ports.ts';
 import { initialVariables, validateRequestVariables } from './variables.ts';
 

@@ -2,7 +2,8 @@ export * from './actions/index.ts';
 export { ADDRESS_TYPES, AddressSchema, E164_RE, EXTENSION_RE, SIP_ADDRESS_RE, addressIssues, validateAddress } from './address.ts';
 export type { Address } from './address.ts';
 export { DEFAULT_MAX_ACTIONS, MAX_VALIDATION_DETAILS, validateFlowActions } from './flow-action-validator.ts';
-export type { FlowAction, ValidateFlowActionsOptions } from './flow-action-validator.ts';
+export type { ValidateFlowActionsOptions } from './flow-action-validator.ts';
+export type { FlowAction } from './flow-action.ts';
 export { flowsJsonSchema } from './flows-json-schema.ts';
 export { isKnownTimeZone } from './option-checks.ts';
 export { activeflowEvent, nilAction } from './activeflow.ts';
@@ -11,8 +12,6 @@ export { FlowEngine, MAX_EXECUTED_ACTIONS } from './flow-engine.ts';
 export type { ApiActiveflowRequest, FlowEngineDeps } from './flow-engine.ts';
 export { MAX_PUSHED_LISTS } from './flow-cursor.ts';
 export { TOO_MANY_ACTIONS } from './activeflow-run.ts';
-export { AmdDetector, DEFAULT_AMD_SETTINGS } from './amd-detector.ts';
-export type { AmdResult, AmdSettings } from './amd-detector.ts';
 export {
   AMD_RESULT_VARIABLE,
   DIGITS_VARIABLE,

@@ -1,6 +1,6 @@
 import type { Address, Call, CallAction, FlowSource, HangupReason, RecordingOptions } from '../calls/index.ts';
 import type { Activeflow, ActiveflowEvent } from './activeflow.ts';
-import type { FlowAction } from './flow-action-validator.ts';
+import type { FlowAction } from './flow-action.ts';
 
 /*
  * What the flow engine needs from outside. The outer ring implements these interfaces and main.ts
@@ -107,7 +107,7 @@ export interface CallControlPort {
    * progressing, `hangup` when already ended), later changes as they happen. Returns the unsubscribe function.
    */
   onProgress(callId: string, listener: (progress: CallProgress) => void): () => void;
-  /** Relays audio between two calls (the seed's two-call model). */
+  /** Relays audio between two calls (the two-call model of docs/calls.md). */
   bridge(callIdA: string, callIdB: string): Promise<void>;
   /** Stops relaying between two calls; fine when either has ended. */
   unbridge(callIdA: string, callIdB: string): Promise<void>;

@@ -1,10 +1,11 @@
 import type { TSchema } from 'typebox';
 import type { Validator } from 'typebox/compile';
 import type { TLocalizedValidationError } from 'typebox/error';
-import type { FieldIssue } from '../shared/index.ts';
+import { isErrorCode } from '../shared/index.ts';
+import type { ErrorCode, FieldIssue } from '../shared/index.ts';
 
 /** Reason of a schema failure when no enclosing schema names a dedicated one with `x-reason`. */
-export const DEFAULT_SCHEMA_REASON = 'INVALID_ACTION';
+export const DEFAULT_SCHEMA_REASON: ErrorCode = 'INVALID_ACTION';
 
 type SchemaNode = Record<string, unknown>;
 
@@ -43,7 +44,7 @@ function locate(root: unknown, instancePath: string, prefix: string): { field: s
 }
 
 /** The schema node at a schema path and the innermost `x-reason` met on the way down. */
-function resolveSchema(root: TSchema, schemaPath: string): { node: SchemaNode | undefined; reason: string } {
+function resolveSchema(root: TSchema, schemaPath: string): { node: SchemaNode | undefined; reason: ErrorCode } {
   let node: unknown = root;
   let reason = reasonOf(node) ?? DEFAULT_SCHEMA_REASON;
   for (const segment of pointerSegments(schemaPath)) {
@@ -54,10 +55,10 @@ function resolveSchema(root: TSchema, schemaPath: string): { node: SchemaNode | 
   return { node: node !== null && typeof node === 'object' ? (node as SchemaNode) : undefined, reason };
 }
 
-function reasonOf(node: unknown): string | undefined {
+function reasonOf(node: unknown): ErrorCode | undefined {
   if (node === null || typeof node !== 'object') return undefined;
   const reason = (node as SchemaNode)['x-reason'];
-  return typeof reason === 'string' ? reason : undefined;
+  return isErrorCode(reason) ? reason : undefined;
 }
 
 const ARTICLE: Record<string, string> = { object: 'an object', array: 'an array', integer: 'an integer' };

@@ -1,5 +1,5 @@
 import { AppError } from '../shared/index.ts';
-import type { Clock } from '../shared/index.ts';
+import type { Clock, ErrorCode } from '../shared/index.ts';
 
 /** An AbortController that also aborts when `parent` does; `dispose()` unlinks it. */
 export function linkedController(parent: AbortSignal): { controller: AbortController; dispose: () => void } {
@@ -28,7 +28,7 @@ export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<vo
 
 /** The error a wait that ran out of time rejects with. */
 export class WaitTimeoutError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message);
   }
 }
@@ -41,7 +41,7 @@ export async function withTimeout<T>(
   clock: Clock,
   ms: number,
   signal: AbortSignal,
-  code: string,
+  code: ErrorCode,
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const { controller, dispose } = linkedController(signal);

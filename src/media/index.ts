@@ -4,6 +4,7 @@ export * from './dtmf/index.ts';
 export * from './clock/index.ts';
 export * from './leg/index.ts';
 export * from './mixer/index.ts';
+export * from './amd/index.ts';
 export * from './recorder/index.ts';
 export * from './player/index.ts';
 export * from './tts/index.ts';

@@ -1,6 +1,6 @@
 import { InvalidStateError, NIL_UUID } from '../shared/index.ts';
 
-/** Every status of a recording, in lifecycle order (media.md "Recording"). */
+/** Every status of a recording, in lifecycle order (docs/media.md "Recording"). */
 export const RECORDING_STATUSES = ['initiating', 'recording', 'stopping', 'ended'] as const;
 
 /** Where a recording is in its lifecycle. */

@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { AppError, FakeClock, GuardedFetch, MAX_REDIRECTS, SsrfGuard, guardedAgent, hasCauseCode, systemClock } from './index.ts';
 import type { GuardedFetchCodes } from './index.ts';
 
-const CODES: GuardedFetchCodes = { invalidUrl: 'T_INVALID', failed: 'T_FAILED', timeout: 'T_TIMEOUT', tooLarge: 'T_TOO_LARGE' };
+const CODES: GuardedFetchCodes = { invalidUrl: 'INVALID_URI', failed: 'FETCH_FAILED', timeout: 'FETCH_TIMEOUT', tooLarge: 'FETCH_RESPONSE_TOO_LARGE' };
 const code = (expected: string) => (err: unknown) => err instanceof AppError && err.code === expected;
 
 /** A real HTTP server on `host` that records the paths it was asked for. */
@@ -74,7 +74,7 @@ describe('GuardedFetch', () => {
   it('fetches only absolute http(s) URLs: a path, file:, data:, ftp: or a malformed URL is the invalid-URL code', async () => {
     const http = local();
     for (const url of ['/etc/passwd', 'file:///etc/passwd', 'data:text/plain,hi', 'ftp://127.0.0.1/x', 'http://a:b:c/', 'not a url']) {
-      await assert.rejects(http.request({ url, timeoutMs: 5000, maxBytes: 1024, codes: CODES }), code('T_INVALID'), url);
+      await assert.rejects(http.request({ url, timeoutMs: 5000, maxBytes: 1024, codes: CODES }), code('INVALID_URI'), url);
     }
   });
 
@@ -113,8 +113,8 @@ describe('GuardedFetch', () => {
     const res = await http.request({ url: `${main.base}/chain?hops=${MAX_REDIRECTS - 1}`, timeoutMs: 5000, maxBytes: 1024, codes: CODES });
     assert.equal(res.status, 200);
     assert.equal(res.url, `${main.base}/ok`);
-    await assert.rejects(http.request({ url: `${main.base}/chain?hops=${MAX_REDIRECTS}`, timeoutMs: 5000, maxBytes: 1024, codes: CODES }), code('T_FAILED'));
-    await assert.rejects(http.request({ url: `${main.base}/to-file`, timeoutMs: 5000, maxBytes: 1024, codes: CODES }), code('T_FAILED'));
+    await assert.rejects(http.request({ url: `${main.base}/chain?hops=${MAX_REDIRECTS}`, timeoutMs: 5000, maxBytes: 1024, codes: CODES }), code('FETCH_FAILED'));
+    await assert.rejects(http.request({ url: `${main.base}/to-file`, timeoutMs: 5000, maxBytes: 1024, codes: CODES }), code('FETCH_FAILED'));
   });
 
   it('a 303 after POST continues as a GET without the body', async () => {
@@ -126,11 +126,11 @@ describe('GuardedFetch', () => {
 
   it('refuses an answer over the byte limit and reports 404 and refused connections as answers or failures, never hanging', async () => {
     const http = local();
-    await assert.rejects(http.request({ url: `${main.base}/big`, timeoutMs: 5000, maxBytes: 100_000, codes: CODES }), code('T_TOO_LARGE'));
+    await assert.rejects(http.request({ url: `${main.base}/big`, timeoutMs: 5000, maxBytes: 100_000, codes: CODES }), code('FETCH_RESPONSE_TOO_LARGE'));
     assert.equal((await http.request({ url: `${main.base}/missing`, timeoutMs: 5000, maxBytes: 1024, codes: CODES })).status, 404);
     const closed = await serve('127.0.0.1', () => undefined);
     closed.server.close();
-    await assert.rejects(http.request({ url: `${closed.base}/x`, timeoutMs: 5000, maxBytes: 1024, codes: CODES }), code('T_FAILED'));
+    await assert.rejects(http.request({ url: `${closed.base}/x`, timeoutMs: 5000, maxBytes: 1024, codes: CODES }), code('FETCH_FAILED'));
   });
 
   it('bounds a server that never finishes its body by the time limit (on the injected clock)', async () => {
@@ -139,7 +139,7 @@ describe('GuardedFetch', () => {
     const pending = client(new SsrfGuard({ mode: 'local' }), clock).request({ url: `${main.base}/never-ends`, timeoutMs: 3000, maxBytes: 1024, codes: CODES });
     await arrived;
     clock.advance(3000);
-    await assert.rejects(pending, code('T_TIMEOUT'));
+    await assert.rejects(pending, code('FETCH_TIMEOUT'));
   });
 
   it("the caller's abort rejects with the abort reason", async () => {

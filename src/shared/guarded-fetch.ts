@@ -3,6 +3,7 @@ import { Agent, buildConnector, request as undiciRequest } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Clock } from './clock.ts';
 import { AppError } from './errors.ts';
+import type { ErrorCode } from './error-catalogue.ts';
 import type { SsrfGuard } from './ssrf-guard.ts';
 
 /** Most redirects one request follows (docs/security.md, outgoing HTTP). */
@@ -14,11 +15,11 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Error codes a caller wants for each way a request can fail; `SSRF_BLOCKED` is always itself. */
 export interface GuardedFetchCodes {
   /** The URL (as given by the customer) is not an absolute http(s) URL. */
-  invalidUrl: string;
+  invalidUrl: ErrorCode;
   /** Connection refused, DNS failure, bad redirect, too many redirects. */
-  failed: string;
-  timeout: string;
-  tooLarge: string;
+  failed: ErrorCode;
+  timeout: ErrorCode;
+  tooLarge: ErrorCode;
 }
 
 /** One request of {@link GuardedFetch.request}. */
@@ -97,7 +98,7 @@ export function guardedAgent(guard: SsrfGuard, connectionsPerOrigin?: number): A
 }
 
 /** Reads a body, stopping as soon as it exceeds `maxBytes`. */
-async function readLimited(res: Dispatcher.ResponseData, url: string, maxBytes: number, code: string): Promise<Uint8Array> {
+async function readLimited(res: Dispatcher.ResponseData, url: string, maxBytes: number, code: ErrorCode): Promise<Uint8Array> {
   const declared = Number(res.headers['content-length'] ?? NaN);
   const tooLarge = (): AppError => new AppError(code, `${url}: the answer exceeds ${maxBytes} bytes`);
   if (declared > maxBytes) {
@@ -196,7 +197,7 @@ export class GuardedFetch {
   }
 
   /** The guard's check of one hop; a DNS failure is the caller's `failed`. */
-  async #check(url: string, failed: string): Promise<void> {
+  async #check(url: string, failed: ErrorCode): Promise<void> {
     try {
       await this.#guard.check(url);
     } catch (err) {

@@ -1,5 +1,8 @@
 export * from './errors.ts';
+export * from './error-catalogue.ts';
+export type { ErrorSpec, HttpStatus } from './error-spec.ts';
 export * from './clock.ts';
+export * from './time.ts';
 export * from './clone.ts';
 export * from './ids.ts';
 export * from './logger.ts';

@@ -14,20 +14,6 @@ export type ActiveflowRecord = Activeflow;
 /** An activeflow hidden from lists by `DELETE /activeflows/{id}`: the stored one plus when it was deleted. */
 export type DeletedActiveflowRecord = ActiveflowRecord & { tm_delete: string };
 
-/** The row of `activeflows`: the columns lists filter and order on, and the JSON document. */
-export interface StoredActiveflow {
-  id: string;
-  customer_id: string;
-  flow_id: string;
-  status: string;
-  reference_type: string;
-  reference_id: string;
-  tm_create: string;
-  tm_update: string;
-  tm_delete: string | null;
-  data: string;
-}
-
 /** Equality filters of `GET /activeflows`. */
 export interface ActiveflowListFilter {
   status?: string;

@@ -14,19 +14,6 @@ export type CallRecord = Call;
 /** A call hidden from lists by `DELETE /calls/{id}`: the stored call plus when it was deleted. */
 export type DeletedCallRecord = CallRecord & { tm_delete: string };
 
-/** The row of `calls`: the columns lists filter and order on, and the JSON document. */
-export interface StoredCall {
-  id: string;
-  customer_id: string;
-  status: string;
-  direction: string;
-  master_call_id: string;
-  tm_create: string;
-  tm_update: string;
-  tm_delete: string | null;
-  data: string;
-}
-
 /** Equality filters of `GET /calls`. */
 export interface CallListFilter {
   status?: string;

@@ -13,31 +13,6 @@ export type ConferenceRecord = Conference;
 /** A conferencecall as the conferences domain defines it; stored whole in `data`. */
 export type ConferencecallRecord = Conferencecall;
 
-/** The row of `conferences`. */
-export interface StoredConference {
-  id: string;
-  customer_id: string;
-  type: string;
-  status: string;
-  tm_create: string;
-  tm_update: string;
-  tm_delete: string | null;
-  data: string;
-}
-
-/** The row of `conferencecalls`. */
-export interface StoredConferencecall {
-  id: string;
-  customer_id: string;
-  conference_id: string;
-  reference_id: string;
-  status: string;
-  tm_create: string;
-  tm_update: string;
-  tm_delete: string | null;
-  data: string;
-}
-
 /** Options of a conference or conferencecall list. */
 export type ConferenceListOptions = JsonListOptions;
 

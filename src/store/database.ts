@@ -11,12 +11,15 @@ import type {
   User,
 } from './types.ts';
 import type { Generated } from 'kysely';
-import type { StoredCall } from './call-repo.ts';
-import type { StoredActiveflow } from './activeflow-repo.ts';
-import type { StoredRecording } from './recording-repo.ts';
-import type { StoredConference, StoredConferencecall } from './conference-repo.ts';
-import type { WebhookDelivery } from './delivery-repo.ts';
-import type { OutboxEvent } from './outbox-repo.ts';
+import type {
+  OutboxEvent,
+  StoredActiveflow,
+  StoredCall,
+  StoredConference,
+  StoredConferencecall,
+  StoredRecording,
+  WebhookDelivery,
+} from './row-types.ts';
 
 /** A row type as stored: JSON columns `J` are text, optional fields are nullable columns. */
 export type StoredRow<T, J extends keyof T = never> = {

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from './database.ts';
-import type { ClaimedDelivery, ClaimedEvent, QueueLook, SettleOptions, WebhookDelivery } from './delivery-types.ts';
+import type { ClaimedDelivery, ClaimedEvent, QueueLook, SettleOptions } from './delivery-types.ts';
+import type { WebhookDelivery } from './row-types.ts';
 
 /** A stored row as the public type (pg returns integers of some drivers as strings). */
 export function decodeDelivery(row: Selectable<Database['webhook_deliveries']>): WebhookDelivery {

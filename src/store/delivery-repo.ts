@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { InvalidStateError, ValidationError } from '../shared/index.ts';
-import type { Clock } from '../shared/index.ts';
+import { isoNow, type Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import { SqliteDeliveries } from './delivery-sqlite.ts';
 import { claimWithEvents, decodeDelivery, settleWithKysely } from './delivery-kysely.ts';
@@ -11,12 +11,13 @@ import { timeOrderedId } from './time-ordered-id.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { ListOptions, Page, Scope } from './types.ts';
 import type {
-  ClaimOptions, ClaimedDelivery, DeliveryAttempt, DeliveryRepo, NewWebhookDelivery, SettleOptions, WebhookDelivery,
+  ClaimOptions, ClaimedDelivery, DeliveryAttempt, DeliveryRepo, NewWebhookDelivery, SettleOptions,
 } from './delivery-types.ts';
+import type { WebhookDelivery } from './row-types.ts';
 
 export type {
-  ClaimOptions, ClaimedDelivery, ClaimedEvent, DeliveryAttempt, DeliveryKey, DeliveryRepo, DeliveryStatus, NewWebhookDelivery,
-  QueueLook, RecordedAttempt, SettleOptions, WebhookDelivery,
+  ClaimOptions, ClaimedDelivery, ClaimedEvent, DeliveryAttempt, DeliveryKey, DeliveryRepo, NewWebhookDelivery,
+  QueueLook, RecordedAttempt, SettleOptions,
 } from './delivery-types.ts';
 
 const FILTERS = new Set(['event_type', 'status', 'resource_id', 'event_id']);
@@ -200,6 +201,6 @@ export class DeliveryTable implements DeliveryRepo {
   }
 
   #now(): string {
-    return new Date(this.#clock.now()).toISOString();
+    return isoNow(this.#clock);
   }
 }

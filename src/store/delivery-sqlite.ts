@@ -1,4 +1,5 @@
-import type { ClaimOptions, ClaimedDelivery, NewWebhookDelivery, SettleOptions, WebhookDelivery } from './delivery-types.ts';
+import type { ClaimOptions, ClaimedDelivery, NewWebhookDelivery, SettleOptions } from './delivery-types.ts';
+import type { WebhookDelivery } from './row-types.ts';
 import type { SqliteSession } from './sqlite-session.ts';
 import { timeOrderedId } from './time-ordered-id.ts';
 

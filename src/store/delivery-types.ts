@@ -1,32 +1,6 @@
 import type { TxHandle } from './outbox-repo.ts';
 import type { ListOptions, Page, Scope } from './types.ts';
-
-/** Where a delivery stands: `delivering` is leased by a worker, `failed` is final. */
-export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed';
-
-/** One webhook delivery of one event to one target, with its attempt log. */
-export interface WebhookDelivery {
-  id: string;
-  customer_id: string;
-  event_id: string;
-  resource_type: string;
-  resource_id: string;
-  seq: number;
-  event_type: string;
-  uri: string;
-  method: string;
-  status: DeliveryStatus;
-  attempts: number;
-  /** HTTP status of the last attempt, 0 when none answered. */
-  last_status_code: number;
-  last_error: string;
-  latency_ms: number;
-  next_attempt_at: string;
-  /** Until when a worker owns a `delivering` row; after that it goes back to pending. */
-  lease_until: string;
-  tm_create: string;
-  tm_update: string;
-}
+import type { WebhookDelivery } from './row-types.ts';
 
 /** A delivery as the publisher queues it. */
 export type NewWebhookDelivery = Pick<

@@ -4,21 +4,7 @@ import type { Database } from './database.ts';
 import type { SqliteSession } from './sqlite-session.ts';
 import { timeOrderedId } from './time-ordered-id.ts';
 import type { Scope } from './types.ts';
-
-/** One event as the outbox stores it; `position` orders all events globally for stream resume. */
-export interface OutboxEvent {
-  position: number;
-  event_id: string;
-  customer_id: string;
-  resource_type: string;
-  resource_id: string;
-  /** +1 per (resource_type, resource_id), starting at 1. */
-  seq: number;
-  type: string;
-  tm_event: string;
-  /** The resource exactly as its GET returns it. */
-  data: unknown;
-}
+import type { OutboxEvent } from './row-types.ts';
 
 /** An event as a domain module hands it to the outbox; id, seq and time are assigned on append. */
 export interface NewOutboxEvent {

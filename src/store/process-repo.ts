@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { newId } from '../shared/index.ts';
+import { isoTime, newId } from '../shared/index.ts';
 import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
 import type { Database } from './database.ts';
 
@@ -14,8 +14,6 @@ interface HeartbeatRow {
   tm_start: string;
   tm_beat: string;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * The processes using the store and when each was last known alive (crash recovery, see
@@ -56,7 +54,7 @@ export class ProcessTable implements ProcessRepo {
     const rows = (await this.#db.selectFrom('process_heartbeats').selectAll().execute()) as HeartbeatRow[];
     const last = rows.reduce<string | undefined>((max, r) => (max === undefined || r.tm_beat > max ? r.tm_beat : max), undefined);
     let gone = this.#db.deleteFrom('process_heartbeats');
-    if (!this.#singleProcess) gone = gone.where('tm_beat', '<', iso(Date.parse(nowIso) - HEARTBEAT_STALE_MS));
+    if (!this.#singleProcess) gone = gone.where('tm_beat', '<', isoTime(Date.parse(nowIso) - HEARTBEAT_STALE_MS));
     await gone.execute();
     await this.#db.insertInto('process_heartbeats').values({ id: this.id, tm_start: nowIso, tm_beat: nowIso }).execute();
     return last;
@@ -71,7 +69,7 @@ export class ProcessTable implements ProcessRepo {
       .selectFrom('process_heartbeats')
       .select('id')
       .where('tm_start', '<=', since)
-      .where('tm_beat', '>=', iso(Date.parse(nowIso) - HEARTBEAT_STALE_MS))
+      .where('tm_beat', '>=', isoTime(Date.parse(nowIso) - HEARTBEAT_STALE_MS))
       .limit(1)
       .executeTakeFirst();
     if (row !== undefined) return true;
@@ -90,7 +88,7 @@ export function startHeartbeat(processes: ProcessRepo, clock: Clock, logger: Log
   let stopped = false;
   let beating: Promise<void> = Promise.resolve();
   const beat = () => {
-    beating = processes.beat(iso(clock.now())).catch((err: unknown) => logger.warn({ err }, 'process heartbeat not written'));
+    beating = processes.beat(isoTime(clock.now())).catch((err: unknown) => logger.warn({ err }, 'process heartbeat not written'));
     return beating;
   };
   const arm = () => {

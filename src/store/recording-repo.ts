@@ -14,19 +14,6 @@ export type RecordingRecord = Recording;
 /** A recording hidden by `DELETE /recordings/{id}`: the stored one plus when it was deleted. */
 export type DeletedRecordingRecord = RecordingRecord & { tm_delete: string };
 
-/** The row of `recordings`: the columns lists filter and order on, and the JSON document. */
-export interface StoredRecording {
-  id: string;
-  customer_id: string;
-  reference_type: string;
-  reference_id: string;
-  status: string;
-  tm_create: string;
-  tm_update: string;
-  tm_delete: string | null;
-  data: string;
-}
-
 /** Equality filters of `GET /recordings`. */
 export interface RecordingListFilter {
   reference_id?: string;

@@ -17,6 +17,7 @@ class SessionConnection implements DatabaseConnection {
     return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
   }
 
+  // biome-ignore lint/correctness/useYield: kysely's Driver needs a stream; this one only refuses.
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not supported by the embedded store');
   }

@@ -1,6 +1,6 @@
 import { CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { ValidationError, newId } from '../shared/index.ts';
-import type { Clock } from '../shared/index.ts';
+import { isoNow, type Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { ListOptions, NewRow, Page, Patch, Repo, Scope } from './types.ts';
@@ -222,6 +222,6 @@ export class TableRepo<T extends Resource> implements Repo<T> {
   }
 
   #now(): string {
-    return new Date(this.#clock.now()).toISOString();
+    return isoNow(this.#clock);
   }
 }

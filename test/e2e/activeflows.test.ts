@@ -12,9 +12,9 @@ import { FakeCallControl, FakeConferences } from '../../src/flows/testing/fake-p
 import { NIL_UUID, newId, silentLogger, systemClock } from '../../src/shared/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { ActiveflowStoreAdapter } from '../../src/telephony/activeflow-store-adapter.ts';
-import { FlowHttpAdapter } from '../../src/telephony/flow-http-adapter.ts';
-import { FlowLookupAdapter } from '../../src/telephony/flow-lookup-adapter.ts';
+import { ActiveflowStoreAdapter } from '../../src/telephony/persistence/activeflow-store-adapter.ts';
+import { FlowHttpAdapter } from '../../src/telephony/flows/flow-http-adapter.ts';
+import { FlowLookupAdapter } from '../../src/telephony/flows/flow-lookup-adapter.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 import type { ReceivedWebhook } from '../support/webhook-receiver.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { MediaDtmfEvent } from '../../src/telephony/media-endpoint.ts';
+import type { MediaDtmfEvent } from '../../src/endpoint/media-endpoint.ts';
 import { startBaresipPhone, startMediaUa, type BaresipPhone, type MediaUa } from '../support/media-call.ts';
 import { freeMediaPort, freePort, runSipp } from '../support/sipp.ts';
 

@@ -41,7 +41,7 @@ describe('webhooks of a real call', () => {
       const seqs = hooks.map((r) => r.json.seq as number);
       assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'delivered in seq order from 1 with no gaps');
       const types = hooks.map((r) => r.json.type as string);
-      // An incoming call is created already ringing (calls.md), so its first event carries that status.
+      // An incoming call is created already ringing (docs/calls.md), so its first event carries that status.
       assert.equal(hooks[0]?.json.type, 'call_created');
       assert.equal(hooks[0]?.json.data.status, 'ringing');
       for (const t of ['call_progressing', 'call_terminating', 'call_hangup']) assert.ok(types.includes(t), `${t} in ${types.join(', ')}`);

@@ -14,12 +14,12 @@ import { DigestChallenger, DigestGuard, SipTransport, TransactionLayer } from '.
 import { UserAgent } from '../../src/sip/dialog/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { CallMedia } from '../../src/telephony/call-media.ts';
-import { CallSignaling } from '../../src/telephony/call-signaling.ts';
-import { DirectoryAdapter } from '../../src/telephony/directory-adapter.ts';
-import { IncomingCalls } from '../../src/telephony/incoming-calls.ts';
-import { ProviderAddressBook, RoutingAdapter } from '../../src/telephony/routing-adapter.ts';
-import { StoreRegistrarBackend } from '../../src/telephony/store-registrar-backend.ts';
+import { CallMedia } from '../../src/telephony/media/call-media.ts';
+import { CallSignaling } from '../../src/telephony/signaling/call-signaling.ts';
+import { DirectoryAdapter } from '../../src/telephony/signaling/directory-adapter.ts';
+import { IncomingCalls } from '../../src/telephony/signaling/incoming-calls.ts';
+import { ProviderAddressBook, RoutingAdapter } from '../../src/telephony/signaling/routing-adapter.ts';
+import { StoreRegistrarBackend } from '../../src/telephony/signaling/store-registrar-backend.ts';
 import { randomPortAllocator } from './media-call.ts';
 
 /** A FlowPort whose activeflows run a script the test sets (`onExecute`), per call. */

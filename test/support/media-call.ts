@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MediaClock, PortAllocator, WavWriter, parseWav } from '../../src/media/index.ts';
 import { hasCode } from '../../src/shared/index.ts';
 import type { Dialog, IncomingInvite } from '../../src/sip/dialog/index.ts';
-import { MediaEndpoint } from '../../src/telephony/media-endpoint.ts';
+import { MediaEndpoint } from '../../src/endpoint/media-endpoint.ts';
 import { startBaresip, type Baresip } from './baresip.ts';
 import { startTestUa, type TestUa } from './sip-ua.ts';
 

@@ -4,7 +4,7 @@ import type { Socket } from 'node:dgram';
 import { digestAuthorization } from '../../src/sip/index.ts';
 import type { DigestAlgorithm } from '../../src/sip/index.ts';
 import { parseMessage } from '../../src/sip/message/index.ts';
-import type { SipResponse } from '../../src/sip/message/index.ts';
+import type { SipMessage, SipResponse } from '../../src/sip/message/index.ts';
 
 /** What one request carries beyond the defaults. */
 export interface RawRequest {
@@ -36,7 +36,7 @@ export class RawSipPhone {
     this.address = address;
     this.#server = server;
     socket.on('message', (data) => {
-      let msg;
+      let msg: SipMessage;
       try {
         msg = parseMessage(data);
       } catch {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Accesskey } from '../../store/index.ts';
+import { ValidationError } from '../../shared/index.ts';
 import { ApiError } from '../errors.ts';
 import type { ApiContext } from '../context.ts';
 import { hashToken, newAccessKeyToken } from '../credentials.ts';
@@ -41,11 +42,9 @@ export function accesskeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     create: async (b, p) => {
       let customerId = p.customerId;
       if (b.customer_id !== undefined && b.customer_id !== p.customerId) {
-        if (p.role !== 'admin') throw new ApiError('PERMISSION_DENIED', 'PERMISSION_DENIED', 'a customer key creates keys for its own customer only');
+        if (p.role !== 'admin') throw new ApiError('PERMISSION_DENIED', 'a customer key creates keys for its own customer only');
         if (!(await ctx.store.customers.get(b.customer_id as string))) {
-          throw new ApiError('INVALID_ARGUMENT', 'CUSTOMER_NOT_FOUND', `customer_id: customer ${String(b.customer_id)} not found`, [
-            { field: 'customer_id', reason: 'CUSTOMER_NOT_FOUND', message: `customer ${String(b.customer_id)} not found` },
-          ]);
+          throw ValidationError.field('customer_id', 'CUSTOMER_NOT_FOUND', `customer ${String(b.customer_id)} not found`);
         }
         customerId = b.customer_id as string;
       }

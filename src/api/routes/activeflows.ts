@@ -1,39 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Activeflow, ApiActiveflowRequest } from '../../flows/index.ts';
-import type { ActiveflowListOptions, ActiveflowRecord, DeletedActiveflowRecord, Page, Scope } from '../../store/index.ts';
+import type { ActiveflowListOptions, Scope } from '../../store/index.ts';
 import { principalOf } from '../context.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { CredentialQuery, pageQueryWith } from '../pagination.ts';
 import { HttpUrlOrEmpty, Uuid } from '../schemas.ts';
 import { IdParams } from './crud.ts';
-
-/** The running side of activeflows: the flow engine. */
-export interface ActiveflowRuntime {
-  /** Validates, creates and starts an activeflow without a call. */
-  startForApi(request: ApiActiveflowRequest): Promise<Activeflow>;
-  /** The activeflow as it is now (live when running here), or undefined. */
-  get(activeflowId: string): Promise<Activeflow | undefined>;
-  /** Ends the activeflow and cancels its waiting action; idempotent. */
-  stop(activeflowId: string, options?: { hangupCall?: boolean }): Promise<void>;
-}
-
-/** The stored side of activeflows: scoped reads, lists and the soft delete with its event. */
-export interface ActiveflowRecords {
-  /** A stored, not deleted activeflow within the scope. */
-  get(activeflowId: string, scope?: Scope): Promise<ActiveflowRecord | undefined>;
-  /** One customer's activeflows, newest first. */
-  list(options: ActiveflowListOptions): Promise<Page<ActiveflowRecord>>;
-  /** Hides the activeflow and emits `activeflow_deleted`; undefined when not found. */
-  delete(activeflowId: string, scope?: Scope): Promise<DeletedActiveflowRecord | undefined>;
-}
-
-/** What `/activeflows` needs, passed in by main.ts as `ApiDeps.activeflows`. */
-export interface ActiveflowsApiDeps {
-  engine: ActiveflowRuntime;
-  records: ActiveflowRecords;
-}
+import type { ActiveflowsApiDeps } from './activeflows-deps.ts';
 
 const ActiveflowBody = Type.Object(
   {
@@ -49,7 +24,7 @@ const FILTERS = ['status', 'reference_id'] as const;
 const tags = ['activeflows'];
 
 function depsOf(ctx: ApiContext): ActiveflowsApiDeps {
-  if (ctx.activeflows === undefined) throw new ApiError('UNAVAILABLE', 'FLOW_ENGINE_UNAVAILABLE', 'activeflows are not available on this server');
+  if (ctx.activeflows === undefined) throw new ApiError('FLOW_ENGINE_UNAVAILABLE', 'activeflows are not available on this server');
   return ctx.activeflows;
 }
 

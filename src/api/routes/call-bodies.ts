@@ -6,7 +6,7 @@ import { ValidationError } from '../../shared/index.ts';
 import type { ApiContext } from '../context.ts';
 import { Uuid } from '../schemas.ts';
 
-/** An Address (api.md); the calls domain checks the target against the type (E.164, extension, SIP). */
+/** An Address (docs/api.md); the calls domain checks the target against the type (E.164, extension, SIP). */
 export const AddressBody = Type.Object(
   {
     type: Type.String({ maxLength: 16 }),
@@ -27,7 +27,7 @@ export const FlowFields = {
   variables: Type.Optional(Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 4096 }))),
 };
 
-/** `POST /calls` (calls.md "Creating calls"). */
+/** `POST /calls` (docs/calls.md "Creating calls"). */
 export const CreateCallBody = Type.Object(
   {
     source: AddressBody,

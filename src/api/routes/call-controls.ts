@@ -13,7 +13,7 @@ export interface ControlTarget {
   call: Call;
 }
 
-/** One live control endpoint `POST|DELETE /calls/{id}/<path>` (calls.md "Live control endpoints"). */
+/** One live control endpoint `POST|DELETE /calls/{id}/<path>` (docs/calls.md "Live control endpoints"). */
 export interface CallControl {
   method: 'POST' | 'DELETE';
   path: string;
@@ -53,7 +53,7 @@ const PlayBody = Type.Object(
 function checkMediaUrls(urls: readonly string[]): void {
   const issues = urls.flatMap((url, i) => {
     const problem = httpUrlProblem(url);
-    return problem === undefined ? [] : [{ field: `media_urls[${i}]`, reason: 'INVALID_MEDIA_URL', message: problem }];
+    return problem === undefined ? [] : [{ field: `media_urls[${i}]`, reason: 'INVALID_MEDIA_URL' as const, message: problem }];
   });
   if (issues.length > 0) throw new ValidationError(issues);
 }
@@ -99,7 +99,7 @@ function defaultSource(master: Call): Address {
   return master.direction === 'incoming' ? master.destination : master.source;
 }
 
-/** calls.md: on a hung-up call every control answers 409 `CALL_ALREADY_HANGUP` (POST /calls with such a master stays `CALL_STATE_INVALID`). */
+/** docs/calls.md: on a hung-up call every control answers 409 `CALL_ALREADY_HANGUP` (POST /calls with such a master stays `CALL_STATE_INVALID`). */
 function alreadyHungUp(call: Call): InvalidStateError {
   return new InvalidStateError(`call ${call.id} is already hung up`, 'CALL_ALREADY_HANGUP');
 }

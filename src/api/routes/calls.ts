@@ -1,31 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { CALL_STATUSES } from '../../calls/index.ts';
-import type { Call, CallService } from '../../calls/index.ts';
+import type { Call } from '../../calls/index.ts';
 import { hasCode } from '../../shared/index.ts';
-import type { CallListOptions, Page, Scope } from '../../store/index.ts';
+import type { CallListOptions, Scope } from '../../store/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { CredentialQuery, PageQuery } from '../pagination.ts';
 import { CreateCallBody, emptyBodyAsObject, flowSourceOf } from './call-bodies.ts';
 import { CALL_CONTROLS } from './call-controls.ts';
 import { IdParams } from './crud.ts';
-
-/** Stored calls as the API reads and deletes them (the telephony CallStoreAdapter implements this). */
-export interface CallRecords {
-  /** A not-deleted call within the scope. */
-  get(callId: string, scope: Scope): Promise<Call | undefined>;
-  /** One customer's not-deleted calls, newest first. */
-  list(options: CallListOptions): Promise<Page<Call>>;
-  /** Hide the call from lists and publish `call_deleted`; undefined when not found in the scope. */
-  delete(callId: string, scope: Scope): Promise<(Call & { tm_delete: string }) | undefined>;
-}
-
-/** What `/calls` needs: the live calls service and the stored calls. */
-export interface CallsApiDeps {
-  service: CallService;
-  repo: CallRecords;
-}
+import type { CallsApiDeps } from './calls-deps.ts';
 
 const ListQuery = Type.Object(
   { ...PageQuery.properties, status: Type.Optional(Type.Enum(CALL_STATUSES)), direction: Type.Optional(Type.Enum(['incoming', 'outgoing'])) },
@@ -36,7 +21,7 @@ const tags = ['calls'];
 
 /** The calls deps, or 503 when this server runs without telephony. */
 export function callsOf(ctx: ApiContext): CallsApiDeps {
-  if (!ctx.calls) throw new ApiError('UNAVAILABLE', 'CALLS_UNAVAILABLE', 'calls are not available on this server');
+  if (!ctx.calls) throw new ApiError('CALLS_UNAVAILABLE', 'calls are not available on this server');
   return ctx.calls;
 }
 
@@ -59,7 +44,7 @@ function listOptions(customerId: string, q: Static<typeof ListQuery>): CallListO
   };
 }
 
-/** `/calls` (calls.md): create, list, get, delete, and every live control of `call-controls.ts`. */
+/** `/calls` (docs/calls.md): create, list, get, delete, and every live control of `call-controls.ts`. */
 export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/calls', { schema: { tags, body: CreateCallBody, querystring: CredentialQuery } }, async (req) => {
     const calls = callsOf(ctx);

@@ -11,7 +11,7 @@ import { EventHub, EventPublisher } from '../../events/index.ts';
 import { newId, silentLogger, systemClock } from '../../shared/index.ts';
 import { openStore } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
-import { ConferenceStoreAdapter } from '../../telephony/conference-store-adapter.ts';
+import { ConferenceStoreAdapter } from '../../telephony/persistence/conference-store-adapter.ts';
 import { buildServer, ensureProjectAdmin } from '../index.ts';
 
 interface Res {

@@ -1,33 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { CONFERENCE_TYPES } from '../../conferences/index.ts';
-import type { Conference, ConferencePatch, ConferenceService, Conferencecall } from '../../conferences/index.ts';
+import type { Conference, ConferencePatch } from '../../conferences/index.ts';
 import { NIL_UUID, ValidationError } from '../../shared/index.ts';
-import type { ConferenceListOptions, Page } from '../../store/index.ts';
+import type { ConferenceListOptions } from '../../store/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
-import { ApiError, notFound } from '../errors.ts';
+import { ApiError, notFound, type ErrorEnvelope } from '../errors.ts';
 import { CredentialQuery, PageQuery } from '../pagination.ts';
 import { Detail, Name, Uuid } from '../schemas.ts';
 import { IdParams } from './crud.ts';
-
-/** Stored conferences and conferencecalls as the API lists them (the telephony ConferenceStoreAdapter implements this). */
-export interface ConferenceRecords {
-  listConferences(options: ConferenceListOptions): Promise<Page<Conference>>;
-  listConferencecalls(options: ConferenceListOptions): Promise<Page<Conferencecall>>;
-}
-
-/** Recording of a conference's mix; without it the recording endpoints answer 501. */
-export interface ConferenceRecordingControl {
-  start(conference: Conference): Promise<Conference>;
-  stop(conference: Conference): Promise<Conference>;
-}
-
-/** What `/conferences` and `/conferencecalls` need, passed in by main.ts as `ApiDeps.conferences`. */
-export interface ConferencesApiDeps {
-  service: Pick<ConferenceService, 'create' | 'get' | 'update' | 'delete' | 'kick' | 'setMuted' | 'getConferencecall'>;
-  records: ConferenceRecords;
-  recording?: ConferenceRecordingControl;
-}
+import type { ConferencesApiDeps } from './conferences-deps.ts';
 
 const FlowId = Type.Union([Uuid, Type.Literal('')]);
 const Timeout = Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600, description: 'seconds after creation at which the conference ends; 0 = never' });
@@ -58,7 +40,7 @@ const tags = ['conferences'];
 
 /** The conferences deps, or 503 when this server runs without telephony. */
 export function conferencesOf(ctx: ApiContext): ConferencesApiDeps {
-  if (!ctx.conferences) throw new ApiError('UNAVAILABLE', 'CONFERENCES_UNAVAILABLE', 'conferences are not available on this server');
+  if (!ctx.conferences) throw new ApiError('CONFERENCES_UNAVAILABLE', 'conferences are not available on this server');
   return ctx.conferences;
 }
 
@@ -93,10 +75,10 @@ async function owned(ctx: ApiContext, req: FastifyRequest): Promise<{ deps: Conf
 }
 
 function recordingUnavailable(reply: FastifyReply, requestId: string): FastifyReply {
-  // No status word of the error catalogue means 501; the envelope keeps its usual shape.
+  // CONFERENCE_RECORDING_UNAVAILABLE (501, docs/errors.md), answered here so it is not logged as a failed request.
   return reply.code(501).send({
     error: { status: 'UNIMPLEMENTED', reason: 'CONFERENCE_RECORDING_UNAVAILABLE', message: 'recording a conference is not available on this server', request_id: requestId },
-  });
+  } satisfies ErrorEnvelope);
 }
 
 /** `POST/GET /conferences`, `GET/PUT/DELETE /conferences/{id}`, `POST /conferences/{id}/recording_start|recording_stop`. */

@@ -3,7 +3,7 @@ import { Type, type TSchema } from 'typebox';
 import type { NewRow, Repo, Scope } from '../../store/index.ts';
 import { requireAdmin, type Principal } from '../auth.ts';
 import { principalOf, type ApiContext } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { notFound, type NotFoundResource } from '../errors.ts';
 import { CredentialQuery, pageQueryWith } from '../pagination.ts';
 
 /** The path parameter `{id}`: any string; an id that is not a UUID is simply not found. */
@@ -12,8 +12,8 @@ export const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 /** How one resource is exposed as CRUD endpoints. */
 export interface CrudSpec<T extends { id: string; tm_delete?: string }> {
   path: string;
-  /** Singular resource name used in error reasons (`flow` → `FLOW_NOT_FOUND`). */
-  name: string;
+  /** Singular resource name used in error reasons (`flow` → `FLOW_NOT_FOUND`, a catalogue code). */
+  name: NotFoundResource;
   tag: string;
   repo: Repo<T>;
   /** Project-admin-only resource (customers, providers, routes): no customer scoping. */

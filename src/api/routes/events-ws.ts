@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { EventStreamSession } from '../../events/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 
-/** `GET /ws`: the WebSocket event stream (events.md), authenticated like every other route. */
+/** `GET /ws`: the WebSocket event stream (docs/events.md), authenticated like every other route. */
 export function eventStreamRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const hub = ctx.events;
   if (!hub) return;

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { isoNow } from '../../shared/index.ts';
 import { extensionDigestHa1 } from '../../store/index.ts';
 import type { Extension } from '../../store/index.ts';
-import { nowIso, type ApiContext } from '../context.ts';
+import type { ApiContext } from '../context.ts';
 import { Detail, ExtensionName, Name, SipPassword } from '../schemas.ts';
 import { pickDefined, registerCrud } from './crud.ts';
 
@@ -14,7 +15,7 @@ const ExtensionBody = Type.Object({
 }, { additionalProperties: false });
 const ExtensionUpdate = Type.Object({ password: Type.Optional(SipPassword), name: Type.Optional(Name), detail: Type.Optional(Detail) }, { additionalProperties: false });
 
-/** The customer's SIP domain (media.md: `<customer id>.<CALLBIN_SIP_DOMAIN>`). */
+/** The customer's SIP domain (docs/media.md: `<customer id>.<CALLBIN_SIP_DOMAIN>`). */
 export function domainName(customerId: string, sipDomain: string): string {
   return `${customerId}.${sipDomain}`;
 }
@@ -58,7 +59,7 @@ export function extensionRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return patch;
     },
     detail: async (e) => {
-      const bindings = await ctx.store.registrations.listForExtension(e.id, nowIso(ctx.clock));
+      const bindings = await ctx.store.registrations.listForExtension(e.id, isoNow(ctx.clock));
       return {
         registered: bindings.map((r) => ({ contact: r.contact, transport: r.transport, source: r.source, user_agent: r.user_agent, tm_expire: r.tm_expire })),
       };

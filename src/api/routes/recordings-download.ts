@@ -69,7 +69,7 @@ async function zipBody(recording: Recording, read: RecordingFileReader): Promise
   const directory = Buffer.concat(central);
   const count = recording.files.length;
   const end = header(END_RECORD_BYTES, [[8, 2, count], [10, 2, count], [12, 4, directory.length], [16, 4, offset]], 0x06054b50);
-  if (offset + directory.length > MAX_ZIP32) throw new ApiError('FAILED_PRECONDITION', 'RECORDING_TOO_LARGE', 'the recording is too large for a zip download');
+  if (offset + directory.length > MAX_ZIP32) throw new ApiError('RECORDING_TOO_LARGE', 'the recording is too large for a zip download');
   segments.push({ kind: 'bytes', data: Buffer.concat([directory, end]) });
   return { contentType: 'application/zip', filename: `${recording.id}.zip`, size: offset + directory.length + end.length, segments };
 }

@@ -1,41 +1,20 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ByteRange, Recording } from '../../recordings/index.ts';
-import type { Page, RecordingListOptions, Scope } from '../../store/index.ts';
+import type { Recording } from '../../recordings/index.ts';
+import type { RecordingListOptions, Scope } from '../../store/index.ts';
 import { principalOf } from '../context.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { CredentialQuery, pageQueryWith } from '../pagination.ts';
 import { IdParams } from './crud.ts';
 import { bodyBytes, downloadBody, parseRange } from './recordings-download.ts';
-
-/** The running side of recordings: the RecordingService. */
-export interface RecordingRuntime {
-  /** A stored, not deleted recording within the scope. */
-  get(id: string, scope?: Scope): Promise<Recording | undefined>;
-  /** Stops it if it runs, removes its files and hides it; throws 404 `RECORDING_NOT_FOUND`. */
-  delete(id: string, scope?: Scope): Promise<Recording>;
-  /** The bytes of one of its files (all, or an inclusive range). */
-  read(filename: string, range?: ByteRange): AsyncIterable<Uint8Array>;
-}
-
-/** The stored side of recordings: lists. */
-export interface RecordingRecords {
-  /** One customer's recordings, newest first. */
-  list(options: RecordingListOptions): Promise<Page<Recording>>;
-}
-
-/** What `/recordings` and `/recordingfiles` need, passed in by main.ts as `ApiDeps.recordings`. */
-export interface RecordingsApiDeps {
-  service: RecordingRuntime;
-  records: RecordingRecords;
-}
+import type { RecordingsApiDeps } from './recordings-deps.ts';
 
 const FILTERS = ['reference_id'] as const;
 const tags = ['recordings'];
 
 function depsOf(ctx: ApiContext): RecordingsApiDeps {
-  if (ctx.recordings === undefined) throw new ApiError('UNAVAILABLE', 'RECORDINGS_UNAVAILABLE', 'recordings are not available on this server');
+  if (ctx.recordings === undefined) throw new ApiError('RECORDINGS_UNAVAILABLE', 'recordings are not available on this server');
   return ctx.recordings;
 }
 
@@ -63,7 +42,7 @@ async function load(deps: RecordingsApiDeps, id: string, scope: Scope): Promise<
 /** Sends the recording's audio, whole (200) or one byte range (206), or 416 for a range it cannot serve. */
 async function sendFiles(deps: RecordingsApiDeps, recording: Recording, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   if (recording.status !== 'ended') {
-    throw new ApiError('FAILED_PRECONDITION', 'RECORDING_NOT_ENDED', `recording ${recording.id} is ${recording.status}; its files are ready once it has ended`);
+    throw new ApiError('RECORDING_NOT_ENDED', `recording ${recording.id} is ${recording.status}; its files are ready once it has ended`);
   }
   if (recording.files.length === 0) throw notFound('recording_file', recording.id);
   const read = deps.service.read.bind(deps.service);

@@ -10,7 +10,7 @@ import { AddressBody, emptyBodyAsObject } from './call-bodies.ts';
 import { callsOf } from './calls.ts';
 import { IdParams } from './crud.ts';
 
-/** `POST /transfers` (calls.md "Transfer"); the calls domain checks the transferee against its type. */
+/** `POST /transfers` (docs/calls.md "Transfer"); the calls domain checks the transferee against its type. */
 export const CreateTransferBody = Type.Object(
   { type: Type.Enum(TRANSFER_TYPES), transferer_call_id: Uuid, transferee: AddressBody },
   { additionalProperties: false },

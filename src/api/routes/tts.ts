@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import { ValidationError } from '../../shared/index.ts';
 import { PageQuery } from '../pagination.ts';
 
 const VoiceQuery = Type.Object({
@@ -21,9 +21,7 @@ export function ttsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     // A static list: the page token is the offset.
     const offset = q.page_token ? Number.parseInt(q.page_token, 10) : 0;
     if (!Number.isInteger(offset) || offset < 0 || String(offset) !== (q.page_token || '0')) {
-      throw new ApiError('INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN', 'page_token: is not a token this list returned', [
-        { field: 'page_token', reason: 'INVALID_PAGE_TOKEN', message: 'is not a token this list returned' },
-      ]);
+      throw ValidationError.field('page_token', 'INVALID_PAGE_TOKEN', 'is not a token this list returned');
     }
     const size = q.page_size ?? 100;
     const page = voices.slice(offset, offset + size);

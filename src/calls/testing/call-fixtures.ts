@@ -1,4 +1,4 @@
-import { AppError, NIL_UUID } from '../../shared/index.ts';
+import { NIL_UUID } from '../../shared/index.ts';
 import type { Call } from '../call.ts';
 import type { OutgoingCallRequest } from '../outgoing-call.ts';
 import type { Route } from '../ports.ts';
@@ -36,14 +36,14 @@ export function outgoingRequest(fields: Partial<OutgoingCallRequest> = {}): Outg
 export async function dialOne(h: Harness, fields: Partial<OutgoingCallRequest> = {}): Promise<Call> {
   const [call] = await h.service.createOutgoing(outgoingRequest(fields));
   await h.service.whenIdle();
-  if (!call) throw new AppError('TEST_NO_CALL', 'no call created');
+  if (!call) throw new Error('no call created');
   return call;
 }
 
 /** The current state of a call (live or stored). */
 export async function current(h: Harness, callId: string): Promise<Call> {
   const call = await h.service.get(callId);
-  if (!call) throw new AppError('TEST_NO_CALL', `call ${callId} not found`);
+  if (!call) throw new Error(`call ${callId} not found`);
   return call;
 }
 

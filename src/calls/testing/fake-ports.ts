@@ -1,4 +1,4 @@
-import { AppError, FakeClock, NIL_UUID, NotFoundError, newId } from '../../shared/index.ts';
+import { FakeClock, NIL_UUID, NotFoundError, newId } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
 import type { Address } from '../address.ts';
 import type { Call, MuteDirection } from '../call.ts';
@@ -120,7 +120,7 @@ export class FakeSignaling implements ports.SignalingPort {
   last(callId: string): FakeAttempt {
     const list = this.of(callId);
     const last = list[list.length - 1];
-    if (!last) throw new AppError('TEST_NO_ATTEMPT', `no attempt for call ${callId}`);
+    if (!last) throw new Error(`no attempt for call ${callId}`);
     return last;
   }
 }

@@ -1,7 +1,7 @@
 import type { Static, TObject } from 'typebox';
 import type { Clock, Logger } from '../../shared/index.ts';
 import type { Activeflow } from '../activeflow.ts';
-import type { FlowAction } from '../flow-action-validator.ts';
+import type { FlowAction } from '../flow-action.ts';
 import type { CallControlPort, ConferencePort, DtmfDigit, FlowLookupPort, HttpPort } from '../ports.ts';
 import type { ActionType } from './action-types.ts';
 

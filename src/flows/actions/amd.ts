@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
 import { defineAction } from './action-definition.ts';
-import { AmdDetector } from '../amd-detector.ts';
-import type { AmdResult } from '../amd-detector.ts';
+import { AmdDetector, type AmdResult } from '../../media/index.ts';
 import { AMD_RESULT_VARIABLE } from '../variables.ts';
 import { linkedController } from '../wait.ts';
 import type { ActionContext } from './action-definition.ts';

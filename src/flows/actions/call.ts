@@ -5,7 +5,8 @@ import { defineAction } from './action-definition.ts';
 import type { OptionIssue } from './action-definition.ts';
 import { resourceId } from './option-fields.ts';
 import type { FlowSource } from '../../calls/index.ts';
-import { defaultSource, fullAddress } from './dial-address.ts';
+import { fullAddress } from '../../calls/index.ts';
+import { defaultSource } from './dial-address.ts';
 
 /** `call`: start independent outgoing calls running their own flow, then move on at once. */
 export const callAction = defineAction({

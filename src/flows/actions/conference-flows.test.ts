@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { NIL_UUID } from '../../shared/index.ts';
-import type { FlowAction } from '../flow-action-validator.ts';
+import type { FlowAction } from '../flow-action.ts';
 import { act, aid } from '../testing/action-ids.ts';
 import { CUSTOMER, EngineHarness } from '../testing/engine-harness.ts';
 import { waitFor } from '../testing/fake-ports.ts';

@@ -6,7 +6,8 @@ import type { HangupReason } from '../../calls/index.ts';
 import { requireCall } from './call-media.ts';
 import { ConnectSession } from './connect-session.ts';
 import type { ConnectOutcome } from './connect-session.ts';
-import { defaultSource, fullAddress } from './dial-address.ts';
+import { fullAddress } from '../../calls/index.ts';
+import { defaultSource } from './dial-address.ts';
 import { MAX_DURATION_MS } from './option-fields.ts';
 
 /** How long callees ring when `ring_timeout` is not given (s). */

@@ -1,16 +1,6 @@
+import { fullAddress } from '../../calls/index.ts';
 import type { Address } from '../../calls/index.ts';
 import type { ActionContext } from './action-definition.ts';
-
-/** An address option with its missing fields as `""`. */
-export function fullAddress(partial: Partial<Address>): Address {
-  return {
-    type: partial.type ?? '',
-    target: partial.target ?? '',
-    target_name: partial.target_name ?? '',
-    name: partial.name ?? '',
-    detail: partial.detail ?? '',
-  };
-}
 
 /** The caller id new calls get when the action names none: callbin's own side of the activeflow's call. */
 export async function defaultSource(ctx: ActionContext, given: Partial<Address> | undefined, side: 'own' | 'caller'): Promise<Address> {

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { FakeClock } from '../../shared/index.ts';
 import { PCMU } from '../codecs/index.ts';
 import { RtpSession, parseRtpPacket } from '../rtp/index.ts';
-import { testPortAllocator, waitFor } from '../rtp/test-peer.ts';
+import { testPortAllocator, waitFor } from '../testing/test-peer.ts';
 import { DtmfReceiver, DtmfSender, parseDtmfRelayInfo, readTelephoneEvent, type DtmfEvent } from './index.ts';
 
 test('dtmf: digits 1 2 # sent by our sender are received once each with their durations', async () => {

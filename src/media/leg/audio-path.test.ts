@@ -4,7 +4,7 @@ import { FakeClock } from '../../shared/index.ts';
 import { MediaClock } from '../clock/index.ts';
 import { PCMA } from '../codecs/index.ts';
 import { RtpSession } from '../rtp/index.ts';
-import { testPortAllocator, waitFor } from '../rtp/test-peer.ts';
+import { testPortAllocator, waitFor } from '../testing/test-peer.ts';
 import { AudioReceiver, AudioSender } from './index.ts';
 import { PcmSource } from '../player/index.ts';
 

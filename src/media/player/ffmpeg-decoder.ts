@@ -2,7 +2,7 @@ import { AppError } from '../../shared/index.ts';
 import type { Clock } from '../../shared/index.ts';
 import { TELEPHONY_RATE_HZ } from './resample.ts';
 import { runProcess } from './run-process.ts';
-import type { SpawnFn } from './run-process.ts';
+import type { ProcessErrorCodes, SpawnFn } from './run-process.ts';
 
 /** Options of {@link decodeWithFfmpeg}. */
 export interface FfmpegDecodeOptions {
@@ -17,7 +17,7 @@ export interface FfmpegDecodeOptions {
   signal?: AbortSignal;
 }
 
-const CODES = { failed: 'MEDIA_DECODE_FAILED', timeout: 'MEDIA_TIMEOUT', tooLarge: 'MEDIA_TOO_LARGE', aborted: 'MEDIA_ABORTED' };
+const CODES: ProcessErrorCodes = { failed: 'MEDIA_DECODE_FAILED', timeout: 'MEDIA_TIMEOUT', tooLarge: 'MEDIA_TOO_LARGE', aborted: 'MEDIA_ABORTED' };
 
 /** Copies little-endian s16 bytes into a fresh (aligned) sample array. */
 export function s16leToSamples(bytes: Uint8Array): Int16Array {

@@ -1,17 +1,17 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { AppError, systemClock } from '../../shared/index.ts';
-import type { Clock } from '../../shared/index.ts';
+import type { Clock, ErrorCode } from '../../shared/index.ts';
 
 /** The subset of `child_process.spawn` used here; injectable to count or fake processes. */
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
 /** Error codes a caller wants for each way a process run can fail. */
 export interface ProcessErrorCodes {
-  failed: string;
-  timeout: string;
-  tooLarge: string;
-  aborted: string;
+  failed: ErrorCode;
+  timeout: ErrorCode;
+  tooLarge: ErrorCode;
+  aborted: ErrorCode;
 }
 
 /** Options of {@link runProcess}. */

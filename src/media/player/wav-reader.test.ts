@@ -46,7 +46,7 @@ describe('parseWav / decodeWavTo8k', () => {
       const pcm = decodeWavTo8k(bytes);
       assert.ok(Math.abs(pcm.length - 12000) <= 160, `length ${pcm.length}`);
       const level = rms(pcm.subarray(400, -400));
-      assert.ok(level > 0.5 * 0.707 * 32767 * 0.85 && level < 0.5 * 0.707 * 32767 * 1.15, `rms ${level}`);
+      assert.ok(level > 0.5 * Math.SQRT1_2 * 32767 * 0.85 && level < 0.5 * Math.SQRT1_2 * 32767 * 1.15, `rms ${level}`);
     });
   }
 

@@ -6,7 +6,7 @@ import { parseRtpPacket, serializeRtpPacket } from './rtp-packet.ts';
 import { RelayBridge } from './relay-bridge.ts';
 import { RtpEcho } from './rtp-echo.ts';
 import { RtpSession } from './rtp-session.ts';
-import { openTestPeer, testPortAllocator, waitFor, type TestPeer } from './test-peer.ts';
+import { openTestPeer, testPortAllocator, waitFor, type TestPeer } from '../testing/test-peer.ts';
 import type { PortAllocator } from './port-allocator.ts';
 
 const LOOPBACK = '127.0.0.1';

@@ -1,7 +1,7 @@
 import { AppError, ValidationError } from '../../shared/index.ts';
 import type { Clock } from '../../shared/index.ts';
 import { TELEPHONY_RATE_HZ, parseWav, resample, runProcess } from '../player/index.ts';
-import type { SpawnFn, WavAudio } from '../player/index.ts';
+import type { ProcessErrorCodes, SpawnFn, WavAudio } from '../player/index.ts';
 import { speakableText } from './ssml.ts';
 import type { TtsEngine, TtsRequest, TtsVoice } from './tts-engine.ts';
 import { listVoices, resolveVoice } from './voice-lookup.ts';
@@ -23,7 +23,7 @@ export interface EspeakTtsOptions {
 
 /** espeak-ng writes 22,050 Hz 16-bit mono WAV on --stdout. */
 const ESPEAK_RATE_HZ = 22050;
-const CODES = { failed: 'TTS_FAILED', timeout: 'TTS_TIMEOUT', tooLarge: 'TTS_TOO_LARGE', aborted: 'TTS_ABORTED' };
+const CODES: ProcessErrorCodes = { failed: 'TTS_FAILED', timeout: 'TTS_TIMEOUT', tooLarge: 'TTS_TOO_LARGE', aborted: 'TTS_ABORTED' };
 
 /**
  * Text-to-speech with the espeak-ng command-line tool, run as a separate process (it is GPL-3

@@ -4,7 +4,8 @@ import type { SendDestination } from '../transport/index.ts';
 import { toBody } from './capabilities.ts';
 import { destinationForUri, isLooseRoute } from './destination.ts';
 import type { DialogSnapshot } from './dialog-snapshot.ts';
-import type { DialogInit, DialogRole, MessageContent } from './dialog-types.ts';
+import type { DialogInit, DialogRole } from './dialog-types.ts';
+import type { MessageContent } from './message-content.ts';
 
 /** The key of a dialog in a user agent's table (RFC 3261 §12: Call-ID, local tag, remote tag). */
 export function dialogKey(callId: string, localTag: string, remoteTag: string): string {

@@ -2,11 +2,24 @@ import { createResponse, getCSeq } from '../message/index.ts';
 import type { SipRequest, SipResponse } from '../message/index.ts';
 import type { ServerTransaction } from '../transaction/index.ts';
 import { ACCEPTED_TYPES, KNOWN_METHODS, mediaType, toBody } from './capabilities.ts';
-import type { Dialog } from './dialog.ts';
-import type { MessageContent } from './dialog-types.ts';
+import type { DialogCore } from './dialog-core.ts';
+import type { DialogEvents, DialogHost, DialogState, TerminationInfo } from './dialog-types.ts';
 import { IncomingRefer } from './incoming-refer.ts';
 import { IncomingRequest } from './incoming-request.ts';
 import type { Responder } from './incoming-request.ts';
+import type { ListenedEmitter } from './listened-emitter.ts';
+import type { MessageContent } from './message-content.ts';
+
+/** What the server side reads and drives of the `Dialog` that owns it. */
+export interface ServedDialog extends Pick<ListenedEmitter<DialogEvents>, 'emit' | 'hasListeners'> {
+  readonly state: DialogState;
+  readonly core: DialogCore;
+  readonly host: DialogHost;
+  readonly pendingOffer: 'INVITE' | 'UPDATE' | undefined;
+  request(method: string, content?: MessageContent): Promise<SipResponse>;
+  retransmitUntilAck(seq: number, resend: () => void): void;
+  terminate(info: TerminationInfo): void;
+}
 
 /**
  * The UAS side of a dialog (RFC 3261 §12.2.2): checks the CSeq order, then answers BYE,
@@ -14,11 +27,11 @@ import type { Responder } from './incoming-request.ts';
  * requests that need a decision to the dialog's listeners.
  */
 export class DialogServer {
-  readonly #dialog: Dialog;
+  readonly #dialog: ServedDialog;
   readonly #pending = new Set<IncomingRequest>();
   #reinviteIn: IncomingRequest | undefined;
 
-  constructor(dialog: Dialog) {
+  constructor(dialog: ServedDialog) {
     this.#dialog = dialog;
   }
 

@@ -3,8 +3,8 @@ import { afterEach, describe, it } from 'node:test';
 import { getCSeq, getCallId, getTag } from '../message/index.ts';
 import type { IncomingInvite } from './incoming-invite.ts';
 import { parseDialogSnapshot } from './dialog-snapshot.ts';
-import { createUaPair } from './ua-pair.ts';
-import type { UaPair } from './ua-pair.ts';
+import { createUaPair } from '../testing/ua-pair.ts';
+import type { UaPair } from '../testing/ua-pair.ts';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
 let pair: UaPair;

@@ -78,13 +78,6 @@ export interface DialogHost {
   capabilityHeaders(): [string, string][];
 }
 
-/** Body and extra headers of a request or response. */
-export interface MessageContent {
-  body?: Buffer | string;
-  contentType?: string;
-  headers?: [string, string][];
-}
-
 /** Events of a Dialog. */
 export type DialogEvents = {
   /** The early dialog was confirmed by a 2xx. */

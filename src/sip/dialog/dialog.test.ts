@@ -6,9 +6,9 @@ import type { SipRequest } from '../message/index.ts';
 import type { Dialog } from './dialog.ts';
 import { DialogCore } from './dialog-core.ts';
 import { glareRetryDelayMs } from './glare.ts';
-import type { LoopbackNetwork } from './loopback-network.ts';
-import { createUaPair } from './ua-pair.ts';
-import type { UaPair } from './ua-pair.ts';
+import type { LoopbackNetwork } from '../testing/loopback-network.ts';
+import { createUaPair } from '../testing/ua-pair.ts';
+import type { UaPair } from '../testing/ua-pair.ts';
 import type { UserAgentOptions } from './user-agent.ts';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';

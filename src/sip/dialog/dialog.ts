@@ -8,9 +8,10 @@ import { DialogCore } from './dialog-core.ts';
 import { DialogServer } from './dialog-server.ts';
 import type { DialogSnapshot } from './dialog-snapshot.ts';
 import { DIALOG_TRANSITIONS } from './dialog-types.ts';
-import type { DialogEvents, DialogHost, DialogInit, DialogRole, DialogState, MessageContent, TerminationInfo } from './dialog-types.ts';
+import type { DialogEvents, DialogHost, DialogInit, DialogRole, DialogState, TerminationInfo } from './dialog-types.ts';
 import { waitGlareRetry } from './glare.ts';
 import { ListenedEmitter } from './listened-emitter.ts';
+import type { MessageContent } from './message-content.ts';
 
 // RFC 3261 §12.2 / RFC 3311 / RFC 3515: requests that refresh the remote target carry our Contact.
 const CARRIES_CONTACT: ReadonlySet<string> = new Set(['INVITE', 'UPDATE', 'REFER', 'NOTIFY', 'SUBSCRIBE']);

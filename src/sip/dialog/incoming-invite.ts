@@ -6,7 +6,7 @@ import type { MessageSource } from '../transport/index.ts';
 import { toBody } from './capabilities.ts';
 import type { Dialog } from './dialog.ts';
 import { uasDialogInit } from './dialog-init.ts';
-import type { MessageContent } from './dialog-types.ts';
+import type { MessageContent } from './message-content.ts';
 import type { UaContext } from './ua-context.ts';
 
 /** Events of an {@link IncomingInvite}. */

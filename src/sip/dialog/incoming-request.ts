@@ -1,6 +1,6 @@
 import { InvalidStateError } from '../../shared/index.ts';
 import type { SipRequest } from '../message/index.ts';
-import type { MessageContent } from './dialog-types.ts';
+import type { MessageContent } from './message-content.ts';
 
 /** How an incoming request's answer is sent: the dialog builds and sends the response. */
 export type Responder = (status: number, reason: string | undefined, content: MessageContent) => void;

@@ -13,8 +13,8 @@ export type {
   DialogEvents,
   TerminationCause,
   TerminationInfo,
-  MessageContent,
 } from './dialog-types.ts';
+export type { MessageContent } from './message-content.ts';
 export { OutgoingInvite } from './outgoing-invite.ts';
 export type { InviteOptions, InviteAnswer, OutgoingInviteEvents } from './outgoing-invite.ts';
 export { IncomingInvite } from './incoming-invite.ts';

@@ -1,7 +1,7 @@
 import { SipHeaders } from '../message/index.ts';
 import type { SipRequest } from '../message/index.ts';
 import { toBody } from './capabilities.ts';
-import type { MessageContent } from './dialog-types.ts';
+import type { MessageContent } from './message-content.ts';
 
 /** The parts of a request sent outside any dialog (RFC 3261 §8.1.1). */
 export interface OutOfDialogRequestInit {

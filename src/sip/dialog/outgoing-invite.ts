@@ -6,7 +6,7 @@ import type { SipRequest, SipResponse } from '../message/index.ts';
 import type { SendDestination } from '../transport/index.ts';
 import { Dialog } from './dialog.ts';
 import { uacDialogInit } from './dialog-init.ts';
-import type { MessageContent } from './dialog-types.ts';
+import type { MessageContent } from './message-content.ts';
 import { destinationForUri, toNameAddr } from './destination.ts';
 import { buildOutOfDialogRequest, nextAttempt } from './out-of-dialog-request.ts';
 import type { UaContext } from './ua-context.ts';

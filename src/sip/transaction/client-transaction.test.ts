@@ -4,7 +4,7 @@ import { FakeClock, TransactionTimeoutError, hasCode } from '../../shared/index.
 import { createResponse, getBranch, getCSeq } from '../message/index.ts';
 import type { SipMessage, SipResponse } from '../message/index.ts';
 import type { SendDestination } from '../transport/index.ts';
-import { FakeTransport, peer, request } from './fake-transport.ts';
+import { FakeTransport, peer, request } from '../testing/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 
 const UDP: SendDestination = { transport: 'UDP', host: '127.0.0.1', port: 5070 };

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { FakeClock, hasCode } from '../../shared/index.ts';
 import { createResponse } from '../message/index.ts';
 import type { SipMessage, SipRequest } from '../message/index.ts';
-import { FakeTransport, peer, request } from './fake-transport.ts';
+import { FakeTransport, peer, request } from '../testing/fake-transport.ts';
 import type { ServerTransaction } from './transaction-layer.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 

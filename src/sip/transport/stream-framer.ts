@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../../shared/index.ts';
+
 /** Default upper bound of one SIP message on a stream or in a datagram, in bytes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 65_535;
 /** Default upper bound of a message's start line plus header block, in bytes. */
@@ -9,8 +11,8 @@ export interface StreamFramerOptions {
   maxHeaderBytes?: number;
 }
 
-/** Why a stream could not be framed; the connection is unusable afterwards. */
-export type FramingErrorReason = 'MESSAGE_TOO_LARGE' | 'HEADER_TOO_LARGE' | 'BAD_CONTENT_LENGTH';
+/** Why a stream could not be framed (codes of the catalogue); the connection is unusable afterwards. */
+export type FramingErrorReason = Extract<ErrorCode, 'MESSAGE_TOO_LARGE' | 'HEADER_TOO_LARGE' | 'BAD_CONTENT_LENGTH'>;
 
 /** One unit cut from a byte stream. */
 export type FramedItem =

@@ -1,0 +1,54 @@
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../auth.ts';
+import type { ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { RateLimiter } from '../rate-limiter.ts';
+import { rootPlugin } from './root-plugin.ts';
+
+const PUBLIC_PATHS = new Set(['/health', '/metrics', '/openapi.json', '/v1.0/auth/login', '/v1/auth/login']);
+
+/**
+ * The `onRequest` step: a Host header on HTTP/1.1, then the credential (every path but the public
+ * ones and `/docs`) and the per-credential token bucket (429 + Retry-After).
+ */
+export function authenticationPlugin(ctx: ApiContext) {
+  return rootPlugin('callbin-authentication', (app) => {
+    const limiter = new RateLimiter({ ratePerSec: ctx.rateLimitPerSec, burst: ctx.rateLimitBurst, clock: ctx.clock });
+    const admit = (principal: Principal): void => {
+      const wait = limiter.take(principal.credentialId);
+      if (wait > 0) {
+        const err = new ApiError('RATE_LIMIT_EXCEEDED', `too many requests; retry in ${wait} s`);
+        throw Object.assign(err, { retryAfterSec: wait });
+      }
+    };
+    // Node answers an HTTP/1.1 request without Host itself, with an empty body (requireHostHeader is
+    // off so that the envelope answers it here, RFC 9112 §3.2).
+    app.addHook('onRequest', (req, _reply, done) => {
+      if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) return done(new ApiError('MISSING_HOST', 'an HTTP/1.1 request needs a Host header'));
+      done();
+    });
+    // Callback-style so a request with a cached access key is admitted without a promise round trip.
+    app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
+      const q = req.url.indexOf('?');
+      const path = q < 0 ? req.url : req.url.slice(0, q);
+      if (PUBLIC_PATHS.has(path) || path.startsWith('/docs')) return done();
+      try {
+        const principal = ctx.auth.cached(req);
+        if (principal) {
+          req.principal = principal;
+          admit(principal);
+          return done();
+        }
+      } catch (err) {
+        return done(err as Error);
+      }
+      ctx.auth.authenticate(req).then(
+        (principal) => {
+          req.principal = principal;
+          admit(principal);
+          done();
+        },
+      ).catch((err: unknown) => done(err as Error));
+    });
+  });
+}

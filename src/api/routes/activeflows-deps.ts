@@ -1,0 +1,34 @@
+import type { Activeflow, ApiActiveflowRequest } from '../../flows/index.ts';
+import type {
+  ActiveflowListOptions,
+  ActiveflowRecord,
+  DeletedActiveflowRecord,
+  Page,
+  Scope,
+} from '../../store/index.ts';
+
+/** The running side of activeflows: the flow engine. */
+export interface ActiveflowRuntime {
+  /** Validates, creates and starts an activeflow without a call. */
+  startForApi(request: ApiActiveflowRequest): Promise<Activeflow>;
+  /** The activeflow as it is now (live when running here), or undefined. */
+  get(activeflowId: string): Promise<Activeflow | undefined>;
+  /** Ends the activeflow and cancels its waiting action; idempotent. */
+  stop(activeflowId: string, options?: { hangupCall?: boolean }): Promise<void>;
+}
+
+/** The stored side of activeflows: scoped reads, lists and the soft delete with its event. */
+export interface ActiveflowRecords {
+  /** A stored, not deleted activeflow within the scope. */
+  get(activeflowId: string, scope?: Scope): Promise<ActiveflowRecord | undefined>;
+  /** One customer's activeflows, newest first. */
+  list(options: ActiveflowListOptions): Promise<Page<ActiveflowRecord>>;
+  /** Hides the activeflow and emits `activeflow_deleted`; undefined when not found. */
+  delete(activeflowId: string, scope?: Scope): Promise<DeletedActiveflowRecord | undefined>;
+}
+
+/** What `/activeflows` needs, passed in by main.ts as `ApiDeps.activeflows`. */
+export interface ActiveflowsApiDeps {
+  engine: ActiveflowRuntime;
+  records: ActiveflowRecords;
+}

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { AppError } from '../../../shared/index.ts';
+import type { FakeClock } from '../../../shared/index.ts';
+import type { Store } from '../../open-store.ts';
+
+/** What one dialect's harness hands the shared contract suite. */
+export interface ContractContext {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly clock: FakeClock;
+  /** The store under test; replaced by `reopen()`. */
+  readonly store: Store;
+  /** Close the store and open the same database again (migrations run again). */
+  reopen(): Promise<Store>;
+  /** Open a second, independent store on the same database; the caller closes it. */
+  openAnother(): Promise<Store>;
+}
+
+/** Assert that `promise` rejects with an AppError of `code` whose first detail names `field` with `reason`. */
+export async function rejectsWith(promise: Promise<unknown>, code: string, field: string, reason = code): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof AppError, `expected an AppError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    assert.deepEqual(
+      err.details.map((d) => [d.field, d.reason]),
+      [[field, reason]],
+    );
+    return true;
+  });
+}
+
+/** The clock's current time as the store writes it (shared/time.ts), for the contract files. */
+export { isoNow } from '../../../shared/index.ts';

@@ -1,0 +1,136 @@
+import type { Address, DialRequest, DialTarget, LegEvents, OutgoingAttempt, Provider, SignalingPort } from '../../calls/index.ts';
+import { silentLogger } from '../../shared/index.ts';
+import type { Logger } from '../../shared/index.ts';
+import type { SendDestination, UserAgent } from '../../sip/index.ts';
+import { formatHostPort, formatUri, parseNameAddr, quote } from '../../sip/index.ts';
+import type { CallMedia } from '../media/call-media.ts';
+import { GuardedAttempt } from './guarded-attempt.ts';
+import type { DialogJournal } from './dialog-journal.ts';
+import type { MediaEndpointOptions } from '../../endpoint/index.ts';
+import { OutgoingLeg } from './outgoing-leg.ts';
+import type { ReferSink } from './refer-transfer.ts';
+import type { SipTargetGuard } from './sip-target-guard.ts';
+import type { InviteTarget } from './outgoing-leg.ts';
+import { sipUri } from './sip-uri.ts';
+
+/** Options of {@link CallSignaling}. */
+export interface CallSignalingOptions {
+  ua: UserAgent;
+  media: CallMedia;
+  /** Port allocator, SDP address and media clock of every new leg. */
+  endpointOptions: MediaEndpointOptions;
+  /** Host of our From URI for tel/extension callers (the advertised SIP host or domain). */
+  fromHost: string;
+  logger?: Logger;
+  /** Takes REFERs the called phones send (transfer); without it they are declined. */
+  refers?: ReferSink;
+  /** Keeps each confirmed dialog's state for a restart after a crash. */
+  journal?: DialogJournal;
+  /** Checks customers' SIP addresses at dial time (production mode). */
+  sipTargets?: SipTargetGuard;
+}
+
+/** The From and extra headers of an INVITE for a caller, optionally hidden. */
+export interface CallerIdentity {
+  from: string;
+  headers: [string, string][];
+}
+
+const TRANSPORTS = new Set(['udp', 'tcp', 'tls']);
+
+/**
+ * The Request-URI of a call through a provider trunk:
+ * `sip:<tech_prefix><number><tech_postfix>@<hostname>:<port>;transport=<udp|tcp|tls>`.
+ * The number keeps its `+` when the provider has no tech prefix; a non-empty tech prefix replaces
+ * the `+` (prefixes are international dialling codes or trunk selectors like `00`, `011`, `9#`).
+ */
+export function providerRequestUri(provider: Pick<Provider, 'hostname' | 'port' | 'transport' | 'tech_prefix' | 'tech_postfix'>, number: string): string {
+  const digits = provider.tech_prefix === '' ? number : number.replace(/^\+/, '');
+  const transport = provider.transport.toLowerCase();
+  const param = TRANSPORTS.has(transport) ? transport : 'udp';
+  return `sip:${provider.tech_prefix}${digits}${provider.tech_postfix}@${formatHostPort(provider.hostname, provider.port)};transport=${param}`;
+}
+
+/** A provider's `tech_headers` as INVITE headers, in their stored order. */
+export function providerHeaders(provider: Pick<Provider, 'tech_headers'>): [string, string][] {
+  return Object.entries(provider.tech_headers).map(([name, value]) => [name, value]);
+}
+
+/**
+ * The From of an outgoing INVITE: the source address with its `target_name` as display name, or
+ * RFC 3323 anonymity (`"Anonymous" <sip:anonymous@anonymous.invalid>` and `Privacy: id`).
+ */
+export function callerIdentity(source: Address, anonymous: boolean, fromHost: string): CallerIdentity {
+  if (anonymous) return { from: '"Anonymous" <sip:anonymous@anonymous.invalid>', headers: [['Privacy', 'id']] };
+  const uri = source.type === 'sip' ? sipUri(source.target) : `sip:${source.target === '' ? 'anonymous' : source.target}@${fromHost}`;
+  const display = source.target_name === '' ? '' : `${quote(source.target_name)} `;
+  return { from: `${display}<${uri}>`, headers: [] };
+}
+
+/** The INVITEs one dial target needs: one per trunk or URI, one per registered contact of an extension. */
+export function inviteTargets(target: DialTarget, fromHost: string): InviteTarget[] {
+  switch (target.kind) {
+    case 'provider': {
+      const { provider } = target;
+      const requestUri = providerRequestUri(provider, target.number);
+      const auth = provider.auth_username !== '' ? { auth: { username: provider.auth_username, password: provider.auth_password } } : {};
+      return [{ to: `<sip:${target.number}@${formatHostPort(provider.hostname, provider.port)}>`, requestUri, headers: providerHeaders(provider), ...auth }];
+    }
+    case 'sip': {
+      const uri = sipUri(target.uri);
+      return [{ to: `<${uri}>`, requestUri: uri }];
+    }
+    case 'contacts':
+      return target.contacts.map((contact) => ({ to: `<sip:${target.extension}@${fromHost}>`, requestUri: contactUri(contact) }));
+  }
+}
+
+/** A stored Contact value (name-addr or bare URI) as a Request-URI; an unparsable one is used as stored. */
+function contactUri(contact: string): string {
+  try {
+    return formatUri(parseNameAddr(contact.trim()).uri);
+  } catch {
+    return contact.trim();
+  }
+}
+
+/**
+ * SignalingPort over the SIP user agent: every dial is a new INVITE dialog of its own (B2BUA), with
+ * its own media endpoint registered in CallMedia under a fresh `leg_id`.
+ */
+export class CallSignaling implements SignalingPort {
+  readonly #o: CallSignalingOptions;
+  readonly #logger: Logger;
+
+  constructor(options: CallSignalingOptions) {
+    this.#o = options;
+    this.#logger = (options.logger ?? silentLogger).child({ module: 'call-signaling' });
+  }
+
+  dial(request: DialRequest, events: LegEvents): OutgoingAttempt {
+    const { target } = request;
+    const guard = this.#o.sipTargets;
+    if (target.kind !== 'sip' || !guard?.enforcing) return this.#start(request, events);
+    // A customer's SIP address is checked after DNS and dialled at the address that was checked.
+    const start = (destination?: SendDestination): OutgoingAttempt => this.#start(request, events, destination);
+    return new GuardedAttempt(guard.check(target.uri), start, events, this.#logger.child({ call_id: request.call_id }));
+  }
+
+  #start(request: DialRequest, events: LegEvents, destination?: SendDestination): OutgoingAttempt {
+    const caller = callerIdentity(request.source, request.anonymous, this.#o.fromHost);
+    const targets = inviteTargets(request.target, this.#o.fromHost);
+    return new OutgoingLeg({
+      ua: this.#o.ua,
+      media: this.#o.media,
+      endpointOptions: this.#o.endpointOptions,
+      events,
+      callId: request.call_id,
+      from: caller.from,
+      headers: caller.headers,
+      targets: destination ? targets.map((t) => ({ ...t, destination })) : targets,
+      logger: this.#logger.child({ call_id: request.call_id }),
+      refers: this.#o.refers,
+      journal: this.#o.journal,
+    });
+  }
+}

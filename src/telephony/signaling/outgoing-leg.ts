@@ -1,0 +1,191 @@
+import type { AttemptFailure, LegEvents, OutgoingAttempt } from '../../calls/index.ts';
+import { InvalidStateError, SipResponseError, TransactionTimeoutError, newId } from '../../shared/index.ts';
+import type { Logger } from '../../shared/index.ts';
+import type { IncomingRefer, InviteAnswer, OutgoingInvite, SendDestination, UserAgent } from '../../sip/index.ts';
+import type { SipResponse } from '../../sip/index.ts';
+import type { CallMedia } from '../media/call-media.ts';
+import type { DialogJournal } from './dialog-journal.ts';
+import { LegDialog } from './leg-dialog.ts';
+import { MediaEndpoint } from '../../endpoint/index.ts';
+import type { MediaEndpointOptions } from '../../endpoint/index.ts';
+import type { ReferSink } from './refer-transfer.ts';
+
+/** One INVITE of an attempt: a provider trunk, a SIP URI, or one registered contact of an extension. */
+export interface InviteTarget {
+  to: string;
+  requestUri: string;
+  headers?: [string, string][];
+  /** Answer a 401/407 challenge with these credentials. */
+  auth?: { username: string; password: string };
+  /** Where to send the INVITE when not to the Request-URI's host (the address a guard checked). */
+  destination?: SendDestination;
+}
+
+/** Everything an {@link OutgoingLeg} needs. */
+export interface OutgoingLegOptions {
+  ua: UserAgent;
+  media: CallMedia;
+  endpointOptions: MediaEndpointOptions;
+  events: LegEvents;
+  callId: string;
+  from: string;
+  /** Headers every INVITE of the attempt carries (Privacy, …). */
+  headers: [string, string][];
+  /** One target, or several to fork to in parallel (the first 2xx wins, the rest are CANCELled). */
+  targets: readonly InviteTarget[];
+  logger: Logger;
+  /** Takes REFERs the far end sends on the established dialog (phones transferring their call). */
+  refers?: ReferSink | undefined;
+  /** Keeps the confirmed dialog's state for a restart after a crash. */
+  journal?: DialogJournal | undefined;
+}
+
+const SDP = 'application/sdp';
+/** RFC 3261 §9.1: what a CANCELled INVITE ends with. */
+const REQUEST_TERMINATED = 487;
+
+/** An outgoing INVITE's failure as the calls domain reads it. */
+export function attemptFailureOf(err: unknown): AttemptFailure {
+  if (err instanceof SipResponseError) return { kind: 'status', sip_status: err.status };
+  if (err instanceof TransactionTimeoutError) return { kind: 'timeout' };
+  return { kind: 'transport' };
+}
+
+/**
+ * RFC 3261 §16.7 step 6, simplified for forks: a 6xx wins, then the lowest final status; with no
+ * status at all, a timeout before a transport error.
+ */
+export function bestFailure(failures: readonly AttemptFailure[]): AttemptFailure {
+  const statuses = failures.flatMap((f) => (f.kind === 'status' ? [f.sip_status] : []));
+  const global = statuses.find((s) => s >= 600);
+  if (global !== undefined) return { kind: 'status', sip_status: global };
+  if (statuses.length > 0) return { kind: 'status', sip_status: Math.min(...statuses) };
+  return failures.some((f) => f.kind === 'timeout') ? { kind: 'timeout' } : { kind: 'transport' };
+}
+
+/**
+ * One outgoing attempt of a call: its media endpoint (offer), one INVITE per target sent in
+ * parallel, ringing/answer/failure reported to the domain, and after the 2xx the established leg
+ * (BYE, hold, unhold). The media leg is registered under `leg_id` and released when the attempt
+ * fails or its dialog ends.
+ */
+export class OutgoingLeg implements OutgoingAttempt {
+  readonly leg_id = newId();
+  readonly #o: OutgoingLegOptions;
+  readonly #invites: OutgoingInvite[] = [];
+  readonly #failures: AttemptFailure[] = [];
+  #endpoint: MediaEndpoint | undefined;
+  #dialog: LegDialog | undefined;
+  #won = false;
+  #failed = false;
+  #cancelled = false;
+  #answerApplied = false;
+
+  constructor(options: OutgoingLegOptions) {
+    this.#o = options;
+    this.#start().catch((err: unknown) => {
+      options.logger.warn({ err }, 'outgoing attempt could not be sent');
+      this.#fail(attemptFailureOf(err));
+    });
+  }
+
+  async cancel(): Promise<void> {
+    this.#cancelled = true;
+    for (const invite of this.#invites) invite.cancel();
+  }
+
+  async bye(): Promise<void> {
+    if (this.#dialog) return this.#dialog.bye();
+    await this.cancel();
+  }
+
+  // Signalling only: what the leg hears while held is CallMedia.setHold, set by the calls domain first.
+  async hold(): Promise<void> {
+    await this.#requireDialog('hold').setHold(true);
+  }
+
+  async unhold(): Promise<void> {
+    await this.#requireDialog('unhold').setHold(false);
+  }
+
+  async #start(): Promise<void> {
+    const { endpoint, offerSdp } = await MediaEndpoint.offer(this.#o.endpointOptions);
+    this.#endpoint = endpoint;
+    this.#o.media.register(this.leg_id, endpoint, this.#o.callId);
+    if (this.#cancelled) return this.#fail({ kind: 'status', sip_status: REQUEST_TERMINATED });
+    for (const target of this.#o.targets) {
+      let invite: OutgoingInvite;
+      try {
+        invite = this.#o.ua.invite({
+          to: target.to, from: this.#o.from, requestUri: target.requestUri, body: offerSdp, contentType: SDP,
+          headers: [...this.#o.headers, ...(target.headers ?? [])], ...(target.auth ? { auth: target.auth } : {}),
+          ...(target.destination ? { destination: target.destination } : {}),
+        });
+      } catch (err) {
+        this.#o.logger.warn({ err, uri: target.requestUri }, 'INVITE not sent');
+        this.#failures.push(attemptFailureOf(err));
+        continue;
+      }
+      this.#invites.push(invite);
+      invite.on('provisional', (res) => this.#onProvisional(res));
+      invite.then((answer) => this.#onAnswer(invite, answer), (err: unknown) => this.#onFailure(err));
+    }
+    if (this.#invites.length === 0) this.#fail(bestFailure(this.#failures));
+  }
+
+  #onProvisional(res: SipResponse): void {
+    if (res.status <= 100 || this.#won || this.#failed) return;
+    const earlyMedia = res.status === 183 && res.body.length > 0;
+    if (earlyMedia && !this.#answerApplied) this.#applyAnswer(res);
+    this.#o.events.ringing({ sip_status: res.status, early_media: earlyMedia });
+  }
+
+  #onAnswer(winner: OutgoingInvite, { dialog, response }: InviteAnswer): void {
+    if (this.#won || this.#failed || !this.#endpoint) {
+      // Another fork answered first (or the attempt is over): this dialog is not wanted (RFC 3261 §13.2.2.4).
+      void dialog.bye();
+      return;
+    }
+    this.#won = true;
+    for (const invite of this.#invites) if (invite !== winner) invite.cancel();
+    if (!this.#answerApplied) this.#applyAnswer(response);
+    this.#dialog = new LegDialog(dialog, this.#endpoint, {
+      remoteEnded: (failed) => this.#o.events.remoteBye(failed ? { failed } : undefined),
+      ended: () => this.#release(),
+      journal: this.#o.journal?.forLeg(this.leg_id, () => this.#o.callId),
+      ...(this.#o.refers ? { refer: (refer: IncomingRefer) => this.#o.refers?.referred(this.leg_id, refer) } : {}),
+    }, this.#o.logger);
+    this.#o.events.answered();
+  }
+
+  #onFailure(err: unknown): void {
+    this.#failures.push(attemptFailureOf(err));
+    if (this.#won || this.#failures.length < this.#invites.length) return;
+    this.#fail(bestFailure(this.#failures));
+  }
+
+  #applyAnswer(res: SipResponse): void {
+    try {
+      this.#endpoint?.applyAnswer(res.body.toString('utf8'));
+      this.#answerApplied = true;
+    } catch (err) {
+      this.#o.logger.warn({ err, status: res.status }, 'SDP answer not usable');
+    }
+  }
+
+  #fail(failure: AttemptFailure): void {
+    if (this.#failed || this.#won) return;
+    this.#failed = true;
+    this.#o.events.failed(failure);
+    this.#release();
+  }
+
+  #release(): void {
+    this.#o.media.release(this.leg_id).catch((err: unknown) => this.#o.logger.warn({ err }, 'media leg release failed'));
+  }
+
+  #requireDialog(what: string): LegDialog {
+    if (!this.#dialog || this.#dialog.terminated) throw new InvalidStateError(`${what}: leg ${this.leg_id} has no established dialog`, 'LEG_NOT_ESTABLISHED');
+    return this.#dialog;
+  }
+}

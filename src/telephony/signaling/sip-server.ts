@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { Config } from '../../config/index.ts';
+import { AppError } from '../../shared/index.ts';
+import type { Clock, Logger } from '../../shared/index.ts';
+import { DigestChallenger, DigestGuard, SipTransport, TransactionLayer, UserAgent } from '../../sip/index.ts';
+import type { HostPort, LocalContact, SipTransportOptions } from '../../sip/index.ts';
+import { Registrar } from '../../sip/index.ts';
+import type { Store } from '../../store/index.ts';
+import { BindingPurge } from './binding-purge.ts';
+import { flattenSipStats, sipMetricsText } from './sip-metrics.ts';
+import type { SipServerStats } from './sip-metrics.ts';
+import { StoreRegistrarBackend } from './store-registrar-backend.ts';
+
+/** Options of {@link startSipServer}. */
+export interface SipServerOptions {
+  config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'> & Partial<Pick<Config, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipWsPort'>> &
+    Partial<Pick<Config, 'sipMaxConnections' | 'sipMaxConnectionsPerSource' | 'sipIdleTimeoutSec' | 'sipMessageDeadlineSec'>>;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Key of the digest nonce MAC; keep it across restarts so outstanding nonces stay valid. */
+  digestSecret?: Buffer;
+  /** How often expired bindings are deleted from the store (default 60 s). */
+  purgeIntervalMs?: number;
+}
+
+/** A listening SIP server: transports, transactions, the user agent and the registrar. */
+export interface SipServer {
+  /** The bound UDP address (TCP listens on the same port when it could). */
+  address: { host: string; port: number };
+  /** The bound TCP port. */
+  tcpPort: number;
+  /** The bound TLS port, when a certificate and key are configured. */
+  tlsPort?: number;
+  /** The bound WebSocket port (RFC 7118, subprotocol `sip`), when enabled. */
+  wsPort?: number;
+  /** The host written in our Via and Contact: the public IP, else the listen address. */
+  advertisedHost: string;
+  /** The user agent core, for placing and answering calls. */
+  ua: UserAgent;
+  /** Digest authentication with the one failure limiter of every challenged method (REGISTER, INVITE). */
+  digest: DigestGuard;
+  /** Counters, flat: `messages_received`, `malformed`, `register_ok`, … */
+  stats(): Record<string, number>;
+  /** The counters as Prometheus text for `/metrics`. */
+  metricsText(): string;
+  /** End dialogs, stop listening, wait for REGISTERs being answered and the purge; idempotent. */
+  close(): Promise<void>;
+}
+
+async function listen(transport: SipTransport, host: string, port: number): Promise<{ udp: HostPort; tcp: HostPort }> {
+  const udp = await transport.listenUdp({ host, port });
+  if (port !== 0) return { udp, tcp: await transport.listenTcp({ host, port }) };
+  try {
+    return { udp, tcp: await transport.listenTcp({ host, port: udp.port }) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    // Someone else holds the ephemeral UDP port on TCP: any TCP port will do for tests.
+    return { udp, tcp: await transport.listenTcp({ host, port: 0 }) };
+  }
+}
+
+/** TLS when a certificate is configured, WebSocket when a port is given (-1 = off). */
+async function listenSecureAndWs(transport: SipTransport, config: SipServerOptions['config'], tls: boolean): Promise<{ tls?: HostPort; ws?: HostPort }> {
+  const out: { tls?: HostPort; ws?: HostPort } = {};
+  try {
+    if (tls) out.tls = await transport.listenTls({ host: config.sipHost, port: config.sipTlsPort ?? 5061 });
+    if ((config.sipWsPort ?? -1) >= 0) out.ws = await transport.listenWs({ host: config.sipHost, port: config.sipWsPort ?? 0, path: '/' });
+  } catch (err) {
+    await transport.close();
+    throw new AppError('SIP_LISTEN_FAILED', `cannot listen for SIP over TLS/WS: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return out;
+}
+
+/** The stream connection caps and timeouts of the configuration (docs/security.md); unset ones keep the transport's defaults. */
+function connectionLimits(config: SipServerOptions['config']): SipTransportOptions {
+  const { sipMaxConnections: total, sipMaxConnectionsPerSource: perSource, sipIdleTimeoutSec: idle, sipMessageDeadlineSec: deadline } = config;
+  return {
+    ...(total !== undefined ? { maxConnections: total } : {}),
+    ...(perSource !== undefined ? { maxConnectionsPerSource: perSource } : {}),
+    ...(idle !== undefined ? { idleTimeoutMs: idle * 1000 } : {}),
+    ...(deadline !== undefined ? { messageDeadlineMs: deadline * 1000 } : {}),
+  };
+}
+
+/** The address peers can reach us at: the configured public IP, the listen address, or the first external IPv4. */
+function advertisedHost(publicIp: string, listenHost: string): string {
+  if (publicIp !== '') return publicIp;
+  if (listenHost !== '0.0.0.0' && listenHost !== '::') return listenHost;
+  const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+  return external?.address ?? '127.0.0.1';
+}
+
+async function bind(transport: SipTransport, config: SipServerOptions['config']): Promise<{ udp: HostPort; tcp: HostPort }> {
+  try {
+    return await listen(transport, config.sipHost, config.sipPort);
+  } catch (err) {
+    await transport.close();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new AppError('SIP_LISTEN_FAILED', `cannot listen for SIP on ${config.sipHost}:${config.sipPort}: ${reason}`, { cause: err });
+  }
+}
+
+/**
+ * Start the SIP side of callbin: UDP and TCP on `sipHost:sipPort` (port 0 picks one, shared by
+ * both when free), the transaction layer, the user agent with the store-backed registrar plugged
+ * in for REGISTER, and a timer that purges expired bindings.
+ */
+export async function startSipServer(options: SipServerOptions): Promise<SipServer> {
+  const { config, store, clock } = options;
+  const logger = options.logger.child({ module: 'sip' });
+  const tls = config.sipTlsCert && config.sipTlsKey ? { cert: readFileSync(config.sipTlsCert), key: readFileSync(config.sipTlsKey) } : undefined;
+  const transport = new SipTransport({ clock, logger, ...(tls ? { tls } : {}), ...connectionLimits(config) });
+  const bound = await bind(transport, config);
+  const host = advertisedHost(config.publicIp, config.sipHost);
+  const contacts: LocalContact[] = [{ host, port: bound.udp.port, transport: 'UDP' }, { host, port: bound.tcp.port, transport: 'TCP' }];
+  const extra = await listenSecureAndWs(transport, config, tls !== undefined);
+  if (extra.tls) contacts.push({ host, port: extra.tls.port, transport: 'TLS' });
+  if (extra.ws) contacts.push({ host, port: extra.ws.port, transport: 'WS' });
+  const layer = new TransactionLayer({ transport, clock, logger });
+  const ua = new UserAgent({ layer, clock, logger, contacts });
+  const backend = new StoreRegistrarBackend({ store, clock, sipDomain: config.sipDomain });
+  const challenger = new DigestChallenger({ secret: options.digestSecret ?? randomBytes(32), clock });
+  const digest = new DigestGuard({ challenger, clock, logger });
+  const registrar = new Registrar({ backend, guard: digest, clock, logger });
+  const inFlight = new Set<Promise<void>>();
+  ua.handle('REGISTER', (req, tx) => {
+    const done = registrar.handleRegister(req, tx).finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  });
+  const purge = new BindingPurge({ store, clock, logger, intervalMs: options.purgeIntervalMs ?? 60_000 });
+  const stats = (): SipServerStats => ({ transport: transport.stats(), transactions: layer.size, register: registrar.stats(), digest: digest.stats() });
+  let closing: Promise<void> | undefined;
+  logger.info({ udp: bound.udp, tcp: bound.tcp, tls: extra.tls, ws: extra.ws, advertised: host }, 'SIP listening');
+  return {
+    address: { host: bound.udp.address, port: bound.udp.port },
+    tcpPort: bound.tcp.port,
+    ...(extra.tls ? { tlsPort: extra.tls.port } : {}),
+    ...(extra.ws ? { wsPort: extra.ws.port } : {}),
+    advertisedHost: host,
+    ua,
+    digest,
+    stats: () => flattenSipStats(stats()),
+    metricsText: () => sipMetricsText(stats()),
+    close: () => {
+      closing ??= (async () => {
+        await ua.close();
+        layer.close();
+        await transport.close();
+        await Promise.allSettled([...inFlight, purge.stop()]);
+      })();
+      return closing;
+    },
+  };
+}
