@@ -28,7 +28,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 let pinned = false;
 
 function pinServerToCore0(): void {
-  pinned = availableParallelism() >= 2 && spawnSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+  pinned =
+    availableParallelism() >= 2 &&
+    spawnSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
 }
 
 function load(args: object): Promise<{ ok: number; failed: number; rps: number }> {
@@ -43,7 +45,11 @@ function load(args: object): Promise<{ ok: number; failed: number; rps: number }
 }
 
 /** Measure callbin's API against bare fastify; `durationMs` per scenario. */
-export async function runApiBench(opts: { durationMs: number; concurrency?: number; pin?: boolean }): Promise<ApiBenchResult[]> {
+export async function runApiBench(opts: {
+  durationMs: number;
+  concurrency?: number;
+  pin?: boolean;
+}): Promise<ApiBenchResult[]> {
   if (opts.pin) pinServerToCore0();
   const concurrency = opts.concurrency ?? 32;
   const bare = Fastify();
@@ -55,26 +61,67 @@ export async function runApiBench(opts: { durationMs: number; concurrency?: numb
   const store = await openStore({ dataDir: dir });
   const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
   const app = await buildServer({
-    store, clock: systemClock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.bench', mode: 'local',
-    rateLimitPerSec: 1e9, rateLimitBurst: 1e9,
+    store,
+    clock: systemClock,
+    logger: silentLogger,
+    jwtSecret: randomBytes(32),
+    sipDomain: 'sip.bench',
+    mode: 'local',
+    rateLimitPerSec: 1e9,
+    rateLimitBurst: 1e9,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const auth = { authorization: `Bearer ${admin!.accessKey}`, 'content-type': 'application/json' };
-  const flowBody = JSON.stringify({ name: 'bench', actions: [{ type: 'answer' }, { type: 'talk', option: { text: 'hello', language: 'en-US' } }, { type: 'hangup' }] });
-  const created = await (await fetch(`${url}/v1.0/flows`, { method: 'POST', headers: auth, body: flowBody })).json() as { id: string };
+  const flowBody = JSON.stringify({
+    name: 'bench',
+    actions: [{ type: 'answer' }, { type: 'talk', option: { text: 'hello', language: 'en-US' } }, { type: 'hangup' }],
+  });
+  const created = (await (
+    await fetch(`${url}/v1.0/flows`, { method: 'POST', headers: auth, body: flowBody })
+  ).json()) as { id: string };
 
   const results: ApiBenchResult[] = [];
   try {
     const common = { durationMs: opts.durationMs, concurrency };
     // Warm-up both servers so the JIT has seen the paths.
-    await load({ ...common, durationMs: Math.min(1000, opts.durationMs), url: `${bareUrl}/hello`, method: 'GET', headers: {} });
-    await load({ ...common, durationMs: Math.min(1000, opts.durationMs), url: `${url}/v1.0/flows/${created.id}`, method: 'GET', headers: auth });
+    await load({
+      ...common,
+      durationMs: Math.min(1000, opts.durationMs),
+      url: `${bareUrl}/hello`,
+      method: 'GET',
+      headers: {},
+    });
+    await load({
+      ...common,
+      durationMs: Math.min(1000, opts.durationMs),
+      url: `${url}/v1.0/flows/${created.id}`,
+      method: 'GET',
+      headers: auth,
+    });
     const bareGet = await load({ ...common, url: `${bareUrl}/hello`, method: 'GET', headers: {} });
     const get = await load({ ...common, url: `${url}/v1.0/flows/${created.id}`, method: 'GET', headers: auth });
-    results.push({ scenario: 'GET /v1.0/flows/{id}', rps: get.rps, baselineRps: bareGet.rps, ratio: get.rps / bareGet.rps, failed: get.failed });
-    const barePost = await load({ ...common, url: `${bareUrl}/hello`, method: 'POST', headers: { 'content-type': 'application/json' }, body: flowBody });
+    results.push({
+      scenario: 'GET /v1.0/flows/{id}',
+      rps: get.rps,
+      baselineRps: bareGet.rps,
+      ratio: get.rps / bareGet.rps,
+      failed: get.failed,
+    });
+    const barePost = await load({
+      ...common,
+      url: `${bareUrl}/hello`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: flowBody,
+    });
     const post = await load({ ...common, url: `${url}/v1.0/flows`, method: 'POST', headers: auth, body: flowBody });
-    results.push({ scenario: 'POST /v1.0/flows', rps: post.rps, baselineRps: barePost.rps, ratio: post.rps / barePost.rps, failed: post.failed });
+    results.push({
+      scenario: 'POST /v1.0/flows',
+      rps: post.rps,
+      baselineRps: barePost.rps,
+      ratio: post.rps / barePost.rps,
+      failed: post.failed,
+    });
   } finally {
     await app.close();
     await bare.close();
@@ -87,8 +134,12 @@ export async function runApiBench(opts: { durationMs: number; concurrency?: numb
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const durationMs = Number(process.argv[2] ?? 5000);
   const results = await runApiBench({ durationMs, pin: true });
-  console.log(`API benchmark (${cpus().length} cores, ${pinned ? 'server on core 0, load generator on core 1' : 'unpinned'}, ${durationMs} ms per scenario, baseline: bare fastify hello-world)`);
+  console.log(
+    `API benchmark (${cpus().length} cores, ${pinned ? 'server on core 0, load generator on core 1' : 'unpinned'}, ${durationMs} ms per scenario, baseline: bare fastify hello-world)`,
+  );
   for (const r of results) {
-    console.log(`${r.scenario.padEnd(24)} callbin ${r.rps.toFixed(0).padStart(7)} req/s   bare fastify ${r.baselineRps.toFixed(0).padStart(7)} req/s   ratio ${(r.ratio * 100).toFixed(1)} %   failed ${r.failed}`);
+    console.log(
+      `${r.scenario.padEnd(24)} callbin ${r.rps.toFixed(0).padStart(7)} req/s   bare fastify ${r.baselineRps.toFixed(0).padStart(7)} req/s   ratio ${(r.ratio * 100).toFixed(1)} %   failed ${r.failed}`,
+    );
   }
 }

@@ -25,14 +25,28 @@ test('bench/calls.ts runs every scenario against callbin and the Kamailio/rtpeng
   try {
     const r = await runCallsBench({
       ...FULL_OPTIONS,
-      cpsRates: [5, 10], cpsStepSeconds: 1, costRatePerSec: 5, costSeconds: 1, latencyRatePerSec: 5, latencySeconds: 1,
-      mediaLevels: [3], talkLevels: [3], holdMs: 2000, mediaSetupRatePerSec: 10, apiDurationMs: 500, apiConcurrency: 2,
-      resultsDir, install: false,
+      cpsRates: [5, 10],
+      cpsStepSeconds: 1,
+      costRatePerSec: 5,
+      costSeconds: 1,
+      latencyRatePerSec: 5,
+      latencySeconds: 1,
+      mediaLevels: [3],
+      talkLevels: [3],
+      holdMs: 2000,
+      mediaSetupRatePerSec: 10,
+      apiDurationMs: 500,
+      apiConcurrency: 2,
+      resultsDir,
+      install: false,
     });
     assert.ok(r.cps && r.cost && r.latency && r.media && r.api, 'every scenario ran');
     assert.ok(r.cps.callbin.steps.length > 0 && r.cps.kamailio.maxSustainedPerSec > 0, JSON.stringify(r.cps.kamailio));
     for (const step of [r.cost.callbin, r.cost.kamailio]) {
-      assert.ok(step.successful > 0 && Number.isFinite(step.cpuMsPerCall) && step.cpuMsPerCall >= 0, JSON.stringify(step));
+      assert.ok(
+        step.successful > 0 && Number.isFinite(step.cpuMsPerCall) && step.cpuMsPerCall >= 0,
+        JSON.stringify(step),
+      );
     }
     for (const lat of [r.latency.callbin, r.latency.kamailio]) {
       assert.ok(lat.calls > 0 && Number.isFinite(lat.p50Ms) && Number.isFinite(lat.p99Ms), JSON.stringify(lat));
@@ -40,7 +54,10 @@ test('bench/calls.ts runs every scenario against callbin and the Kamailio/rtpeng
     for (const ladder of [r.media.callbinRelay, r.media.kamailioRtpengine, r.media.callbinTalk]) {
       const level = ladder.levels[0]!;
       assert.equal(level.established, 3, JSON.stringify(level));
-      assert.ok(level.packetsReceived > 0 && Number.isFinite(level.lossPct) && Number.isFinite(level.cpuPct), JSON.stringify(level));
+      assert.ok(
+        level.packetsReceived > 0 && Number.isFinite(level.lossPct) && Number.isFinite(level.cpuPct),
+        JSON.stringify(level),
+      );
     }
     assert.ok(r.api.callbin.ok > 0 && r.api.baseline.ok > 0, JSON.stringify(r.api));
     assert.ok(r.memory.callbinIdleRssBytes > 0 && r.memory.callbinPeakRssBytes >= r.memory.callbinIdleRssBytes);

@@ -29,7 +29,11 @@ export function parseCallsArgs(argv: readonly string[]): CallsBenchOptions {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const list = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+  const list = (text: string): number[] =>
+    text
+      .split(',')
+      .map(Number)
+      .filter((n) => Number.isFinite(n) && n > 0);
   const scenarios = value('--scenario');
   if (scenarios) o.scenarios = scenarios.split(',') as CallsScenario[];
   const hold = value('--hold');

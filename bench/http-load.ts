@@ -22,7 +22,12 @@ const deadline = Date.now() + args.durationMs;
 async function loop(): Promise<void> {
   while (Date.now() < deadline) {
     try {
-      const res = await pool.request({ path, method: args.method, headers: args.headers, ...(args.body !== undefined ? { body: args.body } : {}) });
+      const res = await pool.request({
+        path,
+        method: args.method,
+        headers: args.headers,
+        ...(args.body !== undefined ? { body: args.body } : {}),
+      });
       await res.body.dump();
       if (res.statusCode < 400) ok++;
       else failed++;

@@ -33,5 +33,10 @@ test('bench smoke: the Node load generator (used without a C compiler) produces 
 test('bench smoke: the mixer benchmark produces finite figures against its baseline', () => {
   const r = runMixerBench({ sizes: [3], ticks: 20 });
   const [s] = r.steps;
-  assert.ok(s && finitePositive(s.usPerParticipantTick) && finitePositive(s.naiveUsPerParticipantTick) && finitePositive(s.speedup));
+  assert.ok(
+    s &&
+      finitePositive(s.usPerParticipantTick) &&
+      finitePositive(s.naiveUsPerParticipantTick) &&
+      finitePositive(s.speedup),
+  );
 });

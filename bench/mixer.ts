@@ -77,7 +77,10 @@ function measureNaive(payloads: Uint8Array[], ticks: number): number {
 }
 
 /** Runs the benchmark; small `ticks` make it a smoke test. */
-export function runMixerBench(options: { sizes?: number[]; ticks?: number } = {}): { parallelism: number; steps: MixerStep[] } {
+export function runMixerBench(options: { sizes?: number[]; ticks?: number } = {}): {
+  parallelism: number;
+  steps: MixerStep[];
+} {
   const steps = (options.sizes ?? [3, 10, 50]).map((participants) => {
     const payloads = tonePayloads(participants);
     const ticks = options.ticks ?? 5000;
@@ -92,6 +95,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = runMixerBench();
   console.log(`availableParallelism=${r.parallelism}`);
   for (const s of r.steps) {
-    console.log(`N=${s.participants} tables_us_per_participant_tick=${s.usPerParticipantTick.toFixed(3)} naive_us=${s.naiveUsPerParticipantTick.toFixed(3)} speedup=${s.speedup.toFixed(1)}x`);
+    console.log(
+      `N=${s.participants} tables_us_per_participant_tick=${s.usPerParticipantTick.toFixed(3)} naive_us=${s.naiveUsPerParticipantTick.toFixed(3)} speedup=${s.speedup.toFixed(1)}x`,
+    );
   }
 }

@@ -107,7 +107,12 @@ async function openBaseline(phonePorts: [number, number][]): Promise<Forwarding>
   return { legPorts, forwarded: () => forwarded, close: () => sockets.forEach((s) => s.close()) };
 }
 
-async function runStep(gen: LoadGenerator, calls: number, durationMs: number, open: (p: [number, number][]) => Promise<Forwarding>): Promise<RelayStep> {
+async function runStep(
+  gen: LoadGenerator,
+  calls: number,
+  durationMs: number,
+  open: (p: [number, number][]) => Promise<Forwarding>,
+): Promise<RelayStep> {
   const phones = await gen.open(calls);
   const fwd = await open(phones);
   const cpuStart = process.cpuUsage();
@@ -117,15 +122,25 @@ async function runStep(gen: LoadGenerator, calls: number, durationMs: number, op
   fwd.close();
   await gen.close();
   return {
-    calls, packetsRelayed, cpuUsPerPacket: (cpu.user + cpu.system) / Math.max(1, packetsRelayed),
+    calls,
+    packetsRelayed,
+    cpuUsPerPacket: (cpu.user + cpu.system) / Math.max(1, packetsRelayed),
     lossPct: (100 * (result.sent - result.received)) / Math.max(1, result.sent),
-    p50Ms: result.p50Ms, p99Ms: result.p99Ms, generatorCpuPct: result.cpuPct,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    generatorCpuPct: result.cpuPct,
   };
 }
 
 /** Runs the ramp; small parameters make it a smoke test. */
 export async function runRelayBench(
-  options: { steps?: number[]; durationMs?: number; pin?: boolean; realtime?: boolean; generator?: 'auto' | 'node' } = {},
+  options: {
+    steps?: number[];
+    durationMs?: number;
+    pin?: boolean;
+    realtime?: boolean;
+    generator?: 'auto' | 'node';
+  } = {},
 ): Promise<RelayBenchResult> {
   const steps = options.steps ?? [100, 200, 300, 400, 500, 600, 700, 800, 1000];
   const durationMs = options.durationMs ?? 3000;
@@ -137,7 +152,9 @@ export async function runRelayBench(
   }
   let scheduling = 'normal';
   if (options.realtime && gen.pid !== undefined) {
-    const ok = [process.pid, gen.pid].every((pid) => spawnSync('chrt', ['-f', '-p', '10', String(pid)], { stdio: 'ignore' }).status === 0);
+    const ok = [process.pid, gen.pid].every(
+      (pid) => spawnSync('chrt', ['-f', '-p', '10', String(pid)], { stdio: 'ignore' }).status === 0,
+    );
     scheduling = ok ? 'SCHED_FIFO 10' : 'normal (chrt refused)';
   }
   const relay: RelayStep[] = [];
@@ -155,18 +172,38 @@ export async function runRelayBench(
   }
   const ok = relay.filter((s) => s.lossPct < MAX_LOSS_PCT && s.p99Ms < MAX_P99_MS);
   const mean = (xs: RelayStep[]): number => xs.reduce((n, s) => n + s.cpuUsPerPacket, 0) / Math.max(1, xs.length);
-  const generator = gen.kind === 'c' ? 'c (kernel receive timestamps)' : `node (${gen.fallbackReason ?? 'fallback'}; latency includes its receive delay)`;
-  return { parallelism: os.cpus().length, generator, scheduling, relay, baseline, maxCalls: ok.at(-1)?.calls ?? 0, ratio: mean(relay) / mean(baseline) };
+  const generator =
+    gen.kind === 'c'
+      ? 'c (kernel receive timestamps)'
+      : `node (${gen.fallbackReason ?? 'fallback'}; latency includes its receive delay)`;
+  return {
+    parallelism: os.cpus().length,
+    generator,
+    scheduling,
+    relay,
+    baseline,
+    maxCalls: ok.at(-1)?.calls ?? 0,
+    ratio: mean(relay) / mean(baseline),
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = await runRelayBench({ pin: true, realtime: process.argv.includes('--realtime') });
-  console.log(`cores=${r.parallelism} (relay pinned to core 0, load generator to core 1) scheduling=${r.scheduling} generator=${r.generator}`);
+  console.log(
+    `cores=${r.parallelism} (relay pinned to core 0, load generator to core 1) scheduling=${r.scheduling} generator=${r.generator}`,
+  );
   console.log('pacing: each phone sends every 20 ms in its own 1 ms slot (phone j in slot j % 20)');
-  for (const [name, steps] of [['relay', r.relay], ['dgram-forwarder', r.baseline]] as const) {
+  for (const [name, steps] of [
+    ['relay', r.relay],
+    ['dgram-forwarder', r.baseline],
+  ] as const) {
     for (const s of steps) {
-      console.log(`${name} calls=${s.calls} packets=${s.packetsRelayed} cpu_us_per_packet=${s.cpuUsPerPacket.toFixed(2)} loss_pct=${s.lossPct.toFixed(3)} p50_ms=${s.p50Ms.toFixed(2)} p99_ms=${s.p99Ms.toFixed(2)} gen_cpu_pct=${s.generatorCpuPct.toFixed(1)}`);
+      console.log(
+        `${name} calls=${s.calls} packets=${s.packetsRelayed} cpu_us_per_packet=${s.cpuUsPerPacket.toFixed(2)} loss_pct=${s.lossPct.toFixed(3)} p50_ms=${s.p50Ms.toFixed(2)} p99_ms=${s.p99Ms.toFixed(2)} gen_cpu_pct=${s.generatorCpuPct.toFixed(1)}`,
+      );
     }
   }
-  console.log(`max_bridged_calls(loss<${MAX_LOSS_PCT}%, p99<${MAX_P99_MS}ms)=${r.maxCalls} relay/baseline_cpu_ratio=${r.ratio.toFixed(2)}`);
+  console.log(
+    `max_bridged_calls(loss<${MAX_LOSS_PCT}%, p99<${MAX_P99_MS}ms)=${r.maxCalls} relay/baseline_cpu_ratio=${r.ratio.toFixed(2)}`,
+  );
 }

@@ -18,10 +18,22 @@ export interface SipParseBenchResult {
 }
 
 const SDP = [
-  'v=0', 'o=alice 2890844526 2890844526 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0',
-  'm=audio 49170 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
-  'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20', 'a=maxptime:150', 'a=rtcp:49171',
-  'a=ssrc:3735928559 cname:alice@example.com', 'a=sendrecv', '',
+  'v=0',
+  'o=alice 2890844526 2890844526 IN IP4 192.0.2.10',
+  's=-',
+  'c=IN IP4 192.0.2.10',
+  't=0 0',
+  'm=audio 49170 RTP/AVP 0 8 101',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=fmtp:101 0-16',
+  'a=ptime:20',
+  'a=maxptime:150',
+  'a=rtcp:49171',
+  'a=ssrc:3735928559 cname:alice@example.com',
+  'a=sendrecv',
+  '',
 ].join('\r\n');
 
 /** A typical INVITE with SDP: 12 headers, about 900 bytes. */

@@ -84,19 +84,33 @@ function quantiles(sentAt: Map<string, number>, arrivals: Map<string, number>): 
   return (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
 }
 
-function figures(scenario: string, burst: Map<string, number>, single: Map<string, number>, arrivals: Map<string, number>): WebhookFigures {
+function figures(
+  scenario: string,
+  burst: Map<string, number>,
+  single: Map<string, number>,
+  arrivals: Map<string, number>,
+): WebhookFigures {
   const b = quantiles(burst, arrivals);
   const s = quantiles(single, arrivals);
   const first = Math.min(...burst.values());
   const last = Math.max(...[...burst.keys()].map((id) => arrivals.get(id) ?? Number.NaN));
   return {
-    scenario, events: burst.size, eventsPerSec: (burst.size / (last - first)) * 1000,
-    p50Ms: b(0.5), p99Ms: b(0.99), singleP50Ms: s(0.5), singleP99Ms: s(0.99),
+    scenario,
+    events: burst.size,
+    eventsPerSec: (burst.size / (last - first)) * 1000,
+    p50Ms: b(0.5),
+    p99Ms: b(0.99),
+    singleP50Ms: s(0.5),
+    singleP99Ms: s(0.99),
   };
 }
 
 /** Send `count` events one at a time, each after the previous arrived; returns their send times. */
-async function oneAtATime(count: number, receiver: Receiver, send: () => Promise<string>): Promise<Map<string, number>> {
+async function oneAtATime(
+  count: number,
+  receiver: Receiver,
+  send: () => Promise<string>,
+): Promise<Map<string, number>> {
   const sentAt = new Map<string, number>();
   for (let i = 0; i < count; i++) {
     const started = performance.now();
@@ -110,7 +124,13 @@ async function oneAtATime(count: number, receiver: Receiver, send: () => Promise
 }
 
 function body(eventId: string, seq: number): string {
-  return JSON.stringify({ type: 'call_updated', event_id: eventId, seq, tm_event: new Date().toISOString(), data: { id: newId(), status: 'progressing' } });
+  return JSON.stringify({
+    type: 'call_updated',
+    event_id: eventId,
+    seq,
+    tm_event: new Date().toISOString(),
+    data: { id: newId(), status: 'progressing' },
+  });
 }
 
 async function baseline(events: number, concurrency: number, singles: number): Promise<WebhookFigures> {
@@ -123,7 +143,12 @@ async function baseline(events: number, concurrency: number, singles: number): P
       const id = newId();
       const payload = body(id, next++);
       sentAt.set(id, performance.now());
-      const res = await request(receiver.url, { dispatcher: agent, method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+      const res = await request(receiver.url, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: payload,
+      });
       await res.body.dump();
     }
   };
@@ -131,7 +156,12 @@ async function baseline(events: number, concurrency: number, singles: number): P
   await receiver.waitFor(events);
   const single = await oneAtATime(singles, receiver, async () => {
     const id = newId();
-    const res = await request(receiver.url, { dispatcher: agent, method: 'POST', headers: { 'content-type': 'application/json' }, body: body(id, 0) });
+    const res = await request(receiver.url, {
+      dispatcher: agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body(id, 0),
+    });
     await res.body.dump();
     return id;
   });
@@ -140,33 +170,65 @@ async function baseline(events: number, concurrency: number, singles: number): P
   return figures('undici POST loop', sentAt, single, receiver.arrivals);
 }
 
-async function callbin(events: number, resources: number, concurrency: number, singles: number): Promise<WebhookFigures> {
+async function callbin(
+  events: number,
+  resources: number,
+  concurrency: number,
+  singles: number,
+): Promise<WebhookFigures> {
   const receiver = await startReceiver();
   const dir = await mkdtemp(join(tmpdir(), 'callbin-bench-webhooks-'));
   const store = await openStore({ dataDir: dir, clock: systemClock });
   const customer = await store.customers.create({
-    name: 'bench', detail: '', email: '', webhook_method: 'POST', webhook_uri: receiver.url, webhook_secret: 'whsec_bench', webhook_event_types: [],
+    name: 'bench',
+    detail: '',
+    email: '',
+    webhook_method: 'POST',
+    webhook_uri: receiver.url,
+    webhook_secret: 'whsec_bench',
+    webhook_event_types: [],
   });
   const hub = new EventHub();
   const publisher = new EventPublisher({ hub });
-  const worker = new DeliveryWorker({ store, clock: systemClock, logger: silentLogger, mode: 'local', hub, concurrency });
+  const worker = new DeliveryWorker({
+    store,
+    clock: systemClock,
+    logger: silentLogger,
+    mode: 'local',
+    hub,
+    concurrency,
+  });
   await worker.start();
   const calls = Array.from({ length: resources }, () => newId());
   const sentAt = new Map<string, number>();
   let single = new Map<string, number>();
   try {
     // One publisher per resource (each call writes its own changes in order), all at once.
-    await Promise.all(calls.map(async (id, r) => {
-      for (let i = r; i < events; i += calls.length) {
-        const started = performance.now();
-        const e = await publisher.publishNow(store, { customer_id: customer.id, resource_type: 'call', resource_id: id, type: 'call_updated', data: { id, status: 'progressing' } });
-        sentAt.set(e.event_id, started);
-      }
-    }));
+    await Promise.all(
+      calls.map(async (id, r) => {
+        for (let i = r; i < events; i += calls.length) {
+          const started = performance.now();
+          const e = await publisher.publishNow(store, {
+            customer_id: customer.id,
+            resource_type: 'call',
+            resource_id: id,
+            type: 'call_updated',
+            data: { id, status: 'progressing' },
+          });
+          sentAt.set(e.event_id, started);
+        }
+      }),
+    );
     await receiver.waitFor(events);
     single = await oneAtATime(singles, receiver, async () => {
       const id = newId();
-      const e = await publisher.publishNow(store, { customer_id: customer.id, resource_type: 'call', resource_id: id, type: 'call_created', data: { id } });
+      const e = await publisher.publishNow(store, {
+        customer_id: customer.id,
+        resource_type: 'call',
+        resource_id: id,
+        type: 'call_created',
+        data: { id },
+      });
       return e.event_id;
     });
   } finally {
@@ -179,7 +241,12 @@ async function callbin(events: number, resources: number, concurrency: number, s
 }
 
 /** Run both scenarios with `events` events (callbin spreads them over `resources` calls). */
-export async function runWebhookBench(opts: { events: number; resources?: number; concurrency?: number; singles?: number }): Promise<WebhookBenchResult> {
+export async function runWebhookBench(opts: {
+  events: number;
+  resources?: number;
+  concurrency?: number;
+  singles?: number;
+}): Promise<WebhookBenchResult> {
   const concurrency = opts.concurrency ?? 16;
   const singles = opts.singles ?? 200;
   return {
@@ -191,7 +258,9 @@ export async function runWebhookBench(opts: { events: number; resources?: number
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const events = Number(process.argv[2] ?? 5000);
   const resources = Number(process.argv[3] ?? 50);
-  console.log(`Webhook benchmark (${availableParallelism()} cores, ${events} events, ${resources} calls, concurrency 16)`);
+  console.log(
+    `Webhook benchmark (${availableParallelism()} cores, ${events} events, ${resources} calls, concurrency 16)`,
+  );
   const r = await runWebhookBench({ events, resources });
   for (const f of [r.baseline, r.callbin]) {
     console.log(

@@ -21,8 +21,10 @@ function forbidden(from, to) {
   if (ROOT.has(from) || from === 'cli') return undefined;
   if (ROOT.has(to) || to === 'cli') return 'only the CLI imports the composition root';
   if (to === 'telephony') return 'telephony/ holds the adapters that main.ts wires; nothing else imports it';
-  if (from === ENDPOINT) return ENDPOINT_IMPORTS.has(to) ? undefined : 'endpoint/ is a protocol tier and imports only media/, sdp/, shared/';
-  if (to === ENDPOINT && from !== 'telephony') return 'endpoint/ is imported only by telephony/ and the composition root';
+  if (from === ENDPOINT)
+    return ENDPOINT_IMPORTS.has(to) ? undefined : 'endpoint/ is a protocol tier and imports only media/, sdp/, shared/';
+  if (to === ENDPOINT && from !== 'telephony')
+    return 'endpoint/ is imported only by telephony/ and the composition root';
   if (from === 'shared') return 'shared/ imports nothing of the product';
   if (from === 'config') return to === 'shared' ? undefined : 'config/ imports only shared/';
   if (PROTOCOL.has(from)) return to === 'shared' ? undefined : `${from}/ is a protocol layer and imports only shared/`;
@@ -33,10 +35,11 @@ function forbidden(from, to) {
     if (ti >= 0 && ti < di) return `domain direction is ${DOMAIN_ORDER.join(' → ')}: ${from}/ may not import ${to}/`;
     return undefined;
   }
-  if (from === 'api' && (PROTOCOL.has(to))) return `api/ reaches the domain through services and never imports ${to}/`;
+  if (from === 'api' && PROTOCOL.has(to)) return `api/ reaches the domain through services and never imports ${to}/`;
   if (from === 'telephony' && to === 'api') return 'telephony/ adapters never import the HTTP API';
   // The outer ring's direction is api → events → store.
-  if (from === 'store' && (to === 'events' || to === 'api')) return `store/ never imports ${to}/ (direction api → events → store)`;
+  if (from === 'store' && (to === 'events' || to === 'api'))
+    return `store/ never imports ${to}/ (direction api → events → store)`;
   if (from === 'events' && to === 'api') return 'events/ never imports api/ (direction api → events → store)';
   return undefined;
 }
@@ -50,7 +53,8 @@ function walk(dir, out = []) {
   return out;
 }
 
-const IMPORT_RE = /^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+const IMPORT_RE =
+  /^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 
 /** True when `file` lies inside a `testing/` folder (test support, imported only by tests and other test support). */
 function inTesting(file) {
@@ -69,7 +73,7 @@ for (const file of walk(srcDir)) {
   const isTest = file.endsWith('.test.ts');
   for (const m of text.matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2] ?? m[3];
-    if (!spec || !spec.startsWith('.')) continue;
+    if (!spec?.startsWith('.')) continue;
     const target = resolve(dirname(file), spec);
     if (!target.startsWith(srcDir + sep)) continue;
     const to = moduleOf(target);
@@ -77,11 +81,15 @@ for (const file of walk(srcDir)) {
     const reason = isTest ? undefined : forbidden(from, to);
     if (reason) problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — ${reason}`);
     if (!isTest && !inTesting(file) && inTesting(target)) {
-      problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — only tests and other testing/ files import a testing/ folder`);
+      problems.push(
+        `${relative(process.cwd(), file)}: imports '${spec}' — only tests and other testing/ files import a testing/ folder`,
+      );
     }
     const targetRel = relative(join(srcDir, to), target).split(sep).join('/');
     if (!isTest && from !== to && !ROOT.has(to) && targetRel !== 'index.ts' && targetRel !== '') {
-      problems.push(`${relative(process.cwd(), file)}: imports '${spec}' — other modules are imported only through their index.ts`);
+      problems.push(
+        `${relative(process.cwd(), file)}: imports '${spec}' — other modules are imported only through their index.ts`,
+      );
     }
   }
 }

@@ -5,16 +5,35 @@ import { CallService } from './calls/index.ts';
 import type { TransferStorePort } from './calls/index.ts';
 import { ConferenceService } from './conferences/index.ts';
 import { allowedPrivateTargets, type Config } from './config/index.ts';
-import { EventPublisher, SsrfGuard } from './events/index.ts';
+import { type EventPublisher, SsrfGuard } from './events/index.ts';
 import { FlowEngine } from './flows/index.ts';
 import { AudioLoader, MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
 import { GuardedFetch, type Clock, type Logger } from './shared/index.ts';
 import { LocalRecordingStorage, RecordingService, runOnEndFlows } from './recordings/index.ts';
 import type { Store } from './store/index.ts';
 import {
-  ActiveflowStoreAdapter, CallControlAdapter, CallMedia, CallSignaling, CallStoreAdapter, DirectoryAdapter, FlowHttpAdapter,
-  FlowLookupAdapter, IncomingCalls, PhoneReferTransfers, ProviderAddressBook, ProviderHealth, RoutingAdapter, StoreRegistrarBackend,
-  CallRecordings, RecordingStoreAdapter, SipTargetGuard, DialogJournal, byeLeftoverDialogs, ConferenceMixer, ConferenceRecording, ConferenceStoreAdapter,
+  ActiveflowStoreAdapter,
+  CallControlAdapter,
+  CallMedia,
+  CallSignaling,
+  CallStoreAdapter,
+  DirectoryAdapter,
+  FlowHttpAdapter,
+  FlowLookupAdapter,
+  IncomingCalls,
+  PhoneReferTransfers,
+  ProviderAddressBook,
+  ProviderHealth,
+  RoutingAdapter,
+  StoreRegistrarBackend,
+  CallRecordings,
+  RecordingStoreAdapter,
+  SipTargetGuard,
+  DialogJournal,
+  byeLeftoverDialogs,
+  ConferenceMixer,
+  ConferenceRecording,
+  ConferenceStoreAdapter,
   type SipServer,
 } from './telephony/index.ts';
 
@@ -24,11 +43,18 @@ const TRANSFER_RESOURCE_TYPE = 'transfer';
 /** Transfer events through the same outbox as call events; transfers themselves live in memory (no table yet). */
 function transferOutbox(store: Store, publisher: EventPublisher): TransferStorePort {
   return {
-    save: (change) => store.transaction(async (tx) => {
-      for (const e of change.events) {
-        await publisher.publish(tx, { customer_id: e.transfer.customer_id, resource_type: TRANSFER_RESOURCE_TYPE, resource_id: e.transfer.id, type: e.type, data: e.transfer });
-      }
-    }),
+    save: (change) =>
+      store.transaction(async (tx) => {
+        for (const e of change.events) {
+          await publisher.publish(tx, {
+            customer_id: e.transfer.customer_id,
+            resource_type: TRANSFER_RESOURCE_TYPE,
+            resource_id: e.transfer.id,
+            type: e.type,
+            data: e.transfer,
+          });
+        }
+      }),
   };
 }
 
@@ -96,7 +122,10 @@ export async function startCallStack(o: {
   const conferences = new ConferenceService({
     store: conferenceStore,
     media: mixer,
-    calls: { get: (id) => lateCalls().get(id), setConference: async (id, conferenceId) => void (await lateCalls().setConference(id, conferenceId)) },
+    calls: {
+      get: (id) => lateCalls().get(id),
+      setConference: async (id, conferenceId) => void (await lateCalls().setConference(id, conferenceId)),
+    },
     clock,
     logger,
   });
@@ -112,18 +141,35 @@ export async function startCallStack(o: {
   });
   const recordingStore = new RecordingStoreAdapter({ store, events: o.publisher });
   const recordings = new RecordingService({
-    store: recordingStore, storage: new LocalRecordingStorage({ dir: join(config.dataDir, 'recordings'), repairWav }), clock, logger,
+    store: recordingStore,
+    storage: new LocalRecordingStorage({ dir: join(config.dataDir, 'recordings'), repairWav }),
+    clock,
+    logger,
   });
   // A recording's on_end_flow_id runs as an API activeflow once it ends (repaired ones included).
   runOnEndFlows(recordings, flows, logger);
   const conferenceRecording = new ConferenceRecording({ recordings, mixer, conferences, clock, logger });
-  const recorder = new CallRecordings({ recordings, endpoint: (legId) => media.endpoint(legId), calls: lateCalls, logger });
+  const recorder = new CallRecordings({
+    recordings,
+    endpoint: (legId) => media.endpoint(legId),
+    calls: lateCalls,
+    logger,
+  });
   const refers = new PhoneReferTransfers({ calls: lateCalls, logger });
   // Customers' `sip:` destinations may not reach internal hosts in production mode (docs/security.md).
   const sipTargets = new SipTargetGuard({ mode: config.mode, allow: allowedPrivateTargets(config) });
   calls = new CallService({
     store: callStore,
-    signaling: new CallSignaling({ ua: sip.ua, media, endpointOptions, fromHost: sip.advertisedHost, logger, refers, journal, sipTargets }),
+    signaling: new CallSignaling({
+      ua: sip.ua,
+      media,
+      endpointOptions,
+      fromHost: sip.advertisedHost,
+      logger,
+      refers,
+      journal,
+      sipTargets,
+    }),
     media,
     flows,
     routing: new RoutingAdapter({ store, health }),
@@ -147,21 +193,37 @@ export async function startCallStack(o: {
     logger,
     refers,
     journal,
-    conferences: { isJoinable: async (customerId, conferenceId) => (await conferences.get(conferenceId, { customerId }))?.status === 'progressing' },
+    conferences: {
+      isJoinable: async (customerId, conferenceId) =>
+        (await conferences.get(conferenceId, { customerId }))?.status === 'progressing',
+    },
   });
   await recordings.repair();
   await flows.reconcile();
   await calls.reconcile({ lastAliveMs: o.lastAliveIso === undefined ? undefined : Date.parse(o.lastAliveIso) });
   // The far ends of the reconciled calls get their BYE now, in parallel; start-up does not wait for the answers.
-  void byeLeftoverDialogs({ store, ua: sip.ua, logger }).catch((err: unknown) => logger.error({ err }, 'BYEs for calls left up by a previous process failed'));
+  void byeLeftoverDialogs({ store, ua: sip.ua, logger }).catch((err: unknown) =>
+    logger.error({ err }, 'BYEs for calls left up by a previous process failed'),
+  );
   incoming.start();
   health.start();
   const service = calls;
   return {
-    calls: service, callStore, flows, activeflowStore, providers, recordings, recordingStore, conferences, conferenceStore, conferenceRecording,
+    calls: service,
+    callStore,
+    flows,
+    activeflowStore,
+    providers,
+    recordings,
+    recordingStore,
+    conferences,
+    conferenceStore,
+    conferenceRecording,
     endCustomer: (customerId) => {
       service.hangupCustomer(customerId);
-      void stopActiveflowsOf(flows, customerId).catch((err: unknown) => logger.error({ err, customer_id: customerId }, 'stopping the activeflows of a deleted customer failed'));
+      void stopActiveflowsOf(flows, customerId).catch((err: unknown) =>
+        logger.error({ err, customer_id: customerId }, 'stopping the activeflows of a deleted customer failed'),
+      );
     },
     close: async () => {
       await incoming.stop();

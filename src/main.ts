@@ -51,12 +51,21 @@ function readOrCreateSecret(dataDir: string, name: string): Buffer {
 }
 
 /** The composition root: open the store, start SIP, build the API, listen. */
-export async function startCallbin(config: Config, opts: { logger?: Logger; clock?: Clock } = {}): Promise<CallbinHandle> {
+export async function startCallbin(
+  config: Config,
+  opts: { logger?: Logger; clock?: Clock } = {},
+): Promise<CallbinHandle> {
   // Access keys, tokens, Authorization and Cookie never reach a log line (docs/security.md).
-  const logger: Logger = opts.logger ?? (pino({ level: config.logLevel, ...redactingLoggerOptions() }) as unknown as Logger);
+  const logger: Logger =
+    opts.logger ?? (pino({ level: config.logLevel, ...redactingLoggerOptions() }) as unknown as Logger);
   const clock = opts.clock ?? systemClock;
   privateDataDir(config.dataDir);
-  const store = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), clock, logger });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    clock,
+    logger,
+  });
   let sip: SipServer | undefined;
   let stopWorker: (() => Promise<void>) | undefined;
   let stack: CallStack | undefined;
@@ -74,13 +83,31 @@ export async function startCallbin(config: Config, opts: { logger?: Logger; cloc
     const sipServer = sip;
     const events = new EventHub(logger);
     const publisher = new EventPublisher({ hub: events });
-    const worker = new DeliveryWorker({ store, clock, logger, mode: config.mode, ssrfAllow: allowedPrivateTargets(config), hub: events });
+    const worker = new DeliveryWorker({
+      store,
+      clock,
+      logger,
+      mode: config.mode,
+      ssrfAllow: allowedPrivateTargets(config),
+      hub: events,
+    });
     await worker.start();
     stopWorker = () => worker.stop();
-    stack = await startCallStack({ config, store, sip: sipServer, publisher, clock, logger, digestSecret, lastAliveIso });
+    stack = await startCallStack({
+      config,
+      store,
+      sip: sipServer,
+      publisher,
+      clock,
+      logger,
+      digestSecret,
+      lastAliveIso,
+    });
     const callStack = stack;
     const app = await buildServer({
-      store, clock, logger,
+      store,
+      clock,
+      logger,
       jwtSecret: readOrCreateSecret(config.dataDir, 'jwt.secret'),
       sipDomain: config.sipDomain,
       mode: config.mode,
@@ -92,7 +119,11 @@ export async function startCallbin(config: Config, opts: { logger?: Logger; cloc
       events,
       calls: { service: callStack.calls, repo: callStack.callStore },
       activeflows: { engine: callStack.flows, records: callStack.activeflowStore },
-      conferences: { service: callStack.conferences, records: callStack.conferenceStore, recording: callStack.conferenceRecording },
+      conferences: {
+        service: callStack.conferences,
+        records: callStack.conferenceStore,
+        recording: callStack.conferenceRecording,
+      },
       recordings: { service: callStack.recordings, records: callStack.recordingStore },
       onProvidersChanged: () => callStack.providers.invalidate(),
       onCustomerDeleted: (customerId) => callStack.endCustomer(customerId),
@@ -104,7 +135,10 @@ export async function startCallbin(config: Config, opts: { logger?: Logger; cloc
     const sipHost = sipServer.advertisedHost;
     let closed = false;
     return {
-      config, apiUrl, store, sip: sipServer,
+      config,
+      apiUrl,
+      store,
+      sip: sipServer,
       sipAddress: `sip:${sipHost.includes(':') ? `[${sipHost}]` : sipHost}:${sipServer.address.port}`,
       ...(admin ? { admin } : {}),
       close: async () => {

@@ -23,7 +23,8 @@ test('dependency check: forbidden imports fail the run, each one named, even on 
     'shared/index.ts': 'export const x = 1;\n',
     'store/index.ts': 'export const s = 1;\n',
     'api/index.ts': 'export const a = 1;\n',
-    'sip/index.ts': "import { s } from '../store/index.ts';\nimport { a } from '../api/index.ts';\nexport const y = s + a;\n",
+    'sip/index.ts':
+      "import { s } from '../store/index.ts';\nimport { a } from '../api/index.ts';\nexport const y = s + a;\n",
     'calls/index.ts': "import {\n  s,\n} from '../store/index.ts';\nexport const c = s;\n",
     'media/index.ts': "import { y } from '../sip/message/parse.ts';\nexport const m = y;\n",
   });
@@ -61,7 +62,8 @@ test('dependency check: endpoint/ imports only media/, sdp/, shared/ and is impo
     'media/index.ts': 'export const m = 1;\n',
     'sdp/index.ts': 'export const d = 1;\n',
     'sip/index.ts': 'export const s = 1;\n',
-    'endpoint/index.ts': "import { x } from '../shared/index.ts';\nimport { m } from '../media/index.ts';\nimport { d } from '../sdp/index.ts';\nimport { s } from '../sip/index.ts';\nexport const e = x + m + d + s;\n",
+    'endpoint/index.ts':
+      "import { x } from '../shared/index.ts';\nimport { m } from '../media/index.ts';\nimport { d } from '../sdp/index.ts';\nimport { s } from '../sip/index.ts';\nexport const e = x + m + d + s;\n",
     'telephony/index.ts': "import { e } from '../endpoint/index.ts';\nexport const t = e;\n",
     'main.ts': "import { e } from './endpoint/index.ts';\nexport const r = e;\n",
     'calls/index.ts': "import { e } from '../endpoint/index.ts';\nexport const c = e;\n",
@@ -71,7 +73,10 @@ test('dependency check: endpoint/ imports only media/, sdp/, shared/ and is impo
     const r = check(root);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /endpoint\/index\.ts: imports '\.\.\/sip\/index\.ts' — endpoint\/ is a protocol tier/);
-    assert.match(r.stderr, /calls\/index\.ts: imports '\.\.\/endpoint\/index\.ts' — endpoint\/ is imported only by telephony\//);
+    assert.match(
+      r.stderr,
+      /calls\/index\.ts: imports '\.\.\/endpoint\/index\.ts' — endpoint\/ is imported only by telephony\//,
+    );
     assert.match(r.stderr, /api\/index\.ts: imports '\.\.\/endpoint\/index\.ts'/);
     assert.doesNotMatch(r.stderr, /telephony\/index\.ts|main\.ts|'\.\.\/(media|sdp|shared)\/index\.ts'/);
     assert.match(r.stderr, /3 forbidden import/);
@@ -91,7 +96,10 @@ test('dependency check: only tests and testing/ files import a testing/ folder',
   try {
     const r = check(root);
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /calls\/call\.ts: imports '\.\/testing\/fake-ports\.ts' — only tests and other testing\/ files/);
+    assert.match(
+      r.stderr,
+      /calls\/call\.ts: imports '\.\/testing\/fake-ports\.ts' — only tests and other testing\/ files/,
+    );
     assert.match(r.stderr, /1 forbidden import/);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -101,8 +109,10 @@ test('dependency check: only tests and testing/ files import a testing/ folder',
 test('dependency check: the outer ring runs api → events → store', () => {
   const root = tree({
     'store/index.ts': "import { e } from '../events/index.ts';\nexport const s = e;\n",
-    'events/index.ts': "import { s } from '../store/index.ts';\nimport { a } from '../api/index.ts';\nexport const e = s + a;\n",
-    'api/index.ts': "import { e } from '../events/index.ts';\nimport { s } from '../store/index.ts';\nexport const a = e + s;\n",
+    'events/index.ts':
+      "import { s } from '../store/index.ts';\nimport { a } from '../api/index.ts';\nexport const e = s + a;\n",
+    'api/index.ts':
+      "import { e } from '../events/index.ts';\nimport { s } from '../store/index.ts';\nexport const a = e + s;\n",
   });
   try {
     const r = check(root);

@@ -49,7 +49,10 @@ function docPath(c: Citation): string {
 
 /** The headings of a markdown file, without their `#` marks. */
 function headings(markdown: string): string[] {
-  return markdown.split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => l.replace(/^#{1,6} /, '').trim());
+  return markdown
+    .split('\n')
+    .filter((l) => /^#{1,6} /.test(l))
+    .map((l) => l.replace(/^#{1,6} /, '').trim());
 }
 
 /** True when `docHeadings` holds `cited`, or a heading that begins with it as whole words. */
@@ -69,7 +72,10 @@ describe('documents cited in src/', () => {
       const path = docPath(c);
       return !/^docs\/[a-z][a-z0-9-]*\.md$/.test(relative(ROOT, path).split(sep).join('/')) || !existsSync(path);
     });
-    assert.deepEqual(bad.map((c) => `${c.where} ${c.doc}`), []);
+    assert.deepEqual(
+      bad.map((c) => `${c.where} ${c.doc}`),
+      [],
+    );
   });
 
   it('cites quoted sections that exist under that heading', () => {
@@ -80,11 +86,17 @@ describe('documents cited in src/', () => {
       if (!cache.has(path)) cache.set(path, headings(readFileSync(path, 'utf8')));
       return !hasHeading(cache.get(path) ?? [], c.heading);
     });
-    assert.deepEqual(missing.map((c) => `${c.where} ${c.doc} "${c.heading}"`), []);
+    assert.deepEqual(
+      missing.map((c) => `${c.where} ${c.doc} "${c.heading}"`),
+      [],
+    );
   });
 
   it('reads a citation and the heading quoted on the next comment line', () => {
-    const found = citationsIn('/**\n * x (docs/media.md\n * "Bridging") and calls.md; options.md5 is no file\n */', 'f.ts');
+    const found = citationsIn(
+      '/**\n * x (docs/media.md\n * "Bridging") and calls.md; options.md5 is no file\n */',
+      'f.ts',
+    );
     assert.deepEqual(found, [
       { where: 'f.ts:2', doc: 'docs/media.md', heading: 'Bridging' },
       { where: 'f.ts:3', doc: 'calls.md' },

@@ -36,7 +36,12 @@ function load(pin: CpuPin, args: object): Promise<{ ok: number; failed: number; 
 
 async function measure(probe: ServerProbe, pin: CpuPin, args: object): Promise<HttpFigures> {
   const { result, cpuMs } = await probe.measure(() => load(pin, args));
-  return { ok: result.ok, failed: result.failed, perSec: result.rps, cpuMsPerRequest: result.ok > 0 ? cpuMs / result.ok : NaN };
+  return {
+    ok: result.ok,
+    failed: result.failed,
+    perSec: result.rps,
+    cpuMsPerRequest: result.ok > 0 ? cpuMs / result.ok : NaN,
+  };
 }
 
 /**
@@ -44,7 +49,10 @@ async function measure(probe: ServerProbe, pin: CpuPin, args: object): Promise<H
  * the UAS (answers at once), sleeps 1 s and hangs up. The baseline is a bare fastify JSON POST in
  * its own process on the server core, driven by the same load generator.
  */
-export async function runApiCalls(env: BenchEnv, o: { durationMs: number; concurrency: number }): Promise<ApiCallsResult> {
+export async function runApiCalls(
+  env: BenchEnv,
+  o: { durationMs: number; concurrency: number },
+): Promise<ApiCallsResult> {
   const cb = env.callbin.server;
   const body = JSON.stringify({
     source: { type: 'tel', target: CALLER_NUMBER },
@@ -52,14 +60,26 @@ export async function runApiCalls(env: BenchEnv, o: { durationMs: number; concur
     actions: [{ type: 'sleep', option: { duration: 1000 } }, { type: 'hangup' }],
   });
   const headers = { authorization: `Bearer ${cb.key}`, 'content-type': 'application/json' };
-  const callbin = await measure(env.callbin.probe, env.pins.load, { url: `${cb.apiUrl}/v1.0/calls`, method: 'POST', headers, body, durationMs: o.durationMs, concurrency: o.concurrency });
+  const callbin = await measure(env.callbin.probe, env.pins.load, {
+    url: `${cb.apiUrl}/v1.0/calls`,
+    method: 'POST',
+    headers,
+    body,
+    durationMs: o.durationMs,
+    concurrency: o.concurrency,
+  });
   const node = [process.execPath, '--import', 'tsx', BARE_SERVER];
   const argv = env.pins.server === undefined ? node : ['taskset', '-c', env.pins.server, ...node];
   const bare = startProcess(argv[0]!, argv.slice(1), process.env);
   try {
     const [, port] = await bare.waitFor(/listening (\d+)/, 30_000);
     const baseline = await measure(new ServerProbe([bare.child.pid!]), env.pins.load, {
-      url: `http://127.0.0.1:${port}/echo`, method: 'POST', headers: { 'content-type': 'application/json' }, body, durationMs: o.durationMs, concurrency: o.concurrency,
+      url: `http://127.0.0.1:${port}/echo`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      durationMs: o.durationMs,
+      concurrency: o.concurrency,
     });
     return { callbin, baseline };
   } finally {

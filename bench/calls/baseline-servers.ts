@@ -24,7 +24,14 @@ function watch(child: ChildProcess): { output: () => string; closed: Promise<voi
   return { output: () => out, closed: new Promise((resolve) => child.once('close', () => resolve())) };
 }
 
-async function startDaemon(name: string, pin: CpuPin, cmd: string, args: string[], port: number, dir: string): Promise<BaselineServer> {
+async function startDaemon(
+  name: string,
+  pin: CpuPin,
+  cmd: string,
+  args: string[],
+  port: number,
+  dir: string,
+): Promise<BaselineServer> {
   const argv = pin === undefined ? [cmd, ...args] : ['taskset', '-c', pin, cmd, ...args];
   // Its own process group, so that stop() reaches every worker Kamailio forked.
   const child = spawn(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -61,26 +68,58 @@ async function startDaemon(name: string, pin: CpuPin, cmd: string, args: string[
 }
 
 /** Starts Kamailio with a config written to a temporary folder; `mode` picks the template. */
-export async function startKamailio(o:
-  | { mode: 'uas'; port: number; children?: number; pin?: CpuPin }
-  | { mode: 'proxy'; port: number; children?: number; pin?: CpuPin; uasPort: number; ngPort: number }): Promise<BaselineServer> {
+export async function startKamailio(
+  o:
+    | { mode: 'uas'; port: number; children?: number; pin?: CpuPin }
+    | { mode: 'proxy'; port: number; children?: number; pin?: CpuPin; uasPort: number; ngPort: number },
+): Promise<BaselineServer> {
   const dir = await mkdtemp(join(tmpdir(), 'callbin-bench-kamailio-'));
   const children = o.children ?? 4;
-  const config = o.mode === 'uas'
-    ? kamailioUasConfig({ port: o.port, children })
-    : kamailioRtpengineProxyConfig({ port: o.port, children, uasPort: o.uasPort, ngPort: o.ngPort });
+  const config =
+    o.mode === 'uas'
+      ? kamailioUasConfig({ port: o.port, children })
+      : kamailioRtpengineProxyConfig({ port: o.port, children, uasPort: o.uasPort, ngPort: o.ngPort });
   await writeFile(join(dir, 'kamailio.cfg'), config);
-  const args = ['-DD', '-E', '-f', join(dir, 'kamailio.cfg'), '-Y', dir, '-w', dir, '-P', join(dir, 'kamailio.pid'), '-m', '256', '-M', '16'];
+  const args = [
+    '-DD',
+    '-E',
+    '-f',
+    join(dir, 'kamailio.cfg'),
+    '-Y',
+    dir,
+    '-w',
+    dir,
+    '-P',
+    join(dir, 'kamailio.pid'),
+    '-m',
+    '256',
+    '-M',
+    '16',
+  ];
   return startDaemon(`kamailio (${o.mode})`, o.pin, 'kamailio', args, o.port, dir);
 }
 
 /** Starts rtpengine in userspace only (no kernel table) with ng control on 127.0.0.1:`ngPort`. */
-export async function startRtpengine(o: { ngPort: number; portMin: number; portMax: number; threads?: number; pin?: CpuPin }): Promise<BaselineServer> {
+export async function startRtpengine(o: {
+  ngPort: number;
+  portMin: number;
+  portMax: number;
+  threads?: number;
+  pin?: CpuPin;
+}): Promise<BaselineServer> {
   const dir = await mkdtemp(join(tmpdir(), 'callbin-bench-rtpengine-'));
   const args = [
-    '--config-file=none', '--foreground', '--log-stderr', '--log-level=3', '--table=-1',
-    '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${o.ngPort}`, `--port-min=${o.portMin}`, `--port-max=${o.portMax}`,
-    `--num-threads=${o.threads ?? 2}`, `--pidfile=${join(dir, 'rtpengine.pid')}`,
+    '--config-file=none',
+    '--foreground',
+    '--log-stderr',
+    '--log-level=3',
+    '--table=-1',
+    '--interface=127.0.0.1',
+    `--listen-ng=127.0.0.1:${o.ngPort}`,
+    `--port-min=${o.portMin}`,
+    `--port-max=${o.portMax}`,
+    `--num-threads=${o.threads ?? 2}`,
+    `--pidfile=${join(dir, 'rtpengine.pid')}`,
   ];
   return startDaemon('rtpengine', o.pin, 'rtpengine', args, o.ngPort, dir);
 }

@@ -48,7 +48,15 @@ export interface BenchEnvOptions {
 
 /** Starts callbin (configured), the sipp UAS callee and the requested baselines on free ports. */
 export async function startBenchEnv(o: BenchEnvOptions): Promise<BenchEnv> {
-  requireBinaries(['sipp', 'taskset', ...(o.kamailio || o.kamailioMedia ? ['kamailio'] : []), ...(o.kamailioMedia ? ['rtpengine'] : [])], { install: o.install ?? false });
+  requireBinaries(
+    [
+      'sipp',
+      'taskset',
+      ...(o.kamailio || o.kamailioMedia ? ['kamailio'] : []),
+      ...(o.kamailioMedia ? ['rtpengine'] : []),
+    ],
+    { install: o.install ?? false },
+  );
   const pins = o.pin === false ? { load: undefined, server: undefined } : { load: '0', server: '1' };
   const stops: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
@@ -58,29 +66,72 @@ export async function startBenchEnv(o: BenchEnvOptions): Promise<BenchEnv> {
     const webhooks = await startWebhookSink();
     stops.push(() => webhooks.close());
     // The callee gets its own core share with the load generator: it is part of the load.
-    const uas = await startSippServer({ port: await freePort('udp'), mediaPort: await freePort('udp'), rtpEcho: true, pin: pins.load });
+    const uas = await startSippServer({
+      port: await freePort('udp'),
+      mediaPort: await freePort('udp'),
+      rtpEcho: true,
+      pin: pins.load,
+    });
     stops.push(() => uas.stop());
-    const server = await startCallbinServer({ pin: pins.server, ...(o.callbinNodeArgs ? { nodeArgs: o.callbinNodeArgs } : {}) });
+    const server = await startCallbinServer({
+      pin: pins.server,
+      ...(o.callbinNodeArgs ? { nodeArgs: o.callbinNodeArgs } : {}),
+    });
     stops.push(() => server.stop());
     const callerPort = await freePort('udp');
     await configureCallbin(server, { webhookUrl: webhooks.url, callerPort, uasPort: uas.port });
     const env: BenchEnv = {
-      callbin: { name: 'callbin', host: '127.0.0.1', port: server.sipPort, callerPort, numbers: { ...BENCH_NUMBERS }, probe: new ServerProbe([server.pid]), server },
-      webhooks, uas, pins, close,
+      callbin: {
+        name: 'callbin',
+        host: '127.0.0.1',
+        port: server.sipPort,
+        callerPort,
+        numbers: { ...BENCH_NUMBERS },
+        probe: new ServerProbe([server.pid]),
+        server,
+      },
+      webhooks,
+      uas,
+      pins,
+      close,
     };
-    const dialled = { answerHangup: BENCH_NUMBERS.answerHangup, connect: BENCH_NUMBERS.connect, talk: BENCH_NUMBERS.talk };
+    const dialled = {
+      answerHangup: BENCH_NUMBERS.answerHangup,
+      connect: BENCH_NUMBERS.connect,
+      talk: BENCH_NUMBERS.talk,
+    };
     if (o.kamailio) {
       const k: BaselineServer = await startKamailio({ mode: 'uas', port: await freePort('udp'), pin: pins.server });
       stops.push(() => k.stop());
-      env.kamailio = { name: 'kamailio', host: '127.0.0.1', port: k.port, callerPort: await freePort('udp'), numbers: dialled, probe: new ServerProbe([k.pid]) };
+      env.kamailio = {
+        name: 'kamailio',
+        host: '127.0.0.1',
+        port: k.port,
+        callerPort: await freePort('udp'),
+        numbers: dialled,
+        probe: new ServerProbe([k.pid]),
+      };
     }
     if (o.kamailioMedia) {
       const ngPort = await freePort('udp');
       const rtp = await startRtpengine({ ngPort, portMin: 40000, portMax: 49999, pin: pins.server });
       stops.push(() => rtp.stop());
-      const k = await startKamailio({ mode: 'proxy', port: await freePort('udp'), pin: pins.server, uasPort: uas.port, ngPort });
+      const k = await startKamailio({
+        mode: 'proxy',
+        port: await freePort('udp'),
+        pin: pins.server,
+        uasPort: uas.port,
+        ngPort,
+      });
       stops.push(() => k.stop());
-      env.kamailioMedia = { name: 'kamailio+rtpengine', host: '127.0.0.1', port: k.port, callerPort: await freePort('udp'), numbers: dialled, probe: new ServerProbe([k.pid, rtp.pid]) };
+      env.kamailioMedia = {
+        name: 'kamailio+rtpengine',
+        host: '127.0.0.1',
+        port: k.port,
+        callerPort: await freePort('udp'),
+        numbers: dialled,
+        probe: new ServerProbe([k.pid, rtp.pid]),
+      };
     }
     return env;
   } catch (err) {

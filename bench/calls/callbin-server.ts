@@ -53,10 +53,11 @@ export async function startWebhookSink(): Promise<WebhookSink> {
         await new Promise((r) => setTimeout(r, idleMs));
       }
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -72,16 +73,34 @@ export interface CallbinServer {
 }
 
 /** Starts `callbin start` pinned to `pin`, on ephemeral API/SIP ports, with a fresh data folder; `nodeArgs` e.g. `--cpu-prof`. */
-export async function startCallbinServer(o: { pin?: CpuPin; rtpPortMin?: number; rtpPortMax?: number; nodeArgs?: readonly string[] } = {}): Promise<CallbinServer> {
+export async function startCallbinServer(
+  o: { pin?: CpuPin; rtpPortMin?: number; rtpPortMax?: number; nodeArgs?: readonly string[] } = {},
+): Promise<CallbinServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-bench-data-'));
   const key = `vb_bench_${randomBytes(12).toString('hex')}`;
   const env = {
-    ...process.env, CALLBIN_LOG_LEVEL: 'warn', CALLBIN_DATA_DIR: dataDir, CALLBIN_HTTP_HOST: '127.0.0.1', CALLBIN_HTTP_PORT: '0',
-    CALLBIN_SIP_HOST: '127.0.0.1', CALLBIN_SIP_PORT: '0', CALLBIN_PUBLIC_IP: '127.0.0.1', CALLBIN_ADMIN_KEY: key,
-    CALLBIN_RATE_LIMIT_PER_SEC: '1000000', CALLBIN_RATE_LIMIT_BURST: '1000000',
-    CALLBIN_RTP_PORT_MIN: String(o.rtpPortMin ?? 20000), CALLBIN_RTP_PORT_MAX: String(o.rtpPortMax ?? 29999),
+    ...process.env,
+    CALLBIN_LOG_LEVEL: 'warn',
+    CALLBIN_DATA_DIR: dataDir,
+    CALLBIN_HTTP_HOST: '127.0.0.1',
+    CALLBIN_HTTP_PORT: '0',
+    CALLBIN_SIP_HOST: '127.0.0.1',
+    CALLBIN_SIP_PORT: '0',
+    CALLBIN_PUBLIC_IP: '127.0.0.1',
+    CALLBIN_ADMIN_KEY: key,
+    CALLBIN_RATE_LIMIT_PER_SEC: '1000000',
+    CALLBIN_RATE_LIMIT_BURST: '1000000',
+    CALLBIN_RTP_PORT_MIN: String(o.rtpPortMin ?? 20000),
+    CALLBIN_RTP_PORT_MAX: String(o.rtpPortMax ?? 29999),
   };
-  const node = [process.execPath, ...(o.nodeArgs ?? []), '--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'start'];
+  const node = [
+    process.execPath,
+    ...(o.nodeArgs ?? []),
+    '--import',
+    'tsx',
+    join(REPO_ROOT, 'src/cli/main.ts'),
+    'start',
+  ];
   const argv = o.pin === undefined ? node : ['taskset', '-c', o.pin, ...node];
   const proc = startProcess(argv[0]!, argv.slice(1), env);
   const stop = async (): Promise<void> => {
@@ -94,7 +113,10 @@ export async function startCallbinServer(o: { pin?: CpuPin; rtpPortMin?: number;
     const api = async (method: string, path: string, body?: unknown): Promise<any> => {
       const res = await fetch(`${apiUrl}/v1.0${path}`, {
         method,
-        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
@@ -117,17 +139,45 @@ export interface CallbinSetup {
  * Configures callbin for the call benchmarks: webhooks to `webhookUrl`, the caller's address as a
  * trusted provider, the UAS as the provider of a `+1` route, and one number per benchmark flow.
  */
-export async function configureCallbin(cb: CallbinServer, o: { webhookUrl: string; callerPort: number; uasPort: number }): Promise<CallbinSetup> {
+export async function configureCallbin(
+  cb: CallbinServer,
+  o: { webhookUrl: string; callerPort: number; uasPort: number },
+): Promise<CallbinSetup> {
   await cb.api('PUT', '/customer', { webhook_uri: o.webhookUrl, webhook_method: 'POST' });
-  await cb.api('POST', '/providers', { hostname: '127.0.0.1', port: o.callerPort, transport: 'udp', name: 'bench caller' });
-  const uas = await cb.api('POST', '/providers', { hostname: '127.0.0.1', port: o.uasPort, transport: 'udp', name: 'bench callee (sipp uas)' });
+  await cb.api('POST', '/providers', {
+    hostname: '127.0.0.1',
+    port: o.callerPort,
+    transport: 'udp',
+    name: 'bench caller',
+  });
+  const uas = await cb.api('POST', '/providers', {
+    hostname: '127.0.0.1',
+    port: o.uasPort,
+    transport: 'udp',
+    name: 'bench callee (sipp uas)',
+  });
   await cb.api('POST', '/routes', { provider_id: uas.id, target: '+1', priority: 1 });
   const flows: Record<keyof typeof BENCH_NUMBERS, unknown[]> = {
     answerHangup: [{ type: 'answer' }, { type: 'hangup' }],
-    connect: [{ type: 'connect', option: { source: { type: 'tel', target: CALLER_NUMBER }, destinations: [{ type: 'tel', target: CALLEE_NUMBER }] } }],
+    connect: [
+      {
+        type: 'connect',
+        option: {
+          source: { type: 'tel', target: CALLER_NUMBER },
+          destinations: [{ type: 'tel', target: CALLEE_NUMBER }],
+        },
+      },
+    ],
     talk: [
       { type: 'answer' },
-      { id: '6d1f1f8e-0000-4000-8000-000000000001', type: 'talk', option: { text: 'This is callbin speaking on a benchmark call. The quick brown fox jumps over the lazy dog.', language: 'en-US' } },
+      {
+        id: '6d1f1f8e-0000-4000-8000-000000000001',
+        type: 'talk',
+        option: {
+          text: 'This is callbin speaking on a benchmark call. The quick brown fox jumps over the lazy dog.',
+          language: 'en-US',
+        },
+      },
       { type: 'goto', option: { target_id: '6d1f1f8e-0000-4000-8000-000000000001', loop_count: 1000 } },
     ],
   };

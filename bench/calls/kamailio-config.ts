@@ -4,8 +4,13 @@ const MODULE_PATH = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
 function header(port: number, children: number): string {
   return [
     '#!KAMAILIO',
-    'debug=0', 'log_stderror=yes', 'fork=yes', `children=${children}`, 'auto_aliases=no',
-    `listen=udp:127.0.0.1:${port}`, `mpath="${MODULE_PATH}"`,
+    'debug=0',
+    'log_stderror=yes',
+    'fork=yes',
+    `children=${children}`,
+    'auto_aliases=no',
+    `listen=udp:127.0.0.1:${port}`,
+    `mpath="${MODULE_PATH}"`,
   ].join('\n');
 }
 
@@ -51,7 +56,12 @@ request_route {
  * INVITE's SDP goes through `rtpengine_offer`, the 200 OK's through `rtpengine_answer`, BYE deletes
  * the session. Every request goes to the UAS (the caller sends in-dialog requests to the proxy).
  */
-export function kamailioRtpengineProxyConfig(o: { port: number; children: number; uasPort: number; ngPort: number }): string {
+export function kamailioRtpengineProxyConfig(o: {
+  port: number;
+  children: number;
+  uasPort: number;
+  ngPort: number;
+}): string {
   return `${header(o.port, o.children)}
 loadmodule "tm.so"
 loadmodule "sl.so"

@@ -80,7 +80,10 @@ export async function runMediaLevel(target: SipTarget, o: MediaLevelOptions): Pr
   const rampMs = (o.calls / o.setupRatePerSec) * 1000;
   const sendMs = Math.max(500, o.holdMs - 1000);
   const peer = await RtpPeer.open(o.calls, { mode: o.mode, sendMs, pin: o.pin, ...(o.peer ? { kind: o.peer } : {}) });
-  const load = new LoadProbe({ peer: peer.pid, uas: o.uasPids ?? [], server: () => target.probe.pids() }, { load: o.pin, server: o.serverPin });
+  const load = new LoadProbe(
+    { peer: peer.pid, uas: o.uasPids ?? [], server: () => target.probe.pids() },
+    { load: o.pin, server: o.serverPin },
+  );
   let loadEnd: ReturnType<LoadProbe['end']> | undefined;
   try {
     const injection = join(dir, 'ports.csv');
@@ -91,27 +94,49 @@ export async function runMediaLevel(target: SipTarget, o: MediaLevelOptions): Pr
     const startMs = rampMs + 500;
     const endMs = Math.max(startMs + 200, sendMs);
     const sipp = runSippClient({
-      scenario: 'uac-media.xml', target, localPort: target.callerPort, service: o.service,
-      ratePerSec: o.setupRatePerSec, calls: o.calls, maxConcurrent: o.calls, pauseMs: o.holdMs, pin: o.pin,
+      scenario: 'uac-media.xml',
+      target,
+      localPort: target.callerPort,
+      service: o.service,
+      ratePerSec: o.setupRatePerSec,
+      calls: o.calls,
+      maxConcurrent: o.calls,
+      pauseMs: o.holdMs,
+      pin: o.pin,
       extraArgs: ['-inf', injection, '-trace_logs', '-log_file', logFile],
       timeoutMs: rampMs + o.holdMs + 60_000,
       onStart: (cwd) => {
         peer.follow(logFile);
-        timers.push(setTimeout(() => {
-          peer.window(true);
-          load.setCaller(sippPidIn(cwd));
-          load.begin();
-          window = { cpu0: target.probe.cpuMs(), t0: performance.now(), cpuMs: 0, wallMs: 0, peakRss: target.probe.rssBytes() };
-        }, startMs));
-        timers.push(setInterval(() => window && window.wallMs === 0 && (window.peakRss = Math.max(window.peakRss, target.probe.rssBytes())), 1000));
-        timers.push(setTimeout(() => {
-          peer.window(false);
-          if (!window) return;
-          window.cpuMs = target.probe.cpuMs() - window.cpu0;
-          window.wallMs = performance.now() - window.t0;
-          window.peakRss = Math.max(window.peakRss, target.probe.rssBytes());
-          loadEnd = load.end();
-        }, endMs));
+        timers.push(
+          setTimeout(() => {
+            peer.window(true);
+            load.setCaller(sippPidIn(cwd));
+            load.begin();
+            window = {
+              cpu0: target.probe.cpuMs(),
+              t0: performance.now(),
+              cpuMs: 0,
+              wallMs: 0,
+              peakRss: target.probe.rssBytes(),
+            };
+          }, startMs),
+        );
+        timers.push(
+          setInterval(
+            () => window && window.wallMs === 0 && (window.peakRss = Math.max(window.peakRss, target.probe.rssBytes())),
+            1000,
+          ),
+        );
+        timers.push(
+          setTimeout(() => {
+            peer.window(false);
+            if (!window) return;
+            window.cpuMs = target.probe.cpuMs() - window.cpu0;
+            window.wallMs = performance.now() - window.t0;
+            window.peakRss = Math.max(window.peakRss, target.probe.rssBytes());
+            loadEnd = load.end();
+          }, endMs),
+        );
       },
     });
     const { stats, output } = await sipp.finally(() => timers.forEach((t) => clearTimeout(t)));
@@ -120,14 +145,23 @@ export async function runMediaLevel(target: SipTarget, o: MediaLevelOptions): Pr
     const f = await peer.figures();
     const failed = Math.max(stats.failed, o.calls - stats.successful);
     return {
-      calls: o.calls, established: f.calls, failed, lossPct: f.window.lossPct, packetsSent: f.window.sent, packetsReceived: f.window.received,
+      calls: o.calls,
+      established: f.calls,
+      failed,
+      lossPct: f.window.lossPct,
+      packetsSent: f.window.sent,
+      packetsReceived: f.window.received,
       callLossPct: f.whole.lossPct,
       cpuPct: window && window.wallMs > 0 ? (window.cpuMs / window.wallMs) * 100 : NaN,
       peakRssBytes: window?.peakRss ?? NaN,
       ...(f.heardPct !== undefined ? { heardPct: f.heardPct } : {}),
       ...(f.window.rttMs ? { rttMs: f.window.rttMs } : {}),
       ...(f.window.latePct !== undefined ? { latePct: f.window.latePct } : {}),
-      load: { ...(loadEnd?.cpu ?? { peerPct: NaN, uasPct: NaN, callerPct: NaN, corePct: NaN, serverCorePct: NaN }), peer: f.kind, maxSendLagMs: f.maxSendLagMs },
+      load: {
+        ...(loadEnd?.cpu ?? { peerPct: NaN, uasPct: NaN, callerPct: NaN, corePct: NaN, serverCorePct: NaN }),
+        peer: f.kind,
+        maxSendLagMs: f.maxSendLagMs,
+      },
       drops: { window: loadEnd?.windowDrops ?? NO_DROPS, calls: loadEnd?.drops ?? NO_DROPS },
       ok: failed === 0 && f.calls === o.calls && f.window.lossPct < MAX_RTP_LOSS_PCT,
       ...(failed > 0 ? { error: sippErrors(output) } : {}),
@@ -151,7 +185,10 @@ export interface MediaLadder {
 const GIVE_UP_LOSS_PCT = 5;
 
 /** Runs `levels` in order; the largest level under 0.1 % loss counts; stops at a failed call or 5 % loss. */
-export async function runMediaLadder(target: SipTarget, o: MediaRunOptions & { levels: readonly number[] }): Promise<MediaLadder> {
+export async function runMediaLadder(
+  target: SipTarget,
+  o: MediaRunOptions & { levels: readonly number[] },
+): Promise<MediaLadder> {
   const levels: MediaLevel[] = [];
   let best: MediaLevel | undefined;
   for (const calls of o.levels) {
@@ -163,12 +200,19 @@ export async function runMediaLadder(target: SipTarget, o: MediaRunOptions & { l
     if (level.failed > 0 || level.lossPct >= GIVE_UP_LOSS_PCT) break;
     if (calls !== o.levels[o.levels.length - 1]) await new Promise((r) => setTimeout(r, 1500));
   }
-  return { levels, maxCalls: best?.calls ?? 0, cpuPctAtMax: best?.cpuPct ?? NaN, peakRssBytesAtMax: best?.peakRssBytes ?? NaN };
+  return {
+    levels,
+    maxCalls: best?.calls ?? 0,
+    cpuPctAtMax: best?.cpuPct ?? NaN,
+    peakRssBytesAtMax: best?.peakRssBytes ?? NaN,
+  };
 }
 
 /** The lines of sipp's output that say why calls failed (its statistics screen otherwise). */
 function sippErrors(output: string): string {
-  const lines = output.split('\n').filter((l) => /error|unexpected|abort|timeout|refused|failed/i.test(l) && !/^\s*\|?\s*Failed call/.test(l));
+  const lines = output
+    .split('\n')
+    .filter((l) => /error|unexpected|abort|timeout|refused|failed/i.test(l) && !/^\s*\|?\s*Failed call/.test(l));
   return (lines.length > 0 ? [...new Set(lines.map((l) => l.trim()))].slice(-8).join('\n') : output).slice(-800);
 }
 
@@ -177,8 +221,11 @@ export function formatMediaLevel(l: MediaLevel): string {
   const f = (v: number | undefined, d = 1): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
   const heard = l.heardPct !== undefined ? ` heard ${f(l.heardPct)} %` : '';
   const rtt = l.rttMs ? ` rtt p50/p99/max ${l.rttMs.map((v) => f(v, 2)).join('/')} ms (late ${f(l.latePct, 3)} %)` : '';
-  const load = `load: peer(${l.load.peer}) ${f(l.load.peerPct)} % uas ${f(l.load.uasPct)} % caller ${f(l.load.callerPct)} % core ${f(l.load.corePct)} %, send lag ≤ ${f(l.load.maxSendLagMs)} ms`
-    + ` | server core ${f(l.load.serverCorePct)} % | drops server/uas/peer ${[l.drops.window.server, l.drops.window.uas, l.drops.window.peer].map((v) => f(v, 0)).join('/')}`;
-  return `${String(l.calls).padStart(4)} calls ${l.ok ? 'ok  ' : 'FAIL'} up ${l.established} failed ${l.failed} loss ${f(l.lossPct, 3)} % (${l.packetsReceived}/${l.packetsSent}; whole calls ${f(l.callLossPct, 3)} %)${heard}`
-    + ` cpu ${f(l.cpuPct)} % rss ${f(l.peakRssBytes / 2 ** 20, 0)} MiB${rtt} | ${load}${l.error ? `\n${l.error}` : ''}`;
+  const load =
+    `load: peer(${l.load.peer}) ${f(l.load.peerPct)} % uas ${f(l.load.uasPct)} % caller ${f(l.load.callerPct)} % core ${f(l.load.corePct)} %, send lag ≤ ${f(l.load.maxSendLagMs)} ms` +
+    ` | server core ${f(l.load.serverCorePct)} % | drops server/uas/peer ${[l.drops.window.server, l.drops.window.uas, l.drops.window.peer].map((v) => f(v, 0)).join('/')}`;
+  return (
+    `${String(l.calls).padStart(4)} calls ${l.ok ? 'ok  ' : 'FAIL'} up ${l.established} failed ${l.failed} loss ${f(l.lossPct, 3)} % (${l.packetsReceived}/${l.packetsSent}; whole calls ${f(l.callLossPct, 3)} %)${heard}` +
+    ` cpu ${f(l.cpuPct)} % rss ${f(l.peakRssBytes / 2 ** 20, 0)} MiB${rtt} | ${load}${l.error ? `\n${l.error}` : ''}`
+  );
 }

@@ -91,7 +91,9 @@ export class ServerProbe {
   }
 
   /** Runs `work` and returns its result with the server CPU ms it cost and the wall time. */
-  async measure<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: number; wallMs: number; peakRssBytes: number }> {
+  async measure<T>(
+    work: () => Promise<T>,
+  ): Promise<{ result: T; cpuMs: number; wallMs: number; peakRssBytes: number }> {
     const cpu0 = this.cpuMs();
     const t0 = performance.now();
     let peakRssBytes = this.rssBytes();

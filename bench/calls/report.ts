@@ -18,8 +18,25 @@ export interface ScenarioLine {
 }
 
 /** Builds a line, computing the ratio. */
-export function line(scenario: string, unit: string, callbin: number, baselineName: string, baseline: number, higherIsBetter: boolean, note?: string): ScenarioLine {
-  return { scenario, unit, callbin, baselineName, baseline, ratio: callbin / baseline, higherIsBetter, ...(note ? { note } : {}) };
+export function line(
+  scenario: string,
+  unit: string,
+  callbin: number,
+  baselineName: string,
+  baseline: number,
+  higherIsBetter: boolean,
+  note?: string,
+): ScenarioLine {
+  return {
+    scenario,
+    unit,
+    callbin,
+    baselineName,
+    baseline,
+    ratio: callbin / baseline,
+    higherIsBetter,
+    ...(note ? { note } : {}),
+  };
 }
 
 function fmt(v: number): string {
@@ -39,14 +56,24 @@ function versionOf(cmd: string, args: string[]): string {
   // sipp -v exits non-zero and rtpengine prints its version on stderr: read both, whatever the status.
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
   const text = `${r.stdout?.toString() ?? ''}\n${r.stderr?.toString() ?? ''}`;
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unavailable';
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? 'unavailable'
+  );
 }
 
 /** What machine and tools produced a result file. */
 export function machineInfo(): Record<string, unknown> {
   return {
-    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(), node: process.version,
-    sipp: versionOf('sipp', ['-v']), kamailio: versionOf('kamailio', ['-v']), rtpengine: versionOf('rtpengine', ['--version']),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryBytes: totalmem(),
+    node: process.version,
+    sipp: versionOf('sipp', ['-v']),
+    kamailio: versionOf('kamailio', ['-v']),
+    rtpengine: versionOf('rtpengine', ['--version']),
   };
 }
 

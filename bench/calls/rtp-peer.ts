@@ -57,7 +57,10 @@ export class RtpPeer {
   }
 
   /** Starts the peer process on `pin` and binds `count` sockets on ephemeral ports of 127.0.0.1. */
-  static async open(count: number, o: { mode: 'echo' | 'listen'; sendMs: number; pin?: string | undefined; kind?: 'auto' | 'node' }): Promise<RtpPeer> {
+  static async open(
+    count: number,
+    o: { mode: 'echo' | 'listen'; sendMs: number; pin?: string | undefined; kind?: 'auto' | 'node' },
+  ): Promise<RtpPeer> {
     const peer = PeerProcess.start({ pin: o.pin, kind: o.kind ?? 'auto' });
     try {
       return new RtpPeer(peer, await peer.open(count, o.mode, o.sendMs), o.mode);
@@ -132,11 +135,19 @@ export class RtpPeer {
       const whole = listen ? Math.max(s.expected, byTime) : s.sent;
       const good = listen ? s.received : s.received - s.late;
       const lossPct = whole === 0 ? 100 : Math.max(0, (1 - good / whole) * 100);
-      return { sent: whole, received: s.received, lossPct, ...(listen ? {} : { rttMs: s.rttMs, latePct: whole === 0 ? 0 : (s.late / whole) * 100 }) };
+      return {
+        sent: whole,
+        received: s.received,
+        lossPct,
+        ...(listen ? {} : { rttMs: s.rttMs, latePct: whole === 0 ? 0 : (s.late / whole) * 100 }),
+      };
     };
     return {
-      calls: c.started, whole: span(c, c.spanPackets), window: span(c.window, Math.round((c.window.calls * c.window.ms) / 20)),
-      maxSendLagMs: c.maxSendLagMs, kind: this.#peer.kind,
+      calls: c.started,
+      whole: span(c, c.spanPackets),
+      window: span(c.window, Math.round((c.window.calls * c.window.ms) / 20)),
+      maxSendLagMs: c.maxSendLagMs,
+      kind: this.#peer.kind,
       ...(listen ? { heardPct: c.spanPackets === 0 ? 0 : Math.min(100, (c.received / c.spanPackets) * 100) } : {}),
     };
   }

@@ -81,8 +81,21 @@ async function sipScenarios(env: BenchEnv, o: CallsBenchOptions, r: CallsBenchRe
     const callbin = await runCpsRamp(env.callbin, { rates: o.cpsRates, stepSeconds: o.cpsStepSeconds, pin });
     const kamailio = await runCpsRamp(k, { rates: o.cpsRates, stepSeconds: o.cpsStepSeconds, pin });
     r.cps = { callbin, kamailio };
-    const capped = kamailio.maxSustainedPerSec === o.cpsRates[o.cpsRates.length - 1] ? 'baseline reached the highest rate tried' : undefined;
-    r.lines.push(line('CPS, highest sustained', 'calls/s', callbin.maxSustainedPerSec, 'kamailio', kamailio.maxSustainedPerSec, true, capped));
+    const capped =
+      kamailio.maxSustainedPerSec === o.cpsRates[o.cpsRates.length - 1]
+        ? 'baseline reached the highest rate tried'
+        : undefined;
+    r.lines.push(
+      line(
+        'CPS, highest sustained',
+        'calls/s',
+        callbin.maxSustainedPerSec,
+        'kamailio',
+        kamailio.maxSustainedPerSec,
+        true,
+        capped,
+      ),
+    );
   }
   if (needs(o, 'cost')) {
     const step = { ratePerSec: o.costRatePerSec, seconds: o.costSeconds, pin };
@@ -90,7 +103,16 @@ async function sipScenarios(env: BenchEnv, o: CallsBenchOptions, r: CallsBenchRe
     const callbin = await runRateStep(env.callbin, { ...step, settle: () => env.webhooks.quiet() });
     const kamailio = await runRateStep(k, step);
     r.cost = { callbin, kamailio };
-    r.lines.push(line(`CPU per call at ${o.costRatePerSec} calls/s`, 'CPU-ms', callbin.cpuMsPerCall, 'kamailio', kamailio.cpuMsPerCall, false));
+    r.lines.push(
+      line(
+        `CPU per call at ${o.costRatePerSec} calls/s`,
+        'CPU-ms',
+        callbin.cpuMsPerCall,
+        'kamailio',
+        kamailio.cpuMsPerCall,
+        false,
+      ),
+    );
   }
   if (needs(o, 'latency')) {
     const step = { ratePerSec: o.latencyRatePerSec, seconds: o.latencySeconds, pin };
@@ -98,7 +120,16 @@ async function sipScenarios(env: BenchEnv, o: CallsBenchOptions, r: CallsBenchRe
     const kamailio = await runSetupLatency(k, step);
     r.latency = { callbin, kamailio };
     for (const p of ['p50Ms', 'p95Ms', 'p99Ms'] as const) {
-      r.lines.push(line(`setup INVITE→200 ${p.slice(0, 3)} at ${o.latencyRatePerSec}/s`, 'ms', callbin[p], 'kamailio', kamailio[p], false));
+      r.lines.push(
+        line(
+          `setup INVITE→200 ${p.slice(0, 3)} at ${o.latencyRatePerSec}/s`,
+          'ms',
+          callbin[p],
+          'kamailio',
+          kamailio[p],
+          false,
+        ),
+      );
     }
   }
 }
@@ -108,30 +139,86 @@ async function mediaScenarios(env: BenchEnv, o: CallsBenchOptions, r: CallsBench
   const media = await startMediaEnv(env);
   let callbinRelay: MediaLadder, kamailioRtpengine: MediaLadder, callbinTalk: MediaLadder;
   try {
-    const common = { holdMs: o.holdMs, setupRatePerSec: o.mediaSetupRatePerSec, pin: env.pins.load, serverPin: env.pins.server, uasPids: media.callee.pids };
-    console.log(`Concurrent calls with media (hold ${o.holdMs / 1000} s, callers send 50 packets/s; callee RTP echo: ${media.callee.media})`);
-    callbinRelay = await runMediaLadder(media.callbin, { ...common, levels: o.mediaLevels, mode: 'echo', service: env.callbin.numbers.connect });
-    kamailioRtpengine = await runMediaLadder(media.kamailioMedia, { ...common, levels: o.mediaLevels, mode: 'echo', service: 'bench' });
-    callbinTalk = await runMediaLadder(media.callbin, { ...common, levels: o.talkLevels, mode: 'listen', service: env.callbin.numbers.talk });
+    const common = {
+      holdMs: o.holdMs,
+      setupRatePerSec: o.mediaSetupRatePerSec,
+      pin: env.pins.load,
+      serverPin: env.pins.server,
+      uasPids: media.callee.pids,
+    };
+    console.log(
+      `Concurrent calls with media (hold ${o.holdMs / 1000} s, callers send 50 packets/s; callee RTP echo: ${media.callee.media})`,
+    );
+    callbinRelay = await runMediaLadder(media.callbin, {
+      ...common,
+      levels: o.mediaLevels,
+      mode: 'echo',
+      service: env.callbin.numbers.connect,
+    });
+    kamailioRtpengine = await runMediaLadder(media.kamailioMedia, {
+      ...common,
+      levels: o.mediaLevels,
+      mode: 'echo',
+      service: 'bench',
+    });
+    callbinTalk = await runMediaLadder(media.callbin, {
+      ...common,
+      levels: o.talkLevels,
+      mode: 'listen',
+      service: env.callbin.numbers.talk,
+    });
   } finally {
     await media.close();
   }
   r.media = { callbinRelay, kamailioRtpengine, callbinTalk };
-  r.memory.callbinPeakRssBytes = Math.max(r.memory.callbinPeakRssBytes, ...[...callbinRelay.levels, ...callbinTalk.levels].map((l) => l.peakRssBytes).filter(Number.isFinite));
+  r.memory.callbinPeakRssBytes = Math.max(
+    r.memory.callbinPeakRssBytes,
+    ...[...callbinRelay.levels, ...callbinTalk.levels].map((l) => l.peakRssBytes).filter(Number.isFinite),
+  );
   const top = o.mediaLevels[o.mediaLevels.length - 1];
   const atMax = (l: MediaLadder): string => {
     const level = l.levels.find((x) => x.ok && x.calls === l.maxCalls);
-    return level ? `loss ${level.lossPct.toFixed(3)} %, rtt p99 ${level.rttMs?.[1]?.toFixed(1) ?? '—'} ms, load core ${level.load.corePct.toFixed(0)} %` : 'none passed';
+    return level
+      ? `loss ${level.lossPct.toFixed(3)} %, rtt p99 ${level.rttMs?.[1]?.toFixed(1) ?? '—'} ms, load core ${level.load.corePct.toFixed(0)} %`
+      : 'none passed';
   };
   const cappedNote = kamailioRtpengine.maxCalls === top ? '; baseline passed the highest level tried' : '';
-  r.lines.push(line('relayed calls (connect), < 0.1 % loss', 'calls', callbinRelay.maxCalls, 'kamailio+rtpengine', kamailioRtpengine.maxCalls, true,
-    `callbin at max: ${atMax(callbinRelay)}; baseline: ${atMax(kamailioRtpengine)}${cappedNote}`));
+  r.lines.push(
+    line(
+      'relayed calls (connect), < 0.1 % loss',
+      'calls',
+      callbinRelay.maxCalls,
+      'kamailio+rtpengine',
+      kamailioRtpengine.maxCalls,
+      true,
+      `callbin at max: ${atMax(callbinRelay)}; baseline: ${atMax(kamailioRtpengine)}${cappedNote}`,
+    ),
+  );
   const common100 = (l: MediaLadder): number => {
     const level = l.levels.find((x) => x.ok && x.calls === Math.min(callbinRelay.maxCalls, kamailioRtpengine.maxCalls));
     return level ? level.cpuPct : NaN;
   };
-  r.lines.push(line(`CPU at ${Math.min(callbinRelay.maxCalls, kamailioRtpengine.maxCalls)} relayed calls`, '% core', common100(callbinRelay), 'kamailio+rtpengine', common100(kamailioRtpengine), false));
-  r.lines.push(line('talk calls (TTS loop), < 0.1 % loss', 'calls', callbinTalk.maxCalls, 'none', NaN, true, `CPU ${callbinTalk.cpuPctAtMax.toFixed(0)} % at that level`));
+  r.lines.push(
+    line(
+      `CPU at ${Math.min(callbinRelay.maxCalls, kamailioRtpengine.maxCalls)} relayed calls`,
+      '% core',
+      common100(callbinRelay),
+      'kamailio+rtpengine',
+      common100(kamailioRtpengine),
+      false,
+    ),
+  );
+  r.lines.push(
+    line(
+      'talk calls (TTS loop), < 0.1 % loss',
+      'calls',
+      callbinTalk.maxCalls,
+      'none',
+      NaN,
+      true,
+      `CPU ${callbinTalk.cpuPctAtMax.toFixed(0)} % at that level`,
+    ),
+  );
 }
 
 /** Runs the call benchmarks: starts everything, runs the chosen scenarios, prints and writes the result. */
@@ -141,22 +228,45 @@ export async function runCallsBench(o: CallsBenchOptions): Promise<CallsBenchRes
   if (needs(o, 'media')) requireBinaries(['kamailio', 'rtpengine'], { install: o.install });
   const env = await startBenchEnv({ kamailio: wantsSip, install: o.install, pin: o.pin });
   const r: CallsBenchResult = {
-    startedAt: new Date().toISOString(), machine: machineInfo(), options: o, lines: [],
-    memory: { callbinIdleRssBytes: env.callbin.probe.rssBytes(), callbinPeakRssBytes: env.callbin.probe.rssBytes() }, webhooksReceived: 0,
+    startedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    options: o,
+    lines: [],
+    memory: { callbinIdleRssBytes: env.callbin.probe.rssBytes(), callbinPeakRssBytes: env.callbin.probe.rssBytes() },
+    webhooksReceived: 0,
   };
   try {
     if (wantsSip) await sipScenarios(env, o, r);
     if (needs(o, 'media')) await mediaScenarios(env, o, r);
     if (needs(o, 'api')) {
       r.api = await runApiCalls(env, { durationMs: o.apiDurationMs, concurrency: o.apiConcurrency });
-      r.lines.push(line('POST /v1.0/calls (dials the UAS)', 'req/s', r.api.callbin.perSec, 'bare fastify POST', r.api.baseline.perSec, true, `${r.api.callbin.failed} failed`));
+      r.lines.push(
+        line(
+          'POST /v1.0/calls (dials the UAS)',
+          'req/s',
+          r.api.callbin.perSec,
+          'bare fastify POST',
+          r.api.baseline.perSec,
+          true,
+          `${r.api.callbin.failed} failed`,
+        ),
+      );
     }
     r.webhooksReceived = env.webhooks.received();
   } finally {
     await env.close();
   }
   const mb = (b: number): number => b / 2 ** 20;
-  r.lines.push(line('callbin RSS idle → peak', 'MiB', mb(r.memory.callbinPeakRssBytes), 'idle', mb(r.memory.callbinIdleRssBytes), false));
+  r.lines.push(
+    line(
+      'callbin RSS idle → peak',
+      'MiB',
+      mb(r.memory.callbinPeakRssBytes),
+      'idle',
+      mb(r.memory.callbinIdleRssBytes),
+      false,
+    ),
+  );
   console.log('\nResults (callbin | baseline in the same run | ratio callbin/baseline)');
   for (const l of r.lines) console.log(formatLine(l));
   r.resultFile = await writeResultFile(o.resultsDir, r);

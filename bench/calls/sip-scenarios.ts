@@ -37,11 +37,20 @@ export async function runRateStep(
 ): Promise<RateStep> {
   const calls = Math.max(1, Math.round(o.ratePerSec * o.seconds));
   let settledCpuMs = 0;
-  const { result, cpuMs, wallMs } = await target.probe.measure(() => runSippClient({
-    scenario: 'uac-answer-hangup.xml', target, localPort: target.callerPort, service: target.numbers.answerHangup,
-    ratePerSec: o.ratePerSec, calls, maxConcurrent: Math.max(200, o.ratePerSec * 4), pin: o.pin, traceMessages: o.trace ?? false,
-    timeoutMs: o.seconds * 3000 + 40_000,
-  }));
+  const { result, cpuMs, wallMs } = await target.probe.measure(() =>
+    runSippClient({
+      scenario: 'uac-answer-hangup.xml',
+      target,
+      localPort: target.callerPort,
+      service: target.numbers.answerHangup,
+      ratePerSec: o.ratePerSec,
+      calls,
+      maxConcurrent: Math.max(200, o.ratePerSec * 4),
+      pin: o.pin,
+      traceMessages: o.trace ?? false,
+      timeoutMs: o.seconds * 3000 + 40_000,
+    }),
+  );
   if (o.settle) settledCpuMs = (await target.probe.measure(o.settle)).cpuMs;
   const { stats } = result;
   const failed = Math.max(stats.failed, calls - stats.successful);
@@ -49,13 +58,22 @@ export async function runRateStep(
   const retransmissionPct = (stats.retransmissions / calls) * 100;
   const achievedPerSec = stats.successful / (wallMs / 1000);
   return {
-    ratePerSec: o.ratePerSec, calls, successful: stats.successful, failed, retransmissions: stats.retransmissions,
-    failurePct, retransmissionPct, achievedPerSec,
+    ratePerSec: o.ratePerSec,
+    calls,
+    successful: stats.successful,
+    failed,
+    retransmissions: stats.retransmissions,
+    failurePct,
+    retransmissionPct,
+    achievedPerSec,
     cpuPct: (cpuMs / wallMs) * 100,
     cpuMsPerCall: stats.successful > 0 ? (cpuMs + settledCpuMs) / stats.successful : NaN,
     setupMs: result.setupMs,
     // A step is sustained when nearly every call completed within a little over its planned time.
-    sustained: failurePct <= SUSTAINED.maxFailurePct && retransmissionPct <= SUSTAINED.maxRetransmissionPct && achievedPerSec >= o.ratePerSec * 0.8,
+    sustained:
+      failurePct <= SUSTAINED.maxFailurePct &&
+      retransmissionPct <= SUSTAINED.maxRetransmissionPct &&
+      achievedPerSec >= o.ratePerSec * 0.8,
   };
 }
 
@@ -69,14 +87,19 @@ export interface CpsRamp {
 }
 
 /** Raises the rate through `rates` until a step is not sustained (bounded by the list). */
-export async function runCpsRamp(target: SipTarget, o: { rates: readonly number[]; stepSeconds: number; pin: CpuPin; pauseMs?: number }): Promise<CpsRamp> {
+export async function runCpsRamp(
+  target: SipTarget,
+  o: { rates: readonly number[]; stepSeconds: number; pin: CpuPin; pauseMs?: number },
+): Promise<CpsRamp> {
   const steps: RateStep[] = [];
   let best: RateStep | undefined;
   for (const ratePerSec of o.rates) {
     const step = await runRateStep(target, { ratePerSec, seconds: o.stepSeconds, pin: o.pin });
     steps.push(step);
     const { setupMs: _, ...shown } = step;
-    console.log(`  ${target.name.padEnd(20)} ${JSON.stringify({ ...shown, cpuPct: +step.cpuPct.toFixed(1), cpuMsPerCall: +step.cpuMsPerCall.toFixed(3), achievedPerSec: +step.achievedPerSec.toFixed(1) })}`);
+    console.log(
+      `  ${target.name.padEnd(20)} ${JSON.stringify({ ...shown, cpuPct: +step.cpuPct.toFixed(1), cpuMsPerCall: +step.cpuMsPerCall.toFixed(3), achievedPerSec: +step.achievedPerSec.toFixed(1) })}`,
+    );
     if (!step.sustained) break;
     best = step;
     // Let the last transactions end (timers, webhooks) before the next rate.
@@ -96,10 +119,17 @@ export interface SetupLatency {
 }
 
 /** INVITE → 200 OK latency from sipp's message trace at `ratePerSec` for `seconds`. */
-export async function runSetupLatency(target: SipTarget, o: { ratePerSec: number; seconds: number; pin: CpuPin }): Promise<SetupLatency> {
+export async function runSetupLatency(
+  target: SipTarget,
+  o: { ratePerSec: number; seconds: number; pin: CpuPin },
+): Promise<SetupLatency> {
   const step = await runRateStep(target, { ...o, trace: true });
   return {
-    ratePerSec: o.ratePerSec, calls: step.setupMs.length, failed: step.failed,
-    p50Ms: percentile(step.setupMs, 50), p95Ms: percentile(step.setupMs, 95), p99Ms: percentile(step.setupMs, 99),
+    ratePerSec: o.ratePerSec,
+    calls: step.setupMs.length,
+    failed: step.failed,
+    p50Ms: percentile(step.setupMs, 50),
+    p95Ms: percentile(step.setupMs, 95),
+    p99Ms: percentile(step.setupMs, 99),
   };
 }

@@ -56,11 +56,31 @@ export interface SippClientResult {
 export async function runSippClient(o: SippClientOptions): Promise<SippClientResult> {
   const cwd = await mkdtemp(join(tmpdir(), 'callbin-bench-sipp-'));
   const args = [
-    '-sf', join(SCENARIO_DIR, o.scenario), `${o.target.host}:${o.target.port}`,
-    '-i', '127.0.0.1', '-p', String(o.localPort), '-s', o.service,
-    '-r', String(o.ratePerSec), '-m', String(o.calls), '-l', String(o.maxConcurrent ?? Math.max(100, o.ratePerSec * 10)),
-    '-nostdin', '-trace_stat', '-stf', join(cwd, 'stat.csv'), '-fd', '1',
-    '-max_recv_loops', '10000', '-max_sched_loops', '10000',
+    '-sf',
+    join(SCENARIO_DIR, o.scenario),
+    `${o.target.host}:${o.target.port}`,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(o.localPort),
+    '-s',
+    o.service,
+    '-r',
+    String(o.ratePerSec),
+    '-m',
+    String(o.calls),
+    '-l',
+    String(o.maxConcurrent ?? Math.max(100, o.ratePerSec * 10)),
+    '-nostdin',
+    '-trace_stat',
+    '-stf',
+    join(cwd, 'stat.csv'),
+    '-fd',
+    '1',
+    '-max_recv_loops',
+    '10000',
+    '-max_sched_loops',
+    '10000',
     ...(o.pauseMs !== undefined ? ['-d', String(o.pauseMs)] : []),
     ...(o.traceMessages ? ['-trace_msg', '-message_file', join(cwd, 'messages.log')] : []),
     ...(o.extraArgs ?? []),
@@ -77,7 +97,9 @@ export async function runSippClient(o: SippClientOptions): Promise<SippClientRes
       child.once('close', (code) => resolve(code));
     }).finally(() => clearTimeout(timer));
     const stats = parseSippStats(await readFile(join(cwd, 'stat.csv'), 'utf8').catch(() => ''));
-    const setupMs = o.traceMessages ? parseTraceMsgSetupMs(await readFile(join(cwd, 'messages.log'), 'utf8').catch(() => '')) : [];
+    const setupMs = o.traceMessages
+      ? parseTraceMsgSetupMs(await readFile(join(cwd, 'messages.log'), 'utf8').catch(() => ''))
+      : [];
     return { exitCode, stats, setupMs, output };
   } finally {
     await rm(cwd, { recursive: true, force: true });
@@ -92,12 +114,25 @@ export interface SippServer {
 }
 
 /** Starts a sipp UAS (built-in `uas` unless `scenario` is given) on 127.0.0.1:`port`. */
-export async function startSippServer(o: { port: number; mediaPort?: number; rtpEcho?: boolean; scenario?: string; pin?: CpuPin }): Promise<SippServer> {
+export async function startSippServer(o: {
+  port: number;
+  mediaPort?: number;
+  rtpEcho?: boolean;
+  scenario?: string;
+  pin?: CpuPin;
+}): Promise<SippServer> {
   const cwd = await mkdtemp(join(tmpdir(), 'callbin-bench-uas-'));
   const args = [
     ...(o.scenario ? ['-sf', join(SCENARIO_DIR, o.scenario)] : ['-sn', 'uas']),
-    '-i', '127.0.0.1', '-p', String(o.port), '-nostdin',
-    '-max_recv_loops', '10000', '-max_sched_loops', '10000',
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(o.port),
+    '-nostdin',
+    '-max_recv_loops',
+    '10000',
+    '-max_sched_loops',
+    '10000',
     ...(o.mediaPort !== undefined ? ['-mi', '127.0.0.1', '-mp', String(o.mediaPort)] : []),
     ...(o.rtpEcho ? ['-rtp_echo'] : []),
   ];

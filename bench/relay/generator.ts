@@ -50,7 +50,11 @@ export class LoadGenerator {
     const built = kind === 'node' ? { reason: 'asked for' } : buildCGenerator();
     if (built.path) return new LoadGenerator(spawn(built.path, [], { stdio: 'pipe' }), 'c');
     const script = join(here, 'node-generator.ts');
-    return new LoadGenerator(spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'pipe' }), 'node', built.reason);
+    return new LoadGenerator(
+      spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'pipe' }),
+      'node',
+      built.reason,
+    );
   }
 
   get pid(): number | undefined {
@@ -73,8 +77,12 @@ export class LoadGenerator {
     const [tag, sent, received, p50, p99, max, cpu, wall] = line.split(' ');
     if (tag !== 'result') throw new Error(`generator: ${line}`);
     return {
-      sent: Number(sent), received: Number(received), p50Ms: Number(p50) / 1000, p99Ms: Number(p99) / 1000,
-      maxMs: Number(max) / 1000, cpuPct: (100 * Number(cpu)) / Math.max(1, Number(wall)),
+      sent: Number(sent),
+      received: Number(received),
+      p50Ms: Number(p50) / 1000,
+      p99Ms: Number(p99) / 1000,
+      maxMs: Number(max) / 1000,
+      cpuPct: (100 * Number(cpu)) / Math.max(1, Number(wall)),
     };
   }
 

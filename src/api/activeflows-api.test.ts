@@ -48,7 +48,10 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
     const res = await app.inject({
       method: method as 'GET',
       url,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
     return { status: res.statusCode, body: JSON.parse(res.body) };
@@ -59,10 +62,11 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
     const self = await request('GET', '/v1.0/customer', k.body.token);
     return { id: c.body.id as string, key: k.body.token as string, secret: self.body.webhook_secret as string };
   };
-  const ended = (id: string) => eventually(async () => {
-    const af = await store.activeflows.get(id);
-    return af?.status === 'ended' ? af : undefined;
-  }, `activeflow ${id} to end`);
+  const ended = (id: string) =>
+    eventually(async () => {
+      const af = await store.activeflows.get(id);
+      return af?.status === 'ended' ? af : undefined;
+    }, `activeflow ${id} to end`);
   const eventsOf = (id: string): Promise<OutboxEvent[]> => store.outbox.listForResource('activeflow', id);
 
   before(async () => {
@@ -73,10 +77,25 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
     const hub = new EventHub();
     const records = new ActiveflowStoreAdapter({ store, events: new EventPublisher({ hub }) });
     http = new FlowHttpAdapter({ store, clock: systemClock, guard: new SsrfGuard({ mode: 'local' }) });
-    engine = new FlowEngine({ store: records, flows: new FlowLookupAdapter(store), calls, conferences: new FakeConferences(), http, clock: systemClock });
+    engine = new FlowEngine({
+      store: records,
+      flows: new FlowLookupAdapter(store),
+      calls,
+      conferences: new FakeConferences(),
+      http,
+      clock: systemClock,
+    });
     app = await buildServer({
-      store, clock: systemClock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local',
-      rateLimitPerSec: 100_000, rateLimitBurst: 100_000, events: hub, activeflows: { engine, records },
+      store,
+      clock: systemClock,
+      logger: silentLogger,
+      jwtSecret: randomBytes(32),
+      sipDomain: 'sip.test',
+      mode: 'local',
+      rateLimitPerSec: 100_000,
+      rateLimitBurst: 100_000,
+      events: hub,
+      activeflows: { engine, records },
     });
     receiver = await WebhookReceiver.start();
     a = await newCustomer('A');
@@ -96,8 +115,20 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
     const hangupId = newId();
     const actions = [
       { type: 'variable_set', option: { key: 'greeting', value: 'hi ${name}' } },
-      { type: 'condition_variable', option: { condition: '==', variable: '${greeting}', value_type: 'string', value_string: 'hi bob', false_target_id: hangupId } },
-      { type: 'webhook_send', option: { uri: receiver.url('/flow-hook'), sync: true, data: '{"greeting":"${greeting}"}' } },
+      {
+        type: 'condition_variable',
+        option: {
+          condition: '==',
+          variable: '${greeting}',
+          value_type: 'string',
+          value_string: 'hi bob',
+          false_target_id: hangupId,
+        },
+      },
+      {
+        type: 'webhook_send',
+        option: { uri: receiver.url('/flow-hook'), sync: true, data: '{"greeting":"${greeting}"}' },
+      },
       { type: 'talk', option: { text: 'hello', language: 'en-US' } },
       { id: hangupId, type: 'hangup' },
     ];
@@ -107,16 +138,29 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
     assert.equal(created.body.reference_type, 'api');
     assert.equal(created.body.variables.name, 'bob');
     const af = await ended(created.body.id);
-    assert.deepEqual(af.executed_actions.map((x) => [x.type, x.skipped === true]), [
-      ['variable_set', false], ['condition_variable', false], ['webhook_send', false], ['talk', true], ['hangup', true],
-    ]);
+    assert.deepEqual(
+      af.executed_actions.map((x) => [x.type, x.skipped === true]),
+      [
+        ['variable_set', false],
+        ['condition_variable', false],
+        ['webhook_send', false],
+        ['talk', true],
+        ['hangup', true],
+      ],
+    );
     assert.deepEqual(calls.log, [], 'no media or call operation without a call');
     const hook = receiver.received.find((r) => r.path === '/flow-hook');
     assert.ok(hook);
     assert.deepEqual(hook.json, { greeting: 'hi bob' });
-    assert.deepEqual(verifyWebhook({ secret: a.secret, body: hook.body, headers: hook.headers }), { ok: true, scheme: 'v1' });
+    assert.deepEqual(verifyWebhook({ secret: a.secret, body: hook.body, headers: hook.headers }), {
+      ok: true,
+      scheme: 'v1',
+    });
     const events = await eventsOf(af.id);
-    assert.deepEqual(events.map((e) => e.seq), events.map((_e, i) => i + 1));
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_e, i) => i + 1),
+    );
     assert.equal(events[0]?.type, 'activeflow_created');
     assert.ok(events.slice(1).every((e) => e.type === 'activeflow_updated'));
     assert.equal((events.at(-1)?.data as { status: string }).status, 'ended');
@@ -129,7 +173,10 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
   it('a goto loop without exit ends after 1,000 actions with an error event while the API stays responsive', async () => {
     const loopId = newId();
     const created = await request('POST', '/v1.0/activeflows', a.key, {
-      actions: [{ id: loopId, type: 'variable_set', option: { key: 'x', value: 'y' } }, { type: 'goto', option: { target_id: loopId } }],
+      actions: [
+        { id: loopId, type: 'variable_set', option: { key: 'x', value: 'y' } },
+        { type: 'goto', option: { target_id: loopId } },
+      ],
     });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const during = await request('GET', `/v1.0/activeflows/${created.body.id}`, a.key);
@@ -139,19 +186,32 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
     const af = await ended(created.body.id);
     assert.equal(af.executed_count, MAX_EXECUTED_ACTIONS);
     assert.equal(af.executed_actions.length, 100, 'the history kept is the latest 100');
-    const errors = (await eventsOf(af.id)).flatMap((e) => ((e.data as { error?: { code: string } }).error ? [(e.data as { error: { code: string } }).error.code] : []));
+    const errors = (await eventsOf(af.id)).flatMap((e) =>
+      (e.data as { error?: { code: string } }).error ? [(e.data as { error: { code: string } }).error.code] : [],
+    );
     assert.deepEqual(errors, [TOO_MANY_ACTIONS]);
   });
 
   it('POST /activeflows/{id}/stop ends a waiting activeflow; a second stop changes nothing', async () => {
-    const created = await request('POST', '/v1.0/activeflows', a.key, { actions: [{ type: 'sleep', option: { duration: 600_000 } }, { type: 'webhook_send', option: { uri: receiver.url('/never') } }] });
+    const created = await request('POST', '/v1.0/activeflows', a.key, {
+      actions: [
+        { type: 'sleep', option: { duration: 600_000 } },
+        { type: 'webhook_send', option: { uri: receiver.url('/never') } },
+      ],
+    });
     assert.equal(created.status, 200);
     const id = created.body.id as string;
-    await eventually(async () => ((await store.activeflows.get(id))?.executed_actions.length === 1 ? true : undefined), 'the sleep to start');
+    await eventually(
+      async () => ((await store.activeflows.get(id))?.executed_actions.length === 1 ? true : undefined),
+      'the sleep to start',
+    );
     const stopped = await request('POST', `/v1.0/activeflows/${id}/stop`, a.key);
     assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
     assert.equal(stopped.body.status, 'ended');
-    assert.deepEqual(stopped.body.executed_actions.map((x: { type: string }) => x.type), ['sleep']);
+    assert.deepEqual(
+      stopped.body.executed_actions.map((x: { type: string }) => x.type),
+      ['sleep'],
+    );
     assert.equal(engine.listLive().includes(id), false);
     const count = (await eventsOf(id)).length;
     const again = await request('POST', `/v1.0/activeflows/${id}/stop`, a.key);
@@ -163,9 +223,16 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
   });
 
   it("another customer's activeflow is 404 ACTIVEFLOW_NOT_FOUND everywhere and absent from its list", async () => {
-    const created = await request('POST', '/v1.0/activeflows', a.key, { actions: [{ type: 'sleep', option: { duration: 600_000 } }] });
+    const created = await request('POST', '/v1.0/activeflows', a.key, {
+      actions: [{ type: 'sleep', option: { duration: 600_000 } }],
+    });
     const id = created.body.id as string;
-    for (const [method, url] of [['GET', `/v1.0/activeflows/${id}`], ['POST', `/v1.0/activeflows/${id}/stop`], ['DELETE', `/v1.0/activeflows/${id}`], ['GET', `/v1.0/activeflows/${newId()}`]] as const) {
+    for (const [method, url] of [
+      ['GET', `/v1.0/activeflows/${id}`],
+      ['POST', `/v1.0/activeflows/${id}/stop`],
+      ['DELETE', `/v1.0/activeflows/${id}`],
+      ['GET', `/v1.0/activeflows/${newId()}`],
+    ] as const) {
       const res = await request(method, url, b.key);
       assert.equal(res.status, 404, `${method} ${url}`);
       assert.equal(res.body.error.reason, 'ACTIVEFLOW_NOT_FOUND');
@@ -180,7 +247,9 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
   });
 
   it('DELETE stops a running activeflow, hides it and emits activeflow_deleted', async () => {
-    const created = await request('POST', '/v1.0/activeflows', a.key, { actions: [{ type: 'sleep', option: { duration: 600_000 } }] });
+    const created = await request('POST', '/v1.0/activeflows', a.key, {
+      actions: [{ type: 'sleep', option: { duration: 600_000 } }],
+    });
     const id = created.body.id as string;
     const deleted = await request('DELETE', `/v1.0/activeflows/${id}`, a.key);
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
@@ -197,12 +266,18 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
   });
 
   it('runs a stored flow by flow_id; unknown or foreign flows are 404 FLOW_NOT_FOUND', async () => {
-    const flow = await request('POST', '/v1.0/flows', a.key, { name: 'f', actions: [{ type: 'variable_set', option: { key: 'k', value: 'v' } }] });
+    const flow = await request('POST', '/v1.0/flows', a.key, {
+      name: 'f',
+      actions: [{ type: 'variable_set', option: { key: 'k', value: 'v' } }],
+    });
     const created = await request('POST', '/v1.0/activeflows', a.key, { flow_id: flow.body.id });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     assert.equal(created.body.flow_id, flow.body.id);
     assert.equal((await ended(created.body.id)).variables.k, 'v');
-    for (const [key, flowId] of [[b.key, flow.body.id], [a.key, newId()]]) {
+    for (const [key, flowId] of [
+      [b.key, flow.body.id],
+      [a.key, newId()],
+    ]) {
       const res = await request('POST', '/v1.0/activeflows', key, { flow_id: flowId });
       assert.equal(res.status, 404);
       assert.equal(res.body.error.reason, 'FLOW_NOT_FOUND');
@@ -214,7 +289,11 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
       [{ flow_id: newId(), actions: [] }, 'INVALID_ARGUMENT', 'flow_id'],
       [{}, 'INVALID_ARGUMENT', 'flow_id'],
       [{ actions: [{ type: 'no_such_action' }] }, 'INVALID_ACTION'],
-      [{ actions: [{ type: 'goto', option: { target_id: newId() } }] }, 'INVALID_ACTION_TARGET', 'actions[0].option.target_id'],
+      [
+        { actions: [{ type: 'goto', option: { target_id: newId() } }] },
+        'INVALID_ACTION_TARGET',
+        'actions[0].option.target_id',
+      ],
       [{ actions: [], variables: { 'voipbin.call.id': 'x' } }, 'INVALID_VARIABLES', 'variables.voipbin.call.id'],
       [{ actions: [], variables: { n: 1 } }, 'INVALID_VARIABLES'],
       [{ actions: [], surprise: true }, ''],
@@ -255,9 +334,20 @@ describe('api: /activeflows without a flow engine', () => {
       const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
       assert.ok(admin);
       const app = await buildServer({
-        store, clock: systemClock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local', rateLimitPerSec: 1000, rateLimitBurst: 1000,
+        store,
+        clock: systemClock,
+        logger: silentLogger,
+        jwtSecret: randomBytes(32),
+        sipDomain: 'sip.test',
+        mode: 'local',
+        rateLimitPerSec: 1000,
+        rateLimitBurst: 1000,
       });
-      const res = await app.inject({ method: 'GET', url: '/v1.0/activeflows', headers: { authorization: `Bearer ${admin.accessKey}` } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/v1.0/activeflows',
+        headers: { authorization: `Bearer ${admin.accessKey}` },
+      });
       await app.close();
       assert.equal(res.statusCode, 503);
       assert.equal(JSON.parse(res.body).error.reason, 'FLOW_ENGINE_UNAVAILABLE');

@@ -28,7 +28,10 @@ describe('api: authentication, permissions and tenancy', () => {
   it('the credential is found in the header, the query and the cookie', async () => {
     assert.equal((await api.request('GET', `/v1.0/flows?accesskey=${a.key}`, { key: null })).status, 200);
     assert.equal((await api.request('GET', `/v1.0/flows?token=${a.key}`, { key: null })).status, 200);
-    assert.equal((await api.request('GET', '/v1.0/flows', { key: null, headers: { cookie: `x=1; accesskey=${a.key}` } })).status, 200);
+    assert.equal(
+      (await api.request('GET', '/v1.0/flows', { key: null, headers: { cookie: `x=1; accesskey=${a.key}` } })).status,
+      200,
+    );
   });
 
   it('the admin key works on /customer (the default customer) and the admin endpoints', async () => {
@@ -48,14 +51,20 @@ describe('api: authentication, permissions and tenancy', () => {
   });
 
   it("customer A reading, changing or deleting customer B's flow is 404", async () => {
-    const flow = await api.request('POST', '/v1.0/flows', { key: b.key, body: { name: 'b', actions: [{ type: 'answer' }] } });
+    const flow = await api.request('POST', '/v1.0/flows', {
+      key: b.key,
+      body: { name: 'b', actions: [{ type: 'answer' }] },
+    });
     assert.equal(flow.status, 200);
     for (const method of ['GET', 'DELETE']) {
       const res = await api.request(method, `/v1.0/flows/${flow.body.id}`, { key: a.key });
       assert.equal(res.status, 404, method);
       assert.equal(res.body.error.reason, 'FLOW_NOT_FOUND');
     }
-    assert.equal((await api.request('PUT', `/v1.0/flows/${flow.body.id}`, { key: a.key, body: { name: 'x' } })).status, 404);
+    assert.equal(
+      (await api.request('PUT', `/v1.0/flows/${flow.body.id}`, { key: a.key, body: { name: 'x' } })).status,
+      404,
+    );
     const list = await api.request('GET', '/v1.0/flows', { key: a.key });
     assert.ok(!list.body.result.some((f: { id: string }) => f.id === flow.body.id));
     assert.equal((await api.request('GET', `/v1.0/flows/${flow.body.id}`, { key: b.key })).status, 200);
@@ -79,12 +88,21 @@ describe('api: authentication, permissions and tenancy', () => {
   });
 
   it('users log in with a password and get a JWT that works as a bearer token', async () => {
-    const u = await api.request('POST', '/v1.0/users', { key: a.key, body: { username: 'alice', password: 'correct horse' } });
+    const u = await api.request('POST', '/v1.0/users', {
+      key: a.key,
+      body: { username: 'alice', password: 'correct horse' },
+    });
     assert.equal(u.status, 200, JSON.stringify(u.body));
     assert.equal(u.body.password_hash, undefined);
-    const bad = await api.request('POST', '/v1.0/auth/login', { key: null, body: { username: 'alice', password: 'wrong pass' } });
+    const bad = await api.request('POST', '/v1.0/auth/login', {
+      key: null,
+      body: { username: 'alice', password: 'wrong pass' },
+    });
     assert.equal(bad.status, 401);
-    const ok = await api.request('POST', '/v1/auth/login', { key: null, body: { username: 'alice', password: 'correct horse' } });
+    const ok = await api.request('POST', '/v1/auth/login', {
+      key: null,
+      body: { username: 'alice', password: 'correct horse' },
+    });
     assert.equal(ok.status, 200);
     const me = await api.request('GET', '/v1.0/customer', { key: ok.body.token });
     assert.equal(me.status, 200);
@@ -93,7 +111,7 @@ describe('api: authentication, permissions and tenancy', () => {
     assert.equal((await api.request('GET', '/v1.0/customer', { key: tampered })).status, 401);
   });
 
-  it('a deleted customer\'s keys stop working', async () => {
+  it("a deleted customer's keys stop working", async () => {
     const c = await api.newCustomer('C');
     assert.equal((await api.request('GET', '/v1.0/flows', { key: c.key })).status, 200);
     assert.equal((await api.request('DELETE', `/v1.0/customers/${c.id}`)).status, 200);

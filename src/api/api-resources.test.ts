@@ -12,7 +12,10 @@ describe('api: resources, idempotency and pagination', () => {
   after(async () => api.close());
 
   it('two POST /flows with one Idempotency-Key create one flow and return the same body; another body is 409', async () => {
-    const body = { name: 'ivr', actions: [{ type: 'answer' }, { type: 'talk', option: { text: 'hello', language: 'en-US' } }] };
+    const body = {
+      name: 'ivr',
+      actions: [{ type: 'answer' }, { type: 'talk', option: { text: 'hello', language: 'en-US' } }],
+    };
     const headers = { 'idempotency-key': 'create-ivr-1' };
     const first = await api.request('POST', '/v1.0/flows', { key: a.key, body, headers });
     const second = await api.request('POST', '/v1.0/flows', { key: a.key, body, headers });
@@ -30,7 +33,9 @@ describe('api: resources, idempotency and pagination', () => {
   it('concurrent POSTs with one Idempotency-Key act once', async () => {
     const body = { name: 'race', actions: [] };
     const headers = { 'idempotency-key': 'race-1' };
-    const results = await Promise.all([1, 2, 3, 4].map(() => api.request('POST', '/v1.0/flows', { key: a.key, body, headers })));
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => api.request('POST', '/v1.0/flows', { key: a.key, body, headers })),
+    );
     const created = new Set(results.filter((r) => r.status === 200).map((r) => r.body.id));
     assert.equal(created.size, 1, JSON.stringify(results.map((r) => r.status)));
     const list = await api.request('GET', '/v1.0/flows', { key: a.key });
@@ -48,13 +53,18 @@ describe('api: resources, idempotency and pagination', () => {
     let token = '';
     let pages = 0;
     do {
-      const page = await api.request('GET', `/v1.0/flows?page_size=100${token ? `&page_token=${encodeURIComponent(token)}` : ''}`, { key: c.key });
+      const page = await api.request(
+        'GET',
+        `/v1.0/flows?page_size=100${token ? `&page_token=${encodeURIComponent(token)}` : ''}`,
+        { key: c.key },
+      );
       assert.equal(page.status, 200);
       seen.push(...page.body.result.map((f: { id: string }) => f.id));
       token = page.body.next_page_token;
       pages++;
       // New flows arrive while the client pages.
-      for (let i = 0; i < 5; i++) await api.request('POST', '/v1.0/flows', { key: c.key, body: { name: `new${pages}-${i}`, actions: [] } });
+      for (let i = 0; i < 5; i++)
+        await api.request('POST', '/v1.0/flows', { key: c.key, body: { name: `new${pages}-${i}`, actions: [] } });
     } while (token !== '');
     const seenOriginal = seen.filter((id) => created.has(id));
     assert.equal(seenOriginal.length, 250);
@@ -63,13 +73,19 @@ describe('api: resources, idempotency and pagination', () => {
   });
 
   it('flows: ids are filled in, PUT replaces actions, DELETE hides it; /v1 is an alias of /v1.0', async () => {
-    const f = await api.request('POST', '/v1/flows', { key: a.key, body: { name: 'x', actions: [{ type: 'answer' }, { type: 'hangup' }] } });
+    const f = await api.request('POST', '/v1/flows', {
+      key: a.key,
+      body: { name: 'x', actions: [{ type: 'answer' }, { type: 'hangup' }] },
+    });
     assert.equal(f.status, 200);
     assert.equal(f.body.actions.length, 2);
     assert.match(f.body.actions[0].id, /^[0-9a-f-]{36}$/);
     const got = await api.request('GET', `/v1.0/flows/${f.body.id}`, { key: a.key });
     assert.deepEqual(got.body.actions, f.body.actions);
-    const put = await api.request('PUT', `/v1.0/flows/${f.body.id}`, { key: a.key, body: { actions: [{ type: 'sleep', option: { duration: 1000 } }] } });
+    const put = await api.request('PUT', `/v1.0/flows/${f.body.id}`, {
+      key: a.key,
+      body: { actions: [{ type: 'sleep', option: { duration: 1000 } }] },
+    });
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.equal(put.body.actions[0].type, 'sleep');
     assert.equal((await api.request('DELETE', `/v1.0/flows/${f.body.id}`, { key: a.key })).status, 200);
@@ -78,7 +94,10 @@ describe('api: resources, idempotency and pagination', () => {
 
   it('numbers are unique platform-wide', async () => {
     const b = await api.newCustomer('B');
-    assert.equal((await api.request('POST', '/v1.0/numbers', { key: a.key, body: { number: '+821012345678' } })).status, 200);
+    assert.equal(
+      (await api.request('POST', '/v1.0/numbers', { key: a.key, body: { number: '+821012345678' } })).status,
+      200,
+    );
     const dup = await api.request('POST', '/v1.0/numbers', { key: b.key, body: { number: '+821012345678' } });
     assert.equal(dup.status, 409);
     assert.equal(dup.body.error.status, 'ALREADY_EXISTS');
@@ -86,30 +105,46 @@ describe('api: resources, idempotency and pagination', () => {
 
   it('extensions get a platform-unique digest username and the customer domain; two customers may share a name', async () => {
     const b = await api.newCustomer('B2');
-    const ea = await api.request('POST', '/v1.0/extensions', { key: a.key, body: { extension: '1001', password: 'pass1234' } });
-    const eb = await api.request('POST', '/v1.0/extensions', { key: b.key, body: { extension: '1001', password: 'pass5678' } });
+    const ea = await api.request('POST', '/v1.0/extensions', {
+      key: a.key,
+      body: { extension: '1001', password: 'pass1234' },
+    });
+    const eb = await api.request('POST', '/v1.0/extensions', {
+      key: b.key,
+      body: { extension: '1001', password: 'pass5678' },
+    });
     assert.equal(ea.status, 200, JSON.stringify(ea.body));
     assert.equal(eb.status, 200);
     assert.notEqual(ea.body.username, eb.body.username);
     assert.equal(ea.body.domain_name, `${a.id}.sip.test`);
     assert.deepEqual(ea.body.registered, []);
-    const dup = await api.request('POST', '/v1.0/extensions', { key: a.key, body: { extension: '1001', password: 'pass1234' } });
+    const dup = await api.request('POST', '/v1.0/extensions', {
+      key: a.key,
+      body: { extension: '1001', password: 'pass1234' },
+    });
     assert.equal(dup.status, 409);
   });
 
   it('providers hide their password; routes need an existing provider and customer', async () => {
-    const p = await api.request('POST', '/v1.0/providers', { body: { hostname: 'trunk.example.com', auth_username: 'u', auth_password: 'secret' } });
+    const p = await api.request('POST', '/v1.0/providers', {
+      body: { hostname: 'trunk.example.com', auth_username: 'u', auth_password: 'secret' },
+    });
     assert.equal(p.status, 200);
     assert.equal(p.body.auth_password, undefined);
     assert.equal(p.body.port, 5060);
-    const r = await api.request('POST', '/v1.0/routes', { body: { customer_id: a.id, provider_id: p.body.id, target: '+82', priority: 1 } });
+    const r = await api.request('POST', '/v1.0/routes', {
+      body: { customer_id: a.id, provider_id: p.body.id, target: '+82', priority: 1 },
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const list = await api.request('GET', `/v1.0/routes?customer_id=${a.id}`);
     assert.equal(list.body.result.length, 1);
   });
 
   it('customer webhook settings are changed by the customer itself', async () => {
-    const put = await api.request('PUT', '/v1.0/customer', { key: a.key, body: { webhook_uri: 'http://127.0.0.1:9/hook', webhook_event_types: ['call_hangup'] } });
+    const put = await api.request('PUT', '/v1.0/customer', {
+      key: a.key,
+      body: { webhook_uri: 'http://127.0.0.1:9/hook', webhook_event_types: ['call_hangup'] },
+    });
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.equal(put.body.webhook_uri, 'http://127.0.0.1:9/hook');
     const bad = await api.request('PUT', '/v1.0/customer', { key: a.key, body: { webhook_uri: 'ftp://x' } });
@@ -121,7 +156,9 @@ describe('api: resources, idempotency and pagination', () => {
     const all: { language: string; gender: string; voice_id: string }[] = [];
     let token = '';
     do {
-      const page = await api.request('GET', `/v1.0/tts/voices?page_size=100${token ? `&page_token=${token}` : ''}`, { key: a.key });
+      const page = await api.request('GET', `/v1.0/tts/voices?page_size=100${token ? `&page_token=${token}` : ''}`, {
+        key: a.key,
+      });
       assert.equal(page.status, 200);
       all.push(...page.body.result);
       token = page.body.next_page_token;
@@ -132,7 +169,11 @@ describe('api: resources, idempotency and pagination', () => {
     assert.ok(both >= 50, `languages with both genders: ${both}`);
     const de = await api.request('GET', '/v1.0/tts/voices?language=de&gender=female', { key: a.key });
     assert.ok(de.body.result.length >= 1);
-    assert.ok(de.body.result.every((v: { language: string; gender: string }) => v.language.startsWith('de') && v.gender === 'female'));
+    assert.ok(
+      de.body.result.every(
+        (v: { language: string; gender: string }) => v.language.startsWith('de') && v.gender === 'female',
+      ),
+    );
     assert.equal((await api.request('GET', '/v1.0/tts/voices?page_token=abc', { key: a.key })).status, 400);
   });
 

@@ -51,7 +51,11 @@ function cookieValue(header: string | undefined, name: string): string | undefin
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) {
       // Bad percent-encoding is an invalid credential (401), not a URIError (500).
-      try { return decodeURIComponent(part.slice(eq + 1).trim()); } catch { return ''; }
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return '';
+      }
     }
   }
   return undefined;
@@ -88,8 +92,18 @@ export class Authenticator {
     this.#store = store;
     this.#clock = clock;
     this.#jwtSecret = jwtSecret;
-    this.sourceFailures = new FailureLimiter({ limit: SOURCE_FAILURE_LIMIT, windowMs: SOURCE_FAILURE_WINDOW_MS, maxKeys: FAILURE_KEYS_MAX, clock });
-    this.usernameFailures = new FailureLimiter({ limit: USERNAME_FAILURE_LIMIT, windowMs: USERNAME_FAILURE_WINDOW_MS, maxKeys: FAILURE_KEYS_MAX, clock });
+    this.sourceFailures = new FailureLimiter({
+      limit: SOURCE_FAILURE_LIMIT,
+      windowMs: SOURCE_FAILURE_WINDOW_MS,
+      maxKeys: FAILURE_KEYS_MAX,
+      clock,
+    });
+    this.usernameFailures = new FailureLimiter({
+      limit: USERNAME_FAILURE_LIMIT,
+      windowMs: USERNAME_FAILURE_WINDOW_MS,
+      maxKeys: FAILURE_KEYS_MAX,
+      clock,
+    });
   }
 
   /**
@@ -114,7 +128,8 @@ export class Authenticator {
   /** The principal for a request, or a 401 ApiError. */
   async authenticate(req: FastifyRequest): Promise<Principal> {
     const token = findCredential(req);
-    if (token === undefined) throw new ApiError('AUTHENTICATION_REQUIRED', 'this endpoint needs an access key or a login token');
+    if (token === undefined)
+      throw new ApiError('AUTHENTICATION_REQUIRED', 'this endpoint needs an access key or a login token');
     this.admitSource(req);
     try {
       return token.startsWith('vb_') ? await this.#fromAccessKey(token) : await this.#fromJwt(token);

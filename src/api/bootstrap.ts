@@ -34,7 +34,10 @@ export const SEEDED_KEY_NAME = 'project admin (CALLBIN_ADMIN_KEY)';
  *   `CALLBIN_ADMIN_KEY` seeded (the generated first key stays), and updates the saved file;
  * - the `default` customer is never created twice, whatever was deleted.
  */
-export async function ensureProjectAdmin(store: Store, config: { dataDir: string; adminKey: string }): Promise<ProjectAdmin | undefined> {
+export async function ensureProjectAdmin(
+  store: Store,
+  config: { dataDir: string; adminKey: string },
+): Promise<ProjectAdmin | undefined> {
   const file = join(config.dataDir, ADMIN_FILE);
   const existing = (await store.accesskeys.projectActingCustomer()) ?? (await store.users.projectActingCustomer());
   if (existing === undefined) return firstStart(store, config.adminKey, file);
@@ -47,15 +50,31 @@ async function firstStart(store: Store, adminKey: string, file: string): Promise
   await refuseCustomerToken(store, accessKey);
   const password = randomBytes(12).toString('base64url');
   const customer = await store.customers.create({
-    name: 'default', detail: 'created on first start', email: '', webhook_method: 'POST', webhook_uri: '',
-    webhook_secret: newWebhookSecret(), webhook_event_types: [],
+    name: 'default',
+    detail: 'created on first start',
+    email: '',
+    webhook_method: 'POST',
+    webhook_uri: '',
+    webhook_secret: newWebhookSecret(),
+    webhook_event_types: [],
   });
   await store.accesskeys.create(adminKeyRow(customer.id, accessKey, adminKey ? SEEDED_KEY_NAME : FIRST_KEY_NAME));
   await store.users.create({
-    customer_id: NIL_UUID, acting_customer_id: customer.id, username: ADMIN_USERNAME, password_hash: await hashPassword(password),
-    name: 'project admin', detail: '', role: 'admin', password_version: 0,
+    customer_id: NIL_UUID,
+    acting_customer_id: customer.id,
+    username: ADMIN_USERNAME,
+    password_hash: await hashPassword(password),
+    name: 'project admin',
+    detail: '',
+    role: 'admin',
+    password_version: 0,
   });
-  writeFileSync(file, JSON.stringify({ access_key: accessKey, username: ADMIN_USERNAME, password, customer_id: customer.id }, null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({ access_key: accessKey, username: ADMIN_USERNAME, password, customer_id: customer.id }, null, 2) +
+      '\n',
+    { mode: 0o600 },
+  );
   chmodSync(file, 0o600);
   return { accessKey, username: ADMIN_USERNAME, password, customerId: customer.id, file };
 }
@@ -68,7 +87,11 @@ async function seedKey(store: Store, actingCustomerId: string, token: string, fi
   if (found?.tm_delete) await store.accesskeys.restore(found.id);
   if (!found) await store.accesskeys.create(adminKeyRow(actingCustomerId, token, SEEDED_KEY_NAME));
   if (found && !found.tm_delete) return;
-  const seeded = await store.accesskeys.list({ customerId: NIL_UUID, pageSize: 1000, filter: { name: SEEDED_KEY_NAME } });
+  const seeded = await store.accesskeys.list({
+    customerId: NIL_UUID,
+    pageSize: 1000,
+    filter: { name: SEEDED_KEY_NAME },
+  });
   for (const key of seeded.items) if (key.token_hash !== hash) await store.accesskeys.delete(key.id);
   if (existsSync(file)) {
     let saved: Record<string, unknown> = {};
@@ -86,13 +109,25 @@ async function seedKey(store: Store, actingCustomerId: string, token: string, fi
 async function refuseCustomerToken(store: Store, token: string): Promise<void> {
   const found = await store.accesskeys.findAnyByTokenHash(hashToken(token));
   if (found && found.customer_id !== NIL_UUID) {
-    throw new AppError('ADMIN_KEY_IS_CUSTOMER_KEY', "CALLBIN_ADMIN_KEY is (or was) a customer's access key; choose a fresh token");
+    throw new AppError(
+      'ADMIN_KEY_IS_CUSTOMER_KEY',
+      "CALLBIN_ADMIN_KEY is (or was) a customer's access key; choose a fresh token",
+    );
   }
 }
 
-function adminKeyRow(actingCustomerId: string, token: string, name: string): Omit<Accesskey, 'id' | 'tm_create' | 'tm_update' | 'tm_delete'> {
+function adminKeyRow(
+  actingCustomerId: string,
+  token: string,
+  name: string,
+): Omit<Accesskey, 'id' | 'tm_create' | 'tm_update' | 'tm_delete'> {
   return {
-    customer_id: NIL_UUID, acting_customer_id: actingCustomerId, name, detail: 'created at start', role: 'admin',
-    token_hash: hashToken(token), token_prefix: token.slice(0, 7),
+    customer_id: NIL_UUID,
+    acting_customer_id: actingCustomerId,
+    name,
+    detail: 'created at start',
+    role: 'admin',
+    token_hash: hashToken(token),
+    token_prefix: token.slice(0, 7),
   };
 }

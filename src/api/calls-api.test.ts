@@ -7,7 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { CallService } from '../calls/index.ts';
 import type { Call } from '../calls/index.ts';
-import { FakeDirectory, FakeFlows, FakeIncomingLeg, FakeMedia, FakeRecorder, FakeRouting, FakeSignaling, address, provider } from '../calls/testing/fake-ports.ts';
+import {
+  FakeDirectory,
+  FakeFlows,
+  FakeIncomingLeg,
+  FakeMedia,
+  FakeRecorder,
+  FakeRouting,
+  FakeSignaling,
+  address,
+  provider,
+} from '../calls/testing/fake-ports.ts';
 import { EventHub, EventPublisher } from '../events/index.ts';
 import { isSupportedLanguage } from '../media/index.ts';
 import { FakeClock, NIL_UUID, silentLogger } from '../shared/index.ts';
@@ -33,20 +43,56 @@ async function startCallsApi() {
   const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
   if (!admin) throw new Error('project admin was not created');
   const adapter = new CallStoreAdapter({ store, events: new EventPublisher({ hub: new EventHub() }) });
-  const fakes = { signaling: new FakeSignaling(), media: new FakeMedia(), flows: new FakeFlows(), routing: new FakeRouting(), directory: new FakeDirectory(), recorder: new FakeRecorder() };
+  const fakes = {
+    signaling: new FakeSignaling(),
+    media: new FakeMedia(),
+    flows: new FakeFlows(),
+    routing: new FakeRouting(),
+    directory: new FakeDirectory(),
+    recorder: new FakeRecorder(),
+  };
   fakes.flows.knownFlowIds.add(FLOW);
   fakes.routing.providers = [provider('p1')];
   // Only +82 has a route, so a +1 destination is ROUTE_NOT_FOUND.
-  fakes.routing.routes = [{ id: 'r1', customer_id: NIL_UUID, provider_id: 'p1', priority: 1, target: '+82', tm_create: '2026-01-01T00:00:00.000Z' }];
+  fakes.routing.routes = [
+    {
+      id: 'r1',
+      customer_id: NIL_UUID,
+      provider_id: 'p1',
+      priority: 1,
+      target: '+82',
+      tm_create: '2026-01-01T00:00:00.000Z',
+    },
+  ];
   const service = new CallService({ store: adapter, ...fakes, clock });
   const app: FastifyInstance = await buildServer({
-    store, clock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local',
-    rateLimitPerSec: 10_000, rateLimitBurst: 10_000, isSupportedLanguage, calls: { service, repo: adapter },
+    store,
+    clock,
+    logger: silentLogger,
+    jwtSecret: randomBytes(32),
+    sipDomain: 'sip.test',
+    mode: 'local',
+    rateLimitPerSec: 10_000,
+    rateLimitBurst: 10_000,
+    isSupportedLanguage,
+    calls: { service, repo: adapter },
   });
-  const request = async (method: string, url: string, o: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Res> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${o.key ?? admin.accessKey}`, ...(o.headers ?? {}) };
+  const request = async (
+    method: string,
+    url: string,
+    o: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Res> => {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${o.key ?? admin.accessKey}`,
+      ...(o.headers ?? {}),
+    };
     if (o.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.inject({ method: method as 'GET', url, headers, ...(o.body !== undefined ? { payload: JSON.stringify(o.body) } : {}) });
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(o.body !== undefined ? { payload: JSON.stringify(o.body) } : {}),
+    });
     return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
   };
   const newCustomerKey = async (name: string): Promise<string> => {
@@ -54,7 +100,12 @@ async function startCallsApi() {
     const k = await request('POST', '/v1.0/accesskeys', { body: { name: 'k', customer_id: c.body.id } });
     return k.body.token as string;
   };
-  const body = (fields: Record<string, unknown> = {}) => ({ source: address('tel', '+15550001111'), destinations: [address('tel', KR)], flow_id: FLOW, ...fields });
+  const body = (fields: Record<string, unknown> = {}) => ({
+    source: address('tel', '+15550001111'),
+    destinations: [address('tel', KR)],
+    flow_id: FLOW,
+    ...fields,
+  });
   /** POST /calls as `key` for one destination; returns the created call after its INVITE went out. */
   const create = async (key: string, fields: Record<string, unknown> = {}): Promise<Call> => {
     const res = await request('POST', '/v1.0/calls', { key, body: body(fields) });
@@ -103,7 +154,10 @@ describe('calls API', () => {
     await api.service.whenIdle();
     assert.equal(api.fakes.signaling.of(call.id).length, 1);
     const outbox = await api.store.outbox.listForResource('call', call.id);
-    assert.deepEqual(outbox.map((e) => [e.seq, e.type]), [[1, 'call_created']]);
+    assert.deepEqual(
+      outbox.map((e) => [e.seq, e.type]),
+      [[1, 'call_created']],
+    );
     assert.deepEqual(outbox[0]?.data, call);
   });
 
@@ -123,7 +177,10 @@ describe('calls API', () => {
   it('bad E.164 is 400 INVALID_E164 on destinations[0].target and nothing is dialled', async () => {
     const before = api.fakes.signaling.attempts.length;
     for (const target of ['+1 (606) 206-7563', '16062067563']) {
-      const res = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.body({ destinations: [address('tel', target)] }) });
+      const res = await api.request('POST', '/v1.0/calls', {
+        key: keyA,
+        body: api.body({ destinations: [address('tel', target)] }),
+      });
       assert.equal(res.status, 400);
       assert.equal(res.body.error.reason, 'INVALID_E164');
       assert.equal(res.body.error.details[0].field, 'destinations[0].target');
@@ -136,25 +193,49 @@ describe('calls API', () => {
   it('no route is 400 ROUTE_NOT_FOUND; unknown flow 404; bad inline actions 400 INVALID_ACTION; nothing dialled', async () => {
     const keyC = await api.newCustomerKey('c');
     const before = api.fakes.signaling.attempts.length;
-    const noRoute = await api.request('POST', '/v1.0/calls', { key: keyC, body: api.body({ destinations: [address('tel', '+16062067563')] }) });
-    assert.deepEqual([noRoute.status, noRoute.body.error.reason, noRoute.body.error.details[0].field], [400, 'ROUTE_NOT_FOUND', 'destinations[0]']);
-    const noFlow = await api.request('POST', '/v1.0/calls', { key: keyC, body: api.body({ flow_id: 'f0000000-0000-4000-8000-00000000dead' }) });
+    const noRoute = await api.request('POST', '/v1.0/calls', {
+      key: keyC,
+      body: api.body({ destinations: [address('tel', '+16062067563')] }),
+    });
+    assert.deepEqual(
+      [noRoute.status, noRoute.body.error.reason, noRoute.body.error.details[0].field],
+      [400, 'ROUTE_NOT_FOUND', 'destinations[0]'],
+    );
+    const noFlow = await api.request('POST', '/v1.0/calls', {
+      key: keyC,
+      body: api.body({ flow_id: 'f0000000-0000-4000-8000-00000000dead' }),
+    });
     assert.deepEqual([noFlow.status, noFlow.body.error.reason], [404, 'FLOW_NOT_FOUND']);
     const { flow_id: _f, ...withoutFlow } = api.body();
-    const badAction = await api.request('POST', '/v1.0/calls', { key: keyC, body: { ...withoutFlow, actions: [{ type: 'bogus' }] } });
-    assert.deepEqual([badAction.status, badAction.body.error.reason, badAction.body.error.details[0].field], [400, 'INVALID_ACTION', 'actions[0].type']);
-    const both = await api.request('POST', '/v1.0/calls', { key: keyC, body: api.body({ actions: [{ type: 'answer' }] }) });
+    const badAction = await api.request('POST', '/v1.0/calls', {
+      key: keyC,
+      body: { ...withoutFlow, actions: [{ type: 'bogus' }] },
+    });
+    assert.deepEqual(
+      [badAction.status, badAction.body.error.reason, badAction.body.error.details[0].field],
+      [400, 'INVALID_ACTION', 'actions[0].type'],
+    );
+    const both = await api.request('POST', '/v1.0/calls', {
+      key: keyC,
+      body: api.body({ actions: [{ type: 'answer' }] }),
+    });
     assert.deepEqual([both.status, both.body.error.details[0].field], [400, 'flow_id']);
     const unknown = await api.request('POST', '/v1.0/calls', { key: keyC, body: api.body({ colour: 'red' }) });
     assert.deepEqual([unknown.status, unknown.body.error.reason], [400, 'UNKNOWN_FIELD']);
     await api.service.whenIdle();
     assert.equal(api.fakes.signaling.attempts.length, before);
-    assert.deepEqual((await api.request('GET', '/v1.0/calls', { key: keyC })).body, { result: [], next_page_token: '' });
+    assert.deepEqual((await api.request('GET', '/v1.0/calls', { key: keyC })).body, {
+      result: [],
+      next_page_token: '',
+    });
   });
 
   it('inline actions become the call flow', async () => {
     const { flow_id: _f, ...withoutFlow } = api.body();
-    const res = await api.request('POST', '/v1.0/calls', { key: keyA, body: { ...withoutFlow, actions: [{ type: 'answer' }] } });
+    const res = await api.request('POST', '/v1.0/calls', {
+      key: keyA,
+      body: { ...withoutFlow, actions: [{ type: 'answer' }] },
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.notEqual(res.body.calls[0].flow_id, NIL_UUID);
   });
@@ -163,18 +244,32 @@ describe('calls API', () => {
     const master = await api.create(keyA);
     const chained = await api.create(keyA, { master_call_id: master.id });
     assert.equal(chained.master_call_id, master.id);
-    assert.deepEqual((await api.request('GET', `/v1.0/calls/${master.id}`, { key: keyA })).body.chained_call_ids, [chained.id]);
-    const viaControl = await api.request('POST', `/v1.0/calls/${master.id}/chained_calls`, { key: keyA, body: { destination: address('tel', '+821099998888'), flow_id: FLOW } });
+    assert.deepEqual((await api.request('GET', `/v1.0/calls/${master.id}`, { key: keyA })).body.chained_call_ids, [
+      chained.id,
+    ]);
+    const viaControl = await api.request('POST', `/v1.0/calls/${master.id}/chained_calls`, {
+      key: keyA,
+      body: { destination: address('tel', '+821099998888'), flow_id: FLOW },
+    });
     assert.equal(viaControl.status, 200, JSON.stringify(viaControl.body));
     assert.equal(viaControl.body.calls[0].master_call_id, master.id);
-    const badDest = await api.request('POST', `/v1.0/calls/${master.id}/chained_calls`, { key: keyA, body: { destination: address('tel', '0109999'), flow_id: FLOW } });
+    const badDest = await api.request('POST', `/v1.0/calls/${master.id}/chained_calls`, {
+      key: keyA,
+      body: { destination: address('tel', '0109999'), flow_id: FLOW },
+    });
     assert.deepEqual([badDest.status, badDest.body.error.details[0].field], [400, 'destination.target']);
     await api.request('POST', `/v1.0/calls/${master.id}/hangup`, { key: keyA });
     await api.service.whenIdle();
     const before = api.fakes.signaling.attempts.length;
     const late = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.body({ master_call_id: master.id }) });
-    assert.deepEqual([late.status, late.body.error.status, late.body.error.reason], [409, 'FAILED_PRECONDITION', 'CALL_STATE_INVALID']);
-    const lateControl = await api.request('POST', `/v1.0/calls/${master.id}/chained_calls`, { key: keyA, body: { destination: address('tel', KR), flow_id: FLOW } });
+    assert.deepEqual(
+      [late.status, late.body.error.status, late.body.error.reason],
+      [409, 'FAILED_PRECONDITION', 'CALL_STATE_INVALID'],
+    );
+    const lateControl = await api.request('POST', `/v1.0/calls/${master.id}/chained_calls`, {
+      key: keyA,
+      body: { destination: address('tel', KR), flow_id: FLOW },
+    });
     assert.deepEqual([lateControl.status, lateControl.body.error.reason], [409, 'CALL_ALREADY_HANGUP']);
     await api.service.whenIdle();
     assert.equal(api.fakes.signaling.attempts.length, before);
@@ -182,9 +277,19 @@ describe('calls API', () => {
 
   it("customer B can neither see nor control nor chain onto customer A's call", async () => {
     const call = await api.create(keyA);
-    const paths: [string, string, unknown?][] = [['GET', ''], ['DELETE', ''], ['POST', '/hangup'], ['POST', '/hold'], ['POST', '/mute', { direction: 'in' }], ['POST', '/recording_start', {}]];
+    const paths: [string, string, unknown?][] = [
+      ['GET', ''],
+      ['DELETE', ''],
+      ['POST', '/hangup'],
+      ['POST', '/hold'],
+      ['POST', '/mute', { direction: 'in' }],
+      ['POST', '/recording_start', {}],
+    ];
     for (const [method, suffix, body] of paths) {
-      const res = await api.request(method, `/v1.0/calls/${call.id}${suffix}`, { key: keyB, ...(body !== undefined ? { body } : {}) });
+      const res = await api.request(method, `/v1.0/calls/${call.id}${suffix}`, {
+        key: keyB,
+        ...(body !== undefined ? { body } : {}),
+      });
       assert.deepEqual([res.status, res.body.error.reason], [404, 'CALL_NOT_FOUND'], `${method} ${suffix}`);
     }
     const list = await api.request('GET', '/v1.0/calls', { key: keyB });
@@ -227,7 +332,10 @@ describe('calls API', () => {
     } while (token !== '');
     assert.deepEqual(seen, ids);
     const progressing = await api.request('GET', '/v1.0/calls?status=progressing', { key });
-    assert.deepEqual(progressing.body.result.map((c: Call) => c.id), [ids[0]]);
+    assert.deepEqual(
+      progressing.body.result.map((c: Call) => c.id),
+      [ids[0]],
+    );
     assert.equal((await api.request('GET', '/v1.0/calls?direction=outgoing', { key })).body.result.length, 5);
     assert.equal((await api.request('GET', '/v1.0/calls?direction=incoming', { key })).body.result.length, 0);
     const bad = await api.request('GET', '/v1.0/calls?status=flying', { key });
@@ -237,9 +345,18 @@ describe('calls API', () => {
   it('an incoming call is listed with direction=incoming', async () => {
     const key = await api.newCustomerKey('incoming');
     const customerId = (await api.request('GET', '/v1.0/customer', { key })).body.id as string;
-    const call = await api.service.acceptIncoming({ customer_id: customerId, source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow: { flow_id: FLOW }, leg: new FakeIncomingLeg() });
+    const call = await api.service.acceptIncoming({
+      customer_id: customerId,
+      source: address('tel', '+15550002222'),
+      destination: address('tel', '+15550003333'),
+      flow: { flow_id: FLOW },
+      leg: new FakeIncomingLeg(),
+    });
     const list = await api.request('GET', '/v1.0/calls?direction=incoming', { key });
-    assert.deepEqual(list.body.result.map((c: Call) => c.id), [call.id]);
+    assert.deepEqual(
+      list.body.result.map((c: Call) => c.id),
+      [call.id],
+    );
     await api.request('POST', `/v1.0/calls/${call.id}/hangup`, { key, body: { reason: 'busy' } });
     const ended = await api.request('GET', `/v1.0/calls/${call.id}`, { key });
     assert.deepEqual([ended.body.status, ended.body.hangup_by, ended.body.hangup_reason], ['hangup', 'local', 'busy']);
@@ -248,15 +365,31 @@ describe('calls API', () => {
   it('media controls before answer are 409 CALL_STATE_INVALID', async () => {
     const call = await api.create(keyA);
     const controls: [string, string, unknown?][] = [
-      ['POST', 'talk', { text: 'hi', language: 'en-US' }], ['POST', 'play', { media_urls: ['https://example.com/a.wav'] }], ['POST', 'media_stop'],
-      ['POST', 'hold'], ['POST', 'moh'], ['POST', 'mute', { direction: 'in' }], ['POST', 'silence'], ['POST', 'recording_start', { format: 'wav' }],
+      ['POST', 'talk', { text: 'hi', language: 'en-US' }],
+      ['POST', 'play', { media_urls: ['https://example.com/a.wav'] }],
+      ['POST', 'media_stop'],
+      ['POST', 'hold'],
+      ['POST', 'moh'],
+      ['POST', 'mute', { direction: 'in' }],
+      ['POST', 'silence'],
+      ['POST', 'recording_start', { format: 'wav' }],
       ['POST', 'digits', { digits: '1' }],
     ];
     for (const [method, path, body] of controls) {
-      const res = await api.request(method, `/v1.0/calls/${call.id}/${path}`, { key: keyA, ...(body !== undefined ? { body } : {}) });
-      assert.deepEqual([res.status, res.body.error.status, res.body.error.reason], [409, 'FAILED_PRECONDITION', 'CALL_STATE_INVALID'], path);
+      const res = await api.request(method, `/v1.0/calls/${call.id}/${path}`, {
+        key: keyA,
+        ...(body !== undefined ? { body } : {}),
+      });
+      assert.deepEqual(
+        [res.status, res.body.error.status, res.body.error.reason],
+        [409, 'FAILED_PRECONDITION', 'CALL_STATE_INVALID'],
+        path,
+      );
     }
-    assert.deepEqual(api.fakes.media.log.filter((l) => l.includes(call.id)), []);
+    assert.deepEqual(
+      api.fakes.media.log.filter((l) => l.includes(call.id)),
+      [],
+    );
   });
 
   it('every control works on an answered call and returns the call as GET shows it', async () => {
@@ -264,7 +397,10 @@ describe('calls API', () => {
     await api.answer(call.id);
     const leg = api.fakes.signaling.last(call.id);
     const ok = async (method: string, path: string, body?: unknown): Promise<Call> => {
-      const res = await api.request(method, `/v1.0/calls/${call.id}/${path}`, { key: keyA, ...(body !== undefined ? { body } : {}) });
+      const res = await api.request(method, `/v1.0/calls/${call.id}/${path}`, {
+        key: keyA,
+        ...(body !== undefined ? { body } : {}),
+      });
       assert.equal(res.status, 200, `${method} ${path}: ${JSON.stringify(res.body)}`);
       assert.deepEqual(res.body, (await api.request('GET', `/v1.0/calls/${call.id}`, { key: keyA })).body);
       return res.body as Call;
@@ -289,14 +425,29 @@ describe('calls API', () => {
     assert.equal((await ok('POST', 'recording_stop')).recording_id, NIL_UUID);
     const notActive = await api.request('POST', `/v1.0/calls/${call.id}/recording_stop`, { key: keyA });
     assert.deepEqual([notActive.status, notActive.body.error.reason], [409, 'RECORDING_NOT_ACTIVE']);
-    const redirected = await ok('POST', 'redirect', { actions: [{ type: 'talk', option: { text: 'bye', language: 'en-US' } }] });
+    const redirected = await ok('POST', 'redirect', {
+      actions: [{ type: 'talk', option: { text: 'bye', language: 'en-US' } }],
+    });
     assert.notEqual(redirected.activeflow_id, call.activeflow_id);
     assert.ok(api.fakes.flows.stopped.includes(call.activeflow_id));
     const legId = leg.leg_id;
-    assert.deepEqual(api.fakes.media.log.filter((l) => l.includes(legId)), [
-      `talk ${legId} hello`, `play ${legId} https://example.com/a.wav`, `stop ${legId}`, `held ${legId} true`, `moh ${legId} true`, `held ${legId} false`, `moh ${legId} false`,
-      `mute ${legId} both`, `mute ${legId} out`, `silence ${legId} true`, `silence ${legId} false`, `digits ${legId} 12#`,
-    ]);
+    assert.deepEqual(
+      api.fakes.media.log.filter((l) => l.includes(legId)),
+      [
+        `talk ${legId} hello`,
+        `play ${legId} https://example.com/a.wav`,
+        `stop ${legId}`,
+        `held ${legId} true`,
+        `moh ${legId} true`,
+        `held ${legId} false`,
+        `moh ${legId} false`,
+        `mute ${legId} both`,
+        `mute ${legId} out`,
+        `silence ${legId} true`,
+        `silence ${legId} false`,
+        `digits ${legId} 12#`,
+      ],
+    );
     assert.deepEqual(leg.log, ['hold', 'unhold']);
     const hungUp = await ok('POST', 'hangup', {});
     assert.deepEqual([hungUp.status, hungUp.hangup_by, hungUp.hangup_reason], ['hangup', 'local', 'normal']);
@@ -307,8 +458,12 @@ describe('calls API', () => {
   it('control bodies are strict: a bad mute direction, an unknown field, an unsupported language are 400', async () => {
     const call = await api.create(keyA);
     const cases: [string, unknown, string][] = [
-      ['mute', { direction: 'sideways' }, 'direction'], ['hold', { on: true }, 'on'], ['talk', { text: 'x', language: 'xx-YY' }, 'language'],
-      ['digits', { digits: '12x' }, 'digits'], ['play', { media_urls: [] }, 'media_urls'], ['redirect', {}, 'flow_id'],
+      ['mute', { direction: 'sideways' }, 'direction'],
+      ['hold', { on: true }, 'on'],
+      ['talk', { text: 'x', language: 'xx-YY' }, 'language'],
+      ['digits', { digits: '12x' }, 'digits'],
+      ['play', { media_urls: [] }, 'media_urls'],
+      ['redirect', {}, 'flow_id'],
     ];
     for (const [path, body, field] of cases) {
       const res = await api.request('POST', `/v1.0/calls/${call.id}/${path}`, { key: keyA, body });
@@ -321,14 +476,29 @@ describe('calls API', () => {
     const hung = await api.request('POST', `/v1.0/calls/${call.id}/hangup`, { key: keyA });
     assert.deepEqual([hung.body.status, hung.body.hangup_reason], ['hangup', 'cancel']);
     const controls: [string, string, unknown?][] = [
-      ['POST', 'hangup'], ['POST', 'talk', { text: 'hi', language: 'en-US' }], ['POST', 'play', { media_urls: ['https://example.com/a.wav'] }],
-      ['POST', 'media_stop'], ['POST', 'hold'], ['DELETE', 'hold'], ['POST', 'moh'], ['DELETE', 'moh'], ['POST', 'mute', { direction: 'in' }],
-      ['DELETE', 'mute', { direction: 'in' }], ['POST', 'silence'], ['DELETE', 'silence'], ['POST', 'recording_start', {}], ['POST', 'recording_stop'],
-      ['POST', 'digits', { digits: '1' }], ['POST', 'redirect', { flow_id: FLOW }],
+      ['POST', 'hangup'],
+      ['POST', 'talk', { text: 'hi', language: 'en-US' }],
+      ['POST', 'play', { media_urls: ['https://example.com/a.wav'] }],
+      ['POST', 'media_stop'],
+      ['POST', 'hold'],
+      ['DELETE', 'hold'],
+      ['POST', 'moh'],
+      ['DELETE', 'moh'],
+      ['POST', 'mute', { direction: 'in' }],
+      ['DELETE', 'mute', { direction: 'in' }],
+      ['POST', 'silence'],
+      ['DELETE', 'silence'],
+      ['POST', 'recording_start', {}],
+      ['POST', 'recording_stop'],
+      ['POST', 'digits', { digits: '1' }],
+      ['POST', 'redirect', { flow_id: FLOW }],
       ['POST', 'chained_calls', { destination: address('tel', KR), flow_id: FLOW }],
     ];
     for (const [method, path, body] of controls) {
-      const res = await api.request(method, `/v1.0/calls/${call.id}/${path}`, { key: keyA, ...(body !== undefined ? { body } : {}) });
+      const res = await api.request(method, `/v1.0/calls/${call.id}/${path}`, {
+        key: keyA,
+        ...(body !== undefined ? { body } : {}),
+      });
       assert.deepEqual([res.status, res.body.error.reason], [409, 'CALL_ALREADY_HANGUP'], `${method} ${path}`);
     }
   });
@@ -345,9 +515,15 @@ describe('calls API', () => {
     assert.equal((await api.request('GET', `/v1.0/calls/${call.id}`, { key })).status, 404);
     assert.deepEqual((await api.request('GET', '/v1.0/calls', { key })).body.result, []);
     const outbox = await api.store.outbox.listForResource('call', call.id);
-    assert.deepEqual(outbox.slice(-2).map((e) => e.type), ['call_hangup', 'call_deleted']);
+    assert.deepEqual(
+      outbox.slice(-2).map((e) => e.type),
+      ['call_hangup', 'call_deleted'],
+    );
     assert.deepEqual(outbox.at(-1)?.data, res.body);
-    assert.deepEqual(outbox.map((e) => e.seq), outbox.map((_, i) => i + 1));
+    assert.deepEqual(
+      outbox.map((e) => e.seq),
+      outbox.map((_, i) => i + 1),
+    );
     assert.equal((await api.request('DELETE', `/v1.0/calls/${call.id}`, { key })).status, 404);
   });
 });
@@ -357,9 +533,22 @@ describe('calls API without telephony', () => {
     const dir = await mkdtemp(join(tmpdir(), 'callbin-calls-none-'));
     const store = await openStore({ dataDir: dir });
     const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
-    const app = await buildServer({ store, clock: new FakeClock(), logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local', rateLimitPerSec: 100, rateLimitBurst: 100 });
+    const app = await buildServer({
+      store,
+      clock: new FakeClock(),
+      logger: silentLogger,
+      jwtSecret: randomBytes(32),
+      sipDomain: 'sip.test',
+      mode: 'local',
+      rateLimitPerSec: 100,
+      rateLimitBurst: 100,
+    });
     try {
-      const res = await app.inject({ method: 'GET', url: '/v1.0/calls', headers: { authorization: `Bearer ${admin?.accessKey ?? ''}` } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/v1.0/calls',
+        headers: { authorization: `Bearer ${admin?.accessKey ?? ''}` },
+      });
       assert.equal(res.statusCode, 503);
       assert.equal(JSON.parse(res.body).error.reason, 'CALLS_UNAVAILABLE');
     } finally {

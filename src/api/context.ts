@@ -7,7 +7,7 @@ import type { ActiveflowsApiDeps } from './routes/activeflows-deps.ts';
 import type { CallsApiDeps } from './routes/calls-deps.ts';
 import type { ConferencesApiDeps } from './routes/conferences-deps.ts';
 import type { RecordingsApiDeps } from './routes/recordings-deps.ts';
-import { Authenticator } from './auth.ts';
+import type { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
 
 /** What the API needs from the outside, passed in by main.ts. */

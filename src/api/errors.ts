@@ -1,5 +1,13 @@
 import { STATUS_CODES } from 'node:http';
-import { ConflictError, ERRORS, InvalidStateError, NotFoundError, PermissionError, ValidationError, AppError } from '../shared/index.ts';
+import {
+  ConflictError,
+  ERRORS,
+  InvalidStateError,
+  NotFoundError,
+  PermissionError,
+  ValidationError,
+  AppError,
+} from '../shared/index.ts';
 import type { ErrorCode, ErrorCodeWithHttp, FieldIssue, HttpStatus } from '../shared/index.ts';
 
 /** The `status` words of the error envelope and their HTTP codes (docs/errors.md). */
@@ -59,7 +67,13 @@ export class ApiError extends AppError {
 
 /** The JSON body of every error response. */
 export interface ErrorEnvelope {
-  error: { status: ErrorStatus; reason: ErrorCode; message: string; request_id: string; details?: readonly FieldIssue[] };
+  error: {
+    status: ErrorStatus;
+    reason: ErrorCode;
+    message: string;
+    request_id: string;
+    details?: readonly FieldIssue[];
+  };
 }
 
 // Fastify's own error codes for bad requests that never reach a handler; the HTTP status is the
@@ -78,21 +92,49 @@ const FASTIFY_CODES: Record<string, [ApiErrorCode, string]> = {
 };
 
 /** Map any thrown value to the envelope's status word, reason and message. */
-export function classifyError(err: unknown): { status: ErrorStatus; reason: ErrorCode; message: string; details: readonly FieldIssue[]; httpStatus?: number } {
-  if (err instanceof ApiError) return { status: err.status, reason: err.code, message: err.message, details: err.details, httpStatus: err.httpStatus };
-  if (err instanceof ValidationError) return { status: 'INVALID_ARGUMENT', reason: err.code, message: err.message, details: err.details };
+export function classifyError(err: unknown): {
+  status: ErrorStatus;
+  reason: ErrorCode;
+  message: string;
+  details: readonly FieldIssue[];
+  httpStatus?: number;
+} {
+  if (err instanceof ApiError)
+    return {
+      status: err.status,
+      reason: err.code,
+      message: err.message,
+      details: err.details,
+      httpStatus: err.httpStatus,
+    };
+  if (err instanceof ValidationError)
+    return { status: 'INVALID_ARGUMENT', reason: err.code, message: err.message, details: err.details };
   if (err instanceof NotFoundError) return { status: 'NOT_FOUND', reason: err.code, message: err.message, details: [] };
-  if (err instanceof ConflictError) return { status: 'ALREADY_EXISTS', reason: err.code, message: err.message, details: err.details };
-  if (err instanceof InvalidStateError) return { status: 'FAILED_PRECONDITION', reason: err.code, message: err.message, details: [] };
-  if (err instanceof PermissionError) return { status: 'PERMISSION_DENIED', reason: err.code, message: err.message, details: [] };
+  if (err instanceof ConflictError)
+    return { status: 'ALREADY_EXISTS', reason: err.code, message: err.message, details: err.details };
+  if (err instanceof InvalidStateError)
+    return { status: 'FAILED_PRECONDITION', reason: err.code, message: err.message, details: [] };
+  if (err instanceof PermissionError)
+    return { status: 'PERMISSION_DENIED', reason: err.code, message: err.message, details: [] };
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && FASTIFY_CODES[code]) {
     const [reason, message] = FASTIFY_CODES[code];
-    return { status: STATUS_OF_HTTP[ERRORS[reason].http], reason, message, details: [], httpStatus: ERRORS[reason].http };
+    return {
+      status: STATUS_OF_HTTP[ERRORS[reason].http],
+      reason,
+      message,
+      details: [],
+      httpStatus: ERRORS[reason].http,
+    };
   }
   const statusCode = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return { status: 'INVALID_ARGUMENT', reason: 'MALFORMED_REQUEST', message: 'the request is malformed', details: [] };
+    return {
+      status: 'INVALID_ARGUMENT',
+      reason: 'MALFORMED_REQUEST',
+      message: 'the request is malformed',
+      details: [],
+    };
   }
   return { status: 'INTERNAL', reason: 'INTERNAL', message: 'internal error', details: [] };
 }
@@ -100,7 +142,9 @@ export function classifyError(err: unknown): { status: ErrorStatus; reason: Erro
 /** Build the envelope for an error. */
 export function errorEnvelope(err: unknown, requestId: string): { statusCode: number; body: ErrorEnvelope } {
   const c = classifyError(err);
-  const body: ErrorEnvelope = { error: { status: c.status, reason: c.reason, message: c.message, request_id: requestId } };
+  const body: ErrorEnvelope = {
+    error: { status: c.status, reason: c.reason, message: c.message, request_id: requestId },
+  };
   if (c.details.length > 0) body.error.details = c.details;
   return { statusCode: c.httpStatus ?? ERROR_STATUS[c.status], body };
 }
@@ -119,15 +163,21 @@ const CLIENT_ERRORS: Record<string, [ApiErrorCode, string]> = {
  */
 export function clientErrorResponse(err: unknown, requestId: string): string {
   const code = (err as { code?: unknown } | null)?.code;
-  const [reason, message] = (typeof code === 'string' && CLIENT_ERRORS[code]) || (['MALFORMED_REQUEST', 'the request is not valid HTTP/1.1'] as const);
+  const [reason, message] =
+    (typeof code === 'string' && CLIENT_ERRORS[code]) ||
+    (['MALFORMED_REQUEST', 'the request is not valid HTTP/1.1'] as const);
   const statusCode = ERRORS[reason].http;
-  const body = JSON.stringify({ error: { status: 'INVALID_ARGUMENT', reason, message, request_id: requestId } } satisfies ErrorEnvelope);
+  const body = JSON.stringify({
+    error: { status: 'INVALID_ARGUMENT', reason, message, request_id: requestId },
+  } satisfies ErrorEnvelope);
   const head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n`;
   return `${head}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /** A resource name whose `<NAME>_NOT_FOUND` code is in the catalogue (`call`, `webhook_delivery`, …). */
-export type NotFoundResource = { [C in ErrorCodeWithHttp<404>]: C extends `${infer R}_NOT_FOUND` ? Lowercase<R> : never }[ErrorCodeWithHttp<404>];
+export type NotFoundResource = {
+  [C in ErrorCodeWithHttp<404>]: C extends `${infer R}_NOT_FOUND` ? Lowercase<R> : never;
+}[ErrorCodeWithHttp<404>];
 
 /** 404 for a resource that does not exist or belongs to another customer. */
 export function notFound(resource: NotFoundResource, id: string): ApiError {

@@ -7,7 +7,10 @@ const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
 
 describe('log redaction', () => {
   it('masks credentials in URLs and messages, keeping the rest', () => {
-    assert.equal(redactText(`/v1.0/calls?accesskey=${KEY}&page_size=5`), '/v1.0/calls?accesskey=[REDACTED]&page_size=5');
+    assert.equal(
+      redactText(`/v1.0/calls?accesskey=${KEY}&page_size=5`),
+      '/v1.0/calls?accesskey=[REDACTED]&page_size=5',
+    );
     assert.equal(redactText(`/v1.0/calls?page_size=5&token=${JWT}`), '/v1.0/calls?page_size=5&token=[REDACTED]');
     assert.equal(redactText('https://hooks.example/x?sig=abc&id=1'), 'https://hooks.example/x?sig=[REDACTED]&id=1');
     assert.equal(redactText(`Authorization: Bearer ${KEY}`), 'Authorization: Bearer [REDACTED]');
@@ -24,7 +27,10 @@ describe('log redaction', () => {
     cyclic.self = cyclic;
     const out = redactLogFields({
       req: { headers: { Authorization: `Bearer ${KEY}`, cookie: `accesskey=${KEY}`, host: 'h' } },
-      password: 'p4ss', err, cyclic, list: [`?accesskey=${KEY}`],
+      password: 'p4ss',
+      err,
+      cyclic,
+      list: [`?accesskey=${KEY}`],
     });
     const text = JSON.stringify(out);
     assert.ok(!text.includes(KEY), text);

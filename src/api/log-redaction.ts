@@ -11,12 +11,24 @@ const MASK = '[REDACTED]';
 
 /** Field names whose values are never logged (compared in lower case). */
 const SECRET_KEYS = new Set([
-  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key',
-  'accesskey', 'access_key', 'token', 'password', 'secret', 'webhook_secret', 'jwt_secret', 'auth_password',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'accesskey',
+  'access_key',
+  'token',
+  'password',
+  'secret',
+  'webhook_secret',
+  'jwt_secret',
+  'auth_password',
 ]);
 
 // Query parameters that carry credentials, in any URL-like text.
-const SECRET_PARAM = /([?&;](?:accesskey|access_key|token|api_key|apikey|key|password|secret|sig|signature)=)[^&#\s"'<>]*/gi;
+const SECRET_PARAM =
+  /([?&;](?:accesskey|access_key|token|api_key|apikey|key|password|secret|sig|signature)=)[^&#\s"'<>]*/gi;
 // `Bearer <token>` and `Basic <credentials>` as they appear in a header echoed into a message.
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 // callbin access keys (`vb_` + 40 characters) and JWTs, wherever they appear.
@@ -49,16 +61,24 @@ function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unkn
   if (proto !== Object.prototype && proto !== null) return value; // class instances (Buffers, URLs…) are left to their serializer
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEYS.has(k.toLowerCase()) && v !== undefined && v !== null && v !== '' ? MASK : redactValue(v, depth + 1, seen);
+    out[k] =
+      SECRET_KEYS.has(k.toLowerCase()) && v !== undefined && v !== null && v !== ''
+        ? MASK
+        : redactValue(v, depth + 1, seen);
   }
   return out;
 }
 
 function redactError(err: Error, depth: number, seen: WeakSet<object>): Record<string, unknown> {
   // The shape of pino's standard error serializer, with every string passed through redactText.
-  const out: Record<string, unknown> = { type: err.name, message: redactText(err.message), stack: redactText(err.stack ?? '') };
+  const out: Record<string, unknown> = {
+    type: err.name,
+    message: redactText(err.message),
+    stack: redactText(err.stack ?? ''),
+  };
   for (const [k, v] of Object.entries(err)) {
-    if (k !== 'message' && k !== 'stack') out[k] = SECRET_KEYS.has(k.toLowerCase()) ? MASK : redactValue(v, depth + 1, seen);
+    if (k !== 'message' && k !== 'stack')
+      out[k] = SECRET_KEYS.has(k.toLowerCase()) ? MASK : redactValue(v, depth + 1, seen);
   }
   if (err.cause !== undefined) out.cause = redactValue(err.cause, depth + 1, seen);
   return out;
@@ -80,7 +100,9 @@ export function redactingLoggerOptions(): Pick<LoggerOptions, 'formatters' | 'ho
     },
     hooks: {
       logMethod(args, method) {
-        const clean = args.map((a: unknown) => (typeof a === 'string' ? redactText(a) : a)) as Parameters<typeof method>;
+        const clean = args.map((a: unknown) => (typeof a === 'string' ? redactText(a) : a)) as Parameters<
+          typeof method
+        >;
         method.apply(this, clean);
       },
     },

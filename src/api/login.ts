@@ -33,9 +33,12 @@ export async function checkLogin(ctx: ApiContext, req: FastifyRequest, body: Log
   sourceFailures.fail(source);
   usernameFailures.fail(body.username);
 
-  const candidates = body.customer_id !== undefined
-    ? [await ctx.store.users.findByUsername(body.customer_id, body.username)].filter((u): u is User => u !== undefined)
-    : await ctx.store.users.listByUsername(body.username, MAX_LOGIN_CANDIDATES);
+  const candidates =
+    body.customer_id !== undefined
+      ? [await ctx.store.users.findByUsername(body.customer_id, body.username)].filter(
+          (u): u is User => u !== undefined,
+        )
+      : await ctx.store.users.listByUsername(body.username, MAX_LOGIN_CANDIDATES);
   if (candidates.length === 0) await verifyAgainstDummy(body.password);
   for (const user of candidates) {
     if (await verifyPassword(body.password, user.password_hash)) {

@@ -19,7 +19,10 @@ export function pageQueryWith(filters: string[]) {
 }
 
 /** The query-string schema for credentials only (non-list GETs accept `?accesskey=`). */
-export const CredentialQuery = Type.Object({
-  accesskey: Type.Optional(Type.String()),
-  token: Type.Optional(Type.String()),
-}, { additionalProperties: false });
+export const CredentialQuery = Type.Object(
+  {
+    accesskey: Type.Optional(Type.String()),
+    token: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);

@@ -8,7 +8,13 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { EventHub, EventPublisher } from '../events/index.ts';
 import { repairWav } from '../media/index.ts';
-import { LocalRecordingStorage, RecordingService, type CaptureResult, type Recording, type RecordingSource } from '../recordings/index.ts';
+import {
+  LocalRecordingStorage,
+  RecordingService,
+  type CaptureResult,
+  type Recording,
+  type RecordingSource,
+} from '../recordings/index.ts';
 import { newId, silentLogger, systemClock } from '../shared/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { RecordingStoreAdapter } from '../telephony/persistence/recording-store-adapter.ts';
@@ -42,11 +48,21 @@ describe('api: /recordings and /recordingfiles over the real service, store and 
   let a: { id: string; key: string };
   let b: { id: string; key: string };
 
-  const request = async (method: string, url: string, key: string, headers: Record<string, string> = {}, body?: unknown): Promise<Res> => {
+  const request = async (
+    method: string,
+    url: string,
+    key: string,
+    headers: Record<string, string> = {},
+    body?: unknown,
+  ): Promise<Res> => {
     const res = await app.inject({
       method: method as 'GET',
       url,
-      headers: { authorization: `Bearer ${key}`, ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...headers,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
     let parsed: unknown;
@@ -62,8 +78,18 @@ describe('api: /recordings and /recordingfiles over the real service, store and 
     const k = await request('POST', '/v1.0/accesskeys', adminKey, {}, { name: 'k', customer_id: c.body.id });
     return { id: c.body.id as string, key: k.body.token as string };
   };
-  const record = async (customerId: string, layout: 'split' | 'mix', contents: Buffer[], referenceId = newId()): Promise<Recording> => {
-    const started = await service.startRecording({ reference_type: layout === 'split' ? 'call' : 'conference', reference_id: referenceId, customer_id: customerId, source: fixedSource(layout, contents) });
+  const record = async (
+    customerId: string,
+    layout: 'split' | 'mix',
+    contents: Buffer[],
+    referenceId = newId(),
+  ): Promise<Recording> => {
+    const started = await service.startRecording({
+      reference_type: layout === 'split' ? 'call' : 'conference',
+      reference_id: referenceId,
+      customer_id: customerId,
+      source: fixedSource(layout, contents),
+    });
     const ended = await service.stopRecording(started.id);
     assert.ok(ended);
     return ended;
@@ -77,10 +103,22 @@ describe('api: /recordings and /recordingfiles over the real service, store and 
     adminKey = admin.accessKey;
     const hub = new EventHub();
     const records = new RecordingStoreAdapter({ store, events: new EventPublisher({ hub }) });
-    service = new RecordingService({ store: records, storage: new LocalRecordingStorage({ dir: join(dir, 'recordings'), repairWav }), clock: systemClock });
+    service = new RecordingService({
+      store: records,
+      storage: new LocalRecordingStorage({ dir: join(dir, 'recordings'), repairWav }),
+      clock: systemClock,
+    });
     app = await buildServer({
-      store, clock: systemClock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local',
-      rateLimitPerSec: 100_000, rateLimitBurst: 100_000, events: hub, recordings: { service, records },
+      store,
+      clock: systemClock,
+      logger: silentLogger,
+      jwtSecret: randomBytes(32),
+      sipDomain: 'sip.test',
+      mode: 'local',
+      rateLimitPerSec: 100_000,
+      rateLimitBurst: 100_000,
+      events: hub,
+      recordings: { service, records },
     });
     a = await newCustomer('A');
     b = await newCustomer('B');
@@ -142,7 +180,11 @@ describe('api: /recordings and /recordingfiles over the real service, store and 
   it("customer B cannot list, get, download or delete customer A's recording (404 RECORDING_NOT_FOUND)", async () => {
     const callId = newId();
     const rec = await record(a.id, 'split', [randomBytes(10), randomBytes(10)], callId);
-    for (const [method, url] of [['GET', `/v1.0/recordings/${rec.id}`], ['GET', `/v1.0/recordingfiles/${rec.id}`], ['DELETE', `/v1.0/recordings/${rec.id}`]] as const) {
+    for (const [method, url] of [
+      ['GET', `/v1.0/recordings/${rec.id}`],
+      ['GET', `/v1.0/recordingfiles/${rec.id}`],
+      ['DELETE', `/v1.0/recordings/${rec.id}`],
+    ] as const) {
       const res = await request(method, url, b.key);
       assert.equal(res.status, 404, `${method} ${url}`);
       assert.equal(res.body.error.reason, 'RECORDING_NOT_FOUND');
@@ -163,7 +205,12 @@ describe('api: /recordings and /recordingfiles over the real service, store and 
     assert.ok(rec.filenames.every((f) => !left.includes(f)));
     assert.equal((await request('GET', `/v1.0/recordings/${rec.id}`, a.key)).status, 404);
     assert.equal((await request('GET', `/v1.0/recordingfiles/${rec.id}`, a.key)).status, 404);
-    const live = await service.startRecording({ reference_type: 'call', reference_id: newId(), customer_id: a.id, source: fixedSource('split', []) });
+    const live = await service.startRecording({
+      reference_type: 'call',
+      reference_id: newId(),
+      customer_id: a.id,
+      source: fixedSource('split', []),
+    });
     const early = await request('GET', `/v1.0/recordingfiles/${live.id}`, a.key);
     assert.equal(early.status, 409);
     assert.equal(early.body.error.reason, 'RECORDING_NOT_ENDED');
@@ -173,9 +220,19 @@ describe('api: /recordings and /recordingfiles over the real service, store and 
   it('the outbox has recording_started then recording_finished with each file size and sha256', async () => {
     const rec = await record(a.id, 'mix', [Buffer.from('abc')]);
     const events = await store.outbox.listForResource('recording', rec.id);
-    assert.deepEqual(events.map((e) => [e.seq, e.type]), [[1, 'recording_started'], [2, 'recording_finished']]);
+    assert.deepEqual(
+      events.map((e) => [e.seq, e.type]),
+      [
+        [1, 'recording_started'],
+        [2, 'recording_finished'],
+      ],
+    );
     assert.deepEqual((events[1]?.data as Recording).files, [
-      { filename: `${rec.id}.wav`, bytes: 3, sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
+      {
+        filename: `${rec.id}.wav`,
+        bytes: 3,
+        sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      },
     ]);
   });
 });

@@ -46,4 +46,9 @@ export const HttpUrlOrEmpty = Type.String({
   'x-message': 'must be an http:// or https:// URL',
 });
 /** An HTTP method for webhooks. */
-export const WebhookMethod = Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('GET'), Type.Literal('')]);
+export const WebhookMethod = Type.Union([
+  Type.Literal('POST'),
+  Type.Literal('PUT'),
+  Type.Literal('GET'),
+  Type.Literal(''),
+]);

@@ -58,7 +58,12 @@ export async function buildServer(deps: ApiDeps, limits: Partial<HttpLimits> = {
     connectionTimeout: lim.idleTimeoutMs,
     keepAliveTimeout: lim.keepAliveTimeoutMs,
     requestTimeout: lim.requestTimeoutMs,
-    http: { headersTimeout: lim.headersTimeoutMs, requestTimeout: lim.requestTimeoutMs, connectionsCheckingInterval: lim.checkIntervalMs, requireHostHeader: false },
+    http: {
+      headersTimeout: lim.headersTimeoutMs,
+      requestTimeout: lim.requestTimeoutMs,
+      connectionsCheckingInterval: lim.checkIntervalMs,
+      requireHostHeader: false,
+    },
     ...envelopeServerOptions,
   });
   app.server.maxConnections = lim.maxConnections;

@@ -100,7 +100,9 @@ export function compileValidator(schema: TSchema, prefix: string, coerce: boolea
     const value = coerce ? Value.Convert(schema, data) : data;
     if (coerce && compiled.Check(value)) return value;
     const issues = toIssues(schema, prefix, compiled.Errors(value) as Iterable<TbError>, value);
-    throw new ValidationError(issues.length > 0 ? issues : [{ field: prefix || 'body', reason: 'INVALID_ARGUMENT', message: 'is invalid' }]);
+    throw new ValidationError(
+      issues.length > 0 ? issues : [{ field: prefix || 'body', reason: 'INVALID_ARGUMENT', message: 'is invalid' }],
+    );
   };
 }
 
@@ -119,7 +121,8 @@ export function jsonDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;

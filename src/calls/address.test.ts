@@ -4,11 +4,26 @@ import { addressIssues, validateAddress } from './address.ts';
 
 describe('address validation', () => {
   it('accepts E.164 and fills missing strings', () => {
-    assert.deepEqual(validateAddress({ type: 'tel', target: '+16062067563' }, 'source'), { type: 'tel', target: '+16062067563', target_name: '', name: '', detail: '' });
+    assert.deepEqual(validateAddress({ type: 'tel', target: '+16062067563' }, 'source'), {
+      type: 'tel',
+      target: '+16062067563',
+      target_name: '',
+      name: '',
+      detail: '',
+    });
   });
   for (const bad of ['16062067563', '+1 606 206 7563', '+1(606)2067563', '+1-606-206-7563', '+0123456789', '+123456']) {
     it(`rejects ${JSON.stringify(bad)} as INVALID_E164`, () => {
-      assert.throws(() => validateAddress({ type: 'tel', target: bad }, 'destinations[0]'), { code: 'INVALID_E164', details: [{ field: 'destinations[0].target', reason: 'INVALID_E164', message: `${JSON.stringify(bad)} is not E.164: it must be '+' followed by 7 to 15 digits with no spaces or punctuation` }] });
+      assert.throws(() => validateAddress({ type: 'tel', target: bad }, 'destinations[0]'), {
+        code: 'INVALID_E164',
+        details: [
+          {
+            field: 'destinations[0].target',
+            reason: 'INVALID_E164',
+            message: `${JSON.stringify(bad)} is not E.164: it must be '+' followed by 7 to 15 digits with no spaces or punctuation`,
+          },
+        ],
+      });
     });
   }
   it('checks extension names', () => {
@@ -20,9 +35,18 @@ describe('address validation', () => {
     assert.equal(addressIssues({ type: 'sip', target: 'alice@example.com:99999' }, 'd')[0]?.reason, 'INVALID_SIP_URI');
   });
   it('rejects unknown fields, wrong types and unknown address types', () => {
-    assert.deepEqual(addressIssues({ type: 'tel', target: 5 }, 'a').map((i) => i.field), ['a.target']);
-    assert.deepEqual(addressIssues({ type: 'fax', target: 'x' }, 'a').map((i) => i.field), ['a.type']);
-    assert.deepEqual(addressIssues({ type: 'tel', target: '+16062067563', phone: 1 }, 'a').map((i) => i.field), ['a.phone']);
+    assert.deepEqual(
+      addressIssues({ type: 'tel', target: 5 }, 'a').map((i) => i.field),
+      ['a.target'],
+    );
+    assert.deepEqual(
+      addressIssues({ type: 'fax', target: 'x' }, 'a').map((i) => i.field),
+      ['a.type'],
+    );
+    assert.deepEqual(
+      addressIssues({ type: 'tel', target: '+16062067563', phone: 1 }, 'a').map((i) => i.field),
+      ['a.phone'],
+    );
     assert.equal(addressIssues('x', 'a')[0]?.reason, 'INVALID_ADDRESS');
   });
 });

@@ -38,15 +38,27 @@ export function addressTargetIssue(address: Pick<Address, 'type' | 'target'>, fi
     case 'tel':
       return E164_RE.test(address.target)
         ? undefined
-        : { field: at, reason: 'INVALID_E164', message: `${shown} is not E.164: it must be '+' followed by 7 to 15 digits with no spaces or punctuation` };
+        : {
+            field: at,
+            reason: 'INVALID_E164',
+            message: `${shown} is not E.164: it must be '+' followed by 7 to 15 digits with no spaces or punctuation`,
+          };
     case 'extension':
       return EXTENSION_RE.test(address.target)
         ? undefined
-        : { field: at, reason: 'INVALID_EXTENSION', message: `${shown} is not an extension name: it must be 1 to 32 letters or digits` };
+        : {
+            field: at,
+            reason: 'INVALID_EXTENSION',
+            message: `${shown} is not an extension name: it must be 1 to 32 letters or digits`,
+          };
     case 'sip':
       return SIP_ADDRESS_RE.test(address.target) && sipPortInRange(address.target)
         ? undefined
-        : { field: at, reason: 'INVALID_SIP_URI', message: `${shown} is not a SIP address: it must be user@host[:port], optionally with a sip: or sips: prefix` };
+        : {
+            field: at,
+            reason: 'INVALID_SIP_URI',
+            message: `${shown} is not a SIP address: it must be user@host[:port], optionally with a sip: or sips: prefix`,
+          };
     default:
       return undefined;
   }
@@ -59,24 +71,40 @@ function sipPortInRange(target: string): boolean {
 
 function shapeIssues(value: unknown, field: string): FieldIssue[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return [{ field, reason: 'INVALID_ADDRESS', message: 'must be an object {type, target, target_name, name, detail}' }];
+    return [
+      { field, reason: 'INVALID_ADDRESS', message: 'must be an object {type, target, target_name, name, detail}' },
+    ];
   }
   const issues: FieldIssue[] = [];
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     if (!(ADDRESS_FIELDS as readonly string[]).includes(key)) {
-      issues.push({ field: `${field}.${key}`, reason: 'INVALID_ADDRESS', message: `unknown field; an address has only ${ADDRESS_FIELDS.join(', ')}` });
+      issues.push({
+        field: `${field}.${key}`,
+        reason: 'INVALID_ADDRESS',
+        message: `unknown field; an address has only ${ADDRESS_FIELDS.join(', ')}`,
+      });
     }
   }
   for (const key of ADDRESS_FIELDS) {
     const v = record[key];
     if (v === undefined) continue;
-    if (typeof v !== 'string') issues.push({ field: `${field}.${key}`, reason: 'INVALID_ADDRESS', message: 'must be a string' });
-    else if (v.length > MAX_TEXT_LENGTH[key]) issues.push({ field: `${field}.${key}`, reason: 'INVALID_ADDRESS', message: `must be at most ${MAX_TEXT_LENGTH[key]} characters` });
+    if (typeof v !== 'string')
+      issues.push({ field: `${field}.${key}`, reason: 'INVALID_ADDRESS', message: 'must be a string' });
+    else if (v.length > MAX_TEXT_LENGTH[key])
+      issues.push({
+        field: `${field}.${key}`,
+        reason: 'INVALID_ADDRESS',
+        message: `must be at most ${MAX_TEXT_LENGTH[key]} characters`,
+      });
   }
   const type = record['type'];
   if (typeof type === 'string' && !(ADDRESS_TYPES as readonly string[]).includes(type)) {
-    issues.push({ field: `${field}.type`, reason: 'INVALID_ADDRESS', message: `${JSON.stringify(type)} is not one of ${ADDRESS_TYPES.filter((t) => t).join(', ')} or ""` });
+    issues.push({
+      field: `${field}.type`,
+      reason: 'INVALID_ADDRESS',
+      message: `${JSON.stringify(type)} is not one of ${ADDRESS_TYPES.filter((t) => t).join(', ')} or ""`,
+    });
   }
   return issues;
 }

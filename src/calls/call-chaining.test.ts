@@ -9,11 +9,19 @@ describe('call chaining', () => {
     useRoutes(h, 1);
     const { call: master } = await acceptOne(h);
     const before = h.store.transactions;
-    const chained = await h.service.createOutgoing(outgoingRequest({ master_call_id: master.id, destinations: [address('tel', '+821012345678'), address('sip', 'bob@example.com')] }));
+    const chained = await h.service.createOutgoing(
+      outgoingRequest({
+        master_call_id: master.id,
+        destinations: [address('tel', '+821012345678'), address('sip', 'bob@example.com')],
+      }),
+    );
     assert.equal(h.store.transactions, before + 1);
     assert.equal(chained.length, 2);
     assert.ok(chained.every((c) => c.master_call_id === master.id && c.status === 'dialing'));
-    assert.deepEqual((await current(h, master.id)).chained_call_ids, chained.map((c) => c.id));
+    assert.deepEqual(
+      (await current(h, master.id)).chained_call_ids,
+      chained.map((c) => c.id),
+    );
     assert.deepEqual(h.store.eventsOf(master.id), ['call_created', 'call_updated(ringing)']);
   });
 
@@ -27,10 +35,14 @@ describe('call chaining', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal((await current(h, master.id)).status, 'terminating');
     const attemptsBefore = h.signaling.attempts.length;
-    await assert.rejects(h.service.createOutgoing(outgoingRequest({ master_call_id: master.id })), { code: 'CALL_STATE_INVALID' });
+    await assert.rejects(h.service.createOutgoing(outgoingRequest({ master_call_id: master.id })), {
+      code: 'CALL_STATE_INVALID',
+    });
     h.signaling.last(master.id).byeGate?.open();
     await hangup;
-    await assert.rejects(h.service.createOutgoing(outgoingRequest({ master_call_id: master.id })), { code: 'CALL_STATE_INVALID' });
+    await assert.rejects(h.service.createOutgoing(outgoingRequest({ master_call_id: master.id })), {
+      code: 'CALL_STATE_INVALID',
+    });
     assert.equal(h.signaling.attempts.length, attemptsBefore);
     assert.equal(h.store.rows.size, 1);
   });
@@ -48,7 +60,10 @@ describe('call chaining', () => {
   it('404 CALL_NOT_FOUND for an unknown master', async () => {
     const h = makeHarness();
     useRoutes(h, 1);
-    await assert.rejects(h.service.createOutgoing(outgoingRequest({ master_call_id: 'f0000000-0000-4000-8000-000000000000' })), { code: 'CALL_NOT_FOUND' });
+    await assert.rejects(
+      h.service.createOutgoing(outgoingRequest({ master_call_id: 'f0000000-0000-4000-8000-000000000000' })),
+      { code: 'CALL_NOT_FOUND' },
+    );
   });
 
   it('master hangup cascades: answered chained calls get BYE (normal), ringing ones get CANCEL (cancel)', async () => {
@@ -56,7 +71,12 @@ describe('call chaining', () => {
     useRoutes(h, 1);
     const { call: master } = await acceptOne(h);
     await h.service.answer(master.id);
-    const [answered, ringing] = await h.service.createOutgoing(outgoingRequest({ master_call_id: master.id, destinations: [address('tel', '+821012345678'), address('tel', '+821087654321')] }));
+    const [answered, ringing] = await h.service.createOutgoing(
+      outgoingRequest({
+        master_call_id: master.id,
+        destinations: [address('tel', '+821012345678'), address('tel', '+821087654321')],
+      }),
+    );
     assert.ok(answered && ringing);
     await h.service.whenIdle();
     await answerOutgoing(h, answered.id);

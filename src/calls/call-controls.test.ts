@@ -81,7 +81,12 @@ describe('live controls', () => {
     await h.service.whenIdle();
     await h.service.setMusicOnHold(call.id, false);
     assert.equal((await h.service.setHold(call.id, false)).hold, false);
-    assert.deepEqual(h.media.log, [`held ${legId} true`, `moh ${legId} true`, `moh ${legId} false`, `held ${legId} false`]);
+    assert.deepEqual(h.media.log, [
+      `held ${legId} true`,
+      `moh ${legId} true`,
+      `moh ${legId} false`,
+      `held ${legId} false`,
+    ]);
     await h.service.whenIdle();
     assert.deepEqual(h.signaling.last(call.id).log, ['hold', 'unhold']);
     assert.equal(h.store.eventsOf(call.id).filter((e) => e === 'call_updated(progressing)').length, 3);
@@ -149,13 +154,24 @@ describe('live controls', () => {
     await h.service.stopMedia(call.id);
     await h.service.sendDigits(call.id, { digits: '12#' });
     await h.service.setSilence(call.id, true);
-    assert.deepEqual(h.media.log, [`play ${legId} https://example.com/a.wav`, `stop ${legId}`, `digits ${legId} 12#`, `silence ${legId} true`]);
+    assert.deepEqual(h.media.log, [
+      `play ${legId} https://example.com/a.wav`,
+      `stop ${legId}`,
+      `digits ${legId} 12#`,
+      `silence ${legId} true`,
+    ]);
   });
 
   it('setAction and setConference update the call with call_updated', async () => {
     const h = makeHarness();
     const { call } = await answeredCall(h);
-    const action = { id: 'a0000000-0000-4000-8000-000000000001', next_id: NIL_UUID, type: 'talk', option: { text: 'hi' }, tm_execute: '2026-01-01T00:00:00.000Z' };
+    const action = {
+      id: 'a0000000-0000-4000-8000-000000000001',
+      next_id: NIL_UUID,
+      type: 'talk',
+      option: { text: 'hi' },
+      tm_execute: '2026-01-01T00:00:00.000Z',
+    };
     assert.deepEqual((await h.service.setAction(call.id, action)).action, action);
     const conferenceId = 'cf000000-0000-4000-8000-000000000001';
     assert.equal((await h.service.setConference(call.id, conferenceId)).conference_id, conferenceId);

@@ -82,10 +82,18 @@ export async function sendDigits(live: LiveCall, request: DigitsRequest): Promis
 export async function startRecording(live: LiveCall, options: RecordingOptions): Promise<string> {
   live.requireProgressing('recording_start');
   if (live.call.recording_id !== NIL_UUID) {
-    throw new InvalidStateError(`call ${live.id} is already recording (${live.call.recording_id})`, 'RECORDING_ALREADY_ACTIVE');
+    throw new InvalidStateError(
+      `call ${live.id} is already recording (${live.call.recording_id})`,
+      'RECORDING_ALREADY_ACTIVE',
+    );
   }
   const { call } = live;
-  const { recording_id: recordingId } = await live.rt.recorder.start({ call_id: call.id, customer_id: call.customer_id, leg_id: live.requireLeg().leg_id, options });
+  const { recording_id: recordingId } = await live.rt.recorder.start({
+    call_id: call.id,
+    customer_id: call.customer_id,
+    leg_id: live.requireLeg().leg_id,
+    options,
+  });
   await live.update({ recording_id: recordingId, recording_ids: [...call.recording_ids, recordingId] });
   return recordingId;
 }
@@ -94,7 +102,8 @@ export async function startRecording(live: LiveCall, options: RecordingOptions):
 export async function stopRecording(live: LiveCall): Promise<void> {
   live.requireLive();
   const recordingId = live.call.recording_id;
-  if (recordingId === NIL_UUID) throw new InvalidStateError(`call ${live.id} has no active recording`, 'RECORDING_NOT_ACTIVE');
+  if (recordingId === NIL_UUID)
+    throw new InvalidStateError(`call ${live.id} has no active recording`, 'RECORDING_NOT_ACTIVE');
   await live.rt.recorder.stop(recordingId);
   await live.update({ recording_id: NIL_UUID });
 }

@@ -7,11 +7,16 @@ describe('creating outgoing calls', () => {
   it('validates every destination before anything is created or dialled', async () => {
     const h = makeHarness();
     useRoutes(h, 1);
-    await assert.rejects(h.service.createOutgoing(outgoingRequest({ destinations: [address('tel', '+821012345678'), address('tel', '+82 10 1234')] })), (err: { code: string; details: { field: string }[] }) => {
-      assert.equal(err.code, 'INVALID_E164');
-      assert.equal(err.details[0]?.field, 'destinations[1].target');
-      return true;
-    });
+    await assert.rejects(
+      h.service.createOutgoing(
+        outgoingRequest({ destinations: [address('tel', '+821012345678'), address('tel', '+82 10 1234')] }),
+      ),
+      (err: { code: string; details: { field: string }[] }) => {
+        assert.equal(err.code, 'INVALID_E164');
+        assert.equal(err.details[0]?.field, 'destinations[1].target');
+        return true;
+      },
+    );
     assert.equal(h.store.rows.size, 0);
     assert.equal(h.signaling.attempts.length, 0);
     assert.equal(h.flows.created.length, 0);
@@ -20,22 +25,35 @@ describe('creating outgoing calls', () => {
   it('ROUTE_NOT_FOUND names the destination without a route; nothing is created', async () => {
     const h = makeHarness();
     useRoutes(h, 1);
-    await assert.rejects(h.service.createOutgoing(outgoingRequest({ destinations: [address('tel', '+821012345678'), address('tel', '+15550009999')] })), (err: { code: string; details: { field: string }[] }) => {
-      assert.equal(err.code, 'ROUTE_NOT_FOUND');
-      assert.equal(err.details[0]?.field, 'destinations[1]');
-      return true;
-    });
+    await assert.rejects(
+      h.service.createOutgoing(
+        outgoingRequest({ destinations: [address('tel', '+821012345678'), address('tel', '+15550009999')] }),
+      ),
+      (err: { code: string; details: { field: string }[] }) => {
+        assert.equal(err.code, 'ROUTE_NOT_FOUND');
+        assert.equal(err.details[0]?.field, 'destinations[1]');
+        return true;
+      },
+    );
     assert.equal(h.store.rows.size, 0);
   });
 
   it('an unknown flow is FLOW_NOT_FOUND and an unknown extension EXTENSION_NOT_FOUND', async () => {
     const h = makeHarness();
     useRoutes(h, 1);
-    await assert.rejects(h.service.createOutgoing(outgoingRequest({ flow_id: 'f0000000-0000-4000-8000-00000000dead' })), { code: 'FLOW_NOT_FOUND' });
-    await assert.rejects(h.service.createOutgoing(outgoingRequest({ destinations: [address('extension', 'nobody')] })), { code: 'EXTENSION_NOT_FOUND' });
+    await assert.rejects(
+      h.service.createOutgoing(outgoingRequest({ flow_id: 'f0000000-0000-4000-8000-00000000dead' })),
+      { code: 'FLOW_NOT_FOUND' },
+    );
+    await assert.rejects(
+      h.service.createOutgoing(outgoingRequest({ destinations: [address('extension', 'nobody')] })),
+      { code: 'EXTENSION_NOT_FOUND' },
+    );
     const { flow_id: _unused, ...withoutFlow } = outgoingRequest();
     await assert.rejects(h.service.createOutgoing(withoutFlow), { code: 'INVALID_ARGUMENT' });
-    await assert.rejects(h.service.createOutgoing(outgoingRequest({ destinations: [address('conference', 'x')] })), { code: 'INVALID_ADDRESS' });
+    await assert.rejects(h.service.createOutgoing(outgoingRequest({ destinations: [address('conference', 'x')] })), {
+      code: 'INVALID_ADDRESS',
+    });
     assert.equal(h.store.rows.size, 0);
   });
 
@@ -44,7 +62,15 @@ describe('creating outgoing calls', () => {
     useRoutes(h, 1);
     h.directory.extensions.set('alice', ['sip:alice@192.0.2.10:5060', 'sip:alice@192.0.2.11:5060']);
     const calls = await h.service.createOutgoing(
-      outgoingRequest({ destinations: [address('tel', '+821012345678'), address('sip', 'bob@example.com'), address('extension', 'alice')], metadata: { order: 7 }, anonymous: 'yes' }),
+      outgoingRequest({
+        destinations: [
+          address('tel', '+821012345678'),
+          address('sip', 'bob@example.com'),
+          address('extension', 'alice'),
+        ],
+        metadata: { order: 7 },
+        anonymous: 'yes',
+      }),
     );
     await h.service.whenIdle();
     assert.equal(calls.length, 3);
@@ -54,11 +80,20 @@ describe('creating outgoing calls', () => {
       assert.deepEqual(c.metadata, { order: 7 });
       assert.ok(h.flows.created.some((f) => f.activeflow_id === c.activeflow_id));
     }
-    assert.deepEqual(calls[0]?.route_attempts.map((a) => [a.route_id, a.provider_id, a.reason]), [['r1', 'p1', '']]);
+    assert.deepEqual(
+      calls[0]?.route_attempts.map((a) => [a.route_id, a.provider_id, a.reason]),
+      [['r1', 'p1', '']],
+    );
     assert.deepEqual(calls[1]?.route_attempts, []);
     const targets = h.signaling.attempts.map((a) => a.request.target);
-    assert.deepEqual(targets.map((t) => t.kind), ['provider', 'sip', 'contacts']);
-    assert.deepEqual(targets[2]?.kind === 'contacts' ? targets[2].contacts : [], ['sip:alice@192.0.2.10:5060', 'sip:alice@192.0.2.11:5060']);
+    assert.deepEqual(
+      targets.map((t) => t.kind),
+      ['provider', 'sip', 'contacts'],
+    );
+    assert.deepEqual(targets[2]?.kind === 'contacts' ? targets[2].contacts : [], [
+      'sip:alice@192.0.2.10:5060',
+      'sip:alice@192.0.2.11:5060',
+    ]);
     assert.ok(h.signaling.attempts.every((a) => a.request.anonymous));
   });
 

@@ -32,8 +32,11 @@ async function cancelOutgoing(live: LiveCall): Promise<void> {
   live.clearTimer('dial');
   if (!(await live.move('canceling'))) return;
   const attempt = live.attempt;
-  if (attempt) await attempt.cancel().catch((err: unknown) => live.logger.warn({ err }, 'CANCEL failed; the call ends anyway'));
-  await live.endWith('local_cancel', { route_attempts: closeRunningAttempt(live.call.route_attempts, 'cancel', 0, live.rt.clock.now()) });
+  if (attempt)
+    await attempt.cancel().catch((err: unknown) => live.logger.warn({ err }, 'CANCEL failed; the call ends anyway'));
+  await live.endWith('local_cancel', {
+    route_attempts: closeRunningAttempt(live.call.route_attempts, 'cancel', 0, live.rt.clock.now()),
+  });
 }
 
 async function byeAnswered(live: LiveCall, reason: HangupReason | undefined): Promise<void> {
@@ -51,7 +54,10 @@ async function rejectIncoming(live: LiveCall, reason: Exclude<HangupReason, ''>)
   if (!(await live.move('terminating'))) return;
   const incoming = live.incoming;
   const status = rejectStatusFor(reason);
-  if (incoming) await incoming.reject(status).catch((err: unknown) => live.logger.warn({ err, status }, 'reject failed; the call ends anyway'));
+  if (incoming)
+    await incoming
+      .reject(status)
+      .catch((err: unknown) => live.logger.warn({ err, status }, 'reject failed; the call ends anyway'));
   await live.endWith({ hangup_by: 'local', hangup_reason: reason });
 }
 

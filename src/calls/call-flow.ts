@@ -10,7 +10,11 @@ export async function onFlowEnded(live: LiveCall, activeflowId: string): Promise
 }
 
 /** Stops the running activeflow and gives the call a new one (`POST /calls/{id}/redirect`). */
-export async function redirectFlow(live: LiveCall, source: FlowSource, variables: Record<string, string>): Promise<void> {
+export async function redirectFlow(
+  live: LiveCall,
+  source: FlowSource,
+  variables: Record<string, string>,
+): Promise<void> {
   live.requireLive();
   const { flows } = live.rt;
   await flows.validate(live.call.customer_id, source);

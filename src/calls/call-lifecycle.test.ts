@@ -61,7 +61,12 @@ describe('outgoing call lifecycle', () => {
     await h.service.whenIdle();
     const ended = await h.service.hangup(call.id);
     assert.deepEqual([ended.status, ended.hangup_by, ended.hangup_reason], ['hangup', 'local', 'cancel']);
-    assert.deepEqual(h.store.eventsOf(call.id).slice(-4), ['call_updated(canceling)', 'call_canceling', 'call_updated(hangup)', 'call_hangup']);
+    assert.deepEqual(h.store.eventsOf(call.id).slice(-4), [
+      'call_updated(canceling)',
+      'call_canceling',
+      'call_updated(hangup)',
+      'call_hangup',
+    ]);
     assert.deepEqual(h.signaling.last(call.id).log, ['cancel']);
     assert.equal(ended.route_attempts[0]?.reason, 'cancel');
   });
@@ -166,7 +171,13 @@ describe('outgoing call lifecycle', () => {
     attempt.cancelGate.open();
     await hangup;
     await h.service.whenIdle();
-    assert.deepEqual(h.store.eventsOf(call.id), ['call_created', 'call_updated(canceling)', 'call_canceling', 'call_updated(hangup)', 'call_hangup']);
+    assert.deepEqual(h.store.eventsOf(call.id), [
+      'call_created',
+      'call_updated(canceling)',
+      'call_canceling',
+      'call_updated(hangup)',
+      'call_hangup',
+    ]);
     assert.deepEqual(attempt.log, ['cancel', 'bye']);
   });
 });
@@ -202,7 +213,12 @@ describe('incoming call lifecycle', () => {
     assert.equal(h.clock.pending, 0);
   });
 
-  for (const [reason, status] of [['busy', '486'], ['noanswer', '480'], ['normal', '603'], ['failed', '603']] as const) {
+  for (const [reason, status] of [
+    ['busy', '486'],
+    ['noanswer', '480'],
+    ['normal', '603'],
+    ['failed', '603'],
+  ] as const) {
     it(`hangup with reason ${reason} before answer rejects ${status} and ends local/${reason} through terminating`, async () => {
       const h = makeHarness();
       const { call, leg } = await acceptOne(h);
@@ -234,7 +250,13 @@ describe('incoming call lifecycle', () => {
     const { FakeIncomingLeg, address } = await import('./testing/fake-ports.ts');
     const leg = new FakeIncomingLeg();
     await assert.rejects(
-      h.service.acceptIncoming({ customer_id: 'c', source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow: { flow_id: 'unknown' }, leg }),
+      h.service.acceptIncoming({
+        customer_id: 'c',
+        source: address('tel', '+15550002222'),
+        destination: address('tel', '+15550003333'),
+        flow: { flow_id: 'unknown' },
+        leg,
+      }),
       { code: 'FLOW_NOT_FOUND' },
     );
     assert.deepEqual(leg.log, ['480']);

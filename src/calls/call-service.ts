@@ -1,4 +1,12 @@
-import { InvalidStateError, NIL_UUID, NotFoundError, TypedEmitter, clonePlain, silentLogger, systemClock } from '../shared/index.ts';
+import {
+  InvalidStateError,
+  NIL_UUID,
+  NotFoundError,
+  TypedEmitter,
+  clonePlain,
+  silentLogger,
+  systemClock,
+} from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { isoTime, toPublic } from './call.ts';
 import type { Call, CallAction } from './call.ts';
@@ -58,8 +66,16 @@ export class CallService {
   readonly transfers: TransferService;
 
   constructor(deps: CallServiceDeps) {
-    const { clock = systemClock, logger = silentLogger, timers = {}, transferStore = memoryTransferStore, ...ports } = deps;
-    this.#emitter = new TypedEmitter({ onListenerError: (err) => logger.error({ err }, 'a call event listener threw') });
+    const {
+      clock = systemClock,
+      logger = silentLogger,
+      timers = {},
+      transferStore = memoryTransferStore,
+      ...ports
+    } = deps;
+    this.#emitter = new TypedEmitter({
+      onListenerError: (err) => logger.error({ err }, 'a call event listener threw'),
+    });
     this.#rt = {
       ...ports,
       clock,
@@ -81,12 +97,18 @@ export class CallService {
   async createOutgoing(request: OutgoingCallRequest): Promise<Call[]> {
     const prepared = await prepareOutgoing(this.#rt, request);
     const masterId = request.master_call_id;
-    const master = masterId === undefined || masterId === NIL_UUID ? undefined : await this.#liveOrThrow(masterId, request.customer_id);
+    const master =
+      masterId === undefined || masterId === NIL_UUID
+        ? undefined
+        : await this.#liveOrThrow(masterId, request.customer_id);
     const create = async (): Promise<Call[]> => {
       const calls = await createOutgoingCalls(this.#rt, prepared, master);
       for (const live of calls) {
         this.#live.set(live.id, live);
-        this.#track(live.run(() => dialOutgoing(live)), `dial call ${shortId(live.id)}`);
+        this.#track(
+          live.run(() => dialOutgoing(live)),
+          `dial call ${shortId(live.id)}`,
+        );
       }
       return calls.map((c) => toPublic(c.call));
     };
@@ -105,8 +127,14 @@ export class CallService {
     } catch (err) {
       this.#live.delete(live.id);
       live.clearTimers();
-      this.#track(request.leg.reject(SERVER_ERROR_SIP_STATUS), `reject incoming call ${shortId(live.id)} after a failed creation`);
-      this.#track(this.#rt.flows.stop(live.call.activeflow_id), `stop activeflow of uncreated call ${shortId(live.id)}`);
+      this.#track(
+        request.leg.reject(SERVER_ERROR_SIP_STATUS),
+        `reject incoming call ${shortId(live.id)} after a failed creation`,
+      );
+      this.#track(
+        this.#rt.flows.stop(live.call.activeflow_id),
+        `stop activeflow of uncreated call ${shortId(live.id)}`,
+      );
       throw err;
     }
     return toPublic(live.call);
@@ -142,7 +170,10 @@ export class CallService {
   hangupCustomer(customerId: string): number {
     const owned = [...this.#live.values()].filter((live) => live.call.customer_id === customerId);
     for (const live of owned) {
-      this.#track(live.run(() => (live.call.status === 'hangup' ? undefined : hangupLocally(live))), `hangup of ${shortId(live.id)} (customer deleted)`);
+      this.#track(
+        live.run(() => (live.call.status === 'hangup' ? undefined : hangupLocally(live))),
+        `hangup of ${shortId(live.id)} (customer deleted)`,
+      );
     }
     return owned.length;
   }
@@ -184,7 +215,11 @@ export class CallService {
 
   /** `POST /calls/{id}/digits`. */
   sendDigits(callId: string, command: DigitsCommand): Promise<Call> {
-    const request = { digits: command.digits, durationMs: command.duration ?? DEFAULT_DIGIT_DURATION_MS, intervalMs: command.interval ?? DEFAULT_DIGIT_INTERVAL_MS };
+    const request = {
+      digits: command.digits,
+      durationMs: command.duration ?? DEFAULT_DIGIT_DURATION_MS,
+      intervalMs: command.interval ?? DEFAULT_DIGIT_INTERVAL_MS,
+    };
     return this.#control(callId, (live) => controls.sendDigits(live, request));
   }
 
@@ -238,15 +273,29 @@ export class CallService {
     for (const stale of await this.#rt.store.listLive()) {
       if (this.#live.has(stale.id)) continue;
       const updatedMs = Date.parse(stale.tm_update);
-      const nowMs = options.lastAliveMs === undefined ? startMs : Math.min(startMs, Math.max(options.lastAliveMs, Number.isNaN(updatedMs) ? 0 : updatedMs));
-      const closed = { ...stale, recording_id: NIL_UUID, route_attempts: closeRunningAttempt(stale.route_attempts, rule.hangup_reason, 0, nowMs) };
-      const next = transition(closed, 'hangup', { nowMs, logger: this.#rt.logger, hangup: { hangup_by: rule.hangup_by, hangup_reason: rule.hangup_reason } });
+      const nowMs =
+        options.lastAliveMs === undefined
+          ? startMs
+          : Math.min(startMs, Math.max(options.lastAliveMs, Number.isNaN(updatedMs) ? 0 : updatedMs));
+      const closed = {
+        ...stale,
+        recording_id: NIL_UUID,
+        route_attempts: closeRunningAttempt(stale.route_attempts, rule.hangup_reason, 0, nowMs),
+      };
+      const next = transition(closed, 'hangup', {
+        nowMs,
+        logger: this.#rt.logger,
+        hangup: { hangup_by: rule.hangup_by, hangup_reason: rule.hangup_reason },
+      });
       if (next) changes.push(updatedChange(stale, next));
     }
     if (changes.length === 0) return [];
     await this.#rt.store.save(changes);
     for (const change of changes) this.#rt.published(change.events);
-    this.#rt.logger.info({ count: changes.length, at: isoTime(startMs) }, 'reconciled calls left live by a previous process');
+    this.#rt.logger.info(
+      { count: changes.length, at: isoTime(startMs) },
+      'reconciled calls left live by a previous process',
+    );
     return changes.map((c) => toPublic(c.call));
   }
 
@@ -273,14 +322,19 @@ export class CallService {
     const live = this.#live.get(callId);
     if (live && live.call.customer_id === customerId) return live;
     const stored = live ? undefined : await this.#rt.store.get(callId);
-    if (!stored || stored.customer_id !== customerId) throw new NotFoundError('CALL_NOT_FOUND', `call ${callId} does not exist`);
-    throw new InvalidStateError(`master call ${callId} is ${stored.status}: calls can be chained only while it is dialing, ringing or progressing`, 'CALL_STATE_INVALID');
+    if (!stored || stored.customer_id !== customerId)
+      throw new NotFoundError('CALL_NOT_FOUND', `call ${callId} does not exist`);
+    throw new InvalidStateError(
+      `master call ${callId} is ${stored.status}: calls can be chained only while it is dialing, ringing or progressing`,
+      'CALL_STATE_INVALID',
+    );
   }
 
   async #notLiveError(callId: string): Promise<Error> {
     const stored = await this.#rt.store.get(callId);
     if (!stored) return new NotFoundError('CALL_NOT_FOUND', `call ${callId} does not exist`);
-    if (stored.status === 'hangup') return new InvalidStateError(`call ${callId} is already hung up`, 'CALL_ALREADY_HANGUP');
+    if (stored.status === 'hangup')
+      return new InvalidStateError(`call ${callId} is already hung up`, 'CALL_ALREADY_HANGUP');
     return new InvalidStateError(`call ${callId} is not handled by this process`, 'CALL_STATE_INVALID');
   }
 
@@ -288,7 +342,11 @@ export class CallService {
     this.#live.delete(live.id);
     for (const chainedId of live.call.chained_call_ids) {
       const chained = this.#live.get(chainedId);
-      if (chained) this.#track(chained.run(() => (chained.call.status === 'hangup' ? undefined : hangupLocally(chained))), `cascade hangup of ${shortId(chainedId)}`);
+      if (chained)
+        this.#track(
+          chained.run(() => (chained.call.status === 'hangup' ? undefined : hangupLocally(chained))),
+          `cascade hangup of ${shortId(chainedId)}`,
+        );
     }
   }
 

@@ -20,21 +20,41 @@ hangup        -       -       -           -           -         -
 `;
 
 function expectedMatrix(): Map<string, string> {
-  const lines = EXPECTED.trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const lines = EXPECTED.trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/));
   const header = lines[0]?.slice(1) ?? [];
   const out = new Map<string, string>();
-  for (const row of lines.slice(1)) for (const [i, to] of header.entries()) out.set(`${row[0]}>${to}`, row[i + 1] ?? '?');
+  for (const row of lines.slice(1))
+    for (const [i, to] of header.entries()) out.set(`${row[0]}>${to}`, row[i + 1] ?? '?');
   return out;
 }
 
 function recordingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
-  const logger: Logger = { debug: () => {}, info: () => {}, warn: (_o, msg) => lines.push(msg ?? ''), error: () => {}, child: () => logger };
+  const logger: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (_o, msg) => lines.push(msg ?? ''),
+    error: () => {},
+    child: () => logger,
+  };
   return { logger, lines };
 }
 
 function callIn(status: CallStatus, direction: CallDirection) {
-  const call = newCall({ id: '3f2a91c0-0000-4000-8000-000000000000', customer_id: 'c', type: 'flow', direction, source: address('tel', '+15550001111'), destination: address('tel', '+15550002222'), status: 'dialing' }, 0);
+  const call = newCall(
+    {
+      id: '3f2a91c0-0000-4000-8000-000000000000',
+      customer_id: 'c',
+      type: 'flow',
+      direction,
+      source: address('tel', '+15550001111'),
+      destination: address('tel', '+15550002222'),
+      status: 'dialing',
+    },
+    0,
+  );
   return { ...call, status };
 }
 
@@ -48,7 +68,7 @@ describe('call status machine', () => {
         it(`${direction}: ${from} -> ${to} is ${allowed ? 'allowed' : 'refused'}`, () => {
           assert.equal(canTransition(from, to, direction), allowed);
           const { logger, lines } = recordingLogger();
-          const hangup = to === 'hangup' ? { hangup_by: 'local', hangup_reason: 'normal' } as const : undefined;
+          const hangup = to === 'hangup' ? ({ hangup_by: 'local', hangup_reason: 'normal' } as const) : undefined;
           const next = transition(callIn(from, direction), to, { nowMs: 5_000, logger, ...(hangup ? { hangup } : {}) });
           if (allowed) {
             assert.equal(next?.status, to);
@@ -74,7 +94,8 @@ describe('call status machine', () => {
     assert.equal(c2?.tm_hangup, undefined);
     const c3 = c2 && transition(c2, 'terminating', { nowMs: 3_000, logger });
     assert.equal(c3?.tm_update, '1970-01-01T00:00:03.000Z');
-    const c4 = c3 && transition(c3, 'hangup', { nowMs: 4_000, logger, hangup: { hangup_by: 'local', hangup_reason: 'normal' } });
+    const c4 =
+      c3 && transition(c3, 'hangup', { nowMs: 4_000, logger, hangup: { hangup_by: 'local', hangup_reason: 'normal' } });
     assert.equal(c4?.tm_hangup, '1970-01-01T00:00:04.000Z');
     assert.equal(c4?.hangup_by, 'local');
     assert.equal(c4?.hangup_reason, 'normal');
@@ -83,11 +104,24 @@ describe('call status machine', () => {
 
   it('refuses a move to hangup without its outcome, so hangup_by/reason are set together with tm_hangup', () => {
     const { logger } = recordingLogger();
-    assert.throws(() => transition(callIn('progressing', 'outgoing'), 'hangup', { nowMs: 1, logger }), { code: 'INTERNAL' });
+    assert.throws(() => transition(callIn('progressing', 'outgoing'), 'hangup', { nowMs: 1, logger }), {
+      code: 'INTERNAL',
+    });
   });
 
   it('an incoming call created ringing has tm_ringing = tm_create', () => {
-    const call = newCall({ id: 'x', customer_id: 'c', type: 'flow', direction: 'incoming', source: address('tel', '+15550001111'), destination: address('tel', '+15550002222'), status: 'ringing' }, 7_000);
+    const call = newCall(
+      {
+        id: 'x',
+        customer_id: 'c',
+        type: 'flow',
+        direction: 'incoming',
+        source: address('tel', '+15550001111'),
+        destination: address('tel', '+15550002222'),
+        status: 'ringing',
+      },
+      7_000,
+    );
     assert.equal(call.tm_ringing, call.tm_create);
   });
 });

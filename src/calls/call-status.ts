@@ -54,7 +54,10 @@ const STAMP_ON_ENTRY = { ringing: 'tm_ringing', progressing: 'tm_progressing', h
  */
 export function transition(call: Call, to: CallStatus, ctx: TransitionContext): Call | undefined {
   if (!canTransition(call.status, to, call.direction)) {
-    ctx.logger.warn({ call_id: call.id, from: call.status, to, direction: call.direction }, `call ${shortId(call.id)}: ${call.status} -> ${to} refused`);
+    ctx.logger.warn(
+      { call_id: call.id, from: call.status, to, direction: call.direction },
+      `call ${shortId(call.id)}: ${call.status} -> ${to} refused`,
+    );
     return undefined;
   }
   if (to === 'hangup' && ctx.hangup === undefined) {

@@ -55,7 +55,12 @@ describe('call timers on the injected clock', () => {
     const ended = await current(h, call.id);
     assert.deepEqual([ended.hangup_by, ended.hangup_reason], ['local', 'timeout']);
     assert.deepEqual(h.signaling.last(call.id).log, ['bye']);
-    assert.deepEqual(h.store.eventsOf(call.id).slice(-4), ['call_updated(terminating)', 'call_terminating', 'call_updated(hangup)', 'call_hangup']);
+    assert.deepEqual(h.store.eventsOf(call.id).slice(-4), [
+      'call_updated(terminating)',
+      'call_terminating',
+      'call_updated(hangup)',
+      'call_hangup',
+    ]);
   });
 
   it('max duration defaults to one hour', async () => {

@@ -18,7 +18,16 @@ export type HangupBy = '' | 'remote' | 'local';
 export type HangupReason = '' | 'normal' | 'failed' | 'busy' | 'cancel' | 'timeout' | 'noanswer' | 'dialout' | 'amd';
 
 /** Every non-empty hangup reason, in the spec's order. */
-export const HANGUP_REASONS = ['normal', 'failed', 'busy', 'cancel', 'timeout', 'noanswer', 'dialout', 'amd'] as const satisfies readonly HangupReason[];
+export const HANGUP_REASONS = [
+  'normal',
+  'failed',
+  'busy',
+  'cancel',
+  'timeout',
+  'noanswer',
+  'dialout',
+  'amd',
+] as const satisfies readonly HangupReason[];
 
 /** How one route attempt ended: a hangup reason, `unhealthy` (skipped), `answered`, or `""` while running. */
 export type RouteAttemptReason = HangupReason | 'unhealthy' | 'answered';

@@ -5,7 +5,11 @@ import { current, dialOne, useRoutes } from './testing/call-fixtures.ts';
 import type { Harness } from './testing/call-fixtures.ts';
 
 function attemptsOf(h: Harness, callId: string): Promise<string[]> {
-  return current(h, callId).then((c) => c.route_attempts.map((a) => `${a.provider_id}:${a.reason}:${a.sip_status}${a.tm_end === undefined ? ':running' : ''}`));
+  return current(h, callId).then((c) =>
+    c.route_attempts.map(
+      (a) => `${a.provider_id}:${a.reason}:${a.sip_status}${a.tm_end === undefined ? ':running' : ''}`,
+    ),
+  );
 }
 
 describe('route failover', () => {
@@ -20,7 +24,10 @@ describe('route failover', () => {
     h.signaling.last(call.id).ring();
     h.signaling.last(call.id).answer();
     await h.service.whenIdle();
-    assert.deepEqual(h.signaling.of(call.id).map((a) => (a.request.target.kind === 'provider' ? a.request.target.provider.id : '?')), ['p1', 'p2', 'p3']);
+    assert.deepEqual(
+      h.signaling.of(call.id).map((a) => (a.request.target.kind === 'provider' ? a.request.target.provider.id : '?')),
+      ['p1', 'p2', 'p3'],
+    );
     assert.deepEqual(await attemptsOf(h, call.id), ['p1:failed:503', 'p2:failed:0', 'p3:answered:200']);
     assert.equal((await current(h, call.id)).status, 'progressing');
     await h.service.hangup(call.id);
@@ -75,7 +82,12 @@ describe('route failover', () => {
     const ended = await current(h, call.id);
     assert.deepEqual([ended.hangup_by, ended.hangup_reason], ['remote', 'failed']);
     assert.deepEqual(await attemptsOf(h, call.id), ['p1:failed:0', 'p2:failed:404']);
-    assert.deepEqual(h.store.eventsOf(call.id), ['call_created', 'call_updated(dialing)', 'call_updated(hangup)', 'call_hangup']);
+    assert.deepEqual(h.store.eventsOf(call.id), [
+      'call_created',
+      'call_updated(dialing)',
+      'call_updated(hangup)',
+      'call_hangup',
+    ]);
   });
 
   it('skips an unhealthy provider and records the skip', async () => {
@@ -93,7 +105,10 @@ describe('route failover', () => {
     useRoutes(h, 2);
     h.routing.unhealthy.add('p1').add('p2');
     const call = await dialOne(h);
-    assert.deepEqual(call.route_attempts.map((a) => a.reason), ['unhealthy', 'unhealthy']);
+    assert.deepEqual(
+      call.route_attempts.map((a) => a.reason),
+      ['unhealthy', 'unhealthy'],
+    );
     const ended = await current(h, call.id);
     assert.deepEqual([ended.hangup_by, ended.hangup_reason], ['local', 'failed']);
     assert.equal(h.signaling.attempts.length, 0);

@@ -45,7 +45,12 @@ const LIVE: readonly CallStatus[] = ['dialing', 'ringing', 'progressing', 'termi
 export const HANGUP_RULES = {
   remote_bye: { from: ['progressing', 'terminating'], hangup_by: 'remote', hangup_reason: 'normal', failover: false },
   // RFC 3261 §12.2.1.2/§14.1: a request in the dialog (a hold re-INVITE) got 408/481 or no answer.
-  dialog_failed: { from: ['progressing', 'terminating'], hangup_by: 'remote', hangup_reason: 'failed', failover: false },
+  dialog_failed: {
+    from: ['progressing', 'terminating'],
+    hangup_by: 'remote',
+    hangup_reason: 'failed',
+    failover: false,
+  },
   local_hangup: { from: ['terminating'], hangup_by: 'local', hangup_reason: 'normal', failover: false },
   sip_busy: { from: UNANSWERED, hangup_by: 'remote', hangup_reason: 'busy', failover: false },
   sip_noanswer: { from: UNANSWERED, hangup_by: 'remote', hangup_reason: 'noanswer', failover: false },

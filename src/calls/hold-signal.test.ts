@@ -38,11 +38,19 @@ describe('hold does not wait for the re-INVITE (RFC 3261 §14.1 in the backgroun
     await h.service.setHold(call.id, true);
     await h.service.setHold(call.id, false);
     assert.deepEqual(attempt.log, ['hold'], 'no second INVITE transaction while one is pending');
-    assert.deepEqual(h.media.log, [true, false, true, false].map((on) => `held ${legId} ${on}`), 'the leg follows every change at once');
+    assert.deepEqual(
+      h.media.log,
+      [true, false, true, false].map((on) => `held ${legId} ${on}`),
+      'the leg follows every change at once',
+    );
     attempt.reinviteGate = undefined;
     gate.open();
     await h.service.whenIdle();
-    assert.deepEqual(attempt.log, ['hold', 'unhold'], 'the far end is told the latest state once the first re-INVITE ended');
+    assert.deepEqual(
+      attempt.log,
+      ['hold', 'unhold'],
+      'the far end is told the latest state once the first re-INVITE ended',
+    );
   });
 
   it('a re-INVITE refused (488) leaves the call up and held locally, and is never an error of the request', async () => {

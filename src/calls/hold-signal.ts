@@ -59,7 +59,10 @@ export class HoldSignal {
           // RFC 3261 §14.1: after a non-2xx the session stays as it was (the far end was not told);
           // the leg still hears what the hold control set. A timeout, 408 or 481 also ended the
           // dialog, which the leg reports as remoteBye({failed: true}) and the call hangs up.
-          this.#owner.logger.warn({ err, hold: on }, 'hold re-INVITE failed; the far end keeps the previous media direction');
+          this.#owner.logger.warn(
+            { err, hold: on },
+            'hold re-INVITE failed; the far end keeps the previous media direction',
+          );
           return;
         }
         this.#told = on;

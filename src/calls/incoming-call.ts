@@ -33,9 +33,16 @@ export async function buildIncoming(rt: CallRuntime, request: IncomingCallReques
   const id = newId();
   let created: { flow_id: string; activeflow_id: string };
   try {
-    created = await rt.flows.create({ customer_id: request.customer_id, call_id: id, source: request.flow, variables: request.variables ?? {} });
+    created = await rt.flows.create({
+      customer_id: request.customer_id,
+      call_id: id,
+      source: request.flow,
+      variables: request.variables ?? {},
+    });
   } catch (err) {
-    await request.leg.reject(FLOW_UNAVAILABLE_SIP_STATUS).catch((rejectErr: unknown) => rt.logger.warn({ err: rejectErr }, 'reject of an incoming call failed'));
+    await request.leg
+      .reject(FLOW_UNAVAILABLE_SIP_STATUS)
+      .catch((rejectErr: unknown) => rt.logger.warn({ err: rejectErr }, 'reject of an incoming call failed'));
     throw err;
   }
   const call = newCall(
@@ -59,7 +66,8 @@ export async function buildIncoming(rt: CallRuntime, request: IncomingCallReques
 }
 
 function incomingEvents(live: LiveCall): LegEvents {
-  const queue = (what: string, op: () => Promise<void>): void => live.rt.background(live.run(op), `call ${live.id}: ${what}`);
+  const queue = (what: string, op: () => Promise<void>): void =>
+    live.rt.background(live.run(op), `call ${live.id}: ${what}`);
   return {
     ringing: () => live.logger.debug('18x reported on an incoming leg; ignored'),
     answered: () => live.logger.debug('2xx reported on an incoming leg; ignored'),
@@ -88,7 +96,10 @@ export async function answerIncoming(live: LiveCall): Promise<void> {
   const { status, direction } = live.call;
   if (status === 'progressing') return;
   if (direction !== 'incoming' || status !== 'ringing') {
-    throw new InvalidStateError(`call ${live.id} cannot be answered: it is an ${direction} call in status ${status}`, 'CALL_STATE_INVALID');
+    throw new InvalidStateError(
+      `call ${live.id} cannot be answered: it is an ${direction} call in status ${status}`,
+      'CALL_STATE_INVALID',
+    );
   }
   await live.incoming?.answer();
   live.clearTimer('answer');

@@ -1,6 +1,17 @@
 export * from './address.ts';
 export { HANGUP_REASONS, emptyAction, isHungUp, newCall, toPublic } from './call.ts';
-export type { Call, CallAction, CallDirection, CallType, HangupBy, HangupReason, MuteDirection, NewCallFields, RouteAttempt, RouteAttemptReason } from './call.ts';
+export type {
+  Call,
+  CallAction,
+  CallDirection,
+  CallType,
+  HangupBy,
+  HangupReason,
+  MuteDirection,
+  NewCallFields,
+  RouteAttempt,
+  RouteAttemptReason,
+} from './call.ts';
 export { CALL_STATUS_TRANSITIONS, LIVE_STATUSES, OUTGOING_ONLY_STATUSES, canTransition } from './call-status.ts';
 export type { HangupCauseFields } from './call-status.ts';
 export { CALL_STATUSES } from './call-status-types.ts';
@@ -30,7 +41,21 @@ export type { OutgoingCallRequest } from './outgoing-call.ts';
 export type { LocalHangup } from './call-ending.ts';
 export { CallService } from './call-service.ts';
 export type { CallServiceDeps, DigitsCommand } from './call-service.ts';
-export { TRANSFER_EVENT_TYPES, TRANSFER_STATUSES, TRANSFER_STATUS_TRANSITIONS, TRANSFER_TYPES, isTransferEnded } from './transfer.ts';
-export type { Transfer, TransferChange, TransferEvent, TransferEventType, TransferStatus, TransferStorePort, TransferType } from './transfer.ts';
+export {
+  TRANSFER_EVENT_TYPES,
+  TRANSFER_STATUSES,
+  TRANSFER_STATUS_TRANSITIONS,
+  TRANSFER_TYPES,
+  isTransferEnded,
+} from './transfer.ts';
+export type {
+  Transfer,
+  TransferChange,
+  TransferEvent,
+  TransferEventType,
+  TransferStatus,
+  TransferStorePort,
+  TransferType,
+} from './transfer.ts';
 export { TransferService, memoryTransferStore } from './transfer-service.ts';
 export type { TransferRequest, TransferServiceDeps } from './transfer-service.ts';

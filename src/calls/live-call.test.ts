@@ -57,7 +57,11 @@ describe('parentClosed: a child told its parent closed cleans up without calling
     await h.service.whenIdle();
     assert.deepEqual(attempt.log, ['hold'], 'the unhold wanted before close was never sent');
     assert.equal((await current(h, call.id)).status, 'progressing', 'the max-duration timer did not fire');
-    assert.deepEqual(h.service.listLive().map((c) => c.id), [call.id], 'the call was not removed through the service');
+    assert.deepEqual(
+      h.service.listLive().map((c) => c.id),
+      [call.id],
+      'the call was not removed through the service',
+    );
   });
 
   it('a call leaving progressing closes its hold signal: a pending change is not sent after the BYE', async () => {
@@ -76,7 +80,10 @@ describe('parentClosed: a child told its parent closed cleans up without calling
 
   it('a HoldSignal closed before it is asked sends nothing', async () => {
     const sent: string[] = [];
-    const leg = { hold: async () => void sent.push('hold'), unhold: async () => void sent.push('unhold') } as unknown as CallLeg;
+    const leg = {
+      hold: async () => void sent.push('hold'),
+      unhold: async () => void sent.push('unhold'),
+    } as unknown as CallLeg;
     const work: Promise<unknown>[] = [];
     const signal = new HoldSignal(leg, { logger: silentLogger, background: (p) => work.push(p), name: 'test' });
     signal.parentClosed();

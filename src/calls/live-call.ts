@@ -164,7 +164,11 @@ export class LiveCall {
 
   /** Moves the status through the table (with `patch` applied in the same change); false when refused. */
   async move(to: CallStatus, options: { patch?: Partial<Call>; hangup?: HangupCauseFields } = {}): Promise<boolean> {
-    const ctx = { nowMs: this.rt.clock.now(), logger: this.rt.logger, ...(options.hangup ? { hangup: options.hangup } : {}) };
+    const ctx = {
+      nowMs: this.rt.clock.now(),
+      logger: this.rt.logger,
+      ...(options.hangup ? { hangup: options.hangup } : {}),
+    };
     const next = transition(options.patch ? withChanges(this.#call, options.patch) : this.#call, to, ctx);
     if (!next) return false;
     await this.commit(next);
@@ -177,14 +181,27 @@ export class LiveCall {
    * finally tells the service (registry, chained-call cascade). No-op when the table refuses.
    */
   async endWith(cause: HangupCause | HangupCauseFields, patch: Partial<Call> = {}): Promise<void> {
-    const fields = typeof cause === 'string' ? { hangup_by: HANGUP_RULES[cause].hangup_by, hangup_reason: HANGUP_RULES[cause].hangup_reason } : cause;
+    const fields =
+      typeof cause === 'string'
+        ? { hangup_by: HANGUP_RULES[cause].hangup_by, hangup_reason: HANGUP_RULES[cause].hangup_reason }
+        : cause;
     const { recording_id: recordingId, activeflow_id: activeflowId } = this.#call;
-    const attempts = closeRunningAttempt(patch.route_attempts ?? this.#call.route_attempts, fields.hangup_reason, 0, this.rt.clock.now());
-    const moved = await this.move('hangup', { hangup: fields, patch: { ...patch, route_attempts: attempts, recording_id: NIL_UUID } });
+    const attempts = closeRunningAttempt(
+      patch.route_attempts ?? this.#call.route_attempts,
+      fields.hangup_reason,
+      0,
+      this.rt.clock.now(),
+    );
+    const moved = await this.move('hangup', {
+      hangup: fields,
+      patch: { ...patch, route_attempts: attempts, recording_id: NIL_UUID },
+    });
     if (!moved) return;
     this.clearTimers();
-    if (recordingId !== NIL_UUID) this.rt.background(this.rt.recorder.stop(recordingId), `stop recording ${recordingId}`);
-    if (activeflowId !== NIL_UUID) this.rt.background(this.rt.flows.stop(activeflowId), `stop activeflow ${activeflowId}`);
+    if (recordingId !== NIL_UUID)
+      this.rt.background(this.rt.recorder.stop(recordingId), `stop recording ${recordingId}`);
+    if (activeflowId !== NIL_UUID)
+      this.rt.background(this.rt.flows.stop(activeflowId), `stop activeflow ${activeflowId}`);
     this.rt.hungUp(this);
   }
 
@@ -252,7 +269,11 @@ export class LiveCall {
   signalHold(leg: CallLeg, on: boolean): void {
     if (this.#holdSignal?.leg !== leg) {
       this.#holdSignal?.parentClosed();
-      this.#holdSignal = new HoldSignal(leg, { logger: this.logger, background: this.rt.background, name: shortId(this.id) });
+      this.#holdSignal = new HoldSignal(leg, {
+        logger: this.logger,
+        background: this.rt.background,
+        name: shortId(this.id),
+      });
     }
     this.#holdSignal.want(on);
   }
@@ -280,14 +301,18 @@ export class LiveCall {
 
   /** Throws 409 `CALL_ALREADY_HANGUP` once the call ended. */
   requireLive(): void {
-    if (this.#call.status === 'hangup') throw new InvalidStateError(`call ${this.id} is already hung up`, 'CALL_ALREADY_HANGUP');
+    if (this.#call.status === 'hangup')
+      throw new InvalidStateError(`call ${this.id} is already hung up`, 'CALL_ALREADY_HANGUP');
   }
 
   /** Throws 409 unless the call is answered (`progressing`). */
   requireProgressing(what: string): void {
     this.requireLive();
     if (this.#call.status !== 'progressing') {
-      throw new InvalidStateError(`${what} needs an answered call; call ${this.id} is ${this.#call.status}`, 'CALL_STATE_INVALID');
+      throw new InvalidStateError(
+        `${what} needs an answered call; call ${this.id} is ${this.#call.status}`,
+        'CALL_STATE_INVALID',
+      );
     }
   }
 

@@ -59,13 +59,22 @@ function flowSourceOf(request: OutgoingCallRequest): FlowSource {
 }
 
 function destinationIssues(destinations: readonly unknown[]): FieldIssue[] {
-  if (destinations.length === 0) return [{ field: 'destinations', reason: 'INVALID_ARGUMENT', message: 'must list at least one destination' }];
+  if (destinations.length === 0)
+    return [{ field: 'destinations', reason: 'INVALID_ARGUMENT', message: 'must list at least one destination' }];
   return destinations.flatMap((d, i) => {
     const field = `destinations[${i}]`;
     const issues = addressIssues(d, field);
     if (issues.length > 0) return issues;
     const type = (d as Partial<Address>).type ?? '';
-    return (DIALABLE as readonly string[]).includes(type) ? [] : [{ field: `${field}.type`, reason: 'INVALID_ADDRESS', message: `a call can dial ${DIALABLE.join(', ')}, not ${JSON.stringify(type)}` }];
+    return (DIALABLE as readonly string[]).includes(type)
+      ? []
+      : [
+          {
+            field: `${field}.type`,
+            reason: 'INVALID_ADDRESS',
+            message: `a call can dial ${DIALABLE.join(', ')}, not ${JSON.stringify(type)}`,
+          },
+        ];
   });
 }
 
@@ -73,12 +82,16 @@ function secondsIssues(request: OutgoingCallRequest): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const field of ['dial_timeout', 'max_duration'] as const) {
     const v = request[field];
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) issues.push({ field, reason: 'INVALID_ARGUMENT', message: 'must be a positive number of seconds' });
+    if (v !== undefined && !(Number.isFinite(v) && v > 0))
+      issues.push({ field, reason: 'INVALID_ARGUMENT', message: 'must be a positive number of seconds' });
   }
   return issues;
 }
 
-async function routesFor(rt: CallRuntime, customerId: string): Promise<{ routes: readonly Route[]; providers: readonly Provider[] }> {
+async function routesFor(
+  rt: CallRuntime,
+  customerId: string,
+): Promise<{ routes: readonly Route[]; providers: readonly Provider[] }> {
   const routes = await rt.routing.listRoutes(customerId);
   const providers = await rt.routing.listProviders([...new Set(routes.map((r) => r.provider_id))]);
   return { routes, providers };
@@ -115,18 +128,26 @@ async function prepareDestination(
   }
   if (target === 'extension') {
     const contacts = await rt.directory.extensionContacts(customerId, destination.target);
-    if (contacts === undefined) throw new NotFoundError('EXTENSION_NOT_FOUND', `destinations[${index}].target: extension ${JSON.stringify(destination.target)} does not exist`);
+    if (contacts === undefined)
+      throw new NotFoundError(
+        'EXTENSION_NOT_FOUND',
+        `destinations[${index}].target: extension ${JSON.stringify(destination.target)} does not exist`,
+      );
     return { destination, target, candidates: [], contacts };
   }
   const refused = target === 'sip' ? rt.sipTargets?.refusal(destination.target) : undefined;
-  if (refused !== undefined) throw ValidationError.field(`destinations[${index}].target`, 'SIP_TARGET_FORBIDDEN', refused);
+  if (refused !== undefined)
+    throw ValidationError.field(`destinations[${index}].target`, 'SIP_TARGET_FORBIDDEN', refused);
   return { destination, target, candidates: [], contacts: [] };
 }
 
 /** Throws unless `master` may take a new chained call now (dialing, ringing or progressing). */
 export function requireChainable(master: Call): void {
   if (master.status !== 'dialing' && master.status !== 'ringing' && master.status !== 'progressing') {
-    throw new InvalidStateError(`master call ${master.id} is ${master.status}: calls can be chained only while it is dialing, ringing or progressing`, 'CALL_STATE_INVALID');
+    throw new InvalidStateError(
+      `master call ${master.id} is ${master.status}: calls can be chained only while it is dialing, ringing or progressing`,
+      'CALL_STATE_INVALID',
+    );
   }
 }
 
@@ -134,9 +155,17 @@ async function buildOne(rt: CallRuntime, prepared: PreparedOutgoing, dest: Prepa
   const { request } = prepared;
   const id = newId();
   const nowMs = rt.clock.now();
-  const created = await rt.flows.create({ customer_id: request.customer_id, call_id: id, source: prepared.flow, variables: request.variables ?? {} });
-  const first = dest.target === 'tel' ? takeNextRoute(dest.candidates, 0, (p) => rt.routing.isHealthy(p), nowMs) : undefined;
-  const attempts = first ? [...first.skipped, ...(first.candidate ? [runningAttempt(first.candidate, nowMs)] : [])] : [];
+  const created = await rt.flows.create({
+    customer_id: request.customer_id,
+    call_id: id,
+    source: prepared.flow,
+    variables: request.variables ?? {},
+  });
+  const first =
+    dest.target === 'tel' ? takeNextRoute(dest.candidates, 0, (p) => rt.routing.isHealthy(p), nowMs) : undefined;
+  const attempts = first
+    ? [...first.skipped, ...(first.candidate ? [runningAttempt(first.candidate, nowMs)] : [])]
+    : [];
   const call = newCall(
     {
       id,
@@ -173,7 +202,11 @@ async function buildOne(rt: CallRuntime, prepared: PreparedOutgoing, dest: Prepa
  * `chained_call_ids`, all in one store transaction. Runs on the master's queue so a master hangup
  * cannot slip between the state check and the append.
  */
-export async function createOutgoingCalls(rt: CallRuntime, prepared: PreparedOutgoing, master: LiveCall | undefined): Promise<LiveCall[]> {
+export async function createOutgoingCalls(
+  rt: CallRuntime,
+  prepared: PreparedOutgoing,
+  master: LiveCall | undefined,
+): Promise<LiveCall[]> {
   if (master) requireChainable(master.call);
   const calls: LiveCall[] = [];
   try {
@@ -181,14 +214,17 @@ export async function createOutgoingCalls(rt: CallRuntime, prepared: PreparedOut
     const changes: CallChange[] = calls.map((c) => createdChange(c.call));
     if (master) {
       const chained = [...master.call.chained_call_ids, ...calls.map((c) => c.id)];
-      changes.push(updatedChange(master.call, { ...master.call, chained_call_ids: chained, tm_update: isoTime(rt.clock.now()) }));
+      changes.push(
+        updatedChange(master.call, { ...master.call, chained_call_ids: chained, tm_update: isoTime(rt.clock.now()) }),
+      );
     }
     await rt.store.save(changes);
     changes.forEach((change, i) => (calls[i] ?? master)?.adopt(change));
     for (const change of changes) rt.published(change.events);
     return calls;
   } catch (err) {
-    for (const c of calls) rt.background(rt.flows.stop(c.call.activeflow_id), `stop activeflow of uncreated call ${c.id}`);
+    for (const c of calls)
+      rt.background(rt.flows.stop(c.call.activeflow_id), `stop activeflow of uncreated call ${c.id}`);
     throw err;
   }
 }

@@ -18,7 +18,8 @@ export async function dialOutgoing(live: LiveCall): Promise<void> {
   if (live.call.status !== 'dialing') return;
   const plan = planOf(live);
   live.startTimer('dial', plan.dialTimeoutMs, () => onDialTimer(live));
-  const reachable = plan.target === 'tel' ? plan.current !== undefined : plan.target === 'sip' || plan.contacts.length > 0;
+  const reachable =
+    plan.target === 'tel' ? plan.current !== undefined : plan.target === 'sip' || plan.contacts.length > 0;
   if (!reachable) {
     await live.endWith('unreachable');
     return;
@@ -37,7 +38,14 @@ function dialTarget(live: LiveCall, plan: OutgoingPlan): DialTarget {
 function startAttempt(live: LiveCall): void {
   const plan = planOf(live);
   const { call } = live;
-  const request = { call_id: call.id, customer_id: call.customer_id, source: call.source, destination: call.destination, target: dialTarget(live, plan), anonymous: plan.anonymous };
+  const request = {
+    call_id: call.id,
+    customer_id: call.customer_id,
+    source: call.source,
+    destination: call.destination,
+    target: dialTarget(live, plan),
+    anonymous: plan.anonymous,
+  };
   live.beginAttempt((seq) => {
     const holder: { attempt?: OutgoingAttempt } = {};
     const attempt = live.rt.signaling.dial(request, attemptEvents(live, seq, holder));
@@ -48,13 +56,18 @@ function startAttempt(live: LiveCall): void {
 
 function attemptEvents(live: LiveCall, seq: number, holder: { attempt?: OutgoingAttempt }): LegEvents {
   const queue = (what: string, op: (current: boolean) => Promise<void>): void => {
-    live.rt.background(live.run(() => op(live.isCurrentAttempt(seq))), `call ${live.id}: ${what}`);
+    live.rt.background(
+      live.run(() => op(live.isCurrentAttempt(seq))),
+      `call ${live.id}: ${what}`,
+    );
   };
   return {
     ringing: (info) => queue('18x', async (current) => (current ? onRinging(live, info.sip_status) : undefined)),
     answered: () => queue('2xx', async (current) => onAnswered(live, current, holder.attempt)),
-    failed: (failure) => queue('attempt failure', async (current) => (current ? onAttemptFailed(live, failure) : undefined)),
-    remoteBye: (ending) => queue('BYE', async (current) => (current ? onRemoteBye(live, ending?.failed === true) : undefined)),
+    failed: (failure) =>
+      queue('attempt failure', async (current) => (current ? onAttemptFailed(live, failure) : undefined)),
+    remoteBye: (ending) =>
+      queue('BYE', async (current) => (current ? onRemoteBye(live, ending?.failed === true) : undefined)),
     remoteCancel: () => live.logger.debug('CANCEL reported on an outgoing leg; ignored'),
   };
 }
@@ -85,7 +98,12 @@ async function onAnswered(live: LiveCall, current: boolean, attempt: OutgoingAtt
 
 function canFailover(live: LiveCall, plan: OutgoingPlan): boolean {
   // No failover (docs/calls.md "Route failover"): incoming calls, conference calls, and calls whose flow already started.
-  return live.call.direction === 'outgoing' && live.call.type !== 'conference' && !plan.earlyExecution && plan.target === 'tel';
+  return (
+    live.call.direction === 'outgoing' &&
+    live.call.type !== 'conference' &&
+    !plan.earlyExecution &&
+    plan.target === 'tel'
+  );
 }
 
 async function onAttemptFailed(live: LiveCall, failure: AttemptFailure): Promise<void> {
@@ -95,7 +113,12 @@ async function onAttemptFailed(live: LiveCall, failure: AttemptFailure): Promise
   const cause = attemptFailureCause(failure, live.sawRinging);
   const rule = HANGUP_RULES[cause];
   const nowMs = live.rt.clock.now();
-  const attempts = closeRunningAttempt(live.call.route_attempts, rule.hangup_reason, failure.kind === 'status' ? failure.sip_status : 0, nowMs);
+  const attempts = closeRunningAttempt(
+    live.call.route_attempts,
+    rule.hangup_reason,
+    failure.kind === 'status' ? failure.sip_status : 0,
+    nowMs,
+  );
   if (rule.failover && canFailover(live, plan)) {
     const next = takeNextRoute(plan.candidates, plan.nextIndex, (id) => live.rt.routing.isHealthy(id), nowMs);
     attempts.push(...next.skipped);
@@ -114,8 +137,16 @@ async function onDialTimer(live: LiveCall): Promise<void> {
   const { status } = live.call;
   if (status !== 'dialing' && status !== 'ringing') return;
   const cause = dialTimerCause(status === 'ringing');
-  const attempts = closeRunningAttempt(live.call.route_attempts, HANGUP_RULES[cause].hangup_reason, 0, live.rt.clock.now());
+  const attempts = closeRunningAttempt(
+    live.call.route_attempts,
+    HANGUP_RULES[cause].hangup_reason,
+    0,
+    live.rt.clock.now(),
+  );
   const attempt = live.attempt;
-  if (attempt) await attempt.cancel().catch((err: unknown) => live.logger.warn({ err }, 'CANCEL after dial timeout failed; the call ends anyway'));
+  if (attempt)
+    await attempt
+      .cancel()
+      .catch((err: unknown) => live.logger.warn({ err }, 'CANCEL after dial timeout failed; the call ends anyway'));
   await live.endWith(cause, { route_attempts: attempts });
 }

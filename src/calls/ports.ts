@@ -195,7 +195,12 @@ export interface FlowPort {
   /** Throws 404 `FLOW_NOT_FOUND` / 400 `INVALID_ACTION` when the flow cannot run for the customer. */
   validate(customerId: string, source: FlowSource): Promise<void>;
   /** Creates (does not start) an activeflow for the call. */
-  create(request: { customer_id: string; call_id: string; source: FlowSource; variables: Record<string, string> }): Promise<{ flow_id: string; activeflow_id: string }>;
+  create(request: {
+    customer_id: string;
+    call_id: string;
+    source: FlowSource;
+    variables: Record<string, string>;
+  }): Promise<{ flow_id: string; activeflow_id: string }>;
   /**
    * Starts the activeflow; resolves once started, never waiting on its actions (which call back into
    * CallService). When the flow ends by itself the flows module calls `CallService.flowEnded`.
@@ -217,7 +222,12 @@ export interface RecordingOptions {
 /** Recordings of a call's leg; the recordings module implements this. */
 export interface RecorderPort {
   /** Creates the recording and starts capturing the leg; when it ends by itself the adapter calls `CallService.recordingEnded`. */
-  start(request: { call_id: string; customer_id: string; leg_id: string; options: RecordingOptions }): Promise<{ recording_id: string }>;
+  start(request: {
+    call_id: string;
+    customer_id: string;
+    leg_id: string;
+    options: RecordingOptions;
+  }): Promise<{ recording_id: string }>;
   /** Stops capturing; idempotent. */
   stop(recordingId: string): Promise<void>;
 }

@@ -18,12 +18,22 @@ describe('route selection', () => {
       route('cust-other-cc', { provider_id: 'c', target: '+1' }),
       route('other-customer', { customer_id: 'c0000000-0000-4000-8000-000000000099', provider_id: 'b', target: '+44' }),
     ];
-    assert.deepEqual(orderRoutes(CUSTOMER, '+442071234567', routes, providers).map((c) => c.route.id), ['cust-cc-1', 'cust-cc-2', 'cust-all', 'platform-cc', 'platform-all']);
+    assert.deepEqual(
+      orderRoutes(CUSTOMER, '+442071234567', routes, providers).map((c) => c.route.id),
+      ['cust-cc-1', 'cust-cc-2', 'cust-all', 'platform-cc', 'platform-all'],
+    );
   });
 
   it('takes the longest matching country code', () => {
-    const routes = [route('short', { provider_id: 'a', target: '+4' }), route('long', { provider_id: 'b', target: '+44' }), route('all', { provider_id: 'c', target: 'all' })];
-    assert.deepEqual(orderRoutes(CUSTOMER, '+442071234567', routes, providers).map((c) => c.route.id), ['long', 'all']);
+    const routes = [
+      route('short', { provider_id: 'a', target: '+4' }),
+      route('long', { provider_id: 'b', target: '+44' }),
+      route('all', { provider_id: 'c', target: 'all' }),
+    ];
+    assert.deepEqual(
+      orderRoutes(CUSTOMER, '+442071234567', routes, providers).map((c) => c.route.id),
+      ['long', 'all'],
+    );
   });
 
   it('breaks priority ties by tm_create', () => {
@@ -32,28 +42,62 @@ describe('route selection', () => {
       route('older', { provider_id: 'b', tm_create: '2026-01-01T00:00:00.000Z' }),
       route('first', { provider_id: 'c', priority: 0, tm_create: '2026-03-01T00:00:00.000Z' }),
     ];
-    assert.deepEqual(orderRoutes(CUSTOMER, '+15550001111', routes, providers).map((c) => c.route.id), ['first', 'older', 'newer']);
+    assert.deepEqual(
+      orderRoutes(CUSTOMER, '+15550001111', routes, providers).map((c) => c.route.id),
+      ['first', 'older', 'newer'],
+    );
   });
 
   it('lists a provider once, at its first place, and skips routes to unknown providers', () => {
-    const routes = [route('r1', { provider_id: 'a', target: '+1' }), route('r2', { provider_id: 'a', target: 'all' }), route('gone', { provider_id: 'zz', target: 'all', priority: 0 }), route('r3', { customer_id: NIL_UUID, provider_id: 'a' })];
-    assert.deepEqual(orderRoutes(CUSTOMER, '+15550001111', routes, providers).map((c) => c.route.id), ['r1']);
+    const routes = [
+      route('r1', { provider_id: 'a', target: '+1' }),
+      route('r2', { provider_id: 'a', target: 'all' }),
+      route('gone', { provider_id: 'zz', target: 'all', priority: 0 }),
+      route('r3', { customer_id: NIL_UUID, provider_id: 'a' }),
+    ];
+    assert.deepEqual(
+      orderRoutes(CUSTOMER, '+15550001111', routes, providers).map((c) => c.route.id),
+      ['r1'],
+    );
   });
 
   it('ROUTE_NOT_FOUND on the destination field when nothing carries the number', () => {
-    const candidates = orderRoutes(CUSTOMER, '+821012345678', [route('r', { provider_id: 'a', target: '+1' })], providers);
+    const candidates = orderRoutes(
+      CUSTOMER,
+      '+821012345678',
+      [route('r', { provider_id: 'a', target: '+1' })],
+      providers,
+    );
     assert.throws(
       () => requireRoutes(candidates, '+821012345678', 'destinations[2]'),
-      (err: { code: string; details: { field: string; reason: string }[] }) => err.code === 'ROUTE_NOT_FOUND' && err.details[0]?.field === 'destinations[2]' && err.details[0].reason === 'ROUTE_NOT_FOUND',
+      (err: { code: string; details: { field: string; reason: string }[] }) =>
+        err.code === 'ROUTE_NOT_FOUND' &&
+        err.details[0]?.field === 'destinations[2]' &&
+        err.details[0].reason === 'ROUTE_NOT_FOUND',
     );
   });
 
   it('skips unhealthy providers and records each skip as an attempt', () => {
-    const candidates = orderRoutes(CUSTOMER, '+15550001111', [route('r1', { provider_id: 'a' }), route('r2', { provider_id: 'b', priority: 2 }), route('r3', { provider_id: 'c', priority: 3 })], providers);
+    const candidates = orderRoutes(
+      CUSTOMER,
+      '+15550001111',
+      [
+        route('r1', { provider_id: 'a' }),
+        route('r2', { provider_id: 'b', priority: 2 }),
+        route('r3', { provider_id: 'c', priority: 3 }),
+      ],
+      providers,
+    );
     const next = takeNextRoute(candidates, 0, (id) => id === 'c', 0);
     assert.equal(next.candidate?.route.id, 'r3');
     assert.equal(next.nextIndex, 3);
-    assert.deepEqual(next.skipped.map((s) => [s.route_id, s.provider_id, s.reason, s.sip_status]), [['r1', 'a', 'unhealthy', 0], ['r2', 'b', 'unhealthy', 0]]);
+    assert.deepEqual(
+      next.skipped.map((s) => [s.route_id, s.provider_id, s.reason, s.sip_status]),
+      [
+        ['r1', 'a', 'unhealthy', 0],
+        ['r2', 'b', 'unhealthy', 0],
+      ],
+    );
     assert.equal(takeNextRoute(candidates, 3, () => true, 0).candidate, undefined);
   });
 });

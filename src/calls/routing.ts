@@ -40,11 +40,22 @@ function ownerGroups(number: string, owned: readonly Route[]): Route[] {
  * group by priority ascending then `tm_create`; each provider once; routes whose provider is unknown
  * are left out.
  */
-export function orderRoutes(customerId: string, number: string, routes: readonly Route[], providers: readonly Provider[]): RouteCandidate[] {
+export function orderRoutes(
+  customerId: string,
+  number: string,
+  routes: readonly Route[],
+  providers: readonly Provider[],
+): RouteCandidate[] {
   const providerById = new Map(providers.map((p) => [p.id, p]));
   const ordered = [
-    ...ownerGroups(number, routes.filter((r) => r.customer_id === customerId && customerId !== NIL_UUID)),
-    ...ownerGroups(number, routes.filter((r) => r.customer_id === NIL_UUID)),
+    ...ownerGroups(
+      number,
+      routes.filter((r) => r.customer_id === customerId && customerId !== NIL_UUID),
+    ),
+    ...ownerGroups(
+      number,
+      routes.filter((r) => r.customer_id === NIL_UUID),
+    ),
   ];
   const seen = new Set<string>();
   const candidates: RouteCandidate[] = [];
@@ -60,7 +71,11 @@ export function orderRoutes(customerId: string, number: string, routes: readonly
 /** Throws 400 `ROUTE_NOT_FOUND` on `field` when no route carries the destination. */
 export function requireRoutes(candidates: readonly RouteCandidate[], number: string, field: string): void {
   if (candidates.length === 0) {
-    throw ValidationError.field(field, 'ROUTE_NOT_FOUND', `no route carries ${number}: add a route for its country code or an "all" route`);
+    throw ValidationError.field(
+      field,
+      'ROUTE_NOT_FOUND',
+      `no route carries ${number}: add a route for its country code or an "all" route`,
+    );
   }
 }
 
@@ -75,14 +90,26 @@ export interface NextRoute {
 }
 
 /** Walks `candidates` from `fromIndex`, skipping providers `isHealthy` rejects and recording each skip. */
-export function takeNextRoute(candidates: readonly RouteCandidate[], fromIndex: number, isHealthy: (providerId: string) => boolean, nowMs: number): NextRoute {
+export function takeNextRoute(
+  candidates: readonly RouteCandidate[],
+  fromIndex: number,
+  isHealthy: (providerId: string) => boolean,
+  nowMs: number,
+): NextRoute {
   const skipped: RouteAttempt[] = [];
   const now = isoTime(nowMs);
   for (let i = fromIndex; i < candidates.length; i++) {
     const candidate = candidates[i];
     if (!candidate) continue;
     if (isHealthy(candidate.provider.id)) return { candidate, nextIndex: i + 1, skipped };
-    skipped.push({ route_id: candidate.route.id, provider_id: candidate.provider.id, sip_status: 0, reason: 'unhealthy', tm_start: now, tm_end: now });
+    skipped.push({
+      route_id: candidate.route.id,
+      provider_id: candidate.provider.id,
+      sip_status: 0,
+      reason: 'unhealthy',
+      tm_start: now,
+      tm_end: now,
+    });
   }
   return { nextIndex: candidates.length, skipped };
 }

@@ -24,7 +24,13 @@ async function talking(): Promise<Scene> {
   h.directory.extensions.set('1003', ['sip:1003@127.0.0.1:6000']);
   const { call: caller, leg: callerLeg } = await acceptOne(h);
   await h.service.answer(caller.id);
-  const [agent] = await h.service.createOutgoing({ customer_id: CUSTOMER, source: caller.source, destinations: [address('extension', '1002')], actions: [], master_call_id: caller.id });
+  const [agent] = await h.service.createOutgoing({
+    customer_id: CUSTOMER,
+    source: caller.source,
+    destinations: [address('extension', '1002')],
+    actions: [],
+    master_call_id: caller.id,
+  });
   assert.ok(agent);
   await answerOutgoing(h, agent.id);
   const events: TransferEvent[] = [];
@@ -42,14 +48,22 @@ async function idle(h: Harness): Promise<void> {
 describe('TransferService', () => {
   it('blind: holds the agent, rings the transferee chained to the caller, bridges on answer and hangs the agent up', async () => {
     const s = await talking();
-    const t = await s.h.service.transfers.create({ customer_id: CUSTOMER, type: 'blind', transferer_call_id: s.agent.id, transferee: { type: 'extension', target: '1003' } });
+    const t = await s.h.service.transfers.create({
+      customer_id: CUSTOMER,
+      type: 'blind',
+      transferer_call_id: s.agent.id,
+      transferee: { type: 'extension', target: '1003' },
+    });
     await idle(s.h);
     assert.equal(t.status, 'initiated');
     assert.equal(t.transferred_call_id, s.caller.id);
     const transferee = await current(s.h, t.transferee_call_id);
     assert.equal(transferee.master_call_id, s.caller.id);
     assert.ok(s.h.media.log.includes(`unbridge ${s.callerLeg.leg_id} ${s.agentLeg}`));
-    assert.ok(s.h.media.log.includes(`moh ${s.callerLeg.leg_id} true`), 'the caller hears music while the transferee rings');
+    assert.ok(
+      s.h.media.log.includes(`moh ${s.callerLeg.leg_id} true`),
+      'the caller hears music while the transferee rings',
+    );
     assert.deepEqual(s.h.signaling.last(s.agent.id).log, ['hold']);
     s.h.signaling.last(transferee.id).ring();
     await idle(s.h);
@@ -69,12 +83,21 @@ describe('TransferService', () => {
     );
     s.h.signaling.last(transferee.id).remoteBye();
     await idle(s.h);
-    assert.equal((await current(s.h, s.caller.id)).status, 'hangup', 'the caller ends with the transferee once transferred');
+    assert.equal(
+      (await current(s.h, s.caller.id)).status,
+      'hangup',
+      'the caller ends with the transferee once transferred',
+    );
   });
 
   it('blind: a transferee that does not answer reconnects the caller to the (unheld) agent', async () => {
     const s = await talking();
-    const t = await s.h.service.transfers.create({ customer_id: CUSTOMER, type: 'blind', transferer_call_id: s.agent.id, transferee: { type: 'extension', target: '1003' } });
+    const t = await s.h.service.transfers.create({
+      customer_id: CUSTOMER,
+      type: 'blind',
+      transferer_call_id: s.agent.id,
+      transferee: { type: 'extension', target: '1003' },
+    });
     await idle(s.h);
     s.h.signaling.last(t.transferee_call_id).fail(480);
     await idle(s.h);
@@ -87,9 +110,16 @@ describe('TransferService', () => {
 
   it('attended: the agent talks to the transferee first; complete bridges the caller; cancel gives the caller back', async () => {
     const s = await talking();
-    const t = await s.h.service.transfers.create({ customer_id: CUSTOMER, type: 'attended', transferer_call_id: s.agent.id, transferee: { type: 'extension', target: '1003' } });
+    const t = await s.h.service.transfers.create({
+      customer_id: CUSTOMER,
+      type: 'attended',
+      transferer_call_id: s.agent.id,
+      transferee: { type: 'extension', target: '1003' },
+    });
     await idle(s.h);
-    await assert.rejects(s.h.service.transfers.complete(t.id, CUSTOMER), (err) => hasCode(err, 'TRANSFER_STATE_INVALID'));
+    await assert.rejects(s.h.service.transfers.complete(t.id, CUSTOMER), (err) =>
+      hasCode(err, 'TRANSFER_STATE_INVALID'),
+    );
     await answerOutgoing(s.h, t.transferee_call_id);
     await idle(s.h);
     const transfereeLeg = s.h.signaling.last(t.transferee_call_id).leg_id;
@@ -102,7 +132,12 @@ describe('TransferService', () => {
     assert.equal((await current(s.h, s.agent.id)).status, 'hangup');
 
     const s2 = await talking();
-    const t2 = await s2.h.service.transfers.create({ customer_id: CUSTOMER, type: 'attended', transferer_call_id: s2.agent.id, transferee: { type: 'extension', target: '1003' } });
+    const t2 = await s2.h.service.transfers.create({
+      customer_id: CUSTOMER,
+      type: 'attended',
+      transferer_call_id: s2.agent.id,
+      transferee: { type: 'extension', target: '1003' },
+    });
     await answerOutgoing(s2.h, t2.transferee_call_id);
     await idle(s2.h);
     const canceled = await s2.h.service.transfers.cancel(t2.id, CUSTOMER);
@@ -112,17 +147,51 @@ describe('TransferService', () => {
     assert.ok(s2.h.media.log.includes(`bridge ${s2.callerLeg.leg_id} ${s2.agentLeg}`));
   });
 
-  it('refuses what cannot be transferred: bad transferee, master call, unknown or other customer\'s call, a second transfer', async () => {
+  it("refuses what cannot be transferred: bad transferee, master call, unknown or other customer's call, a second transfer", async () => {
     const s = await talking();
     const transfers = s.h.service.transfers;
     await assert.rejects(
-      transfers.create({ customer_id: CUSTOMER, type: 'blind', transferer_call_id: s.agent.id, transferee: { type: 'tel', target: '12345' } }),
+      transfers.create({
+        customer_id: CUSTOMER,
+        type: 'blind',
+        transferer_call_id: s.agent.id,
+        transferee: { type: 'tel', target: '12345' },
+      }),
       (err: unknown) => err instanceof ValidationError && err.details[0]?.field === 'transferee.target',
     );
-    await assert.rejects(transfers.create({ customer_id: CUSTOMER, type: 'blind', transferer_call_id: s.caller.id, transferee: address('extension', '1003') }), (err) => hasCode(err, 'TRANSFER_NOT_SUPPORTED'));
-    await assert.rejects(transfers.create({ customer_id: 'c0000000-0000-4000-8000-000000000009', type: 'blind', transferer_call_id: s.agent.id, transferee: address('extension', '1003') }), (err) => hasCode(err, 'CALL_NOT_FOUND'));
-    await transfers.create({ customer_id: CUSTOMER, type: 'blind', transferer_call_id: s.agent.id, transferee: address('extension', '1003') });
-    await assert.rejects(transfers.create({ customer_id: CUSTOMER, type: 'blind', transferer_call_id: s.agent.id, transferee: address('extension', '1003') }), (err) => hasCode(err, 'TRANSFER_IN_PROGRESS'));
+    await assert.rejects(
+      transfers.create({
+        customer_id: CUSTOMER,
+        type: 'blind',
+        transferer_call_id: s.caller.id,
+        transferee: address('extension', '1003'),
+      }),
+      (err) => hasCode(err, 'TRANSFER_NOT_SUPPORTED'),
+    );
+    await assert.rejects(
+      transfers.create({
+        customer_id: 'c0000000-0000-4000-8000-000000000009',
+        type: 'blind',
+        transferer_call_id: s.agent.id,
+        transferee: address('extension', '1003'),
+      }),
+      (err) => hasCode(err, 'CALL_NOT_FOUND'),
+    );
+    await transfers.create({
+      customer_id: CUSTOMER,
+      type: 'blind',
+      transferer_call_id: s.agent.id,
+      transferee: address('extension', '1003'),
+    });
+    await assert.rejects(
+      transfers.create({
+        customer_id: CUSTOMER,
+        type: 'blind',
+        transferer_call_id: s.agent.id,
+        transferee: address('extension', '1003'),
+      }),
+      (err) => hasCode(err, 'TRANSFER_IN_PROGRESS'),
+    );
     await idle(s.h);
     assert.equal(s.h.signaling.attempts.length, 2, 'the agent, then one transferee: only the first transfer dialled');
   });

@@ -1,4 +1,12 @@
-import { InvalidStateError, NIL_UUID, NotFoundError, SerialQueue, TypedEmitter, ValidationError, newId } from '../shared/index.ts';
+import {
+  InvalidStateError,
+  NIL_UUID,
+  NotFoundError,
+  SerialQueue,
+  TypedEmitter,
+  ValidationError,
+  newId,
+} from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { validateAddress } from './address.ts';
 import type { Address } from './address.ts';
@@ -7,9 +15,23 @@ import type { Call } from './call.ts';
 import type { CallEvent } from './call-events.ts';
 import type { MediaPort } from './ports.ts';
 import { createdTransferChange, isTransferEnded, requireTransferStatus, transferTransition } from './transfer.ts';
-import type { Transfer, TransferChange, TransferEvent, TransferStatus, TransferStorePort, TransferType } from './transfer.ts';
+import type {
+  Transfer,
+  TransferChange,
+  TransferEvent,
+  TransferStatus,
+  TransferStorePort,
+  TransferType,
+} from './transfer.ts';
 import {
-  WAIT_ACTIONS, bridgeAgentToTransferee, callerIdOf, endCallerAfterTransferee, hangUpAgent, joinCallerToTransferee, parkCaller, reconnectCallerToAgent,
+  WAIT_ACTIONS,
+  bridgeAgentToTransferee,
+  callerIdOf,
+  endCallerAfterTransferee,
+  hangUpAgent,
+  joinCallerToTransferee,
+  parkCaller,
+  reconnectCallerToAgent,
 } from './transfer-steps.ts';
 import type { TransferCalls, TransferStepContext } from './transfer-steps.ts';
 
@@ -60,7 +82,9 @@ export class TransferService {
   constructor(deps: TransferServiceDeps) {
     this.#deps = deps;
     this.#ctx = { calls: deps.calls, media: deps.media, logger: deps.logger.child({ module: 'transfers' }) };
-    this.#emitter = new TypedEmitter({ onListenerError: (err) => this.#ctx.logger.error({ err }, 'a transfer event listener threw') });
+    this.#emitter = new TypedEmitter({
+      onListenerError: (err) => this.#ctx.logger.error({ err }, 'a transfer event listener threw'),
+    });
     deps.calls.onEvent((event) => this.#onCallEvent(event));
   }
 
@@ -82,9 +106,16 @@ export class TransferService {
       const transfereeCall = await this.#dialTransferee(request.customer_id, caller, transferee);
       const nowIso = isoTime(this.#deps.clock.now());
       const transfer: Transfer = {
-        id: newId(), customer_id: request.customer_id, type: request.type, status: 'initiated',
-        transferer_call_id: agent.id, transferred_call_id: caller.id, transferee, transferee_call_id: transfereeCall.id,
-        tm_create: nowIso, tm_update: nowIso,
+        id: newId(),
+        customer_id: request.customer_id,
+        type: request.type,
+        status: 'initiated',
+        transferer_call_id: agent.id,
+        transferred_call_id: caller.id,
+        transferee,
+        transferee_call_id: transfereeCall.id,
+        tm_create: nowIso,
+        tm_update: nowIso,
       };
       const live: LiveTransfer = { transfer, queue: new SerialQueue(), agentHeld: false };
       this.#live.set(transfer.id, live);
@@ -110,7 +141,10 @@ export class TransferService {
   complete(transferId: string, customerId: string): Promise<Transfer> {
     return this.#operate(transferId, customerId, async (live) => {
       if (live.transfer.type !== 'attended') {
-        throw new InvalidStateError(`transfer ${transferId} is blind: it completes when the transferee answers`, 'TRANSFER_STATE_INVALID');
+        throw new InvalidStateError(
+          `transfer ${transferId} is blind: it completes when the transferee answers`,
+          'TRANSFER_STATE_INVALID',
+        );
       }
       requireTransferStatus(live.transfer, ['answered'], 'complete');
       await this.#complete(live);
@@ -132,11 +166,15 @@ export class TransferService {
 
   async #parties(customerId: string, transfererCallId: string): Promise<{ agent: Call; caller: Call }> {
     const agent = await this.#deps.calls.get(transfererCallId);
-    if (!agent || agent.customer_id !== customerId) throw new NotFoundError('CALL_NOT_FOUND', `call ${transfererCallId} does not exist`);
+    if (!agent || agent.customer_id !== customerId)
+      throw new NotFoundError('CALL_NOT_FOUND', `call ${transfererCallId} does not exist`);
     requireProgressing(agent, 'transferer_call_id');
     if (agent.master_call_id === NIL_UUID) {
       // Hanging up a master would cascade to its chained calls, the caller among them (docs/calls.md "Chaining").
-      throw new InvalidStateError(`call ${agent.id} is not chained to a caller's call: only the agent's (chained) call can be transferred`, 'TRANSFER_NOT_SUPPORTED');
+      throw new InvalidStateError(
+        `call ${agent.id} is not chained to a caller's call: only the agent's (chained) call can be transferred`,
+        'TRANSFER_NOT_SUPPORTED',
+      );
     }
     const caller = await this.#deps.calls.get(agent.master_call_id);
     if (!caller) throw new NotFoundError('CALL_NOT_FOUND', `call ${agent.master_call_id} does not exist`);
@@ -150,20 +188,28 @@ export class TransferService {
   async #dialTransferee(customerId: string, caller: Call, transferee: Address): Promise<Call> {
     try {
       const [call] = await this.#deps.calls.createOutgoing({
-        customer_id: customerId, source: callerIdOf(caller), destinations: [transferee], actions: WAIT_ACTIONS, master_call_id: caller.id,
+        customer_id: customerId,
+        source: callerIdOf(caller),
+        destinations: [transferee],
+        actions: WAIT_ACTIONS,
+        master_call_id: caller.id,
       });
       if (!call) throw new InvalidStateError('no call was created for the transferee', 'TRANSFER_DIAL_FAILED');
       return call;
     } catch (err) {
       // The domain validates a list of destinations; this request names a single `transferee`.
       if (!(err instanceof ValidationError)) throw err;
-      throw new ValidationError(err.details.map((d) => ({ ...d, field: d.field.replace(/^destinations\[0\]/, 'transferee') })), err.code);
+      throw new ValidationError(
+        err.details.map((d) => ({ ...d, field: d.field.replace(/^destinations\[0\]/, 'transferee') })),
+        err.code,
+      );
     }
   }
 
   async #operate(transferId: string, customerId: string, op: (live: LiveTransfer) => Promise<void>): Promise<Transfer> {
     const live = this.#live.get(transferId);
-    if (!live || live.transfer.customer_id !== customerId) throw new NotFoundError('TRANSFER_NOT_FOUND', `transfer ${transferId} does not exist`);
+    if (!live || live.transfer.customer_id !== customerId)
+      throw new NotFoundError('TRANSFER_NOT_FOUND', `transfer ${transferId} does not exist`);
     return live.queue.run(async () => {
       await op(live);
       return structuredClone(live.transfer);
@@ -177,7 +223,9 @@ export class TransferService {
       const t = live.transfer;
       if (call.id !== t.transferee_call_id && call.id !== t.transferred_call_id) continue;
       const work = live.queue.run(() => this.#onPartyChanged(live, call));
-      const tracked = work.catch((err: unknown) => this.#ctx.logger.error({ err, transfer_id: t.id }, 'transfer step failed'));
+      const tracked = work.catch((err: unknown) =>
+        this.#ctx.logger.error({ err, transfer_id: t.id }, 'transfer step failed'),
+      );
       this.#background.add(tracked);
       void tracked.finally(() => this.#background.delete(tracked));
     }
@@ -200,7 +248,8 @@ export class TransferService {
     if (isTransferEnded(t.status)) return;
     if (call.status === 'ringing' && t.status === 'initiated') await this.#move(live, 'ringing');
     else if (call.status === 'progressing' && t.status !== 'answered') await this.#answered(live);
-    else if (call.status === 'hangup' || call.status === 'canceling' || call.status === 'terminating') await this.#end(live, 'failed');
+    else if (call.status === 'hangup' || call.status === 'canceling' || call.status === 'terminating')
+      await this.#end(live, 'failed');
   }
 
   async #answered(live: LiveTransfer): Promise<void> {
@@ -244,6 +293,11 @@ export class TransferService {
 }
 
 function requireProgressing(call: Call, field: string): void {
-  if (call.status === 'hangup') throw new InvalidStateError(`call ${call.id} (${field}) is already hung up`, 'CALL_ALREADY_HANGUP');
-  if (call.status !== 'progressing') throw new InvalidStateError(`a transfer needs answered calls; call ${call.id} (${field}) is ${call.status}`, 'CALL_STATE_INVALID');
+  if (call.status === 'hangup')
+    throw new InvalidStateError(`call ${call.id} (${field}) is already hung up`, 'CALL_ALREADY_HANGUP');
+  if (call.status !== 'progressing')
+    throw new InvalidStateError(
+      `a transfer needs answered calls; call ${call.id} (${field}) is ${call.status}`,
+      'CALL_STATE_INVALID',
+    );
 }

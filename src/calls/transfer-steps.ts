@@ -34,7 +34,13 @@ export interface TransferStepContext {
 }
 
 /** Codes meaning the call is gone already, which a cleanup step accepts. */
-const GONE_CODES: readonly ErrorCode[] = ['CALL_ALREADY_HANGUP', 'CALL_NOT_FOUND', 'CALL_STATE_INVALID', 'LEG_NOT_ESTABLISHED', 'MEDIA_LEG_NOT_FOUND'];
+const GONE_CODES: readonly ErrorCode[] = [
+  'CALL_ALREADY_HANGUP',
+  'CALL_NOT_FOUND',
+  'CALL_STATE_INVALID',
+  'LEG_NOT_ESTABLISHED',
+  'MEDIA_LEG_NOT_FOUND',
+];
 
 /** Runs a step whose failure must not stop the transfer (the call may have ended meanwhile); logs it. */
 async function bestEffort(ctx: TransferStepContext, what: string, work: () => Promise<unknown>): Promise<void> {
@@ -55,7 +61,8 @@ export function callerIdOf(caller: Call): Address {
 export async function parkCaller(ctx: TransferStepContext, transfer: Transfer): Promise<boolean> {
   const callerLeg = ctx.calls.legId(transfer.transferred_call_id);
   const agentLeg = ctx.calls.legId(transfer.transferer_call_id);
-  if (callerLeg && agentLeg) await bestEffort(ctx, 'unbridge caller and agent', () => ctx.media.unbridge(callerLeg, agentLeg));
+  if (callerLeg && agentLeg)
+    await bestEffort(ctx, 'unbridge caller and agent', () => ctx.media.unbridge(callerLeg, agentLeg));
   // The caller is never left in silence (docs/calls.md "Transfer"): music while the transferee rings.
   if (callerLeg) await bestEffort(ctx, 'music to the caller', () => ctx.media.setMusicOnHold(callerLeg, true));
   if (transfer.type !== 'blind') return false;
@@ -71,7 +78,8 @@ export async function parkCaller(ctx: TransferStepContext, transfer: Transfer): 
 export async function bridgeAgentToTransferee(ctx: TransferStepContext, transfer: Transfer): Promise<void> {
   const agentLeg = ctx.calls.legId(transfer.transferer_call_id);
   const transfereeLeg = ctx.calls.legId(transfer.transferee_call_id);
-  if (agentLeg && transfereeLeg) await bestEffort(ctx, 'bridge agent and transferee', () => ctx.media.bridge(agentLeg, transfereeLeg));
+  if (agentLeg && transfereeLeg)
+    await bestEffort(ctx, 'bridge agent and transferee', () => ctx.media.bridge(agentLeg, transfereeLeg));
 }
 
 /**
@@ -84,7 +92,9 @@ export async function joinCallerToTransferee(ctx: TransferStepContext, transfer:
   if (!callerLeg || !transfereeLeg) return false;
   await ctx.media.bridge(callerLeg, transfereeLeg);
   await bestEffort(ctx, 'stop the music to the caller', () => ctx.media.setMusicOnHold(callerLeg, false));
-  await bestEffort(ctx, "replace the caller's flow", () => ctx.calls.redirect(transfer.transferred_call_id, { actions: WAIT_ACTIONS }));
+  await bestEffort(ctx, "replace the caller's flow", () =>
+    ctx.calls.redirect(transfer.transferred_call_id, { actions: WAIT_ACTIONS }),
+  );
   return true;
 }
 
@@ -94,13 +104,19 @@ export async function hangUpAgent(ctx: TransferStepContext, transfer: Transfer):
 }
 
 /** Failure or cancel: the transferee's call ends and the caller talks to the agent again. */
-export async function reconnectCallerToAgent(ctx: TransferStepContext, transfer: Transfer, agentHeld: boolean): Promise<void> {
+export async function reconnectCallerToAgent(
+  ctx: TransferStepContext,
+  transfer: Transfer,
+  agentHeld: boolean,
+): Promise<void> {
   await bestEffort(ctx, "hang up the transferee's call", () => ctx.calls.hangup(transfer.transferee_call_id));
   const callerLeg = ctx.calls.legId(transfer.transferred_call_id);
   if (agentHeld) await bestEffort(ctx, 'unhold the agent', () => ctx.calls.setHold(transfer.transferer_call_id, false));
   const agentLeg = ctx.calls.legId(transfer.transferer_call_id);
-  if (callerLeg && agentLeg) await bestEffort(ctx, 'bridge caller and agent again', () => ctx.media.bridge(callerLeg, agentLeg));
-  if (callerLeg) await bestEffort(ctx, 'stop the music to the caller', () => ctx.media.setMusicOnHold(callerLeg, false));
+  if (callerLeg && agentLeg)
+    await bestEffort(ctx, 'bridge caller and agent again', () => ctx.media.bridge(callerLeg, agentLeg));
+  if (callerLeg)
+    await bestEffort(ctx, 'stop the music to the caller', () => ctx.media.setMusicOnHold(callerLeg, false));
 }
 
 /** After completion the transferee hung up: the bridge is over, so the caller's call ends too. */

@@ -94,10 +94,18 @@ export function createdTransferChange(transfer: Transfer): TransferChange {
  * Moves a transfer through the table, stamping `tm_update` and the moment's time; returns the change
  * (`transfer_updated` then `transfer_<status>`), or undefined when the edge is refused (logged).
  */
-export function transferTransition(transfer: Transfer, to: TransferStatus, nowMs: number, logger: Logger): TransferChange | undefined {
+export function transferTransition(
+  transfer: Transfer,
+  to: TransferStatus,
+  nowMs: number,
+  logger: Logger,
+): TransferChange | undefined {
   const allowed: readonly TransferStatus[] = TRANSFER_STATUS_TRANSITIONS[transfer.status];
   if (!allowed.includes(to)) {
-    logger.warn({ transfer_id: transfer.id }, `transfer ${transfer.id.slice(0, 8)}: ${transfer.status} -> ${to} refused`);
+    logger.warn(
+      { transfer_id: transfer.id },
+      `transfer ${transfer.id.slice(0, 8)}: ${transfer.status} -> ${to} refused`,
+    );
     return undefined;
   }
   const at = isoTime(nowMs);
@@ -106,12 +114,21 @@ export function transferTransition(transfer: Transfer, to: TransferStatus, nowMs
   if (to === 'answered') next.tm_answered = at;
   if (isTransferEnded(to)) next.tm_end = at;
   const snapshot = structuredClone(next);
-  return { transfer: snapshot, events: [{ type: 'transfer_updated', transfer: snapshot }, { type: `transfer_${to}` as TransferEventType, transfer: snapshot }] };
+  return {
+    transfer: snapshot,
+    events: [
+      { type: 'transfer_updated', transfer: snapshot },
+      { type: `transfer_${to}` as TransferEventType, transfer: snapshot },
+    ],
+  };
 }
 
 /** Throws 409 `TRANSFER_STATE_INVALID` unless the transfer is in one of `statuses`. */
 export function requireTransferStatus(transfer: Transfer, statuses: readonly TransferStatus[], what: string): void {
   if (!statuses.includes(transfer.status)) {
-    throw new InvalidStateError(`${what} needs a transfer in ${statuses.join(' or ')}; transfer ${transfer.id} is ${transfer.status}`, 'TRANSFER_STATE_INVALID');
+    throw new InvalidStateError(
+      `${what} needs a transfer in ${statuses.join(' or ')}; transfer ${transfer.id} is ${transfer.status}`,
+      'TRANSFER_STATE_INVALID',
+    );
   }
 }

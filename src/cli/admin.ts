@@ -7,7 +7,10 @@ import { openStore } from '../store/index.ts';
 export function adminCommands(program: Command, fail: (err: unknown) => never): void {
   const withStore = async <T>(fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> => {
     const config = loadConfig();
-    const store = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
+    const store = await openStore({
+      dataDir: config.dataDir,
+      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    });
     try {
       return await fn(store);
     } finally {
@@ -22,10 +25,17 @@ export function adminCommands(program: Command, fail: (err: unknown) => never): 
     .option('--email <email>', 'contact email', '')
     .action(async (opts: { name: string; email: string }) => {
       try {
-        const c = await withStore((s) => s.customers.create({
-          name: opts.name, detail: '', email: opts.email, webhook_method: 'POST', webhook_uri: '',
-          webhook_secret: 'whsec_' + newAccessKeyToken().slice(3), webhook_event_types: [],
-        }));
+        const c = await withStore((s) =>
+          s.customers.create({
+            name: opts.name,
+            detail: '',
+            email: opts.email,
+            webhook_method: 'POST',
+            webhook_uri: '',
+            webhook_secret: 'whsec_' + newAccessKeyToken().slice(3),
+            webhook_event_types: [],
+          }),
+        );
         console.log(JSON.stringify({ id: c.id, name: c.name }, null, 2));
       } catch (err) {
         fail(err);
@@ -34,7 +44,7 @@ export function adminCommands(program: Command, fail: (err: unknown) => never): 
 
   program
     .command('accesskey-create')
-    .description("create an access key for a customer and print the token (shown once)")
+    .description('create an access key for a customer and print the token (shown once)')
     .requiredOption('--customer <id>', 'customer id')
     .option('--name <name>', 'key name', 'cli')
     .action(async (opts: { customer: string; name: string }) => {
@@ -42,7 +52,14 @@ export function adminCommands(program: Command, fail: (err: unknown) => never): 
         const token = newAccessKeyToken();
         const key = await withStore(async (s) => {
           if (!(await s.customers.get(opts.customer))) throw new Error(`customer ${opts.customer} not found`);
-          return s.accesskeys.create({ customer_id: opts.customer, name: opts.name, detail: '', role: 'customer', token_hash: hashToken(token), token_prefix: token.slice(0, 7) });
+          return s.accesskeys.create({
+            customer_id: opts.customer,
+            name: opts.name,
+            detail: '',
+            role: 'customer',
+            token_hash: hashToken(token),
+            token_prefix: token.slice(0, 7),
+          });
         });
         console.log(JSON.stringify({ id: key.id, customer_id: key.customer_id, token }, null, 2));
       } catch (err) {

@@ -5,8 +5,13 @@ import { ConferenceService } from './conference-service.ts';
 import { FakeConferenceCalls, FakeConferenceMedia, MemoryConferenceStore } from './testing/fake-ports.ts';
 
 describe('ConferenceService.flowsOf', () => {
-  it('gives the pre/post flows of the customer\'s progressing conference, nothing for a foreign or ended one', async () => {
-    const service = new ConferenceService({ store: new MemoryConferenceStore(), media: new FakeConferenceMedia(), calls: new FakeConferenceCalls(), clock: new FakeClock() });
+  it("gives the pre/post flows of the customer's progressing conference, nothing for a foreign or ended one", async () => {
+    const service = new ConferenceService({
+      store: new MemoryConferenceStore(),
+      media: new FakeConferenceMedia(),
+      calls: new FakeConferenceCalls(),
+      clock: new FakeClock(),
+    });
     const customerId = newId();
     const pre = newId();
     const c = await service.create({ customer_id: customerId, pre_flow_id: pre });

@@ -29,7 +29,11 @@ export interface ConferencePatch {
 function checkTimeout(timeout: number | undefined, issues: FieldIssue[]): void {
   if (timeout === undefined) return;
   if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_CONFERENCE_TIMEOUT_SEC) {
-    issues.push({ field: 'timeout', reason: 'INVALID_TIMEOUT', message: `timeout must be whole seconds from 0 (none) to ${MAX_CONFERENCE_TIMEOUT_SEC}` });
+    issues.push({
+      field: 'timeout',
+      reason: 'INVALID_TIMEOUT',
+      message: `timeout must be whole seconds from 0 (none) to ${MAX_CONFERENCE_TIMEOUT_SEC}`,
+    });
   }
 }
 
@@ -38,7 +42,11 @@ export function buildConference(request: CreateConferenceRequest, id: string, no
   const issues: FieldIssue[] = [];
   const type = request.type ?? 'conference';
   if (!(CONFERENCE_TYPES as readonly string[]).includes(type)) {
-    issues.push({ field: 'type', reason: 'INVALID_CONFERENCE_TYPE', message: `type must be one of ${CONFERENCE_TYPES.join(', ')}` });
+    issues.push({
+      field: 'type',
+      reason: 'INVALID_CONFERENCE_TYPE',
+      message: `type must be one of ${CONFERENCE_TYPES.join(', ')}`,
+    });
   }
   checkTimeout(request.timeout, issues);
   if (issues.length > 0) throw new ValidationError(issues);

@@ -25,7 +25,11 @@ async function until(check: () => boolean, what: string): Promise<void> {
 type H = ReturnType<typeof harness>;
 
 /** Starts a join of a new call; the promise settles when the call leaves. */
-function joinCall(h: H, conferenceId: string, signal = new AbortController().signal): { callId: string; joined: Promise<void> } {
+function joinCall(
+  h: H,
+  conferenceId: string,
+  signal = new AbortController().signal,
+): { callId: string; joined: Promise<void> } {
   const callId = h.calls.add(newId(), h.customerId);
   return { callId, joined: h.service.join(callId, conferenceId, signal) };
 }
@@ -39,8 +43,14 @@ describe('ConferenceService', () => {
     assert.deepEqual(c.conferencecall_ids, []);
     assert.equal(c.pre_flow_id, NIL_UUID);
     assert.deepEqual(h.store.types(c.id), ['conference_created']);
-    await assert.rejects(h.service.create({ customer_id: h.customerId, timeout: -1 }), (err: { details?: { reason: string }[] }) => err.details?.[0]?.reason === 'INVALID_TIMEOUT');
-    await assert.rejects(h.service.create({ customer_id: h.customerId, type: 'party' }), (err: { details?: { reason: string }[] }) => err.details?.[0]?.reason === 'INVALID_CONFERENCE_TYPE');
+    await assert.rejects(
+      h.service.create({ customer_id: h.customerId, timeout: -1 }),
+      (err: { details?: { reason: string }[] }) => err.details?.[0]?.reason === 'INVALID_TIMEOUT',
+    );
+    await assert.rejects(
+      h.service.create({ customer_id: h.customerId, type: 'party' }),
+      (err: { details?: { reason: string }[] }) => err.details?.[0]?.reason === 'INVALID_CONFERENCE_TYPE',
+    );
   });
 
   it('join puts the call in the mix and waits; kick takes it out, the join resolves and events are in order', async () => {
@@ -64,7 +74,11 @@ describe('ConferenceService', () => {
     assert.deepEqual((await h.service.get(c.id))?.conferencecall_ids, []);
     assert.deepEqual(h.store.types(ccId), ['conferencecall_joined', 'conferencecall_leaved']);
     assert.deepEqual(h.store.types(c.id), ['conference_created', 'conference_updated', 'conference_updated']);
-    assert.equal((await h.service.get(c.id))?.status, 'progressing', 'a conference-type conference outlives its last participant');
+    assert.equal(
+      (await h.service.get(c.id))?.status,
+      'progressing',
+      'a conference-type conference outlives its last participant',
+    );
   });
 
   it('aborting the join (hangup, flow stop) takes the call out and rejects with the reason', async () => {
@@ -106,7 +120,13 @@ describe('ConferenceService', () => {
     assert.equal(await h.service.get(c.id), undefined);
     const types = h.store.types(c.id);
     assert.deepEqual(types.slice(-3), ['conference_updated', 'conference_updated', 'conference_deleted']);
-    assert.deepEqual(h.store.events.filter((e) => e.type === 'conference_updated').map((e) => ('conference' in e ? e.conference.status : '')).slice(-2), ['terminating', 'terminated']);
+    assert.deepEqual(
+      h.store.events
+        .filter((e) => e.type === 'conference_updated')
+        .map((e) => ('conference' in e ? e.conference.status : ''))
+        .slice(-2),
+      ['terminating', 'terminated'],
+    );
   });
 
   it('a connect conference ends when the second-to-last party leaves, and the last one leaves with it', async () => {
@@ -137,11 +157,13 @@ describe('ConferenceService', () => {
     await until(() => h.store.conferences.get(c.id)?.status === 'terminated', 'the timeout');
   });
 
-  it('customers are isolated: another customer\'s call cannot join, and lookups across customers are not found', async () => {
+  it("customers are isolated: another customer's call cannot join, and lookups across customers are not found", async () => {
     const h = harness();
     const c = await h.service.create({ customer_id: h.customerId });
     const stranger = h.calls.add(newId(), newId());
-    await assert.rejects(h.service.join(stranger, c.id, new AbortController().signal), { code: 'CONFERENCE_NOT_FOUND' });
+    await assert.rejects(h.service.join(stranger, c.id, new AbortController().signal), {
+      code: 'CONFERENCE_NOT_FOUND',
+    });
     assert.equal(await h.service.get(c.id, { customerId: newId() }), undefined);
     await assert.rejects(h.service.delete(c.id, { customerId: newId() }), { code: 'CONFERENCE_NOT_FOUND' });
     const a = joinCall(h, c.id);
@@ -157,7 +179,10 @@ describe('ConferenceService', () => {
     const c = await h.service.create({ customer_id: h.customerId });
     h.media.failJoin = new Error('no leg');
     await assert.rejects(joinCall(h, c.id).joined, /no leg/);
-    assert.deepEqual([...h.store.conferencecalls.values()].map((cc) => cc.status), ['leaved']);
+    assert.deepEqual(
+      [...h.store.conferencecalls.values()].map((cc) => cc.status),
+      ['leaved'],
+    );
     assert.deepEqual((await h.service.get(c.id))?.conferencecall_ids, []);
   });
 

@@ -55,7 +55,10 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
   /** Creates a progressing conference (`conference_created`). */
   async create(request: CreateConferenceRequest): Promise<Conference> {
     const conference = buildConference(request, newId(), this.#now());
-    await this.#d.store.save({ conference, events: [{ type: 'conference_created', conference: snapshot(conference) }] });
+    await this.#d.store.save({
+      conference,
+      events: [{ type: 'conference_created', conference: snapshot(conference) }],
+    });
     this.#adopt(conference);
     return snapshot(conference);
   }
@@ -106,9 +109,12 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
    * The flows a call joining the customer's conference runs before joining and after leaving;
    * undefined when the conference is missing, foreign or not progressing.
    */
-  async flowsOf(customerId: string, conferenceId: string): Promise<{ pre_flow_id: string; post_flow_id: string } | undefined> {
+  async flowsOf(
+    customerId: string,
+    conferenceId: string,
+  ): Promise<{ pre_flow_id: string; post_flow_id: string } | undefined> {
     const conference = await this.get(conferenceId, { customerId });
-    if (!conference || conference.status !== 'progressing') return undefined;
+    if (conference?.status !== 'progressing') return undefined;
     return { pre_flow_id: conference.pre_flow_id, post_flow_id: conference.post_flow_id };
   }
 
@@ -129,7 +135,9 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
     }
     const member = await live.queue.run(() => this.#admit(live, callId));
     try {
-      await this.#d.calls.setConference(callId, conferenceId).catch((err: unknown) => this.#logger.debug({ err, callId }, 'call not told of its conference'));
+      await this.#d.calls
+        .setConference(callId, conferenceId)
+        .catch((err: unknown) => this.#logger.debug({ err, callId }, 'call not told of its conference'));
       await member.waitForLeave(signal);
     } finally {
       await this.#depart(live, member);
@@ -155,7 +163,11 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
       throw new InvalidStateError(`conferencecall ${stored.id} is ${stored.status}`, 'CONFERENCECALL_NOT_JOINED');
     }
     return live.queue.run(async () => {
-      if (member.cc.status !== 'joined') throw new InvalidStateError(`conferencecall ${member.cc.id} is ${member.cc.status}`, 'CONFERENCECALL_NOT_JOINED');
+      if (member.cc.status !== 'joined')
+        throw new InvalidStateError(
+          `conferencecall ${member.cc.id} is ${member.cc.status}`,
+          'CONFERENCECALL_NOT_JOINED',
+        );
       await this.#d.media.setMuted(live.conference.id, member.cc.id, muted);
       member.cc.muted = muted;
       member.cc.tm_update = this.#now();
@@ -177,11 +189,19 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
 
   async #admit(live: LiveConference, callId: string): Promise<Member> {
     const conference = live.conference;
-    if (conference.status !== 'progressing') throw new InvalidStateError(`conference ${conference.id} has ended`, 'CONFERENCE_NOT_PROGRESSING');
+    if (conference.status !== 'progressing')
+      throw new InvalidStateError(`conference ${conference.id} has ended`, 'CONFERENCE_NOT_PROGRESSING');
     const now = this.#now();
     const cc: Conferencecall = {
-      id: newId(), customer_id: conference.customer_id, conference_id: conference.id, reference_type: 'call', reference_id: callId,
-      status: 'joining', muted: false, tm_create: now, tm_update: now,
+      id: newId(),
+      customer_id: conference.customer_id,
+      conference_id: conference.id,
+      reference_type: 'call',
+      reference_id: callId,
+      status: 'joining',
+      muted: false,
+      tm_create: now,
+      tm_update: now,
     };
     await this.#d.store.save({ conferencecall: cc, events: [] });
     try {
@@ -198,8 +218,12 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
     live.members.set(cc.id, member);
     this.#liveOfMember.set(cc.id, live);
     await this.#d.store.save({
-      conference, conferencecall: cc,
-      events: [{ type: 'conferencecall_joined', conferencecall: snapshot(cc) }, { type: 'conference_updated', conference: snapshot(conference) }],
+      conference,
+      conferencecall: cc,
+      events: [
+        { type: 'conferencecall_joined', conferencecall: snapshot(cc) },
+        { type: 'conference_updated', conference: snapshot(conference) },
+      ],
     });
     return member;
   }
@@ -209,7 +233,9 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
     try {
       await live.queue.run(async () => {
         moveConferencecall(cc, 'leaving', this.#now());
-        await this.#d.media.leave(live.conference.id, cc.id).catch((err: unknown) => this.#logger.warn({ err }, 'leaving the mix failed'));
+        await this.#d.media
+          .leave(live.conference.id, cc.id)
+          .catch((err: unknown) => this.#logger.warn({ err }, 'leaving the mix failed'));
         moveConferencecall(cc, 'leaved', this.#now());
         const conference = live.conference;
         conference.conferencecall_ids = conference.conferencecall_ids.filter((id) => id !== cc.id);
@@ -217,14 +243,20 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
         live.members.delete(cc.id);
         this.#liveOfMember.delete(cc.id);
         await this.#d.store.save({
-          conference, conferencecall: cc,
-          events: [{ type: 'conferencecall_leaved', conferencecall: snapshot(cc) }, { type: 'conference_updated', conference: snapshot(conference) }],
+          conference,
+          conferencecall: cc,
+          events: [
+            { type: 'conferencecall_leaved', conferencecall: snapshot(cc) },
+            { type: 'conference_updated', conference: snapshot(conference) },
+          ],
         });
       });
     } finally {
       member.markDone();
     }
-    await this.#d.calls.setConference(cc.reference_id, NIL_UUID).catch((err: unknown) => this.#logger.debug({ err }, 'call not told it left'));
+    await this.#d.calls
+      .setConference(cc.reference_id, NIL_UUID)
+      .catch((err: unknown) => this.#logger.debug({ err }, 'call not told it left'));
     // docs/media.md: a `connect` conference ends when one party is left.
     if (live.conference.type === 'connect' && live.conference.status === 'progressing' && live.members.size <= 1) {
       this.#terminate(live).catch((err: unknown) => this.#logger.error({ err }, 'connect conference did not end'));
@@ -249,7 +281,9 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
       moveConference(live.conference, 'terminated', this.#now());
       await this.#saveConference(live);
     });
-    await this.#d.media.close(live.conference.id).catch((err: unknown) => this.#logger.warn({ err }, 'closing the mix failed'));
+    await this.#d.media
+      .close(live.conference.id)
+      .catch((err: unknown) => this.#logger.warn({ err }, 'closing the mix failed'));
     this.#live.delete(live.conference.id);
     this.emit('terminated', snapshot(live.conference));
   }
@@ -261,7 +295,10 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
       const stored = await this.#d.store.getConference(id, scope);
       if (!stored) throw conferenceNotFound(id);
       change(stored);
-      await this.#d.store.save({ conference: stored, events: [{ type: 'conference_updated', conference: snapshot(stored) }] });
+      await this.#d.store.save({
+        conference: stored,
+        events: [{ type: 'conference_updated', conference: snapshot(stored) }],
+      });
       return stored;
     }
     return live.queue.run(async () => {
@@ -276,7 +313,7 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
     let live = this.#live.get(id);
     if (!live) {
       const stored = await this.#d.store.getConference(id, scope);
-      if (!stored || stored.status !== 'progressing') return undefined;
+      if (stored?.status !== 'progressing') return undefined;
       live = this.#live.get(id) ?? this.#adopt(stored);
     }
     return inScope(live.conference.customer_id, scope) && live.conference.status !== 'terminated' ? live : undefined;
@@ -312,7 +349,10 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
   }
 
   async #saveConference(live: LiveConference): Promise<void> {
-    await this.#d.store.save({ conference: live.conference, events: [{ type: 'conference_updated', conference: snapshot(live.conference) }] });
+    await this.#d.store.save({
+      conference: live.conference,
+      events: [{ type: 'conference_updated', conference: snapshot(live.conference) }],
+    });
   }
 
   #now(): string {

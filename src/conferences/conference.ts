@@ -86,7 +86,10 @@ export interface ConferenceChange {
 export function moveConference(conference: Conference, to: ConferenceStatus, nowIso: string): void {
   const allowed: readonly ConferenceStatus[] = CONFERENCE_STATUS_TRANSITIONS[conference.status];
   if (!allowed.includes(to)) {
-    throw new InvalidStateError(`conference ${conference.id.slice(0, 8)}: ${conference.status} -> ${to} refused`, 'CONFERENCE_STATE_INVALID');
+    throw new InvalidStateError(
+      `conference ${conference.id.slice(0, 8)}: ${conference.status} -> ${to} refused`,
+      'CONFERENCE_STATE_INVALID',
+    );
   }
   conference.status = to;
   conference.tm_update = nowIso;
@@ -97,7 +100,10 @@ export function moveConference(conference: Conference, to: ConferenceStatus, now
 export function moveConferencecall(cc: Conferencecall, to: ConferencecallStatus, nowIso: string): void {
   const allowed: readonly ConferencecallStatus[] = CONFERENCECALL_STATUS_TRANSITIONS[cc.status];
   if (!allowed.includes(to)) {
-    throw new InvalidStateError(`conferencecall ${cc.id.slice(0, 8)}: ${cc.status} -> ${to} refused`, 'CONFERENCECALL_STATE_INVALID');
+    throw new InvalidStateError(
+      `conferencecall ${cc.id.slice(0, 8)}: ${cc.status} -> ${to} refused`,
+      'CONFERENCECALL_STATE_INVALID',
+    );
   }
   cc.status = to;
   cc.tm_update = nowIso;

@@ -13,14 +13,24 @@ test('config: defaults serve the API on 8080 with the embedded store', () => {
 });
 
 test('config: environment values are converted and validated', () => {
-  const cfg = loadConfig({ CALLBIN_HTTP_PORT: '9090', CALLBIN_MODE: 'production', CALLBIN_DATABASE_URL: 'postgres://u@h/db' });
+  const cfg = loadConfig({
+    CALLBIN_HTTP_PORT: '9090',
+    CALLBIN_MODE: 'production',
+    CALLBIN_DATABASE_URL: 'postgres://u@h/db',
+  });
   assert.equal(cfg.httpPort, 9090);
   assert.equal(cfg.mode, 'production');
 });
 
 test('config: every bad value is reported with its variable name', () => {
   assert.throws(
-    () => loadConfig({ CALLBIN_HTTP_PORT: 'eighty', CALLBIN_MODE: 'staging', CALLBIN_SIP_PORT: '70000', CALLBIN_DATABASE_URL: 'mysql://x' }),
+    () =>
+      loadConfig({
+        CALLBIN_HTTP_PORT: 'eighty',
+        CALLBIN_MODE: 'staging',
+        CALLBIN_SIP_PORT: '70000',
+        CALLBIN_DATABASE_URL: 'mysql://x',
+      }),
     (err: unknown) => {
       assert.ok(err instanceof ValidationError);
       const fields = err.details.map((d) => d.field).sort();

@@ -6,46 +6,54 @@ import { ValidationError, type FieldIssue } from '../shared/index.ts';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const LogLevel = Type.Union([
-  Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
-  Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
+  Type.Literal('fatal'),
+  Type.Literal('error'),
+  Type.Literal('warn'),
+  Type.Literal('info'),
+  Type.Literal('debug'),
+  Type.Literal('trace'),
+  Type.Literal('silent'),
 ]);
 
 /** The validated configuration of one callbin process. */
-export const ConfigSchema = Type.Object({
-  dataDir: Type.String({ minLength: 1 }),
-  databaseUrl: Type.String({ pattern: '^(|postgres(ql)?://.+)$' }),
-  httpHost: Type.String({ minLength: 1 }),
-  httpPort: Port,
-  sipHost: Type.String({ minLength: 1 }),
-  sipPort: Port,
-  sipDomain: Type.String({ pattern: '^[A-Za-z0-9.-]+$' }),
-  sipTlsPort: Port,
-  sipTlsCert: Type.String(),
-  sipTlsKey: Type.String(),
-  sipWsPort: Type.Integer({ minimum: -1, maximum: 65535 }),
-  rtpPortMin: Type.Integer({ minimum: 1024, maximum: 65534 }),
-  rtpPortMax: Type.Integer({ minimum: 1025, maximum: 65535 }),
-  publicIp: Type.String(),
-  mode: Type.Union([Type.Literal('local'), Type.Literal('production')]),
-  adminKey: Type.String({ pattern: '^(|vb_[A-Za-z0-9_-]{16,128})$' }),
-  logLevel: LogLevel,
-  rateLimitPerSec: Type.Number({ exclusiveMinimum: 0 }),
-  rateLimitBurst: Type.Integer({ minimum: 1 }),
-  /** Days events, deliveries, idempotency records and other logs are kept (docs/security.md). */
-  retentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
-  /**
-   * Comma-separated IPs, CIDRs or host names that customers' webhooks, media URLs, flow fetches and
-   * `sip:` destinations may reach in production mode although they are loopback, private or link-local.
-   */
-  allowPrivateTargets: Type.String({ maxLength: 4096 }),
-  /** SIP stream transports (TCP, TLS, WebSocket): open connections in all and from one source IP. */
-  sipMaxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-  sipMaxConnectionsPerSource: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-  /** A stream connection that completes no message for this long is closed. */
-  sipIdleTimeoutSec: Type.Integer({ minimum: 1, maximum: 86_400 }),
-  /** A SIP message whose first byte arrived must be complete within this time. */
-  sipMessageDeadlineSec: Type.Integer({ minimum: 1, maximum: 600 }),
-}, { additionalProperties: false });
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ minLength: 1 }),
+    databaseUrl: Type.String({ pattern: '^(|postgres(ql)?://.+)$' }),
+    httpHost: Type.String({ minLength: 1 }),
+    httpPort: Port,
+    sipHost: Type.String({ minLength: 1 }),
+    sipPort: Port,
+    sipDomain: Type.String({ pattern: '^[A-Za-z0-9.-]+$' }),
+    sipTlsPort: Port,
+    sipTlsCert: Type.String(),
+    sipTlsKey: Type.String(),
+    sipWsPort: Type.Integer({ minimum: -1, maximum: 65535 }),
+    rtpPortMin: Type.Integer({ minimum: 1024, maximum: 65534 }),
+    rtpPortMax: Type.Integer({ minimum: 1025, maximum: 65535 }),
+    publicIp: Type.String(),
+    mode: Type.Union([Type.Literal('local'), Type.Literal('production')]),
+    adminKey: Type.String({ pattern: '^(|vb_[A-Za-z0-9_-]{16,128})$' }),
+    logLevel: LogLevel,
+    rateLimitPerSec: Type.Number({ exclusiveMinimum: 0 }),
+    rateLimitBurst: Type.Integer({ minimum: 1 }),
+    /** Days events, deliveries, idempotency records and other logs are kept (docs/security.md). */
+    retentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+    /**
+     * Comma-separated IPs, CIDRs or host names that customers' webhooks, media URLs, flow fetches and
+     * `sip:` destinations may reach in production mode although they are loopback, private or link-local.
+     */
+    allowPrivateTargets: Type.String({ maxLength: 4096 }),
+    /** SIP stream transports (TCP, TLS, WebSocket): open connections in all and from one source IP. */
+    sipMaxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    sipMaxConnectionsPerSource: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    /** A stream connection that completes no message for this long is closed. */
+    sipIdleTimeoutSec: Type.Integer({ minimum: 1, maximum: 86_400 }),
+    /** A SIP message whose first byte arrived must be complete within this time. */
+    sipMessageDeadlineSec: Type.Integer({ minimum: 1, maximum: 600 }),
+  },
+  { additionalProperties: false },
+);
 
 /** The validated configuration of one callbin process. */
 export type Config = Static<typeof ConfigSchema>;
@@ -110,7 +118,10 @@ export const DEFAULT_CONFIG: Config = {
 
 /** The entries of `allowPrivateTargets`, trimmed, empty ones dropped. */
 export function allowedPrivateTargets(cfg: Pick<Config, 'allowPrivateTargets'>): string[] {
-  return cfg.allowPrivateTargets.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return cfg.allowPrivateTargets
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 const check = Compile(ConfigSchema);
@@ -119,7 +130,11 @@ function convert(name: string, raw: string, kind: 'string' | 'int' | 'number', i
   if (kind === 'string') return raw;
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
-    issues.push({ field: name, reason: 'INVALID_CONFIG', message: `${JSON.stringify(raw)} is not ${kind === 'int' ? 'an integer' : 'a number'}` });
+    issues.push({
+      field: name,
+      reason: 'INVALID_CONFIG',
+      message: `${JSON.stringify(raw)} is not ${kind === 'int' ? 'an integer' : 'a number'}`,
+    });
     return undefined;
   }
   return n;
@@ -137,7 +152,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     try {
       Object.assign(merged, JSON.parse(readFileSync(file, 'utf8')) as object);
     } catch (err) {
-      issues.push({ field: 'CALLBIN_CONFIG', reason: 'INVALID_CONFIG', message: `cannot read ${file}: ${(err as Error).message}` });
+      issues.push({
+        field: 'CALLBIN_CONFIG',
+        reason: 'INVALID_CONFIG',
+        message: `cannot read ${file}: ${(err as Error).message}`,
+      });
     }
   }
   const sourceOf: Record<string, string> = {};
@@ -151,18 +170,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   Object.assign(merged, overrides);
   const seen = new Set<string>();
   for (const e of check.Errors(merged)) {
-    const key = e.instancePath.slice(1) || String((e.params as { additionalProperties?: string[] }).additionalProperties ?? '');
+    const key =
+      e.instancePath.slice(1) || String((e.params as { additionalProperties?: string[] }).additionalProperties ?? '');
     // A union reports one error per member; one line per field is enough.
     if (seen.has(key)) continue;
     seen.add(key);
-    issues.push({ field: sourceOf[key] ?? key, reason: 'INVALID_CONFIG', message: `${JSON.stringify(merged[key])} ${e.message}` });
+    issues.push({
+      field: sourceOf[key] ?? key,
+      reason: 'INVALID_CONFIG',
+      message: `${JSON.stringify(merged[key])} ${e.message}`,
+    });
   }
   const cfg = merged as Config;
   if (issues.length === 0 && (cfg.sipTlsCert === '') !== (cfg.sipTlsKey === '')) {
-    issues.push({ field: cfg.sipTlsCert === '' ? 'CALLBIN_SIP_TLS_CERT' : 'CALLBIN_SIP_TLS_KEY', reason: 'INVALID_CONFIG', message: 'SIP over TLS needs both a certificate and a key file' });
+    issues.push({
+      field: cfg.sipTlsCert === '' ? 'CALLBIN_SIP_TLS_CERT' : 'CALLBIN_SIP_TLS_KEY',
+      reason: 'INVALID_CONFIG',
+      message: 'SIP over TLS needs both a certificate and a key file',
+    });
   }
   if (issues.length === 0 && cfg.rtpPortMin >= cfg.rtpPortMax) {
-    issues.push({ field: 'CALLBIN_RTP_PORT_MIN', reason: 'INVALID_CONFIG', message: 'must be lower than CALLBIN_RTP_PORT_MAX' });
+    issues.push({
+      field: 'CALLBIN_RTP_PORT_MIN',
+      reason: 'INVALID_CONFIG',
+      message: 'must be lower than CALLBIN_RTP_PORT_MAX',
+    });
   }
   if (issues.length > 0) throw new ValidationError(issues, 'INVALID_CONFIG');
   return { ...cfg, dataDir: isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(cfg.dataDir) };

@@ -2,7 +2,14 @@
 // telephony/ puts a MediaEndpoint behind each SIP leg; see docs/architecture.md.
 export { MediaEndpoint } from './media-endpoint.ts';
 export type {
-  MediaEndpointOptions, MediaEndpointEvents, MediaDtmfEvent, SendDigitsOptions, MediaRecordOptions, MediaCodecName, MuteDirection, PlayOutcome,
+  MediaEndpointOptions,
+  MediaEndpointEvents,
+  MediaDtmfEvent,
+  SendDigitsOptions,
+  MediaRecordOptions,
+  MediaCodecName,
+  MuteDirection,
+  PlayOutcome,
 } from './media-endpoint.ts';
 export { LegOutput } from './leg-output.ts';
 export { LegRelay } from './leg-relay.ts';

@@ -115,7 +115,7 @@ export class LegOutput implements AudioSource {
     if (fg && !fg.source.read(frame)) this.#finish(fg, 'ended');
     else if (fg) return this.#silenced(frame);
     const background = this.#musicOnHold ?? (this.#held ? undefined : this.#peer);
-    if (!background || !background.read(frame)) frame.fill(0);
+    if (!background?.read(frame)) frame.fill(0);
     return this.#silenced(frame);
   }
 

@@ -39,9 +39,12 @@ export class LegRelay {
     this.#a = a;
     this.#b = b;
     this.#offs = [
-      a.endpoint.on('state', this.update), b.endpoint.on('state', this.update),
-      a.endpoint.on('closed', () => this.close()), b.endpoint.on('closed', () => this.close()),
-      a.output.onChange(this.update), b.output.onChange(this.update),
+      a.endpoint.on('state', this.update),
+      b.endpoint.on('state', this.update),
+      a.endpoint.on('closed', () => this.close()),
+      b.endpoint.on('closed', () => this.close()),
+      a.output.onChange(this.update),
+      b.output.onChange(this.update),
     ];
     this.update();
   }

@@ -66,7 +66,12 @@ describe('MediaEndpoint', () => {
     allocator = randomAllocator();
     mediaClock = new MediaClock();
     const offered = await MediaEndpoint.offer({ allocator, address: '127.0.0.1', mediaClock });
-    const answered = await MediaEndpoint.answer({ allocator, address: '127.0.0.1', mediaClock, offerSdp: offered.offerSdp });
+    const answered = await MediaEndpoint.answer({
+      allocator,
+      address: '127.0.0.1',
+      mediaClock,
+      offerSdp: offered.offerSdp,
+    });
     offered.endpoint.applyAnswer(answered.answerSdp);
     a = offered.endpoint;
     b = answered.endpoint;
@@ -122,7 +127,14 @@ describe('MediaEndpoint', () => {
     b.on('dtmf', (e) => digits.push(e));
     await a.sendDigits('12#', { durationMs: 80, intervalMs: 40 });
     await until(() => digits.length >= 3, 'three digits');
-    assert.deepEqual(digits.map((d) => [d.digit, d.via]), [['1', 'rfc4733'], ['2', 'rfc4733'], ['#', 'rfc4733']]);
+    assert.deepEqual(
+      digits.map((d) => [d.digit, d.via]),
+      [
+        ['1', 'rfc4733'],
+        ['2', 'rfc4733'],
+        ['#', 'rfc4733'],
+      ],
+    );
     assert.ok(digits.every((d) => d.durationMs >= 70));
     const info = b.handleInfo('Signal=5\r\nDuration=160\r\n', 'application/dtmf-relay');
     assert.deepEqual(info, { digit: '5', durationMs: 160, via: 'info' });
@@ -139,7 +151,10 @@ describe('MediaEndpoint', () => {
     await sleep(200);
     assert.equal(b.stats().packets_sent, sentOnHold);
     assert.ok(a.stats().packets_sent > 0);
-    await assert.rejects(b.sendDigits('1'), (e: unknown) => e instanceof InvalidStateError && e.code === 'MEDIA_NOT_SENDING');
+    await assert.rejects(
+      b.sendDigits('1'),
+      (e: unknown) => e instanceof InvalidStateError && e.code === 'MEDIA_NOT_SENDING',
+    );
 
     a.applyAnswer(b.answerReoffer(a.reoffer({ hold: false })));
     assert.equal(b.sending, true);
@@ -200,7 +215,10 @@ describe('MediaEndpoint', () => {
     await a.close();
     assert.equal(await playing, 'stopped');
     assert.equal(allocator.inUse, 1);
-    assert.throws(() => a.reoffer({ hold: true }), (e: unknown) => e instanceof InvalidStateError);
+    assert.throws(
+      () => a.reoffer({ hold: true }),
+      (e: unknown) => e instanceof InvalidStateError,
+    );
     assert.equal(a.audio.read(new Int16Array(160)), false);
   });
 });
@@ -210,12 +228,20 @@ describe('MediaEndpoint.answer', () => {
     const allocator = randomAllocator();
     const mediaClock = new MediaClock();
     const offerSdp = formatSdp(createOffer({ address: '127.0.0.1', port: 40000, codecs: ['PCMA'] }));
-    const { endpoint, answerSdp } = await MediaEndpoint.answer({ allocator, address: '127.0.0.1', mediaClock, offerSdp });
+    const { endpoint, answerSdp } = await MediaEndpoint.answer({
+      allocator,
+      address: '127.0.0.1',
+      mediaClock,
+      offerSdp,
+    });
     try {
       assert.equal(endpoint.codecName, 'PCMA');
       const media = parseSdp(answerSdp).media[0];
       assert.equal(media?.port, endpoint.localPort);
-      assert.deepEqual(media?.formats.map((f) => f.name), ['PCMA', 'telephone-event']);
+      assert.deepEqual(
+        media?.formats.map((f) => f.name),
+        ['PCMA', 'telephone-event'],
+      );
     } finally {
       await endpoint.close();
       mediaClock.close();
@@ -227,7 +253,13 @@ describe('MediaEndpoint.answer', () => {
     const allocator = randomAllocator();
     const mediaClock = new MediaClock();
     const offered = await MediaEndpoint.offer({ allocator, address: '127.0.0.1', mediaClock });
-    const answered = await MediaEndpoint.answer({ allocator, address: '127.0.0.1', mediaClock, offerSdp: offered.offerSdp, codecs: ['PCMA'] });
+    const answered = await MediaEndpoint.answer({
+      allocator,
+      address: '127.0.0.1',
+      mediaClock,
+      offerSdp: offered.offerSdp,
+      codecs: ['PCMA'],
+    });
     try {
       assert.equal(offered.endpoint.codecName, 'PCMU');
       offered.endpoint.applyAnswer(answered.answerSdp);
@@ -248,10 +280,15 @@ describe('MediaEndpoint.answer', () => {
   it('refuses to send RFC 4733 digits when the offer had no telephone-event', async () => {
     const allocator = randomAllocator();
     const mediaClock = new MediaClock();
-    const offerSdp = formatSdp(createOffer({ address: '127.0.0.1', port: 40000, codecs: ['PCMU'], telephoneEvent: false }));
+    const offerSdp = formatSdp(
+      createOffer({ address: '127.0.0.1', port: 40000, codecs: ['PCMU'], telephoneEvent: false }),
+    );
     const { endpoint } = await MediaEndpoint.answer({ allocator, address: '127.0.0.1', mediaClock, offerSdp });
     try {
-      await assert.rejects(endpoint.sendDigits('1'), (e: unknown) => e instanceof InvalidStateError && e.code === 'DTMF_NOT_NEGOTIATED');
+      await assert.rejects(
+        endpoint.sendDigits('1'),
+        (e: unknown) => e instanceof InvalidStateError && e.code === 'DTMF_NOT_NEGOTIATED',
+      );
     } finally {
       await endpoint.close();
       mediaClock.close();

@@ -1,11 +1,24 @@
 import { InvalidStateError, TypedEmitter, systemClock, type Clock } from '../shared/index.ts';
 import {
-  AudioReceiver, AudioSender, DtmfSender, FRAME_SAMPLES, LegRecorder, RelayBridge, RtpSession, parseDtmfRelayInfo,
-  type AudioSource, type RtpStats,
+  AudioReceiver,
+  AudioSender,
+  DtmfSender,
+  FRAME_SAMPLES,
+  LegRecorder,
+  RelayBridge,
+  RtpSession,
+  parseDtmfRelayInfo,
+  type AudioSource,
+  type RtpStats,
 } from '../media/index.ts';
 import { TELEPHONE_EVENT_OFFER_PT } from '../sdp/index.ts';
 import type {
-  MediaDtmfEvent, MediaEndpointEvents, MediaEndpointOptions, MediaRecordOptions, MuteDirection, SendDigitsOptions,
+  MediaDtmfEvent,
+  MediaEndpointEvents,
+  MediaEndpointOptions,
+  MediaRecordOptions,
+  MuteDirection,
+  SendDigitsOptions,
 } from './media-endpoint-types.ts';
 import { NegotiatedG711Codec } from './media-negotiated-codec.ts';
 import { MediaPlayback, type PlayOutcome } from './media-playback.ts';
@@ -14,7 +27,12 @@ import { MediaSdpSession, previewAnswer, type MediaCodecName, type MediaPlan } f
 export type { MediaCodecName } from './media-sdp-session.ts';
 export type { PlayOutcome } from './media-playback.ts';
 export type {
-  MediaDtmfEvent, MediaEndpointEvents, MediaEndpointOptions, MediaRecordOptions, MuteDirection, SendDigitsOptions,
+  MediaDtmfEvent,
+  MediaEndpointEvents,
+  MediaEndpointOptions,
+  MediaRecordOptions,
+  MuteDirection,
+  SendDigitsOptions,
 } from './media-endpoint-types.ts';
 
 const DEFAULT_CODECS: readonly MediaCodecName[] = ['PCMU', 'PCMA'];
@@ -45,7 +63,13 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   #digitsQueued = 0;
   #closing: Promise<void> | undefined;
 
-  private constructor(session: RtpSession, codec: NegotiatedG711Codec, sdp: MediaSdpSession, plan: MediaPlan, options: MediaEndpointOptions) {
+  private constructor(
+    session: RtpSession,
+    codec: NegotiatedG711Codec,
+    sdp: MediaSdpSession,
+    plan: MediaPlan,
+    options: MediaEndpointOptions,
+  ) {
     super();
     this.#session = session;
     this.#codec = codec;
@@ -66,7 +90,9 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   }
 
   /** Answers a remote offer; throws AppError `SDP_NO_COMMON_CODEC` (answer 488) before taking any port. */
-  static async answer(options: MediaEndpointOptions & { offerSdp: string }): Promise<{ endpoint: MediaEndpoint; answerSdp: string }> {
+  static async answer(
+    options: MediaEndpointOptions & { offerSdp: string },
+  ): Promise<{ endpoint: MediaEndpoint; answerSdp: string }> {
     const codecs = options.codecs ?? DEFAULT_CODECS;
     const preview = previewAnswer(options.offerSdp, codecs);
     const codec = new NegotiatedG711Codec(preview.codec.name as MediaCodecName);
@@ -88,11 +114,19 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     const codec = new NegotiatedG711Codec(codecs[0] ?? 'PCMU');
     const session = await MediaEndpoint.#open(options, codec, TELEPHONE_EVENT_OFFER_PT);
     const offerSdp = sdp.createOffer(session.localPort);
-    const plan: MediaPlan = { codec: { pt: codec.payloadType, name: codec.name, clockRate: 8000 }, send: true, receive: true };
+    const plan: MediaPlan = {
+      codec: { pt: codec.payloadType, name: codec.name, clockRate: 8000 },
+      send: true,
+      receive: true,
+    };
     return { endpoint: new MediaEndpoint(session, codec, sdp, plan, options), offerSdp };
   }
 
-  static #open(options: MediaEndpointOptions, codec: NegotiatedG711Codec, telephoneEventPt: number | undefined): Promise<RtpSession> {
+  static #open(
+    options: MediaEndpointOptions,
+    codec: NegotiatedG711Codec,
+    telephoneEventPt: number | undefined,
+  ): Promise<RtpSession> {
     const base = { ports: options.allocator, codec, clock: options.clock ?? systemClock };
     return RtpSession.open(telephoneEventPt === undefined ? base : { ...base, telephoneEventPt });
   }
@@ -218,17 +252,22 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   /** Sends digits as RFC 4733 telephone-events (end packet three times); calls queue behind each other. */
   sendDigits(digits: string, options: SendDigitsOptions = {}): Promise<void> {
     this.#assertOpen();
-    if (!this.#plan.send) return Promise.reject(new InvalidStateError('the peer takes no media from this leg (hold)', 'MEDIA_NOT_SENDING'));
+    if (!this.#plan.send)
+      return Promise.reject(new InvalidStateError('the peer takes no media from this leg (hold)', 'MEDIA_NOT_SENDING'));
     if (this.#plan.telephoneEventPt === undefined) {
-      return Promise.reject(new InvalidStateError('the peer did not agree to telephone-event (RFC 4733)', 'DTMF_NOT_NEGOTIATED'));
+      return Promise.reject(
+        new InvalidStateError('the peer did not agree to telephone-event (RFC 4733)', 'DTMF_NOT_NEGOTIATED'),
+      );
     }
     const timing = { durationMs: options.durationMs ?? 100, gapMs: options.intervalMs ?? 60 };
     // A relay into this leg pauses while our own events go out, so they do not interleave with relayed packets.
     if (++this.#digitsQueued === 1) this.emit('state');
     const run = this.#digits.then(() => this.#dtmfSender.send(digits, timing));
-    this.#digits = run.catch(() => undefined).then(() => {
-      if (--this.#digitsQueued === 0 && !this.#closing) this.emit('state');
-    });
+    this.#digits = run
+      .catch(() => undefined)
+      .then(() => {
+        if (--this.#digitsQueued === 0 && !this.#closing) this.emit('state');
+      });
     return run;
   }
 
@@ -294,6 +333,10 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   };
 
   #assertOpen(): void {
-    if (this.#closing) throw new InvalidStateError(`media endpoint on port ${this.#session.localPort} is closed`, 'MEDIA_ENDPOINT_CLOSED');
+    if (this.#closing)
+      throw new InvalidStateError(
+        `media endpoint on port ${this.#session.localPort} is closed`,
+        'MEDIA_ENDPOINT_CLOSED',
+      );
   }
 }

@@ -4,7 +4,10 @@ import { InvalidStateError } from '../shared/index.ts';
 import { parseSdp } from '../sdp/index.ts';
 import { MediaSdpSession, previewAnswer } from './media-sdp-session.ts';
 
-const isState = (code: string) => (e: unknown): boolean => e instanceof InvalidStateError && e.code === code;
+const isState =
+  (code: string) =>
+  (e: unknown): boolean =>
+    e instanceof InvalidStateError && e.code === code;
 
 describe('MediaSdpSession', () => {
   it('re-offers carry the same session id with a higher version and the hold direction', () => {

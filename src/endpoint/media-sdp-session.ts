@@ -1,7 +1,16 @@
 import { AppError, InvalidStateError } from '../shared/index.ts';
 import {
-  createOffer, createReoffer, formatSdp, negotiateAnswer, parseAnswer, parseSdp,
-  type CodecName, type MediaDirection, type NegotiatedCodec, type NegotiatedMedia, type SessionDescription,
+  createOffer,
+  createReoffer,
+  formatSdp,
+  negotiateAnswer,
+  parseAnswer,
+  parseSdp,
+  type CodecName,
+  type MediaDirection,
+  type NegotiatedCodec,
+  type NegotiatedMedia,
+  type SessionDescription,
 } from '../sdp/index.ts';
 
 /** Where and how a leg's RTP flows after an offer/answer exchange. */
@@ -25,7 +34,11 @@ const HOLD_ADDRESSES = new Set(['0.0.0.0', '::', '']);
 /** Turns what negotiation agreed into the RTP path's plan. */
 function planOf(media: NegotiatedMedia): MediaPlan {
   const d = media.direction;
-  const plan: MediaPlan = { codec: media.codec, send: d === 'sendrecv' || d === 'sendonly', receive: d === 'sendrecv' || d === 'recvonly' };
+  const plan: MediaPlan = {
+    codec: media.codec,
+    send: d === 'sendrecv' || d === 'sendonly',
+    receive: d === 'sendrecv' || d === 'recvonly',
+  };
   if (media.telephoneEventPt !== undefined) plan.telephoneEventPt = media.telephoneEventPt;
   if (!HOLD_ADDRESSES.has(media.remote.address) && media.remote.port > 0) plan.remote = { ...media.remote };
   return plan;
@@ -76,9 +89,18 @@ export class MediaSdpSession {
     const previous = this.#local;
     const direction: MediaDirection = this.#localHold ? 'sendonly' : 'sendrecv';
     const base = { address: this.#address, port, supported: this.#codecs, direction };
-    let result = negotiateAnswer(offerSdp, previous ? { ...base, sessionId: previous.origin.sessionId, sessionVersion: previous.origin.sessionVersion } : base);
+    let result = negotiateAnswer(
+      offerSdp,
+      previous
+        ? { ...base, sessionId: previous.origin.sessionId, sessionVersion: previous.origin.sessionVersion }
+        : base,
+    );
     if (previous && formatSdp(result.answer) !== formatSdp(previous)) {
-      result = negotiateAnswer(offerSdp, { ...base, sessionId: previous.origin.sessionId, sessionVersion: previous.origin.sessionVersion + 1 });
+      result = negotiateAnswer(offerSdp, {
+        ...base,
+        sessionId: previous.origin.sessionId,
+        sessionVersion: previous.origin.sessionVersion + 1,
+      });
     }
     this.#local = result.answer;
     this.#pendingOffer = undefined;

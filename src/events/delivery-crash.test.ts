@@ -53,7 +53,13 @@ describe('DeliveryWorker across a crash (SQLite)', () => {
       await rm(dirB, { recursive: true, force: true });
     });
     const customer = await storeA.customers.create({
-      name: 'c', detail: '', email: '', webhook_method: 'POST', webhook_uri: receiver.url(), webhook_secret: 'whsec_crash', webhook_event_types: [],
+      name: 'c',
+      detail: '',
+      email: '',
+      webhook_method: 'POST',
+      webhook_uri: receiver.url(),
+      webhook_secret: 'whsec_crash',
+      webhook_event_types: [],
     });
     // One resource: a second queue's round would commit the first one's outcome by chance.
     const resources = [newId()];
@@ -61,7 +67,13 @@ describe('DeliveryWorker across a crash (SQLite)', () => {
     const publisher = new EventPublisher({ hub });
     for (let seq = 1; seq <= 4; seq++) {
       for (const id of resources) {
-        await publisher.publishNow(storeA, { customer_id: customer.id, resource_type: 'call', resource_id: id, type: 'call_updated', data: { id, seq } });
+        await publisher.publishNow(storeA, {
+          customer_id: customer.id,
+          resource_type: 'call',
+          resource_id: id,
+          type: 'call_updated',
+          data: { id, seq },
+        });
       }
     }
 
@@ -79,7 +91,14 @@ describe('DeliveryWorker across a crash (SQLite)', () => {
       }
       return 200;
     });
-    const workerA = new DeliveryWorker({ store: storeA, clock, logger: silentLogger, mode: 'local', hub, random: () => 0.5 });
+    const workerA = new DeliveryWorker({
+      store: storeA,
+      clock,
+      logger: silentLogger,
+      mode: 'local',
+      hub,
+      random: () => 0.5,
+    });
     workers.push(workerA);
     await workerA.start();
     await receiver.waitFor(() => phase === 'dead', 10_000, 'a seq 2');
@@ -87,10 +106,18 @@ describe('DeliveryWorker across a crash (SQLite)', () => {
 
     storeB = await openStore({ dataDir: dirB, clock });
     phase = 'B';
-    const workerB = new DeliveryWorker({ store: storeB, clock, logger: silentLogger, mode: 'local', random: () => 0.5 });
+    const workerB = new DeliveryWorker({
+      store: storeB,
+      clock,
+      logger: silentLogger,
+      mode: 'local',
+      random: () => 0.5,
+    });
     workers.push(workerB);
     await workerB.start();
-    const deliveredB = async () => (await storeB!.deliveries.list({ customerId: customer.id, pageSize: 100, filter: { status: 'delivered' } })).items.length;
+    const deliveredB = async () =>
+      (await storeB!.deliveries.list({ customerId: customer.id, pageSize: 100, filter: { status: 'delivered' } })).items
+        .length;
     const deadline = Date.now() + 10_000;
     while ((await deliveredB()) < resources.length * 4) {
       assert.ok(Date.now() < deadline, 'the restarted worker delivers everything');
@@ -100,6 +127,10 @@ describe('DeliveryWorker across a crash (SQLite)', () => {
       const seqs = received.filter((r) => r.resource === id).map((r) => r.seq);
       assert.deepEqual([...new Set(seqs)], [1, 2, 3, 4], `every seq of ${id} arrived: ${seqs.join(',')}`);
     }
-    assert.deepEqual(backwardSteps(received), [], `per-resource order held across the crash: ${JSON.stringify(received)}`);
+    assert.deepEqual(
+      backwardSteps(received),
+      [],
+      `per-resource order held across the crash: ${JSON.stringify(received)}`,
+    );
   });
 });

@@ -36,7 +36,8 @@ export class DeliveryTargets {
     };
     if (customer && isHttpUrl(customer.webhook_uri)) {
       const types = customer.webhook_event_types;
-      if (types.length === 0 || types.includes(event.type)) add({ uri: customer.webhook_uri, method: customer.webhook_method });
+      if (types.length === 0 || types.includes(event.type))
+        add({ uri: customer.webhook_uri, method: customer.webhook_method });
     }
     const own = data as { webhook_uri?: unknown; webhook_method?: unknown } | null;
     if (own && typeof own === 'object' && isHttpUrl(own.webhook_uri)) {

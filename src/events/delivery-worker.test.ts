@@ -30,11 +30,25 @@ async function setup(t: TestContext, opts: Partial<DeliveryWorkerOptions> = {}, 
   const store: Store = await openStore({ dataDir: dir, clock });
   const receiver = await WebhookReceiver.start();
   const customer = await store.customers.create({
-    name: 'c', detail: '', email: '', webhook_method: 'POST', webhook_uri: receiver.url(), webhook_secret: SECRET, webhook_event_types: [],
+    name: 'c',
+    detail: '',
+    email: '',
+    webhook_method: 'POST',
+    webhook_uri: receiver.url(),
+    webhook_secret: SECRET,
+    webhook_event_types: [],
   });
   const hub = new EventHub();
   const publisher = new EventPublisher({ hub });
-  const worker = new DeliveryWorker({ store, clock, logger: silentLogger, mode: 'local', hub, random: () => 0.5, ...opts });
+  const worker = new DeliveryWorker({
+    store,
+    clock,
+    logger: silentLogger,
+    mode: 'local',
+    hub,
+    random: () => 0.5,
+    ...opts,
+  });
   if (start) await worker.start();
   t.after(async () => {
     await worker.stop();
@@ -43,7 +57,13 @@ async function setup(t: TestContext, opts: Partial<DeliveryWorkerOptions> = {}, 
     await rm(dir, { recursive: true, force: true });
   });
   const publish = (resourceId: string, type = 'call_updated') =>
-    publisher.publishNow(store, { customer_id: customer.id, resource_type: 'call', resource_id: resourceId, type, data: { id: resourceId, type } });
+    publisher.publishNow(store, {
+      customer_id: customer.id,
+      resource_type: 'call',
+      resource_id: resourceId,
+      type,
+      data: { id: resourceId, type },
+    });
   const deliveries = async (filter: Record<string, string> = {}): Promise<WebhookDelivery[]> =>
     (await store.deliveries.list({ customerId: customer.id, pageSize: 1000, filter })).items;
   const one = async (): Promise<WebhookDelivery> => {
@@ -61,12 +81,24 @@ describe('DeliveryWorker', () => {
     await until('delivered', async () => (await s.one()).status === 'delivered');
     assert.equal(s.receiver.received.length, 1);
     const got = s.receiver.received[0]!;
-    assert.deepEqual(got.json, { type: 'call_created', event_id: event.event_id, seq: 1, tm_event: event.tm_event, data: event.data });
+    assert.deepEqual(got.json, {
+      type: 'call_created',
+      event_id: event.event_id,
+      seq: 1,
+      tm_event: event.tm_event,
+      data: event.data,
+    });
     assert.equal(got.headers['content-type'], 'application/json');
     assert.equal(got.headers['user-agent'], 'callbin');
-    assert.deepEqual(verifyWebhook({ secret: SECRET, body: got.body, headers: got.headers, nowSec: s.clock.now() / 1000 }), { ok: true, scheme: 'v1' });
+    assert.deepEqual(
+      verifyWebhook({ secret: SECRET, body: got.body, headers: got.headers, nowSec: s.clock.now() / 1000 }),
+      { ok: true, scheme: 'v1' },
+    );
     const d = await s.one();
-    assert.deepEqual([d.attempts, d.last_status_code, d.last_error, d.event_id, d.uri, d.method], [1, 200, '', event.event_id, s.receiver.url(), 'POST']);
+    assert.deepEqual(
+      [d.attempts, d.last_status_code, d.last_error, d.event_id, d.uri, d.method],
+      [1, 200, '', event.event_id, s.receiver.url(), 'POST'],
+    );
   });
 
   it('503 is retried after 1 s then 2 s (exponential backoff) until a 2xx', async (t) => {
@@ -134,7 +166,10 @@ describe('DeliveryWorker', () => {
     await new Promise((r) => setTimeout(r, 50));
     s.clock.advance(5000);
     await until('timeout logged', async () => (await s.one()).attempts === 1);
-    assert.deepEqual([(await s.one()).status, (await s.one()).last_error, (await s.one()).last_status_code], ['pending', 'TIMEOUT', 0]);
+    assert.deepEqual(
+      [(await s.one()).status, (await s.one()).last_error, (await s.one()).last_status_code],
+      ['pending', 'TIMEOUT', 0],
+    );
     await s.receiver.goDown();
     s.clock.advance(1000);
     await until('refused logged', async () => (await s.one()).attempts === 2);
@@ -153,14 +188,28 @@ describe('DeliveryWorker', () => {
     await s.publish(a);
     await s.publish(a);
     for (let i = 0; i < 3; i++) await s.publish(b);
-    await until('B delivered', async () => (await s.deliveries({ resource_id: b })).every((d) => d.status === 'delivered'));
-    const seqOf = (id: string) => s.receiver.delivered.filter((r) => (r.json as { data: { id: string } }).data.id === id).map((r) => (r.json as { seq: number }).seq);
+    await until('B delivered', async () =>
+      (await s.deliveries({ resource_id: b })).every((d) => d.status === 'delivered'),
+    );
+    const seqOf = (id: string) =>
+      s.receiver.delivered
+        .filter((r) => (r.json as { data: { id: string } }).data.id === id)
+        .map((r) => (r.json as { seq: number }).seq);
     assert.deepEqual(seqOf(b), [1, 2, 3]);
     const aRows = (await s.deliveries({ resource_id: a })).sort((x, y) => x.seq - y.seq);
-    assert.deepEqual(aRows.map((d) => [d.seq, d.status, d.attempts]), [[1, 'pending', 1], [2, 'pending', 0]], 'A seq 2 waits for seq 1');
+    assert.deepEqual(
+      aRows.map((d) => [d.seq, d.status, d.attempts]),
+      [
+        [1, 'pending', 1],
+        [2, 'pending', 0],
+      ],
+      'A seq 2 waits for seq 1',
+    );
     aFails = false;
     s.clock.advance(1000);
-    await until('A delivered', async () => (await s.deliveries({ resource_id: a })).every((d) => d.status === 'delivered'));
+    await until('A delivered', async () =>
+      (await s.deliveries({ resource_id: a })).every((d) => d.status === 'delivered'),
+    );
     assert.deepEqual(seqOf(a), [1, 2]);
   });
 
@@ -180,7 +229,11 @@ describe('DeliveryWorker', () => {
     const s = await setup(t, { leaseMs: 30_000 }, false);
     await s.publish(newId());
     const now = s.clock.now();
-    const [claimed] = await s.store.deliveries.claimDue({ nowIso: new Date(now).toISOString(), leaseUntilIso: new Date(now + 30_000).toISOString(), limit: 10 });
+    const [claimed] = await s.store.deliveries.claimDue({
+      nowIso: new Date(now).toISOString(),
+      leaseUntilIso: new Date(now + 30_000).toISOString(),
+      limit: 10,
+    });
     assert.equal(claimed?.status, 'delivering');
     await s.worker.start();
     await new Promise((r) => setTimeout(r, 50));
@@ -213,11 +266,20 @@ describe('DeliveryWorker', () => {
     await until('first attempt in flight', () => s.worker.inFlight === 1);
     // The next process on the same data folder; this one's lease dies with it.
     const next = await openStore({ dataDir: s.dir, clock: s.clock });
-    const worker = new DeliveryWorker({ store: next, clock: s.clock, logger: silentLogger, mode: 'local', random: () => 0.5 });
+    const worker = new DeliveryWorker({
+      store: next,
+      clock: s.clock,
+      logger: silentLogger,
+      mode: 'local',
+      random: () => 0.5,
+    });
     try {
       await worker.start();
       await until('sent again', () => s.receiver.received.length === 2);
-      assert.deepEqual(s.receiver.received.map((r) => (r.json as { event_id: string }).event_id), [event.event_id, event.event_id]);
+      assert.deepEqual(
+        s.receiver.received.map((r) => (r.json as { event_id: string }).event_id),
+        [event.event_id, event.event_id],
+      );
       await until('recorded', async () => (await next.deliveries.get((await s.one()).id))?.status === 'delivered');
     } finally {
       await worker.stop();

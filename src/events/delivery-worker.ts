@@ -79,10 +79,22 @@ export class DeliveryWorker {
     this.#pollIntervalMs = opts.pollIntervalMs ?? 500;
     const timeoutMs = opts.timeoutMs ?? 5000;
     this.#leaseMs = opts.leaseMs ?? timeoutMs + 25_000;
-    this.#backoff = { baseMs: opts.retryBaseMs ?? 1000, capMs: opts.retryCapMs ?? 3_600_000, random: opts.random ?? Math.random };
-    const guard = new SsrfGuard({ mode: opts.mode, ...(opts.ssrfAllow ? { allow: opts.ssrfAllow } : {}), ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}) });
+    this.#backoff = {
+      baseMs: opts.retryBaseMs ?? 1000,
+      capMs: opts.retryCapMs ?? 3_600_000,
+      random: opts.random ?? Math.random,
+    };
+    const guard = new SsrfGuard({
+      mode: opts.mode,
+      ...(opts.ssrfAllow ? { allow: opts.ssrfAllow } : {}),
+      ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}),
+    });
     this.#sender = new WebhookSender({
-      clock: opts.clock, guard, timeoutMs, connectionsPerOrigin: this.#concurrency, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+      clock: opts.clock,
+      guard,
+      timeoutMs,
+      connectionsPerOrigin: this.#concurrency,
+      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
     });
   }
 
@@ -149,7 +161,11 @@ export class DeliveryWorker {
         const free = this.#concurrency - this.#queues.active;
         if (this.#state !== 'running' || free <= 0) return;
         const now = this.#clock.now();
-        const claimed = await this.#store.deliveries.claimDueWithEvents({ nowIso: isoTime(now), leaseUntilIso: isoTime(now + this.#leaseMs), limit: free });
+        const claimed = await this.#store.deliveries.claimDueWithEvents({
+          nowIso: isoTime(now),
+          leaseUntilIso: isoTime(now + this.#leaseMs),
+          limit: free,
+        });
         for (const c of claimed) this.#launch(c);
       } while (this.#again);
     } catch (err) {
@@ -187,7 +203,10 @@ export class DeliveryWorker {
     const attempt = this.#attemptOf(d, result);
     await this.#finished(d, attempt);
     if (attempt.status !== 'delivered') {
-      this.#logger.debug({ delivery_id: d.id, uri: d.uri, status_code: result.statusCode, error: result.error, next: attempt.status }, 'webhook attempt failed');
+      this.#logger.debug(
+        { delivery_id: d.id, uri: d.uri, status_code: result.statusCode, error: result.error, next: attempt.status },
+        'webhook attempt failed',
+      );
     }
   }
 
@@ -219,10 +238,16 @@ export class DeliveryWorker {
     const now = this.#clock.now();
     try {
       const leased = await this.#store.deliveries.settle({
-        outcomes: outcomes.map((o) => o.outcome), next, nowIso: isoTime(now), leaseUntilIso: isoTime(now + this.#leaseMs),
+        outcomes: outcomes.map((o) => o.outcome),
+        next,
+        nowIso: isoTime(now),
+        leaseUntilIso: isoTime(now + this.#leaseMs),
       });
       for (const c of leased) this.#launch(c);
-      this.#queues.lookedAt(next, leased.map((c) => c.delivery));
+      this.#queues.lookedAt(
+        next,
+        leased.map((c) => c.delivery),
+      );
     } catch (err) {
       // The rows stay leased until their lease ends; then the poll sends them again.
       this.#logger.warn({ err, outcomes: outcomes.length }, 'recording webhook delivery outcomes failed');
@@ -240,7 +265,10 @@ export class DeliveryWorker {
     if (outcome === 'delivered') return { ...base, status: 'delivered', error };
     const attempt = d.attempts + 1;
     if (outcome === 'failed' || attempt >= this.#maxAttempts) return { ...base, status: 'failed', error };
-    const delayMs = retryDelayMs(attempt, { ...this.#backoff, ...(r.retryAfterSec !== undefined ? { retryAfterSec: r.retryAfterSec } : {}) });
+    const delayMs = retryDelayMs(attempt, {
+      ...this.#backoff,
+      ...(r.retryAfterSec !== undefined ? { retryAfterSec: r.retryAfterSec } : {}),
+    });
     return { ...base, status: 'pending', error, next_attempt_at: isoTime(now + delayMs) };
   }
 

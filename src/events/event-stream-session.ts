@@ -101,7 +101,8 @@ export class EventStreamSession {
   #onEvent(e: OutboxEvent): void {
     if (this.#closed || !this.#visible(e)) return;
     if (this.#held) {
-      if (this.#held.length >= this.#limits.maxHeldEvents) this.#close(CLOSE_SLOW_CONSUMER, 'slow consumer: too many events held during resume');
+      if (this.#held.length >= this.#limits.maxHeldEvents)
+        this.#close(CLOSE_SLOW_CONSUMER, 'slow consumer: too many events held during resume');
       else this.#held.push(e);
       return;
     }

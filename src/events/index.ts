@@ -8,7 +8,12 @@ export { EventHub } from './event-hub.ts';
 export type { QueuedDelivery } from './event-hub.ts';
 export { EventPublisher } from './event-publisher.ts';
 export type { EventPublisherOptions } from './event-publisher.ts';
-export { CLOSE_FOREIGN_TOPIC, CLOSE_SLOW_CONSUMER, DEFAULT_STREAM_LIMITS, EventStreamSession } from './event-stream-session.ts';
+export {
+  CLOSE_FOREIGN_TOPIC,
+  CLOSE_SLOW_CONSUMER,
+  DEFAULT_STREAM_LIMITS,
+  EventStreamSession,
+} from './event-stream-session.ts';
 export type { EventStreamLimits, EventStreamSessionOptions, StreamPrincipal } from './event-stream-session.ts';
 export { outcomeOfStatus, retryDelayMs } from './retry-policy.ts';
 export type { AttemptOutcome, BackoffOptions } from './retry-policy.ts';

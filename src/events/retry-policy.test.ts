@@ -5,7 +5,10 @@ import { outcomeOfStatus, retryDelayMs } from './retry-policy.ts';
 describe('retry policy', () => {
   it('backs off 1 s, 2 s, 4 s … and caps at one hour', () => {
     const mid = () => 0.5;
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, { random: mid })), [1000, 2000, 4000, 8000, 16000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => retryDelayMs(n, { random: mid })),
+      [1000, 2000, 4000, 8000, 16000],
+    );
     assert.equal(retryDelayMs(13, { random: mid }), 3_600_000);
     assert.equal(retryDelayMs(40, { random: () => 0.999 }), 3_600_000);
   });

@@ -11,30 +11,58 @@ describe('webhook signatures', () => {
     const h = signWebhook('key', 'The quick brown fox jumps over the lazy dog', 1_700_000_000);
     assert.equal(h['X-VoIPBIN-Signature'], 'sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8');
     assert.equal(h['X-Callbin-Timestamp'], '1700000000');
-    const v1 = createHmac('sha256', 'key').update('1700000000.The quick brown fox jumps over the lazy dog').digest('hex');
+    const v1 = createHmac('sha256', 'key')
+      .update('1700000000.The quick brown fox jumps over the lazy dog')
+      .digest('hex');
     assert.equal(h['X-Callbin-Signature'], `v1=${v1}`);
   });
 
   it('a signed body verifies with v1 regardless of header case', () => {
-    const headers = Object.fromEntries(Object.entries(signWebhook(secret, body, 1000)).map(([k, v]) => [k.toLowerCase(), v]));
+    const headers = Object.fromEntries(
+      Object.entries(signWebhook(secret, body, 1000)).map(([k, v]) => [k.toLowerCase(), v]),
+    );
     assert.deepEqual(verifyWebhook({ secret, body, headers, nowSec: 1010 }), { ok: true, scheme: 'v1' });
   });
 
   it('a changed body, a wrong secret or a stale timestamp is refused', () => {
     const headers = signWebhook(secret, body, 1000);
-    assert.deepEqual(verifyWebhook({ secret, body: body.replace('1', '2'), headers, nowSec: 1000 }), { ok: false, reason: 'BAD_SIGNATURE' });
-    assert.deepEqual(verifyWebhook({ secret: 'other', body, headers, nowSec: 1000 }), { ok: false, reason: 'BAD_SIGNATURE' });
-    assert.deepEqual(verifyWebhook({ secret, body, headers, nowSec: 1301 }), { ok: false, reason: 'TIMESTAMP_OUT_OF_TOLERANCE' });
-    assert.deepEqual(verifyWebhook({ secret, body, headers, nowSec: 1301, toleranceSec: 600 }), { ok: true, scheme: 'v1' });
+    assert.deepEqual(verifyWebhook({ secret, body: body.replace('1', '2'), headers, nowSec: 1000 }), {
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    });
+    assert.deepEqual(verifyWebhook({ secret: 'other', body, headers, nowSec: 1000 }), {
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    });
+    assert.deepEqual(verifyWebhook({ secret, body, headers, nowSec: 1301 }), {
+      ok: false,
+      reason: 'TIMESTAMP_OUT_OF_TOLERANCE',
+    });
+    assert.deepEqual(verifyWebhook({ secret, body, headers, nowSec: 1301, toleranceSec: 600 }), {
+      ok: true,
+      scheme: 'v1',
+    });
     const replayed = { ...headers, 'X-Callbin-Timestamp': '1200' };
-    assert.deepEqual(verifyWebhook({ secret, body, headers: replayed, nowSec: 1200 }), { ok: false, reason: 'BAD_SIGNATURE' });
-    assert.deepEqual(verifyWebhook({ secret, body, headers: { ...headers, 'X-Callbin-Timestamp': 'x' }, nowSec: 1000 }), { ok: false, reason: 'MALFORMED_TIMESTAMP' });
+    assert.deepEqual(verifyWebhook({ secret, body, headers: replayed, nowSec: 1200 }), {
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    });
+    assert.deepEqual(
+      verifyWebhook({ secret, body, headers: { ...headers, 'X-Callbin-Timestamp': 'x' }, nowSec: 1000 }),
+      { ok: false, reason: 'MALFORMED_TIMESTAMP' },
+    );
   });
 
   it('without the v1 header the VoIPBIN sha256 signature is checked; no header at all is MISSING_SIGNATURE', () => {
     const { 'X-VoIPBIN-Signature': sha } = signWebhook(secret, body, 1000);
-    assert.deepEqual(verifyWebhook({ secret, body, headers: { 'x-voipbin-signature': sha } }), { ok: true, scheme: 'sha256' });
-    assert.deepEqual(verifyWebhook({ secret, body: `${body} `, headers: { 'x-voipbin-signature': sha } }), { ok: false, reason: 'BAD_SIGNATURE' });
+    assert.deepEqual(verifyWebhook({ secret, body, headers: { 'x-voipbin-signature': sha } }), {
+      ok: true,
+      scheme: 'sha256',
+    });
+    assert.deepEqual(verifyWebhook({ secret, body: `${body} `, headers: { 'x-voipbin-signature': sha } }), {
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    });
     assert.deepEqual(verifyWebhook({ secret, body, headers: {} }), { ok: false, reason: 'MISSING_SIGNATURE' });
   });
 

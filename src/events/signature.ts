@@ -8,7 +8,11 @@ export const SIGNATURE_HEADERS = {
 } as const;
 
 /** Why a webhook did not verify. */
-export type VerifyFailure = 'MISSING_SIGNATURE' | 'BAD_SIGNATURE' | 'MALFORMED_TIMESTAMP' | 'TIMESTAMP_OUT_OF_TOLERANCE';
+export type VerifyFailure =
+  | 'MISSING_SIGNATURE'
+  | 'BAD_SIGNATURE'
+  | 'MALFORMED_TIMESTAMP'
+  | 'TIMESTAMP_OUT_OF_TOLERANCE';
 
 /** The outcome of `verifyWebhook`: which scheme matched, or why none did. */
 export type VerifyResult = { ok: true; scheme: 'v1' | 'sha256' } | { ok: false; reason: VerifyFailure };
@@ -58,7 +62,13 @@ function valuesWith(prefix: string, value: string): string[] {
  * Verify a received webhook. The timestamped `v1` scheme is preferred and rejects replays older
  * than `toleranceSec`; without it the VoIPBIN `sha256` body signature is checked.
  */
-export function verifyWebhook(opts: { secret: string; body: string; headers: HeaderBag; toleranceSec?: number; nowSec?: number }): VerifyResult {
+export function verifyWebhook(opts: {
+  secret: string;
+  body: string;
+  headers: HeaderBag;
+  toleranceSec?: number;
+  nowSec?: number;
+}): VerifyResult {
   const tolerance = opts.toleranceSec ?? 300;
   const now = opts.nowSec ?? Math.floor(Date.now() / 1000);
   const v1 = header(opts.headers, SIGNATURE_HEADERS.callbin);
@@ -67,10 +77,14 @@ export function verifyWebhook(opts: { secret: string; body: string; headers: Hea
     if (!/^\d{1,12}$/.test(ts)) return { ok: false, reason: 'MALFORMED_TIMESTAMP' };
     if (Math.abs(now - Number(ts)) > tolerance) return { ok: false, reason: 'TIMESTAMP_OUT_OF_TOLERANCE' };
     const expected = hmacHex(opts.secret, `${ts}.${opts.body}`);
-    return valuesWith('v1', v1).some((sig) => sameHex(expected, sig)) ? { ok: true, scheme: 'v1' } : { ok: false, reason: 'BAD_SIGNATURE' };
+    return valuesWith('v1', v1).some((sig) => sameHex(expected, sig))
+      ? { ok: true, scheme: 'v1' }
+      : { ok: false, reason: 'BAD_SIGNATURE' };
   }
   const sha = header(opts.headers, SIGNATURE_HEADERS.voipbin);
   if (sha === undefined) return { ok: false, reason: 'MISSING_SIGNATURE' };
   const expected = hmacHex(opts.secret, opts.body);
-  return valuesWith('sha256', sha).some((sig) => sameHex(expected, sig)) ? { ok: true, scheme: 'sha256' } : { ok: false, reason: 'BAD_SIGNATURE' };
+  return valuesWith('sha256', sha).some((sig) => sameHex(expected, sig))
+    ? { ok: true, scheme: 'sha256' }
+    : { ok: false, reason: 'BAD_SIGNATURE' };
 }

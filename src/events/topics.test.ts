@@ -7,7 +7,8 @@ describe('stream topics', () => {
     assert.deepEqual(parseTopic('customer_id:c1:call'), { customerId: 'c1', text: 'customer_id:c1:call' });
     assert.equal(parseTopic('customer_id:c1:call:abc')?.customerId, 'c1');
     assert.equal(parseTopic('customer_id:c1')?.customerId, 'c1');
-    for (const bad of ['call', 'customer_id:', 'customer_id:c1:Call', 'customer_id:c1:call:a:b', 42, 'agent_id:x:call']) assert.equal(parseTopic(bad), undefined, String(bad));
+    for (const bad of ['call', 'customer_id:', 'customer_id:c1:Call', 'customer_id:c1:call:a:b', 42, 'agent_id:x:call'])
+      assert.equal(parseTopic(bad), undefined, String(bad));
   });
 
   it('matches by prefix at segment boundaries only', () => {

@@ -13,7 +13,7 @@ const TOPIC_RE = /^customer_id:([0-9A-Za-z-]{1,64})(?::([a-z_]{1,32})(?::([0-9A-
 export function parseTopic(text: unknown): Topic | undefined {
   if (typeof text !== 'string') return undefined;
   const m = TOPIC_RE.exec(text);
-  return m && m[1] ? { customerId: m[1], text } : undefined;
+  return m?.[1] ? { customerId: m[1], text } : undefined;
 }
 
 /** The full topic of an event: `customer_id:<id>:<resource>:<resource id>`. */

@@ -27,7 +27,11 @@ function readId(raw: Record<string, unknown>, field: string, issues: IssueList):
   const id = raw['id'];
   if (id === undefined) return newId();
   if (typeof id === 'string' && isUuid(id)) return id;
-  issues.add({ field: childField(field, 'id', false), reason: 'INVALID_ACTION', message: `${showValue(id)} is not a UUID` });
+  issues.add({
+    field: childField(field, 'id', false),
+    reason: 'INVALID_ACTION',
+    message: `${showValue(id)} is not a UUID`,
+  });
   return undefined;
 }
 
@@ -35,7 +39,11 @@ function readNextId(raw: Record<string, unknown>, field: string, issues: IssueLi
   const nextId = raw['next_id'];
   if (nextId === undefined || nextId === '') return NIL_UUID;
   if (typeof nextId === 'string') return nextId;
-  issues.add({ field: childField(field, 'next_id', false), reason: 'INVALID_ACTION_TARGET', message: `${showValue(nextId)} is not a string` });
+  issues.add({
+    field: childField(field, 'next_id', false),
+    reason: 'INVALID_ACTION_TARGET',
+    message: `${showValue(nextId)} is not a string`,
+  });
   return undefined;
 }
 
@@ -47,11 +55,19 @@ function readType(raw: Record<string, unknown>, field: string, issues: IssueList
   return undefined;
 }
 
-function readOption(raw: Record<string, unknown>, field: string, issues: IssueList): Record<string, unknown> | undefined {
+function readOption(
+  raw: Record<string, unknown>,
+  field: string,
+  issues: IssueList,
+): Record<string, unknown> | undefined {
   const option = raw['option'];
   if (option === undefined || option === null) return {};
   if (isPlainObject(option)) return option;
-  issues.add({ field: childField(field, 'option', false), reason: 'INVALID_ACTION', message: `${showValue(option)} is not an object` });
+  issues.add({
+    field: childField(field, 'option', false),
+    reason: 'INVALID_ACTION',
+    message: `${showValue(option)} is not an object`,
+  });
   return undefined;
 }
 
@@ -67,7 +83,11 @@ export function readEnvelope(raw: unknown, field: string, issues: IssueList): Ac
   }
   for (const key of Object.keys(raw)) {
     if (ENVELOPE_KEYS.includes(key)) continue;
-    issues.add({ field: childField(field, key, false), reason: 'INVALID_ACTION', message: `unknown field ${JSON.stringify(key)}; allowed: ${ENVELOPE_KEYS.join(', ')}` });
+    issues.add({
+      field: childField(field, key, false),
+      reason: 'INVALID_ACTION',
+      message: `unknown field ${JSON.stringify(key)}; allowed: ${ENVELOPE_KEYS.join(', ')}`,
+    });
   }
   const id = readId(raw, field, issues);
   const nextId = readNextId(raw, field, issues);

@@ -28,7 +28,11 @@ export interface RunDeps {
 }
 
 /** How one action went. */
-type Executed = { kind: 'done'; outcome: ActionOutcome } | { kind: 'skipped' } | { kind: 'failed'; error: ActiveflowError } | { kind: 'aborted' };
+type Executed =
+  | { kind: 'done'; outcome: ActionOutcome }
+  | { kind: 'skipped' }
+  | { kind: 'failed'; error: ActiveflowError }
+  | { kind: 'aborted' };
 
 /** Option keys left unsubstituted: nested action lists run later, with their own variables. */
 const UNSUBSTITUTED_KEYS = new Set(['actions']);
@@ -55,7 +59,8 @@ function endedReason(activeflowId: string): AppError {
 
 function substituted(action: FlowAction, variables: Readonly<Record<string, string>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(action.option)) out[key] = UNSUBSTITUTED_KEYS.has(key) ? clonePlain(value) : substituteOption(value, variables);
+  for (const [key, value] of Object.entries(action.option))
+    out[key] = UNSUBSTITUTED_KEYS.has(key) ? clonePlain(value) : substituteOption(value, variables);
   return out;
 }
 
@@ -149,7 +154,12 @@ export class ActiveflowRun {
     const action = this.#cursor.current();
     if (action === undefined) return this.#queue.run(() => this.#finish(true, undefined)).then(() => false);
     if (this.#executed >= this.#deps.maxExecutedActions) {
-      const error = { action_id: action.id, type: action.type, code: TOO_MANY_ACTIONS, message: `stopped after ${this.#executed} executed actions` };
+      const error = {
+        action_id: action.id,
+        type: action.type,
+        code: TOO_MANY_ACTIONS,
+        message: `stopped after ${this.#executed} executed actions`,
+      };
       return this.#queue.run(() => this.#finish(true, error)).then(() => false);
     }
     if (!(await this.#queue.run(() => this.#begin(action)))) return false;
@@ -196,9 +206,15 @@ export class ActiveflowRun {
       await this.#finish(true, undefined);
       return false;
     }
-    const error = executed.kind === 'failed' ? executed.error : this.#move(action, executed.kind === 'done' ? executed.outcome : undefined);
+    const error =
+      executed.kind === 'failed'
+        ? executed.error
+        : this.#move(action, executed.kind === 'done' ? executed.outcome : undefined);
     if (error !== undefined) {
-      this.#scope.logger.warn({ action_id: error.action_id, type: error.type, code: error.code }, `flow action failed: ${error.message}`);
+      this.#scope.logger.warn(
+        { action_id: error.action_id, type: error.type, code: error.code },
+        `flow action failed: ${error.message}`,
+      );
       this.#amendLast({ error });
       if (executed.kind === 'failed') this.#move(action, undefined);
       await this.#save('activeflow_updated', error);
@@ -238,7 +254,8 @@ export class ActiveflowRun {
     } finally {
       this.#deps.ended(this.#af.id);
       const { callId } = this.#scope;
-      if (byItself && callId !== undefined) this.#deps.track(this.#deps.ports.calls.flowEnded(callId, this.#af.id), `end call ${callId}`);
+      if (byItself && callId !== undefined)
+        this.#deps.track(this.#deps.ports.calls.flowEnded(callId, this.#af.id), `end call ${callId}`);
     }
   }
 

@@ -86,7 +86,10 @@ export function setVariable(activeflow: Activeflow, name: string, value: string)
   const after = before - replaced + Buffer.byteLength(name) + Buffer.byteLength(value);
   // A set that does not grow them is always allowed (request variables may start above the bound).
   if (after > MAX_ACTIVEFLOW_VARIABLES_BYTES && after > before) {
-    throw new AppError('VARIABLES_TOO_LARGE', `setting ${JSON.stringify(name.slice(0, 64))} would take the variables to ${after} bytes, at most ${MAX_ACTIVEFLOW_VARIABLES_BYTES} allowed`);
+    throw new AppError(
+      'VARIABLES_TOO_LARGE',
+      `setting ${JSON.stringify(name.slice(0, 64))} would take the variables to ${after} bytes, at most ${MAX_ACTIVEFLOW_VARIABLES_BYTES} allowed`,
+    );
   }
   vars[name] = value;
 }
@@ -137,8 +140,15 @@ export function recordExecuted(activeflow: Activeflow, entry: ExecutedAction): v
  * An event over `frozen`, a snapshot the caller will not change: the activeflow as GET shows it but
  * with only the last {@link EXECUTED_ACTIONS_IN_EVENTS} executed actions (`executed_count` says how many ran).
  */
-export function activeflowEvent<T extends Activeflow>(type: ActiveflowEventType, frozen: T, error?: ActiveflowError): { type: ActiveflowEventType; data: T & { error?: ActiveflowError } } {
-  const data: T & { error?: ActiveflowError } = { ...frozen, executed_actions: frozen.executed_actions.slice(-EXECUTED_ACTIONS_IN_EVENTS) };
+export function activeflowEvent<T extends Activeflow>(
+  type: ActiveflowEventType,
+  frozen: T,
+  error?: ActiveflowError,
+): { type: ActiveflowEventType; data: T & { error?: ActiveflowError } } {
+  const data: T & { error?: ActiveflowError } = {
+    ...frozen,
+    executed_actions: frozen.executed_actions.slice(-EXECUTED_ACTIONS_IN_EVENTS),
+  };
   if (error !== undefined) data.error = { ...error };
   return { type, data };
 }

@@ -31,7 +31,12 @@ describe('validateAddress', () => {
     assert.equal(reasonOf({ type: 'extension', target: 'a'.repeat(33) }), 'INVALID_EXTENSION');
     assert.equal(reasonOf({ type: 'sip', target: 'example.com' }), 'INVALID_SIP_URI');
     assert.equal(reasonOf({ type: 'sip', target: 'bob@example.com:70000' }), 'INVALID_SIP_URI');
-    for (const target of ['bob@example.com', 'sip:bob@10.0.0.1:5060', 'sips:alice@example.org;transport=tls', 'sip:carol@[2001:db8::1]:5080']) {
+    for (const target of [
+      'bob@example.com',
+      'sip:bob@10.0.0.1:5060',
+      'sips:alice@example.org;transport=tls',
+      'sip:carol@[2001:db8::1]:5080',
+    ]) {
       assert.equal(reasonOf({ type: 'sip', target }), 'OK', target);
     }
   });

@@ -16,8 +16,12 @@ export type { Address } from '../calls/index.ts';
 export const AddressSchema = Type.Object(
   {
     type: Type.Optional(Type.Enum(ADDRESS_TYPES, { description: 'kind of address' })),
-    target: Type.Optional(Type.String({ maxLength: 256, description: 'E.164 number, SIP address, extension or conference id' })),
-    target_name: Type.Optional(Type.String({ maxLength: 256, description: 'display name (caller-id name on outgoing calls)' })),
+    target: Type.Optional(
+      Type.String({ maxLength: 256, description: 'E.164 number, SIP address, extension or conference id' }),
+    ),
+    target_name: Type.Optional(
+      Type.String({ maxLength: 256, description: 'display name (caller-id name on outgoing calls)' }),
+    ),
     name: Type.Optional(Type.String({ maxLength: 256 })),
     detail: Type.Optional(Type.String({ maxLength: 1024 })),
   },

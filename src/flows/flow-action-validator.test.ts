@@ -30,7 +30,11 @@ function connectTo(target: string, type = 'tel'): unknown[] {
 
 describe('validateFlowActions', () => {
   it('fills missing ids with fresh UUIDs, next_id with the nil UUID and option with {}', () => {
-    const actions = validateFlowActions([{ type: 'answer' }, { id: A, type: 'talk', option: { text: 'hi' } }, { type: 'hangup' }]);
+    const actions = validateFlowActions([
+      { type: 'answer' },
+      { id: A, type: 'talk', option: { text: 'hi' } },
+      { type: 'hangup' },
+    ]);
     assert.equal(actions.length, 3);
     assert.ok(isUuid(actions[0]?.id ?? ''));
     assert.notEqual(actions[0]?.id, actions[2]?.id);
@@ -42,7 +46,11 @@ describe('validateFlowActions', () => {
 
   it('refuses an unknown type on the type field', () => {
     const issue = onlyIssue([{ type: 'answer' }, { type: 'dance' }]);
-    assert.deepEqual(issue, { field: 'actions[1].type', reason: 'INVALID_ACTION', message: '"dance" is not an action type' });
+    assert.deepEqual(issue, {
+      field: 'actions[1].type',
+      reason: 'INVALID_ACTION',
+      message: '"dance" is not an action type',
+    });
   });
 
   it('refuses an unknown option key and names it', () => {
@@ -54,13 +62,23 @@ describe('validateFlowActions', () => {
 
   it('refuses a mistyped option and shows the value', () => {
     const issue = onlyIssue([{ type: 'sleep', option: { duration: '1000' } }]);
-    assert.deepEqual(issue, { field: 'actions[0].option.duration', reason: 'INVALID_ACTION', message: '"1000" is not an integer' });
+    assert.deepEqual(issue, {
+      field: 'actions[0].option.duration',
+      reason: 'INVALID_ACTION',
+      message: '"1000" is not an integer',
+    });
   });
 
   it('goto: a target in the same list is accepted, a missing one is INVALID_ACTION_TARGET', () => {
-    const ok = validateFlowActions([{ id: A, type: 'answer' }, { type: 'goto', option: { target_id: A, loop_count: 2 } }]);
+    const ok = validateFlowActions([
+      { id: A, type: 'answer' },
+      { type: 'goto', option: { target_id: A, loop_count: 2 } },
+    ]);
     assert.equal(ok[1]?.option['target_id'], A);
-    const issue = onlyIssue([{ id: A, type: 'answer' }, { type: 'goto', option: { target_id: 'abc' } }]);
+    const issue = onlyIssue([
+      { id: A, type: 'answer' },
+      { type: 'goto', option: { target_id: 'abc' } },
+    ]);
     assert.deepEqual(issue, {
       field: 'actions[1].option.target_id',
       reason: 'INVALID_ACTION_TARGET',
@@ -92,15 +110,31 @@ describe('validateFlowActions', () => {
         ['actions[2].option.default_target_id', 'INVALID_ACTION_TARGET'],
       ],
     );
-    const ok = validateFlowActions([flow[0], flow[1], { type: 'branch', option: { target_ids: { '1': A }, default_target_id: B } }]);
+    const ok = validateFlowActions([
+      flow[0],
+      flow[1],
+      { type: 'branch', option: { target_ids: { '1': A }, default_target_id: B } },
+    ]);
     assert.equal(ok.length, 3);
   });
 
   it('condition false_target_id and next_id must name an action; the nil UUID means unset', () => {
     assert.doesNotThrow(() =>
-      validateFlowActions([{ type: 'condition_variable', next_id: NIL_UUID, option: { condition: '==', variable: 'x', value_type: 'string', false_target_id: NIL_UUID } }]),
+      validateFlowActions([
+        {
+          type: 'condition_variable',
+          next_id: NIL_UUID,
+          option: { condition: '==', variable: 'x', value_type: 'string', false_target_id: NIL_UUID },
+        },
+      ]),
     );
-    const issues = issuesOf([{ id: A, type: 'answer', next_id: B }, { type: 'condition_variable', option: { condition: '==', variable: 'x', value_type: 'string', false_target_id: B } }]);
+    const issues = issuesOf([
+      { id: A, type: 'answer', next_id: B },
+      {
+        type: 'condition_variable',
+        option: { condition: '==', variable: 'x', value_type: 'string', false_target_id: B },
+      },
+    ]);
     assert.deepEqual(
       issues.map((i) => [i.field, i.reason]),
       [
@@ -111,7 +145,11 @@ describe('validateFlowActions', () => {
   });
 
   it('refuses duplicate ids with DUPLICATE_ACTION_ID on the later one', () => {
-    const issue = onlyIssue([{ id: A, type: 'answer' }, { id: B, type: 'beep' }, { id: A, type: 'hangup' }]);
+    const issue = onlyIssue([
+      { id: A, type: 'answer' },
+      { id: B, type: 'beep' },
+      { id: A, type: 'hangup' },
+    ]);
     assert.equal(issue.field, 'actions[2].id');
     assert.equal(issue.reason, 'DUPLICATE_ACTION_ID');
     assert.match(issue.message, /actions\[0\]/);
@@ -145,7 +183,9 @@ describe('validateFlowActions', () => {
     };
     const issue = onlyIssue([{ type: 'talk', option: { text: 'hallo', language: 'xx-YY' } }], { isSupportedLanguage });
     assert.deepEqual([issue.field, issue.reason], ['actions[0].option.language', 'UNSUPPORTED_LANGUAGE']);
-    assert.doesNotThrow(() => validateFlowActions([{ type: 'talk', option: { text: 'hi', language: 'en-US' } }], { isSupportedLanguage }));
+    assert.doesNotThrow(() =>
+      validateFlowActions([{ type: 'talk', option: { text: 'hi', language: 'en-US' } }], { isSupportedLanguage }),
+    );
     assert.deepEqual(asked, ['xx-YY', 'en-US']);
   });
 
@@ -154,7 +194,9 @@ describe('validateFlowActions', () => {
       const issue = onlyIssue([{ type: 'condition_datetime', option: { condition: '==', timezone } }]);
       assert.deepEqual([issue.field, issue.reason], ['actions[0].option.timezone', 'INVALID_TIMEZONE']);
     }
-    assert.doesNotThrow(() => validateFlowActions([{ type: 'condition_datetime', option: { condition: '==', timezone: 'Asia/Seoul' } }]));
+    assert.doesNotThrow(() =>
+      validateFlowActions([{ type: 'condition_datetime', option: { condition: '==', timezone: 'Asia/Seoul' } }]),
+    );
   });
 
   it('reports many problems at once but caps the details at 20', () => {
@@ -162,7 +204,10 @@ describe('validateFlowActions', () => {
     const issues = issuesOf(flow);
     assert.equal(issues.length, MAX_VALIDATION_DETAILS);
     assert.equal(MAX_VALIDATION_DETAILS, 20);
-    assert.deepEqual(issues.slice(0, 3).map((i) => i.field), ['actions[0].option.duration', 'actions[1].option.duration', 'actions[2].option.duration']);
+    assert.deepEqual(
+      issues.slice(0, 3).map((i) => i.field),
+      ['actions[0].option.duration', 'actions[1].option.duration', 'actions[2].option.duration'],
+    );
   });
 
   it('refuses input that is not an array on the prefix field', () => {
@@ -194,17 +239,30 @@ describe('validateFlowActions', () => {
 
   it('call: inline actions are validated as their own list and stored normalized', () => {
     const dest = [{ type: 'tel', target: '+821012345678' }];
-    const [call] = validateFlowActions([{ type: 'call', option: { destinations: dest, actions: [{ type: 'talk', option: { text: 'hi' } }] } }]);
+    const [call] = validateFlowActions([
+      { type: 'call', option: { destinations: dest, actions: [{ type: 'talk', option: { text: 'hi' } }] } },
+    ]);
     const nested = call?.option['actions'] as { id: string; next_id: string }[];
     assert.ok(isUuid(nested[0]?.id ?? ''));
     assert.equal(nested[0]?.next_id, NIL_UUID);
-    const issue = onlyIssue([{ id: A, type: 'answer' }, { type: 'call', option: { destinations: dest, actions: [{ type: 'goto', option: { target_id: A } }] } }]);
-    assert.deepEqual([issue.field, issue.reason], ['actions[1].option.actions[0].option.target_id', 'INVALID_ACTION_TARGET']);
+    const issue = onlyIssue([
+      { id: A, type: 'answer' },
+      { type: 'call', option: { destinations: dest, actions: [{ type: 'goto', option: { target_id: A } }] } },
+    ]);
+    assert.deepEqual(
+      [issue.field, issue.reason],
+      ['actions[1].option.actions[0].option.target_id', 'INVALID_ACTION_TARGET'],
+    );
     assert.equal(onlyIssue([{ type: 'call', option: { destinations: dest } }]).field, 'actions[0].option.flow_id');
   });
 
   it('does not mutate its input', () => {
-    const input = [{ type: 'call', option: { destinations: [{ type: 'tel', target: '+16062067563' }], actions: [{ type: 'answer' }] } }];
+    const input = [
+      {
+        type: 'call',
+        option: { destinations: [{ type: 'tel', target: '+16062067563' }], actions: [{ type: 'answer' }] },
+      },
+    ];
     const before = structuredClone(input);
     validateFlowActions(input);
     assert.deepEqual(input, before);

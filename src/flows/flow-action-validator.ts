@@ -101,7 +101,11 @@ function checkAction(envelope: ActionEnvelope, field: string, ctx: OptionCheckCo
 function checkNestedList(value: unknown, field: string, scope: ListScope): unknown {
   if (!Array.isArray(value)) return value;
   if (scope.depth >= MAX_NESTED_LISTS) {
-    scope.issues.add({ field, reason: 'INVALID_ACTION', message: `action lists nest at most ${MAX_NESTED_LISTS} deep` });
+    scope.issues.add({
+      field,
+      reason: 'INVALID_ACTION',
+      message: `action lists nest at most ${MAX_NESTED_LISTS} deep`,
+    });
     return value;
   }
   return checkList(value, field, { ...scope, depth: scope.depth + 1 });
@@ -115,7 +119,11 @@ function checkList(input: unknown, field: string, scope: ListScope): FlowAction[
     return [];
   }
   if (input.length > scope.maxActions) {
-    issues.add({ field, reason: 'INVALID_ACTION', message: `has ${input.length} actions, at most ${scope.maxActions} allowed` });
+    issues.add({
+      field,
+      reason: 'INVALID_ACTION',
+      message: `has ${input.length} actions, at most ${scope.maxActions} allowed`,
+    });
     return [];
   }
   duplicateIdIssues(input, field, issues);
@@ -128,7 +136,8 @@ function checkList(input: unknown, field: string, scope: ListScope): FlowAction[
   const ctx: OptionCheckContext = { actionIds, isSupportedLanguage: scope.isSupportedLanguage };
   const actions: FlowAction[] = [];
   envelopes.forEach((envelope, index) => {
-    if (envelope !== undefined && !issues.full) actions.push(checkAction(envelope, childField(field, index, true), ctx, scope));
+    if (envelope !== undefined && !issues.full)
+      actions.push(checkAction(envelope, childField(field, index, true), ctx, scope));
   });
   return actions;
 }

@@ -71,7 +71,10 @@ export class FlowCursor {
   /** Runs `actions` next: the current action is passed first, so the list returns to what follows it. */
   push(after: FlowAction, actions: readonly FlowAction[]): void {
     if (this.#pushes >= MAX_PUSHED_LISTS) {
-      throw new AppError('TOO_MANY_PUSHED_LISTS', `at most ${MAX_PUSHED_LISTS} action lists may be pushed in one activeflow`);
+      throw new AppError(
+        'TOO_MANY_PUSHED_LISTS',
+        `at most ${MAX_PUSHED_LISTS} action lists may be pushed in one activeflow`,
+      );
     }
     this.advance(after);
     this.#pushes += 1;

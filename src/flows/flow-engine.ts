@@ -56,7 +56,13 @@ export class FlowEngine implements FlowPort {
   readonly #background = new Set<Promise<unknown>>();
 
   constructor(deps: FlowEngineDeps) {
-    const { clock = systemClock, logger = silentLogger, isSupportedLanguage, maxExecutedActions = MAX_EXECUTED_ACTIONS, ...ports } = deps;
+    const {
+      clock = systemClock,
+      logger = silentLogger,
+      isSupportedLanguage,
+      maxExecutedActions = MAX_EXECUTED_ACTIONS,
+      ...ports
+    } = deps;
     this.#ports = ports;
     this.#clock = clock;
     this.#logger = logger;
@@ -78,8 +84,19 @@ export class FlowEngine implements FlowPort {
   }
 
   /** Creates (does not start) the activeflow of a call; `variables` are checked (400 `INVALID_VARIABLES`). */
-  async create(request: { customer_id: string; call_id: string; source: FlowSource; variables: Record<string, string> }): Promise<{ flow_id: string; activeflow_id: string }> {
-    const af = await this.#create({ customer_id: request.customer_id, source: request.source, variables: request.variables, reference_type: 'call', reference_id: request.call_id });
+  async create(request: {
+    customer_id: string;
+    call_id: string;
+    source: FlowSource;
+    variables: Record<string, string>;
+  }): Promise<{ flow_id: string; activeflow_id: string }> {
+    const af = await this.#create({
+      customer_id: request.customer_id,
+      source: request.source,
+      variables: request.variables,
+      reference_type: 'call',
+      reference_id: request.call_id,
+    });
     return { flow_id: af.flow_id, activeflow_id: af.id };
   }
 
@@ -91,7 +108,8 @@ export class FlowEngine implements FlowPort {
       return;
     }
     const stored = await this.#ports.store.get(activeflowId);
-    if (stored === undefined) throw new NotFoundError('ACTIVEFLOW_NOT_FOUND', `activeflow ${activeflowId} does not exist`);
+    if (stored === undefined)
+      throw new NotFoundError('ACTIVEFLOW_NOT_FOUND', `activeflow ${activeflowId} does not exist`);
   }
 
   /**
@@ -133,11 +151,17 @@ export class FlowEngine implements FlowPort {
     const ended: Activeflow[] = [];
     for (const stale of await this.#ports.store.listRunning()) {
       if (this.#runs.has(stale.id)) continue;
-      const af: Activeflow = { ...stale, status: 'ended', current_action: nilAction(), tm_update: new Date(this.#clock.now()).toISOString() };
+      const af: Activeflow = {
+        ...stale,
+        status: 'ended',
+        current_action: nilAction(),
+        tm_update: new Date(this.#clock.now()).toISOString(),
+      };
       await this.#ports.store.save(af, [{ type: 'activeflow_updated', data: structuredClone(af) }]);
       ended.push(af);
     }
-    if (ended.length > 0) this.#logger.info({ count: ended.length }, 'reconciled activeflows left running by a previous process');
+    if (ended.length > 0)
+      this.#logger.info({ count: ended.length }, 'reconciled activeflows left running by a previous process');
     return ended;
   }
 
@@ -192,7 +216,8 @@ export class FlowEngine implements FlowPort {
   async #resolve(customerId: string, source: FlowSource): Promise<{ flowId: string; actions: readonly FlowAction[] }> {
     if ('flow_id' in source) {
       const flow = await this.#ports.flows.getFlow(customerId, source.flow_id);
-      if (flow === undefined || flow.customer_id !== customerId) throw new NotFoundError('FLOW_NOT_FOUND', `flow ${source.flow_id} does not exist`);
+      if (flow === undefined || flow.customer_id !== customerId)
+        throw new NotFoundError('FLOW_NOT_FOUND', `flow ${source.flow_id} does not exist`);
       return { flowId: flow.id, actions: flow.actions };
     }
     // Inline actions form a flow that is not stored; it still gets an id of its own.
@@ -200,7 +225,10 @@ export class FlowEngine implements FlowPort {
   }
 
   #parseActions(raw: unknown, field: string): FlowAction[] {
-    return validateFlowActions(raw, { fieldPrefix: field, ...(this.#isSupportedLanguage ? { isSupportedLanguage: this.#isSupportedLanguage } : {}) });
+    return validateFlowActions(raw, {
+      fieldPrefix: field,
+      ...(this.#isSupportedLanguage ? { isSupportedLanguage: this.#isSupportedLanguage } : {}),
+    });
   }
 
   #track(work: Promise<unknown>, what: string): void {

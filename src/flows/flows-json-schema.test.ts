@@ -4,14 +4,20 @@ import { ACTION_TYPES } from './actions/action-types.ts';
 import { flowsJsonSchema } from './flows-json-schema.ts';
 
 interface Entry {
-  properties: { type: { const: string }; option: { type: string; additionalProperties: boolean; properties: Record<string, { items?: unknown }> } };
+  properties: {
+    type: { const: string };
+    option: { type: string; additionalProperties: boolean; properties: Record<string, { items?: unknown }> };
+  };
 }
 
 describe('flowsJsonSchema', () => {
   it('has one oneOf entry per action type, in catalogue order', () => {
     const doc = flowsJsonSchema() as { $schema: string; oneOf: Entry[] };
     assert.equal(doc.$schema, 'https://json-schema.org/draft/2020-12/schema');
-    assert.deepEqual(doc.oneOf.map((e) => e.properties.type.const), [...ACTION_TYPES]);
+    assert.deepEqual(
+      doc.oneOf.map((e) => e.properties.type.const),
+      [...ACTION_TYPES],
+    );
   });
 
   it('describes every option object as closed and is plain JSON', () => {

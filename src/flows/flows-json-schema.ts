@@ -28,7 +28,7 @@ function actionEntry(type: (typeof ACTION_TYPES)[number]): JsonObject {
     title: type,
     type: 'object',
     properties: {
-      id: { ...UUID_SCHEMA, description: 'this action\'s id; a fresh UUID when omitted' },
+      id: { ...UUID_SCHEMA, description: "this action's id; a fresh UUID when omitted" },
       next_id: { type: 'string', description: 'id of the action that runs next; the following action when omitted' },
       type: { const: type },
       option: plainOptionSchema(definition.schema),
@@ -47,7 +47,7 @@ export function flowsJsonSchema(): JsonObject {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'callbin flow action',
-    description: 'One action of a flow; a flow\'s actions are an array of these.',
+    description: "One action of a flow; a flow's actions are an array of these.",
     oneOf: ACTION_TYPES.map((type) => actionEntry(type)),
   };
 }

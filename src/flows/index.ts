@@ -1,5 +1,13 @@
 export * from './actions/index.ts';
-export { ADDRESS_TYPES, AddressSchema, E164_RE, EXTENSION_RE, SIP_ADDRESS_RE, addressIssues, validateAddress } from './address.ts';
+export {
+  ADDRESS_TYPES,
+  AddressSchema,
+  E164_RE,
+  EXTENSION_RE,
+  SIP_ADDRESS_RE,
+  addressIssues,
+  validateAddress,
+} from './address.ts';
 export type { Address } from './address.ts';
 export { DEFAULT_MAX_ACTIONS, MAX_VALIDATION_DETAILS, validateFlowActions } from './flow-action-validator.ts';
 export type { ValidateFlowActionsOptions } from './flow-action-validator.ts';
@@ -7,7 +15,16 @@ export type { FlowAction } from './flow-action.ts';
 export { flowsJsonSchema } from './flows-json-schema.ts';
 export { isKnownTimeZone } from './option-checks.ts';
 export { activeflowEvent, nilAction } from './activeflow.ts';
-export type { Activeflow, ActiveflowError, ActiveflowEvent, ActiveflowEventType, ActiveflowReferenceType, ActiveflowStatus, CurrentAction, ExecutedAction } from './activeflow.ts';
+export type {
+  Activeflow,
+  ActiveflowError,
+  ActiveflowEvent,
+  ActiveflowEventType,
+  ActiveflowReferenceType,
+  ActiveflowStatus,
+  CurrentAction,
+  ExecutedAction,
+} from './activeflow.ts';
 export { FlowEngine, MAX_EXECUTED_ACTIONS } from './flow-engine.ts';
 export type { ApiActiveflowRequest, FlowEngineDeps } from './flow-engine.ts';
 export { MAX_PUSHED_LISTS } from './flow-cursor.ts';

@@ -28,22 +28,39 @@ export function isKnownTimeZone(zone: string): boolean {
   }
 }
 
-function actionRefIssue(value: unknown, field: string, unsetAllowed: boolean, ctx: OptionCheckContext): FieldIssue | undefined {
+function actionRefIssue(
+  value: unknown,
+  field: string,
+  unsetAllowed: boolean,
+  ctx: OptionCheckContext,
+): FieldIssue | undefined {
   if (typeof value !== 'string') return undefined;
   if (unsetAllowed && (value === '' || value === NIL_UUID)) return undefined;
   if (ctx.actionIds.has(value)) return undefined;
-  return { field, reason: 'INVALID_ACTION_TARGET', message: `${showValue(value)} is not the id of an action in this flow` };
+  return {
+    field,
+    reason: 'INVALID_ACTION_TARGET',
+    message: `${showValue(value)} is not the id of an action in this flow`,
+  };
 }
 
 function timezoneIssue(value: unknown, field: string): FieldIssue | undefined {
   if (typeof value !== 'string' || !TIMEZONE_RE.test(value) || isKnownTimeZone(value)) return undefined;
-  return { field, reason: 'INVALID_TIMEZONE', message: `${showValue(value)} is not an IANA time zone known to this server` };
+  return {
+    field,
+    reason: 'INVALID_TIMEZONE',
+    message: `${showValue(value)} is not an IANA time zone known to this server`,
+  };
 }
 
 function languageIssue(value: unknown, field: string, ctx: OptionCheckContext): FieldIssue | undefined {
   if (typeof value !== 'string' || !LANGUAGE_RE.test(value) || ctx.isSupportedLanguage === undefined) return undefined;
   if (ctx.isSupportedLanguage(value)) return undefined;
-  return { field, reason: 'UNSUPPORTED_LANGUAGE', message: `${showValue(value)} is not a language the speech engine supports` };
+  return {
+    field,
+    reason: 'UNSUPPORTED_LANGUAGE',
+    message: `${showValue(value)} is not a language the speech engine supports`,
+  };
 }
 
 /**

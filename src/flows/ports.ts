@@ -51,9 +51,7 @@ export interface DtmfDigit {
 /** What happened to a call, as the `connect` action follows its callees. */
 export type CallProgress =
   /** 180/183; `early_media` when the callee sends audio before answering. */
-  | { kind: 'ringing'; early_media: boolean }
-  | { kind: 'answered' }
-  | { kind: 'hangup'; reason: HangupReason };
+  { kind: 'ringing'; early_media: boolean } | { kind: 'answered' } | { kind: 'hangup'; reason: HangupReason };
 
 /** New outgoing calls a flow asks for (`connect`, `call`). */
 export interface DialCallsRequest {
@@ -91,7 +89,11 @@ export interface CallControlPort {
   /** Subscribes to DTMF digits as they arrive (the engine buffers them); returns the unsubscribe function. */
   onDtmf(callId: string, listener: (digit: DtmfDigit) => void): () => void;
   /** Sends RFC 4733 DTMF; resolves when sent. */
-  sendDigits(callId: string, request: { digits: string; durationMs: number; intervalMs: number }, signal: AbortSignal): Promise<void>;
+  sendDigits(
+    callId: string,
+    request: { digits: string; durationMs: number; intervalMs: number },
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Starts recording the call; resolves once it runs. */
   recordingStart(callId: string, options: RecordingOptions): Promise<void>;
   /** Stops the call's active recording; a call without one is fine. */

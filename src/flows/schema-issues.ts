@@ -28,7 +28,10 @@ export function showValue(value: unknown): string {
 function pointerSegments(pointer: string): string[] {
   const body = pointer.startsWith('#') ? pointer.slice(1) : pointer;
   if (body === '' || body === '/') return [];
-  return body.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return body
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** Walks the instance path; returns the field path and the value found there. */
@@ -74,7 +77,10 @@ function describeFailure(error: TLocalizedValidationError, value: unknown, node:
       return `${shown} is not ${showValue(error.params.allowedValue)}`;
     case 'pattern':
     case 'format': {
-      const expected = typeof node?.['description'] === 'string' ? node['description'] : `a value matching ${String(node?.['pattern'] ?? error.keyword)}`;
+      const expected =
+        typeof node?.['description'] === 'string'
+          ? node['description']
+          : `a value matching ${String(node?.['pattern'] ?? error.keyword)}`;
       return `${shown} is not valid: expected ${expected}`;
     }
     case 'minimum':
@@ -109,7 +115,11 @@ function issuesOfError(schema: TSchema, root: unknown, prefix: string, error: TL
   const { node, reason } = resolveSchema(schema, error.schemaPath);
   const { field, value } = locate(root, error.instancePath, prefix);
   if (error.keyword === 'required') {
-    return error.params.requiredProperties.map((key) => ({ field: childField(field, key, false), reason, message: 'is required' }));
+    return error.params.requiredProperties.map((key) => ({
+      field: childField(field, key, false),
+      reason,
+      message: 'is required',
+    }));
   }
   if (error.keyword === 'additionalProperties') {
     return error.params.additionalProperties.map((key) => ({

@@ -28,7 +28,9 @@ const REFERENCE = /\$\{([^}]*)\}/g;
 /** Replaces every `${name}` in `text` by the variable's value; unknown names become `""`. */
 export function substituteText(text: string, variables: Readonly<Record<string, string>>): string {
   if (!text.includes('${')) return text;
-  return text.replace(REFERENCE, (_match, name: string) => (Object.hasOwn(variables, name) ? (variables[name] ?? '') : ''));
+  return text.replace(REFERENCE, (_match, name: string) =>
+    Object.hasOwn(variables, name) ? (variables[name] ?? '') : '',
+  );
 }
 
 /** A deep copy of `value` with every string (nested in objects and arrays too) substituted. */
@@ -47,33 +49,60 @@ function variableIssues(variables: Readonly<Record<string, unknown>>, field: str
   const issues: FieldIssue[] = [];
   const keys = Object.keys(variables);
   if (keys.length > MAX_REQUEST_VARIABLES) {
-    issues.push({ field, reason: 'INVALID_VARIABLES', message: `has ${keys.length} variables, at most ${MAX_REQUEST_VARIABLES} allowed` });
+    issues.push({
+      field,
+      reason: 'INVALID_VARIABLES',
+      message: `has ${keys.length} variables, at most ${MAX_REQUEST_VARIABLES} allowed`,
+    });
   }
   let total = 0;
   for (const key of keys) {
     const value = variables[key];
     const at = `${field}.${key}`;
     total += Buffer.byteLength(key, 'utf8') + (typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0);
-    if (key.startsWith(RESERVED_VARIABLE_PREFIX)) issues.push({ field: at, reason: 'INVALID_VARIABLES', message: `names starting with "${RESERVED_VARIABLE_PREFIX}" are reserved` });
-    else if (key.length === 0) issues.push({ field: at, reason: 'INVALID_VARIABLES', message: 'a variable name may not be empty' });
-    else if (typeof value !== 'string') issues.push({ field: at, reason: 'INVALID_VARIABLES', message: 'must be a string' });
-    else if (Buffer.byteLength(value, 'utf8') > MAX_VARIABLE_VALUE_BYTES) issues.push({ field: at, reason: 'INVALID_VARIABLES', message: `is longer than ${MAX_VARIABLE_VALUE_BYTES} bytes` });
+    if (key.startsWith(RESERVED_VARIABLE_PREFIX))
+      issues.push({
+        field: at,
+        reason: 'INVALID_VARIABLES',
+        message: `names starting with "${RESERVED_VARIABLE_PREFIX}" are reserved`,
+      });
+    else if (key.length === 0)
+      issues.push({ field: at, reason: 'INVALID_VARIABLES', message: 'a variable name may not be empty' });
+    else if (typeof value !== 'string')
+      issues.push({ field: at, reason: 'INVALID_VARIABLES', message: 'must be a string' });
+    else if (Buffer.byteLength(value, 'utf8') > MAX_VARIABLE_VALUE_BYTES)
+      issues.push({
+        field: at,
+        reason: 'INVALID_VARIABLES',
+        message: `is longer than ${MAX_VARIABLE_VALUE_BYTES} bytes`,
+      });
   }
   if (total > MAX_REQUEST_VARIABLES_BYTES) {
-    issues.push({ field, reason: 'INVALID_VARIABLES', message: `hold ${total} bytes of names and values, at most ${MAX_REQUEST_VARIABLES_BYTES} allowed` });
+    issues.push({
+      field,
+      reason: 'INVALID_VARIABLES',
+      message: `hold ${total} bytes of names and values, at most ${MAX_REQUEST_VARIABLES_BYTES} allowed`,
+    });
   }
   return issues;
 }
 
 /** Checks the `variables` of a create request (no `voipbin.` keys, ≤ 100 keys, ≤ 32 KiB a value, ≤ 48 KiB in all); throws `ValidationError`. */
-export function validateRequestVariables(variables: Readonly<Record<string, unknown>>, field = 'variables'): Record<string, string> {
+export function validateRequestVariables(
+  variables: Readonly<Record<string, unknown>>,
+  field = 'variables',
+): Record<string, string> {
   const issues = variableIssues(variables, field);
   if (issues.length > 0) throw new ValidationError(issues);
   return { ...(variables as Record<string, string>) };
 }
 
 /** The variables callbin sets for an activeflow when it is created. */
-export function initialVariables(ids: { activeflowId: string; flowId: string; callId: string }): Record<string, string> {
+export function initialVariables(ids: {
+  activeflowId: string;
+  flowId: string;
+  callId: string;
+}): Record<string, string> {
   return {
     'voipbin.call.id': ids.callId,
     'voipbin.call.direction': '',

@@ -14,7 +14,15 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'short',
+    });
     formatters.set(timeZone, f);
   }
   return f;
@@ -22,7 +30,17 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 /** The month, day, hour, minute and weekday of `epochMs` in the IANA zone `timeZone`. */
 export function zonedParts(epochMs: number, timeZone: string): ZonedParts {
-  const parts = new Map(formatter(timeZone).formatToParts(new Date(epochMs)).map((p) => [p.type, p.value]));
+  const parts = new Map(
+    formatter(timeZone)
+      .formatToParts(new Date(epochMs))
+      .map((p) => [p.type, p.value]),
+  );
   const num = (type: string): number => Number(parts.get(type as Intl.DateTimeFormatPartTypes) ?? 0);
-  return { month: num('month'), day: num('day'), hour: num('hour'), minute: num('minute'), weekday: WEEKDAYS.indexOf(parts.get('weekday') ?? '') };
+  return {
+    month: num('month'),
+    day: num('day'),
+    hour: num('hour'),
+    minute: num('minute'),
+    weekday: WEEKDAYS.indexOf(parts.get('weekday') ?? ''),
+  };
 }

@@ -7,8 +7,15 @@ import { test } from 'node:test';
 import { WavWriter, repairWav } from '../media/index.ts';
 import { FakeClock, newId } from '../shared/index.ts';
 import {
-  LocalRecordingStorage, RecordingService, newRecording, transition,
-  type CaptureResult, type Recording, type RecordingEvent, type RecordingSource, type RecordingStorePort,
+  LocalRecordingStorage,
+  RecordingService,
+  newRecording,
+  transition,
+  type CaptureResult,
+  type Recording,
+  type RecordingEvent,
+  type RecordingSource,
+  type RecordingStorePort,
 } from './index.ts';
 
 /** Rows and events in memory, as the store adapter keeps them in the database. */
@@ -22,7 +29,8 @@ class MemoryStore implements RecordingStorePort {
   }
   async get(id: string, scope: { customerId?: string } = {}): Promise<Recording | undefined> {
     const row = this.rows.get(id);
-    if (!row || this.deleted.has(id) || (scope.customerId !== undefined && row.customer_id !== scope.customerId)) return undefined;
+    if (!row || this.deleted.has(id) || (scope.customerId !== undefined && row.customer_id !== scope.customerId))
+      return undefined;
     return row;
   }
   async listUnfinished(): Promise<Recording[]> {
@@ -61,7 +69,13 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
   const store = new MemoryStore();
   const storage = new LocalRecordingStorage({ dir: join(dir, 'recordings'), repairWav });
   const clock = new FakeClock(Date.UTC(2026, 10, 25, 10, 0, 0, 0));
-  return { dir: join(dir, 'recordings'), store, storage, clock, service: new RecordingService({ store, storage, clock }) };
+  return {
+    dir: join(dir, 'recordings'),
+    store,
+    storage,
+    clock,
+    service: new RecordingService({ store, storage, clock }),
+  };
 }
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -71,7 +85,12 @@ test('recording service: start then stop stores recording_started and recording_
   const source = new FakeSource();
   const customerId = newId();
   const callId = newId();
-  const started = await service.startRecording({ reference_type: 'call', reference_id: callId, customer_id: customerId, source });
+  const started = await service.startRecording({
+    reference_type: 'call',
+    reference_id: callId,
+    customer_id: customerId,
+    source,
+  });
   assert.equal(started.status, 'recording');
   assert.equal(service.isLive(started.id), true);
   clock.advance(2500);
@@ -83,7 +102,13 @@ test('recording service: start then stop stores recording_started and recording_
     { filename: `${started.id}_in.wav`, bytes: 4, sha256: sha('said') },
     { filename: `${started.id}_out.wav`, bytes: 6, sha256: sha('heard!') },
   ]);
-  assert.deepEqual(store.events.map((e) => [e.type, e.recording.status]), [['recording_started', 'recording'], ['recording_finished', 'ended']]);
+  assert.deepEqual(
+    store.events.map((e) => [e.type, e.recording.status]),
+    [
+      ['recording_started', 'recording'],
+      ['recording_finished', 'ended'],
+    ],
+  );
   assert.equal(service.isLive(started.id), false);
   assert.deepEqual(await service.stopRecording(started.id), ended, 'stopping again changes nothing');
   assert.equal(source.stops, 1);
@@ -94,7 +119,12 @@ test('recording service: a capture ending by itself (key) ends the recording onc
   const source = new FakeSource();
   const reasons: string[] = [];
   service.on('ended', (rec, reason) => reasons.push(`${rec.status}:${reason}`));
-  const started = await service.startRecording({ reference_type: 'call', reference_id: newId(), customer_id: newId(), source });
+  const started = await service.startRecording({
+    reference_type: 'call',
+    reference_id: newId(),
+    customer_id: newId(),
+    source,
+  });
   source.onEnded?.({ reason: 'key', durationSec: 1 });
   const ended = await service.stopRecording(started.id);
   assert.equal(ended?.status, 'ended');
@@ -104,16 +134,32 @@ test('recording service: a capture ending by itself (key) ends the recording onc
 
 test('recording service: a source that fails to open ends the recording without recording_started and rethrows', async (t) => {
   const { store, service } = await setup(t);
-  const failing: RecordingSource = { layout: 'split', start: async () => { throw new Error('no media'); } };
-  await assert.rejects(service.startRecording({ reference_type: 'call', reference_id: newId(), customer_id: newId(), source: failing }), /no media/);
-  assert.deepEqual(store.events.map((e) => e.type), ['recording_finished']);
+  const failing: RecordingSource = {
+    layout: 'split',
+    start: async () => {
+      throw new Error('no media');
+    },
+  };
+  await assert.rejects(
+    service.startRecording({ reference_type: 'call', reference_id: newId(), customer_id: newId(), source: failing }),
+    /no media/,
+  );
+  assert.deepEqual(
+    store.events.map((e) => e.type),
+    ['recording_finished'],
+  );
   assert.equal([...store.rows.values()][0]?.status, 'ended');
 });
 
 test('recording service: delete stops a live recording, removes its files and hides it; another customer gets RECORDING_NOT_FOUND', async (t) => {
   const { dir, service } = await setup(t);
   const customerId = newId();
-  const started = await service.startRecording({ reference_type: 'call', reference_id: newId(), customer_id: customerId, source: new FakeSource() });
+  const started = await service.startRecording({
+    reference_type: 'call',
+    reference_id: newId(),
+    customer_id: customerId,
+    source: new FakeSource(),
+  });
   assert.deepEqual((await readdir(dir)).sort(), started.filenames);
   await assert.rejects(service.delete(started.id, { customerId: newId() }), { code: 'RECORDING_NOT_FOUND' });
   const deleted = await service.delete(started.id, { customerId });
@@ -126,7 +172,18 @@ test('recording service: delete stops a live recording, removes its files and hi
 test('recording service: repair fixes the WAV a crash left open (all but the last second) and ends the recording', async (t) => {
   const { dir, store, storage, clock, service } = await setup(t);
   await storage.prepare();
-  const rec = transition(newRecording({ id: newId(), customer_id: newId(), reference_type: 'conference', reference_id: newId(), layout: 'mix', nowMs: clock.now() }), 'recording', clock.now());
+  const rec = transition(
+    newRecording({
+      id: newId(),
+      customer_id: newId(),
+      reference_type: 'conference',
+      reference_id: newId(),
+      layout: 'mix',
+      nowMs: clock.now(),
+    }),
+    'recording',
+    clock.now(),
+  );
   await store.save(rec, []);
   const writer = await WavWriter.open(join(dir, `${rec.id}.wav`), { clock });
   const second = new Int16Array(8000).fill(1000);
@@ -145,8 +202,13 @@ test('recording service: repair fixes the WAV a crash left open (all but the las
   assert.equal(ended?.duration_sec, 3);
   const after = await readFile(join(dir, `${rec.id}.wav`));
   assert.equal(after.readUInt32LE(40), 3 * 16000);
-  assert.deepEqual(ended?.files, [{ filename: `${rec.id}.wav`, bytes: 44 + 3 * 16000, sha256: createHash('sha256').update(after).digest('hex') }]);
-  assert.deepEqual(store.events.map((e) => e.type), ['recording_finished']);
+  assert.deepEqual(ended?.files, [
+    { filename: `${rec.id}.wav`, bytes: 44 + 3 * 16000, sha256: createHash('sha256').update(after).digest('hex') },
+  ]);
+  assert.deepEqual(
+    store.events.map((e) => e.type),
+    ['recording_finished'],
+  );
   assert.deepEqual(await service.repair(), [], 'nothing left to repair');
   await writer.close();
 });

@@ -1,6 +1,28 @@
-import { NotFoundError, TypedEmitter, newId, silentLogger, systemClock, type Clock, type Logger } from '../shared/index.ts';
-import type { ByteRange, CaptureResult, CaptureStopReason, RecordingCapture, RecordingSource, RecordingStorage, RecordingStorePort } from './ports.ts';
-import { newRecording, transition, type Recording, type RecordingFile, type RecordingReferenceType } from './recording.ts';
+import {
+  NotFoundError,
+  TypedEmitter,
+  newId,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Logger,
+} from '../shared/index.ts';
+import type {
+  ByteRange,
+  CaptureResult,
+  CaptureStopReason,
+  RecordingCapture,
+  RecordingSource,
+  RecordingStorage,
+  RecordingStorePort,
+} from './ports.ts';
+import {
+  newRecording,
+  transition,
+  type Recording,
+  type RecordingFile,
+  type RecordingReferenceType,
+} from './recording.ts';
 
 /**
  * What starts a recording. Calls pass a source over their leg's media endpoint; a conference
@@ -60,7 +82,12 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
 
   /** Creates the recording, opens its files through `source` and moves it to `recording`. */
   async startRecording(request: StartRecordingRequest): Promise<Recording> {
-    const initiating = newRecording({ id: newId(), layout: request.source.layout, nowMs: this.#clock.now(), ...request });
+    const initiating = newRecording({
+      id: newId(),
+      layout: request.source.layout,
+      nowMs: this.#clock.now(),
+      ...request,
+    });
     await this.#storage.prepare();
     // Stored before the files open so a crash while opening leaves a row the repair can end.
     await this.#store.save(initiating, []);
@@ -136,7 +163,10 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
         }
       }
       const ended = await this.#finish(stale, { reason: 'manual', durationSec });
-      this.#logger.info({ recording_id: ended.id, duration_sec: ended.duration_sec }, 'recording repaired after a crash');
+      this.#logger.info(
+        { recording_id: ended.id, duration_sec: ended.duration_sec },
+        'recording repaired after a crash',
+      );
       this.emit('ended', ended, 'repaired');
       repaired.push(ended);
     }
@@ -145,9 +175,13 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
 
   /** Ends every running recording (shutdown). */
   async close(): Promise<void> {
-    await Promise.all([...this.#live.values()].map((live) => this.#end(live, 'manual').catch((err: unknown) => {
-      this.#logger.warn({ err, recording_id: live.recording.id }, 'recording not finalised at shutdown');
-    })));
+    await Promise.all(
+      [...this.#live.values()].map((live) =>
+        this.#end(live, 'manual').catch((err: unknown) => {
+          this.#logger.warn({ err, recording_id: live.recording.id }, 'recording not finalised at shutdown');
+        }),
+      ),
+    );
   }
 
   #end(live: LiveRecording, reason: RecordingEndReason): Promise<Recording> {

@@ -104,7 +104,10 @@ export interface RecordingOutcome {
  */
 export function transition(rec: Recording, to: RecordingStatus, nowMs: number, outcome?: RecordingOutcome): Recording {
   if (!canTransition(rec.status, to)) {
-    throw new InvalidStateError(`recording ${rec.id.slice(0, 8)}…: ${rec.status} -> ${to} refused`, 'RECORDING_STATE_INVALID');
+    throw new InvalidStateError(
+      `recording ${rec.id.slice(0, 8)}…: ${rec.status} -> ${to} refused`,
+      'RECORDING_STATE_INVALID',
+    );
   }
   const now = new Date(nowMs).toISOString();
   const next: Recording = { ...rec, status: to, tm_update: now };

@@ -1,4 +1,14 @@
-export type { CodecName, MediaDescription, MediaDirection, MediaType, NegotiatedCodec, RtpFormat, SdpAttribute, SdpOrigin, SessionDescription } from './types.ts';
+export type {
+  CodecName,
+  MediaDescription,
+  MediaDirection,
+  MediaType,
+  NegotiatedCodec,
+  RtpFormat,
+  SdpAttribute,
+  SdpOrigin,
+  SessionDescription,
+} from './types.ts';
 export { parseSdp, formatSdp } from './parse-sdp.ts';
 export { CODEC_SPECS, TELEPHONE_EVENT_FMTP, TELEPHONE_EVENT_OFFER_PT, isCodec, isTelephoneEvent } from './codecs.ts';
 export type { CodecSpec } from './codecs.ts';

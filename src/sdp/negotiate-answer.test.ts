@@ -28,7 +28,10 @@ describe('negotiateAnswer', () => {
     const answer = parseSdp(formatSdp(r.answer));
     assert.equal(answer.connectionAddress, '127.0.0.1');
     assert.equal(answer.media[0]!.port, 40000);
-    assert.deepEqual(answer.media[0]!.formats.map((f) => f.pt), [0]);
+    assert.deepEqual(
+      answer.media[0]!.formats.map((f) => f.pt),
+      [0],
+    );
   });
 
   it('prefers PCMU over PCMA even when the offer lists PCMA first (baresip, Asterisk)', () => {
@@ -38,7 +41,10 @@ describe('negotiateAnswer', () => {
     const ast = negotiateAnswer(fixture('asterisk-offer.sdp'), ours);
     assert.equal(ast.codec.pt, 0);
     assert.equal(ast.telephoneEventPt, 101);
-    assert.deepEqual(ast.answer.media[0]!.formats.map((f) => f.pt), [0, 101]);
+    assert.deepEqual(
+      ast.answer.media[0]!.formats.map((f) => f.pt),
+      [0, 101],
+    );
     assert.equal(ast.answer.media[0]!.formats[1]!.fmtp, '0-16');
   });
 
@@ -48,7 +54,11 @@ describe('negotiateAnswer', () => {
   });
 
   it('answers a Chrome WebRTC offer with PCMU/0 and telephone-event/126', () => {
-    const r = negotiateAnswer(fixture('chrome-offer.sdp'), { ...ours, supported: ['PCMU', 'PCMA', 'opus'], protocols: ['UDP/TLS/RTP/SAVPF'] });
+    const r = negotiateAnswer(fixture('chrome-offer.sdp'), {
+      ...ours,
+      supported: ['PCMU', 'PCMA', 'opus'],
+      protocols: ['UDP/TLS/RTP/SAVPF'],
+    });
     assert.deepEqual(r.codec, { pt: 0, name: 'PCMU', clockRate: 8000 });
     assert.equal(r.telephoneEventPt, 126);
     assert.equal(r.answer.media[0]!.protocol, 'UDP/TLS/RTP/SAVPF');
@@ -57,7 +67,11 @@ describe('negotiateAnswer', () => {
   });
 
   it('takes Opus with telephone-event/48000 when it is our first choice', () => {
-    const r = negotiateAnswer(fixture('chrome-offer.sdp'), { ...ours, supported: ['opus', 'PCMU'], protocols: ['UDP/TLS/RTP/SAVPF'] });
+    const r = negotiateAnswer(fixture('chrome-offer.sdp'), {
+      ...ours,
+      supported: ['opus', 'PCMU'],
+      protocols: ['UDP/TLS/RTP/SAVPF'],
+    });
     assert.equal(r.codec.pt, 111);
     assert.equal(r.codec.channels, 2);
     assert.equal(r.telephoneEventPt, 110);
@@ -107,7 +121,10 @@ describe('negotiateAnswer', () => {
     const inactive = fixture('sipp-uac.sdp').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:0 PCMU/8000\r\na=inactive');
     assert.equal(negotiateAnswer(inactive, ours).direction, 'inactive');
     assert.equal(negotiateAnswer(fixture('sipp-uac.sdp'), { ...ours, direction: 'sendonly' }).direction, 'sendonly');
-    assert.equal(negotiateAnswer(fixture('hold-sendonly.sdp'), { ...ours, direction: 'sendonly' }).direction, 'inactive');
+    assert.equal(
+      negotiateAnswer(fixture('hold-sendonly.sdp'), { ...ours, direction: 'sendonly' }).direction,
+      'inactive',
+    );
   });
 
   it('fails with SDP_NO_COMMON_CODEC for a G.729-only offer', () => {
@@ -126,7 +143,14 @@ describe('negotiateAnswer', () => {
 });
 
 describe('createOffer and parseAnswer', () => {
-  const offer = createOffer({ address: '10.1.1.1', port: 30000, codecs: ['PCMU', 'PCMA'], telephoneEvent: true, direction: 'sendrecv', sessionId: '42' });
+  const offer = createOffer({
+    address: '10.1.1.1',
+    port: 30000,
+    codecs: ['PCMU', 'PCMA'],
+    telephoneEvent: true,
+    direction: 'sendrecv',
+    sessionId: '42',
+  });
 
   it('writes PCMU/0, PCMA/8 and telephone-event/101 with ptime 20', () => {
     const text = formatSdp(offer);
@@ -139,7 +163,8 @@ describe('createOffer and parseAnswer', () => {
   });
 
   it('reads the codec and payload numbers from the answer (baresip answering)', () => {
-    const answer = 'v=0\r\no=- 9 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 35100 RTP/AVP 8 96\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:96 telephone-event/8000\r\na=sendrecv\r\n';
+    const answer =
+      'v=0\r\no=- 9 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 35100 RTP/AVP 8 96\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:96 telephone-event/8000\r\na=sendrecv\r\n';
     const r = parseAnswer(formatSdp(offer), answer);
     assert.deepEqual(r.codec, { pt: 8, name: 'PCMA', clockRate: 8000 });
     assert.equal(r.telephoneEventPt, 96);
@@ -156,7 +181,8 @@ describe('createOffer and parseAnswer', () => {
   it('rejects an answer that refuses the stream or uses a codec we never offered', () => {
     const rejected = 'v=0\r\no=- 9 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\n';
     throwsCode(() => parseAnswer(offer, rejected), 'SDP_NO_COMMON_CODEC');
-    const foreign = 'v=0\r\no=- 9 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 18\r\n';
+    const foreign =
+      'v=0\r\no=- 9 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 18\r\n';
     throwsCode(() => parseAnswer(offer, foreign), 'SDP_NO_COMMON_CODEC');
     const twoLines = `${rejected}m=video 0 RTP/AVP 96\r\n`;
     throwsCode(() => parseAnswer(offer, twoLines), 'SDP_INVALID');
@@ -175,8 +201,17 @@ describe('createOffer and parseAnswer', () => {
   });
 
   it('offers Opus with a dynamic type and a matching 48 kHz telephone-event', () => {
-    const o = createOffer({ address: '10.1.1.1', port: 30000, codecs: ['opus', 'PCMU'], telephoneEvent: true, direction: 'sendrecv' });
+    const o = createOffer({
+      address: '10.1.1.1',
+      port: 30000,
+      codecs: ['opus', 'PCMU'],
+      telephoneEvent: true,
+      direction: 'sendrecv',
+    });
     const f = o.media[0]!.formats;
-    assert.deepEqual(f.map((x) => `${x.pt} ${x.name}/${x.clockRate}`), ['111 opus/48000', '0 PCMU/8000', '101 telephone-event/48000', '102 telephone-event/8000']);
+    assert.deepEqual(
+      f.map((x) => `${x.pt} ${x.name}/${x.clockRate}`),
+      ['111 opus/48000', '0 PCMU/8000', '101 telephone-event/48000', '102 telephone-event/8000'],
+    );
   });
 });

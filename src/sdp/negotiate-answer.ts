@@ -2,7 +2,14 @@ import { AppError } from '../shared/index.ts';
 import { CODEC_SPECS, isCodec, isTelephoneEvent } from './codecs.ts';
 import { newSessionId } from './create-offer.ts';
 import { parseSdp } from './parse-sdp.ts';
-import type { CodecName, MediaDescription, MediaDirection, NegotiatedCodec, RtpFormat, SessionDescription } from './types.ts';
+import type {
+  CodecName,
+  MediaDescription,
+  MediaDirection,
+  NegotiatedCodec,
+  RtpFormat,
+  SessionDescription,
+} from './types.ts';
 
 /** Options of {@link negotiateAnswer}. */
 export interface AnswerOptions {
@@ -57,7 +64,10 @@ function isHoldAddress(desc: SessionDescription, media: MediaDescription, addres
 
 /** Splits a direction into its send and receive halves. */
 function halves(direction: MediaDirection): { send: boolean; recv: boolean } {
-  return { send: direction === 'sendrecv' || direction === 'sendonly', recv: direction === 'sendrecv' || direction === 'recvonly' };
+  return {
+    send: direction === 'sendrecv' || direction === 'sendonly',
+    recv: direction === 'sendrecv' || direction === 'recvonly',
+  };
 }
 
 /** Joins send and receive halves into a direction. */
@@ -73,7 +83,10 @@ export function mediaAddress(desc: SessionDescription, media: MediaDescription):
 }
 
 /** Picks our first preferred codec the stream offers, with its matching telephone-event. */
-function pickCodec(media: MediaDescription, supported: readonly CodecName[]): { codec: RtpFormat; dtmf?: RtpFormat } | undefined {
+function pickCodec(
+  media: MediaDescription,
+  supported: readonly CodecName[],
+): { codec: RtpFormat; dtmf?: RtpFormat } | undefined {
   for (const name of supported) {
     const codec = media.formats.find((f) => isCodec(f, name));
     if (!codec) continue;
@@ -85,7 +98,14 @@ function pickCodec(media: MediaDescription, supported: readonly CodecName[]): { 
 
 /** A copy of an offered stream with port 0: RFC 3264 §6 rejection keeps the offered formats. */
 function rejected(media: MediaDescription): MediaDescription {
-  const out: MediaDescription = { type: media.type, port: 0, protocol: media.protocol, formats: media.formats.map((f) => ({ ...f })), direction: media.direction, attributes: [] };
+  const out: MediaDescription = {
+    type: media.type,
+    port: 0,
+    protocol: media.protocol,
+    formats: media.formats.map((f) => ({ ...f })),
+    direction: media.direction,
+    attributes: [],
+  };
   if (media.otherFormats) out.otherFormats = [...media.otherFormats];
   return out;
 }
@@ -105,7 +125,11 @@ interface Choice {
 }
 
 /** Finds the first audio stream with an accepted transport and a common codec. */
-function chooseStream(offer: SessionDescription, supported: readonly CodecName[], protocols: readonly string[]): Choice {
+function chooseStream(
+  offer: SessionDescription,
+  supported: readonly CodecName[],
+  protocols: readonly string[],
+): Choice {
   let audioSeen = false;
   for (const [index, media] of offer.media.entries()) {
     if (media.type !== 'audio' || media.port === 0) continue;
@@ -114,7 +138,9 @@ function chooseStream(offer: SessionDescription, supported: readonly CodecName[]
     const picked = pickCodec(media, supported);
     if (picked) return { index, ...picked };
   }
-  const why = audioSeen ? `none of ${supported.join(', ')} is offered` : `no active audio stream over ${protocols.join(' or ')}`;
+  const why = audioSeen
+    ? `none of ${supported.join(', ')} is offered`
+    : `no active audio stream over ${protocols.join(' or ')}`;
   throw new AppError('SDP_NO_COMMON_CODEC', `no acceptable media in offer: ${why}`);
 }
 
@@ -134,9 +160,22 @@ export function negotiateAnswer(offerInput: string | SessionDescription, opts: A
   // RFC 3264 §6.1: we may send only what they receive and receive only what they send.
   const direction = directionOf(ours.send && theyReceive, ours.recv && theirs.send);
   const formats = [toNegotiated(choice.codec), ...(choice.dtmf ? [toNegotiated(choice.dtmf)] : [])];
-  const accepted: MediaDescription = { type: 'audio', port: opts.port, protocol: offered.protocol, formats, direction, ptime: opts.ptime ?? 20, attributes: [] };
+  const accepted: MediaDescription = {
+    type: 'audio',
+    port: opts.port,
+    protocol: offered.protocol,
+    formats,
+    direction,
+    ptime: opts.ptime ?? 20,
+    attributes: [],
+  };
   const answer: SessionDescription = {
-    origin: { username: '-', sessionId: opts.sessionId ?? newSessionId(), sessionVersion: opts.sessionVersion ?? 0, address: opts.address },
+    origin: {
+      username: '-',
+      sessionId: opts.sessionId ?? newSessionId(),
+      sessionVersion: opts.sessionVersion ?? 0,
+      address: opts.address,
+    },
     sessionName: 'callbin',
     connectionAddress: opts.address,
     media: offer.media.map((m, i) => (i === choice.index ? accepted : rejected(m))),
@@ -159,11 +198,17 @@ export function negotiateAnswer(offerInput: string | SessionDescription, opts: A
  * Reads the answer to one of our offers: the codec and telephone-event payload types the answerer
  * chose (RFC 3264 §6.1: we send with the answer's numbers), where to send, and our direction.
  */
-export function parseAnswer(offerInput: string | SessionDescription, answerInput: string | SessionDescription): NegotiatedMedia {
+export function parseAnswer(
+  offerInput: string | SessionDescription,
+  answerInput: string | SessionDescription,
+): NegotiatedMedia {
   const offer = typeof offerInput === 'string' ? parseSdp(offerInput) : offerInput;
   const answer = typeof answerInput === 'string' ? parseSdp(answerInput) : answerInput;
   if (answer.media.length !== offer.media.length) {
-    throw new AppError('SDP_INVALID', `invalid SDP: answer has ${answer.media.length} m= lines, offer had ${offer.media.length} (RFC 3264 §6)`);
+    throw new AppError(
+      'SDP_INVALID',
+      `invalid SDP: answer has ${answer.media.length} m= lines, offer had ${offer.media.length} (RFC 3264 §6)`,
+    );
   }
   for (const [index, media] of answer.media.entries()) {
     const ours = offer.media[index] as MediaDescription;

@@ -21,11 +21,15 @@ interface RawSection {
 
 /** Splits the text into the session section and one section per `m=` line, validating line syntax. */
 function splitSections(text: string): RawSection[] {
-  const lines = text.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
   if (lines[0] !== 'v=0') throw invalid('the first line must be "v=0"');
   const sections: RawSection[] = [{ attributes: [] }];
   for (const [i, line] of lines.entries()) {
-    if (!/^[a-z]=/.test(line)) throw invalid(`line ${i + 1} is not "<type>=<value>": ${JSON.stringify(line.slice(0, 60))}`);
+    if (!/^[a-z]=/.test(line))
+      throw invalid(`line ${i + 1} is not "<type>=<value>": ${JSON.stringify(line.slice(0, 60))}`);
     const value = line.slice(2);
     if (line[0] === 'm') {
       sections.push({ mLine: value, attributes: [] });
@@ -47,7 +51,8 @@ type TransformMedia = sdpTransform.MediaDescription;
 /** Builds the payload format list of one `m=` line from its payload tokens, `rtpmap` and `fmtp`. */
 function readFormats(m: TransformMedia, tokens: string[]): RtpFormat[] {
   return tokens.map((token) => {
-    if (!/^\d{1,3}$/.test(token) || Number(token) > 127) throw invalid(`payload type ${JSON.stringify(token)} is not 0-127`);
+    if (!/^\d{1,3}$/.test(token) || Number(token) > 127)
+      throw invalid(`payload type ${JSON.stringify(token)} is not 0-127`);
     const pt = Number(token);
     const map = m.rtp.find((r) => r.payload === pt);
     const fmtp = m.fmtp.find((f) => f.payload === pt);
@@ -64,9 +69,13 @@ function readFormats(m: TransformMedia, tokens: string[]): RtpFormat[] {
 
 /** Converts one sdp-transform media section plus its raw attributes into the model. */
 function readMedia(m: TransformMedia, raw: RawSection, sessionDirection: MediaDirection | undefined): MediaDescription {
-  if (!raw.mLine || !/^\w+ \d+(\/\d+)? \S+/.test(raw.mLine)) throw invalid(`malformed m= line ${JSON.stringify(raw.mLine)}`);
-  if (!Number.isInteger(m.port) || m.port < 0 || m.port > 65535) throw invalid(`m= port ${String(m.port)} out of range`);
-  const tokens = String(m.payloads ?? '').split(' ').filter((t) => t !== '');
+  if (!raw.mLine || !/^\w+ \d+(\/\d+)? \S+/.test(raw.mLine))
+    throw invalid(`malformed m= line ${JSON.stringify(raw.mLine)}`);
+  if (!Number.isInteger(m.port) || m.port < 0 || m.port > 65535)
+    throw invalid(`m= port ${String(m.port)} out of range`);
+  const tokens = String(m.payloads ?? '')
+    .split(' ')
+    .filter((t) => t !== '');
   const isRtp = m.protocol.includes('RTP');
   const media: MediaDescription = {
     type: m.type,
@@ -97,7 +106,12 @@ export function parseSdp(text: string): SessionDescription {
   if (parsed.media.length !== sections.length - 1) throw invalid('malformed m= line');
   const session = sections[0] as RawSection;
   const desc: SessionDescription = {
-    origin: { username: o.username, sessionId: String(o.sessionId), sessionVersion: Number(o.sessionVersion), address: o.address },
+    origin: {
+      username: o.username,
+      sessionId: String(o.sessionId),
+      sessionVersion: Number(o.sessionVersion),
+      address: o.address,
+    },
     sessionName: parsed.name ?? '-',
     media: parsed.media.map((m, i) => readMedia(m, sections[i + 1] as RawSection, session.direction)),
     attributes: session.attributes,
@@ -130,7 +144,12 @@ function writeMedia(m: MediaDescription): TransformMedia {
     payloads: m.formats.length > 0 ? m.formats.map((f) => f.pt).join(' ') : (m.otherFormats ?? []).join(' '),
     rtp: m.formats
       .filter((f) => f.name !== '')
-      .map((f) => ({ payload: f.pt, codec: f.name, rate: f.clockRate, ...(f.channels === undefined ? {} : { encoding: f.channels }) })),
+      .map((f) => ({
+        payload: f.pt,
+        codec: f.name,
+        rate: f.clockRate,
+        ...(f.channels === undefined ? {} : { encoding: f.channels }),
+      })),
     fmtp: m.formats.filter((f) => f.fmtp !== undefined).map((f) => ({ payload: f.pt, config: f.fmtp as string })),
     direction: m.direction,
     invalid: rawAttributes(m.attributes),
@@ -159,6 +178,7 @@ export function formatSdp(desc: SessionDescription): string {
     media: desc.media.map(writeMedia),
     invalid: rawAttributes(desc.attributes),
   };
-  if (desc.connectionAddress) session.connection = { version: ipVersion(desc.connectionAddress), ip: desc.connectionAddress };
+  if (desc.connectionAddress)
+    session.connection = { version: ipVersion(desc.connectionAddress), ip: desc.connectionAddress };
   return sdpTransform.write(session);
 }

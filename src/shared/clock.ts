@@ -63,7 +63,8 @@ export class FakeClock implements Clock {
     const target = this.#now + ms;
     for (;;) {
       let next: FakeTimer | undefined;
-      for (const t of this.#timers) if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.id < next.id))) next = t;
+      for (const t of this.#timers)
+        if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.id < next.id))) next = t;
       if (!next) break;
       this.#timers = this.#timers.filter((t) => t !== next);
       this.#now = next.at;

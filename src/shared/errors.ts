@@ -30,7 +30,9 @@ export class AppError extends Error {
 export class ValidationError extends AppError {
   constructor(details: readonly FieldIssue[], code?: ErrorCode) {
     const first = details[0];
-    super(code ?? first?.reason ?? 'INVALID_ARGUMENT', first ? `${first.field}: ${first.message}` : 'invalid input', { details });
+    super(code ?? first?.reason ?? 'INVALID_ARGUMENT', first ? `${first.field}: ${first.message}` : 'invalid input', {
+      details,
+    });
   }
 
   /** Shorthand for a single-field validation error. */
@@ -55,7 +57,11 @@ export class InvalidStateError extends AppError {
 
 /** A name or key that already exists (a code the API answers 409). */
 export class ConflictError extends AppError {
-  constructor(code: ErrorCodeWithHttp<409>, message: string, options: { cause?: unknown; details?: readonly FieldIssue[] } = {}) {
+  constructor(
+    code: ErrorCodeWithHttp<409>,
+    message: string,
+    options: { cause?: unknown; details?: readonly FieldIssue[] } = {},
+  ) {
     super(code, message, options);
   }
 }

@@ -74,7 +74,8 @@ export function httpUrlProblem(url: string): string | undefined {
   } catch {
     return 'is not an absolute URL';
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `has the scheme ${parsed.protocol} but only http and https are fetched`;
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return `has the scheme ${parsed.protocol} but only http and https are fetched`;
   if (parsed.hostname === '') return 'has no host';
   return undefined;
 }
@@ -94,11 +95,20 @@ export function guardedAgent(guard: SsrfGuard, connectionsPerOrigin?: number): A
     }
     connect(options, callback);
   };
-  return new Agent({ keepAliveTimeout: 10_000, connect: guarded, ...(connectionsPerOrigin ? { connections: connectionsPerOrigin } : {}) });
+  return new Agent({
+    keepAliveTimeout: 10_000,
+    connect: guarded,
+    ...(connectionsPerOrigin ? { connections: connectionsPerOrigin } : {}),
+  });
 }
 
 /** Reads a body, stopping as soon as it exceeds `maxBytes`. */
-async function readLimited(res: Dispatcher.ResponseData, url: string, maxBytes: number, code: ErrorCode): Promise<Uint8Array> {
+async function readLimited(
+  res: Dispatcher.ResponseData,
+  url: string,
+  maxBytes: number,
+  code: ErrorCode,
+): Promise<Uint8Array> {
   const declared = Number(res.headers['content-length'] ?? NaN);
   const tooLarge = (): AppError => new AppError(code, `${url}: the answer exceeds ${maxBytes} bytes`);
   if (declared > maxBytes) {
@@ -119,7 +129,10 @@ async function readLimited(res: Dispatcher.ResponseData, url: string, maxBytes: 
 }
 
 /** The method and body of the next hop (RFC 9110 §15.4: 303, and 301/302 after POST, become GET). */
-function nextHop(status: number, req: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body: string | undefined }) {
+function nextHop(
+  status: number,
+  req: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body: string | undefined },
+) {
   const toGet = status === 303 ? req.method !== 'HEAD' : (status === 301 || status === 302) && req.method === 'POST';
   if (!toGet) return req;
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.toLowerCase() !== 'content-type'));
@@ -161,7 +174,8 @@ export class GuardedFetch {
       // Whichever stopped the exchange names the error: the caller's abort or the time limit.
       if (controller.signal.aborted) throw controller.signal.reason;
       if (err instanceof AppError) throw err;
-      if (hasCauseCode(err, 'SSRF_BLOCKED')) throw new AppError('SSRF_BLOCKED', `${req.url} resolves to an internal address`, { cause: err });
+      if (hasCauseCode(err, 'SSRF_BLOCKED'))
+        throw new AppError('SSRF_BLOCKED', `${req.url} resolves to an internal address`, { cause: err });
       throw new AppError(req.codes.failed, `${req.url}: ${(err as Error).message}`, { cause: err });
     } finally {
       this.#clock.clearTimeout(timer);
@@ -180,14 +194,24 @@ export class GuardedFetch {
     for (let redirects = 0; ; redirects++) {
       await this.#check(url, req.codes.failed);
       const { method, headers, body: sent } = hop;
-      const res = await undiciRequest(url, { dispatcher: this.#dispatcher, method, headers, ...(sent !== undefined ? { body: sent } : {}), signal });
+      const res = await undiciRequest(url, {
+        dispatcher: this.#dispatcher,
+        method,
+        headers,
+        ...(sent !== undefined ? { body: sent } : {}),
+        signal,
+      });
       const location = res.headers['location'];
       if (!REDIRECTS.has(res.statusCode) || typeof location !== 'string') {
-        const body = req.bodyMode === 'discard' ? await res.body.dump({ limit: req.maxBytes }).then(() => new Uint8Array()) : await readLimited(res, url, req.maxBytes, req.codes.tooLarge);
+        const body =
+          req.bodyMode === 'discard'
+            ? await res.body.dump({ limit: req.maxBytes }).then(() => new Uint8Array())
+            : await readLimited(res, url, req.maxBytes, req.codes.tooLarge);
         return { status: res.statusCode, headers: res.headers, body, url };
       }
       await res.body.dump();
-      if (redirects >= MAX_REDIRECTS) throw new AppError(req.codes.failed, `${req.url}: more than ${MAX_REDIRECTS} redirects`);
+      if (redirects >= MAX_REDIRECTS)
+        throw new AppError(req.codes.failed, `${req.url}: more than ${MAX_REDIRECTS} redirects`);
       const next = URL.canParse(location, url) ? new URL(location, url).href : location;
       const problem = httpUrlProblem(next);
       if (problem !== undefined) throw new AppError(req.codes.failed, `${url} redirects to ${next}, which ${problem}`);

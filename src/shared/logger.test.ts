@@ -14,12 +14,18 @@ describe('lazyChild', () => {
       error: (...a) => void lines.push(['error', ...a]),
       child: () => child,
     };
-    const parent: Logger = { ...child, child: (bindings) => (children++, assert.deepEqual(bindings, { run: 1 }), child) };
+    const parent: Logger = {
+      ...child,
+      child: (bindings) => (children++, assert.deepEqual(bindings, { run: 1 }), child),
+    };
     const lazy = lazyChild(parent, { run: 1 });
     assert.equal(children, 0, 'nothing logged yet, no child built');
     lazy.warn({ code: 'X' }, 'first');
     lazy.info('plain');
     assert.equal(children, 1);
-    assert.deepEqual(lines, [['warn', { code: 'X' }, 'first'], ['info', 'plain']]);
+    assert.deepEqual(lines, [
+      ['warn', { code: 'X' }, 'first'],
+      ['info', 'plain'],
+    ]);
   });
 });

@@ -8,11 +8,23 @@ const blocked = (err: unknown) => err instanceof AppError && err.code === 'SSRF_
 
 describe('SSRF guard', () => {
   it('production refuses loopback, private, link-local and mapped addresses', async () => {
-    const guard = new SsrfGuard({ mode: 'production', resolve: resolveTo({ 'internal.example': ['10.1.2.3'], 'dual.example': ['93.184.215.14', '::1'] }) });
+    const guard = new SsrfGuard({
+      mode: 'production',
+      resolve: resolveTo({ 'internal.example': ['10.1.2.3'], 'dual.example': ['93.184.215.14', '::1'] }),
+    });
     for (const uri of [
-      'http://127.0.0.1:8080/hook', 'http://10.0.0.5/x', 'http://172.20.1.1/x', 'http://192.168.1.10/x',
-      'http://169.254.169.254/latest/meta-data', 'http://[::1]/x', 'http://[fd00::1]/x', 'http://[fe80::1]/x', 'http://[::ffff:127.0.0.1]/x',
-      'http://0.0.0.0/x', 'https://internal.example/hook', 'https://dual.example/hook',
+      'http://127.0.0.1:8080/hook',
+      'http://10.0.0.5/x',
+      'http://172.20.1.1/x',
+      'http://192.168.1.10/x',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/x',
+      'http://[fd00::1]/x',
+      'http://[fe80::1]/x',
+      'http://[::ffff:127.0.0.1]/x',
+      'http://0.0.0.0/x',
+      'https://internal.example/hook',
+      'https://dual.example/hook',
     ]) {
       await assert.rejects(guard.check(uri), blocked, uri);
     }
@@ -23,7 +35,11 @@ describe('SSRF guard', () => {
   });
 
   it('production allows what the allow-list names: an IP, a CIDR or a host', async () => {
-    const guard = new SsrfGuard({ mode: 'production', allow: ['127.0.0.1', '10.9.0.0/16', 'receiver.internal'], resolve: resolveTo({ 'receiver.internal': ['10.1.1.1'] }) });
+    const guard = new SsrfGuard({
+      mode: 'production',
+      allow: ['127.0.0.1', '10.9.0.0/16', 'receiver.internal'],
+      resolve: resolveTo({ 'receiver.internal': ['10.1.1.1'] }),
+    });
     await guard.check('http://127.0.0.1:9000/hook');
     await guard.check('http://10.9.3.4/hook');
     await guard.check('http://receiver.internal/hook');

@@ -17,14 +17,32 @@ export interface SsrfGuardOptions {
 
 // Loopback, private (RFC 1918, RFC 4193), link-local, CGNAT, benchmarking, multicast and reserved ranges.
 const BLOCKED_V4: readonly [string, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ];
-const BLOCKED_V6: readonly [string, number][] = [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]];
+const BLOCKED_V6: readonly [string, number][] = [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+];
 
 const systemResolve: ResolveHost = (hostname) =>
   new Promise((resolve, reject) => {
-    dnsLookup(hostname, { all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses.map((a) => a.address))));
+    dnsLookup(hostname, { all: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses.map((a) => a.address)),
+    );
   });
 
 /** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:7f00:1` → `127.0.0.1`). */
@@ -62,7 +80,12 @@ export class SsrfGuard {
       const [net = '', prefix] = entry.split('/');
       const family = isIP(net);
       if (family === 0) this.#allowedHosts.add(entry.toLowerCase());
-      else this.#allowed.addSubnet(net, prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix), family === 4 ? 'ipv4' : 'ipv6');
+      else
+        this.#allowed.addSubnet(
+          net,
+          prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix),
+          family === 4 ? 'ipv4' : 'ipv6',
+        );
     }
   }
 
@@ -81,7 +104,8 @@ export class SsrfGuard {
     if (this.#allowedHosts.has(host)) return;
     const addresses = isIP(host) !== 0 ? [host] : await this.#resolve(host);
     const refused = addresses.find((a) => this.isBlockedAddress(a));
-    if (refused !== undefined) throw new AppError('SSRF_BLOCKED', `target ${host} resolves to ${refused}, an internal address`);
+    if (refused !== undefined)
+      throw new AppError('SSRF_BLOCKED', `target ${host} resolves to ${refused}, an internal address`);
   }
 
   /**
@@ -94,10 +118,20 @@ export class SsrfGuard {
         if (err) return callback(err, '', 0);
         const allowedHost = this.#allowedHosts.has(hostname.toLowerCase());
         const refused = allowedHost ? undefined : addresses.find((a) => this.isBlockedAddress(a.address));
-        if (refused) return callback(new AppError('SSRF_BLOCKED', `target ${hostname} resolves to ${refused.address}, an internal address`) as NodeJS.ErrnoException, '', 0);
+        if (refused)
+          return callback(
+            new AppError(
+              'SSRF_BLOCKED',
+              `target ${hostname} resolves to ${refused.address}, an internal address`,
+            ) as NodeJS.ErrnoException,
+            '',
+            0,
+          );
         if (options.all) return (callback as unknown as (e: null, a: typeof addresses) => void)(null, addresses);
         const first = addresses[0];
-        return first ? callback(null, first.address, first.family) : callback(new Error(`no address for ${hostname}`) as NodeJS.ErrnoException, '', 0);
+        return first
+          ? callback(null, first.address, first.family)
+          : callback(new Error(`no address for ${hostname}`) as NodeJS.ErrnoException, '', 0);
       });
     };
   }

@@ -48,20 +48,25 @@ const RUNNING = sql<boolean>`status = 'running'`;
 /** The ActiveflowRepo over the `activeflows` table (both dialects). */
 export class ActiveflowTable extends JsonDocumentTable<ActiveflowRecord> implements ActiveflowRepo {
   constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
-    super(db, clock, {
-      table: 'activeflows',
-      columns: (af) => ({
-        id: af.id,
-        customer_id: af.customer_id,
-        flow_id: af.flow_id,
-        status: af.status,
-        reference_type: af.reference_type,
-        reference_id: af.reference_id,
-        tm_create: af.tm_create,
-        tm_update: af.tm_update,
-      }),
-      filters: ['status', 'reference_id'],
-    }, session);
+    super(
+      db,
+      clock,
+      {
+        table: 'activeflows',
+        columns: (af) => ({
+          id: af.id,
+          customer_id: af.customer_id,
+          flow_id: af.flow_id,
+          status: af.status,
+          reference_type: af.reference_type,
+          reference_id: af.reference_id,
+          tm_create: af.tm_create,
+          tm_update: af.tm_update,
+        }),
+        filters: ['status', 'reference_id'],
+      },
+      session,
+    );
   }
 
   listRunning(): Promise<ActiveflowRecord[]> {

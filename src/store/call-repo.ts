@@ -57,7 +57,8 @@ export interface CallRepo {
 
 // Written literally (not as a parameter) so the planner can use the table's partial index.
 const LIVE = sql<boolean>`status <> 'hangup'`;
-const UPSERT_DIALOG = 'insert into call_dialogs (leg_id, call_id, dialog, tm_update) values (?, ?, ?, ?) on conflict (leg_id) do update set dialog = excluded.dialog, tm_update = excluded.tm_update';
+const UPSERT_DIALOG =
+  'insert into call_dialogs (leg_id, call_id, dialog, tm_update) values (?, ?, ?, ?) on conflict (leg_id) do update set dialog = excluded.dialog, tm_update = excluded.tm_update';
 const DELETE_DIALOG = 'delete from call_dialogs where leg_id = ?';
 
 /** The CallRepo over the `calls` table (both dialects). */
@@ -67,19 +68,24 @@ export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo
   readonly #session: SqliteSession | undefined;
 
   constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
-    super(db, clock, {
-      table: 'calls',
-      columns: (call) => ({
-        id: call.id,
-        customer_id: call.customer_id,
-        status: call.status,
-        direction: call.direction,
-        master_call_id: call.master_call_id,
-        tm_create: call.tm_create,
-        tm_update: call.tm_update,
-      }),
-      filters: ['status', 'direction'],
-    }, session);
+    super(
+      db,
+      clock,
+      {
+        table: 'calls',
+        columns: (call) => ({
+          id: call.id,
+          customer_id: call.customer_id,
+          status: call.status,
+          direction: call.direction,
+          master_call_id: call.master_call_id,
+          tm_create: call.tm_create,
+          tm_update: call.tm_update,
+        }),
+        filters: ['status', 'direction'],
+      },
+      session,
+    );
     this.#dialogs = db as unknown as Kysely<any>;
     this.#session = session;
   }
@@ -117,7 +123,11 @@ export class CallTable extends JsonDocumentTable<CallRecord> implements CallRepo
   }
 
   async listDialogs(): Promise<CallDialogRecord[]> {
-    const rows = (await this.#dialogs.selectFrom('call_dialogs').select(['leg_id', 'call_id', 'dialog']).execute()) as { leg_id: string; call_id: string; dialog: string }[];
+    const rows = (await this.#dialogs.selectFrom('call_dialogs').select(['leg_id', 'call_id', 'dialog']).execute()) as {
+      leg_id: string;
+      call_id: string;
+      dialog: string;
+    }[];
     return rows.map((r) => ({ leg_id: r.leg_id, call_id: r.call_id, dialog: JSON.parse(r.dialog) as unknown }));
   }
 }

@@ -36,20 +36,43 @@ export type ConferencecallRepo = JsonDocumentRepo<ConferencecallRecord>;
 
 /** The ConferenceRepo over the `conferences` table. */
 export function conferenceTable(db: Kysely<Database>, clock: Clock, session?: SqliteSession): ConferenceRepo {
-  return new JsonDocumentTable<ConferenceRecord>(db, clock, {
-    table: 'conferences',
-    columns: (c) => ({ id: c.id, customer_id: c.customer_id, type: c.type, status: c.status, tm_create: c.tm_create, tm_update: c.tm_update }),
-    filters: ['status', 'type'],
-  }, session);
+  return new JsonDocumentTable<ConferenceRecord>(
+    db,
+    clock,
+    {
+      table: 'conferences',
+      columns: (c) => ({
+        id: c.id,
+        customer_id: c.customer_id,
+        type: c.type,
+        status: c.status,
+        tm_create: c.tm_create,
+        tm_update: c.tm_update,
+      }),
+      filters: ['status', 'type'],
+    },
+    session,
+  );
 }
 
 /** The ConferencecallRepo over the `conferencecalls` table. */
 export function conferencecallTable(db: Kysely<Database>, clock: Clock, session?: SqliteSession): ConferencecallRepo {
-  return new JsonDocumentTable<ConferencecallRecord>(db, clock, {
-    table: 'conferencecalls',
-    columns: (c) => ({
-      id: c.id, customer_id: c.customer_id, conference_id: c.conference_id, reference_id: c.reference_id, status: c.status, tm_create: c.tm_create, tm_update: c.tm_update,
-    }),
-    filters: ['status', 'conference_id', 'reference_id'],
-  }, session);
+  return new JsonDocumentTable<ConferencecallRecord>(
+    db,
+    clock,
+    {
+      table: 'conferencecalls',
+      columns: (c) => ({
+        id: c.id,
+        customer_id: c.customer_id,
+        conference_id: c.conference_id,
+        reference_id: c.reference_id,
+        status: c.status,
+        tm_create: c.tm_create,
+        tm_update: c.tm_update,
+      }),
+      filters: ['status', 'conference_id', 'reference_id'],
+    },
+    session,
+  );
 }

@@ -10,7 +10,15 @@ import type { Customer, Scope } from './types.ts';
  * customer"): its numbers stop answering and are free for another customer at once, its
  * extensions stop registering, its credentials stop authenticating.
  */
-export const CUSTOMER_OWNED_TABLES = ['accesskeys', 'users', 'flows', 'numbers', 'extensions', 'routes', 'providers'] as const;
+export const CUSTOMER_OWNED_TABLES = [
+  'accesskeys',
+  'users',
+  'flows',
+  'numbers',
+  'extensions',
+  'routes',
+  'providers',
+] as const;
 
 /**
  * Customers; deleting one soft-deletes everything it owns and drops its SIP bindings in the same
@@ -22,7 +30,13 @@ export class CustomerTable extends TableRepo<Customer> {
   /** Drops the row caches of the repositories whose rows the cascade deletes. */
   readonly #forgetOwned: () => void;
 
-  constructor(db: Kysely<Database>, clock: Clock, spec: TableSpec<Customer>, raw: RawQuery | undefined, forgetOwned: () => void) {
+  constructor(
+    db: Kysely<Database>,
+    clock: Clock,
+    spec: TableSpec<Customer>,
+    raw: RawQuery | undefined,
+    forgetOwned: () => void,
+  ) {
     super(db, clock, spec, raw);
     this.#db = db;
     this.#clock = clock;
@@ -42,7 +56,11 @@ export class CustomerTable extends TableRepo<Customer> {
         .executeTakeFirst();
       if (deleted === undefined) return undefined;
       for (const table of CUSTOMER_OWNED_TABLES) {
-        let query = trx.updateTable(table).set({ tm_delete: now }).where('customer_id', '=', id).where('tm_delete', 'is', null);
+        let query = trx
+          .updateTable(table)
+          .set({ tm_delete: now })
+          .where('customer_id', '=', id)
+          .where('tm_delete', 'is', null);
         // The project admin's credentials are never the customer's to lose (docs/security.md).
         if (table === 'accesskeys' || table === 'users') query = query.where('role', '<>', 'admin');
         await query.execute();

@@ -9,7 +9,8 @@ export interface CustomerWebhook {
   webhook_event_types: readonly string[];
 }
 
-const SELECT_SQL = 'select webhook_uri, webhook_method, webhook_event_types from customers where id = ? and tm_delete is null';
+const SELECT_SQL =
+  'select webhook_uri, webhook_method, webhook_event_types from customers where id = ? and tm_delete is null';
 const PARSED_MAX = 1000;
 
 interface Row {
@@ -40,7 +41,11 @@ export class CustomerWebhooks {
           .where('tm_delete', 'is', null)
           .executeTakeFirst();
     if (!row) return undefined;
-    return { webhook_uri: row.webhook_uri, webhook_method: row.webhook_method, webhook_event_types: this.#types(row.webhook_event_types) };
+    return {
+      webhook_uri: row.webhook_uri,
+      webhook_method: row.webhook_method,
+      webhook_event_types: this.#types(row.webhook_event_types),
+    };
   }
 
   #types(text: string): readonly string[] {

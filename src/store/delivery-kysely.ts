@@ -15,7 +15,10 @@ export function decodeDelivery(row: Selectable<Database['webhook_deliveries']>):
 }
 
 /** The stored events of `leased`, each paired with its delivery (PostgreSQL path of the worker's reads). */
-export async function claimWithEvents(db: Kysely<Database>, leased: readonly WebhookDelivery[]): Promise<ClaimedDelivery[]> {
+export async function claimWithEvents(
+  db: Kysely<Database>,
+  leased: readonly WebhookDelivery[],
+): Promise<ClaimedDelivery[]> {
   if (leased.length === 0) return [];
   const events = await db
     .selectFrom('outbox_events')
@@ -26,7 +29,12 @@ export async function claimWithEvents(db: Kysely<Database>, leased: readonly Web
   return leased.map((delivery) => ({ delivery, event: byId.get(delivery.event_id) }));
 }
 
-async function leaseHead(db: Kysely<Database>, { key, maxSeq, afterSeq }: QueueLook, opts: SettleOptions, now: string): Promise<WebhookDelivery | undefined> {
+async function leaseHead(
+  db: Kysely<Database>,
+  { key, maxSeq, afterSeq }: QueueLook,
+  opts: SettleOptions,
+  now: string,
+): Promise<WebhookDelivery | undefined> {
   let query = db
     .selectFrom('webhook_deliveries')
     .select(['id', 'status', 'next_attempt_at'])
@@ -38,7 +46,7 @@ async function leaseHead(db: Kysely<Database>, { key, maxSeq, afterSeq }: QueueL
   if (maxSeq !== undefined) query = query.where('seq', '<=', maxSeq);
   if (afterSeq !== undefined) query = query.where('seq', '>', afterSeq);
   const head = await query.orderBy('seq', 'asc').limit(1).executeTakeFirst();
-  if (!head || head.status !== 'pending' || head.next_attempt_at > opts.nowIso) return undefined;
+  if (head?.status !== 'pending' || head.next_attempt_at > opts.nowIso) return undefined;
   // The status condition makes the lease exclusive when several workers share the database.
   const row = await db
     .updateTable('webhook_deliveries')
@@ -51,7 +59,11 @@ async function leaseHead(db: Kysely<Database>, { key, maxSeq, afterSeq }: QueueL
 }
 
 /** Lease the first unfinished delivery of each queue in `opts.next` when it is pending and due. */
-export async function settleWithKysely(db: Kysely<Database>, opts: SettleOptions, now: string): Promise<ClaimedDelivery[]> {
+export async function settleWithKysely(
+  db: Kysely<Database>,
+  opts: SettleOptions,
+  now: string,
+): Promise<ClaimedDelivery[]> {
   const leased: WebhookDelivery[] = [];
   for (const look of opts.next) {
     const d = await leaseHead(db, look, opts, now);

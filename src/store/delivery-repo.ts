@@ -11,13 +11,26 @@ import { timeOrderedId } from './time-ordered-id.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { ListOptions, Page, Scope } from './types.ts';
 import type {
-  ClaimOptions, ClaimedDelivery, DeliveryAttempt, DeliveryRepo, NewWebhookDelivery, SettleOptions,
+  ClaimOptions,
+  ClaimedDelivery,
+  DeliveryAttempt,
+  DeliveryRepo,
+  NewWebhookDelivery,
+  SettleOptions,
 } from './delivery-types.ts';
 import type { WebhookDelivery } from './row-types.ts';
 
 export type {
-  ClaimOptions, ClaimedDelivery, ClaimedEvent, DeliveryAttempt, DeliveryKey, DeliveryRepo, NewWebhookDelivery,
-  QueueLook, RecordedAttempt, SettleOptions,
+  ClaimOptions,
+  ClaimedDelivery,
+  ClaimedEvent,
+  DeliveryAttempt,
+  DeliveryKey,
+  DeliveryRepo,
+  NewWebhookDelivery,
+  QueueLook,
+  RecordedAttempt,
+  SettleOptions,
 } from './delivery-types.ts';
 
 const FILTERS = new Set(['event_type', 'status', 'resource_id', 'event_id']);
@@ -86,7 +99,11 @@ export class DeliveryTable implements DeliveryRepo {
     const rows = await this.#db
       .updateTable('webhook_deliveries')
       .set({ status: 'delivering', lease_until: opts.leaseUntilIso, tm_update: this.#now() })
-      .where('id', 'in', candidates.map((c) => c.id))
+      .where(
+        'id',
+        'in',
+        candidates.map((c) => c.id),
+      )
       .where('status', '=', 'pending')
       .returningAll()
       .execute();
@@ -144,24 +161,37 @@ export class DeliveryTable implements DeliveryRepo {
   async list(opts: ListOptions): Promise<Page<WebhookDelivery>> {
     const { pageSize } = opts;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw ValidationError.field('page_size', 'INVALID_PAGE_SIZE', `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      throw ValidationError.field(
+        'page_size',
+        'INVALID_PAGE_SIZE',
+        `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+      );
     }
     let query = this.#db.selectFrom('webhook_deliveries').selectAll();
     if (opts.customerId !== undefined) query = query.where('customer_id', '=', opts.customerId);
     for (const [column, value] of Object.entries(opts.filter ?? {})) {
-      if (!FILTERS.has(column)) throw ValidationError.field(column, 'INVALID_FILTER', `webhook_deliveries cannot be filtered by ${column}`);
+      if (!FILTERS.has(column))
+        throw ValidationError.field(column, 'INVALID_FILTER', `webhook_deliveries cannot be filtered by ${column}`);
       query = query.where(column as 'event_type', '=', value);
     }
     if (opts.pageToken) {
       const after = decodePageToken(opts.pageToken);
       query = query.where((eb) =>
-        eb.or([eb('tm_create', '<', after.tmCreate), eb.and([eb('tm_create', '=', after.tmCreate), eb('id', '<', after.id)])]),
+        eb.or([
+          eb('tm_create', '<', after.tmCreate),
+          eb.and([eb('tm_create', '=', after.tmCreate), eb('id', '<', after.id)]),
+        ]),
       );
     }
-    const rows = await query.orderBy('tm_create', 'desc').orderBy('id', 'desc').limit(pageSize + 1).execute();
+    const rows = await query
+      .orderBy('tm_create', 'desc')
+      .orderBy('id', 'desc')
+      .limit(pageSize + 1)
+      .execute();
     const items = rows.slice(0, pageSize).map(decodeDelivery);
     const last = items[items.length - 1];
-    const nextPageToken = rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
+    const nextPageToken =
+      rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
     return { items, nextPageToken };
   }
 
@@ -176,7 +206,11 @@ export class DeliveryTable implements DeliveryRepo {
       .where('status', 'in', ['delivered', 'failed'])
       .returningAll()
       .executeTakeFirst();
-    if (!row) throw new InvalidStateError(`webhook delivery ${id} is ${current.status}; only delivered or failed ones can be redelivered`, 'DELIVERY_IN_PROGRESS');
+    if (!row)
+      throw new InvalidStateError(
+        `webhook delivery ${id} is ${current.status}; only delivered or failed ones can be redelivered`,
+        'DELIVERY_IN_PROGRESS',
+      );
     return decodeDelivery(row);
   }
 
@@ -190,7 +224,11 @@ export class DeliveryTable implements DeliveryRepo {
           eb('d.status', 'in', ['delivered', 'failed']),
           eb.not(
             eb.exists(
-              eb.selectFrom('outbox_events as e').select(sql<number>`1`.as('one')).whereRef('e.event_id', '=', 'd.event_id').where('e.tm_event', '>=', iso),
+              eb
+                .selectFrom('outbox_events as e')
+                .select(sql<number>`1`.as('one'))
+                .whereRef('e.event_id', '=', 'd.event_id')
+                .where('e.tm_event', '>=', iso),
             ),
           ),
         ]),

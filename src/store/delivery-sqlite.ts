@@ -52,22 +52,55 @@ export class SqliteDeliveries {
     const insert = this.#session.statement(INSERT_SQL);
     return rows.map((r) => {
       const id = timeOrderedId(nowMs);
-      insert.run(id, r.customer_id, r.event_id, r.resource_type, r.resource_id, r.seq, r.event_type, r.uri, r.method, now, now, now);
+      insert.run(
+        id,
+        r.customer_id,
+        r.event_id,
+        r.resource_type,
+        r.resource_id,
+        r.seq,
+        r.event_type,
+        r.uri,
+        r.method,
+        now,
+        now,
+        now,
+      );
       return {
-        id, customer_id: r.customer_id, event_id: r.event_id, resource_type: r.resource_type, resource_id: r.resource_id, seq: r.seq,
-        event_type: r.event_type, uri: r.uri, method: r.method, status: 'pending', attempts: 0, last_status_code: 0, last_error: '',
-        latency_ms: 0, next_attempt_at: now, lease_until: '', tm_create: now, tm_update: now,
+        id,
+        customer_id: r.customer_id,
+        event_id: r.event_id,
+        resource_type: r.resource_type,
+        resource_id: r.resource_id,
+        seq: r.seq,
+        event_type: r.event_type,
+        uri: r.uri,
+        method: r.method,
+        status: 'pending',
+        attempts: 0,
+        last_status_code: 0,
+        last_error: '',
+        latency_ms: 0,
+        next_attempt_at: now,
+        lease_until: '',
+        tm_create: now,
+        tm_update: now,
       };
     });
   }
 
   /** Lease due deliveries with their events; reads only committed rows (the open group commits first). */
   claim(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
-    return this.#session.write(() => {
-      // Rows leased here are still pending in the table: ask for enough to skip them.
-      const candidates = this.#session.statement(CANDIDATES_SQL).all(opts.nowIso, opts.limit + this.#leased.size) as CandidateRow[];
-      return this.#lease(candidates, opts, opts.limit);
-    }, { fresh: true });
+    return this.#session.write(
+      () => {
+        // Rows leased here are still pending in the table: ask for enough to skip them.
+        const candidates = this.#session
+          .statement(CANDIDATES_SQL)
+          .all(opts.nowIso, opts.limit + this.#leased.size) as CandidateRow[];
+        return this.#lease(candidates, opts, opts.limit);
+      },
+      { fresh: true },
+    );
   }
 
   /**
@@ -79,7 +112,8 @@ export class SqliteDeliveries {
    */
   settle(opts: SettleOptions, now: string): Promise<ClaimedDelivery[]> {
     const run = (fn: () => ClaimedDelivery[]): Promise<ClaimedDelivery[]> => {
-      if (opts.outcomes.length === 0) return this.#session.write(fn, { fresh: opts.next.some((n) => n.maxSeq === undefined) });
+      if (opts.outcomes.length === 0)
+        return this.#session.write(fn, { fresh: opts.next.some((n) => n.maxSeq === undefined) });
       // A transaction of the open group settles after its commit, and it reads what it commits with.
       return this.#session.transaction(fn);
     };
@@ -92,7 +126,14 @@ export class SqliteDeliveries {
       const head = this.#session.statement(HEAD_SQL);
       const heads: CandidateRow[] = [];
       for (const { key: k, maxSeq, afterSeq } of opts.next) {
-        const row = head.get(k.resource_type, k.resource_id, k.uri, k.method, afterSeq ?? 0, maxSeq ?? Number.MAX_SAFE_INTEGER) as CandidateRow | undefined;
+        const row = head.get(
+          k.resource_type,
+          k.resource_id,
+          k.uri,
+          k.method,
+          afterSeq ?? 0,
+          maxSeq ?? Number.MAX_SAFE_INTEGER,
+        ) as CandidateRow | undefined;
         if (row && row.status === 'pending' && row.next_attempt_at <= opts.nowIso) heads.push(row);
       }
       return this.#lease(heads, opts, heads.length);
@@ -104,7 +145,11 @@ export class SqliteDeliveries {
     return written;
   }
 
-  #lease(rows: readonly CandidateRow[], opts: { nowIso: string; leaseUntilIso: string }, limit: number): ClaimedDelivery[] {
+  #lease(
+    rows: readonly CandidateRow[],
+    opts: { nowIso: string; leaseUntilIso: string },
+    limit: number,
+  ): ClaimedDelivery[] {
     const out: ClaimedDelivery[] = [];
     for (const { e_type, e_tm_event, e_data, ...row } of rows) {
       if (out.length >= limit) break;
@@ -112,7 +157,10 @@ export class SqliteDeliveries {
       if (held !== undefined && held > opts.nowIso) continue;
       this.#leased.set(row.id, opts.leaseUntilIso);
       const delivery: WebhookDelivery = { ...row, status: 'delivering', lease_until: opts.leaseUntilIso };
-      const event = e_type === null ? undefined : { type: e_type, event_id: row.event_id, seq: row.seq, tm_event: e_tm_event ?? '', data: e_data ?? 'null' };
+      const event =
+        e_type === null
+          ? undefined
+          : { type: e_type, event_id: row.event_id, seq: row.seq, tm_event: e_tm_event ?? '', data: e_data ?? 'null' };
       out.push({ delivery, event });
     }
     return out;

@@ -14,7 +14,11 @@ export function extensionDigestHa1(
   const tenantRealm = ext.domain_name.toLowerCase();
   const prefix = `${ext.customer_id.toLowerCase()}.`;
   const platformRealm = tenantRealm.startsWith(prefix) ? tenantRealm.slice(prefix.length) : tenantRealm;
-  const pairs: [string, string][] = [[ext.username, platformRealm], [ext.username, tenantRealm], [ext.extension, tenantRealm]];
+  const pairs: [string, string][] = [
+    [ext.username, platformRealm],
+    [ext.username, tenantRealm],
+    [ext.extension, tenantRealm],
+  ];
   return pairs.map(([username, realm]) => {
     const ha1 = digestHa1s(username, realm, password);
     return { username, realm, md5: ha1['MD5'], sha256: ha1['SHA-256'] };

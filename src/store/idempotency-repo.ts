@@ -58,14 +58,23 @@ export class IdempotencyTable implements IdempotencyRepo {
 
   /** Remove one record, freeing the key. */
   async release(credentialId: string, key: string): Promise<void> {
-    await this.#db.deleteFrom('idempotency_records').where('credential_id', '=', credentialId).where('key', '=', key).execute();
+    await this.#db
+      .deleteFrom('idempotency_records')
+      .where('credential_id', '=', credentialId)
+      .where('key', '=', key)
+      .execute();
   }
 
   /** Delete records created before `iso`, at most `limit` of them when given (the retention purge loops in batches). */
   async purgeBefore(iso: string, limit?: number): Promise<number> {
     let query = this.#db.deleteFrom('idempotency_records').where('tm_create', '<', iso);
     if (limit !== undefined) {
-      const batch = this.#db.selectFrom('idempotency_records').select(['credential_id', 'key']).where('tm_create', '<', iso).limit(limit).$asTuple('credential_id', 'key');
+      const batch = this.#db
+        .selectFrom('idempotency_records')
+        .select(['credential_id', 'key'])
+        .where('tm_create', '<', iso)
+        .limit(limit)
+        .$asTuple('credential_id', 'key');
       query = query.where((eb) => eb(eb.refTuple('credential_id', 'key'), 'in', batch));
     }
     const result = await query.executeTakeFirst();

@@ -4,18 +4,68 @@ export { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, startHeartbeat } from './pro
 export type { ProcessRepo } from './process-repo.ts';
 export type { ListAfterOptions, NewOutboxEvent, OutboxRepo, TxHandle } from './outbox-repo.ts';
 export type {
-  ClaimOptions, ClaimedDelivery, ClaimedEvent, DeliveryAttempt, DeliveryKey, DeliveryRepo, NewWebhookDelivery, QueueLook, RecordedAttempt, SettleOptions,
+  ClaimOptions,
+  ClaimedDelivery,
+  ClaimedEvent,
+  DeliveryAttempt,
+  DeliveryKey,
+  DeliveryRepo,
+  NewWebhookDelivery,
+  QueueLook,
+  RecordedAttempt,
+  SettleOptions,
 } from './delivery-repo.ts';
 export type { CustomerWebhook } from './customer-webhooks.ts';
 export { extensionDigestHa1 } from './extension-credentials.ts';
-export { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS, RetentionPurger, purgeExpiredRows, retentionCutoff } from './retention.ts';
+export {
+  RETENTION_BATCH_SIZE,
+  RETENTION_INTERVAL_MS,
+  RetentionPurger,
+  purgeExpiredRows,
+  retentionCutoff,
+} from './retention.ts';
 export type { PurgeOptions, RetentionPurgerOptions, RetentionReport } from './retention.ts';
 export type { Database, StoredRow } from './database.ts';
-export type { DeliveryStatus, OutboxEvent, StoredActiveflow, StoredCall, StoredConference, StoredConferencecall, StoredRecording, WebhookDelivery } from './row-types.ts';
-export type { CallDialogRecord, CallListFilter, CallListOptions, CallRecord, CallRepo, DeletedCallRecord } from './call-repo.ts';
-export type { ActiveflowListFilter, ActiveflowListOptions, ActiveflowRecord, ActiveflowRepo, DeletedActiveflowRecord } from './activeflow-repo.ts';
-export type { DeletedRecordingRecord, RecordingListFilter, RecordingListOptions, RecordingRecord, RecordingRepo } from './recording-repo.ts';
-export type { ConferenceListOptions, ConferenceRecord, ConferenceRepo, ConferencecallRecord, ConferencecallRepo, JsonDocumentRepo } from './conference-repo.ts';
+export type {
+  DeliveryStatus,
+  OutboxEvent,
+  StoredActiveflow,
+  StoredCall,
+  StoredConference,
+  StoredConferencecall,
+  StoredRecording,
+  WebhookDelivery,
+} from './row-types.ts';
+export type {
+  CallDialogRecord,
+  CallListFilter,
+  CallListOptions,
+  CallRecord,
+  CallRepo,
+  DeletedCallRecord,
+} from './call-repo.ts';
+export type {
+  ActiveflowListFilter,
+  ActiveflowListOptions,
+  ActiveflowRecord,
+  ActiveflowRepo,
+  DeletedActiveflowRecord,
+} from './activeflow-repo.ts';
+export type {
+  DeletedRecordingRecord,
+  RecordingListFilter,
+  RecordingListOptions,
+  RecordingRecord,
+  RecordingRepo,
+} from './recording-repo.ts';
+export type {
+  ConferenceListOptions,
+  ConferenceRecord,
+  ConferenceRepo,
+  ConferencecallRecord,
+  ConferencecallRepo,
+  JsonDocumentRepo,
+} from './conference-repo.ts';
 export type { Deleted, JsonListOptions } from './json-document-table.ts';
 export type {
   Accesskey,

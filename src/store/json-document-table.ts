@@ -35,7 +35,10 @@ const MAX_PAGE_SIZE = 1000;
  * sort on beside it (calls, activeflows, recordings, conferences). Rows are written only inside a
  * transaction, together with their events; deleted rows stay deleted.
  */
-export class JsonDocumentTable<T extends { id: string; tm_create: string }, F extends object = Record<string, string | undefined>> {
+export class JsonDocumentTable<
+  T extends { id: string; tm_create: string },
+  F extends object = Record<string, string | undefined>,
+> {
   // The tables share this shape; kysely's per-table typing cannot follow a table chosen at run time.
   readonly #db: Kysely<any>;
   readonly #clock: Clock;
@@ -82,7 +85,11 @@ export class JsonDocumentTable<T extends { id: string; tm_create: string }, F ex
 
   /** A row that is not deleted (any status), within the scope. */
   async get(id: string, scope: Scope = {}): Promise<T | undefined> {
-    let query = this.#db.selectFrom(this.#spec.table).select('data').where('id', '=', id).where('tm_delete', 'is', null);
+    let query = this.#db
+      .selectFrom(this.#spec.table)
+      .select('data')
+      .where('id', '=', id)
+      .where('tm_delete', 'is', null);
     if (scope.customerId !== undefined) query = query.where('customer_id', '=', scope.customerId);
     const row = (await query.executeTakeFirst()) as { data: string } | undefined;
     return row === undefined ? undefined : (JSON.parse(row.data) as T);
@@ -92,30 +99,53 @@ export class JsonDocumentTable<T extends { id: string; tm_create: string }, F ex
   async list(opts: JsonListOptions<F>): Promise<Page<T>> {
     const { pageSize } = opts;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw ValidationError.field('page_size', 'INVALID_PAGE_SIZE', `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      throw ValidationError.field(
+        'page_size',
+        'INVALID_PAGE_SIZE',
+        `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+      );
     }
-    let query = this.#db.selectFrom(this.#spec.table).select(['id', 'tm_create', 'data']).where('customer_id', '=', opts.customerId).where('tm_delete', 'is', null);
+    let query = this.#db
+      .selectFrom(this.#spec.table)
+      .select(['id', 'tm_create', 'data'])
+      .where('customer_id', '=', opts.customerId)
+      .where('tm_delete', 'is', null);
     for (const [column, value] of Object.entries(opts.filter ?? {}) as [string, unknown][]) {
       if (value === undefined) continue;
-      if (!this.#spec.filters.includes(column)) throw ValidationError.field(column, 'INVALID_FILTER', `${column} is not a filter of ${this.#spec.table}`);
+      if (!this.#spec.filters.includes(column))
+        throw ValidationError.field(column, 'INVALID_FILTER', `${column} is not a filter of ${this.#spec.table}`);
       query = query.where(column, '=', value);
     }
     if (opts.pageToken) {
       const after = decodePageToken(opts.pageToken);
-      query = query.where((eb) => eb.or([eb('tm_create', '<', after.tmCreate), eb.and([eb('tm_create', '=', after.tmCreate), eb('id', '<', after.id)])]));
+      query = query.where((eb) =>
+        eb.or([
+          eb('tm_create', '<', after.tmCreate),
+          eb.and([eb('tm_create', '=', after.tmCreate), eb('id', '<', after.id)]),
+        ]),
+      );
     }
     // One row beyond the page tells whether another page exists without a count query.
-    const rows = (await query.orderBy('tm_create', 'desc').orderBy('id', 'desc').limit(pageSize + 1).execute()) as { id: string; tm_create: string; data: string }[];
+    const rows = (await query
+      .orderBy('tm_create', 'desc')
+      .orderBy('id', 'desc')
+      .limit(pageSize + 1)
+      .execute()) as { id: string; tm_create: string; data: string }[];
     const page = rows.slice(0, pageSize);
     const last = page[page.length - 1];
-    const nextPageToken = rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
+    const nextPageToken =
+      rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
     return { items: page.map((r) => JSON.parse(r.data) as T), nextPageToken };
   }
 
   /** Hide a not-deleted row inside `tx`; it with `tm_delete`, or undefined. */
   async markDeleted(tx: TxHandle, id: string, scope: Scope = {}): Promise<Deleted<T> | undefined> {
     const tmDelete = new Date(this.#clock.now()).toISOString();
-    let query = (tx.db as unknown as Kysely<any>).updateTable(this.#spec.table).set({ tm_delete: tmDelete }).where('id', '=', id).where('tm_delete', 'is', null);
+    let query = (tx.db as unknown as Kysely<any>)
+      .updateTable(this.#spec.table)
+      .set({ tm_delete: tmDelete })
+      .where('id', '=', id)
+      .where('tm_delete', 'is', null);
     if (scope.customerId !== undefined) query = query.where('customer_id', '=', scope.customerId);
     const row = (await query.returning('data').executeTakeFirst()) as { data: string } | undefined;
     return row === undefined ? undefined : { ...(JSON.parse(row.data) as T), tm_delete: tmDelete };
@@ -126,7 +156,12 @@ export class JsonDocumentTable<T extends { id: string; tm_create: string }, F ex
    * reconciliation; the condition is written literally so the planner can use a partial index.
    */
   protected async allWhere(condition: RawBuilder<boolean>): Promise<T[]> {
-    const rows = (await this.#db.selectFrom(this.#spec.table).select('data').where(condition).orderBy('tm_create', 'asc').execute()) as { data: string }[];
+    const rows = (await this.#db
+      .selectFrom(this.#spec.table)
+      .select('data')
+      .where(condition)
+      .orderBy('tm_create', 'asc')
+      .execute()) as { data: string }[];
     return rows.map((r) => JSON.parse(r.data) as T);
   }
 }

@@ -24,7 +24,8 @@ describe('openStore', () => {
   it('rejects a database URL that is not PostgreSQL', async () => {
     await assert.rejects(
       openStore({ dataDir: tmpdir(), databaseUrl: 'mysql://root@127.0.0.1/x' }),
-      (err: unknown) => err instanceof AppError && err.code === 'INVALID_DATABASE_URL' && err.details[0]?.field === 'database_url',
+      (err: unknown) =>
+        err instanceof AppError && err.code === 'INVALID_DATABASE_URL' && err.details[0]?.field === 'database_url',
     );
   });
 

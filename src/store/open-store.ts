@@ -108,7 +108,11 @@ function makePrivate(path: string, mode: number): void {
   try {
     chmodSync(path, mode);
   } catch (err) {
-    throw new AppError('DATA_DIR_NOT_PRIVATE', `cannot set mode ${mode.toString(8)} on ${path}: ${(err as Error).message}`, { cause: err });
+    throw new AppError(
+      'DATA_DIR_NOT_PRIVATE',
+      `cannot set mode ${mode.toString(8)} on ${path}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -153,7 +157,8 @@ async function migrate(db: Kysely<Database>, logger: Logger): Promise<string[]> 
   if (error === undefined) return applied;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;
   // No failed migration means the migrator could not even read its bookkeeping: the database is unreachable.
-  if (failed === undefined) throw new AppError('STORE_UNAVAILABLE', `database is unreachable: ${String(error)}`, { cause: error });
+  if (failed === undefined)
+    throw new AppError('STORE_UNAVAILABLE', `database is unreachable: ${String(error)}`, { cause: error });
   throw new AppError('STORE_MIGRATION_FAILED', `store migration ${failed} failed: ${String(error)}`, { cause: error });
 }
 
@@ -265,7 +270,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const logger = (opts.logger ?? silentLogger).child({ module: 'store' });
   const url = opts.databaseUrl ?? '';
   if (url !== '' && !isPostgresUrl(url)) {
-    throw ValidationError.field('database_url', 'INVALID_DATABASE_URL', 'database_url must start with postgres:// or postgresql://');
+    throw ValidationError.field(
+      'database_url',
+      'INVALID_DATABASE_URL',
+      'database_url must start with postgres:// or postgresql://',
+    );
   }
   const session = url === '' ? sqliteSession(opts.dataDir) : undefined;
   const db = new Kysely<Database>({ dialect: session ? gatedSqliteDialect(session) : postgresDialect(url, logger) });

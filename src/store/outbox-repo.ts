@@ -101,7 +101,9 @@ export class OutboxTable implements OutboxRepo {
       .insertInto('outbox_sequences')
       .values({ resource_type: event.resource_type, resource_id: event.resource_id, last_seq: 1 })
       .onConflict((oc) =>
-        oc.columns(['resource_type', 'resource_id']).doUpdateSet((eb) => ({ last_seq: eb('outbox_sequences.last_seq', '+', 1) })),
+        oc
+          .columns(['resource_type', 'resource_id'])
+          .doUpdateSet((eb) => ({ last_seq: eb('outbox_sequences.last_seq', '+', 1) })),
       )
       .returning('last_seq')
       .executeTakeFirstOrThrow();
@@ -130,8 +132,19 @@ export class OutboxTable implements OutboxRepo {
     const eventId = timeOrderedId(nowMs);
     const tmEvent = new Date(nowMs).toISOString();
     const data = jsonIn(tx, event.data);
-    const { lastInsertRowid } = session.statement(INSERT_EVENT_SQL).run(eventId, event.customer_id, resource_type, resource_id, seq, event.type, tmEvent, data);
-    const stored = { position: Number(lastInsertRowid), event_id: eventId, customer_id: event.customer_id, resource_type, resource_id, seq, type: event.type, tm_event: tmEvent };
+    const { lastInsertRowid } = session
+      .statement(INSERT_EVENT_SQL)
+      .run(eventId, event.customer_id, resource_type, resource_id, seq, event.type, tmEvent, data);
+    const stored = {
+      position: Number(lastInsertRowid),
+      event_id: eventId,
+      customer_id: event.customer_id,
+      resource_type,
+      resource_id,
+      seq,
+      type: event.type,
+      tm_event: tmEvent,
+    };
     return withStoredData(stored, data);
   }
 

@@ -14,7 +14,11 @@ export function encodePageToken(cursor: PageCursor): string {
 }
 
 function invalid(): ValidationError {
-  return ValidationError.field('page_token', 'INVALID_PAGE_TOKEN', 'page_token is not a token returned by a previous list call');
+  return ValidationError.field(
+    'page_token',
+    'INVALID_PAGE_TOKEN',
+    'page_token is not a token returned by a previous list call',
+  );
 }
 
 /** Decode a token from `encodePageToken`; anything else is a ValidationError on `page_token`. */
@@ -28,7 +32,13 @@ export function decodePageToken(token: string): PageCursor {
   }
   if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid();
   const [tmCreate, id] = parsed as unknown[];
-  if (typeof tmCreate !== 'string' || !ISO_RE.test(tmCreate) || typeof id !== 'string' || id.length === 0 || id.length > 64) {
+  if (
+    typeof tmCreate !== 'string' ||
+    !ISO_RE.test(tmCreate) ||
+    typeof id !== 'string' ||
+    id.length === 0 ||
+    id.length > 64
+  ) {
     throw invalid();
   }
   return { tmCreate, id };

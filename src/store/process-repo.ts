@@ -52,11 +52,17 @@ export class ProcessTable implements ProcessRepo {
 
   async register(nowIso: string): Promise<string | undefined> {
     const rows = (await this.#db.selectFrom('process_heartbeats').selectAll().execute()) as HeartbeatRow[];
-    const last = rows.reduce<string | undefined>((max, r) => (max === undefined || r.tm_beat > max ? r.tm_beat : max), undefined);
+    const last = rows.reduce<string | undefined>(
+      (max, r) => (max === undefined || r.tm_beat > max ? r.tm_beat : max),
+      undefined,
+    );
     let gone = this.#db.deleteFrom('process_heartbeats');
     if (!this.#singleProcess) gone = gone.where('tm_beat', '<', isoTime(Date.parse(nowIso) - HEARTBEAT_STALE_MS));
     await gone.execute();
-    await this.#db.insertInto('process_heartbeats').values({ id: this.id, tm_start: nowIso, tm_beat: nowIso }).execute();
+    await this.#db
+      .insertInto('process_heartbeats')
+      .values({ id: this.id, tm_start: nowIso, tm_beat: nowIso })
+      .execute();
     return last;
   }
 
@@ -88,7 +94,9 @@ export function startHeartbeat(processes: ProcessRepo, clock: Clock, logger: Log
   let stopped = false;
   let beating: Promise<void> = Promise.resolve();
   const beat = () => {
-    beating = processes.beat(isoTime(clock.now())).catch((err: unknown) => logger.warn({ err }, 'process heartbeat not written'));
+    beating = processes
+      .beat(isoTime(clock.now()))
+      .catch((err: unknown) => logger.warn({ err }, 'process heartbeat not written'));
     return beating;
   };
   const arm = () => {

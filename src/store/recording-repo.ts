@@ -47,19 +47,24 @@ const UNFINISHED = sql<boolean>`status <> 'ended'`;
 /** The RecordingRepo over the `recordings` table (both dialects). */
 export class RecordingTable extends JsonDocumentTable<RecordingRecord> implements RecordingRepo {
   constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
-    super(db, clock, {
-      table: 'recordings',
-      columns: (rec) => ({
-        id: rec.id,
-        customer_id: rec.customer_id,
-        reference_type: rec.reference_type,
-        reference_id: rec.reference_id,
-        status: rec.status,
-        tm_create: rec.tm_create,
-        tm_update: rec.tm_update,
-      }),
-      filters: ['reference_id'],
-    }, session);
+    super(
+      db,
+      clock,
+      {
+        table: 'recordings',
+        columns: (rec) => ({
+          id: rec.id,
+          customer_id: rec.customer_id,
+          reference_type: rec.reference_type,
+          reference_id: rec.reference_id,
+          status: rec.status,
+          tm_create: rec.tm_create,
+          tm_update: rec.tm_update,
+        }),
+        filters: ['reference_id'],
+      },
+      session,
+    );
   }
 
   listUnfinished(): Promise<RecordingRecord[]> {

@@ -117,8 +117,12 @@ class AccesskeyTable extends TableRepo<Accesskey> implements AccesskeyRepo {
   }
 
   async restore(id: string): Promise<Accesskey | undefined> {
-    const row = await this.#db.updateTable('accesskeys').set({ tm_delete: null, tm_update: new Date(this.#clock.now()).toISOString() })
-      .where('id', '=', id).returningAll().executeTakeFirst();
+    const row = await this.#db
+      .updateTable('accesskeys')
+      .set({ tm_delete: null, tm_update: new Date(this.#clock.now()).toISOString() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
     return row === undefined ? undefined : this.decode(row);
   }
 
@@ -140,7 +144,12 @@ class UserTable extends TableRepo<User> implements UserRepo {
   }
 
   async listByUsername(username: string, limit: number): Promise<User[]> {
-    const rows = await this.liveRows({}).where('username', '=', username).orderBy('tm_create', 'asc').orderBy('id', 'asc').limit(limit).execute();
+    const rows = await this.liveRows({})
+      .where('username', '=', username)
+      .orderBy('tm_create', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
     return rows.map((r) => this.decode(r));
   }
 

@@ -41,7 +41,10 @@ async function purgeDeleted(store: Store, table: DeletedTable, iso: string, limi
     .where('tm_delete', '<', iso)
     .where('status', '=', FINAL_STATUS[table])
     .limit(limit);
-  const result = await db.deleteFrom(table as 'calls').where('id', 'in', batch).executeTakeFirst();
+  const result = await db
+    .deleteFrom(table as 'calls')
+    .where('id', 'in', batch)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
@@ -56,7 +59,11 @@ export function retentionCutoff(nowMs: number, retentionDays: number): string {
  * records, and calls and activeflows soft-deleted before the cut-off — each in batches of
  * `batchSize` rows per statement, yielding to the event loop between batches.
  */
-export async function purgeExpiredRows(store: Store, cutoffIso: string, options: PurgeOptions = {}): Promise<RetentionReport> {
+export async function purgeExpiredRows(
+  store: Store,
+  cutoffIso: string,
+  options: PurgeOptions = {},
+): Promise<RetentionReport> {
   const limit = options.batchSize ?? RETENTION_BATCH_SIZE;
   const stopped = options.stopped ?? (() => false);
   const steps: [keyof RetentionReport, (n: number) => Promise<number>][] = [
@@ -66,7 +73,13 @@ export async function purgeExpiredRows(store: Store, cutoffIso: string, options:
     ['deleted_calls', (n) => purgeDeleted(store, 'calls', cutoffIso, n)],
     ['deleted_activeflows', (n) => purgeDeleted(store, 'activeflows', cutoffIso, n)],
   ];
-  const report: RetentionReport = { webhook_deliveries: 0, outbox_events: 0, idempotency_records: 0, deleted_calls: 0, deleted_activeflows: 0 };
+  const report: RetentionReport = {
+    webhook_deliveries: 0,
+    outbox_events: 0,
+    idempotency_records: 0,
+    deleted_calls: 0,
+    deleted_activeflows: 0,
+  };
   for (const [kind, purge] of steps) {
     for (;;) {
       if (stopped()) return report;
@@ -127,7 +140,11 @@ export class RetentionPurger {
 
   #round(): void {
     this.#running = this.#purge().finally(() => {
-      if (!this.#stopped) this.#timer = this.#options.clock.setTimeout(() => this.#round(), this.#options.intervalMs ?? RETENTION_INTERVAL_MS);
+      if (!this.#stopped)
+        this.#timer = this.#options.clock.setTimeout(
+          () => this.#round(),
+          this.#options.intervalMs ?? RETENTION_INTERVAL_MS,
+        );
     });
   }
 
@@ -135,8 +152,12 @@ export class RetentionPurger {
     const { store, clock, logger, retentionDays, batchSize } = this.#options;
     const cutoff = retentionCutoff(clock.now(), retentionDays);
     try {
-      const report = await purgeExpiredRows(store, cutoff, { stopped: () => this.#stopped, ...(batchSize !== undefined ? { batchSize } : {}) });
-      if (Object.values(report).some((n) => n > 0)) logger.info({ ...report, before: cutoff }, 'retention purge removed old rows');
+      const report = await purgeExpiredRows(store, cutoff, {
+        stopped: () => this.#stopped,
+        ...(batchSize !== undefined ? { batchSize } : {}),
+      });
+      if (Object.values(report).some((n) => n > 0))
+        logger.info({ ...report, before: cutoff }, 'retention purge removed old rows');
     } catch (err) {
       // A store hiccup (or the store closing under us) must not stop the purge for good.
       if (!this.#stopped) logger.warn({ err }, 'retention purge failed');

@@ -13,7 +13,13 @@ describe('embedded store: grouped commits', () => {
   let store: Store;
   let reader: SqliteDatabase.Database;
   const customerId = newId();
-  const event = (resourceId: string): NewOutboxEvent => ({ customer_id: customerId, resource_type: 'call', resource_id: resourceId, type: 'call_updated', data: { id: resourceId } });
+  const event = (resourceId: string): NewOutboxEvent => ({
+    customer_id: customerId,
+    resource_type: 'call',
+    resource_id: resourceId,
+    type: 'call_updated',
+    data: { id: resourceId },
+  });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'callbin-session-'));
@@ -28,21 +34,28 @@ describe('embedded store: grouped commits', () => {
   });
 
   const committed = (resourceId: string): number =>
-    (reader.prepare('select count(*) as n from outbox_events where resource_id = ?').get(resourceId) as { n: number }).n;
+    (reader.prepare('select count(*) as n from outbox_events where resource_id = ?').get(resourceId) as { n: number })
+      .n;
 
   it('transactions of one event-loop turn share one commit, and each settles only once it is committed', async () => {
     const rid = newId();
     let seenBySecond = -1;
     let seenWhenFirstSettled = -1;
-    const first = store.transaction((tx) => tx.outbox.append(tx, event(rid))).then(() => {
-      seenWhenFirstSettled = committed(rid);
-    });
+    const first = store
+      .transaction((tx) => tx.outbox.append(tx, event(rid)))
+      .then(() => {
+        seenWhenFirstSettled = committed(rid);
+      });
     const second = store.transaction(async (tx) => {
       seenBySecond = committed(rid);
       return tx.outbox.append(tx, event(rid));
     });
     await Promise.all([first, second]);
-    assert.equal(seenBySecond, 0, 'the first transaction is done but not committed yet: it shares the second one\'s commit');
+    assert.equal(
+      seenBySecond,
+      0,
+      "the first transaction is done but not committed yet: it shares the second one's commit",
+    );
     assert.equal(seenWhenFirstSettled, 2, 'the first settles once the group (both appends) is committed');
   });
 

@@ -104,7 +104,10 @@ async function probePostgres(): Promise<Error | undefined> {
     await client.query('select 1');
     return undefined;
   } catch (err) {
-    return new Error(`PostgreSQL is unreachable at ${redact(adminUrl)}; set CALLBIN_TEST_DATABASE_URL to a server this test may create databases on`, { cause: err });
+    return new Error(
+      `PostgreSQL is unreachable at ${redact(adminUrl)}; set CALLBIN_TEST_DATABASE_URL to a server this test may create databases on`,
+      { cause: err },
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

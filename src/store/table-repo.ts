@@ -82,7 +82,11 @@ export class TableRepo<T extends Resource> implements Repo<T> {
     const now = this.#now();
     const values = { ...this.#encode(row as Row), id: row.id ?? newId(), tm_create: now, tm_update: now };
     try {
-      const stored = await this.#db.insertInto(this.#spec.table).values(values).returningAll().executeTakeFirstOrThrow();
+      const stored = await this.#db
+        .insertInto(this.#spec.table)
+        .values(values)
+        .returningAll()
+        .executeTakeFirstOrThrow();
       return this.decode(stored);
     } catch (err) {
       throw mapUniqueViolation(this.#spec.table, err, this.#spec.uniques);
@@ -100,14 +104,22 @@ export class TableRepo<T extends Resource> implements Repo<T> {
     const scoped = scope.customerId !== undefined;
     let compiled = scoped ? this.#getScoped : this.#getAny;
     if (!compiled) {
-      const q = this.liveRows(scoped ? { customerId: SCOPE_MARK } : {}).where('id', '=', ID_MARK).compile();
-      compiled = { sql: q.sql, marks: q.parameters.map((p) => (p === ID_MARK ? 0 : p === SCOPE_MARK ? 1 : 2)), fixed: q.parameters };
+      const q = this.liveRows(scoped ? { customerId: SCOPE_MARK } : {})
+        .where('id', '=', ID_MARK)
+        .compile();
+      compiled = {
+        sql: q.sql,
+        marks: q.parameters.map((p) => (p === ID_MARK ? 0 : p === SCOPE_MARK ? 1 : 2)),
+        fixed: q.parameters,
+      };
       if (scoped) this.#getScoped = compiled;
       else this.#getAny = compiled;
     }
     const c = compiled;
     const params = c.marks.map((m, i) => (m === 0 ? id : m === 1 ? scope.customerId : c.fixed[i]));
-    const row = this.#raw ? this.#raw(c.sql, params)[0] : (await this.#db.executeQuery<Row>(CompiledQuery.raw(c.sql, params))).rows[0];
+    const row = this.#raw
+      ? this.#raw(c.sql, params)[0]
+      : (await this.#db.executeQuery<Row>(CompiledQuery.raw(c.sql, params))).rows[0];
     if (row === undefined) return undefined;
     if (this.#raw) {
       if (this.#rows.size >= ROW_CACHE_MAX) this.#rows.clear();
@@ -120,7 +132,11 @@ export class TableRepo<T extends Resource> implements Repo<T> {
   async list(opts: ListOptions): Promise<Page<T>> {
     const { pageSize } = opts;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw ValidationError.field('page_size', 'INVALID_PAGE_SIZE', `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      throw ValidationError.field(
+        'page_size',
+        'INVALID_PAGE_SIZE',
+        `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+      );
     }
     let query = this.liveRows(opts);
     for (const [column, value] of Object.entries(opts.filter ?? {})) {
@@ -132,14 +148,22 @@ export class TableRepo<T extends Resource> implements Repo<T> {
     if (opts.pageToken) {
       const after = decodePageToken(opts.pageToken);
       query = query.where((eb) =>
-        eb.or([eb('tm_create', '<', after.tmCreate), eb.and([eb('tm_create', '=', after.tmCreate), eb('id', '<', after.id)])]),
+        eb.or([
+          eb('tm_create', '<', after.tmCreate),
+          eb.and([eb('tm_create', '=', after.tmCreate), eb('id', '<', after.id)]),
+        ]),
       );
     }
     // One row beyond the page tells whether another page exists without a count query.
-    const rows = await query.orderBy('tm_create', 'desc').orderBy('id', 'desc').limit(pageSize + 1).execute();
+    const rows = await query
+      .orderBy('tm_create', 'desc')
+      .orderBy('id', 'desc')
+      .limit(pageSize + 1)
+      .execute();
     const items = rows.slice(0, pageSize).map((r) => this.decode(r));
     const last = items[items.length - 1];
-    const nextPageToken = rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
+    const nextPageToken =
+      rows.length > pageSize && last ? encodePageToken({ tmCreate: last.tm_create, id: last.id }) : '';
     return { items, nextPageToken };
   }
 
@@ -188,7 +212,10 @@ export class TableRepo<T extends Resource> implements Repo<T> {
         sqlText = q.compile().sql;
         this.#finders.set(key, sqlText);
       }
-      const row = this.#raw(sqlText, columns.map((c) => where[c]))[0];
+      const row = this.#raw(
+        sqlText,
+        columns.map((c) => where[c]),
+      )[0];
       return row === undefined ? undefined : this.decode(row);
     }
     let query = this.liveRows({});
@@ -202,7 +229,9 @@ export class TableRepo<T extends Resource> implements Repo<T> {
     const out: Row = {};
     for (const [column, value] of Object.entries(row)) {
       if (value === null) continue;
-      out[column] = (this.#spec.jsonColumns as readonly string[]).includes(column) ? JSON.parse(value as string) : value;
+      out[column] = (this.#spec.jsonColumns as readonly string[]).includes(column)
+        ? JSON.parse(value as string)
+        : value;
     }
     return out as T;
   }

@@ -165,7 +165,9 @@ export interface Registration {
 }
 
 /** A row as a caller creates it: no bookkeeping timestamps, `id` optional (a fresh UUID when absent). */
-export type NewRow<T extends { id: string }> = Omit<T, 'id' | 'tm_create' | 'tm_update' | 'tm_delete'> & { id?: string };
+export type NewRow<T extends { id: string }> = Omit<T, 'id' | 'tm_create' | 'tm_update' | 'tm_delete'> & {
+  id?: string;
+};
 
 /** The fields an update may change: everything but the id and the bookkeeping timestamps. */
 export type Patch<T extends { id: string }> = Partial<Omit<T, 'id' | 'tm_create' | 'tm_update' | 'tm_delete'>>;

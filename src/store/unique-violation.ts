@@ -42,5 +42,8 @@ export function mapUniqueViolation(table: string, err: unknown, uniques: readonl
   const field = violatedField(table, err as DriverError, uniques);
   if (field === undefined) return err;
   const message = `${field} already exists`;
-  return new ConflictError('ALREADY_EXISTS', `${table}: ${message}`, { cause: err, details: [{ field, reason: 'ALREADY_EXISTS', message }] });
+  return new ConflictError('ALREADY_EXISTS', `${table}: ${message}`, {
+    cause: err,
+    details: [{ field, reason: 'ALREADY_EXISTS', message }],
+  });
 }

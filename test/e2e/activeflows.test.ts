@@ -35,13 +35,37 @@ async function startStack(t: TestContext): Promise<Stack> {
   const hub = new EventHub();
   const records = new ActiveflowStoreAdapter({ store, events: new EventPublisher({ hub }) });
   const http = new FlowHttpAdapter({ store, clock: systemClock, guard: new SsrfGuard({ mode: 'local' }) });
-  const engine = new FlowEngine({ store: records, flows: new FlowLookupAdapter(store), calls: new FakeCallControl(), conferences: new FakeConferences(), http, clock: systemClock });
+  const engine = new FlowEngine({
+    store: records,
+    flows: new FlowLookupAdapter(store),
+    calls: new FakeCallControl(),
+    conferences: new FakeConferences(),
+    http,
+    clock: systemClock,
+  });
   const app = await buildServer({
-    store, clock: systemClock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local',
-    rateLimitPerSec: 100_000, rateLimitBurst: 100_000, events: hub, activeflows: { engine, records },
+    store,
+    clock: systemClock,
+    logger: silentLogger,
+    jwtSecret: randomBytes(32),
+    sipDomain: 'sip.test',
+    mode: 'local',
+    rateLimitPerSec: 100_000,
+    rateLimitBurst: 100_000,
+    events: hub,
+    activeflows: { engine, records },
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  const worker = new DeliveryWorker({ store, clock: systemClock, logger: silentLogger, mode: 'local', hub, retryBaseMs: 100, pollIntervalMs: 100, leaseMs: 1000 });
+  const worker = new DeliveryWorker({
+    store,
+    clock: systemClock,
+    logger: silentLogger,
+    mode: 'local',
+    hub,
+    retryBaseMs: 100,
+    pollIntervalMs: 100,
+    leaseMs: 1000,
+  });
   await worker.start();
   t.after(async () => {
     await engine.close();
@@ -55,13 +79,19 @@ async function startStack(t: TestContext): Promise<Stack> {
   const api: Stack['api'] = async (method, path, key, body) => {
     const res = await fetch(`${address}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: await res.json() };
   };
   return {
-    store, engine, records, api,
+    store,
+    engine,
+    records,
+    api,
     newCustomer: async (webhookUri) => {
       const c = await api('POST', '/v1.0/customers', admin.accessKey, { name: 'c', webhook_uri: webhookUri });
       const k = await api('POST', '/v1.0/accesskeys', admin.accessKey, { name: 'k', customer_id: c.body.id });
@@ -85,7 +115,10 @@ describe('e2e: activeflows over the listening API', () => {
       webhook_uri: receiver.url('/activeflow-events'),
       variables: { order: '42' },
       actions: [
-        { type: 'webhook_send', option: { uri: receiver.url('/action-hook'), sync: true, data: '{"order":"${order}"}' } },
+        {
+          type: 'webhook_send',
+          option: { uri: receiver.url('/action-hook'), sync: true, data: '{"order":"${order}"}' },
+        },
         { type: 'play', option: { stream_urls: ['https://example.com/a.wav'] } },
         { type: 'stop' },
         { type: 'webhook_send', option: { uri: receiver.url('/after-stop') } },
@@ -93,8 +126,16 @@ describe('e2e: activeflows over the listening API', () => {
     });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const id = created.body.id as string;
-    await receiver.waitFor((r) => eventsAt(r, '/customer-events', id).some((e) => e.json.data.status === 'ended'), 15_000, 'the ended event at the customer webhook');
-    await receiver.waitFor((r) => eventsAt(r, '/activeflow-events', id).some((e) => e.json.data.status === 'ended'), 15_000, 'the ended event at the activeflow webhook');
+    await receiver.waitFor(
+      (r) => eventsAt(r, '/customer-events', id).some((e) => e.json.data.status === 'ended'),
+      15_000,
+      'the ended event at the customer webhook',
+    );
+    await receiver.waitFor(
+      (r) => eventsAt(r, '/activeflow-events', id).some((e) => e.json.data.status === 'ended'),
+      15_000,
+      'the ended event at the activeflow webhook',
+    );
     const hook = receiver.delivered.find((r) => r.path === '/action-hook');
     assert.ok(hook);
     assert.deepEqual(hook.json, { order: '42' });
@@ -103,12 +144,24 @@ describe('e2e: activeflows over the listening API', () => {
     for (const path of ['/customer-events', '/activeflow-events']) {
       const events = eventsAt(receiver, path, id);
       assert.equal(events[0]?.json.type, 'activeflow_created');
-      assert.deepEqual(events.map((e) => e.json.seq), events.map((_e, i) => i + 1), `${path} in seq order without gaps`);
-      for (const e of events) assert.equal(verifyWebhook({ secret: customer.secret, body: e.body, headers: e.headers }).ok, true);
+      assert.deepEqual(
+        events.map((e) => e.json.seq),
+        events.map((_e, i) => i + 1),
+        `${path} in seq order without gaps`,
+      );
+      for (const e of events)
+        assert.equal(verifyWebhook({ secret: customer.secret, body: e.body, headers: e.headers }).ok, true);
     }
     const got = await stack.api('GET', `/v1.0/activeflows/${id}`, customer.key);
     assert.equal(got.body.status, 'ended');
-    assert.deepEqual(got.body.executed_actions.map((a: { type: string; skipped?: boolean }) => [a.type, a.skipped === true]), [['webhook_send', false], ['play', true], ['stop', false]]);
+    assert.deepEqual(
+      got.body.executed_actions.map((a: { type: string; skipped?: boolean }) => [a.type, a.skipped === true]),
+      [
+        ['webhook_send', false],
+        ['play', true],
+        ['stop', false],
+      ],
+    );
   });
 
   it('start-up reconciliation ends an activeflow a previous process left running, with an activeflow_updated event', async (t) => {
@@ -116,15 +169,30 @@ describe('e2e: activeflows over the listening API', () => {
     const customer = await stack.newCustomer('');
     const now = new Date().toISOString();
     const stale = {
-      id: newId(), customer_id: customer.id, flow_id: newId(), status: 'running' as const, reference_type: 'api' as const, reference_id: NIL_UUID,
-      current_action: { ...nilAction(), id: newId(), type: 'sleep' }, executed_actions: [], variables: {}, tm_create: now, tm_update: now,
+      id: newId(),
+      customer_id: customer.id,
+      flow_id: newId(),
+      status: 'running' as const,
+      reference_type: 'api' as const,
+      reference_id: NIL_UUID,
+      current_action: { ...nilAction(), id: newId(), type: 'sleep' },
+      executed_actions: [],
+      variables: {},
+      tm_create: now,
+      tm_update: now,
     };
     await stack.records.save(stale, [{ type: 'activeflow_created', data: stale }]);
     const ended = await stack.engine.reconcile();
-    assert.deepEqual(ended.map((a) => a.id), [stale.id]);
+    assert.deepEqual(
+      ended.map((a) => a.id),
+      [stale.id],
+    );
     const got = await stack.api('GET', `/v1.0/activeflows/${stale.id}`, customer.key);
     assert.equal(got.body.status, 'ended');
-    assert.deepEqual((await stack.store.outbox.listForResource('activeflow', stale.id)).map((e) => e.type), ['activeflow_created', 'activeflow_updated']);
+    assert.deepEqual(
+      (await stack.store.outbox.listForResource('activeflow', stale.id)).map((e) => e.type),
+      ['activeflow_created', 'activeflow_updated'],
+    );
     assert.deepEqual(await stack.store.activeflows.listRunning(), []);
   });
 });

@@ -36,7 +36,18 @@ describe('calls adapters with sipp on loopback', () => {
     const port = await freePort('udp');
     const mediaPort = await freeMediaPort();
     const source = scenario === 'uas' ? ['-sn', 'uas'] : ['-sf', `${FIXTURES}${scenario}`];
-    const sipp = await startSipp([...source, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-m', '1', ...extra]);
+    const sipp = await startSipp([
+      ...source,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-mp',
+      String(mediaPort),
+      '-m',
+      '1',
+      ...extra,
+    ]);
     sipps.push(sipp);
     await waitForUdpBound(port);
     return { id: await storeProvider(port), sipp };
@@ -44,20 +55,42 @@ describe('calls adapters with sipp on loopback', () => {
 
   async function storeProvider(port: number): Promise<string> {
     const row = await stack.store.providers.create({
-      customer_id: NIL_UUID, type: 'sip', hostname: '127.0.0.1', port, transport: 'udp', tech_prefix: '', tech_postfix: '',
-      tech_headers: {}, auth_username: '', auth_password: '', name: `sipp ${port}`, detail: '', codecs: ['PCMU'],
+      customer_id: NIL_UUID,
+      type: 'sip',
+      hostname: '127.0.0.1',
+      port,
+      transport: 'udp',
+      tech_prefix: '',
+      tech_postfix: '',
+      tech_headers: {},
+      auth_username: '',
+      auth_password: '',
+      name: `sipp ${port}`,
+      detail: '',
+      codecs: ['PCMU'],
     });
     return row.id;
   }
 
   async function route(providerId: string, priority: number): Promise<string> {
-    const row = await stack.store.routes.create({ customer_id: stack.customerId, provider_id: providerId, priority, target: 'all', name: '', detail: '' });
+    const row = await stack.store.routes.create({
+      customer_id: stack.customerId,
+      provider_id: providerId,
+      priority,
+      target: 'all',
+      name: '',
+      detail: '',
+    });
     return row.id;
   }
 
   async function dialTel(target: string, extra: { master_call_id?: string } = {}): Promise<Call> {
     const [call] = await stack.service.createOutgoing({
-      customer_id: stack.customerId, source: CALLER, destinations: [{ type: 'tel', target }], actions: [], ...extra,
+      customer_id: stack.customerId,
+      source: CALLER,
+      destinations: [{ type: 'tel', target }],
+      actions: [],
+      ...extra,
     });
     assert.ok(call);
     return call;
@@ -69,16 +102,39 @@ describe('calls adapters with sipp on loopback', () => {
   }
 
   async function number(target: string): Promise<void> {
-    await stack.store.numbers.create({ customer_id: stack.customerId, number: target, call_flow_id: newId(), name: 'main', detail: '', status: 'active' });
+    await stack.store.numbers.create({
+      customer_id: stack.customerId,
+      number: target,
+      call_flow_id: newId(),
+      name: 'main',
+      detail: '',
+      status: 'active',
+    });
   }
 
   /** A sipp caller into callbin from `ip`, its media on `probe`. */
-  async function caller(scenario: string, dialled: string, options: { ip?: string; probe?: RtpProbe } = {}): Promise<SippProcess> {
+  async function caller(
+    scenario: string,
+    dialled: string,
+    options: { ip?: string; probe?: RtpProbe } = {},
+  ): Promise<SippProcess> {
     const port = await freePort('udp');
     const keys = options.probe ? ['-key', 'rtp_port', String(options.probe.port)] : [];
     const sipp = await startSipp([
-      '-sf', `${FIXTURES}${scenario}`, `127.0.0.1:${stack.sipPort}`, '-i', options.ip ?? '127.0.0.1', '-p', String(port),
-      '-mp', String(await freeMediaPort()), '-m', '1', '-s', dialled, ...keys,
+      '-sf',
+      `${FIXTURES}${scenario}`,
+      `127.0.0.1:${stack.sipPort}`,
+      '-i',
+      options.ip ?? '127.0.0.1',
+      '-p',
+      String(port),
+      '-mp',
+      String(await freeMediaPort()),
+      '-m',
+      '1',
+      '-s',
+      dialled,
+      ...keys,
     ]);
     sipps.push(sipp);
     return sipp;
@@ -93,7 +149,10 @@ describe('calls adapters with sipp on loopback', () => {
     assert.deepEqual(statusesOf(call.id), ['dialing', 'ringing', 'progressing', 'hangup']);
     assert.equal(ended.hangup_by, 'remote');
     assert.equal(ended.hangup_reason, 'normal');
-    assert.deepEqual(ended.route_attempts.map((a) => [a.route_id, a.sip_status]), [[routeId, 200]]);
+    assert.deepEqual(
+      ended.route_attempts.map((a) => [a.route_id, a.sip_status]),
+      [[routeId, 200]],
+    );
     assert.equal((await p.sipp.exited).code, 0, 'sipp saw INVITE, ACK and the 200 to its BYE');
   });
 
@@ -105,7 +164,10 @@ describe('calls adapters with sipp on loopback', () => {
     const ended = await stack.waitFor((c) => c.id === call.id && c.status === 'hangup');
     assert.equal(ended.hangup_by, 'remote');
     assert.equal(ended.hangup_reason, 'busy');
-    assert.deepEqual(ended.route_attempts.map((a) => [a.provider_id, a.sip_status]), [[busy.id, 486]]);
+    assert.deepEqual(
+      ended.route_attempts.map((a) => [a.provider_id, a.sip_status]),
+      [[busy.id, 486]],
+    );
     assert.equal((await busy.sipp.exited).code, 0, 'sipp got the ACK for its 486');
   });
 
@@ -118,7 +180,11 @@ describe('calls adapters with sipp on loopback', () => {
     const answered = await stack.waitFor((c) => c.id === call.id && c.status === 'progressing');
     assert.deepEqual(
       answered.route_attempts.map((a) => [a.provider_id, a.sip_status, a.reason]),
-      [[failing.id, 503, 'failed'], [silent.id, 0, 'failed'], [answering.id, 200, 'answered']],
+      [
+        [failing.id, 503, 'failed'],
+        [silent.id, 0, 'failed'],
+        [answering.id, 200, 'answered'],
+      ],
     );
     assert.equal(new Set(stack.events.map((e) => e.call.id)).size, 1, 'one call object');
     assert.equal(stack.events.filter((e) => e.type === 'call_created').length, 1);

@@ -3,8 +3,16 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RtpProbe } from '../support/calls-harness.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
 import {
-  createNumberWithFlow, createProvider, createRoute, expectStatus, startSippCaller, startSippProvider, startTestCallbin, statusTrail,
-  waitForCall, waitForListedCall,
+  createNumberWithFlow,
+  createProvider,
+  createRoute,
+  expectStatus,
+  startSippCaller,
+  startSippProvider,
+  startTestCallbin,
+  statusTrail,
+  waitForCall,
+  waitForListedCall,
 } from '../support/callbin.ts';
 import type { TestCallbin } from '../support/callbin.ts';
 
@@ -51,7 +59,9 @@ describe('calls e2e: connect (the two-call model) through the flow engine', () =
     await createNumberWithFlow(cb, '+15550003100', connectFlow());
     const probe = await RtpProbe.open();
     probes.push(probe);
-    const caller = await startSippCaller(cb, 'calls-uac-incoming.xml', '+15550003100', { keys: { rtp_port: String(probe.port) } });
+    const caller = await startSippCaller(cb, 'calls-uac-incoming.xml', '+15550003100', {
+      keys: { rtp_port: String(probe.port) },
+    });
     sipps.push(caller);
 
     const master = await waitForListedCall(cb, (c) => c.direction === 'incoming');
@@ -69,7 +79,10 @@ describe('calls e2e: connect (the two-call model) through the flow engine', () =
     probe.reset();
     await sleep(1000);
     const bridgedAudible = probe.audiblePackets;
-    assert.ok(bridgedAudible > 20, `while bridged the caller hears its echo: ${probe.packets} packets, ${bridgedAudible} audible`);
+    assert.ok(
+      bridgedAudible > 20,
+      `while bridged the caller hears its echo: ${probe.packets} packets, ${bridgedAudible} audible`,
+    );
 
     const chainedEnd = await waitForCall(cb, chained.id, (c) => c.status === 'hangup');
     assert.equal(chainedEnd.hangup_by, 'remote');
@@ -78,7 +91,10 @@ describe('calls e2e: connect (the two-call model) through the flow engine', () =
     probe.reset();
 
     const masterEnd = await waitForCall(cb, master.id, (c) => c.status === 'hangup', 20_000);
-    assert.ok(probe.audiblePackets > 20, `after the bridge the master's flow spoke: ${probe.packets} packets, ${probe.audiblePackets} audible`);
+    assert.ok(
+      probe.audiblePackets > 20,
+      `after the bridge the master's flow spoke: ${probe.packets} packets, ${probe.audiblePackets} audible`,
+    );
     assert.equal(masterEnd.hangup_by, 'local', "the master's flow hung up after its talk");
     assert.equal(masterEnd.hangup_reason, 'normal');
     assert.ok(masterEnd.tm_hangup >= chainedEnd.tm_hangup, 'the master outlived the callee');
@@ -93,7 +109,9 @@ describe('calls e2e: connect (the two-call model) through the flow engine', () =
     await createNumberWithFlow(cb, '+15550003101', connectFlow());
     const probe = await RtpProbe.open();
     probes.push(probe);
-    const caller = await startSippCaller(cb, 'calls-uac-incoming.xml', '+15550003101', { keys: { rtp_port: String(probe.port) } });
+    const caller = await startSippCaller(cb, 'calls-uac-incoming.xml', '+15550003101', {
+      keys: { rtp_port: String(probe.port) },
+    });
     sipps.push(caller);
 
     const master = await waitForListedCall(cb, (c) => c.direction === 'incoming');

@@ -10,7 +10,15 @@ import { systemClock } from '../../src/shared/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
 import { RtpProbe } from '../support/calls-harness.ts';
-import { SilentPeer, apiCall, expectStatus, startSippCaller, startSippProvider, waitForCall, waitForListedCall } from '../support/callbin.ts';
+import {
+  SilentPeer,
+  apiCall,
+  expectStatus,
+  startSippCaller,
+  startSippProvider,
+  waitForCall,
+  waitForListedCall,
+} from '../support/callbin.ts';
 import type { ApiResponse } from '../support/callbin.ts';
 import { startCallbinProcess } from '../support/process.ts';
 import type { RunningProcess } from '../support/process.ts';
@@ -29,7 +37,12 @@ async function startChild(env: Record<string, string>, key: string, running: Run
   running.push(child);
   const [, apiUrl] = await child.waitFor(/API:\s+(http:\/\/127\.0\.0\.1:\d+)\/v1\.0/);
   const [, sipPort] = await child.waitFor(/SIP:\s+sip:[\d.]+:(\d+)/);
-  return { process: child, apiUrl: apiUrl ?? '', sipPort: Number(sipPort), api: (method, path, body) => apiCall(apiUrl ?? '', key, method, path, body) };
+  return {
+    process: child,
+    apiUrl: apiUrl ?? '',
+    sipPort: Number(sipPort),
+    api: (method, path, body) => apiCall(apiUrl ?? '', key, method, path, body),
+  };
 }
 
 /** A fresh data directory, an admin key and the environment of a callbin on loopback with ephemeral ports. */
@@ -38,14 +51,26 @@ async function crashSetup(): Promise<{ dataDir: string; key: string; env: Record
   const key = `vb_${randomBytes(24).toString('base64url')}`;
   const rtpMin = 20_000 + 2 * Math.floor(Math.random() * 9_900);
   const env = {
-    CALLBIN_DATA_DIR: dataDir, CALLBIN_HTTP_HOST: '127.0.0.1', CALLBIN_HTTP_PORT: '0', CALLBIN_SIP_HOST: '127.0.0.1', CALLBIN_SIP_PORT: '0',
-    CALLBIN_RTP_PORT_MIN: String(rtpMin), CALLBIN_RTP_PORT_MAX: String(rtpMin + 99), CALLBIN_ADMIN_KEY: key,
+    CALLBIN_DATA_DIR: dataDir,
+    CALLBIN_HTTP_HOST: '127.0.0.1',
+    CALLBIN_HTTP_PORT: '0',
+    CALLBIN_SIP_HOST: '127.0.0.1',
+    CALLBIN_SIP_PORT: '0',
+    CALLBIN_RTP_PORT_MIN: String(rtpMin),
+    CALLBIN_RTP_PORT_MAX: String(rtpMin + 99),
+    CALLBIN_ADMIN_KEY: key,
   };
   return { dataDir, key, env };
 }
 
 /** A POST with an `Idempotency-Key`; resolves with status, parsed body and whether it was a replay. */
-async function postIdempotent(child: Child, key: string, path: string, body: unknown, idempotencyKey: string): Promise<{ status: number; body: any; replayed: boolean }> {
+async function postIdempotent(
+  child: Child,
+  key: string,
+  path: string,
+  body: unknown,
+  idempotencyKey: string,
+): Promise<{ status: number; body: any; replayed: boolean }> {
   const res = await fetch(`${child.apiUrl}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
@@ -65,10 +90,11 @@ async function hangingServer(): Promise<{ url: string; hits: () => number; close
   return {
     url: `http://127.0.0.1:${port}/slow.wav`,
     hits: () => hits,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -89,10 +115,21 @@ describe('calls e2e: crash safety of a real callbin process', () => {
     const peer = await SilentPeer.open();
     try {
       const first = await startChild(env, key, running);
-      expectStatus(await first.api('POST', '/v1.0/providers', { hostname: '127.0.0.1', port: peer.port, name: 'trunk' }), 200);
-      const flow = expectStatus(await first.api('POST', '/v1.0/flows', { name: 'hold', actions: [{ type: 'answer' }, { type: 'sleep', option: { duration: 60_000 } }] }), 200);
+      expectStatus(
+        await first.api('POST', '/v1.0/providers', { hostname: '127.0.0.1', port: peer.port, name: 'trunk' }),
+        200,
+      );
+      const flow = expectStatus(
+        await first.api('POST', '/v1.0/flows', {
+          name: 'hold',
+          actions: [{ type: 'answer' }, { type: 'sleep', option: { duration: 60_000 } }],
+        }),
+        200,
+      );
       expectStatus(await first.api('POST', '/v1.0/numbers', { number: '+15550005000', call_flow_id: flow.id }), 200);
-      const caller = await startSippCaller({ sipPort: first.sipPort }, 'calls-uac-incoming.xml', '+15550005000', { keys: { rtp_port: String(probe.port) } });
+      const caller = await startSippCaller({ sipPort: first.sipPort }, 'calls-uac-incoming.xml', '+15550005000', {
+        keys: { rtp_port: String(probe.port) },
+      });
       sipps.push(caller);
       const listed = await waitForListedCall(first, (c) => c.direction === 'incoming');
       const live = await waitForCall(first, listed.id, (c) => c.status === 'progressing');
@@ -112,7 +149,11 @@ describe('calls e2e: crash safety of a real callbin process', () => {
       const store = await openStore({ dataDir, clock: systemClock });
       try {
         const events = await store.outbox.listForResource('call', listed.id);
-        assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq runs 1..n across the restart');
+        assert.deepEqual(
+          events.map((e) => e.seq),
+          events.map((_, i) => i + 1),
+          'seq runs 1..n across the restart',
+        );
         const hangups = events.filter((e) => e.type === 'call_hangup');
         assert.equal(hangups.length, 1, 'exactly one call_hangup');
         assert.equal((hangups[0]?.data as { hangup_reason?: string }).hangup_reason, 'failed');
@@ -138,16 +179,33 @@ describe('calls e2e: crash safety of a real callbin process', () => {
     const slow = await hangingServer();
     try {
       const first = await startChild(env, key, running);
-      expectStatus(await first.api('PUT', '/v1.0/customer', { webhook_uri: receiver.url('/hook'), webhook_method: 'POST' }), 200);
-      const providerBody = expectStatus(await first.api('POST', '/v1.0/providers', { hostname: '127.0.0.1', port: provider.port, transport: 'udp', name: 'sipp' }), 200);
-      expectStatus(await first.api('POST', '/v1.0/routes', { provider_id: providerBody.id, target: '+1', priority: 1 }), 200);
+      expectStatus(
+        await first.api('PUT', '/v1.0/customer', { webhook_uri: receiver.url('/hook'), webhook_method: 'POST' }),
+        200,
+      );
+      const providerBody = expectStatus(
+        await first.api('POST', '/v1.0/providers', {
+          hostname: '127.0.0.1',
+          port: provider.port,
+          transport: 'udp',
+          name: 'sipp',
+        }),
+        200,
+      );
+      expectStatus(
+        await first.api('POST', '/v1.0/routes', { provider_id: providerBody.id, target: '+1', priority: 1 }),
+        200,
+      );
       const callIds: string[] = [];
       for (let i = 0; i < 10; i++) {
-        const created = expectStatus(await first.api('POST', '/v1.0/calls', {
-          source: { type: 'tel', target: '+15550001000' },
-          destinations: [{ type: 'tel', target: `+1555000${String(2000 + i)}` }],
-          actions: [{ type: 'sleep', option: { duration: 120_000 } }],
-        }), 200);
+        const created = expectStatus(
+          await first.api('POST', '/v1.0/calls', {
+            source: { type: 'tel', target: '+15550001000' },
+            destinations: [{ type: 'tel', target: `+1555000${String(2000 + i)}` }],
+            actions: [{ type: 'sleep', option: { duration: 120_000 } }],
+          }),
+          200,
+        );
         callIds.push(created.calls[0].id as string);
       }
       for (const id of callIds) await waitForCall(first, id, (c) => c.status === 'progressing');
@@ -173,7 +231,10 @@ describe('calls e2e: crash safety of a real callbin process', () => {
         provider.sipp.exited,
         new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000 + (readyAt - restartAt))),
       ]);
-      assert.ok(sipp, `sipp got its 10 BYEs within 5 s of the restart's start-up (ready ${readyAt - restartAt} ms after spawn)`);
+      assert.ok(
+        sipp,
+        `sipp got its 10 BYEs within 5 s of the restart's start-up (ready ${readyAt - restartAt} ms after spawn)`,
+      );
       assert.equal(sipp.code, 0, `sipp ended its 10 calls successfully:\n${sipp.stdout.slice(-2000)}`);
       assert.match(sipp.stdout, /Successful call\s*\|\s*\d+\s*\|\s*10\s*$/m, 'sipp counts 10 successful calls');
       assert.match(sipp.stdout, /Failed call\s*\|\s*\d+\s*\|\s*0\s*$/m, 'and no failed one');
@@ -181,23 +242,36 @@ describe('calls e2e: crash safety of a real callbin process', () => {
       for (const id of callIds) {
         const call = expectStatus(await second.api('GET', `/v1.0/calls/${id}`), 200);
         assert.deepEqual([call.status, call.hangup_by, call.hangup_reason], ['hangup', 'local', 'failed']);
-        assert.ok(Date.parse(call.tm_hangup) < restartAt, `tm_hangup ${call.tm_hangup} is the last time the call was known alive, before the restart`);
+        assert.ok(
+          Date.parse(call.tm_hangup) < restartAt,
+          `tm_hangup ${call.tm_hangup} is the last time the call was known alive, before the restart`,
+        );
         assert.ok(call.tm_hangup >= call.tm_progressing, 'the call ends after it was answered');
       }
 
       const retried = await postIdempotent(second, key, playPath, playBody, idempotencyKey);
-      assert.notEqual(retried.body?.error?.reason, 'IDEMPOTENCY_KEY_IN_USE', 'the key the killed process reserved is free');
+      assert.notEqual(
+        retried.body?.error?.reason,
+        'IDEMPOTENCY_KEY_IN_USE',
+        'the key the killed process reserved is free',
+      );
       assert.equal(retried.replayed, false, 'the handler ran again');
       const replay = await postIdempotent(second, key, playPath, playBody, idempotencyKey);
       assert.equal(replay.replayed, true, 'its answer is now the one replayed');
       assert.deepEqual([replay.status, replay.body], [retried.status, retried.body]);
 
       // Webhooks across the crash: every call's events arrive, duplicates allowed, never out of order.
-      const seqsOf = (id: string) => receiver.received.filter((r) => r.json?.data?.id === id).map((r) => r.json.seq as number);
-      await until('every call_hangup delivered', () => callIds.every((id) => receiver.received.some((r) => r.json?.data?.id === id && r.json.type === 'call_hangup')));
+      const seqsOf = (id: string) =>
+        receiver.received.filter((r) => r.json?.data?.id === id).map((r) => r.json.seq as number);
+      await until('every call_hangup delivered', () =>
+        callIds.every((id) => receiver.received.some((r) => r.json?.data?.id === id && r.json.type === 'call_hangup')),
+      );
       for (const id of callIds) {
         const seqs = seqsOf(id);
-        assert.ok(seqs.every((s, i) => i === 0 || s >= seqs[i - 1]!), `call ${id}: seqs in order across the restart: ${seqs.join(',')}`);
+        assert.ok(
+          seqs.every((s, i) => i === 0 || s >= seqs[i - 1]!),
+          `call ${id}: seqs in order across the restart: ${seqs.join(',')}`,
+        );
       }
       assert.equal(await second.process.stop(), 0, 'the restarted callbin stops cleanly on SIGTERM');
     } finally {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { SippProcess } from '../support/calls-harness.ts';
 import {
-  SilentPeer, createProvider, createRoute, expectStatus, startSippProvider, startTestCallbin, statusTrail, waitForCall,
+  SilentPeer,
+  createProvider,
+  createRoute,
+  expectStatus,
+  startSippProvider,
+  startTestCallbin,
+  statusTrail,
+  waitForCall,
 } from '../support/callbin.ts';
 import type { TestCallbin } from '../support/callbin.ts';
 
@@ -44,14 +51,23 @@ describe('calls e2e: hangup reasons of outgoing calls, from real SIP answers', (
   }
 
   async function dial(target: string, extra: Record<string, unknown> = {}): Promise<string> {
-    const created = expectStatus(await cb.api('POST', '/v1.0/calls', {
-      source: SOURCE, destinations: [{ type: 'tel', target }], actions: HOLD, ...extra,
-    }), 200);
+    const created = expectStatus(
+      await cb.api('POST', '/v1.0/calls', {
+        source: SOURCE,
+        destinations: [{ type: 'tel', target }],
+        actions: HOLD,
+        ...extra,
+      }),
+      200,
+    );
     assert.equal(created.calls[0].status, 'dialing');
     return created.calls[0].id as string;
   }
 
-  for (const [scenario, sipStatus, reason] of [['calls-uas-486.xml', 486, 'busy'], ['e2e-uas-603.xml', 603, 'noanswer']] as const) {
+  for (const [scenario, sipStatus, reason] of [
+    ['calls-uas-486.xml', 486, 'busy'],
+    ['e2e-uas-603.xml', 603, 'noanswer'],
+  ] as const) {
     it(`${sipStatus} ends the call remote/${reason} without failover: the second route's provider never sees an INVITE`, async () => {
       const first = await sippRoute(scenario, 1);
       const second = await silentRoute(2);
@@ -59,7 +75,10 @@ describe('calls e2e: hangup reasons of outgoing calls, from real SIP answers', (
       const ended = await waitForCall(cb, id, (c) => c.status === 'hangup');
       assert.equal(ended.hangup_by, 'remote');
       assert.equal(ended.hangup_reason, reason);
-      assert.deepEqual(ended.route_attempts.map((a: any) => [a.provider_id, a.sip_status]), [[first.providerId, sipStatus]]);
+      assert.deepEqual(
+        ended.route_attempts.map((a: any) => [a.provider_id, a.sip_status]),
+        [[first.providerId, sipStatus]],
+      );
       assert.equal((await first.sipp.exited).code, 0, `sipp got the ACK for its ${sipStatus}`);
       assert.deepEqual(second.datagrams, [], 'no SIP reached the second provider');
       assert.deepEqual(await statusTrail(cb, id), ['dialing', 'hangup']);

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RtpProbe } from '../support/calls-harness.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
-import { callEvents, createProvider, createRoute, expectStatus, startSippProvider, startTestCallbin, waitForCall } from '../support/callbin.ts';
+import {
+  callEvents,
+  createProvider,
+  createRoute,
+  expectStatus,
+  startSippProvider,
+  startTestCallbin,
+  waitForCall,
+} from '../support/callbin.ts';
 import type { TestCallbin } from '../support/callbin.ts';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,14 +34,21 @@ describe('calls e2e: hold towards a far end that never answers the re-INVITE', {
   });
 
   it('hold and unhold answer at once, the held party hears music, and the re-INVITE timeout ends the call with a BYE (remote/failed)', async () => {
-    const provider = await startSippProvider('e2e-uas-reinvite-unanswered.xml', ['-key', 'rtp_port', String(probe.port)]);
+    const provider = await startSippProvider('e2e-uas-reinvite-unanswered.xml', [
+      '-key',
+      'rtp_port',
+      String(probe.port),
+    ]);
     sipp = provider.sipp;
     await createRoute(cb, await createProvider(cb, provider.port), 1, '+1');
-    const [call] = expectStatus(await cb.api('POST', '/v1.0/calls', {
-      source: { type: 'tel', target: '+15550001000' },
-      destinations: [{ type: 'tel', target: '+15550002200' }],
-      actions: [{ type: 'sleep', option: { duration: 120_000 } }],
-    }), 200).calls;
+    const [call] = expectStatus(
+      await cb.api('POST', '/v1.0/calls', {
+        source: { type: 'tel', target: '+15550001000' },
+        destinations: [{ type: 'tel', target: '+15550002200' }],
+        actions: [{ type: 'sleep', option: { duration: 120_000 } }],
+      }),
+      200,
+    ).calls;
     await waitForCall(cb, call.id, (c) => c.status === 'progressing');
     expectStatus(await cb.api('POST', `/v1.0/calls/${call.id}/moh`), 200);
 
@@ -43,7 +58,10 @@ describe('calls e2e: hold towards a far end that never answers the re-INVITE', {
     assert.equal(held.hold, true);
     const audibleBefore = probe.audiblePackets;
     await pause(1_000);
-    assert.ok(probe.audiblePackets - audibleBefore > 20, 'the held party hears hold music while the re-INVITE is unanswered');
+    assert.ok(
+      probe.audiblePackets - audibleBefore > 20,
+      'the held party hears hold music while the re-INVITE is unanswered',
+    );
 
     started = Date.now();
     const unheld = expectStatus(await cb.api('DELETE', `/v1.0/calls/${call.id}/hold`), 200);
@@ -53,7 +71,11 @@ describe('calls e2e: hold towards a far end that never answers the re-INVITE', {
     // RFC 3261 §14.1: the re-INVITE times out (Timer B), the dialog ends with a BYE, the call hangs up.
     const ended = await waitForCall(cb, call.id, (c) => c.status === 'hangup', TIMER_B_AND_MARGIN_MS);
     assert.deepEqual([ended.hangup_by, ended.hangup_reason], ['remote', 'failed']);
-    assert.equal((await provider.sipp.exited).code, 0, 'sipp got the sendonly re-INVITE, never answered it, and got our BYE');
+    assert.equal(
+      (await provider.sipp.exited).code,
+      0,
+      'sipp got the sendonly re-INVITE, never answered it, and got our BYE',
+    );
     const types = (await callEvents(cb, call.id)).map((e) => e.type);
     assert.equal(types[types.length - 1], 'call_hangup');
   });

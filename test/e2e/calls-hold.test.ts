@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RtpProbe } from '../support/calls-harness.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
-import { createProvider, createRoute, expectStatus, startSippProvider, startTestCallbin, waitForCall } from '../support/callbin.ts';
+import {
+  createProvider,
+  createRoute,
+  expectStatus,
+  startSippProvider,
+  startTestCallbin,
+  waitForCall,
+} from '../support/callbin.ts';
 import type { TestCallbin } from '../support/callbin.ts';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,11 +39,14 @@ describe('calls e2e: hold and unhold towards a sipp endpoint', () => {
     const provider = await startSippProvider('e2e-uas-hold-unhold.xml', ['-key', 'rtp_port', String(probe.port)]);
     sipp = provider.sipp;
     await createRoute(cb, await createProvider(cb, provider.port), 1, '+1');
-    const [call] = expectStatus(await cb.api('POST', '/v1.0/calls', {
-      source: { type: 'tel', target: '+15550001000' },
-      destinations: [{ type: 'tel', target: '+15550002100' }],
-      actions: [{ type: 'sleep', option: { duration: 30_000 } }],
-    }), 200).calls;
+    const [call] = expectStatus(
+      await cb.api('POST', '/v1.0/calls', {
+        source: { type: 'tel', target: '+15550001000' },
+        destinations: [{ type: 'tel', target: '+15550002100' }],
+        actions: [{ type: 'sleep', option: { duration: 30_000 } }],
+      }),
+      200,
+    ).calls;
     await waitForCall(cb, call.id, (c) => c.status === 'progressing');
     await pause(300);
     assert.equal(await audibleDuring(probe, 800), 0, 'nothing plays before hold');

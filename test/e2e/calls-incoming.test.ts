@@ -3,7 +3,15 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RtpProbe } from '../support/calls-harness.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
 import {
-  SilentPeer, createNumberWithFlow, createProvider, expectStatus, startSippCaller, startTestCallbin, statusTrail, waitForCall, waitForListedCall,
+  SilentPeer,
+  createNumberWithFlow,
+  createProvider,
+  expectStatus,
+  startSippCaller,
+  startTestCallbin,
+  statusTrail,
+  waitForCall,
+  waitForListedCall,
 } from '../support/callbin.ts';
 import type { TestCallbin } from '../support/callbin.ts';
 
@@ -39,7 +47,9 @@ describe('calls e2e: incoming calls from a sipp provider to numbers bound to flo
     ]);
     const probe = await RtpProbe.open();
     probes.push(probe);
-    const sipp = await startSippCaller(cb, 'calls-uac-incoming.xml', '+15550003000', { keys: { rtp_port: String(probe.port) } });
+    const sipp = await startSippCaller(cb, 'calls-uac-incoming.xml', '+15550003000', {
+      keys: { rtp_port: String(probe.port) },
+    });
     sipps.push(sipp);
     assert.equal((await sipp.exited).code, 0, 'sipp got 200, sent ACK, and got our BYE');
 
@@ -54,7 +64,10 @@ describe('calls e2e: incoming calls from a sipp provider to numbers bound to flo
     assert.equal(ended.tm_ringing, ended.tm_create, 'an incoming call is ringing from its creation');
     assert.ok(ended.tm_progressing <= ended.tm_hangup);
     assert.deepEqual(await statusTrail(cb, ended.id), ['ringing', 'progressing', 'terminating', 'hangup']);
-    assert.ok(probe.audiblePackets > 10, `the caller heard the talk: ${probe.packets} RTP packets, ${probe.audiblePackets} audible`);
+    assert.ok(
+      probe.audiblePackets > 10,
+      `the caller heard the talk: ${probe.packets} RTP packets, ${probe.audiblePackets} audible`,
+    );
   });
 
   it('an unknown number is refused 404 and an unknown source address 403; neither creates a call object', async () => {

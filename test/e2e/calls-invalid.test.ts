@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SippProcess } from '../support/calls-harness.ts';
 import {
-  SilentPeer, createProvider, createRoute, expectStatus, startSippProvider, startTestCallbin, waitForCall,
+  SilentPeer,
+  createProvider,
+  createRoute,
+  expectStatus,
+  startSippProvider,
+  startTestCallbin,
+  waitForCall,
 } from '../support/callbin.ts';
 import type { TestCallbin } from '../support/callbin.ts';
 
@@ -24,7 +30,14 @@ describe('calls e2e: invalid requests are refused before anything is dialled', (
     const sipp = await startSippProvider('calls-uas-486.xml');
     busy = sipp.sipp;
     await createRoute(cb, await createProvider(cb, sipp.port), 1, '+44');
-    const created = expectStatus(await cb.api('POST', '/v1.0/calls', { source: SOURCE, destinations: [{ type: 'tel', target: '+442071234567' }], actions: ACTIONS }), 200);
+    const created = expectStatus(
+      await cb.api('POST', '/v1.0/calls', {
+        source: SOURCE,
+        destinations: [{ type: 'tel', target: '+442071234567' }],
+        actions: ACTIONS,
+      }),
+      200,
+    );
     hungUpId = created.calls[0].id;
     await waitForCall(cb, hungUpId, (c) => c.status === 'hangup');
     assert.equal((await busy.exited).code, 0);
@@ -46,12 +59,20 @@ describe('calls e2e: invalid requests are refused before anything is dialled', (
       const { status, error } = await createCall({ destinations: [{ type: 'tel', target: bad }] });
       assert.equal(status, 400, JSON.stringify(error));
       assert.equal(error.reason, 'INVALID_E164');
-      assert.ok(JSON.stringify(error).includes('destinations[0]'), `the error names the field: ${JSON.stringify(error)}`);
+      assert.ok(
+        JSON.stringify(error).includes('destinations[0]'),
+        `the error names the field: ${JSON.stringify(error)}`,
+      );
     });
   }
 
   it('a second, bad destination refuses the whole request: the good first one is not dialled either', async () => {
-    const { status, error } = await createCall({ destinations: [{ type: 'tel', target: '+16062067563' }, { type: 'tel', target: '+1 606 206' }] });
+    const { status, error } = await createCall({
+      destinations: [
+        { type: 'tel', target: '+16062067563' },
+        { type: 'tel', target: '+1 606 206' },
+      ],
+    });
     assert.equal(status, 400, JSON.stringify(error));
     assert.equal(error.reason, 'INVALID_E164');
   });
@@ -64,10 +85,16 @@ describe('calls e2e: invalid requests are refused before anything is dialled', (
   });
 
   it('master_call_id of a hung-up call is 409 CALL_STATE_INVALID through POST /calls, and POST /calls/{id}/chained_calls on it is 409 CALL_ALREADY_HANGUP', async () => {
-    const { status, error } = await createCall({ destinations: [{ type: 'tel', target: '+16062067563' }], master_call_id: hungUpId });
+    const { status, error } = await createCall({
+      destinations: [{ type: 'tel', target: '+16062067563' }],
+      master_call_id: hungUpId,
+    });
     assert.equal(status, 409, JSON.stringify(error));
     assert.equal(error.reason, 'CALL_STATE_INVALID');
-    const viaControl = await cb.api('POST', `/v1.0/calls/${hungUpId}/chained_calls`, { destination: { type: 'tel', target: '+16062067563' }, actions: ACTIONS });
+    const viaControl = await cb.api('POST', `/v1.0/calls/${hungUpId}/chained_calls`, {
+      destination: { type: 'tel', target: '+16062067563' },
+      actions: ACTIONS,
+    });
     assert.equal(viaControl.status, 409, JSON.stringify(viaControl.body));
     assert.equal(viaControl.body.error.reason, 'CALL_ALREADY_HANGUP');
     const master = expectStatus(await cb.api('GET', `/v1.0/calls/${hungUpId}`), 200);
@@ -93,6 +120,9 @@ describe('calls e2e: invalid requests are refused before anything is dialled', (
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(provider.datagrams, []);
     const list = expectStatus(await cb.api('GET', '/v1.0/calls'), 200);
-    assert.deepEqual(list.result.map((c: { id: string }) => c.id), [hungUpId]);
+    assert.deepEqual(
+      list.result.map((c: { id: string }) => c.id),
+      [hungUpId],
+    );
   });
 });

@@ -9,12 +9,18 @@ const ABSENT = 400;
 function assertHears(heard: Int16Array, phone: Phone, what: string): void {
   assert.ok(heard.length >= 4000, `${what}: at least half a second was recorded (${heard.length} samples)`);
   const amp = toneAmplitude(heard, phone.toneHz);
-  assert.ok(amp > HEARD, `${what}: ${phone.toneHz} Hz heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`);
+  assert.ok(
+    amp > HEARD,
+    `${what}: ${phone.toneHz} Hz heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`,
+  );
 }
 
 function assertDoesNotHear(heard: Int16Array, phone: Phone, what: string): void {
   const amp = toneAmplitude(heard, phone.toneHz);
-  assert.ok(amp < ABSENT, `${what}: ${phone.toneHz} Hz not heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`);
+  assert.ok(
+    amp < ABSENT,
+    `${what}: ${phone.toneHz} Hz not heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`,
+  );
 }
 
 async function eventually<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
@@ -35,7 +41,8 @@ describe('conferences with three phones (baresip extensions 1001, 1002, 1003)', 
   const ccOf = new Map<string, string>();
   let apiCallId = '';
 
-  const apiKey = async (): Promise<string> => (await lab.api('POST', '/v1.0/accesskeys', { name: 'recording download' })).token;
+  const apiKey = async (): Promise<string> =>
+    (await lab.api('POST', '/v1.0/accesskeys', { name: 'recording download' })).token;
   const conferencecalls = async (status = 'joined'): Promise<any[]> =>
     (await lab.api('GET', `/v1.0/conferencecalls?conference_id=${conferenceId}&status=${status}`)).result;
 
@@ -62,12 +69,19 @@ describe('conferences with three phones (baresip extensions 1001, 1002, 1003)', 
       destinations: [{ type: 'extension', target: '1003' }],
       actions: [
         { type: 'conference_join', option: { conference_id: conferenceId } },
-        { type: 'talk', option: { text: 'You have left the conference. Goodbye and thank you for joining.', language: 'en-US' } },
+        {
+          type: 'talk',
+          option: { text: 'You have left the conference. Goodbye and thank you for joining.', language: 'en-US' },
+        },
         { type: 'sleep', option: { duration: 10000 } },
       ],
     });
     apiCallId = created.calls[0].id;
-    await Promise.all([a.nextEvent('CALL_ESTABLISHED'), b.nextEvent('CALL_ESTABLISHED'), c.nextEvent('CALL_ESTABLISHED')]);
+    await Promise.all([
+      a.nextEvent('CALL_ESTABLISHED'),
+      b.nextEvent('CALL_ESTABLISHED'),
+      c.nextEvent('CALL_ESTABLISHED'),
+    ]);
     const joined = await eventually(async () => {
       const list = await conferencecalls();
       return list.length === 3 ? list : undefined;
@@ -123,7 +137,9 @@ describe('conferences with three phones (baresip extensions 1001, 1002, 1003)', 
     assert.equal(recording.reference_type, 'conference');
     assert.equal(recording.reference_id, conferenceId);
     assert.equal(recording.status, 'ended');
-    const res = await fetch(`${lab.callbin.apiUrl}/v1.0/recordingfiles/${recordingId}`, { headers: { authorization: `Bearer ${await apiKey()}` } });
+    const res = await fetch(`${lab.callbin.apiUrl}/v1.0/recordingfiles/${recordingId}`, {
+      headers: { authorization: `Bearer ${await apiKey()}` },
+    });
     assert.equal(res.status, 200);
     const wav = Buffer.from(await res.arrayBuffer());
     const at = wav.indexOf('data', 12, 'latin1');
@@ -142,7 +158,10 @@ describe('conferences with three phones (baresip extensions 1001, 1002, 1003)', 
       const af = await lab.api('GET', `/v1.0/activeflows/${call.activeflow_id}`);
       return af.executed_actions.some((x: { type: string }) => x.type === 'talk') ? af : undefined;
     }, 'the talk after conference_join to run');
-    assert.deepEqual(activeflow.executed_actions.slice(0, 2).map((x: { type: string }) => x.type), ['conference_join', 'talk']);
+    assert.deepEqual(
+      activeflow.executed_actions.slice(0, 2).map((x: { type: string }) => x.type),
+      ['conference_join', 'talk'],
+    );
     // The phones write what they hear through a buffer: let audio from before the kick reach the files first.
     await pause(500);
     const [aHeard, bHeard, cHeard] = await listen(phones, 1000);
@@ -194,7 +213,9 @@ describe('conferences with three phones (baresip extensions 1001, 1002, 1003)', 
   it('conferences are per customer, and an unknown conference is refused to a dialling phone', async () => {
     const other = await lab.api('POST', '/v1.0/conferences', { name: 'mine' });
     const admin = lab.callbin.admin?.accessKey ?? '';
-    const res = await fetch(`${lab.callbin.apiUrl}/v1.0/conferences/${other.id}`, { headers: { authorization: `Bearer ${admin}` } });
+    const res = await fetch(`${lab.callbin.apiUrl}/v1.0/conferences/${other.id}`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
     assert.equal(res.status, 404);
     await res.body?.cancel();
     const [a] = phones as [Phone];

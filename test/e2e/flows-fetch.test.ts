@@ -4,7 +4,14 @@ import { verifyWebhook } from '../../src/events/index.ts';
 import { newId } from '../../src/shared/index.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
 import {
-  CallerMedia, CustomerServer, activeflowOf, eventually, incomingCallTo, numberWithFlow, startCaller, startFlowsCallbin,
+  CallerMedia,
+  CustomerServer,
+  activeflowOf,
+  eventually,
+  incomingCallTo,
+  numberWithFlow,
+  startCaller,
+  startFlowsCallbin,
 } from '../support/flows-peers.ts';
 import type { FlowsCallbin } from '../support/flows-peers.ts';
 import { freePort } from '../support/sipp.ts';
@@ -22,7 +29,11 @@ describe('flows e2e: fetch against the customer server on a call from sipp', { c
     callbin = await startFlowsCallbin();
     server = await CustomerServer.start();
     // A provider on 127.0.0.1 makes the sipp callers a trusted source.
-    const provider = await callbin.api('POST', '/providers', { hostname: '127.0.0.1', port: await freePort('udp'), transport: 'udp' });
+    const provider = await callbin.api('POST', '/providers', {
+      hostname: '127.0.0.1',
+      port: await freePort('udp'),
+      transport: 'udp',
+    });
     assert.equal(provider.status, 200, JSON.stringify(provider.body));
   });
 
@@ -63,16 +74,30 @@ describe('flows e2e: fetch against the customer server on a call from sipp', { c
     assert.equal(ended.hangup_by, 'local');
     const activeflow = await activeflowOf(callbin, ended.activeflow_id);
     assert.deepEqual(
-      activeflow.executed_actions.map((a: { type: string; id: string }) => [a.type, a.id === fetched.talk || a.id === fetched.hangup]),
-      [['fetch', false], ['talk', true], ['hangup', true]],
+      activeflow.executed_actions.map((a: { type: string; id: string }) => [
+        a.type,
+        a.id === fetched.talk || a.id === fetched.hangup,
+      ]),
+      [
+        ['fetch', false],
+        ['talk', true],
+        ['hangup', true],
+      ],
     );
     assert.ok(!activeflow.executed_actions.some((a: { id: string }) => a.id === afterFetch));
-    assert.ok(media.audiblePacketsSince(0) > 25, `the caller heard the fetched talk (${media.audiblePacketsSince(0)} audible packets)`);
+    assert.ok(
+      media.audiblePacketsSince(0) > 25,
+      `the caller heard the fetched talk (${media.audiblePacketsSince(0)} audible packets)`,
+    );
     const [request] = server.requestsTo('/ok');
     assert.ok(request, 'the server got the fetch');
     assert.equal(request.method, 'POST');
     assert.equal(JSON.parse(request.body).id, ended.activeflow_id, 'the request carries the activeflow');
-    const verified = verifyWebhook({ secret: callbin.customer.webhook_secret, body: request.body, headers: request.headers });
+    const verified = verifyWebhook({
+      secret: callbin.customer.webhook_secret,
+      body: request.body,
+      headers: request.headers,
+    });
     assert.equal(verified.ok, true, JSON.stringify(verified));
   });
 
@@ -104,12 +129,19 @@ describe('flows e2e: fetch against the customer server on a call from sipp', { c
       { type: 'fetch', option: { event_url: server.url('/silent') } },
       { type: 'hangup' },
     ]);
-    await eventually(async () => (server.requestsTo('/silent').length > 0 ? true : undefined), 10_000, 'the fetch request');
+    await eventually(
+      async () => (server.requestsTo('/silent').length > 0 ? true : undefined),
+      10_000,
+      'the fetch request',
+    );
     // The spec's bound: the fetch gives up after its timeout; one second more for the hangup to go out.
     const ended = await incomingCallTo(callbin, '+15550008003', (c) => c.status === 'hangup', FETCH_TIMEOUT_MS + 1000);
     assert.equal((await sipp.exited).code, 0, 'the caller got our BYE');
     const activeflow = await activeflowOf(callbin, ended.activeflow_id);
-    assert.deepEqual(activeflow.executed_actions.map((a: { type: string }) => a.type), ['answer', 'fetch', 'hangup']);
+    assert.deepEqual(
+      activeflow.executed_actions.map((a: { type: string }) => a.type),
+      ['answer', 'fetch', 'hangup'],
+    );
     assert.equal(activeflow.executed_actions[1].error?.code, 'FETCH_TIMEOUT');
     assert.equal(activeflow.status, 'ended');
   });

@@ -5,7 +5,15 @@ import { newId } from '../../src/shared/index.ts';
 import { startSipp, waitForUdpBound } from '../support/calls-harness.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
 import {
-  CallerMedia, CustomerServer, activeflowOf, bindNumber, incomingCallTo, startCaller, startFlowsCallbin, toneSamples, wavOf,
+  CallerMedia,
+  CustomerServer,
+  activeflowOf,
+  bindNumber,
+  incomingCallTo,
+  startCaller,
+  startFlowsCallbin,
+  toneSamples,
+  wavOf,
 } from '../support/flows-peers.ts';
 import type { FlowsCallbin } from '../support/flows-peers.ts';
 import { freeMediaPort, freePort } from '../support/sipp.ts';
@@ -15,14 +23,26 @@ const SUPPORT_WAV_MS = 2000;
 const SALES = '+15550007001';
 
 /** The IVR of the flow-engine issue; returns the flow's action ids by role. */
-function ivrActions(supportWavUrl: string): { actions: unknown[]; ids: Record<'menu' | 'sales' | 'support' | 'retry' | 'bye', string> } {
+function ivrActions(supportWavUrl: string): {
+  actions: unknown[];
+  ids: Record<'menu' | 'sales' | 'support' | 'retry' | 'bye', string>;
+} {
   const ids = { menu: newId(), sales: newId(), support: newId(), retry: newId(), bye: newId() };
   const actions = [
     { id: ids.menu, type: 'talk', option: { text: 'Press 1 for sales, 2 for support.', language: 'en-US' } },
     { type: 'digits_receive', option: { length: 1, duration: 5000 } },
-    { type: 'branch', option: { variable: 'voipbin.call.digits', target_ids: { '1': ids.sales, '2': ids.support }, default_target_id: ids.retry } },
     {
-      id: ids.sales, next_id: ids.bye, type: 'connect',
+      type: 'branch',
+      option: {
+        variable: 'voipbin.call.digits',
+        target_ids: { '1': ids.sales, '2': ids.support },
+        default_target_id: ids.retry,
+      },
+    },
+    {
+      id: ids.sales,
+      next_id: ids.bye,
+      type: 'connect',
       option: { source: { type: 'tel', target: '+15550001111' }, destinations: [{ type: 'tel', target: SALES }] },
     },
     { id: ids.support, next_id: ids.bye, type: 'play', option: { stream_urls: [supportWavUrl] } },
@@ -48,12 +68,26 @@ describe('flows e2e: an IVR driven by sipp DTMF through the whole product', { co
     server.on('/support.wav', { body: wavOf(toneSamples(SUPPORT_WAV_MS)), contentType: 'audio/wav' });
     const salesPort = await freePort('udp');
     salesSipp = await startSipp([
-      '-sf', `${FIXTURES}flows-uas-answer-bye.xml`, '-i', '127.0.0.1', '-p', String(salesPort), '-mp', String(await freeMediaPort()), '-m', '1',
+      '-sf',
+      `${FIXTURES}flows-uas-answer-bye.xml`,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(salesPort),
+      '-mp',
+      String(await freeMediaPort()),
+      '-m',
+      '1',
     ]);
     sipps.push(salesSipp);
     await waitForUdpBound(salesPort);
     // The sales provider on 127.0.0.1 also makes the sipp callers (same address) a trusted source.
-    const provider = await callbin.api('POST', '/providers', { hostname: '127.0.0.1', port: salesPort, transport: 'udp', name: 'sales sipp' });
+    const provider = await callbin.api('POST', '/providers', {
+      hostname: '127.0.0.1',
+      port: salesPort,
+      transport: 'udp',
+      name: 'sales sipp',
+    });
     assert.equal(provider.status, 200, JSON.stringify(provider.body));
     const route = await callbin.api('POST', '/routes', { provider_id: provider.body.id, priority: 1, target: 'all' });
     assert.equal(route.status, 200, JSON.stringify(route.body));
@@ -72,7 +106,10 @@ describe('flows e2e: an IVR driven by sipp DTMF through the whole product', { co
   });
 
   /** Binds `number` to the IVR, dials it with sipp `scenario`; resolves once the call hung up, with its activeflow. */
-  async function callIvr(number: string, scenario: string): Promise<{ call: any; activeflow: any; media: CallerMedia; sipp: SippProcess }> {
+  async function callIvr(
+    number: string,
+    scenario: string,
+  ): Promise<{ call: any; activeflow: any; media: CallerMedia; sipp: SippProcess }> {
     await bindNumber(callbin, number, flowId);
     const media = await CallerMedia.open();
     medias.push(media);
@@ -106,9 +143,15 @@ describe('flows e2e: an IVR driven by sipp DTMF through the whole product', { co
     const play = activeflow.executed_actions.find((a: { id: string }) => a.id === ids.support);
     assert.ok(play, 'the play action ran');
     assert.equal(play.error, undefined, JSON.stringify(play.error));
-    assert.ok(!executed(activeflow).includes(ids.sales) && !executed(activeflow).includes(ids.retry), 'no other branch ran');
+    assert.ok(
+      !executed(activeflow).includes(ids.sales) && !executed(activeflow).includes(ids.retry),
+      'no other branch ran',
+    );
     const heardMs = media.audiblePacketsSince(Date.parse(play.tm_execute)) * 20;
-    assert.ok(Math.abs(heardMs - SUPPORT_WAV_MS) <= 400, `heard ${heardMs} ms of audio after the play started, the WAV lasts ${SUPPORT_WAV_MS} ms`);
+    assert.ok(
+      Math.abs(heardMs - SUPPORT_WAV_MS) <= 400,
+      `heard ${heardMs} ms of audio after the play started, the WAV lasts ${SUPPORT_WAV_MS} ms`,
+    );
     assert.equal(server.requestsTo('/support.wav').length >= 1, true);
   });
 
@@ -118,7 +161,11 @@ describe('flows e2e: an IVR driven by sipp DTMF through the whole product', { co
     assert.equal(call.hangup_by, 'local');
     const path = executed(activeflow);
     assert.equal(path.filter((id) => id === ids.menu).length, 3, 'the menu prompt ran three times');
-    assert.equal(path.filter((id) => id === ids.retry).length, 3, 'the retry prompt ran after each of the three timeouts');
+    assert.equal(
+      path.filter((id) => id === ids.retry).length,
+      3,
+      'the retry prompt ran after each of the three timeouts',
+    );
     assert.ok(!path.includes(ids.sales) && !path.includes(ids.support));
     assert.equal(path.at(-1), ids.bye);
     assert.equal(activeflow.variables['voipbin.call.digits'], '');

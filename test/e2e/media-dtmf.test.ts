@@ -28,14 +28,30 @@ describe('DTMF with real peers', () => {
       return call;
     });
     const sipp = runSipp(
-      ['-sf', SCENARIO, `127.0.0.1:${ua.testUa.port}`, '-i', '127.0.0.1', '-p', String(await freePort('udp')), '-mp', String(await freeMediaPort()), '-m', '1', '-nostdin'],
+      [
+        '-sf',
+        SCENARIO,
+        `127.0.0.1:${ua.testUa.port}`,
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort('udp')),
+        '-mp',
+        String(await freeMediaPort()),
+        '-m',
+        '1',
+        '-nostdin',
+      ],
       { timeoutMs: 20_000 },
     );
     const result = await sipp;
     const call = await answered;
     await call.ended;
     assert.equal(result.code, 0, `sipp failed:\n${result.stdout}\n${result.stderr}`);
-    assert.deepEqual(digits.map((d) => d.digit), ['1', '2', '#']);
+    assert.deepEqual(
+      digits.map((d) => d.digit),
+      ['1', '2', '#'],
+    );
     assert.ok(digits.every((d) => d.via === 'rfc4733' && d.durationMs > 0));
   });
 
@@ -44,7 +60,8 @@ describe('DTMF with real peers', () => {
     const call = await ua.call(phone.uri);
     await phone.baresip.waitForEvent((e) => e.type === 'CALL_ESTABLISHED');
     await call.endpoint.sendDigits('12#');
-    const starts = (): string[] => phone!.baresip.events.filter((e) => e.type === 'CALL_DTMF_START').map((e) => String(e.param));
+    const starts = (): string[] =>
+      phone!.baresip.events.filter((e) => e.type === 'CALL_DTMF_START').map((e) => String(e.param));
     await phone.baresip.waitForEvent(() => starts().length >= 3, 5_000);
     await call.hangup();
     assert.deepEqual(starts(), ['1', '2', '#']);

@@ -5,8 +5,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PcmSource, parseWav } from '../../src/media/index.ts';
 import {
-  bestCorrelation, speechLike, startBaresipPhone, startMediaUa, trimSilence, writeWav8k,
-  type BaresipPhone, type MediaUa,
+  bestCorrelation,
+  speechLike,
+  startBaresipPhone,
+  startMediaUa,
+  trimSilence,
+  writeWav8k,
+  type BaresipPhone,
+  type MediaUa,
 } from '../support/media-call.ts';
 
 const LENGTH_TOLERANCE_SAMPLES = 800;
@@ -18,7 +24,10 @@ function assertSameAudio(played: Int16Array, heard: Int16Array, what: string): v
   const a = trimSilence(played);
   const b = trimSilence(heard);
   assert.ok(b.length > 0, `${what}: only silence was recorded`);
-  assert.ok(Math.abs(a.length - b.length) <= LENGTH_TOLERANCE_SAMPLES, `${what}: played ${a.length / 8} ms, recorded ${b.length / 8} ms`);
+  assert.ok(
+    Math.abs(a.length - b.length) <= LENGTH_TOLERANCE_SAMPLES,
+    `${what}: played ${a.length / 8} ms, recorded ${b.length / 8} ms`,
+  );
   const { value, lag } = bestCorrelation(a, b);
   assert.ok(value >= MIN_CORRELATION, `${what}: normalised cross-correlation ${value.toFixed(3)} at lag ${lag}`);
 }
@@ -70,8 +79,15 @@ describe('media with a real peer (baresip)', () => {
     await sleep(padded.length / 8 + 700);
     const result = await recorder.stop();
     await call.hangup();
-    assert.deepEqual(result.files.map((f) => f.path), [join(dir, 'leg_in.wav'), join(dir, 'leg_out.wav')]);
+    assert.deepEqual(
+      result.files.map((f) => f.path),
+      [join(dir, 'leg_in.wav'), join(dir, 'leg_out.wav')],
+    );
     assertSameAudio(speech, parseWav(await readFile(join(dir, 'leg_in.wav'))).samples, 'callbin _in.wav');
-    assert.deepEqual(trimSilence(parseWav(await readFile(join(dir, 'leg_out.wav'))).samples).length, 0, 'callbin sent only silence');
+    assert.deepEqual(
+      trimSilence(parseWav(await readFile(join(dir, 'leg_out.wav'))).samples).length,
+      0,
+      'callbin sent only silence',
+    );
   });
 });

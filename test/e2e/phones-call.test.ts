@@ -9,12 +9,18 @@ const ABSENT = 400;
 function assertHears(heard: Int16Array, phone: Phone, what: string): void {
   assert.ok(heard.length >= 4000, `${what}: at least half a second was recorded (${heard.length} samples)`);
   const amp = toneAmplitude(heard, phone.toneHz);
-  assert.ok(amp > HEARD, `${what}: ${phone.toneHz} Hz heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`);
+  assert.ok(
+    amp > HEARD,
+    `${what}: ${phone.toneHz} Hz heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`,
+  );
 }
 
 function assertDoesNotHear(heard: Int16Array, phone: Phone, what: string): void {
   const amp = toneAmplitude(heard, phone.toneHz);
-  assert.ok(amp < ABSENT, `${what}: ${phone.toneHz} Hz not heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`);
+  assert.ok(
+    amp < ABSENT,
+    `${what}: ${phone.toneHz} Hz not heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`,
+  );
 }
 
 describe('phone to phone through callbin (baresip as extensions 1001 and 1002)', { timeout: 180_000 }, () => {
@@ -31,7 +37,7 @@ describe('phone to phone through callbin (baresip as extensions 1001 and 1002)',
   });
   after(() => lab?.close());
 
-  it('1001 dials 1002: two chained calls, and each phone hears the other\'s tone', async () => {
+  it("1001 dials 1002: two chained calls, and each phone hears the other's tone", async () => {
     await alice.dial('1002');
     await Promise.all([alice.nextEvent('CALL_ESTABLISHED'), bob.nextEvent('CALL_ESTABLISHED')]);
     const live = await lab.liveCalls();
@@ -49,7 +55,7 @@ describe('phone to phone through callbin (baresip as extensions 1001 and 1002)',
     assertDoesNotHear(aliceHeard!, alice, '1001 (no echo of itself)');
   });
 
-  it('mute in / out / both on 1002\'s call silences exactly those directions; unmute restores', async () => {
+  it("mute in / out / both on 1002's call silences exactly those directions; unmute restores", async () => {
     const cases: { direction: 'in' | 'out' | 'both'; bobHears: boolean; aliceHears: boolean }[] = [
       { direction: 'in', bobHears: false, aliceHears: true },
       { direction: 'out', bobHears: true, aliceHears: false },
@@ -71,9 +77,10 @@ describe('phone to phone through callbin (baresip as extensions 1001 and 1002)',
     assertHears(bobHeard!, alice, '1002 after unmute');
   });
 
-  it('hold: 1002 gets a re-INVITE offer and hears no tone of 1001, 1001 none of it; unhold gives each the other\'s tone back', async () => {
+  it("hold: 1002 gets a re-INVITE offer and hears no tone of 1001, 1001 none of it; unhold gives each the other's tone back", async () => {
     assert.ok(calleeCallId, 'the call of the first test is up');
-    const offers = (): number => bob.baresip.events.filter((x) => x.type === 'CALL_REMOTE_SDP' && x.param === 'offer').length;
+    const offers = (): number =>
+      bob.baresip.events.filter((x) => x.type === 'CALL_REMOTE_SDP' && x.param === 'offer').length;
     const offersBefore = offers();
     const held = await lab.api('POST', `/v1.0/calls/${calleeCallId}/hold`);
     assert.equal(held.hold, true);

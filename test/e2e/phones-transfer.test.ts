@@ -7,7 +7,10 @@ const HEARD = 2000;
 function assertHears(heard: Int16Array, phone: Phone, what: string): void {
   assert.ok(heard.length >= 4000, `${what}: at least half a second was recorded (${heard.length} samples)`);
   const amp = toneAmplitude(heard, phone.toneHz);
-  assert.ok(amp > HEARD, `${what}: ${phone.toneHz} Hz heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`);
+  assert.ok(
+    amp > HEARD,
+    `${what}: ${phone.toneHz} Hz heard (amplitude ${amp.toFixed(0)}, rms ${rms(heard).toFixed(0)})`,
+  );
 }
 
 describe('transfer between phones (baresip as 1001 caller, 1002 agent, 1003 transferee)', { timeout: 300_000 }, () => {
@@ -29,8 +32,10 @@ describe('transfer between phones (baresip as 1001 caller, 1002 agent, 1003 tran
   async function callAgent(): Promise<string> {
     await caller.dial('1002');
     await Promise.all([caller.nextEvent('CALL_ESTABLISHED'), agent.nextEvent('CALL_ESTABLISHED')]);
-    const agentCall = (await lab.liveCalls()).find((c) => c.direction === 'outgoing' && c.destination.target === '1002');
-    assert.ok(agentCall, 'the agent\'s call is live');
+    const agentCall = (await lab.liveCalls()).find(
+      (c) => c.direction === 'outgoing' && c.destination.target === '1002',
+    );
+    assert.ok(agentCall, "the agent's call is live");
     await pause(500);
     return agentCall.id as string;
   }
@@ -41,18 +46,28 @@ describe('transfer between phones (baresip as 1001 caller, 1002 agent, 1003 tran
       if (t.status === status) return t;
       await pause(100);
     }
-    assert.fail(`transfer ${transferId} never reached ${status}: ${JSON.stringify(await lab.api('GET', `/v1.0/transfers/${transferId}`))}`);
+    assert.fail(
+      `transfer ${transferId} never reached ${status}: ${JSON.stringify(await lab.api('GET', `/v1.0/transfers/${transferId}`))}`,
+    );
   }
 
   async function hangUpAll(phone: Phone): Promise<void> {
     await phone.command('hangup');
     for (let i = 0; i < 100 && (await lab.liveCalls()).length > 0; i++) await pause(100);
-    assert.deepEqual((await lab.liveCalls()).map((c) => c.id), [], 'no call is left live');
+    assert.deepEqual(
+      (await lab.liveCalls()).map((c) => c.id),
+      [],
+      'no call is left live',
+    );
   }
 
-  it('blind through the API: the caller ends up talking to 1003 and the agent\'s call is hung up', async () => {
+  it("blind through the API: the caller ends up talking to 1003 and the agent's call is hung up", async () => {
     const agentCallId = await callAgent();
-    const created = await lab.api('POST', '/v1.0/transfers', { type: 'blind', transferer_call_id: agentCallId, transferee: { type: 'extension', target: '1003' } });
+    const created = await lab.api('POST', '/v1.0/transfers', {
+      type: 'blind',
+      transferer_call_id: agentCallId,
+      transferee: { type: 'extension', target: '1003' },
+    });
     assert.equal(created.status, 'initiated');
     await Promise.all([transferee.nextEvent('CALL_ESTABLISHED'), agent.nextEvent('CALL_CLOSED')]);
     await waitForStatus(created.id, 'completed');
@@ -67,7 +82,11 @@ describe('transfer between phones (baresip as 1001 caller, 1002 agent, 1003 tran
 
   it('attended: the agent talks to 1003 first, then complete joins the caller and 1003', async () => {
     const agentCallId = await callAgent();
-    const created = await lab.api('POST', '/v1.0/transfers', { type: 'attended', transferer_call_id: agentCallId, transferee: { type: 'extension', target: '1003' } });
+    const created = await lab.api('POST', '/v1.0/transfers', {
+      type: 'attended',
+      transferer_call_id: agentCallId,
+      transferee: { type: 'extension', target: '1003' },
+    });
     await transferee.nextEvent('CALL_ESTABLISHED');
     await waitForStatus(created.id, 'answered');
     await pause(500);
@@ -87,7 +106,11 @@ describe('transfer between phones (baresip as 1001 caller, 1002 agent, 1003 tran
 
   it('a transferee that cannot answer (1004, not registered): the transfer fails and the caller hears the agent again', async () => {
     const agentCallId = await callAgent();
-    const created = await lab.api('POST', '/v1.0/transfers', { type: 'blind', transferer_call_id: agentCallId, transferee: { type: 'extension', target: '1004' } });
+    const created = await lab.api('POST', '/v1.0/transfers', {
+      type: 'blind',
+      transferer_call_id: agentCallId,
+      transferee: { type: 'extension', target: '1004' },
+    });
     await waitForStatus(created.id, 'failed');
     assert.equal((await lab.api('GET', `/v1.0/calls/${agentCallId}`)).status, 'progressing');
     await pause(700);
@@ -97,7 +120,7 @@ describe('transfer between phones (baresip as 1001 caller, 1002 agent, 1003 tran
     await agent.nextEvent('CALL_CLOSED');
   });
 
-  it('blind by SIP REFER from the agent\'s phone: the caller ends up talking to 1003', async () => {
+  it("blind by SIP REFER from the agent's phone: the caller ends up talking to 1003", async () => {
     await callAgent();
     await agent.command('transfer', `sip:1003@127.0.0.1:${lab.sipPort}`);
     await Promise.all([transferee.nextEvent('CALL_ESTABLISHED'), agent.nextEvent('CALL_CLOSED')]);

@@ -18,9 +18,19 @@ const newKey = () => 'vb_' + randomBytes(30).toString('base64url');
 /** A whole callbin on loopback over `dataDir`, started as `CALLBIN_ADMIN_KEY=adminKey callbin start` would. */
 async function start(dataDir: string, adminKey: string): Promise<CallbinHandle> {
   const rtpPortMin = 20_000 + 2 * Math.floor(Math.random() * 9_000);
-  const config = loadConfig({ CALLBIN_ADMIN_KEY: adminKey }, {
-    dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent', rtpPortMin, rtpPortMax: rtpPortMin + 199,
-  });
+  const config = loadConfig(
+    { CALLBIN_ADMIN_KEY: adminKey },
+    {
+      dataDir,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      sipHost: '127.0.0.1',
+      sipPort: 0,
+      logLevel: 'silent',
+      rtpPortMin,
+      rtpPortMax: rtpPortMin + 199,
+    },
+  );
   return startCallbin(config, { logger: silentLogger });
 }
 
@@ -31,13 +41,27 @@ async function defaultCustomers(h: CallbinHandle, key: string): Promise<string[]
 
 /** The admin's key and user rows, read straight from the store. */
 async function adminRows(h: CallbinHandle, adminKey: string): Promise<{ keyId: string; userId: string }> {
-  const key = await h.store.db.selectFrom('accesskeys').select('id').where('token_hash', '=', hashToken(adminKey)).executeTakeFirstOrThrow();
-  const user = await h.store.db.selectFrom('users').select('id').where('username', '=', 'admin').where('role', '=', 'admin').executeTakeFirstOrThrow();
+  const key = await h.store.db
+    .selectFrom('accesskeys')
+    .select('id')
+    .where('token_hash', '=', hashToken(adminKey))
+    .executeTakeFirstOrThrow();
+  const user = await h.store.db
+    .selectFrom('users')
+    .select('id')
+    .where('username', '=', 'admin')
+    .where('role', '=', 'admin')
+    .executeTakeFirstOrThrow();
   return { keyId: key.id, userId: user.id };
 }
 
 /** Every way a credential of the `default` customer could reach the admin's key and user: all 404 or absent. */
-async function assertAdminInvisible(h: CallbinHandle, credential: string, admin: { keyId: string; userId: string }, label: string): Promise<void> {
+async function assertAdminInvisible(
+  h: CallbinHandle,
+  credential: string,
+  admin: { keyId: string; userId: string },
+  label: string,
+): Promise<void> {
   const call = (method: string, path: string, body?: unknown) => apiCall(h.apiUrl, credential, method, path, body);
   const keys = expectStatus(await call('GET', '/v1.0/accesskeys?page_size=100'), 200);
   assert.ok(!keys.result.some((k: { id: string }) => k.id === admin.keyId), `${label}: the admin key is listed`);
@@ -47,7 +71,11 @@ async function assertAdminInvisible(h: CallbinHandle, credential: string, admin:
   assert.equal((await call('PUT', `/v1.0/accesskeys/${admin.keyId}`, { name: 'mine now' })).status, 404, label);
   assert.equal((await call('DELETE', `/v1.0/accesskeys/${admin.keyId}`)).status, 404, label);
   assert.equal((await call('GET', `/v1.0/users/${admin.userId}`)).status, 404, label);
-  assert.equal((await call('PUT', `/v1.0/users/${admin.userId}`, { password: 'taken over password' })).status, 404, label);
+  assert.equal(
+    (await call('PUT', `/v1.0/users/${admin.userId}`, { password: 'taken over password' })).status,
+    404,
+    label,
+  );
   assert.equal((await call('DELETE', `/v1.0/users/${admin.userId}`)).status, 404, label);
 }
 
@@ -64,8 +92,17 @@ describe('the project admin is a principal of its own', () => {
       const customerKey = expectStatus(await asAdmin('POST', '/v1.0/accesskeys', { name: 'default ops' }), 200);
       assert.equal(customerKey.role, 'customer');
       assert.equal(customerKey.customer_id, defaultId);
-      expectStatus(await apiCall(h.apiUrl, customerKey.token, 'POST', '/v1.0/users', { username: 'ops', password: 'ops password' }), 200);
-      const opsLogin = expectStatus(await apiCall(h.apiUrl, '', 'POST', '/v1.0/auth/login', { username: 'ops', password: 'ops password' }), 200);
+      expectStatus(
+        await apiCall(h.apiUrl, customerKey.token, 'POST', '/v1.0/users', {
+          username: 'ops',
+          password: 'ops password',
+        }),
+        200,
+      );
+      const opsLogin = expectStatus(
+        await apiCall(h.apiUrl, '', 'POST', '/v1.0/auth/login', { username: 'ops', password: 'ops password' }),
+        200,
+      );
       const admin = await adminRows(h, k1);
 
       await assertAdminInvisible(h, customerKey.token, admin, 'customer key of default');
@@ -74,11 +111,18 @@ describe('the project admin is a principal of its own', () => {
       // The admin keeps working: its key, its login, customer-scoped resources of the default customer.
       expectStatus(await asAdmin('GET', '/v1.0/customers'), 200);
       expectStatus(await asAdmin('POST', '/v1.0/flows', { name: 'admin flow', actions: [{ type: 'answer' }] }), 200);
-      const adminLogin = expectStatus(await apiCall(h.apiUrl, '', 'POST', '/v1.0/auth/login', { username: 'admin', password: saved.password }), 200);
+      const adminLogin = expectStatus(
+        await apiCall(h.apiUrl, '', 'POST', '/v1.0/auth/login', { username: 'admin', password: saved.password }),
+        200,
+      );
       expectStatus(await apiCall(h.apiUrl, adminLogin.token, 'GET', '/v1.0/providers'), 200);
       assert.equal(expectStatus(await apiCall(h.apiUrl, adminLogin.token, 'GET', '/v1.0/customer'), 200).id, defaultId);
       // A user the admin makes belongs to the default customer with the customer role.
-      assert.equal(expectStatus(await asAdmin('POST', '/v1.0/users', { username: 'helper', password: 'helper password' }), 200).role, 'customer');
+      assert.equal(
+        expectStatus(await asAdmin('POST', '/v1.0/users', { username: 'helper', password: 'helper password' }), 200)
+          .role,
+        'customer',
+      );
       await h.close();
 
       for (let i = 0; i < 2; i++) {
@@ -106,20 +150,72 @@ describe('the project admin is a principal of its own', () => {
     const adminKey = newKey();
     const customerToken = newKey();
     const now = new Date().toISOString();
-    const ids = { customer: crypto.randomUUID(), adminKey: crypto.randomUUID(), adminUser: crypto.randomUUID(), customerKey: crypto.randomUUID() };
+    const ids = {
+      customer: crypto.randomUUID(),
+      adminKey: crypto.randomUUID(),
+      adminUser: crypto.randomUUID(),
+      customerKey: crypto.randomUUID(),
+    };
     // The state the defect left: the admin key and user belonged to `default`, whose key deleted the admin key.
-    const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(join(dataDir, 'callbin.db')) }) });
+    const old = new Kysely<any>({
+      dialect: new SqliteDialect({ database: new Database(join(dataDir, 'callbin.db')) }),
+    });
     const migrated = await new Migrator({ db: old, provider: migrationProvider }).migrateTo('0007_sip_credentials');
     assert.equal(migrated.error, undefined);
     const row = { tm_create: now, tm_update: now };
-    await old.insertInto('customers').values({
-      id: ids.customer, name: 'default', detail: '', email: '', webhook_method: 'POST', webhook_uri: '', webhook_secret: 'whsec_x', webhook_event_types: '[]', ...row,
-    }).execute();
-    await old.insertInto('accesskeys').values([
-      { id: ids.adminKey, customer_id: ids.customer, name: 'project admin', detail: '', role: 'admin', token_hash: hashToken(adminKey), token_prefix: adminKey.slice(0, 7), ...row, tm_delete: now },
-      { id: ids.customerKey, customer_id: ids.customer, name: 'ops', detail: '', role: 'customer', token_hash: hashToken(customerToken), token_prefix: customerToken.slice(0, 7), ...row },
-    ]).execute();
-    await old.insertInto('users').values({ id: ids.adminUser, customer_id: ids.customer, username: 'admin', password_hash: 'scrypt$x$y', name: '', detail: '', role: 'admin', ...row }).execute();
+    await old
+      .insertInto('customers')
+      .values({
+        id: ids.customer,
+        name: 'default',
+        detail: '',
+        email: '',
+        webhook_method: 'POST',
+        webhook_uri: '',
+        webhook_secret: 'whsec_x',
+        webhook_event_types: '[]',
+        ...row,
+      })
+      .execute();
+    await old
+      .insertInto('accesskeys')
+      .values([
+        {
+          id: ids.adminKey,
+          customer_id: ids.customer,
+          name: 'project admin',
+          detail: '',
+          role: 'admin',
+          token_hash: hashToken(adminKey),
+          token_prefix: adminKey.slice(0, 7),
+          ...row,
+          tm_delete: now,
+        },
+        {
+          id: ids.customerKey,
+          customer_id: ids.customer,
+          name: 'ops',
+          detail: '',
+          role: 'customer',
+          token_hash: hashToken(customerToken),
+          token_prefix: customerToken.slice(0, 7),
+          ...row,
+        },
+      ])
+      .execute();
+    await old
+      .insertInto('users')
+      .values({
+        id: ids.adminUser,
+        customer_id: ids.customer,
+        username: 'admin',
+        password_hash: 'scrypt$x$y',
+        name: '',
+        detail: '',
+        role: 'admin',
+        ...row,
+      })
+      .execute();
     await old.destroy();
 
     let h: CallbinHandle | undefined;
@@ -128,7 +224,12 @@ describe('the project admin is a principal of its own', () => {
         h = await start(dataDir, adminKey);
         assert.deepEqual(await defaultCustomers(h, adminKey), [ids.customer]);
         assert.equal(expectStatus(await apiCall(h.apiUrl, adminKey, 'GET', '/v1.0/customer'), 200).id, ids.customer);
-        await assertAdminInvisible(h, customerToken, { keyId: ids.adminKey, userId: ids.adminUser }, 'migrated customer key');
+        await assertAdminInvisible(
+          h,
+          customerToken,
+          { keyId: ids.adminKey, userId: ids.adminUser },
+          'migrated customer key',
+        );
         await h.close();
         h = undefined;
       }

@@ -21,14 +21,23 @@ function modeOf(path: string): string {
   return (statSync(path).mode & 0o777).toString(8);
 }
 
-const SECRET_FILES = ['callbin.db', 'callbin.db-wal', 'callbin.db-shm', 'jwt.secret', 'sip-digest.secret', 'admin-credentials.json'];
+const SECRET_FILES = [
+  'callbin.db',
+  'callbin.db-wal',
+  'callbin.db-shm',
+  'jwt.secret',
+  'sip-digest.secret',
+  'admin-credentials.json',
+];
 
 function assertPrivate(dataDir: string): void {
   assert.equal(modeOf(dataDir), '700', 'the data directory');
   for (const name of SECRET_FILES) assert.equal(modeOf(join(dataDir, name)), '600', name);
 }
 
-async function startAndWait(env: Record<string, string>): Promise<{ proc: RunningProcess; apiUrl: string; bannerEnd: number }> {
+async function startAndWait(
+  env: Record<string, string>,
+): Promise<{ proc: RunningProcess; apiUrl: string; bannerEnd: number }> {
   const proc = withOpenUmask(() => startCallbinProcess(env));
   const [, apiUrl = ''] = await proc.waitFor(/API:\s+(http:\/\/127\.0\.0\.1:\d+)\/v1\.0/);
   await proc.waitFor(/try:\s+curl/);
@@ -41,7 +50,13 @@ describe('security: files in the data directory are private, secrets stay out of
   it('a real callbin makes a fresh data directory 0700 and its secrets 0600 under umask 000, and fixes loose modes at the next start', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'callbin-files-'));
     const dataDir = join(parent, 'data');
-    const env = { CALLBIN_DATA_DIR: dataDir, CALLBIN_HTTP_PORT: '0', CALLBIN_HTTP_HOST: '127.0.0.1', CALLBIN_SIP_PORT: '0', CALLBIN_ADMIN_KEY: ADMIN_KEY };
+    const env = {
+      CALLBIN_DATA_DIR: dataDir,
+      CALLBIN_HTTP_PORT: '0',
+      CALLBIN_HTTP_HOST: '127.0.0.1',
+      CALLBIN_SIP_PORT: '0',
+      CALLBIN_ADMIN_KEY: ADMIN_KEY,
+    };
     const running: RunningProcess[] = [];
     try {
       const first = await startAndWait(env);
@@ -86,13 +101,26 @@ describe('security: files in the data directory are private, secrets stay out of
 
   it('access keys, tokens, Authorization and Cookie never appear in the log of a real callbin at debug level', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callbin-logs-'));
-    const env = { CALLBIN_DATA_DIR: dataDir, CALLBIN_HTTP_PORT: '0', CALLBIN_HTTP_HOST: '127.0.0.1', CALLBIN_SIP_PORT: '0', CALLBIN_ADMIN_KEY: ADMIN_KEY, CALLBIN_LOG_LEVEL: 'debug' };
+    const env = {
+      CALLBIN_DATA_DIR: dataDir,
+      CALLBIN_HTTP_PORT: '0',
+      CALLBIN_HTTP_HOST: '127.0.0.1',
+      CALLBIN_SIP_PORT: '0',
+      CALLBIN_ADMIN_KEY: ADMIN_KEY,
+      CALLBIN_LOG_LEVEL: 'debug',
+    };
     let proc: RunningProcess | undefined;
     try {
       const started = await startAndWait(env);
       proc = started.proc;
       const { apiUrl } = started;
-      const secrets = [ADMIN_KEY, 'vb_querySecretAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'tokenSecretBBBBBBBB', 'vb_bearerSecretCCCCCCCCCCCCCCCCCCCCCCCCCCCC', 'vb_cookieSecretDDDDDDDDDDDDDDDDDDDDDDDDDDDD'];
+      const secrets = [
+        ADMIN_KEY,
+        'vb_querySecretAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        'tokenSecretBBBBBBBB',
+        'vb_bearerSecretCCCCCCCCCCCCCCCCCCCCCCCCCCCC',
+        'vb_cookieSecretDDDDDDDDDDDDDDDDDDDDDDDDDDDD',
+      ];
       const deep = `{"name":"deep","actions":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
       const answers = [
         await fetch(`${apiUrl}/v1.0/flows?accesskey=${secrets[1]}`),
@@ -101,7 +129,11 @@ describe('security: files in the data directory are private, secrets stay out of
         await fetch(`${apiUrl}/v1.0/flows`, { headers: { cookie: `accesskey=${secrets[4]}` } }),
         await fetch(`${apiUrl}/v1.0/flows`, { headers: { cookie: `accesskey=%E0%A4%A${secrets[4]}` } }),
         // A body that overflowed the validator's stack: the 500 was logged with the URL and its key.
-        await fetch(`${apiUrl}/v1.0/flows?accesskey=${ADMIN_KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep }),
+        await fetch(`${apiUrl}/v1.0/flows?accesskey=${ADMIN_KEY}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: deep,
+        }),
       ];
       for (const res of answers) {
         assert.ok(res.status >= 400 && res.status < 500, `a 4xx, got ${res.status}`);

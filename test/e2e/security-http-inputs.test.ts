@@ -58,15 +58,33 @@ describe('security: hostile HTTP inputs are 4xx in the error envelope, and the s
   after(async () => cb.close());
 
   const post = (path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> =>
-    fetch(`${cb.handle.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body })
-      .then(async (r) => ({ status: r.status, body: JSON.parse(await r.text()) }));
+    fetch(`${cb.handle.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+      body,
+    }).then(async (r) => ({ status: r.status, body: JSON.parse(await r.text()) }));
   const get = (path: string, headers: Record<string, string>): Promise<Answer> =>
-    fetch(`${cb.handle.apiUrl}${path}`, { headers }).then(async (r) => ({ status: r.status, body: JSON.parse(await r.text()) }));
+    fetch(`${cb.handle.apiUrl}${path}`, { headers }).then(async (r) => ({
+      status: r.status,
+      body: JSON.parse(await r.text()),
+    }));
 
   it('actions nested 10,000 deep (arrays, objects, mixed) are 400 BODY_TOO_DEEP, not a stack overflow; nesting within the limit is not', async () => {
-    assertEnvelope(await post('/v1.0/flows', `{"name":"deep","actions":${'['.repeat(10_000)}${']'.repeat(10_000)}}`), 400, 'BODY_TOO_DEEP');
-    assertEnvelope(await post('/v1.0/flows', `{"name":"deep","actions":[${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}]}`), 400, 'BODY_TOO_DEEP');
-    assertEnvelope(await post('/v1.0/flows', `{"actions":[${'{"b":['.repeat(5_000)}${']}'.repeat(5_000)}]}`), 400, 'BODY_TOO_DEEP');
+    assertEnvelope(
+      await post('/v1.0/flows', `{"name":"deep","actions":${'['.repeat(10_000)}${']'.repeat(10_000)}}`),
+      400,
+      'BODY_TOO_DEEP',
+    );
+    assertEnvelope(
+      await post('/v1.0/flows', `{"name":"deep","actions":[${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}]}`),
+      400,
+      'BODY_TOO_DEEP',
+    );
+    assertEnvelope(
+      await post('/v1.0/flows', `{"actions":[${'{"b":['.repeat(5_000)}${']}'.repeat(5_000)}]}`),
+      400,
+      'BODY_TOO_DEEP',
+    );
     // Brackets inside strings (with escaped quotes) do not count, and 40 levels are left to validation.
     const res = await post('/v1.0/flows', JSON.stringify({ name: '[{"'.repeat(80), actions: [{ type: 'answer' }] }));
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -76,8 +94,16 @@ describe('security: hostile HTTP inputs are 4xx in the error envelope, and the s
   });
 
   it('__proto__ and constructor.prototype keys are 400 FORBIDDEN_KEY', async () => {
-    assertEnvelope(await post('/v1.0/flows', '{"name":"x","actions":[],"__proto__":{"admin":true}}'), 400, 'FORBIDDEN_KEY');
-    assertEnvelope(await post('/v1.0/flows', '{"name":"x","actions":[{"type":"answer","constructor":{"prototype":{"x":1}}}]}'), 400, 'FORBIDDEN_KEY');
+    assertEnvelope(
+      await post('/v1.0/flows', '{"name":"x","actions":[],"__proto__":{"admin":true}}'),
+      400,
+      'FORBIDDEN_KEY',
+    );
+    assertEnvelope(
+      await post('/v1.0/flows', '{"name":"x","actions":[{"type":"answer","constructor":{"prototype":{"x":1}}}]}'),
+      400,
+      'FORBIDDEN_KEY',
+    );
   });
 
   it('a Cookie with bad percent-encoding is 401, not a URIError', async () => {
@@ -90,18 +116,38 @@ describe('security: hostile HTTP inputs are 4xx in the error envelope, and the s
     assertEnvelope(await get('/v1.0/flows?accesskey=%E0%A4%A', {}), 401, 'INVALID_CREDENTIALS');
     const q = await get('/v1.0/flows?page_size=%E0%A4%A', { authorization: `Bearer ${key}` });
     assert.equal(q.status, 400, JSON.stringify(q.body));
-    assertEnvelope(await get('/v1.0/flows?__proto__=1&constructor=2', { authorization: `Bearer ${key}` }), 400, 'UNKNOWN_FIELD');
+    assertEnvelope(
+      await get('/v1.0/flows?__proto__=1&constructor=2', { authorization: `Bearer ${key}` }),
+      400,
+      'UNKNOWN_FIELD',
+    );
   });
 
   it('a path segment over 200 characters is 414 URI_TOO_LONG in the envelope', async () => {
-    assertEnvelope(await get(`/v1.0/flows/${'a'.repeat(300)}`, { authorization: `Bearer ${key}` }), 414, 'URI_TOO_LONG');
+    assertEnvelope(
+      await get(`/v1.0/flows/${'a'.repeat(300)}`, { authorization: `Bearer ${key}` }),
+      414,
+      'URI_TOO_LONG',
+    );
   });
 
   it('headers or a URL over 16 KiB are 431 HEADERS_TOO_LARGE', async () => {
-    assertEnvelope(await rawRequest(port, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'HEADERS_TOO_LARGE');
-    assertEnvelope(await rawRequest(port, `GET /v1.0/flows?x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 431, 'HEADERS_TOO_LARGE');
+    assertEnvelope(
+      await rawRequest(port, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+      431,
+      'HEADERS_TOO_LARGE',
+    );
+    assertEnvelope(
+      await rawRequest(port, `GET /v1.0/flows?x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      431,
+      'HEADERS_TOO_LARGE',
+    );
     const many = Array.from({ length: 3_000 }, (_, i) => `X-${i}: 1`).join('\r\n');
-    assertEnvelope(await rawRequest(port, `GET /health HTTP/1.1\r\nHost: x\r\n${many}\r\n\r\n`), 431, 'HEADERS_TOO_LARGE');
+    assertEnvelope(
+      await rawRequest(port, `GET /health HTTP/1.1\r\nHost: x\r\n${many}\r\n\r\n`),
+      431,
+      'HEADERS_TOO_LARGE',
+    );
   });
 
   it('malformed HTTP, unknown methods, NUL in a header, bad Content-Length, request smuggling shapes are 400 MALFORMED_REQUEST', async () => {
@@ -118,7 +164,11 @@ describe('security: hostile HTTP inputs are 4xx in the error envelope, and the s
 
   it('an HTTP/1.1 request without Host is 400 MISSING_HOST; a method no route has is 404; after all of this the server still answers', async () => {
     assertEnvelope(await rawRequest(port, 'GET /health HTTP/1.1\r\n\r\n'), 400, 'MISSING_HOST');
-    assertEnvelope(await rawRequest(port, `PROPFIND /v1.0/flows HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`), 404, 'ROUTE_NOT_FOUND');
+    assertEnvelope(
+      await rawRequest(port, `PROPFIND /v1.0/flows HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`),
+      404,
+      'ROUTE_NOT_FOUND',
+    );
     assert.equal((await fetch(`${cb.handle.apiUrl}/health`)).status, 200);
     const flows = await cb.api('GET', '/v1.0/flows');
     assert.equal(flows.status, 200);

@@ -5,7 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SippProcess } from '../support/calls-harness.ts';
-import { createProvider, createRoute, expectStatus, startSippProvider, startTestCallbin, waitForCall } from '../support/callbin.ts';
+import {
+  createProvider,
+  createRoute,
+  expectStatus,
+  startSippProvider,
+  startTestCallbin,
+  waitForCall,
+} from '../support/callbin.ts';
 import type { ApiResponse, TestCallbin } from '../support/callbin.ts';
 import { toneSamples, wavOf } from '../support/flows-peers.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -28,7 +35,10 @@ async function mediaServer(host: string, redirectTo = ''): Promise<{ server: Ser
 function expectRefused(res: ApiResponse, status: number, reason: string, field: string): void {
   assert.equal(res.status, status, JSON.stringify(res.body));
   assert.equal(res.body.error.reason, reason, JSON.stringify(res.body));
-  assert.ok(res.body.error.details?.some((d: { field: string; reason: string }) => d.field === field && d.reason === reason), JSON.stringify(res.body));
+  assert.ok(
+    res.body.error.details?.some((d: { field: string; reason: string }) => d.field === field && d.reason === reason),
+    JSON.stringify(res.body),
+  );
 }
 
 describe('security: media URLs are http(s) only, and every fetch for a customer goes through the SSRF guard (production mode)', () => {
@@ -46,15 +56,21 @@ describe('security: media URLs are http(s) only, and every fetch for a customer 
     media = await mediaServer('127.0.0.1', `${internal.base}/tone.wav`);
     receiver = await WebhookReceiver.start();
     cb = await startTestCallbin({ mode: 'production', allowPrivateTargets: '127.0.0.1' });
-    expectStatus(await cb.api('PUT', '/v1.0/customer', { webhook_uri: receiver.url('/hook'), webhook_method: 'POST' }), 200);
+    expectStatus(
+      await cb.api('PUT', '/v1.0/customer', { webhook_uri: receiver.url('/hook'), webhook_method: 'POST' }),
+      200,
+    );
     const provider = await startSippProvider('uas');
     sipp = provider.sipp;
     await createRoute(cb, await createProvider(cb, provider.port), 1, '+1');
-    const [call] = expectStatus(await cb.api('POST', '/v1.0/calls', {
-      source: { type: 'tel', target: '+15550001000' },
-      destinations: [{ type: 'tel', target: '+15550002100' }],
-      actions: [{ type: 'sleep', option: { duration: 60_000 } }],
-    }), 200).calls;
+    const [call] = expectStatus(
+      await cb.api('POST', '/v1.0/calls', {
+        source: { type: 'tel', target: '+15550001000' },
+        destinations: [{ type: 'tel', target: '+15550002100' }],
+        actions: [{ type: 'sleep', option: { duration: 60_000 } }],
+      }),
+      200,
+    ).calls;
     callId = call.id;
     await waitForCall(cb, callId, (c) => c.status === 'progressing');
   });
@@ -74,14 +90,24 @@ describe('security: media URLs are http(s) only, and every fetch for a customer 
     const recording = join(cb.handle.config.dataDir, 'recordings', 'recording.wav');
     expectRefused(await play(['/etc/passwd']), 400, 'INVALID_MEDIA_URL', 'media_urls[0]');
     expectRefused(await play([`file://${recording}`]), 400, 'INVALID_MEDIA_URL', 'media_urls[0]');
-    expectRefused(await play([`${media.base}/tone.wav`, `${media.base}/tone.wav`, `file://${recording}`]), 400, 'INVALID_MEDIA_URL', 'media_urls[2]');
+    expectRefused(
+      await play([`${media.base}/tone.wav`, `${media.base}/tone.wav`, `file://${recording}`]),
+      400,
+      'INVALID_MEDIA_URL',
+      'media_urls[2]',
+    );
     for (const url of ['data:audio/wav;base64,UklGRg==', `ftp://127.0.0.1/tone.wav`, 'http://a:b:c/x.wav', recording]) {
       expectRefused(await play([url]), 400, 'INVALID_MEDIA_URL', 'media_urls[0]');
     }
   });
 
   it('a 404 URL and a refused connection are a 400 with the reason and the field, never a 500', async () => {
-    expectRefused(await play([`${media.base}/tone.wav`, `${media.base}/missing.wav`]), 400, 'MEDIA_FETCH_FAILED', 'media_urls[1]');
+    expectRefused(
+      await play([`${media.base}/tone.wav`, `${media.base}/missing.wav`]),
+      400,
+      'MEDIA_FETCH_FAILED',
+      'media_urls[1]',
+    );
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
@@ -98,13 +124,20 @@ describe('security: media URLs are http(s) only, and every fetch for a customer 
   });
 
   it('a flow whose play action names a file path is refused at create time with 400 INVALID_MEDIA_URL', async () => {
-    const res = await cb.api('POST', '/v1.0/flows', { name: 'reads files', actions: [{ type: 'play', option: { stream_urls: ['https://example.com/a.wav', '/etc/passwd'] } }] });
+    const res = await cb.api('POST', '/v1.0/flows', {
+      name: 'reads files',
+      actions: [{ type: 'play', option: { stream_urls: ['https://example.com/a.wav', '/etc/passwd'] } }],
+    });
     expectRefused(res, 400, 'INVALID_MEDIA_URL', 'actions[0].option.stream_urls[1]');
   });
 
   it('customer webhooks honour the allow list in production mode (delivered to 127.0.0.1)', async () => {
     const deadline = Date.now() + 15_000;
-    while (!receiver.delivered.some((r) => r.json?.data?.id === callId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(receiver.delivered.some((r) => r.json?.data?.id === callId), `got ${receiver.received.length} requests`);
+    while (!receiver.delivered.some((r) => r.json?.data?.id === callId) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(
+      receiver.delivered.some((r) => r.json?.data?.id === callId),
+      `got ${receiver.received.length} requests`,
+    );
   });
 });

@@ -26,9 +26,16 @@ function legacyRow() {
   const customerId = randomUUID();
   const now = new Date().toISOString();
   return {
-    id: randomUUID(), customer_id: customerId, extension: '2001', password: PASSWORD,
-    username: `2001-${customerId.replace(/-/g, '').slice(0, 12)}`, domain_name: `${customerId}.${SIP_DOMAIN}`,
-    name: 'legacy', detail: '', tm_create: now, tm_update: now,
+    id: randomUUID(),
+    customer_id: customerId,
+    extension: '2001',
+    password: PASSWORD,
+    username: `2001-${customerId.replace(/-/g, '').slice(0, 12)}`,
+    domain_name: `${customerId}.${SIP_DOMAIN}`,
+    name: 'legacy',
+    detail: '',
+    tm_create: now,
+    tm_update: now,
   };
 }
 
@@ -40,13 +47,24 @@ async function legacyDatabase(db: Kysely<any>, row: ReturnType<typeof legacyRow>
   await db.destroy();
 }
 
-function assertMigrated(stored: { password: string; digest_ha1?: { username: string; realm: string; md5: string; sha256: string }[] } | undefined, row: ReturnType<typeof legacyRow>): void {
+function assertMigrated(
+  stored:
+    | { password: string; digest_ha1?: { username: string; realm: string; md5: string; sha256: string }[] }
+    | undefined,
+  row: ReturnType<typeof legacyRow>,
+): void {
   assert.ok(stored);
   assert.equal(stored.password, '', 'the plaintext column is blank');
   const platform = digestHa1s(row.username, SIP_DOMAIN, PASSWORD);
   const tenant = digestHa1s(row.extension, row.domain_name, PASSWORD);
-  assert.deepEqual(stored.digest_ha1?.find((h) => h.realm === SIP_DOMAIN), { username: row.username, realm: SIP_DOMAIN, md5: platform['MD5'], sha256: platform['SHA-256'] });
-  assert.deepEqual(stored.digest_ha1?.find((h) => h.username === row.extension), { username: row.extension, realm: row.domain_name, md5: tenant['MD5'], sha256: tenant['SHA-256'] });
+  assert.deepEqual(
+    stored.digest_ha1?.find((h) => h.realm === SIP_DOMAIN),
+    { username: row.username, realm: SIP_DOMAIN, md5: platform['MD5'], sha256: platform['SHA-256'] },
+  );
+  assert.deepEqual(
+    stored.digest_ha1?.find((h) => h.username === row.extension),
+    { username: row.extension, realm: row.domain_name, md5: tenant['MD5'], sha256: tenant['SHA-256'] },
+  );
 }
 
 describe('migration 0007: SIP passwords become HA1 values; phones keep registering', { timeout: 120_000 }, () => {
@@ -56,8 +74,14 @@ describe('migration 0007: SIP passwords become HA1 values; phones keep registeri
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'callbin-ha1-'));
-    await legacyDatabase(new Kysely<any>({ dialect: new SqliteDialect({ database: new SqliteDatabase(join(dataDir, 'callbin.db')) }) }), row);
-    const config = loadConfig({}, { dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent' });
+    await legacyDatabase(
+      new Kysely<any>({ dialect: new SqliteDialect({ database: new SqliteDatabase(join(dataDir, 'callbin.db')) }) }),
+      row,
+    );
+    const config = loadConfig(
+      {},
+      { dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent' },
+    );
     handle = await startCallbin(config, { logger: silentLogger });
   });
   after(async () => {
@@ -73,28 +97,68 @@ describe('migration 0007: SIP passwords become HA1 values; phones keep registeri
     for (const name of ['callbin.db', 'callbin.db-wal']) {
       const file = join(dataDir, name);
       if (!existsSync(file)) continue;
-      assert.equal(readFileSync(file).includes(Buffer.from(PASSWORD)), false, `${name} still holds the plaintext password`);
+      assert.equal(
+        readFileSync(file).includes(Buffer.from(PASSWORD)),
+        false,
+        `${name} still holds the plaintext password`,
+      );
     }
   });
 
   it('sipp (MD5) registers with the migrated credentials', async () => {
     const scenario = fileURLToPath(new URL('../fixtures/sipp/register-add.xml', import.meta.url));
     const localPort = await freePort('udp');
-    const sipp = await runSipp([
-      '-sf', scenario, `127.0.0.1:${handle.sip.address.port}`, '-i', '127.0.0.1', '-p', String(localPort),
-      '-s', row.username, '-au', row.username, '-ap', PASSWORD, '-m', '1', '-nostdin',
-    ], { timeoutMs: 20_000 });
+    const sipp = await runSipp(
+      [
+        '-sf',
+        scenario,
+        `127.0.0.1:${handle.sip.address.port}`,
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(localPort),
+        '-s',
+        row.username,
+        '-au',
+        row.username,
+        '-ap',
+        PASSWORD,
+        '-m',
+        '1',
+        '-nostdin',
+      ],
+      { timeoutMs: 20_000 },
+    );
     assert.equal(sipp.code, 0, `sipp register failed:\n${sipp.stdout}\n${sipp.stderr}`);
   });
 
   it('a SHA-256 client registers too, in the platform realm and as <extension>@<domain_name>', async () => {
     const phone = await RawSipPhone.open('127.0.0.50', handle.sip.address.port);
     try {
-      const platform = await phone.authenticate({ method: 'REGISTER', user: row.username, password: PASSWORD, algorithm: 'SHA-256', callId: 'sha-1' });
+      const platform = await phone.authenticate({
+        method: 'REGISTER',
+        user: row.username,
+        password: PASSWORD,
+        algorithm: 'SHA-256',
+        callId: 'sha-1',
+      });
       assert.equal(platform.res.status, 200);
-      const tenant = await phone.authenticate({ method: 'REGISTER', user: row.extension, domain: row.domain_name, password: PASSWORD, algorithm: 'SHA-256', callId: 'sha-2' });
+      const tenant = await phone.authenticate({
+        method: 'REGISTER',
+        user: row.extension,
+        domain: row.domain_name,
+        password: PASSWORD,
+        algorithm: 'SHA-256',
+        callId: 'sha-2',
+      });
       assert.equal(tenant.res.status, 200);
-      const wrong = await phone.authenticate({ method: 'REGISTER', user: row.username, password: 'Wrong-pass-2001', algorithm: 'SHA-256', callId: 'sha-3' });
+      const wrong = await phone.authenticate({
+        method: 'REGISTER',
+        user: row.username,
+        password: 'Wrong-pass-2001',
+        algorithm: 'SHA-256',
+        callId: 'sha-3',
+      });
       assert.equal(wrong.res.status, 403);
     } finally {
       phone.close();
@@ -122,7 +186,12 @@ describe('migration 0007 on PostgreSQL', () => {
 
   it('the row holds no plaintext, only the HA1 values of both realms', async () => {
     const row = legacyRow();
-    await legacyDatabase(new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }) }), row);
+    await legacyDatabase(
+      new Kysely<any>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }),
+      }),
+      row,
+    );
     const store = await openStore({ dataDir: tmpdir(), databaseUrl: url.toString() });
     try {
       assertMigrated(await store.extensions.get(row.id), row);

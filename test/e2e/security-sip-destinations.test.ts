@@ -26,7 +26,9 @@ class Listener {
 
   static async open(address: string): Promise<Listener> {
     const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve, reject) => (socket.once('error', reject), socket.bind(0, address, () => resolve())));
+    await new Promise<void>(
+      (resolve, reject) => (socket.once('error', reject), socket.bind(0, address, () => resolve())),
+    );
     return new Listener(socket);
   }
 
@@ -52,10 +54,21 @@ interface ProdCallbin {
 async function startProduction(extra: Record<string, unknown> = {}): Promise<ProdCallbin> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-e2e-sipdest-'));
   const rtpPortMin = 20_000 + 2 * Math.floor(Math.random() * 9_000);
-  const config = loadConfig({}, {
-    dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent',
-    rtpPortMin, rtpPortMax: rtpPortMin + 199, mode: 'production', ...extra,
-  });
+  const config = loadConfig(
+    {},
+    {
+      dataDir,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      sipHost: '127.0.0.1',
+      sipPort: 0,
+      logLevel: 'silent',
+      rtpPortMin,
+      rtpPortMax: rtpPortMin + 199,
+      mode: 'production',
+      ...extra,
+    },
+  );
   const handle = await startCallbin(config, { logger: silentLogger });
   const key = handle.admin?.accessKey ?? '';
   return {
@@ -99,14 +112,22 @@ describe('customer sip: destinations in production mode', () => {
 
   it('POST /calls answers 400 SIP_TARGET_FORBIDDEN for loopback, private, link-local and localhost targets, and sends nothing', async () => {
     const targets = [
-      `sip:x@127.0.0.1:${v4.port}`, 'sip:x@10.0.0.1', 'x@169.254.1.1:5060', `sip:x@[::1]:${v6.port}`, `sip:x@localhost:${v4.port}`,
+      `sip:x@127.0.0.1:${v4.port}`,
+      'sip:x@10.0.0.1',
+      'x@169.254.1.1:5060',
+      `sip:x@[::1]:${v6.port}`,
+      `sip:x@localhost:${v4.port}`,
       `sips:x@192.168.1.20;transport=tls`,
     ];
     for (const target of targets) {
       const res = await cb.api('POST', '/v1.0/calls', callTo(target));
       assert.equal(res.status, 400, `${target}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
       assert.equal(res.body.error.reason, 'SIP_TARGET_FORBIDDEN', target);
-      assert.deepEqual(res.body.error.details.map((d: { field: string }) => d.field), ['destinations[0].target'], target);
+      assert.deepEqual(
+        res.body.error.details.map((d: { field: string }) => d.field),
+        ['destinations[0].target'],
+        target,
+      );
     }
     await sleep(500);
     assert.equal(v4.invites() + v6.invites(), 0, 'no INVITE reached a loopback listener');
@@ -122,9 +143,21 @@ describe('customer sip: destinations in production mode', () => {
   });
 
   it('a flow `call` action to an internal sip: address dials nothing', async () => {
-    const flow = expectStatus(await cb.api('POST', '/v1.0/activeflows', {
-      actions: [{ type: 'call', option: { source: SOURCE, destinations: [{ type: 'sip', target: `sip:agent@127.0.0.1:${v4.port}` }], actions: HANGUP } }],
-    }), 200);
+    const flow = expectStatus(
+      await cb.api('POST', '/v1.0/activeflows', {
+        actions: [
+          {
+            type: 'call',
+            option: {
+              source: SOURCE,
+              destinations: [{ type: 'sip', target: `sip:agent@127.0.0.1:${v4.port}` }],
+              actions: HANGUP,
+            },
+          },
+        ],
+      }),
+      200,
+    );
     const deadline = Date.now() + 10_000;
     let status = '';
     while (status !== 'ended' && Date.now() < deadline) {
@@ -139,9 +172,25 @@ describe('customer sip: destinations in production mode', () => {
   it('a provider on 127.0.0.1 (set by the admin) is still dialled for tel calls', async () => {
     const provider = await Listener.open('127.0.0.1');
     try {
-      const created = expectStatus(await cb.api('POST', '/v1.0/providers', { hostname: '127.0.0.1', port: provider.port, transport: 'udp', name: 'internal trunk', codecs: ['PCMU'] }), 200);
+      const created = expectStatus(
+        await cb.api('POST', '/v1.0/providers', {
+          hostname: '127.0.0.1',
+          port: provider.port,
+          transport: 'udp',
+          name: 'internal trunk',
+          codecs: ['PCMU'],
+        }),
+        200,
+      );
       expectStatus(await cb.api('POST', '/v1.0/routes', { provider_id: created.id, target: '+1', priority: 1 }), 200);
-      expectStatus(await cb.api('POST', '/v1.0/calls', { source: SOURCE, destinations: [{ type: 'tel', target: '+15550002000' }], actions: HANGUP }), 200);
+      expectStatus(
+        await cb.api('POST', '/v1.0/calls', {
+          source: SOURCE,
+          destinations: [{ type: 'tel', target: '+15550002000' }],
+          actions: HANGUP,
+        }),
+        200,
+      );
       await until('the INVITE at the provider', () => provider.invites() > 0);
       const direct = await cb.api('POST', '/v1.0/calls', callTo(`sip:x@127.0.0.1:${provider.port}`));
       assert.equal(direct.status, 400, 'the same address as a customer sip: destination is refused');

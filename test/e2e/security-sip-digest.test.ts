@@ -9,10 +9,14 @@ const PASSWORD = 'Right-pass-1001';
 
 /** Proxy-/WWW-Authenticate values without their nonce: what must be equal for known and unknown users. */
 function offersWithoutNonce(res: { headers: { getAll(name: string): string[] } }): string[] {
-  return [...res.headers.getAll('proxy-authenticate'), ...res.headers.getAll('www-authenticate')].map((o) => o.replace(/nonce="[^"]*"/, 'nonce=…'));
+  return [...res.headers.getAll('proxy-authenticate'), ...res.headers.getAll('www-authenticate')].map((o) =>
+    o.replace(/nonce="[^"]*"/, 'nonce=…'),
+  );
 }
 
-describe('SIP digest: one limiter for every method, no enumeration, no replay (on the wire)', { timeout: 120_000 }, () => {
+describe('SIP digest: one limiter for every method, no enumeration, no replay (on the wire)', {
+  timeout: 120_000,
+}, () => {
   let cb: TestCallbin;
   let username = '';
   let extensionId = '';
@@ -38,7 +42,10 @@ describe('SIP digest: one limiter for every method, no enumeration, no replay (o
   it('the password is write-only: not in the create answer, GET one, GET list; the row holds HA1 values only', async () => {
     const one = expectStatus(await cb.api('GET', `/v1.0/extensions/${extensionId}`), 200);
     const list = expectStatus(await cb.api('GET', '/v1.0/extensions'), 200);
-    const created = expectStatus(await cb.api('POST', '/v1.0/extensions', { extension: '1002', password: 'Other-pass-1002' }), 200);
+    const created = expectStatus(
+      await cb.api('POST', '/v1.0/extensions', { extension: '1002', password: 'Other-pass-1002' }),
+      200,
+    );
     for (const shown of [one, ...list.result, created]) {
       assert.equal(shown.password, undefined, 'no password field');
       assert.equal(shown.digest_ha1, undefined, 'no HA1 either');
@@ -66,35 +73,69 @@ describe('SIP digest: one limiter for every method, no enumeration, no replay (o
 
   it('a captured Authorization cannot be replayed: not from another address, not from the same one', async () => {
     const victim = await phone('127.0.0.30');
-    const first = await victim.authenticate({ method: 'REGISTER', user: username, password: PASSWORD, callId: 'replay-1' });
+    const first = await victim.authenticate({
+      method: 'REGISTER',
+      user: username,
+      password: PASSWORD,
+      callId: 'replay-1',
+    });
     assert.equal(first.res.status, 200);
     const elsewhere = await phone('127.0.0.31');
-    const fromElsewhere = (await elsewhere.send({ method: 'REGISTER', user: username, authorization: first.authorization, callId: 'replay-2' })).res;
+    const fromElsewhere = (
+      await elsewhere.send({
+        method: 'REGISTER',
+        user: username,
+        authorization: first.authorization,
+        callId: 'replay-2',
+      })
+    ).res;
     assert.equal(fromElsewhere.status, 401, 'a nonce issued to another address is not accepted: fresh challenge');
-    const again = (await victim.send({ method: 'REGISTER', user: username, authorization: first.authorization, callId: 'replay-3' })).res;
+    const again = (
+      await victim.send({ method: 'REGISTER', user: username, authorization: first.authorization, callId: 'replay-3' })
+    ).res;
     assert.equal(again.status, 401, 'the same (nonce, nc) twice: refused');
     assert.match(again.headers.getAll('www-authenticate')[0] ?? '', /stale=TRUE/);
-    const registered = expectStatus(await cb.api('GET', `/v1.0/extensions/${extensionId}`), 200).registered as { source: string }[];
-    assert.deepEqual(registered.map((r) => r.source), [`udp:127.0.0.30:${victim.port}`], 'only the real registration is bound');
+    const registered = expectStatus(await cb.api('GET', `/v1.0/extensions/${extensionId}`), 200).registered as {
+      source: string;
+    }[];
+    assert.deepEqual(
+      registered.map((r) => r.source),
+      [`udp:127.0.0.30:${victim.port}`],
+      'only the real registration is bound',
+    );
   });
 
   it('AC2: 200 wrong INVITE digests from 5 addresses: at most 20 checked; the phone at its own address still registers', async () => {
     const victim = await phone('127.0.0.7');
-    assert.equal((await victim.authenticate({ method: 'REGISTER', user: username, password: PASSWORD, callId: 'victim' })).res.status, 200, 'registered before the attack');
+    assert.equal(
+      (await victim.authenticate({ method: 'REGISTER', user: username, password: PASSWORD, callId: 'victim' })).res
+        .status,
+      200,
+      'registered before the attack',
+    );
     const before = stats();
     const attackers = await Promise.all([2, 3, 4, 5, 6].map((n) => phone(`127.0.0.${n}`)));
     const statuses = new Map<number, number>();
-    await Promise.all(attackers.map(async (attacker, a) => {
-      // One challenge per address; the nonce is reused with a rising nc, as a fast brute-forcer would.
-      const { res: challenge, uri } = await attacker.send({ method: 'INVITE', user: username });
-      assert.equal(challenge.status, 407);
-      const offer = RawSipPhone.offer(challenge);
-      for (let i = 0; i < 40; i++) {
-        const authorization = digestAuthorization({ challenge: offer, method: 'INVITE', uri, username, password: `Guess-${a}-${i}`, nc: i + 1 });
-        const { res } = await attacker.send({ method: 'INVITE', user: username, authorization });
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      }
-    }));
+    await Promise.all(
+      attackers.map(async (attacker, a) => {
+        // One challenge per address; the nonce is reused with a rising nc, as a fast brute-forcer would.
+        const { res: challenge, uri } = await attacker.send({ method: 'INVITE', user: username });
+        assert.equal(challenge.status, 407);
+        const offer = RawSipPhone.offer(challenge);
+        for (let i = 0; i < 40; i++) {
+          const authorization = digestAuthorization({
+            challenge: offer,
+            method: 'INVITE',
+            uri,
+            username,
+            password: `Guess-${a}-${i}`,
+            nc: i + 1,
+          });
+          const { res } = await attacker.send({ method: 'INVITE', user: username, authorization });
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        }
+      }),
+    );
     const now = stats();
     assert.deepEqual([...statuses], [[403, 200]], 'every guess is refused alike');
     const evaluated = (now.digest_evaluated ?? NaN) - (before.digest_evaluated ?? NaN);
@@ -106,9 +147,23 @@ describe('SIP digest: one limiter for every method, no enumeration, no replay (o
     assert.match(metrics, /callbin_sip_digest_total\{result="blocked"\} [1-9]/);
 
     const stranger = await phone('127.0.0.8');
-    const locked = await stranger.authenticate({ method: 'REGISTER', user: username, password: PASSWORD, callId: 'stranger' });
-    assert.equal(locked.res.status, 403, 'a new address is refused while the account is locked, even with the right password');
-    const refreshed = await victim.authenticate({ method: 'REGISTER', user: username, password: PASSWORD, callId: 'victim' });
+    const locked = await stranger.authenticate({
+      method: 'REGISTER',
+      user: username,
+      password: PASSWORD,
+      callId: 'stranger',
+    });
+    assert.equal(
+      locked.res.status,
+      403,
+      'a new address is refused while the account is locked, even with the right password',
+    );
+    const refreshed = await victim.authenticate({
+      method: 'REGISTER',
+      user: username,
+      password: PASSWORD,
+      callId: 'victim',
+    });
     assert.equal(refreshed.res.status, 200, 'the phone at its own address gets in during the attack');
   });
 
@@ -118,21 +173,47 @@ describe('SIP digest: one limiter for every method, no enumeration, no replay (o
     const ext = expectStatus(await cb.api('POST', '/v1.0/extensions', { extension: '1003', password: PASSWORD }), 200);
     const user = ext.username as string;
     const home = await phone('127.0.0.40');
-    assert.equal((await home.authenticate({ method: 'REGISTER', user, password: PASSWORD, callId: 'home' })).res.status, 200);
+    assert.equal(
+      (await home.authenticate({ method: 'REGISTER', user, password: PASSWORD, callId: 'home' })).res.status,
+      200,
+    );
     const spoofer = await phone('127.0.0.41');
     const { res: challenge, uri } = await spoofer.send({ method: 'REGISTER', user });
     const offer = RawSipPhone.offer(challenge);
     const before = stats();
     for (let i = 0; i < 25; i++) {
-      const authorization = digestAuthorization({ challenge: offer, method: 'REGISTER', uri, username: user, password: `Guess-${i}`, nc: i + 1 });
-      assert.equal((await home.send({ method: 'REGISTER', user, authorization })).res.status, 401, 'foreign nonce: challenged again');
+      const authorization = digestAuthorization({
+        challenge: offer,
+        method: 'REGISTER',
+        uri,
+        username: user,
+        password: `Guess-${i}`,
+        nc: i + 1,
+      });
+      assert.equal(
+        (await home.send({ method: 'REGISTER', user, authorization })).res.status,
+        401,
+        'foreign nonce: challenged again',
+      );
     }
     assert.equal(stats().digest_evaluated, before.digest_evaluated, 'no password was checked');
-    assert.equal((await home.authenticate({ method: 'REGISTER', user, password: PASSWORD, callId: 'home' })).res.status, 200);
+    assert.equal(
+      (await home.authenticate({ method: 'REGISTER', user, password: PASSWORD, callId: 'home' })).res.status,
+      200,
+    );
     // The phone's own 25 wrong passwords spend its own budget, not the account's.
-    for (let i = 0; i < 25; i++) await home.authenticate({ method: 'REGISTER', user, password: `Typo-${i}`, callId: 'home' });
-    assert.equal((await home.authenticate({ method: 'REGISTER', user, password: PASSWORD, callId: 'home' })).res.status, 403, 'the phone\'s address is over its budget');
+    for (let i = 0; i < 25; i++)
+      await home.authenticate({ method: 'REGISTER', user, password: `Typo-${i}`, callId: 'home' });
+    assert.equal(
+      (await home.authenticate({ method: 'REGISTER', user, password: PASSWORD, callId: 'home' })).res.status,
+      403,
+      "the phone's address is over its budget",
+    );
     const laptop = await phone('127.0.0.42');
-    assert.equal((await laptop.authenticate({ method: 'REGISTER', user, password: PASSWORD, callId: 'laptop' })).res.status, 200, 'the account is not locked for others');
+    assert.equal(
+      (await laptop.authenticate({ method: 'REGISTER', user, password: PASSWORD, callId: 'laptop' })).res.status,
+      200,
+      'the account is not locked for others',
+    );
   });
 });

@@ -18,7 +18,9 @@ import { openStore } from '../../src/store/index.ts';
 import { startSipServer } from '../../src/telephony/index.ts';
 import type { SipServer } from '../../src/telephony/index.ts';
 
-type Limits = Partial<Pick<Config, 'sipMaxConnections' | 'sipMaxConnectionsPerSource' | 'sipIdleTimeoutSec' | 'sipMessageDeadlineSec'>>;
+type Limits = Partial<
+  Pick<Config, 'sipMaxConnections' | 'sipMaxConnectionsPerSource' | 'sipIdleTimeoutSec' | 'sipMessageDeadlineSec'>
+>;
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -29,10 +31,29 @@ after(async () => {
 function selfSigned(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -42,8 +63,20 @@ async function startSip(limits: Limits): Promise<SipServer> {
   const { cert, key } = selfSigned(dir);
   const store = await openStore({ dataDir: dir });
   const sip = await startSipServer({
-    config: { sipHost: '127.0.0.1', sipPort: 0, sipDomain: 'sip.test', publicIp: '', sipTlsPort: 0, sipTlsCert: cert, sipTlsKey: key, sipWsPort: 0, ...limits },
-    store, clock: systemClock, logger: silentLogger,
+    config: {
+      sipHost: '127.0.0.1',
+      sipPort: 0,
+      sipDomain: 'sip.test',
+      publicIp: '',
+      sipTlsPort: 0,
+      sipTlsCert: cert,
+      sipTlsKey: key,
+      sipWsPort: 0,
+      ...limits,
+    },
+    store,
+    clock: systemClock,
+    logger: silentLogger,
   });
   cleanups.push(async () => {
     await sip.close();
@@ -112,7 +145,11 @@ describe('SIP stream listeners: connection caps and deadlines', () => {
     for (let i = 0; i < 5; i++) clients.push(await tcpClient(sip.tcpPort));
     await until('two connections closed by the server', () => clients.filter((c) => c.isClosed()).length >= 2, 5_000);
     await sleep(200);
-    assert.deepEqual(clients.map((c) => c.isClosed()), [false, false, false, true, true], 'the first three are kept, the later two refused');
+    assert.deepEqual(
+      clients.map((c) => c.isClosed()),
+      [false, false, false, true, true],
+      'the first three are kept, the later two refused',
+    );
     const other = await tcpClient(sip.tcpPort, '127.0.0.2');
     await ping(other, sip.tcpPort);
     await ping(clients[0]!, sip.tcpPort);
@@ -127,13 +164,19 @@ describe('SIP stream listeners: connection caps and deadlines', () => {
   it('TCP: closes connections over the total cap, whatever their source', async () => {
     const sip = await startSip({ sipMaxConnectionsPerSource: 3, sipMaxConnections: 5 });
     const kept = [
-      await tcpClient(sip.tcpPort, '127.0.0.2'), await tcpClient(sip.tcpPort, '127.0.0.2'), await tcpClient(sip.tcpPort, '127.0.0.2'),
-      await tcpClient(sip.tcpPort, '127.0.0.3'), await tcpClient(sip.tcpPort, '127.0.0.3'),
+      await tcpClient(sip.tcpPort, '127.0.0.2'),
+      await tcpClient(sip.tcpPort, '127.0.0.2'),
+      await tcpClient(sip.tcpPort, '127.0.0.2'),
+      await tcpClient(sip.tcpPort, '127.0.0.3'),
+      await tcpClient(sip.tcpPort, '127.0.0.3'),
     ];
     const refused = [await tcpClient(sip.tcpPort, '127.0.0.4'), await tcpClient(sip.tcpPort, '127.0.0.5')];
     await until('the connections over the total closed', () => refused.every((c) => c.isClosed()), 5_000);
     await sleep(200);
-    assert.ok(kept.every((c) => !c.isClosed()), 'connections within the total stay open');
+    assert.ok(
+      kept.every((c) => !c.isClosed()),
+      'connections within the total stay open',
+    );
     await ping(kept[4]!, sip.tcpPort);
     assert.equal(sip.stats()['connections_refused_total'], 2);
   });
@@ -191,12 +234,18 @@ describe('SIP stream listeners: connection caps and deadlines', () => {
       return new Promise((resolve) => (ws.once('open', () => resolve(ws)), ws.once('error', (err) => resolve(err))));
     };
     const results = [await open(), await open(), await open()];
-    assert.ok(results[0] instanceof WebSocket && results[1] instanceof WebSocket, 'two WebSocket connections within the cap');
+    assert.ok(
+      results[0] instanceof WebSocket && results[1] instanceof WebSocket,
+      'two WebSocket connections within the cap',
+    );
     assert.ok(results[2] instanceof Error, 'the third from the same source is refused');
     const slow = await tcpClient(sip.wsPort ?? 0, '127.0.0.2');
     const request = `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`;
     let sent = 0;
-    const trickle = setInterval(() => slow.isClosed() || slow.socket.write(request[sent++ % request.length] ?? ''), 300);
+    const trickle = setInterval(
+      () => slow.isClosed() || slow.socket.write(request[sent++ % request.length] ?? ''),
+      300,
+    );
     try {
       await until('the slow upgrade closed', () => slow.isClosed(), 8_000);
     } finally {
@@ -209,7 +258,13 @@ describe('SIP stream listeners: connection caps and deadlines', () => {
     const handshake = (): Promise<boolean> => {
       const socket = tlsConnect({ host: '127.0.0.1', port: sip.tlsPort ?? 0, rejectUnauthorized: false });
       cleanups.push(async () => void socket.destroy());
-      return new Promise((resolve) => (socket.once('secureConnect', () => resolve(true)), socket.once('error', () => resolve(false)), socket.once('close', () => resolve(false))));
+      return new Promise(
+        (resolve) => (
+          socket.once('secureConnect', () => resolve(true)),
+          socket.once('error', () => resolve(false)),
+          socket.once('close', () => resolve(false))
+        ),
+      );
     };
     assert.deepEqual([await handshake(), await handshake(), await handshake()], [true, true, false]);
     assert.equal(sip.stats()['connections_refused_per_source'], 1);

@@ -9,7 +9,8 @@ import { startTestUa } from '../support/sip-ua.ts';
 import type { TestUa } from '../support/sip-ua.ts';
 
 const scenario = (name: string): string => fileURLToPath(new URL(`../fixtures/sipp/${name}`, import.meta.url));
-const answerSdp = (port: number): string => `v=0\r\no=callbin 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n`;
+const answerSdp = (port: number): string =>
+  `v=0\r\no=callbin 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n`;
 
 /** What our UAS saw of one call, in order. */
 interface CallRecord {
@@ -54,8 +55,28 @@ for (const kind of ['udp', 'tcp'] as const) {
     });
 
     async function sippUac(file: string, extra: string[] = [], count = 1, target: TestUa = ua): Promise<void> {
-      const args = ['-sf', scenario(file), `127.0.0.1:${target.port}`, '-i', '127.0.0.1', '-p', String(await freePort(kind)), '-mp', String(await freeMediaPort())];
-      args.push('-m', String(count), '-r', '50', '-l', String(count), '-nostdin', ...(kind === 'tcp' ? ['-t', 't1'] : []), ...extra);
+      const args = [
+        '-sf',
+        scenario(file),
+        `127.0.0.1:${target.port}`,
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort(kind)),
+        '-mp',
+        String(await freeMediaPort()),
+      ];
+      args.push(
+        '-m',
+        String(count),
+        '-r',
+        '50',
+        '-l',
+        String(count),
+        '-nostdin',
+        ...(kind === 'tcp' ? ['-t', 't1'] : []),
+        ...extra,
+      );
       const result = await runSipp(args, { timeoutMs: 60_000 });
       assert.equal(result.code, 0, `sipp failed:\n${result.stdout.slice(-2000)}\n${result.stderr}`);
     }
@@ -63,13 +84,32 @@ for (const kind of ['udp', 'tcp'] as const) {
     it('sipp calls us: INVITE/180/200/ACK/BYE handled by our UAS', async () => {
       calls.clear();
       await sippUac('uac-invite-bye.xml');
-      assert.deepEqual([...calls.values()].map((c) => c.events), [['invite', 'confirmed', 'ack', 'terminated remote bye']]);
+      assert.deepEqual(
+        [...calls.values()].map((c) => c.events),
+        [['invite', 'confirmed', 'ack', 'terminated remote bye']],
+      );
       assert.equal(ua.ua.dialogs.length, 0);
     });
 
     it('we call sipp (-sn uas): answered, ACKed, then our BYE', async () => {
       const port = await freePort(kind);
-      const sipp = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freeMediaPort()), '-m', '1', '-nostdin', ...(kind === 'tcp' ? ['-t', 't1'] : [])], { timeoutMs: 30_000 });
+      const sipp = runSipp(
+        [
+          '-sn',
+          'uas',
+          '-i',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-mp',
+          String(await freeMediaPort()),
+          '-m',
+          '1',
+          '-nostdin',
+          ...(kind === 'tcp' ? ['-t', 't1'] : []),
+        ],
+        { timeoutMs: 30_000 },
+      );
       const requestUri = `sip:service@127.0.0.1:${port}${kind === 'tcp' ? ';transport=tcp' : ''}`;
       const provisional: number[] = [];
       const { dialog, response } = await inviteWithRetry(ua, requestUri, provisional);
@@ -85,16 +125,20 @@ for (const kind of ['udp', 'tcp'] as const) {
     it('CANCEL before the answer: 487, and the dialog is never confirmed', async () => {
       calls.clear();
       await sippUac('uac-cancel.xml', ['-s', 'ring']);
-      assert.deepEqual([...calls.values()].map((c) => c.events), [['invite', 'cancelled']]);
+      assert.deepEqual(
+        [...calls.values()].map((c) => c.events),
+        [['invite', 'cancelled']],
+      );
       assert.equal(ua.ua.dialogs.length, 0);
     });
 
     it('re-INVITE and INFO inside a dialog from sipp', async () => {
       calls.clear();
       await sippUac('dialog-uac-reinvite-info.xml');
-      assert.deepEqual([...calls.values()].map((c) => c.events), [
-        ['invite', 'confirmed', 'ack', 'reinvite', 'ack', 'info Signal=5', 'terminated remote bye'],
-      ]);
+      assert.deepEqual(
+        [...calls.values()].map((c) => c.events),
+        [['invite', 'confirmed', 'ack', 'reinvite', 'ack', 'info Signal=5', 'terminated remote bye']],
+      );
     });
 
     it('OPTIONS is answered 200', async () => {
@@ -117,7 +161,12 @@ for (const kind of ['udp', 'tcp'] as const) {
           await sippUac('dialog-uac-lost-ack.xml', [], count, fast);
           const records = [...lossy.values()];
           assert.equal(records.length, count);
-          for (const r of records) assert.deepEqual(r.events, ['invite', 'confirmed', 'ack', 'terminated remote bye'], 'every call got its ACK before the BYE');
+          for (const r of records)
+            assert.deepEqual(
+              r.events,
+              ['invite', 'confirmed', 'ack', 'terminated remote bye'],
+              'every call got its ACK before the BYE',
+            );
           // Without loss a call costs 3 sends (180, 200, 200 to BYE); 10 ACKs all surviving 50 % loss is a 1-in-1024 event.
           assert.ok(fast.transport.stats().sent > 3 * count, '200 OKs were retransmitted');
         } finally {
@@ -129,9 +178,18 @@ for (const kind of ['udp', 'tcp'] as const) {
 }
 
 /** Place a call, retrying while the freshly started sipp is not listening yet (TCP refuses the connect). */
-async function inviteWithRetry(ua: TestUa, requestUri: string, provisional: number[]): ReturnType<typeof ua.ua.invite>['answer'] {
+async function inviteWithRetry(
+  ua: TestUa,
+  requestUri: string,
+  provisional: number[],
+): ReturnType<typeof ua.ua.invite>['answer'] {
   for (let attempt = 0; ; attempt++) {
-    const outgoing = ua.ua.invite({ to: `<${requestUri}>`, from: `sip:callbin@127.0.0.1:${ua.port}`, body: answerSdp(40_004), contentType: 'application/sdp' });
+    const outgoing = ua.ua.invite({
+      to: `<${requestUri}>`,
+      from: `sip:callbin@127.0.0.1:${ua.port}`,
+      body: answerSdp(40_004),
+      contentType: 'application/sdp',
+    });
     outgoing.on('provisional', (res) => provisional.push(res.status));
     try {
       return await outgoing.answer;

@@ -30,14 +30,31 @@ function prng(seed: number): () => number {
 function validInvite(i: number, transport: 'UDP' | 'TCP', port: number): string {
   const body = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
   return [
-    `INVITE sip:fuzz@127.0.0.1 SIP/2.0`, `Via: SIP/2.0/${transport} 127.0.0.1:${port};rport;branch=z9hG4bKfuzz${i}`, 'Max-Forwards: 70',
-    `From: <sip:storm@127.0.0.1>;tag=f${i}`, 'To: <sip:fuzz@127.0.0.1>', `Call-ID: fuzz-${i}@127.0.0.1`, 'CSeq: 1 INVITE',
-    `Contact: <sip:storm@127.0.0.1:${port}>`, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', body,
+    `INVITE sip:fuzz@127.0.0.1 SIP/2.0`,
+    `Via: SIP/2.0/${transport} 127.0.0.1:${port};rport;branch=z9hG4bKfuzz${i}`,
+    'Max-Forwards: 70',
+    `From: <sip:storm@127.0.0.1>;tag=f${i}`,
+    'To: <sip:fuzz@127.0.0.1>',
+    `Call-ID: fuzz-${i}@127.0.0.1`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:storm@127.0.0.1:${port}>`,
+    'Content-Type: application/sdp',
+    `Content-Length: ${body.length}`,
+    '',
+    body,
   ].join('\r\n');
 }
 
 type Kind = 'random' | 'flipped' | 'truncated' | 'duplicated' | 'huge' | 'content-length' | 'binary-start';
-const KINDS: readonly Kind[] = ['random', 'flipped', 'truncated', 'duplicated', 'huge', 'content-length', 'binary-start'];
+const KINDS: readonly Kind[] = [
+  'random',
+  'flipped',
+  'truncated',
+  'duplicated',
+  'huge',
+  'content-length',
+  'binary-start',
+];
 
 /** One mutated or garbage message of `kind`. */
 function mutate(kind: Kind, base: string, rand: () => number): Buffer {
@@ -46,7 +63,8 @@ function mutate(kind: Kind, base: string, rand: () => number): Buffer {
     case 'random':
       return Buffer.from(Array.from({ length: 8 + Math.floor(rand() * 1400) }, () => Math.floor(rand() * 256)));
     case 'flipped': {
-      for (let n = 1 + Math.floor(rand() * 12); n > 0; n--) bytes[Math.floor(rand() * bytes.length)]! ^= 1 << Math.floor(rand() * 8);
+      for (let n = 1 + Math.floor(rand() * 12); n > 0; n--)
+        bytes[Math.floor(rand() * bytes.length)]! ^= 1 << Math.floor(rand() * 8);
       return bytes;
     }
     case 'truncated':
@@ -54,13 +72,28 @@ function mutate(kind: Kind, base: string, rand: () => number): Buffer {
     case 'duplicated': {
       const lines = base.split('\r\n');
       const at = 1 + Math.floor(rand() * 8);
-      lines.splice(at, 0, ...Array.from({ length: 1 + Math.floor(rand() * 40) }, () => lines[at] ?? 'Via: x'), 'Content-Length: 3', 'CSeq: 7 BYE');
+      lines.splice(
+        at,
+        0,
+        ...Array.from({ length: 1 + Math.floor(rand() * 40) }, () => lines[at] ?? 'Via: x'),
+        'Content-Length: 3',
+        'CSeq: 7 BYE',
+      );
       return Buffer.from(lines.join('\r\n'), 'latin1');
     }
     case 'huge':
-      return Buffer.from(base.replace('Max-Forwards: 70', `X-Huge: ${'h'.repeat(2_000 + Math.floor(rand() * 14_000))}`), 'latin1');
+      return Buffer.from(
+        base.replace('Max-Forwards: 70', `X-Huge: ${'h'.repeat(2_000 + Math.floor(rand() * 14_000))}`),
+        'latin1',
+      );
     case 'content-length':
-      return Buffer.from(base.replace(/Content-Length: \d+/, `Content-Length: ${['99999', '-4', 'abc', '1e3', ''][Math.floor(rand() * 5)]}`), 'latin1');
+      return Buffer.from(
+        base.replace(
+          /Content-Length: \d+/,
+          `Content-Length: ${['99999', '-4', 'abc', '1e3', ''][Math.floor(rand() * 5)]}`,
+        ),
+        'latin1',
+      );
     case 'binary-start':
       return Buffer.concat([Buffer.from([0x49, 0x00, 0xff, 0x4e, 0x80, 0x20]), bytes.subarray(base.indexOf(' '))]);
   }
@@ -106,7 +139,9 @@ async function tcpStorm(port: number, rand: () => number): Promise<void> {
     socket.on('error', () => {});
     for (let n = 0; n < 25 && sent < TCP_MESSAGES; n++, sent++) {
       if (socket.destroyed) break;
-      socket.write(mutate(KINDS[sent % KINDS.length]!, validInvite(100_000 + sent, 'TCP', socket.localPort ?? 0), rand));
+      socket.write(
+        mutate(KINDS[sent % KINDS.length]!, validInvite(100_000 + sent, 'TCP', socket.localPort ?? 0), rand),
+      );
     }
     await tick();
     socket.destroy();
@@ -119,7 +154,9 @@ async function tcpAbuse(port: number): Promise<Socket[]> {
   for (let i = 0; i < STALLED_CONNECTIONS; i++) {
     const socket = await open(port);
     socket.on('error', () => {});
-    socket.write(`INVITE sip:fuzz@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKst${i}\r\nFrom: <sip:a@b>;tag=`);
+    socket.write(
+      `INVITE sip:fuzz@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKst${i}\r\nFrom: <sip:a@b>;tag=`,
+    );
     stalled.push(socket);
   }
   await Promise.all(
@@ -139,11 +176,21 @@ async function tcpAbuse(port: number): Promise<Socket[]> {
 }
 
 /** Real calls placed while the storm runs: every one must be answered, ACKed and hung up. */
-async function callLoop(caller: TestUa, calleePort: number, transport: 'udp' | 'tcp', stop: () => boolean): Promise<number> {
+async function callLoop(
+  caller: TestUa,
+  calleePort: number,
+  transport: 'udp' | 'tcp',
+  stop: () => boolean,
+): Promise<number> {
   let calls = 0;
   while (!stop() || calls < 3) {
     const uri = `sip:legit@127.0.0.1:${calleePort}${transport === 'tcp' ? ';transport=tcp' : ''}`;
-    const { dialog } = await caller.ua.invite({ to: `<${uri}>`, from: 'sip:caller@127.0.0.1', body: 'v=0\r\n', contentType: 'application/sdp' });
+    const { dialog } = await caller.ua.invite({
+      to: `<${uri}>`,
+      from: 'sip:caller@127.0.0.1',
+      body: 'v=0\r\n',
+      contentType: 'application/sdp',
+    });
     const bye = await dialog.bye();
     assert.equal(bye?.status, 200);
     calls++;
@@ -192,15 +239,24 @@ describe('SIP robustness storm', { timeout: 60_000 }, () => {
       assert.ok(udpCalls >= 3 && tcpCalls >= 3);
       assert.equal(answered, udpCalls + tcpCalls, 'every real call was answered');
       const stats = callee.transport.stats();
-      assert.ok(stats.malformed >= garbage * 0.9, `malformed ${stats.malformed} counted for ${garbage} pure-garbage datagrams`);
+      assert.ok(
+        stats.malformed >= garbage * 0.9,
+        `malformed ${stats.malformed} counted for ${garbage} pure-garbage datagrams`,
+      );
       assert.ok(stats.malformed >= ENDLESS_CONNECTIONS, 'endless header lines are framing errors');
-      assert.equal((await callers[0].ua.options(`sip:legit@127.0.0.1:${callee.ports.udp}`)).status, 200, 'still answering');
+      assert.equal(
+        (await callers[0].ua.options(`sip:legit@127.0.0.1:${callee.ports.udp}`)).status,
+        200,
+        'still answering',
+      );
       for (const s of stalled) s.destroy();
       stalled.length = 0;
       gc?.();
       const growthMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
       const live = callee.layer.size.server;
-      t.diagnostic(`calls udp=${udpCalls} tcp=${tcpCalls}; transport ${JSON.stringify(stats)}; heap +${growthMiB.toFixed(1)} MiB with ${live} server transactions still in their 64*T1 wait (gc ${gc ? 'forced' : 'unavailable'})`);
+      t.diagnostic(
+        `calls udp=${udpCalls} tcp=${tcpCalls}; transport ${JSON.stringify(stats)}; heap +${growthMiB.toFixed(1)} MiB with ${live} server transactions still in their 64*T1 wait (gc ${gc ? 'forced' : 'unavailable'})`,
+      );
       assert.ok(growthMiB < 50, `heap grew ${growthMiB.toFixed(1)} MiB`);
       await Promise.all(callers.map((c) => c.close()));
       await callee.close();

@@ -33,7 +33,17 @@ class Callbin {
   key = '';
 
   async start(): Promise<void> {
-    const config = loadConfig({}, { dataDir: this.dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent' });
+    const config = loadConfig(
+      {},
+      {
+        dataDir: this.dataDir,
+        httpHost: '127.0.0.1',
+        httpPort: 0,
+        sipHost: '127.0.0.1',
+        sipPort: 0,
+        logLevel: 'silent',
+      },
+    );
     this.handle = await startCallbin(config);
   }
 
@@ -44,7 +54,10 @@ class Callbin {
   async api(method: string, path: string, body?: unknown, key = this.key): Promise<any> {
     const res = await fetch(`${this.handle.apiUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const json = await res.json();
@@ -58,10 +71,27 @@ class Callbin {
 }
 
 function sippRegister(file: string, port: number, localPort: number, username: string, password: string) {
-  return runSipp([
-    '-sf', scenario(file), `127.0.0.1:${port}`, '-i', '127.0.0.1', '-p', String(localPort),
-    '-s', username, '-au', username, '-ap', password, '-m', '1', '-nostdin',
-  ], { timeoutMs: 20_000 });
+  return runSipp(
+    [
+      '-sf',
+      scenario(file),
+      `127.0.0.1:${port}`,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(localPort),
+      '-s',
+      username,
+      '-au',
+      username,
+      '-ap',
+      password,
+      '-m',
+      '1',
+      '-nostdin',
+    ],
+    { timeoutMs: 20_000 },
+  );
 }
 
 describe('SIP registrar with real phones (baresip, sipp)', { timeout: 180_000 }, () => {
@@ -85,7 +115,9 @@ describe('SIP registrar with real phones (baresip, sipp)', { timeout: 180_000 },
   });
 
   it('baresip registers with the right password; the API lists its contact; quitting un-registers it', async () => {
-    const phone = await startBaresip({ accounts: [`<sip:${ext.username}@127.0.0.1:${cb.sipPort}>;auth_pass=${password};regint=60`] });
+    const phone = await startBaresip({
+      accounts: [`<sip:${ext.username}@127.0.0.1:${cb.sipPort}>;auth_pass=${password};regint=60`],
+    });
     try {
       await phone.waitForOutput(/\{0\/UDP\/v4\} 200 OK \(\) \[1 binding\]/);
       const [binding, ...others] = await cb.registered(ext.id);
@@ -106,7 +138,9 @@ describe('SIP registrar with real phones (baresip, sipp)', { timeout: 180_000 },
 
   it('baresip with a wrong password is challenged, then refused 403; nothing is bound', async () => {
     const before = cb.handle.sip.stats();
-    const phone = await startBaresip({ accounts: [`<sip:${ext.username}@127.0.0.1:${cb.sipPort}>;auth_pass=wrong-password;regint=60`] });
+    const phone = await startBaresip({
+      accounts: [`<sip:${ext.username}@127.0.0.1:${cb.sipPort}>;auth_pass=wrong-password;regint=60`],
+    });
     try {
       await phone.waitForOutput(/403 Forbidden/);
     } finally {
@@ -121,20 +155,30 @@ describe('SIP registrar with real phones (baresip, sipp)', { timeout: 180_000 },
     assert.match(metrics, /callbin_sip_messages_received_total [1-9]/);
   });
 
-  it('baresip registers as <extension>@<domain_name> through the server address; another customer\'s 1001 stays apart', async () => {
+  it("baresip registers as <extension>@<domain_name> through the server address; another customer's 1001 stays apart", async () => {
     const admin = cb.handle.admin!;
     const other = await cb.api('POST', '/v1.0/customers', { name: 'other' }, admin.accessKey);
-    const otherKey = (await cb.api('POST', '/v1.0/accesskeys', { name: 'k', customer_id: other.id }, admin.accessKey)).token;
-    const otherExt: ExtensionBody = await cb.api('POST', '/v1.0/extensions', { extension: '1001', password: 'Other-pass-1001' }, otherKey);
+    const otherKey = (await cb.api('POST', '/v1.0/accesskeys', { name: 'k', customer_id: other.id }, admin.accessKey))
+      .token;
+    const otherExt: ExtensionBody = await cb.api(
+      'POST',
+      '/v1.0/extensions',
+      { extension: '1001', password: 'Other-pass-1001' },
+      otherKey,
+    );
     const outbound = `outbound="sip:127.0.0.1:${cb.sipPort}"`;
-    const phone = await startBaresip({ accounts: [`<sip:1001@${ext.domain_name}>;auth_pass=${password};${outbound};regint=60`] });
-    const intruder = await startBaresip({ accounts: [`<sip:1001@${otherExt.domain_name}>;auth_pass=${password};${outbound};regint=60`] });
+    const phone = await startBaresip({
+      accounts: [`<sip:1001@${ext.domain_name}>;auth_pass=${password};${outbound};regint=60`],
+    });
+    const intruder = await startBaresip({
+      accounts: [`<sip:1001@${otherExt.domain_name}>;auth_pass=${password};${outbound};regint=60`],
+    });
     try {
       await phone.waitForOutput(/\{0\/UDP\/v4\} 200 OK \(\) \[1 binding\]/);
       await intruder.waitForOutput(/403 Forbidden/);
       const [binding] = await cb.registered(ext.id);
       assert.equal(binding?.source, `udp:127.0.0.1:${phone.sipPort}`);
-      assert.deepEqual(await cb.registered(otherExt.id, otherKey), [], 'the other customer\'s password differs');
+      assert.deepEqual(await cb.registered(otherExt.id, otherKey), [], "the other customer's password differs");
     } finally {
       await Promise.all([phone.stop(), intruder.stop()]);
     }
@@ -146,7 +190,10 @@ describe('SIP registrar with real phones (baresip, sipp)', { timeout: 180_000 },
     const add = await sippRegister('register-add.xml', cb.sipPort, localPort, ext.username, password);
     assert.equal(add.code, 0, `sipp register failed:\n${add.stdout}\n${add.stderr}`);
     const listed = await cb.registered(ext.id);
-    assert.deepEqual(listed.map((r) => [r.contact, r.user_agent]), [[`sip:${ext.username}@127.0.0.1:${localPort}`, 'sipp']]);
+    assert.deepEqual(
+      listed.map((r) => [r.contact, r.user_agent]),
+      [[`sip:${ext.username}@127.0.0.1:${localPort}`, 'sipp']],
+    );
     const remove = await sippRegister('register-remove.xml', cb.sipPort, localPort, ext.username, password);
     assert.equal(remove.code, 0, `sipp un-register failed:\n${remove.stdout}\n${remove.stderr}`);
     assert.deepEqual(await cb.registered(ext.id), []);
@@ -159,7 +206,10 @@ describe('SIP registrar with real phones (baresip, sipp)', { timeout: 180_000 },
     await cb.handle.close();
     await cb.start();
     const listed = await cb.registered(ext.id);
-    assert.deepEqual(listed.map((r) => r.contact), [`sip:${ext.username}@127.0.0.1:${localPort}`]);
+    assert.deepEqual(
+      listed.map((r) => r.contact),
+      [`sip:${ext.username}@127.0.0.1:${localPort}`],
+    );
     const remove = await sippRegister('register-remove.xml', cb.sipPort, localPort, ext.username, password);
     assert.equal(remove.code, 0, `the restarted server accepts the un-register:\n${remove.stdout}\n${remove.stderr}`);
     assert.deepEqual(await cb.registered(ext.id), []);

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { createResponse, getCallId, newBranch, newCallId, newTag, parseMessage, parseNameAddr, formatUri } from '../../src/sip/message/index.ts';
+import {
+  createResponse,
+  getCallId,
+  newBranch,
+  newCallId,
+  newTag,
+  parseMessage,
+  parseNameAddr,
+  formatUri,
+} from '../../src/sip/message/index.ts';
 import type { SipRequest, SipResponse } from '../../src/sip/message/index.ts';
 import { Retransmitter2xx, TransactionLayer } from '../../src/sip/transaction/index.ts';
 import type { ServerTransaction } from '../../src/sip/transaction/index.ts';
@@ -82,8 +91,28 @@ describe('SIP transactions against sipp', { timeout: 120_000 }, () => {
   async function sippCall(file: string, transportName: 'UDP' | 'TCP', extra: string[] = [], calls = 1): Promise<void> {
     const sippPort = await freePort(transportName === 'TCP' ? 'tcp' : 'udp');
     const mediaPort = await freeMediaPort();
-    const args = ['-sf', scenario(file), `127.0.0.1:${ports[transportName]}`, '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(mediaPort)];
-    args.push('-m', String(calls), '-r', '50', '-l', String(calls), '-nostdin', ...(transportName === 'TCP' ? ['-t', 't1'] : []), ...extra);
+    const args = [
+      '-sf',
+      scenario(file),
+      `127.0.0.1:${ports[transportName]}`,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(sippPort),
+      '-mp',
+      String(mediaPort),
+    ];
+    args.push(
+      '-m',
+      String(calls),
+      '-r',
+      '50',
+      '-l',
+      String(calls),
+      '-nostdin',
+      ...(transportName === 'TCP' ? ['-t', 't1'] : []),
+      ...extra,
+    );
     const result = await runSipp(args);
     assert.equal(result.code, 0, `sipp failed:\n${result.stdout.slice(-2000)}\n${result.stderr}`);
   }
@@ -123,11 +152,25 @@ describe('SIP transactions against sipp', { timeout: 120_000 }, () => {
 
   it('callbin as UAC: INVITE to a sipp UAS gets 200, then ACK and BYE', async () => {
     const sippPort = await freePort('udp');
-    const sipp = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freeMediaPort()), '-m', '1', '-nostdin']);
+    const sipp = runSipp([
+      '-sn',
+      'uas',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(sippPort),
+      '-mp',
+      String(await freeMediaPort()),
+      '-m',
+      '1',
+      '-nostdin',
+    ]);
     const dest = { transport: 'UDP' as TransportProtocol, host: '127.0.0.1', port: sippPort };
     const dialog = { callId: newCallId(), fromTag: newTag(), target: `sip:service@127.0.0.1:${sippPort}` };
     const provisional: number[] = [];
-    const ok = await layer.request(uacRequest('INVITE', dialog, 1, ports.UDP), dest, { onProvisional: (r) => provisional.push(r.status) });
+    const ok = await layer.request(uacRequest('INVITE', dialog, 1, ports.UDP), dest, {
+      onProvisional: (r) => provisional.push(r.status),
+    });
     assert.equal(ok.status, 200);
     assert.ok(provisional.includes(180));
     const to = ok.headers.get('to') ?? '';
@@ -145,7 +188,13 @@ function contactUri(res: SipResponse): string | undefined {
   return contact === undefined ? undefined : formatUri(parseNameAddr(contact).uri);
 }
 
-function uacRequest(method: string, d: { callId: string; fromTag: string; target: string }, cseq: number, localPort: number, to?: string): SipRequest {
+function uacRequest(
+  method: string,
+  d: { callId: string; fromTag: string; target: string },
+  cseq: number,
+  localPort: number,
+  to?: string,
+): SipRequest {
   const text = [
     `${method} ${d.target} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${localPort};rport;branch=${newBranch()}`,

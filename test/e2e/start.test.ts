@@ -10,8 +10,16 @@ import { startCallbinProcess, type RunningProcess } from '../support/process.ts'
 function sipOptions(port: number, timeoutMs = 5_000): Promise<string> {
   const socket = createSocket('udp4');
   const request = [
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0`, 'Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-start-test', 'Max-Forwards: 70',
-    'From: <sip:test@127.0.0.1>;tag=1', `To: <sip:127.0.0.1:${port}>`, 'Call-ID: start-test', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+    `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+    'Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-start-test',
+    'Max-Forwards: 70',
+    'From: <sip:test@127.0.0.1>;tag=1',
+    `To: <sip:127.0.0.1:${port}>`,
+    'Call-ID: start-test',
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    '',
   ].join('\r\n');
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(() => reject(new Error(`no SIP answer on UDP port ${port}`))), timeoutMs);
@@ -29,7 +37,12 @@ function sipOptions(port: number, timeoutMs = 5_000): Promise<string> {
 describe('callbin start (the README command)', () => {
   it('serves the API, prints the URL, the SIP address and an admin key that works on /customer; a restart keeps the data', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callbin-start-'));
-    const env = { CALLBIN_DATA_DIR: dataDir, CALLBIN_HTTP_PORT: '0', CALLBIN_HTTP_HOST: '127.0.0.1', CALLBIN_SIP_PORT: '0' };
+    const env = {
+      CALLBIN_DATA_DIR: dataDir,
+      CALLBIN_HTTP_PORT: '0',
+      CALLBIN_HTTP_HOST: '127.0.0.1',
+      CALLBIN_SIP_PORT: '0',
+    };
     const running: RunningProcess[] = [];
     try {
       const first = startCallbinProcess(env);
@@ -61,7 +74,10 @@ describe('callbin start (the README command)', () => {
       assert.doesNotMatch(second.output(), /vb_/, 'the key is printed on the first start only');
       const flows = await fetch(`${apiUrl2}/v1.0/flows`, { headers: { authorization: `Bearer ${key}` } });
       const list = (await flows.json()) as { result: { name: string }[] };
-      assert.deepEqual(list.result.map((f) => f.name), ['kept']);
+      assert.deepEqual(
+        list.result.map((f) => f.name),
+        ['kept'],
+      );
       await second.stop();
     } finally {
       // A failed assertion must not leave a callbin running (it would keep the test process alive).
@@ -71,7 +87,11 @@ describe('callbin start (the README command)', () => {
   });
 
   it('a bad configuration value exits 1 naming the variable', async () => {
-    const p = startCallbinProcess({ CALLBIN_DATA_DIR: mkdtempSync(join(tmpdir(), 'callbin-bad-')), CALLBIN_HTTP_PORT: 'eighty', CALLBIN_SIP_PORT: '0' });
+    const p = startCallbinProcess({
+      CALLBIN_DATA_DIR: mkdtempSync(join(tmpdir(), 'callbin-bad-')),
+      CALLBIN_HTTP_PORT: 'eighty',
+      CALLBIN_SIP_PORT: '0',
+    });
     const code = await new Promise<number | null>((resolve) => p.child.once('exit', resolve));
     assert.equal(code, 1);
     assert.match(p.output(), /CALLBIN_HTTP_PORT/);
@@ -80,7 +100,13 @@ describe('callbin start (the README command)', () => {
   it('CALLBIN_ADMIN_KEY seeds the admin key', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callbin-seed-'));
     const key = 'vb_automation_key_0123456789';
-    const p = startCallbinProcess({ CALLBIN_DATA_DIR: dataDir, CALLBIN_HTTP_PORT: '0', CALLBIN_HTTP_HOST: '127.0.0.1', CALLBIN_SIP_PORT: '0', CALLBIN_ADMIN_KEY: key });
+    const p = startCallbinProcess({
+      CALLBIN_DATA_DIR: dataDir,
+      CALLBIN_HTTP_PORT: '0',
+      CALLBIN_HTTP_HOST: '127.0.0.1',
+      CALLBIN_SIP_PORT: '0',
+      CALLBIN_ADMIN_KEY: key,
+    });
     try {
       const [, apiUrl] = await p.waitFor(/API:\s+(http:\/\/127\.0\.0\.1:\d+)\/v1\.0/);
       const res = await fetch(`${apiUrl}/v1.0/customers`, { headers: { authorization: `Bearer ${key}` } });

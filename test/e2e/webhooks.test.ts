@@ -42,8 +42,16 @@ async function startStack(t: TestContext, limits?: Partial<EventStreamLimits>): 
   assert.ok(admin);
   const hub = new EventHub();
   const app = await buildServer({
-    store, clock: systemClock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local',
-    rateLimitPerSec: 100_000, rateLimitBurst: 100_000, events: hub, ...(limits ? { eventStreamLimits: limits } : {}),
+    store,
+    clock: systemClock,
+    logger: silentLogger,
+    jwtSecret: randomBytes(32),
+    sipDomain: 'sip.test',
+    mode: 'local',
+    rateLimitPerSec: 100_000,
+    rateLimitBurst: 100_000,
+    events: hub,
+    ...(limits ? { eventStreamLimits: limits } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const workers: DeliveryWorker[] = [];
@@ -55,14 +63,25 @@ async function startStack(t: TestContext, limits?: Partial<EventStreamLimits>): 
   });
   const api: Stack['api'] = async (method, path, key, body) => {
     const res = await fetch(`${address}${path}`, {
-      method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: await res.json() };
   };
   const publisher = new EventPublisher({ hub });
   return {
-    dir, store, app, baseUrl: address, hub, publisher, adminKey: admin.accessKey, api,
+    dir,
+    store,
+    app,
+    baseUrl: address,
+    hub,
+    publisher,
+    adminKey: admin.accessKey,
+    api,
     newCustomer: async (webhookUri) => {
       const c = await api('POST', '/v1.0/customers', admin.accessKey, { name: 'c', webhook_uri: webhookUri });
       const k = await api('POST', '/v1.0/accesskeys', admin.accessKey, { name: 'k', customer_id: c.body.id });
@@ -76,7 +95,13 @@ async function startStack(t: TestContext, limits?: Partial<EventStreamLimits>): 
       return w;
     },
     publishCall: (customerId, callId, type = 'call_updated', extra = {}) =>
-      publisher.publishNow(store, { customer_id: customerId, resource_type: 'call', resource_id: callId, type, data: { id: callId, ...extra } }),
+      publisher.publishNow(store, {
+        customer_id: customerId,
+        resource_type: 'call',
+        resource_id: callId,
+        type,
+        data: { id: callId, ...extra },
+      }),
   };
 }
 
@@ -95,12 +120,18 @@ function assertOrderedWithoutGaps(received: ReceivedWebhook[], resourceIds: stri
   for (const id of resourceIds) {
     const seqs = received.filter((r) => idOf(r) === id).map((r) => (r.json as { seq: number }).seq);
     const distinct = seqs.filter((s, i) => i === 0 || s !== seqs[i - 1]);
-    assert.deepEqual(distinct, Array.from({ length: eventsPerResource }, (_, i) => i + 1), `resource ${id}: ${seqs.join(',')}`);
+    assert.deepEqual(
+      distinct,
+      Array.from({ length: eventsPerResource }, (_, i) => i + 1),
+      `resource ${id}: ${seqs.join(',')}`,
+    );
   }
 }
 
 async function allOutboxIds(store: Store, customerId: string): Promise<string[]> {
-  return (await store.outbox.listAfter({ customerId, afterPosition: 0, sinceIso: '1970-01-01T00:00:00.000Z', limit: 100_000 })).map((e) => e.event_id);
+  return (
+    await store.outbox.listAfter({ customerId, afterPosition: 0, sinceIso: '1970-01-01T00:00:00.000Z', limit: 100_000 })
+  ).map((e) => e.event_id);
 }
 
 describe('webhooks end to end', () => {
@@ -112,25 +143,41 @@ describe('webhooks end to end', () => {
     await s.startWorker(FAST_RETRY);
     await receiver.goDown();
     const calls = Array.from({ length: 50 }, () => newId());
-    await Promise.all(calls.map(async (id) => {
-      await s.publishCall(customer.id, id, 'call_created');
-      for (let i = 0; i < 3; i++) await s.publishCall(customer.id, id);
-    }));
+    await Promise.all(
+      calls.map(async (id) => {
+        await s.publishCall(customer.id, id, 'call_created');
+        for (let i = 0; i < 3; i++) await s.publishCall(customer.id, id);
+      }),
+    );
     // The receiver stays down for 20 s while the worker keeps retrying with backoff.
     await new Promise((r) => setTimeout(r, 20_000));
     await receiver.comeUp();
     const outbox = await allOutboxIds(s.store, customer.id);
     assert.equal(outbox.length, 200);
-    await receiver.waitFor((r) => new Set(r.delivered.map((x) => (x.json as { event_id: string }).event_id)).size === 200, 30_000, 'all 200 events');
+    await receiver.waitFor(
+      (r) => new Set(r.delivered.map((x) => (x.json as { event_id: string }).event_id)).size === 200,
+      30_000,
+      'all 200 events',
+    );
     assertOrderedWithoutGaps(receiver.delivered, calls, 4);
     for (const r of receiver.delivered.slice(0, 20)) {
       assert.equal(verifyWebhook({ secret: customer.secret, body: r.body, headers: r.headers }).ok, true);
     }
-    await until('log settled', async () => (await s.api('GET', '/v1.0/webhook_deliveries?status=delivered&page_size=100', customer.key)).body.result.length === 100);
+    await until(
+      'log settled',
+      async () =>
+        (await s.api('GET', '/v1.0/webhook_deliveries?status=delivered&page_size=100', customer.key)).body.result
+          .length === 100,
+    );
     const log = await s.api('GET', '/v1.0/webhook_deliveries?event_type=call_created&page_size=30', customer.key);
     assert.equal(log.status, 200);
     assert.ok(log.body.next_page_token);
-    assert.ok(log.body.result.every((d: { attempts: number; last_status_code: number }) => d.attempts > 1 && d.last_status_code === 200), 'retries are logged');
+    assert.ok(
+      log.body.result.every(
+        (d: { attempts: number; last_status_code: number }) => d.attempts > 1 && d.last_status_code === 200,
+      ),
+      'retries are logged',
+    );
     assert.equal(log.body.result[0].lease_until, undefined);
   });
 
@@ -144,16 +191,24 @@ describe('webhooks end to end', () => {
     const [bad, flaky] = [newId(), newId()];
     let flakyAnswers = [503, 503];
     let badAnswer = 400;
-    receiver.respondWith((r) => (idOf(r) === bad ? badAnswer : flakyAnswers.shift() ?? 200));
+    receiver.respondWith((r) => (idOf(r) === bad ? badAnswer : (flakyAnswers.shift() ?? 200)));
     await s.publishCall(customer.id, bad, 'call_created');
     await s.publishCall(customer.id, flaky, 'call_created');
-    await until('flaky delivered', async () => (await s.api('GET', `/v1.0/webhook_deliveries?resource_id=${flaky}`, customer.key)).body.result[0]?.status === 'delivered');
+    await until(
+      'flaky delivered',
+      async () =>
+        (await s.api('GET', `/v1.0/webhook_deliveries?resource_id=${flaky}`, customer.key)).body.result[0]?.status ===
+        'delivered',
+    );
     const flakyRow = (await s.api('GET', `/v1.0/webhook_deliveries?resource_id=${flaky}`, customer.key)).body.result[0];
     assert.equal(flakyRow.attempts, 3);
     const failed = await s.api('GET', '/v1.0/webhook_deliveries?status=failed', customer.key);
     assert.equal(failed.body.result.length, 1);
     const row = failed.body.result[0];
-    assert.deepEqual([row.resource_id, row.attempts, row.last_status_code, row.event_type], [bad, 1, 400, 'call_created']);
+    assert.deepEqual(
+      [row.resource_id, row.attempts, row.last_status_code, row.event_type],
+      [bad, 1, 400, 'call_created'],
+    );
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(receiver.received.filter((r) => idOf(r) === bad).length, 1, '400 is not retried');
 
@@ -163,7 +218,10 @@ describe('webhooks end to end', () => {
     badAnswer = 200;
     const again = await s.api('POST', `/v1.0/webhook_deliveries/${row.id}/redeliver`, customer.key);
     assert.deepEqual([again.status, again.body.status, again.body.attempts], [200, 'pending', 0]);
-    await until('redelivered', async () => (await s.api('GET', `/v1.0/webhook_deliveries/${row.id}`, customer.key)).body.status === 'delivered');
+    await until(
+      'redelivered',
+      async () => (await s.api('GET', `/v1.0/webhook_deliveries/${row.id}`, customer.key)).body.status === 'delivered',
+    );
     assert.equal(receiver.delivered.filter((r) => idOf(r) === bad).length, 1);
     flakyAnswers = [];
   });
@@ -177,14 +235,18 @@ describe('webhooks end to end', () => {
     const src = fileURLToPath(new URL('../../src/', import.meta.url));
     const script = join(s.dir, 'crash-child.mts');
     await writeFile(script, childScript(src));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, s.dir, customer.id, '200'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, s.dir, customer.id, '200'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     t.after(() => void child.kill('SIGKILL'));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     await receiver.waitFor((r) => r.delivered.length >= 30, 30_000, '30 deliveries from the child');
     child.kill('SIGKILL');
     await exited;
     const outbox = await allOutboxIds(s.store, customer.id);
-    const unfinished = (await s.store.deliveries.list({ customerId: customer.id, pageSize: 1000 })).items.filter((d) => d.status !== 'delivered');
+    const unfinished = (await s.store.deliveries.list({ customerId: customer.id, pageSize: 1000 })).items.filter(
+      (d) => d.status !== 'delivered',
+    );
     assert.ok(unfinished.length > 0, 'the kill left deliveries to resume');
     await s.startWorker(FAST_RETRY);
     const gotIds = () => new Set(receiver.delivered.map((r) => (r.json as { event_id: string }).event_id));
@@ -211,8 +273,20 @@ describe('callbin webhook verify', () => {
     const headers = signWebhook('whsec_cli', body, 1_700_000_000);
     await writeFile(join(dir, 'good.json'), body);
     await writeFile(join(dir, 'bad.json'), body.replace('call_created', 'call_hangup'));
-    const args = (file: string) => ['webhook', 'verify', '--secret', 'whsec_cli', '--body-file', join(dir, file),
-      '--timestamp', headers['X-Callbin-Timestamp']!, '--signature', headers['X-Callbin-Signature']!, '--now', '1700000010'];
+    const args = (file: string) => [
+      'webhook',
+      'verify',
+      '--secret',
+      'whsec_cli',
+      '--body-file',
+      join(dir, file),
+      '--timestamp',
+      headers['X-Callbin-Timestamp']!,
+      '--signature',
+      headers['X-Callbin-Signature']!,
+      '--now',
+      '1700000010',
+    ];
     const [good, bad] = await Promise.all([runCli(args('good.json')), runCli(args('bad.json'))]);
     assert.equal(good.code, 0, good.out);
     assert.equal(bad.code, 1, bad.out);
@@ -237,13 +311,17 @@ async function connectStream(s: Stack, key: string, query = ''): Promise<StreamC
     if (msg.type === 'subscribed') acks.push(msg);
     else if (msg.type !== 'unsubscribed' && msg.type !== 'error') events.push(msg as StreamClient['events'][number]);
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
   return {
-    ws, events, closed,
+    ws,
+    events,
+    closed,
     subscribe: async (topics) => {
       const before = acks.length;
       ws.send(JSON.stringify({ type: 'subscribe', topics }));
@@ -266,12 +344,27 @@ describe('event stream (GET /v1.0/ws)', () => {
     const [callA, callB] = [newId(), newId()];
     await s.publishCall(a.id, callA, 'call_created');
     await s.publishCall(b.id, callB, 'call_created');
-    await s.publisher.publishNow(s.store, { customer_id: a.id, resource_type: 'activeflow', resource_id: newId(), type: 'activeflow_created', data: {} });
+    await s.publisher.publishNow(s.store, {
+      customer_id: a.id,
+      resource_type: 'activeflow',
+      resource_id: newId(),
+      type: 'activeflow_created',
+      data: {},
+    });
     await s.publishCall(a.id, callA);
     await until('both received', () => ca.events.length === 2 && cb.events.length === 1);
-    assert.deepEqual(ca.events.map((e) => [e.type, e.seq, e.data.id]), [['call_created', 1, callA], ['call_updated', 2, callA]]);
+    assert.deepEqual(
+      ca.events.map((e) => [e.type, e.seq, e.data.id]),
+      [
+        ['call_created', 1, callA],
+        ['call_updated', 2, callA],
+      ],
+    );
     assert.deepEqual(Object.keys(ca.events[0]!).sort(), ['data', 'event_id', 'seq', 'tm_event', 'type']);
-    assert.deepEqual(cb.events.map((e) => e.data.id), [callB]);
+    assert.deepEqual(
+      cb.events.map((e) => e.data.id),
+      [callB],
+    );
 
     cb.ws.send(JSON.stringify({ type: 'subscribe', topics: [`customer_id:${a.id}:call`] }));
     assert.equal((await cb.closed).code, 4003);
@@ -294,11 +387,17 @@ describe('event stream (GET /v1.0/ws)', () => {
     t.after(() => again.ws.terminate());
     await again.subscribe([`customer_id:${c.id}:call:${call}`]);
     await until('replay', () => again.events.length === 3);
-    assert.deepEqual(again.events.map((e) => e.event_id), missed.map((e) => e.event_id));
+    assert.deepEqual(
+      again.events.map((e) => e.event_id),
+      missed.map((e) => e.event_id),
+    );
     const live = await s.publishCall(c.id, call);
     await until('live event', () => again.events.length === 4);
     assert.equal(again.events[3]!.event_id, live.event_id);
-    assert.deepEqual(again.events.map((e) => e.seq), [3, 4, 5, 6]);
+    assert.deepEqual(
+      again.events.map((e) => e.seq),
+      [3, 4, 5, 6],
+    );
   });
 
   it('a consumer that stops reading is closed with 4008 instead of buffering without bound', async (t) => {

@@ -21,23 +21,36 @@ export interface TestApi {
   store: Store;
   adminKey: string;
   adminCustomerId: string;
-  request(method: string, url: string, opts?: { key?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<TestResponse>;
+  request(
+    method: string,
+    url: string,
+    opts?: { key?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
   /** Create a customer (as the admin) and an access key for it. */
   newCustomer(name: string): Promise<{ id: string; key: string }>;
   close(): Promise<void>;
 }
 
 /** Start a TestApi; `inject()` drives it, nothing listens. */
-export async function startTestApi(opts: { rateLimitPerSec?: number; rateLimitBurst?: number; clock?: Clock } = {}): Promise<TestApi> {
+export async function startTestApi(
+  opts: { rateLimitPerSec?: number; rateLimitBurst?: number; clock?: Clock } = {},
+): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'callbin-api-'));
   const clock = opts.clock ?? systemClock;
   const store = await openStore({ dataDir: dir, clock });
   const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
   if (!admin) throw new Error('project admin was not created');
   const app = await buildServer({
-    store, clock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local',
-    rateLimitPerSec: opts.rateLimitPerSec ?? 10_000, rateLimitBurst: opts.rateLimitBurst ?? 10_000,
-    isSupportedLanguage, ttsVoices: listVoices,
+    store,
+    clock,
+    logger: silentLogger,
+    jwtSecret: randomBytes(32),
+    sipDomain: 'sip.test',
+    mode: 'local',
+    rateLimitPerSec: opts.rateLimitPerSec ?? 10_000,
+    rateLimitBurst: opts.rateLimitBurst ?? 10_000,
+    isSupportedLanguage,
+    ttsVoices: listVoices,
   });
   const request: TestApi['request'] = async (method, url, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
@@ -47,7 +60,12 @@ export async function startTestApi(opts: { rateLimitPerSec?: number; rateLimitBu
     if (o.rawBody !== undefined) payload = o.rawBody;
     else if (o.body !== undefined) payload = JSON.stringify(o.body);
     if (payload !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-    const res = await app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(payload !== undefined ? { payload } : {}),
+    });
     let body: unknown = res.body;
     try {
       body = JSON.parse(res.body);
@@ -57,7 +75,9 @@ export async function startTestApi(opts: { rateLimitPerSec?: number; rateLimitBu
     return { status: res.statusCode, body, headers: res.headers };
   };
   return {
-    app, store, request,
+    app,
+    store,
+    request,
     adminKey: admin.accessKey,
     adminCustomerId: admin.customerId,
     newCustomer: async (name) => {

@@ -90,10 +90,16 @@ function configText(sipPort: number, ctrlPort: number, opts: BaresipOptions): st
   ].join('\n');
 }
 
-async function connectWithRetry(port: number, child: ChildProcess, timeoutMs: number, out: () => string): Promise<Socket> {
+async function connectWithRetry(
+  port: number,
+  child: ChildProcess,
+  timeoutMs: number,
+  out: () => string,
+): Promise<Socket> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`baresip exited (${child.exitCode}) before its control socket opened:\n${out()}`);
+    if (child.exitCode !== null)
+      throw new Error(`baresip exited (${child.exitCode}) before its control socket opened:\n${out()}`);
     try {
       return await new Promise<Socket>((resolve, reject) => {
         const s = connect(port, '127.0.0.1', () => resolve(s));
@@ -134,13 +140,40 @@ async function launch(opts: BaresipOptions): Promise<Baresip> {
   const trace = opts.traceReceived ? join(dir, 'received.trace') : undefined;
   // strace only stops baresip on recvfrom (seccomp filter) and writes each received buffer in hex.
   const command = trace
-    ? ['strace', '-f', '-qq', '--seccomp-bpf', '-e', 'trace=recvfrom', '-e', 'signal=none', '-xx', '-s', '4096', '-o', trace, 'baresip', '-f', dir]
+    ? [
+        'strace',
+        '-f',
+        '-qq',
+        '--seccomp-bpf',
+        '-e',
+        'trace=recvfrom',
+        '-e',
+        'signal=none',
+        '-xx',
+        '-s',
+        '4096',
+        '-o',
+        trace,
+        'baresip',
+        '-f',
+        dir,
+      ]
     : ['baresip', '-f', dir];
-  const child = spawn(command[0] as string, command.slice(1), { env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command[0] as string, command.slice(1), {
+    env: { ...process.env, HOME: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const phone = new BaresipProcess(dir, sipPort, child, trace);
-  const spawnError = new Promise<never>((_r, reject) => child.once('error', (err) => reject(new Error(`cannot run ${command[0]} (is it installed?): ${err.message}`))));
+  const spawnError = new Promise<never>((_r, reject) =>
+    child.once('error', (err) => reject(new Error(`cannot run ${command[0]} (is it installed?): ${err.message}`))),
+  );
   try {
-    phone.attach(await Promise.race([connectWithRetry(ctrlPort, child, opts.startTimeoutMs ?? 10_000, () => phone.output()), spawnError]));
+    phone.attach(
+      await Promise.race([
+        connectWithRetry(ctrlPort, child, opts.startTimeoutMs ?? 10_000, () => phone.output()),
+        spawnError,
+      ]),
+    );
   } catch (err) {
     killTree(child);
     await rm(dir, { recursive: true, force: true });
@@ -155,7 +188,8 @@ function killTree(child: ChildProcess): void {
   const pid = child.pid;
   if (pid !== undefined) {
     try {
-      for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(c), 'SIGKILL');
+      for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean))
+        process.kill(Number(c), 'SIGKILL');
     } catch {
       // Already gone, or no /proc: the child alone is killed.
     }
@@ -189,10 +223,12 @@ class BaresipProcess implements Baresip {
     };
     child.stdout?.on('data', onOutput);
     child.stderr?.on('data', onOutput);
-    this.#exited = new Promise<void>((resolve) => child.once('close', () => {
-      this.#notify();
-      resolve();
-    }));
+    this.#exited = new Promise<void>((resolve) =>
+      child.once('close', () => {
+        this.#notify();
+        resolve();
+      }),
+    );
   }
 
   /** Take the connected control socket. */
@@ -204,7 +240,8 @@ class BaresipProcess implements Baresip {
       for (const text of netstrings(state)) {
         const msg = JSON.parse(text) as Record<string, unknown>;
         if (msg.event === true) this.events.push(msg as unknown as BaresipEvent);
-        if (msg.response === true && typeof msg.token === 'string') this.#pending.get(msg.token)?.(String(msg.data ?? ''));
+        if (msg.response === true && typeof msg.token === 'string')
+          this.#pending.get(msg.token)?.(String(msg.data ?? ''));
       }
       this.#notify();
     });
@@ -228,11 +265,19 @@ class BaresipProcess implements Baresip {
   }
 
   waitForEvent(pick: (e: BaresipEvent) => boolean, timeoutMs = 15_000): Promise<BaresipEvent> {
-    return this.#waitUntil(() => this.events.find(pick), timeoutMs, () => `baresip event; events: ${JSON.stringify(this.events)}`);
+    return this.#waitUntil(
+      () => this.events.find(pick),
+      timeoutMs,
+      () => `baresip event; events: ${JSON.stringify(this.events)}`,
+    );
   }
 
   waitForOutput(re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
-    return this.#waitUntil(() => this.#out.match(re) ?? undefined, timeoutMs, () => String(re));
+    return this.#waitUntil(
+      () => this.#out.match(re) ?? undefined,
+      timeoutMs,
+      () => String(re),
+    );
   }
 
   command(command: string, params = ''): Promise<string> {
@@ -280,7 +325,10 @@ class BaresipProcess implements Baresip {
         if (found !== undefined) finish(() => resolve(found));
         else if (!this.#running()) finish(() => reject(new Error(`baresip exited before ${what()}:\n${this.#out}`)));
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no ${what()} within ${timeoutMs} ms:\n${this.#out}`))), timeoutMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`no ${what()} within ${timeoutMs} ms:\n${this.#out}`))),
+        timeoutMs,
+      );
       const finish = (f: () => void): void => {
         clearTimeout(timer);
         this.#wake.delete(check);

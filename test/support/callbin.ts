@@ -41,7 +41,13 @@ function randomRtpRange(pairs: number): { rtpPortMin: number; rtpPortMax: number
 }
 
 /** Calls `fetch` with the bearer key and parses the JSON answer. */
-export async function apiCall(baseUrl: string, key: string, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+export async function apiCall(
+  baseUrl: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResponse> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -60,9 +66,19 @@ export async function apiCall(baseUrl: string, key: string, method: string, path
 /** Starts callbin in-process with a fresh data directory, loopback listeners on port 0 and a random RTP range; `overrides` change other settings (`mode`…). */
 export async function startTestCallbin(overrides: Partial<Config> = {}): Promise<TestCallbin> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-e2e-'));
-  const config = loadConfig({}, {
-    dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent', ...randomRtpRange(100), ...overrides,
-  });
+  const config = loadConfig(
+    {},
+    {
+      dataDir,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      sipHost: '127.0.0.1',
+      sipPort: 0,
+      logLevel: 'silent',
+      ...randomRtpRange(100),
+      ...overrides,
+    },
+  );
   let handle: CallbinHandle;
   try {
     handle = await startCallbin(config, { logger: silentLogger });
@@ -96,12 +112,26 @@ export function expectStatus(res: ApiResponse, status: number): any {
 
 /** Creates a provider at 127.0.0.1:`port` through the API; returns its id. */
 export async function createProvider(cb: TestCallbin, port: number, hostname = '127.0.0.1'): Promise<string> {
-  const body = expectStatus(await cb.api('POST', '/v1.0/providers', { hostname, port, transport: 'udp', name: `peer ${port}`, codecs: ['PCMU'] }), 200);
+  const body = expectStatus(
+    await cb.api('POST', '/v1.0/providers', {
+      hostname,
+      port,
+      transport: 'udp',
+      name: `peer ${port}`,
+      codecs: ['PCMU'],
+    }),
+    200,
+  );
   return body.id as string;
 }
 
 /** Creates a platform route `target` → `providerId` through the API; returns its id. */
-export async function createRoute(cb: TestCallbin, providerId: string, priority: number, target = '+1'): Promise<string> {
+export async function createRoute(
+  cb: TestCallbin,
+  providerId: string,
+  priority: number,
+  target = '+1',
+): Promise<string> {
   const body = expectStatus(await cb.api('POST', '/v1.0/routes', { provider_id: providerId, target, priority }), 200);
   return body.id as string;
 }
@@ -114,7 +144,12 @@ export async function createNumberWithFlow(cb: TestCallbin, number: string, acti
 }
 
 /** Polls `GET /v1.0/calls/{id}` until `predicate` holds; returns that call. */
-export async function waitForCall(cb: Pick<TestCallbin, 'api'>, callId: string, predicate: (call: any) => boolean, timeoutMs = 15_000): Promise<any> {
+export async function waitForCall(
+  cb: Pick<TestCallbin, 'api'>,
+  callId: string,
+  predicate: (call: any) => boolean,
+  timeoutMs = 15_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -123,11 +158,17 @@ export async function waitForCall(cb: Pick<TestCallbin, 'api'>, callId: string, 
     if (res.status === 200 && predicate(res.body)) return res.body;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`call ${callId} did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+  throw new Error(
+    `call ${callId} did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+  );
 }
 
 /** Polls `GET /v1.0/calls` until a call matches `predicate`; returns it. */
-export async function waitForListedCall(cb: Pick<TestCallbin, 'api'>, predicate: (call: any) => boolean, timeoutMs = 15_000): Promise<any> {
+export async function waitForListedCall(
+  cb: Pick<TestCallbin, 'api'>,
+  predicate: (call: any) => boolean,
+  timeoutMs = 15_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const res = await cb.api('GET', '/v1.0/calls');
@@ -151,11 +192,24 @@ export async function statusTrail(cb: TestCallbin, callId: string): Promise<stri
 }
 
 /** Starts a sipp provider (UAS) on free ports for one call (unless `extra` has `-m`); `scenario` is a fixture file name or `uas` for the built-in one. */
-export async function startSippProvider(scenario: string, extra: readonly string[] = []): Promise<{ port: number; sipp: SippProcess }> {
+export async function startSippProvider(
+  scenario: string,
+  extra: readonly string[] = [],
+): Promise<{ port: number; sipp: SippProcess }> {
   const port = await freePort('udp');
   const source = scenario === 'uas' ? ['-sn', 'uas'] : ['-sf', `${SIPP_FIXTURES}${scenario}`];
   const calls = extra.includes('-m') ? [] : ['-m', '1'];
-  const sipp = await startSipp([...source, '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freeMediaPort()), ...calls, ...extra]);
+  const sipp = await startSipp([
+    ...source,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-mp',
+    String(await freeMediaPort()),
+    ...calls,
+    ...extra,
+  ]);
   try {
     await waitForUdpBound(port);
   } catch (err) {
@@ -166,11 +220,28 @@ export async function startSippProvider(scenario: string, extra: readonly string
 }
 
 /** Starts a sipp caller into callbin dialling `dialled` from `ip`; `keys` are extra `-key name value` pairs. */
-export async function startSippCaller(cb: Pick<TestCallbin, 'sipPort'>, scenario: string, dialled: string, options: { ip?: string; keys?: Record<string, string> } = {}): Promise<SippProcess> {
+export async function startSippCaller(
+  cb: Pick<TestCallbin, 'sipPort'>,
+  scenario: string,
+  dialled: string,
+  options: { ip?: string; keys?: Record<string, string> } = {},
+): Promise<SippProcess> {
   const keys = Object.entries(options.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]);
   return startSipp([
-    '-sf', `${SIPP_FIXTURES}${scenario}`, `127.0.0.1:${cb.sipPort}`, '-i', options.ip ?? '127.0.0.1', '-p', String(await freePort('udp')),
-    '-mp', String(await freeMediaPort()), '-m', '1', '-s', dialled, ...keys,
+    '-sf',
+    `${SIPP_FIXTURES}${scenario}`,
+    `127.0.0.1:${cb.sipPort}`,
+    '-i',
+    options.ip ?? '127.0.0.1',
+    '-p',
+    String(await freePort('udp')),
+    '-mp',
+    String(await freeMediaPort()),
+    '-m',
+    '1',
+    '-s',
+    dialled,
+    ...keys,
   ]);
 }
 

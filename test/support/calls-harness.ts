@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { CallService } from '../../src/calls/index.ts';
 import type { Call, CallEvent, FlowPort, FlowSource, RecorderPort } from '../../src/calls/index.ts';
 import { MemoryCallStore } from '../../src/calls/testing/fake-ports.ts';
-import { MULAW_DECODE_TABLE, MULAW_ENCODE_TABLE, MediaClock, parseRtpPacket, serializeRtpPacket, tone } from '../../src/media/index.ts';
+import {
+  MULAW_DECODE_TABLE,
+  MULAW_ENCODE_TABLE,
+  MediaClock,
+  parseRtpPacket,
+  serializeRtpPacket,
+  tone,
+} from '../../src/media/index.ts';
 import type { PortAllocator } from '../../src/media/index.ts';
 import { NIL_UUID, newId, systemClock, silentLogger } from '../../src/shared/index.ts';
 import { DigestChallenger, DigestGuard, SipTransport, TransactionLayer } from '../../src/sip/index.ts';
@@ -79,7 +86,11 @@ export async function startCallsStack(options: { t1Ms?: number } = {}): Promise<
   const transport = new SipTransport({ clock: systemClock, logger: silentLogger });
   const bound = await transport.listenUdp({ host: '127.0.0.1', port: 0 });
   const t1Ms = options.t1Ms ?? 50;
-  const layer = new TransactionLayer({ transport, clock: systemClock, timers: { t1Ms, t4Ms: 10 * t1Ms, timerDMs: 10 * t1Ms } });
+  const layer = new TransactionLayer({
+    transport,
+    clock: systemClock,
+    timers: { t1Ms, t4Ms: 10 * t1Ms, timerDMs: 10 * t1Ms },
+  });
   const ua = new UserAgent({ layer, contacts: [{ host: '127.0.0.1', port: bound.port, transport: 'UDP' }] });
   const allocator = randomPortAllocator(40);
   const mediaClock = new MediaClock();
@@ -88,16 +99,26 @@ export async function startCallsStack(options: { t1Ms?: number } = {}): Promise<
   const callStore = new MemoryCallStore();
   const flows = new ScriptedFlows();
   const service = new CallService({
-    store: callStore, flows, media, recorder: noRecorder,
+    store: callStore,
+    flows,
+    media,
+    recorder: noRecorder,
     signaling: new CallSignaling({ ua, media, endpointOptions, fromHost: '127.0.0.1' }),
     routing: new RoutingAdapter({ store }),
     directory: new DirectoryAdapter({ store }),
   });
   const incoming = new IncomingCalls({
-    ua, store, media, endpointOptions, calls: service,
+    ua,
+    store,
+    media,
+    endpointOptions,
+    calls: service,
     providers: new ProviderAddressBook({ store, ttlMs: 0 }),
     accounts: new StoreRegistrarBackend({ store, clock: systemClock, sipDomain: 'sip.callbin.test' }),
-    digest: new DigestGuard({ challenger: new DigestChallenger({ secret: Buffer.from('calls-e2e-secret'), clock: systemClock }), clock: systemClock }),
+    digest: new DigestGuard({
+      challenger: new DigestChallenger({ secret: Buffer.from('calls-e2e-secret'), clock: systemClock }),
+      clock: systemClock,
+    }),
   });
   incoming.start();
   const events: CallEvent[] = [];
@@ -106,9 +127,27 @@ export async function startCallsStack(options: { t1Ms?: number } = {}): Promise<
     events.push(event);
     for (const w of [...waiters]) w(event.call);
   });
-  const customer = await store.customers.create({ name: 'calls e2e', detail: '', email: '', webhook_method: 'POST', webhook_uri: '', webhook_secret: '', webhook_event_types: [] });
+  const customer = await store.customers.create({
+    name: 'calls e2e',
+    detail: '',
+    email: '',
+    webhook_method: 'POST',
+    webhook_uri: '',
+    webhook_secret: '',
+    webhook_event_types: [],
+  });
   return {
-    dir, store, ua, sipPort: bound.port, allocator, media, service, callStore, flows, customerId: customer.id, events,
+    dir,
+    store,
+    ua,
+    sipPort: bound.port,
+    allocator,
+    media,
+    service,
+    callStore,
+    flows,
+    customerId: customer.id,
+    events,
     waitFor: (predicate, timeoutMs = 15_000) => {
       const done = events.find((e) => predicate(e.call));
       if (done) return Promise.resolve(done.call);
@@ -243,7 +282,13 @@ export class RtpProbe {
     let seq = 0;
     this.#timer = setInterval(() => {
       if (!this.#remote) return;
-      const packet = serializeRtpPacket({ payloadType: 0, sequenceNumber: seq & 0xffff, timestamp: seq * 160, ssrc: 0x1234abcd, payload });
+      const packet = serializeRtpPacket({
+        payloadType: 0,
+        sequenceNumber: seq & 0xffff,
+        timestamp: seq * 160,
+        ssrc: 0x1234abcd,
+        payload,
+      });
       seq += 1;
       this.#socket.send(packet, this.#remote.port, this.#remote.address);
     }, 20);

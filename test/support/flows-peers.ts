@@ -35,7 +35,13 @@ export async function startFlowsCallbin(): Promise<FlowsCallbin> {
   try {
     const me = await api('GET', '/customer');
     if (me.status !== 200) throw new Error(`GET /customer answered ${me.status}`);
-    return { apiUrl: callbin.handle.apiUrl, sipPort: callbin.sipPort, api, customer: { id: me.body.id, webhook_secret: me.body.webhook_secret }, close: () => callbin.close() };
+    return {
+      apiUrl: callbin.handle.apiUrl,
+      sipPort: callbin.sipPort,
+      api,
+      customer: { id: me.body.id, webhook_secret: me.body.webhook_secret },
+      close: () => callbin.close(),
+    };
   } catch (err) {
     await callbin.close();
     throw err;
@@ -87,7 +93,12 @@ export class CustomerServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = new URL(req.url ?? '/', 'http://x').pathname;
-        this.received.push({ method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        this.received.push({
+          method: req.method ?? '',
+          path,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
         this.log.push(`${path} arrived`);
         const reply = this.#replies.get(path) ?? { status: 404 };
         if (reply.hang) return;
@@ -245,7 +256,13 @@ export class CallerMedia {
       this.#queue.copy(payload, 0, 0, 160);
       this.#queue = this.#queue.subarray(Math.min(160, this.#queue.length));
       const seq = this.#seq++;
-      const packet = serializeRtpPacket({ payloadType: 0, sequenceNumber: seq & 0xffff, timestamp: seq * 160, ssrc: 0x5eed0001, payload });
+      const packet = serializeRtpPacket({
+        payloadType: 0,
+        sequenceNumber: seq & 0xffff,
+        timestamp: seq * 160,
+        ssrc: 0x5eed0001,
+        payload,
+      });
       this.#socket.send(packet, this.#remote.port, this.#remote.address);
     }, 20);
   }
@@ -277,20 +294,48 @@ export async function bindNumber(callbin: FlowsCallbin, number: string, flowId: 
 }
 
 /** Starts a sipp caller (fixture `scenario`) dialling `number`, its SDP pointing at `media`. */
-export async function startCaller(callbin: FlowsCallbin, scenario: string, number: string, media: CallerMedia): Promise<SippProcess> {
+export async function startCaller(
+  callbin: FlowsCallbin,
+  scenario: string,
+  number: string,
+  media: CallerMedia,
+): Promise<SippProcess> {
   return startSipp([
-    '-sf', `${SIPP_FIXTURES}${scenario}`, `127.0.0.1:${callbin.sipPort}`, '-i', '127.0.0.1', '-p', String(await freePort('udp')),
-    '-mp', String(await freeMediaPort()), '-m', '1', '-s', number, '-key', 'rtp_port', String(media.port),
+    '-sf',
+    `${SIPP_FIXTURES}${scenario}`,
+    `127.0.0.1:${callbin.sipPort}`,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(await freePort('udp')),
+    '-mp',
+    String(await freeMediaPort()),
+    '-m',
+    '1',
+    '-s',
+    number,
+    '-key',
+    'rtp_port',
+    String(media.port),
   ]);
 }
 
 /** The incoming call to `number` as `GET /calls` lists it, once `predicate` holds for it. */
-export function incomingCallTo(callbin: FlowsCallbin, number: string, predicate: (call: any) => boolean, timeoutMs: number): Promise<any> {
-  return eventually(async () => {
-    const list = await callbin.api('GET', '/calls?direction=incoming&page_size=100');
-    const found = (list.body.result as any[]).find((c) => c.destination.target === number);
-    return found && predicate(found) ? found : undefined;
-  }, timeoutMs, `the incoming call to ${number}`);
+export function incomingCallTo(
+  callbin: FlowsCallbin,
+  number: string,
+  predicate: (call: any) => boolean,
+  timeoutMs: number,
+): Promise<any> {
+  return eventually(
+    async () => {
+      const list = await callbin.api('GET', '/calls?direction=incoming&page_size=100');
+      const found = (list.body.result as any[]).find((c) => c.destination.target === number);
+      return found && predicate(found) ? found : undefined;
+    },
+    timeoutMs,
+    `the incoming call to ${number}`,
+  );
 }
 
 /** `GET /activeflows/{id}`. */

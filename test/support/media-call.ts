@@ -58,7 +58,9 @@ function wire(dialog: Dialog, endpoint: MediaEndpoint): MediaCall {
     else dialog.on('terminated', () => resolve());
   }).then(() => endpoint.close());
   return {
-    dialog, endpoint, ended,
+    dialog,
+    endpoint,
+    ended,
     hangup: async () => {
       if (dialog.state === 'confirmed') await dialog.bye();
       await endpoint.close();
@@ -88,11 +90,18 @@ export async function startMediaUa(): Promise<MediaUa> {
     );
   });
   return {
-    testUa, allocator, mediaClock,
+    testUa,
+    allocator,
+    mediaClock,
     call: async (uri) => {
       const { endpoint, offerSdp } = await MediaEndpoint.offer(base);
       try {
-        const { dialog, response } = await testUa.ua.invite({ to: uri, from: `sip:callbin@127.0.0.1:${testUa.port}`, body: offerSdp, contentType: 'application/sdp' });
+        const { dialog, response } = await testUa.ua.invite({
+          to: uri,
+          from: `sip:callbin@127.0.0.1:${testUa.port}`,
+          body: offerSdp,
+          contentType: 'application/sdp',
+        });
         endpoint.applyAnswer(response.body.toString());
         const call = wire(dialog, endpoint);
         calls.push(call);
@@ -151,7 +160,8 @@ export async function startBaresipPhone(options: { sourceWav?: string } = {}): P
     throw err;
   }
   return {
-    baresip, recordDir,
+    baresip,
+    recordDir,
     uri: `sip:bob@127.0.0.1:${baresip.sipPort}`,
     heard: async () => {
       const dec = (await readdir(recordDir)).filter((f) => f.endsWith('-dec.wav'));
@@ -202,7 +212,8 @@ export function speechLike(seed: number, syllables = 12): Int16Array {
       let v = 0;
       for (let h = 1; h * f0 < 3400; h++) {
         const f = h * f0;
-        v += (Math.exp(-(((f - f1) / 150) ** 2)) + 0.6 * Math.exp(-(((f - f2) / 250) ** 2)) + 0.05) * Math.sin(h * phase);
+        v +=
+          (Math.exp(-(((f - f1) / 150) ** 2)) + 0.6 * Math.exp(-(((f - f2) / 250) ** 2)) + 0.05) * Math.sin(h * phase);
       }
       const env = Math.min(1, i / 80, (n - i) / 240);
       parts.push(env * (v * 0.25 + (rand() - 0.5) * 0.05));

@@ -13,7 +13,9 @@ const RATE = 8000;
 
 /** A pure tone of `hz` at amplitude 8000, `seconds` long (long: baresip ends a call when its aufile source runs out). */
 export function tone(hz: number, seconds = 240): Int16Array {
-  return Int16Array.from({ length: RATE * seconds }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / RATE)));
+  return Int16Array.from({ length: RATE * seconds }, (_, i) =>
+    Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / RATE)),
+  );
 }
 
 /** Amplitude of the `hz` component of `samples` (Goertzel): about the tone's amplitude when present, near 0 when not. */
@@ -86,7 +88,10 @@ export interface PhoneLab {
    * Creates extension `extension` and, unless `register` is false, a phone registered as it;
    * `traceRtp` also records the RTP packets that reach it (see BaresipOptions.traceReceived).
    */
-  addPhone(extension: string, options: { toneHz: number; autoAnswer?: boolean; register?: boolean; traceRtp?: boolean }): Promise<Phone>;
+  addPhone(
+    extension: string,
+    options: { toneHz: number; autoAnswer?: boolean; register?: boolean; traceRtp?: boolean },
+  ): Promise<Phone>;
   /** Live calls of the customer, newest first. */
   liveCalls(): Promise<any[]>;
   close(): Promise<void>;
@@ -98,13 +103,25 @@ export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Starts callbin and a customer with an access key; phones are added with {@link PhoneLab.addPhone}. */
 export async function startPhoneLab(): Promise<PhoneLab> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-phones-'));
-  const config = loadConfig({}, { dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent' });
+  const config = loadConfig(
+    {},
+    { dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent' },
+  );
   const callbin = await startCallbin(config);
   const phones: Phone[] = [];
-  const request = async (method: string, path: string, body: unknown, key: string, expectStatus = 200): Promise<any> => {
+  const request = async (
+    method: string,
+    path: string,
+    body: unknown,
+    key: string,
+    expectStatus = 200,
+  ): Promise<any> => {
     const res = await fetch(`${callbin.apiUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const json = await res.json();
@@ -113,10 +130,12 @@ export async function startPhoneLab(): Promise<PhoneLab> {
   };
   const adminKey = callbin.admin?.accessKey ?? '';
   const customer = await request('POST', '/v1.0/customers', { name: 'phones' }, adminKey);
-  const key = (await request('POST', '/v1.0/accesskeys', { name: 'k', customer_id: customer.id }, adminKey)).token as string;
+  const key = (await request('POST', '/v1.0/accesskeys', { name: 'k', customer_id: customer.id }, adminKey))
+    .token as string;
   const sipPort = callbin.sip.address.port;
   const lab: PhoneLab = {
-    callbin, sipPort,
+    callbin,
+    sipPort,
     api: (method, path, body, expectStatus) => request(method, path, body, key, expectStatus),
     addPhone: async (extension, options) => {
       const password = `Pass-${extension}-secret`;
@@ -126,7 +145,10 @@ export async function startPhoneLab(): Promise<PhoneLab> {
       phones.push(phone);
       return phone;
     },
-    liveCalls: async () => (await lab.api('GET', '/v1.0/calls?page_size=100')).result.filter((c: { status: string }) => c.status !== 'hangup'),
+    liveCalls: async () =>
+      (await lab.api('GET', '/v1.0/calls?page_size=100')).result.filter(
+        (c: { status: string }) => c.status !== 'hangup',
+      ),
     close: async () => {
       await Promise.all(phones.map((p) => p.stop()));
       await callbin.close();
@@ -150,7 +172,15 @@ async function g711Frames(baresip: Baresip): Promise<Int16Array[]> {
   return frames;
 }
 
-async function startPhone(o: { username: string; extension: string; password: string; sipPort: number; toneHz: number; autoAnswer?: boolean; traceRtp?: boolean }): Promise<Phone> {
+async function startPhone(o: {
+  username: string;
+  extension: string;
+  password: string;
+  sipPort: number;
+  toneHz: number;
+  autoAnswer?: boolean;
+  traceRtp?: boolean;
+}): Promise<Phone> {
   const dir = await mkdtemp(join(tmpdir(), 'callbin-phone-'));
   const wav = join(dir, 'tone.wav');
   await writeWav8k(wav, tone(o.toneHz));
@@ -158,7 +188,9 @@ async function startPhone(o: { username: string; extension: string; password: st
   let baresip: Baresip;
   try {
     baresip = await startBaresip({
-      accounts: [`<sip:${o.username}@127.0.0.1:${o.sipPort}>;auth_pass=${o.password};regint=60;answermode=${answer};audio_source=aufile,${wav}`],
+      accounts: [
+        `<sip:${o.username}@127.0.0.1:${o.sipPort}>;auth_pass=${o.password};regint=60;answermode=${answer};audio_source=aufile,${wav}`,
+      ],
       modules: ['aufile.so', 'sndfile.so', 'menu.so'],
       extraConfig: [`snd_path ${dir}`],
       ...(o.traceRtp ? { traceReceived: true } : {}),
@@ -174,17 +206,23 @@ async function startPhone(o: { username: string; extension: string; password: st
     const files = (await readdir(dir)).filter((f) => f.endsWith('-dec.wav'));
     const withTimes = await Promise.all(files.map(async (f) => ({ f, t: (await stat(join(dir, f))).birthtimeMs })));
     const out = new Map<string, Int16Array>();
-    for (const { f } of withTimes.sort((a, b) => a.t - b.t)) out.set(f, growingWavSamples(await readFile(join(dir, f))));
+    for (const { f } of withTimes.sort((a, b) => a.t - b.t))
+      out.set(f, growingWavSamples(await readFile(join(dir, f))));
     return out;
   };
   return {
-    extension: o.extension, baresip, toneHz: o.toneHz,
+    extension: o.extension,
+    baresip,
+    toneHz: o.toneHz,
     dial: async (target) => {
       await baresip.command('dial', `sip:${target}@127.0.0.1:${o.sipPort}`);
     },
     nextEvent: async (type, timeoutMs = 15_000) => {
       const skip = seen.get(type) ?? 0;
-      const event = await baresip.waitForEvent((e) => e === baresip.events.filter((x) => x.type === type)[skip], timeoutMs);
+      const event = await baresip.waitForEvent(
+        (e) => e === baresip.events.filter((x) => x.type === type)[skip],
+        timeoutMs,
+      );
       seen.set(type, skip + 1);
       return event;
     },

@@ -74,11 +74,20 @@ export class RawSipPhone {
     const to = r.method === 'REGISTER' ? `<sip:${r.user}@${domain}>` : `<sip:+15550009999@${domain}>`;
     const authHeader = r.method === 'REGISTER' ? 'Authorization' : 'Proxy-Authorization';
     const lines = [
-      `${r.method} ${uri} SIP/2.0`, `Via: ${via}`, 'Max-Forwards: 70', `From: ${from}`, `To: ${to}`, `Call-ID: ${callId}`,
-      `CSeq: ${cseq} ${r.method}`, `Contact: <sip:${r.user}@${this.address}:${this.port}>`, 'User-Agent: raw-sip-phone',
+      `${r.method} ${uri} SIP/2.0`,
+      `Via: ${via}`,
+      'Max-Forwards: 70',
+      `From: ${from}`,
+      `To: ${to}`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${cseq} ${r.method}`,
+      `Contact: <sip:${r.user}@${this.address}:${this.port}>`,
+      'User-Agent: raw-sip-phone',
       ...(r.expires !== undefined ? [`Expires: ${r.expires}`] : []),
       ...(r.authorization ? [`${authHeader}: ${r.authorization}`] : []),
-      'Content-Length: 0', '', '',
+      'Content-Length: 0',
+      '',
+      '',
     ];
     const key = `${callId}|${cseq} ${r.method}`;
     const res = await new Promise<SipResponse>((resolve, reject) => {
@@ -94,7 +103,18 @@ export class RawSipPhone {
       this.#socket.send(lines.join('\r\n'), this.#server.port, this.#server.host);
     });
     if (r.method === 'INVITE' && res.status >= 300) {
-      const ack = [`ACK ${uri} SIP/2.0`, `Via: ${via}`, 'Max-Forwards: 70', `From: ${from}`, `To: ${res.headers.get('to')}`, `Call-ID: ${callId}`, `CSeq: ${cseq} ACK`, 'Content-Length: 0', '', ''];
+      const ack = [
+        `ACK ${uri} SIP/2.0`,
+        `Via: ${via}`,
+        'Max-Forwards: 70',
+        `From: ${from}`,
+        `To: ${res.headers.get('to')}`,
+        `Call-ID: ${callId}`,
+        `CSeq: ${cseq} ACK`,
+        'Content-Length: 0',
+        '',
+        '',
+      ];
       this.#socket.send(ack.join('\r\n'), this.#server.port, this.#server.host);
     }
     return { res, uri };
@@ -109,10 +129,18 @@ export class RawSipPhone {
   }
 
   /** Ask for a challenge, then answer it: the final response and the Authorization that was sent. */
-  async authenticate(r: RawRequest & { username?: string; password: string; algorithm?: DigestAlgorithm }): Promise<{ res: SipResponse; authorization: string }> {
+  async authenticate(
+    r: RawRequest & { username?: string; password: string; algorithm?: DigestAlgorithm },
+  ): Promise<{ res: SipResponse; authorization: string }> {
     const { res: challenge, uri } = await this.send(r);
     if (challenge.status !== 401 && challenge.status !== 407) return { res: challenge, authorization: '' };
-    const authorization = digestAuthorization({ challenge: RawSipPhone.offer(challenge, r.algorithm), method: r.method, uri, username: r.username ?? r.user, password: r.password });
+    const authorization = digestAuthorization({
+      challenge: RawSipPhone.offer(challenge, r.algorithm),
+      method: r.method,
+      uri,
+      username: r.username ?? r.user,
+      password: r.password,
+    });
     return { res: (await this.send({ ...r, authorization })).res, authorization };
   }
 

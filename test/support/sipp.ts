@@ -57,17 +57,27 @@ export async function freeMediaPort(): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const base = 40_000 + 2 * Math.floor(Math.random() * 9_998);
     const sockets = [0, 1, 2, 3].map(() => createSocket('udp4'));
-    const bound = await Promise.all(sockets.map((socket, i) => new Promise<boolean>((resolve) => {
-      socket.once('error', () => resolve(false));
-      socket.bind(base + i, '127.0.0.1', () => resolve(true));
-    })));
-    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
-      try {
-        socket.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    })));
+    const bound = await Promise.all(
+      sockets.map(
+        (socket, i) =>
+          new Promise<boolean>((resolve) => {
+            socket.once('error', () => resolve(false));
+            socket.bind(base + i, '127.0.0.1', () => resolve(true));
+          }),
+      ),
+    );
+    await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            try {
+              socket.close(() => resolve());
+            } catch {
+              resolve();
+            }
+          }),
+      ),
+    );
     if (bound.every(Boolean)) return base;
     if (attempt > 50) throw new Error('no four consecutive free UDP ports for sipp media');
   }

@@ -81,7 +81,8 @@ export class WebhookReceiver {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`webhook receiver: timed out waiting for ${what} (${this.received.length} requests so far)`);
+      if (left <= 0)
+        throw new Error(`webhook receiver: timed out waiting for ${what} (${this.received.length} requests so far)`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 50));
         this.#waiters.push(() => {

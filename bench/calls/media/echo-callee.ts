@@ -53,10 +53,25 @@ export async function startEchoCallee(o: { port: number; pin?: CpuPin }): Promis
   }
   const cwd = await mkdtemp(join(tmpdir(), 'callbin-bench-uas-'));
   const args = [
-    '-sf', UAS_SCENARIO, '-key', 'echo_port', m[1]!, '-i', '127.0.0.1', '-p', String(o.port), '-nostdin',
-    '-max_recv_loops', '10000', '-max_sched_loops', '10000',
+    '-sf',
+    UAS_SCENARIO,
+    '-key',
+    'echo_port',
+    m[1]!,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(o.port),
+    '-nostdin',
+    '-max_recv_loops',
+    '10000',
+    '-max_sched_loops',
+    '10000',
     // sipp binds a media port of its own whatever the SDP says: a free one, unused.
-    '-mi', '127.0.0.1', '-mp', String(await freePort('udp')),
+    '-mi',
+    '127.0.0.1',
+    '-mp',
+    String(await freePort('udp')),
   ];
   const sipp = spawnPinned(o.pin, 'sipp', args, cwd);
   let output = '';

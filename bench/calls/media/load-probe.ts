@@ -29,7 +29,9 @@ export interface UdpDrops {
  */
 export function coreIdleMs(core: string | undefined): number {
   if (core === undefined || !/^\d+$/.test(core)) return NaN;
-  const row = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${core} `));
+  const row = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${core} `));
   if (!row) return NaN;
   const f = row.trim().split(/\s+/).slice(1).map(Number);
   return (((f[3] ?? NaN) + (f[4] ?? NaN)) * 1000) / clockTicksPerSec();
@@ -88,13 +90,21 @@ export function udpDrops(pids: readonly (number | undefined)[]): number[] {
 
 /** Samples the load side's CPU and every party's UDP drops at the start and end of a window. */
 export class LoadProbe {
-  readonly #pids: { peer?: number | undefined; uas: readonly number[]; caller?: number | undefined; server: () => number[] };
+  readonly #pids: {
+    peer?: number | undefined;
+    uas: readonly number[];
+    caller?: number | undefined;
+    server: () => number[];
+  };
   readonly #cores: { load: string | undefined; server: string | undefined };
   #t0 = 0;
   #start: number[] = [];
   #drops0: number[] = [];
 
-  constructor(pids: { peer?: number | undefined; uas: readonly number[]; server: () => number[] }, cores: { load: string | undefined; server: string | undefined }) {
+  constructor(
+    pids: { peer?: number | undefined; uas: readonly number[]; server: () => number[] },
+    cores: { load: string | undefined; server: string | undefined },
+  ) {
     this.#pids = { ...pids };
     this.#cores = cores;
   }
@@ -114,13 +124,21 @@ export class LoadProbe {
   /** Closes the window: CPU in it, drops in it and drops since each socket opened. */
   end(): { cpu: LoadCpu; windowDrops: UdpDrops; drops: UdpDrops } {
     const wall = performance.now() - this.#t0;
-    const [peer, uas, caller, loadIdle, serverIdle] = this.#sample().map((v, i) => ((v - (this.#start[i] ?? NaN)) / wall) * 100);
+    const [peer, uas, caller, loadIdle, serverIdle] = this.#sample().map(
+      (v, i) => ((v - (this.#start[i] ?? NaN)) / wall) * 100,
+    );
     const core = 100 - loadIdle!;
     const serverCore = 100 - serverIdle!;
     const [sd, ud, pd] = this.#drops();
     const [sd0, ud0, pd0] = this.#drops0;
     return {
-      cpu: { peerPct: peer ?? NaN, uasPct: uas ?? NaN, callerPct: caller ?? NaN, corePct: core, serverCorePct: serverCore },
+      cpu: {
+        peerPct: peer ?? NaN,
+        uasPct: uas ?? NaN,
+        callerPct: caller ?? NaN,
+        corePct: core,
+        serverCorePct: serverCore,
+      },
       windowDrops: { server: sd! - sd0!, uas: ud! - ud0!, peer: pd! - pd0! },
       drops: { server: sd!, uas: ud!, peer: pd! },
     };
@@ -129,11 +147,18 @@ export class LoadProbe {
   #sample(): number[] {
     const ms = (pid: number | undefined): number => (pid === undefined ? NaN : cpuMsOf(pid));
     const uas = this.#pids.uas.length === 0 ? NaN : this.#pids.uas.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
-    return [ms(this.#pids.peer), uas, ms(this.#pids.caller), coreIdleMs(this.#cores.load), coreIdleMs(this.#cores.server)];
+    return [
+      ms(this.#pids.peer),
+      uas,
+      ms(this.#pids.caller),
+      coreIdleMs(this.#cores.load),
+      coreIdleMs(this.#cores.server),
+    ];
   }
 
   #drops(): number[] {
-    const sum = (pids: readonly number[]): number => (pids.length === 0 ? NaN : udpDrops(pids).reduce((a, b) => a + b, 0));
+    const sum = (pids: readonly number[]): number =>
+      pids.length === 0 ? NaN : udpDrops(pids).reduce((a, b) => a + b, 0);
     return [sum(this.#pids.server()), sum(this.#pids.uas), udpDrops([this.#pids.peer])[0]!];
   }
 }

@@ -43,11 +43,21 @@ export async function startMediaEnv(env: BenchEnv): Promise<MediaEnv> {
     const ngPort = await freePort('udp');
     const rtp = await startRtpengine({ ngPort, portMin: 40000, portMax: 49999, pin: env.pins.server });
     stops.push(() => rtp.stop());
-    const k = await startKamailio({ mode: 'proxy', port: await freePort('udp'), pin: env.pins.server, uasPort: callee.port, ngPort });
+    const k = await startKamailio({
+      mode: 'proxy',
+      port: await freePort('udp'),
+      pin: env.pins.server,
+      uasPort: callee.port,
+      ngPort,
+    });
     stops.push(() => k.stop());
     const kamailioMedia: SipTarget = {
-      name: 'kamailio+rtpengine', host: '127.0.0.1', port: k.port, callerPort: await freePort('udp'),
-      numbers: { ...env.callbin.numbers }, probe: new ServerProbe([k.pid, rtp.pid]),
+      name: 'kamailio+rtpengine',
+      host: '127.0.0.1',
+      port: k.port,
+      callerPort: await freePort('udp'),
+      numbers: { ...env.callbin.numbers },
+      probe: new ServerProbe([k.pid, rtp.pid]),
     };
     return { callbin: env.callbin, kamailioMedia, callee, close };
   } catch (err) {

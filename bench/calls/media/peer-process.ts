@@ -111,8 +111,23 @@ export class PeerProcess {
     // -1: no round trip was measured.
     const ms = (i: number): number => (n[i]! < 0 ? NaN : n[i]! / 1000);
     return {
-      started: n[0]!, sent: n[1]!, received: n[2]!, expected: n[3]!, spanPackets: n[4]!, rttMs: [ms(5), ms(6), ms(7)], maxSendLagMs: n[8]! / 1000,
-      late: n[17]!, window: { sent: n[9]!, received: n[10]!, expected: n[11]!, rttMs: [ms(12), ms(13), ms(14)], calls: n[15]!, ms: n[16]! / 1000, late: n[18]! },
+      started: n[0]!,
+      sent: n[1]!,
+      received: n[2]!,
+      expected: n[3]!,
+      spanPackets: n[4]!,
+      rttMs: [ms(5), ms(6), ms(7)],
+      maxSendLagMs: n[8]! / 1000,
+      late: n[17]!,
+      window: {
+        sent: n[9]!,
+        received: n[10]!,
+        expected: n[11]!,
+        rttMs: [ms(12), ms(13), ms(14)],
+        calls: n[15]!,
+        ms: n[16]! / 1000,
+        late: n[18]!,
+      },
     };
   }
 

@@ -57,7 +57,13 @@ function onPacket(c: Call, buf: Buffer): void {
   const pt = buf[1]! & 0x7f;
   if (pt >= 72 && pt <= 76) return; // RTCP, not media
   if (!listen) {
-    if (buf.length < 28 || buf.readUInt16BE(12) !== ECHO_TAG || buf.readUInt16BE(14) !== c.port || buf.readUInt32BE(16) < WARMUP_PACKETS) return;
+    if (
+      buf.length < 28 ||
+      buf.readUInt16BE(12) !== ECHO_TAG ||
+      buf.readUInt16BE(14) !== c.port ||
+      buf.readUInt32BE(16) < WARMUP_PACKETS
+    )
+      return;
     c.received++;
     const us = Math.max(0, Math.min(HIST_US, Number((process.hrtime.bigint() - buf.readBigUInt64BE(20)) / 1000n)));
     hist[us]!++;
@@ -95,7 +101,21 @@ async function open(n: number, mode: string, ms: number): Promise<string> {
   for (let i = 0; i < n; i++) {
     const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    const c: Call = { socket, port: socket.address().port, started: false, untilMs: 0, seq: 0, seqBase: Math.floor(Math.random() * 0x10000), sent: 0, received: 0, cycles: 0, firstRxMs: 0, lastRxMs: 0, wSent: 0, wReceived: 0 };
+    const c: Call = {
+      socket,
+      port: socket.address().port,
+      started: false,
+      untilMs: 0,
+      seq: 0,
+      seqBase: Math.floor(Math.random() * 0x10000),
+      sent: 0,
+      received: 0,
+      cycles: 0,
+      firstRxMs: 0,
+      lastRxMs: 0,
+      wSent: 0,
+      wReceived: 0,
+    };
     socket.on('message', (buf) => onPacket(c, buf));
     socket.on('error', () => undefined);
     calls.push(c);
@@ -159,7 +179,15 @@ function percentile(h: Uint32Array, q: number): number {
 }
 
 function figures(): string {
-  let started = 0, sent = 0, received = 0, expected = 0, span = 0, wSent = 0, wReceived = 0, wExpected = 0, wCalls = 0;
+  let started = 0,
+    sent = 0,
+    received = 0,
+    expected = 0,
+    span = 0,
+    wSent = 0,
+    wReceived = 0,
+    wExpected = 0,
+    wCalls = 0;
   for (const c of calls) {
     started += c.started ? 1 : 0;
     sent += c.sent;

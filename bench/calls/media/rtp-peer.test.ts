@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RtpPeer } from '../rtp-peer.ts';
 
-async function udp(onMessage: (socket: dgram.Socket, msg: Buffer, from: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
+async function udp(
+  onMessage: (socket: dgram.Socket, msg: Buffer, from: dgram.RemoteInfo) => void,
+): Promise<dgram.Socket> {
   const socket = dgram.createSocket('udp4');
   socket.on('message', (msg, from) => onMessage(socket, msg, from));
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -42,7 +44,10 @@ for (const kind of ['auto', 'node'] as const) {
       assert.equal(ports.length, 2);
       latePort = ports[1]!;
       const log = join(dir, 'media.log');
-      await writeFile(log, ports.map((p) => `MEDIA ${p} 127.0.0.1 ${echo.address().port} (c=IN IP4 127.0.0.1 m=audio)\n`).join(''));
+      await writeFile(
+        log,
+        ports.map((p) => `MEDIA ${p} 127.0.0.1 ${echo.address().port} (c=IN IP4 127.0.0.1 m=audio)\n`).join(''),
+      );
       peer.follow(log);
       await until(async () => (await peer.figures()).whole.sent >= 90, 10_000);
       // Sending ends 1.5 s after each start; the last (late) echoes arrive 250 ms after.
@@ -69,7 +74,11 @@ for (const kind of ['auto', 'node'] as const) {
     try {
       const port = peerPorts(peer)[0]!;
       // 60 packets at 50/s across the 16-bit wrap, three never sent; the window spans packets 20 to 39.
-      await sendPaced(sender, port, 60, { seq: (i) => (0xfff6 + i) & 0xffff, skip: [5, 11, 25], at: { 20: () => peer.window(true), 40: () => peer.window(false) } });
+      await sendPaced(sender, port, 60, {
+        seq: (i) => (0xfff6 + i) & 0xffff,
+        skip: [5, 11, 25],
+        at: { 20: () => peer.window(true), 40: () => peer.window(false) },
+      });
       await until(async () => (await peer.figures()).whole.received >= 57, 5000);
       const f = await peer.figures();
       assert.equal(f.whole.received, 57, JSON.stringify(f));
@@ -106,11 +115,21 @@ for (const kind of ['auto', 'node'] as const) {
 }
 
 function peerPorts(peer: RtpPeer): number[] {
-  return peer.injectionCsv().trim().split('\n').slice(1).map((l) => Number(l.replace(';', '')));
+  return peer
+    .injectionCsv()
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.replace(';', '')));
 }
 
 /** Sends `count` PCMU packets to `port`, one per `everyMs` (20) on an absolute schedule; `at[i]` runs before packet i. */
-async function sendPaced(socket: dgram.Socket, port: number, count: number, o: { seq: (i: number) => number; skip?: number[]; everyMs?: number; at?: Record<number, () => void> }): Promise<void> {
+async function sendPaced(
+  socket: dgram.Socket,
+  port: number,
+  count: number,
+  o: { seq: (i: number) => number; skip?: number[]; everyMs?: number; at?: Record<number, () => void> },
+): Promise<void> {
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     await sleep(Math.max(0, t0 + i * (o.everyMs ?? 20) - performance.now()));

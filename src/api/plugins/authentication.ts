@@ -24,7 +24,8 @@ export function authenticationPlugin(ctx: ApiContext) {
     // Node answers an HTTP/1.1 request without Host itself, with an empty body (requireHostHeader is
     // off so that the envelope answers it here, RFC 9112 §3.2).
     app.addHook('onRequest', (req, _reply, done) => {
-      if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) return done(new ApiError('MISSING_HOST', 'an HTTP/1.1 request needs a Host header'));
+      if (req.raw.httpVersion === '1.1' && req.headers.host === undefined)
+        return done(new ApiError('MISSING_HOST', 'an HTTP/1.1 request needs a Host header'));
       done();
     });
     // Callback-style so a request with a cached access key is admitted without a promise round trip.
@@ -42,13 +43,14 @@ export function authenticationPlugin(ctx: ApiContext) {
       } catch (err) {
         return done(err as Error);
       }
-      ctx.auth.authenticate(req).then(
-        (principal) => {
+      ctx.auth
+        .authenticate(req)
+        .then((principal) => {
           req.principal = principal;
           admit(principal);
           done();
-        },
-      ).catch((err: unknown) => done(err as Error));
+        })
+        .catch((err: unknown) => done(err as Error));
     });
   });
 }

@@ -30,12 +30,17 @@ export function errorEnvelopePlugin(logger: Logger) {
   return rootPlugin('callbin-error-envelope', (app) => {
     app.setErrorHandler((err, req, reply) => {
       const { statusCode, body } = errorEnvelope(err, req.id);
-      if (statusCode >= 500) logger.error({ err, method: req.method, url: redactText(req.url), request_id: req.id }, 'request failed');
-      if (body.error.reason === 'RATE_LIMIT_EXCEEDED' || body.error.reason === 'TOO_MANY_FAILED_ATTEMPTS') reply.header('retry-after', String((err as ApiError & { retryAfterSec?: number }).retryAfterSec ?? 1));
+      if (statusCode >= 500)
+        logger.error({ err, method: req.method, url: redactText(req.url), request_id: req.id }, 'request failed');
+      if (body.error.reason === 'RATE_LIMIT_EXCEEDED' || body.error.reason === 'TOO_MANY_FAILED_ATTEMPTS')
+        reply.header('retry-after', String((err as ApiError & { retryAfterSec?: number }).retryAfterSec ?? 1));
       return reply.code(statusCode).send(body);
     });
     app.setNotFoundHandler((req, reply) => {
-      const { statusCode, body } = errorEnvelope(new ApiError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`), req.id);
+      const { statusCode, body } = errorEnvelope(
+        new ApiError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`),
+        req.id,
+      );
       return reply.code(statusCode).send(body);
     });
   });

@@ -13,7 +13,10 @@ export function healthMetricsPlugin(deps: Pick<ApiDeps, 'store' | 'metricsText'>
     // Counted in a plain map on the request path and turned into a Prometheus counter at scrape time.
     const counts = new Map<string, number>();
     new Counter({
-      name: 'callbin_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [metrics],
+      name: 'callbin_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [metrics],
       collect() {
         this.reset();
         for (const [k, n] of counts) {

@@ -20,7 +20,9 @@ declare module 'fastify' {
 
 function requestHash(req: FastifyRequest): string {
   const path = req.url.split('?')[0] ?? '';
-  return createHash('sha256').update(`${req.method} ${path}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${req.method} ${path}\n${JSON.stringify(req.body ?? null)}`)
+    .digest('hex');
 }
 
 /**
@@ -44,13 +46,20 @@ function registerIdempotency(app: FastifyInstance, ctx: ApiContext): void {
   async function reserve(req: FastifyRequest, reply: FastifyReply) {
     const raw = req.headers[KEY_HEADER];
     if (raw === undefined) return;
-    const key = Array.isArray(raw) ? raw[0] ?? '' : raw;
+    const key = Array.isArray(raw) ? (raw[0] ?? '') : raw;
     if (key.length === 0 || key.length > 255) {
       throw new ApiError('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 255 characters');
     }
     const credentialId = principalOf(req).credentialId;
     const hash = requestHash(req);
-    const record = { credential_id: credentialId, key, request_hash: hash, status_code: 0, response_body: '', tm_create: isoNow(ctx.clock) };
+    const record = {
+      credential_id: credentialId,
+      key,
+      request_hash: hash,
+      status_code: 0,
+      response_body: '',
+      tm_create: isoNow(ctx.clock),
+    };
     for (let attempt = 0; attempt < 2; attempt++) {
       if (await ctx.store.idempotency.put(record)) {
         req.idempotency = { credentialId, key };
@@ -100,7 +109,13 @@ function registerIdempotency(app: FastifyInstance, ctx: ApiContext): void {
     // A server error is not an answer worth replaying: free the key so a retry can act.
     if (reply.statusCode >= 500) await ctx.store.idempotency.release(idem.credentialId, idem.key);
     // Stored without one-time secrets (an access key's token): a replay says `token_redacted`.
-    else await ctx.store.idempotency.complete(idem.credentialId, idem.key, reply.statusCode, withoutOneTimeSecrets(typeof payload === 'string' ? payload : String(payload ?? '')));
+    else
+      await ctx.store.idempotency.complete(
+        idem.credentialId,
+        idem.key,
+        reply.statusCode,
+        withoutOneTimeSecrets(typeof payload === 'string' ? payload : String(payload ?? '')),
+      );
     return payload;
   }
 }

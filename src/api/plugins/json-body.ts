@@ -14,7 +14,10 @@ export function jsonBodyPlugin() {
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       const text = body as string;
       if (jsonDeeperThan(text, MAX_BODY_DEPTH)) {
-        done(new ApiError('BODY_TOO_DEEP', `the body nests arrays and objects more than ${MAX_BODY_DEPTH} deep`), undefined);
+        done(
+          new ApiError('BODY_TOO_DEEP', `the body nests arrays and objects more than ${MAX_BODY_DEPTH} deep`),
+          undefined,
+        );
         return;
       }
       parseJson(req, text, (err, value) => {

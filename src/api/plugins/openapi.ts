@@ -8,7 +8,11 @@ export function openapiPlugin() {
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',
-        info: { title: 'callbin API', version: '1.0', description: 'Programmable voice: calls, flows, numbers, extensions, providers, routes. VoIPBIN-compatible.' },
+        info: {
+          title: 'callbin API',
+          version: '1.0',
+          description: 'Programmable voice: calls, flows, numbers, extensions, providers, routes. VoIPBIN-compatible.',
+        },
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
         security: [{ bearer: [] }],
       },

@@ -8,15 +8,21 @@ import { hashToken, newAccessKeyToken } from '../credentials.ts';
 import { Detail, Name, Uuid } from '../schemas.ts';
 import { pickDefined, registerCrud } from './crud.ts';
 
-const KeyBody = Type.Object({
-  name: Type.Optional(Name),
-  detail: Type.Optional(Detail),
-  /** Lifetime in seconds; absent = never expires. */
-  expire: Type.Optional(Type.Integer({ minimum: 60, maximum: 10 * 365 * 86400 })),
-  /** Admin only: the customer the key acts for. */
-  customer_id: Type.Optional(Uuid),
-}, { additionalProperties: false });
-const KeyUpdate = Type.Object({ name: Type.Optional(Name), detail: Type.Optional(Detail) }, { additionalProperties: false });
+const KeyBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    detail: Type.Optional(Detail),
+    /** Lifetime in seconds; absent = never expires. */
+    expire: Type.Optional(Type.Integer({ minimum: 60, maximum: 10 * 365 * 86400 })),
+    /** Admin only: the customer the key acts for. */
+    customer_id: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+const KeyUpdate = Type.Object(
+  { name: Type.Optional(Name), detail: Type.Optional(Detail) },
+  { additionalProperties: false },
+);
 
 function publicKey(k: Accesskey) {
   const { token_hash: _h, acting_customer_id: _a, tm_delete, tm_expire, ...rest } = k;
@@ -42,9 +48,14 @@ export function accesskeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     create: async (b, p) => {
       let customerId = p.customerId;
       if (b.customer_id !== undefined && b.customer_id !== p.customerId) {
-        if (p.role !== 'admin') throw new ApiError('PERMISSION_DENIED', 'a customer key creates keys for its own customer only');
+        if (p.role !== 'admin')
+          throw new ApiError('PERMISSION_DENIED', 'a customer key creates keys for its own customer only');
         if (!(await ctx.store.customers.get(b.customer_id as string))) {
-          throw ValidationError.field('customer_id', 'CUSTOMER_NOT_FOUND', `customer ${String(b.customer_id)} not found`);
+          throw ValidationError.field(
+            'customer_id',
+            'CUSTOMER_NOT_FOUND',
+            `customer ${String(b.customer_id)} not found`,
+          );
         }
         customerId = b.customer_id as string;
       }

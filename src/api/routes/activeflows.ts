@@ -24,7 +24,8 @@ const FILTERS = ['status', 'reference_id'] as const;
 const tags = ['activeflows'];
 
 function depsOf(ctx: ApiContext): ActiveflowsApiDeps {
-  if (ctx.activeflows === undefined) throw new ApiError('FLOW_ENGINE_UNAVAILABLE', 'activeflows are not available on this server');
+  if (ctx.activeflows === undefined)
+    throw new ApiError('FLOW_ENGINE_UNAVAILABLE', 'activeflows are not available on this server');
   return ctx.activeflows;
 }
 
@@ -32,7 +33,12 @@ function idOf(req: FastifyRequest): string {
   return (req as FastifyRequest<{ Params: { id: string } }>).params.id;
 }
 
-type ActiveflowBodyT = { flow_id?: string; actions?: unknown[]; variables?: Record<string, unknown>; webhook_uri?: string };
+type ActiveflowBodyT = {
+  flow_id?: string;
+  actions?: unknown[];
+  variables?: Record<string, unknown>;
+  webhook_uri?: string;
+};
 
 function startRequest(customerId: string, body: ActiveflowBodyT): ApiActiveflowRequest {
   return {
@@ -70,7 +76,9 @@ export function activeflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get('/activeflows', { schema: { tags, querystring: pageQueryWith([...FILTERS]) } }, async (req) => {
-    const page = await depsOf(ctx).records.list(listOptions(principalOf(req).customerId, req.query as Record<string, string | number | undefined>));
+    const page = await depsOf(ctx).records.list(
+      listOptions(principalOf(req).customerId, req.query as Record<string, string | number | undefined>),
+    );
     return { result: page.items, next_page_token: page.nextPageToken };
   });
 
@@ -78,15 +86,19 @@ export function activeflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return load(depsOf(ctx), idOf(req), { customerId: principalOf(req).customerId });
   });
 
-  app.post('/activeflows/:id/stop', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
-    const deps = depsOf(ctx);
-    const scope = { customerId: principalOf(req).customerId };
-    const id = idOf(req);
-    await load(deps, id, scope);
-    // As when the flow ends by itself: a call's activeflow stopped over the API hangs its call up.
-    await deps.engine.stop(id, { hangupCall: true });
-    return load(deps, id, scope);
-  });
+  app.post(
+    '/activeflows/:id/stop',
+    { schema: { tags, params: IdParams, querystring: CredentialQuery } },
+    async (req) => {
+      const deps = depsOf(ctx);
+      const scope = { customerId: principalOf(req).customerId };
+      const id = idOf(req);
+      await load(deps, id, scope);
+      // As when the flow ends by itself: a call's activeflow stopped over the API hangs its call up.
+      await deps.engine.stop(id, { hangupCall: true });
+      return load(deps, id, scope);
+    },
+  );
 
   app.delete('/activeflows/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
     const deps = depsOf(ctx);

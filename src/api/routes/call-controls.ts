@@ -21,7 +21,12 @@ export interface CallControl {
   run(target: ControlTarget, body: unknown): Promise<unknown>;
 }
 
-function control<S extends TSchema>(method: CallControl['method'], path: string, body: S, run: (t: ControlTarget, body: Static<S>) => Promise<unknown>): CallControl {
+function control<S extends TSchema>(
+  method: CallControl['method'],
+  path: string,
+  body: S,
+  run: (t: ControlTarget, body: Static<S>) => Promise<unknown>,
+): CallControl {
   return { method, path, body, run: (t, b) => run(t, b as Static<S>) };
 }
 
@@ -32,7 +37,12 @@ const HangupBody = Type.Object({ reason: Type.Optional(Type.Enum(HANGUP_REASONS)
 const TalkBody = Type.Object(
   {
     text: Type.String({ minLength: 1, maxLength: 10_000 }),
-    language: Type.String({ pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$', maxLength: 35, 'x-reason': 'UNSUPPORTED_LANGUAGE', 'x-message': 'is not a BCP-47 language tag such as en-US' }),
+    language: Type.String({
+      pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$',
+      maxLength: 35,
+      'x-reason': 'UNSUPPORTED_LANGUAGE',
+      'x-message': 'is not a BCP-47 language tag such as en-US',
+    }),
     gender: Type.Optional(Type.Enum(['male', 'female', 'neutral'])),
     voice_id: Type.Optional(Type.String({ maxLength: 256 })),
   },
@@ -41,7 +51,11 @@ const TalkBody = Type.Object(
 
 /** A media URL is http(s) only: a path or `file:` would read the server's own files (docs/security.md). */
 const MediaUrl = Type.String({
-  minLength: 1, maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$', 'x-reason': 'INVALID_MEDIA_URL', 'x-message': 'is not an http(s) URL',
+  minLength: 1,
+  maxLength: 2048,
+  pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$',
+  'x-reason': 'INVALID_MEDIA_URL',
+  'x-message': 'is not an http(s) URL',
 });
 
 const PlayBody = Type.Object(
@@ -53,7 +67,9 @@ const PlayBody = Type.Object(
 function checkMediaUrls(urls: readonly string[]): void {
   const issues = urls.flatMap((url, i) => {
     const problem = httpUrlProblem(url);
-    return problem === undefined ? [] : [{ field: `media_urls[${i}]`, reason: 'INVALID_MEDIA_URL' as const, message: problem }];
+    return problem === undefined
+      ? []
+      : [{ field: `media_urls[${i}]`, reason: 'INVALID_MEDIA_URL' as const, message: problem }];
   });
   if (issues.length > 0) throw new ValidationError(issues);
 }
@@ -73,7 +89,12 @@ const RecordingStartBody = Type.Object(
 
 const DigitsBody = Type.Object(
   {
-    digits: Type.String({ pattern: '^[0-9*#A-D]+$', maxLength: 100, 'x-reason': 'INVALID_DIGITS', 'x-message': 'must be DTMF symbols 0-9 * # A-D' }),
+    digits: Type.String({
+      pattern: '^[0-9*#A-D]+$',
+      maxLength: 100,
+      'x-reason': 'INVALID_DIGITS',
+      'x-message': 'must be DTMF symbols 0-9 * # A-D',
+    }),
     duration: Type.Optional(Type.Integer({ minimum: 40, maximum: 1000 })),
     interval: Type.Optional(Type.Integer({ minimum: 0, maximum: 5000 })),
   },
@@ -81,7 +102,13 @@ const DigitsBody = Type.Object(
 );
 
 const ChainedCallBody = Type.Object(
-  { destination: AddressBody, source: Type.Optional(AddressBody), ...FlowFields, early_execution: Type.Optional(Type.Boolean()), metadata: Type.Optional(Type.Record(Type.String({ maxLength: 255 }), Type.Unknown())) },
+  {
+    destination: AddressBody,
+    source: Type.Optional(AddressBody),
+    ...FlowFields,
+    early_execution: Type.Optional(Type.Boolean()),
+    metadata: Type.Optional(Type.Record(Type.String({ maxLength: 255 }), Type.Unknown())),
+  },
   { additionalProperties: false },
 );
 
@@ -89,9 +116,18 @@ const RedirectBody = Type.Object(FlowFields, { additionalProperties: false });
 
 function talkRequest(ctx: ApiContext, body: Static<typeof TalkBody>): TalkRequest {
   if (ctx.isSupportedLanguage && !ctx.isSupportedLanguage(body.language)) {
-    throw ValidationError.field('language', 'UNSUPPORTED_LANGUAGE', `${JSON.stringify(body.language)} is not a language the TTS engine speaks (see GET /tts/voices)`);
+    throw ValidationError.field(
+      'language',
+      'UNSUPPORTED_LANGUAGE',
+      `${JSON.stringify(body.language)} is not a language the TTS engine speaks (see GET /tts/voices)`,
+    );
   }
-  return { text: body.text, language: body.language, ...(body.gender ? { gender: body.gender } : {}), ...(body.voice_id !== undefined ? { voice_id: body.voice_id } : {}) };
+  return {
+    text: body.text,
+    language: body.language,
+    ...(body.gender ? { gender: body.gender } : {}),
+    ...(body.voice_id !== undefined ? { voice_id: body.voice_id } : {}),
+  };
 }
 
 /** A chained call's caller id by default: whom the master's far end knows callbin as. */
@@ -119,10 +155,14 @@ async function dialChained(t: ControlTarget, body: Static<typeof ChainedCallBody
     return { calls };
   } catch (err) {
     // The master may have hung up since it was read: the domain then refuses the chaining as for POST /calls.
-    if (hasCode(err, 'CALL_STATE_INVALID') && (await t.service.get(t.call.id))?.status === 'hangup') throw alreadyHungUp(t.call);
+    if (hasCode(err, 'CALL_STATE_INVALID') && (await t.service.get(t.call.id))?.status === 'hangup')
+      throw alreadyHungUp(t.call);
     // The domain validates a list of destinations; this endpoint's body names a single `destination`.
     if (!(err instanceof ValidationError)) throw err;
-    throw new ValidationError(err.details.map((d) => ({ ...d, field: d.field.replace(/^destinations\[0\]/, 'destination') })), err.code);
+    throw new ValidationError(
+      err.details.map((d) => ({ ...d, field: d.field.replace(/^destinations\[0\]/, 'destination') })),
+      err.code,
+    );
   }
 }
 
@@ -143,9 +183,13 @@ export const CALL_CONTROLS: readonly CallControl[] = [
   control('DELETE', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, false)),
   control('POST', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, true)),
   control('DELETE', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, false)),
-  control('POST', 'recording_start', RecordingStartBody, (t, b) => t.service.startRecording(t.call.id, { ...b, format: 'wav' })),
+  control('POST', 'recording_start', RecordingStartBody, (t, b) =>
+    t.service.startRecording(t.call.id, { ...b, format: 'wav' }),
+  ),
   control('POST', 'recording_stop', NoBody, (t) => t.service.stopRecording(t.call.id)),
   control('POST', 'digits', DigitsBody, (t, b) => t.service.sendDigits(t.call.id, b)),
   control('POST', 'chained_calls', ChainedCallBody, dialChained),
-  control('POST', 'redirect', RedirectBody, (t, b) => t.service.redirect(t.call.id, flowSourceOf(t.ctx, b), b.variables ?? {})),
+  control('POST', 'redirect', RedirectBody, (t, b) =>
+    t.service.redirect(t.call.id, flowSourceOf(t.ctx, b), b.variables ?? {}),
+  ),
 ];

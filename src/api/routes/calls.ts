@@ -13,7 +13,11 @@ import { IdParams } from './crud.ts';
 import type { CallsApiDeps } from './calls-deps.ts';
 
 const ListQuery = Type.Object(
-  { ...PageQuery.properties, status: Type.Optional(Type.Enum(CALL_STATUSES)), direction: Type.Optional(Type.Enum(['incoming', 'outgoing'])) },
+  {
+    ...PageQuery.properties,
+    status: Type.Optional(Type.Enum(CALL_STATUSES)),
+    direction: Type.Optional(Type.Enum(['incoming', 'outgoing'])),
+  },
   { additionalProperties: false },
 );
 
@@ -26,7 +30,10 @@ export function callsOf(ctx: ApiContext): CallsApiDeps {
 }
 
 /** The caller's call `{id}`, or 404 `CALL_NOT_FOUND` (also for another customer's call). */
-export async function ownedCall(ctx: ApiContext, req: FastifyRequest): Promise<{ calls: CallsApiDeps; call: Call; scope: Scope }> {
+export async function ownedCall(
+  ctx: ApiContext,
+  req: FastifyRequest,
+): Promise<{ calls: CallsApiDeps; call: Call; scope: Scope }> {
   const calls = callsOf(ctx);
   const { id } = req.params as { id: string };
   const scope = { customerId: principalOf(req).customerId };
@@ -49,16 +56,26 @@ export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/calls', { schema: { tags, body: CreateCallBody, querystring: CredentialQuery } }, async (req) => {
     const calls = callsOf(ctx);
     const body = req.body as Static<typeof CreateCallBody>;
-    const created = await calls.service.createOutgoing({ ...body, ...flowSourceOf(ctx, body), customer_id: principalOf(req).customerId });
+    const created = await calls.service.createOutgoing({
+      ...body,
+      ...flowSourceOf(ctx, body),
+      customer_id: principalOf(req).customerId,
+    });
     return { calls: created };
   });
 
   app.get('/calls', { schema: { tags, querystring: ListQuery } }, async (req) => {
-    const page = await callsOf(ctx).repo.list(listOptions(principalOf(req).customerId, req.query as Static<typeof ListQuery>));
+    const page = await callsOf(ctx).repo.list(
+      listOptions(principalOf(req).customerId, req.query as Static<typeof ListQuery>),
+    );
     return { result: page.items, next_page_token: page.nextPageToken };
   });
 
-  app.get('/calls/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => (await ownedCall(ctx, req)).call);
+  app.get(
+    '/calls/:id',
+    { schema: { tags, params: IdParams, querystring: CredentialQuery } },
+    async (req) => (await ownedCall(ctx, req)).call,
+  );
 
   app.delete('/calls/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
     const { calls, call, scope } = await ownedCall(ctx, req);

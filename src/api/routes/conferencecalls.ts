@@ -28,7 +28,9 @@ export function conferencecallRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get('/conferencecalls', { schema: { tags, querystring: ListQuery } }, async (req) => {
     const q = req.query as Static<typeof ListQuery>;
     const filter = { conference_id: q.conference_id, reference_id: q.reference_id, status: q.status };
-    const page = await conferencesOf(ctx).records.listConferencecalls(listOptionsOf(principalOf(req).customerId, q, filter));
+    const page = await conferencesOf(ctx).records.listConferencecalls(
+      listOptionsOf(principalOf(req).customerId, q, filter),
+    );
     return { result: page.items, next_page_token: page.nextPageToken };
   });
 
@@ -39,14 +41,23 @@ export function conferencecallRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return cc;
   });
 
-  app.delete('/conferencecalls/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
-    const { id, scope } = scopeOf(req);
-    return conferencesOf(ctx).service.kick(id, scope);
-  });
+  app.delete(
+    '/conferencecalls/:id',
+    { schema: { tags, params: IdParams, querystring: CredentialQuery } },
+    async (req) => {
+      const { id, scope } = scopeOf(req);
+      return conferencesOf(ctx).service.kick(id, scope);
+    },
+  );
 
-  for (const [method, muted] of [['POST', true], ['DELETE', false]] as const) {
+  for (const [method, muted] of [
+    ['POST', true],
+    ['DELETE', false],
+  ] as const) {
     app.route({
-      method, url: '/conferencecalls/:id/mute', schema: { tags, params: IdParams, querystring: CredentialQuery },
+      method,
+      url: '/conferencecalls/:id/mute',
+      schema: { tags, params: IdParams, querystring: CredentialQuery },
       handler: async (req) => {
         const { id, scope } = scopeOf(req);
         return conferencesOf(ctx).service.setMuted(id, scope, muted);

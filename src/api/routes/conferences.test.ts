@@ -35,7 +35,10 @@ describe('api: /conferences and /conferencecalls over the real store and service
     const res = await server.inject({
       method: method as 'GET',
       url,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
     return { status: res.statusCode, body: JSON.parse(res.body) };
@@ -50,7 +53,8 @@ describe('api: /conferences and /conferencecalls over the real store and service
     const k = await request('POST', '/v1.0/accesskeys', adminKey, { name: 'k', customer_id: c.body.id });
     return { id: c.body.id as string, key: k.body.token as string };
   };
-  const types = async (resource: string, id: string) => (await store.outbox.listForResource(resource, id)).map((e) => e.type);
+  const types = async (resource: string, id: string) =>
+    (await store.outbox.listForResource(resource, id)).map((e) => e.type);
 
   before(async () => {
     store = await openStore({ dataDir: dir, clock: systemClock });
@@ -60,7 +64,17 @@ describe('api: /conferences and /conferencecalls over the real store and service
     const hub = new EventHub();
     const records = new ConferenceStoreAdapter({ store, events: new EventPublisher({ hub }) });
     service = new ConferenceService({ store: records, media, calls, clock: systemClock });
-    const deps = { store, clock: systemClock, logger: silentLogger, jwtSecret: randomBytes(32), sipDomain: 'sip.test', mode: 'local' as const, rateLimitPerSec: 100_000, rateLimitBurst: 100_000, events: hub };
+    const deps = {
+      store,
+      clock: systemClock,
+      logger: silentLogger,
+      jwtSecret: randomBytes(32),
+      sipDomain: 'sip.test',
+      mode: 'local' as const,
+      rateLimitPerSec: 100_000,
+      rateLimitBurst: 100_000,
+      events: hub,
+    };
     app = await buildServer({ ...deps, conferences: { service, records } });
     bare = await buildServer(deps);
     a = await newCustomer('A');
@@ -88,14 +102,25 @@ describe('api: /conferences and /conferencecalls over the real store and service
     assert.equal(room.pre_flow_id, flow.id);
     const connect = await ok('POST', '/v1.0/conferences', a.key, { type: 'connect' });
     assert.deepEqual(await ok('GET', `/v1.0/conferences/${room.id}`, a.key), room);
-    assert.deepEqual((await ok('GET', '/v1.0/conferences', a.key)).result.map((c: { id: string }) => c.id), [connect.id, room.id]);
-    assert.deepEqual((await ok('GET', '/v1.0/conferences?type=connect', a.key)).result.map((c: { id: string }) => c.id), [connect.id]);
+    assert.deepEqual(
+      (await ok('GET', '/v1.0/conferences', a.key)).result.map((c: { id: string }) => c.id),
+      [connect.id, room.id],
+    );
+    assert.deepEqual(
+      (await ok('GET', '/v1.0/conferences?type=connect', a.key)).result.map((c: { id: string }) => c.id),
+      [connect.id],
+    );
     const renamed = await ok('PUT', `/v1.0/conferences/${room.id}`, a.key, { name: 'renamed', pre_flow_id: '' });
     assert.equal(renamed.name, 'renamed');
     assert.equal(renamed.pre_flow_id, '00000000-0000-0000-0000-000000000000');
     assert.deepEqual(await types('conference', room.id), ['conference_created', 'conference_updated']);
     assert.deepEqual((await ok('GET', '/v1.0/conferences', b.key)).result, []);
-    for (const [method, path, body] of [['GET', '', undefined], ['PUT', '', { name: 'x' }], ['DELETE', '', undefined], ['POST', '/recording_start', undefined]] as const) {
+    for (const [method, path, body] of [
+      ['GET', '', undefined],
+      ['PUT', '', { name: 'x' }],
+      ['DELETE', '', undefined],
+      ['POST', '/recording_start', undefined],
+    ] as const) {
       const res = await request(method, `/v1.0/conferences/${room.id}${path}`, b.key, body);
       assert.equal(res.status, 404, `${method} ${path} of another customer's conference`);
       assert.equal(res.body.error.reason, 'CONFERENCE_NOT_FOUND');
@@ -106,8 +131,10 @@ describe('api: /conferences and /conferencecalls over the real store and service
     const room = await ok('POST', '/v1.0/conferences', a.key, {});
     const callId = calls.add(newId(), a.id);
     const joined = service.join(callId, room.id, new AbortController().signal);
-    const list = async (key: string, query = `conference_id=${room.id}`) => (await ok('GET', `/v1.0/conferencecalls?${query}`, key)).result;
-    for (let i = 0; i < 100 && (await list(a.key, `conference_id=${room.id}&status=joined`)).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const list = async (key: string, query = `conference_id=${room.id}`) =>
+      (await ok('GET', `/v1.0/conferencecalls?${query}`, key)).result;
+    for (let i = 0; i < 100 && (await list(a.key, `conference_id=${room.id}&status=joined`)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const [cc] = await list(a.key, `conference_id=${room.id}&status=joined`);
     assert.equal(cc.reference_id, callId);
     assert.deepEqual((await ok('GET', `/v1.0/conferences/${room.id}`, a.key)).conferencecall_ids, [cc.id]);
@@ -127,7 +154,10 @@ describe('api: /conferences and /conferencecalls over the real store and service
     assert.equal(muteLeft.status, 409);
     assert.equal(muteLeft.body.error.reason, 'CONFERENCECALL_NOT_JOINED');
     assert.deepEqual(await types('conferencecall', cc.id), ['conferencecall_joined', 'conferencecall_leaved']);
-    assert.equal((await request('GET', `/v1.0/conferencecalls/${newId()}`, a.key)).body.error.reason, 'CONFERENCECALL_NOT_FOUND');
+    assert.equal(
+      (await request('GET', `/v1.0/conferencecalls/${newId()}`, a.key)).body.error.reason,
+      'CONFERENCECALL_NOT_FOUND',
+    );
   });
 
   it('DELETE ends the conference (members kicked), emits conference_deleted and hides it', async () => {

@@ -12,7 +12,11 @@ import { IdParams } from './crud.ts';
 import type { ConferencesApiDeps } from './conferences-deps.ts';
 
 const FlowId = Type.Union([Uuid, Type.Literal('')]);
-const Timeout = Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600, description: 'seconds after creation at which the conference ends; 0 = never' });
+const Timeout = Type.Integer({
+  minimum: 0,
+  maximum: 7 * 24 * 3600,
+  description: 'seconds after creation at which the conference ends; 0 = never',
+});
 
 const CreateBody = Type.Object(
   {
@@ -27,12 +31,22 @@ const CreateBody = Type.Object(
 );
 
 const UpdateBody = Type.Object(
-  { name: Type.Optional(Name), detail: Type.Optional(Detail), timeout: Type.Optional(Timeout), pre_flow_id: Type.Optional(FlowId), post_flow_id: Type.Optional(FlowId) },
+  {
+    name: Type.Optional(Name),
+    detail: Type.Optional(Detail),
+    timeout: Type.Optional(Timeout),
+    pre_flow_id: Type.Optional(FlowId),
+    post_flow_id: Type.Optional(FlowId),
+  },
   { additionalProperties: false },
 );
 
 const ListQuery = Type.Object(
-  { ...PageQuery.properties, status: Type.Optional(Type.Enum(['progressing', 'terminating', 'terminated'])), type: Type.Optional(Type.Enum([...CONFERENCE_TYPES])) },
+  {
+    ...PageQuery.properties,
+    status: Type.Optional(Type.Enum(['progressing', 'terminating', 'terminated'])),
+    type: Type.Optional(Type.Enum([...CONFERENCE_TYPES])),
+  },
   { additionalProperties: false },
 );
 
@@ -45,14 +59,27 @@ export function conferencesOf(ctx: ApiContext): ConferencesApiDeps {
 }
 
 /** List options from a list query: the caller's customer, page and equality filters. */
-export function listOptionsOf(customerId: string, q: { page_size?: number; page_token?: string }, filter: Record<string, string | undefined>): ConferenceListOptions {
+export function listOptionsOf(
+  customerId: string,
+  q: { page_size?: number; page_token?: string },
+  filter: Record<string, string | undefined>,
+): ConferenceListOptions {
   const set: Record<string, string> = {};
   for (const [k, v] of Object.entries(filter)) if (v !== undefined && v !== '') set[k] = v;
-  return { customerId, pageSize: q.page_size ?? 100, ...(q.page_token ? { pageToken: q.page_token } : {}), filter: set };
+  return {
+    customerId,
+    pageSize: q.page_size ?? 100,
+    ...(q.page_token ? { pageToken: q.page_token } : {}),
+    filter: set,
+  };
 }
 
 /** An empty flow id means none; a set one must be a flow of the customer. */
-async function flowIds(ctx: ApiContext, customerId: string, body: { pre_flow_id?: string; post_flow_id?: string }): Promise<Pick<ConferencePatch, 'pre_flow_id' | 'post_flow_id'>> {
+async function flowIds(
+  ctx: ApiContext,
+  customerId: string,
+  body: { pre_flow_id?: string; post_flow_id?: string },
+): Promise<Pick<ConferencePatch, 'pre_flow_id' | 'post_flow_id'>> {
   const out: Pick<ConferencePatch, 'pre_flow_id' | 'post_flow_id'> = {};
   for (const field of ['pre_flow_id', 'post_flow_id'] as const) {
     const id = body[field];
@@ -65,7 +92,10 @@ async function flowIds(ctx: ApiContext, customerId: string, body: { pre_flow_id?
   return out;
 }
 
-async function owned(ctx: ApiContext, req: FastifyRequest): Promise<{ deps: ConferencesApiDeps; conference: Conference; customerId: string }> {
+async function owned(
+  ctx: ApiContext,
+  req: FastifyRequest,
+): Promise<{ deps: ConferencesApiDeps; conference: Conference; customerId: string }> {
   const deps = conferencesOf(ctx);
   const { id } = req.params as { id: string };
   const customerId = principalOf(req).customerId;
@@ -77,7 +107,12 @@ async function owned(ctx: ApiContext, req: FastifyRequest): Promise<{ deps: Conf
 function recordingUnavailable(reply: FastifyReply, requestId: string): FastifyReply {
   // CONFERENCE_RECORDING_UNAVAILABLE (501, docs/errors.md), answered here so it is not logged as a failed request.
   return reply.code(501).send({
-    error: { status: 'UNIMPLEMENTED', reason: 'CONFERENCE_RECORDING_UNAVAILABLE', message: 'recording a conference is not available on this server', request_id: requestId },
+    error: {
+      status: 'UNIMPLEMENTED',
+      reason: 'CONFERENCE_RECORDING_UNAVAILABLE',
+      message: 'recording a conference is not available on this server',
+      request_id: requestId,
+    },
   } satisfies ErrorEnvelope);
 }
 
@@ -87,23 +122,37 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const customerId = principalOf(req).customerId;
     const body = req.body as Static<typeof CreateBody>;
     const { pre_flow_id: _pre, post_flow_id: _post, ...rest } = body;
-    return conferencesOf(ctx).service.create({ customer_id: customerId, ...rest, ...(await flowIds(ctx, customerId, body)) });
+    return conferencesOf(ctx).service.create({
+      customer_id: customerId,
+      ...rest,
+      ...(await flowIds(ctx, customerId, body)),
+    });
   });
 
   app.get('/conferences', { schema: { tags, querystring: ListQuery } }, async (req) => {
     const q = req.query as Static<typeof ListQuery>;
-    const page = await conferencesOf(ctx).records.listConferences(listOptionsOf(principalOf(req).customerId, q, { status: q.status, type: q.type }));
+    const page = await conferencesOf(ctx).records.listConferences(
+      listOptionsOf(principalOf(req).customerId, q, { status: q.status, type: q.type }),
+    );
     return { result: page.items, next_page_token: page.nextPageToken };
   });
 
-  app.get('/conferences/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => (await owned(ctx, req)).conference);
+  app.get(
+    '/conferences/:id',
+    { schema: { tags, params: IdParams, querystring: CredentialQuery } },
+    async (req) => (await owned(ctx, req)).conference,
+  );
 
-  app.put('/conferences/:id', { schema: { tags, params: IdParams, body: UpdateBody, querystring: CredentialQuery } }, async (req) => {
-    const { deps, conference, customerId } = await owned(ctx, req);
-    const body = req.body as Static<typeof UpdateBody>;
-    const { pre_flow_id: _pre, post_flow_id: _post, ...rest } = body;
-    return deps.service.update(conference.id, { customerId }, { ...rest, ...(await flowIds(ctx, customerId, body)) });
-  });
+  app.put(
+    '/conferences/:id',
+    { schema: { tags, params: IdParams, body: UpdateBody, querystring: CredentialQuery } },
+    async (req) => {
+      const { deps, conference, customerId } = await owned(ctx, req);
+      const body = req.body as Static<typeof UpdateBody>;
+      const { pre_flow_id: _pre, post_flow_id: _post, ...rest } = body;
+      return deps.service.update(conference.id, { customerId }, { ...rest, ...(await flowIds(ctx, customerId, body)) });
+    },
+  );
 
   app.delete('/conferences/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
     const { deps, conference, customerId } = await owned(ctx, req);
@@ -111,10 +160,14 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   for (const action of ['recording_start', 'recording_stop'] as const) {
-    app.post(`/conferences/:id/${action}`, { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req, reply) => {
-      const { deps, conference } = await owned(ctx, req);
-      if (!deps.recording) return recordingUnavailable(reply, req.id);
-      return action === 'recording_start' ? deps.recording.start(conference) : deps.recording.stop(conference);
-    });
+    app.post(
+      `/conferences/:id/${action}`,
+      { schema: { tags, params: IdParams, querystring: CredentialQuery } },
+      async (req, reply) => {
+        const { deps, conference } = await owned(ctx, req);
+        if (!deps.recording) return recordingUnavailable(reply, req.id);
+        return action === 'recording_start' ? deps.recording.start(conference) : deps.recording.stop(conference);
+      },
+    );
   }
 }

@@ -43,7 +43,11 @@ export function scopeFor(spec: { adminOnly?: boolean }, p: Principal): Scope {
 }
 
 /** Register POST/GET list and GET/PUT/DELETE one for a resource. */
-export function registerCrud<T extends { id: string; tm_delete?: string }>(app: FastifyInstance, _ctx: ApiContext, spec: CrudSpec<T>): void {
+export function registerCrud<T extends { id: string; tm_delete?: string }>(
+  app: FastifyInstance,
+  _ctx: ApiContext,
+  spec: CrudSpec<T>,
+): void {
   const tags = [spec.tag];
   const load = async (req: FastifyRequest<{ Params: { id: string } }>) => {
     const p = principalOf(req);
@@ -83,14 +87,18 @@ export function registerCrud<T extends { id: string; tm_delete?: string }>(app: 
     return present(row, p, true);
   });
 
-  app.put(`${spec.path}/:id`, { schema: { tags, params: IdParams, body: spec.updateBody, querystring: CredentialQuery } }, async (req) => {
-    const { p, row } = await load(req as FastifyRequest<{ Params: { id: string } }>);
-    const patch = await spec.update(req.body as Record<string, unknown>, row, p);
-    const updated = await spec.repo.update(row.id, patch, scopeFor(spec, p));
-    if (!updated) throw notFound(spec.name, row.id);
-    spec.afterWrite?.(updated);
-    return present(updated, p, true);
-  });
+  app.put(
+    `${spec.path}/:id`,
+    { schema: { tags, params: IdParams, body: spec.updateBody, querystring: CredentialQuery } },
+    async (req) => {
+      const { p, row } = await load(req as FastifyRequest<{ Params: { id: string } }>);
+      const patch = await spec.update(req.body as Record<string, unknown>, row, p);
+      const updated = await spec.repo.update(row.id, patch, scopeFor(spec, p));
+      if (!updated) throw notFound(spec.name, row.id);
+      spec.afterWrite?.(updated);
+      return present(updated, p, true);
+    },
+  );
 
   app.delete(`${spec.path}/:id`, { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
     const { p, row } = await load(req as FastifyRequest<{ Params: { id: string } }>);
@@ -103,7 +111,10 @@ export function registerCrud<T extends { id: string; tm_delete?: string }>(app: 
 }
 
 /** Copy the keys of `body` that are present into a patch (PUT semantics: absent = unchanged). */
-export function pickDefined<K extends string>(body: Record<string, unknown>, keys: readonly K[]): Partial<Record<K, unknown>> {
+export function pickDefined<K extends string>(
+  body: Record<string, unknown>,
+  keys: readonly K[],
+): Partial<Record<K, unknown>> {
   const out: Partial<Record<K, unknown>> = {};
   for (const k of keys) if (body[k] !== undefined) out[k] = body[k];
   return out;

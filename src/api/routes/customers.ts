@@ -17,7 +17,10 @@ const Settings = {
   webhook_event_types: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z_]{1,64}$' }), { maxItems: 100 })),
 };
 const CustomerBody = Type.Object(Settings, { additionalProperties: false });
-const SelfUpdate = Type.Object({ ...Settings, webhook_secret_rotate: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const SelfUpdate = Type.Object(
+  { ...Settings, webhook_secret_rotate: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 const FIELDS = ['name', 'detail', 'email', 'webhook_method', 'webhook_uri', 'webhook_event_types'] as const;
 
 function newWebhookSecret(): string {
@@ -66,15 +69,19 @@ export function customerRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return publicCustomer(c, true);
   });
 
-  app.put('/customer', { schema: { tags: ['customer'], body: SelfUpdate, querystring: CredentialQuery } }, async (req) => {
-    const p = principalOf(req);
-    const b = req.body as Record<string, unknown>;
-    const patch: Partial<Customer> = pickDefined(b, FIELDS) as Partial<Customer>;
-    if (b.webhook_secret_rotate === true) patch.webhook_secret = newWebhookSecret();
-    const c = await ctx.store.customers.update(p.customerId, patch);
-    if (!c) throw notFound('customer', p.customerId);
-    return publicCustomer(c, true);
-  });
+  app.put(
+    '/customer',
+    { schema: { tags: ['customer'], body: SelfUpdate, querystring: CredentialQuery } },
+    async (req) => {
+      const p = principalOf(req);
+      const b = req.body as Record<string, unknown>;
+      const patch: Partial<Customer> = pickDefined(b, FIELDS) as Partial<Customer>;
+      if (b.webhook_secret_rotate === true) patch.webhook_secret = newWebhookSecret();
+      const c = await ctx.store.customers.update(p.customerId, patch);
+      if (!c) throw notFound('customer', p.customerId);
+      return publicCustomer(c, true);
+    },
+  );
 }
 
 export { newWebhookSecret };

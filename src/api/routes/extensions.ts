@@ -7,13 +7,19 @@ import type { ApiContext } from '../context.ts';
 import { Detail, ExtensionName, Name, SipPassword } from '../schemas.ts';
 import { pickDefined, registerCrud } from './crud.ts';
 
-const ExtensionBody = Type.Object({
-  extension: ExtensionName,
-  password: SipPassword,
-  name: Type.Optional(Name),
-  detail: Type.Optional(Detail),
-}, { additionalProperties: false });
-const ExtensionUpdate = Type.Object({ password: Type.Optional(SipPassword), name: Type.Optional(Name), detail: Type.Optional(Detail) }, { additionalProperties: false });
+const ExtensionBody = Type.Object(
+  {
+    extension: ExtensionName,
+    password: SipPassword,
+    name: Type.Optional(Name),
+    detail: Type.Optional(Detail),
+  },
+  { additionalProperties: false },
+);
+const ExtensionUpdate = Type.Object(
+  { password: Type.Optional(SipPassword), name: Type.Optional(Name), detail: Type.Optional(Detail) },
+  { additionalProperties: false },
+);
 
 /** The customer's SIP domain (docs/media.md: `<customer id>.<CALLBIN_SIP_DOMAIN>`). */
 export function domainName(customerId: string, sipDomain: string): string {
@@ -49,19 +55,29 @@ export function extensionRoutes(app: FastifyInstance, ctx: ApiContext): void {
         domain_name: domainName(p.customerId, ctx.sipDomain),
       };
       return {
-        ...identity, password: '', digest_ha1: extensionDigestHa1(identity, b.password as string),
-        name: (b.name as string | undefined) ?? '', detail: (b.detail as string | undefined) ?? '',
+        ...identity,
+        password: '',
+        digest_ha1: extensionDigestHa1(identity, b.password as string),
+        name: (b.name as string | undefined) ?? '',
+        detail: (b.detail as string | undefined) ?? '',
       };
     },
     update: async (b, current) => {
       const patch = pickDefined(b, ['name', 'detail'] as const) as Partial<Extension>;
-      if (typeof b.password === 'string') Object.assign(patch, { password: '', digest_ha1: extensionDigestHa1(current, b.password) });
+      if (typeof b.password === 'string')
+        Object.assign(patch, { password: '', digest_ha1: extensionDigestHa1(current, b.password) });
       return patch;
     },
     detail: async (e) => {
       const bindings = await ctx.store.registrations.listForExtension(e.id, isoNow(ctx.clock));
       return {
-        registered: bindings.map((r) => ({ contact: r.contact, transport: r.transport, source: r.source, user_agent: r.user_agent, tm_expire: r.tm_expire })),
+        registered: bindings.map((r) => ({
+          contact: r.contact,
+          transport: r.transport,
+          source: r.source,
+          user_agent: r.user_agent,
+          tm_expire: r.tm_expire,
+        })),
       };
     },
   });

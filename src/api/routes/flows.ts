@@ -6,16 +6,29 @@ import type { ApiContext } from '../context.ts';
 import { Detail, Name } from '../schemas.ts';
 import { registerCrud } from './crud.ts';
 
-const FlowBody = Type.Object({
-  name: Type.Optional(Name),
-  detail: Type.Optional(Detail),
-  actions: Type.Array(Type.Unknown(), { maxItems: 1000 }),
-}, { additionalProperties: false });
+const FlowBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    detail: Type.Optional(Detail),
+    actions: Type.Array(Type.Unknown(), { maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
 
 const FlowUpdate = Type.Partial(FlowBody, { additionalProperties: false });
 
 function publicFlow(f: Flow) {
-  return { id: f.id, customer_id: f.customer_id, type: 'flow', name: f.name, detail: f.detail, actions: f.actions, tm_create: f.tm_create, tm_update: f.tm_update, ...(f.tm_delete ? { tm_delete: f.tm_delete } : {}) };
+  return {
+    id: f.id,
+    customer_id: f.customer_id,
+    type: 'flow',
+    name: f.name,
+    detail: f.detail,
+    actions: f.actions,
+    tm_create: f.tm_create,
+    tm_update: f.tm_update,
+    ...(f.tm_delete ? { tm_delete: f.tm_delete } : {}),
+  };
 }
 
 /** `/flows` CRUD (actions validated against the action schemas) and `/flows/schema`. */

@@ -7,18 +7,24 @@ import { Detail, E164, Name, Uuid } from '../schemas.ts';
 import { pickDefined, registerCrud } from './crud.ts';
 import { checkRef } from './refs.ts';
 
-const NumberBody = Type.Object({
-  number: E164,
-  call_flow_id: Type.Optional(Uuid),
-  name: Type.Optional(Name),
-  detail: Type.Optional(Detail),
-}, { additionalProperties: false });
-const NumberUpdate = Type.Object({
-  call_flow_id: Type.Optional(Uuid),
-  name: Type.Optional(Name),
-  detail: Type.Optional(Detail),
-  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
-}, { additionalProperties: false });
+const NumberBody = Type.Object(
+  {
+    number: E164,
+    call_flow_id: Type.Optional(Uuid),
+    name: Type.Optional(Name),
+    detail: Type.Optional(Detail),
+  },
+  { additionalProperties: false },
+);
+const NumberUpdate = Type.Object(
+  {
+    call_flow_id: Type.Optional(Uuid),
+    name: Type.Optional(Name),
+    detail: Type.Optional(Detail),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+  },
+  { additionalProperties: false },
+);
 
 function publicNumber(n: PhoneNumber) {
   const { tm_delete, ...rest } = n;

@@ -7,7 +7,8 @@ import { Detail, Name } from '../schemas.ts';
 import { pickDefined, registerCrud } from './crud.ts';
 
 const Hostname = Type.String({
-  pattern: '^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\\[?[0-9A-Fa-f:.]+\\]?)$',
+  pattern:
+    '^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\\[?[0-9A-Fa-f:.]+\\]?)$',
   maxLength: 253,
   'x-reason': 'INVALID_HOSTNAME',
   'x-message': 'is not a hostname or IP address',
@@ -17,18 +18,53 @@ const Fields = {
   hostname: Hostname,
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   transport: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')])),
-  tech_prefix: Type.Optional(Type.String({ pattern: '^[0-9*#+]{0,20}$', 'x-reason': 'INVALID_TECH_PREFIX', 'x-message': 'may hold only digits, *, # and +' })),
-  tech_postfix: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z*#;=._-]{0,64}$', 'x-reason': 'INVALID_TECH_POSTFIX', 'x-message': 'has characters a SIP user part cannot carry' })),
-  tech_headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!%*_+`\'~.-]{1,64}$' }), Type.String({ maxLength: 1024, pattern: '^[^\\r\\n]*$' }))),
+  tech_prefix: Type.Optional(
+    Type.String({
+      pattern: '^[0-9*#+]{0,20}$',
+      'x-reason': 'INVALID_TECH_PREFIX',
+      'x-message': 'may hold only digits, *, # and +',
+    }),
+  ),
+  tech_postfix: Type.Optional(
+    Type.String({
+      pattern: '^[0-9A-Za-z*#;=._-]{0,64}$',
+      'x-reason': 'INVALID_TECH_POSTFIX',
+      'x-message': 'has characters a SIP user part cannot carry',
+    }),
+  ),
+  tech_headers: Type.Optional(
+    Type.Record(
+      Type.String({ pattern: "^[A-Za-z0-9!%*_+`'~.-]{1,64}$" }),
+      Type.String({ maxLength: 1024, pattern: '^[^\\r\\n]*$' }),
+    ),
+  ),
   auth_username: Type.Optional(Type.String({ maxLength: 128 })),
   auth_password: Type.Optional(Type.String({ maxLength: 128 })),
   name: Type.Optional(Name),
   detail: Type.Optional(Detail),
-  codecs: Type.Optional(Type.Array(Type.Union([Type.Literal('PCMU'), Type.Literal('PCMA')]), { minItems: 1, maxItems: 2, uniqueItems: true })),
+  codecs: Type.Optional(
+    Type.Array(Type.Union([Type.Literal('PCMU'), Type.Literal('PCMA')]), {
+      minItems: 1,
+      maxItems: 2,
+      uniqueItems: true,
+    }),
+  ),
 };
 const ProviderBody = Type.Object(Fields, { additionalProperties: false });
 const ProviderUpdate = Type.Partial(ProviderBody, { additionalProperties: false });
-const WRITABLE = ['hostname', 'port', 'transport', 'tech_prefix', 'tech_postfix', 'tech_headers', 'auth_username', 'auth_password', 'name', 'detail', 'codecs'] as const;
+const WRITABLE = [
+  'hostname',
+  'port',
+  'transport',
+  'tech_prefix',
+  'tech_postfix',
+  'tech_headers',
+  'auth_username',
+  'auth_password',
+  'name',
+  'detail',
+  'codecs',
+] as const;
 
 function publicProvider(p: Provider) {
   const { tm_delete, auth_password: _pw, ...rest } = p;

@@ -59,19 +59,49 @@ async function zipBody(recording: Recording, read: RecordingFileReader): Promise
     const name = Buffer.from(file.filename, 'utf8');
     const crc = await crcOf(read, file.filename);
     // version, flags, method 0 (stored), time, date, crc, compressed size, size, name length
-    const common: [number, 2 | 4, number][] = [[6, 2, 0], [8, 2, 0], [10, 2, time], [12, 2, date], [14, 4, crc], [18, 4, file.bytes], [22, 4, file.bytes], [26, 2, name.length]];
+    const common: [number, 2 | 4, number][] = [
+      [6, 2, 0],
+      [8, 2, 0],
+      [10, 2, time],
+      [12, 2, date],
+      [14, 4, crc],
+      [18, 4, file.bytes],
+      [22, 4, file.bytes],
+      [26, 2, name.length],
+    ];
     const local = header(LOCAL_HEADER_BYTES, [[4, 2, ZIP_VERSION], ...common], 0x04034b50);
-    segments.push({ kind: 'bytes', data: Buffer.concat([local, name]) }, { kind: 'file', filename: file.filename, size: file.bytes });
+    segments.push(
+      { kind: 'bytes', data: Buffer.concat([local, name]) },
+      { kind: 'file', filename: file.filename, size: file.bytes },
+    );
     const shifted = common.map(([at, size, value]) => [at + 2, size, value] as [number, 2 | 4, number]);
-    central.push(header(CENTRAL_HEADER_BYTES, [[4, 2, ZIP_VERSION], [6, 2, ZIP_VERSION], ...shifted, [42, 4, offset]], 0x02014b50), name);
+    central.push(
+      header(CENTRAL_HEADER_BYTES, [[4, 2, ZIP_VERSION], [6, 2, ZIP_VERSION], ...shifted, [42, 4, offset]], 0x02014b50),
+      name,
+    );
     offset += local.length + name.length + file.bytes;
   }
   const directory = Buffer.concat(central);
   const count = recording.files.length;
-  const end = header(END_RECORD_BYTES, [[8, 2, count], [10, 2, count], [12, 4, directory.length], [16, 4, offset]], 0x06054b50);
-  if (offset + directory.length > MAX_ZIP32) throw new ApiError('RECORDING_TOO_LARGE', 'the recording is too large for a zip download');
+  const end = header(
+    END_RECORD_BYTES,
+    [
+      [8, 2, count],
+      [10, 2, count],
+      [12, 4, directory.length],
+      [16, 4, offset],
+    ],
+    0x06054b50,
+  );
+  if (offset + directory.length > MAX_ZIP32)
+    throw new ApiError('RECORDING_TOO_LARGE', 'the recording is too large for a zip download');
   segments.push({ kind: 'bytes', data: Buffer.concat([directory, end]) });
-  return { contentType: 'application/zip', filename: `${recording.id}.zip`, size: offset + directory.length + end.length, segments };
+  return {
+    contentType: 'application/zip',
+    filename: `${recording.id}.zip`,
+    size: offset + directory.length + end.length,
+    segments,
+  };
 }
 
 /** The download of a finished recording: its one WAV, or a ZIP of its WAVs. */
@@ -79,7 +109,12 @@ export async function downloadBody(recording: Recording, read: RecordingFileRead
   const files: RecordingFile[] = recording.files;
   const only = files[0];
   if (files.length === 1 && only) {
-    return { contentType: 'audio/wav', filename: only.filename, size: only.bytes, segments: [{ kind: 'file', filename: only.filename, size: only.bytes }] };
+    return {
+      contentType: 'audio/wav',
+      filename: only.filename,
+      size: only.bytes,
+      segments: [{ kind: 'file', filename: only.filename, size: only.bytes }],
+    };
   }
   return zipBody(recording, read);
 }
@@ -93,7 +128,10 @@ export function parseRange(value: string | undefined, size: number): ByteRange |
   if (value === undefined) return undefined;
   const m = /^\s*bytes\s*=\s*(.*)$/i.exec(value);
   if (!m) return undefined;
-  const specs = (m[1] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const specs = (m[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (specs.length > 1) return undefined;
   const spec = /^(\d*)-(\d*)$/.exec(specs[0] ?? '');
   if (!spec || (spec[1] === '' && spec[2] === '')) return 'unsatisfiable';
@@ -109,7 +147,11 @@ export function parseRange(value: string | undefined, size: number): ByteRange |
 }
 
 /** The bytes `range` (inclusive) of the body, reading only the parts of files it covers. */
-export async function* bodyBytes(body: DownloadBody, read: RecordingFileReader, range: ByteRange): AsyncIterable<Uint8Array> {
+export async function* bodyBytes(
+  body: DownloadBody,
+  read: RecordingFileReader,
+  range: ByteRange,
+): AsyncIterable<Uint8Array> {
   let at = 0;
   for (const segment of body.segments) {
     const length = segment.kind === 'bytes' ? segment.data.length : segment.size;

@@ -14,7 +14,8 @@ const FILTERS = ['reference_id'] as const;
 const tags = ['recordings'];
 
 function depsOf(ctx: ApiContext): RecordingsApiDeps {
-  if (ctx.recordings === undefined) throw new ApiError('RECORDINGS_UNAVAILABLE', 'recordings are not available on this server');
+  if (ctx.recordings === undefined)
+    throw new ApiError('RECORDINGS_UNAVAILABLE', 'recordings are not available on this server');
   return ctx.recordings;
 }
 
@@ -40,9 +41,17 @@ async function load(deps: RecordingsApiDeps, id: string, scope: Scope): Promise<
 }
 
 /** Sends the recording's audio, whole (200) or one byte range (206), or 416 for a range it cannot serve. */
-async function sendFiles(deps: RecordingsApiDeps, recording: Recording, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function sendFiles(
+  deps: RecordingsApiDeps,
+  recording: Recording,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   if (recording.status !== 'ended') {
-    throw new ApiError('RECORDING_NOT_ENDED', `recording ${recording.id} is ${recording.status}; its files are ready once it has ended`);
+    throw new ApiError(
+      'RECORDING_NOT_ENDED',
+      `recording ${recording.id} is ${recording.status}; its files are ready once it has ended`,
+    );
   }
   if (recording.files.length === 0) throw notFound('recording_file', recording.id);
   const read = deps.service.read.bind(deps.service);
@@ -50,7 +59,11 @@ async function sendFiles(deps: RecordingsApiDeps, recording: Recording, req: Fas
   const asked = parseRange(req.headers.range, body.size);
   reply.header('accept-ranges', 'bytes').header('content-disposition', `attachment; filename="${body.filename}"`);
   if (asked === 'unsatisfiable') {
-    return reply.code(416).header('content-range', `bytes */${body.size}`).type('text/plain').send('range not satisfiable');
+    return reply
+      .code(416)
+      .header('content-range', `bytes */${body.size}`)
+      .type('text/plain')
+      .send('range not satisfiable');
   }
   const range = asked ?? { start: 0, end: body.size - 1 };
   if (asked) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${body.size}`);
@@ -78,9 +91,13 @@ export function recordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return deps.service.delete(idOf(req), scope);
   });
 
-  app.get('/recordingfiles/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req, reply) => {
-    const deps = depsOf(ctx);
-    const recording = await load(deps, idOf(req), { customerId: principalOf(req).customerId });
-    return sendFiles(deps, recording, req, reply);
-  });
+  app.get(
+    '/recordingfiles/:id',
+    { schema: { tags, params: IdParams, querystring: CredentialQuery } },
+    async (req, reply) => {
+      const deps = depsOf(ctx);
+      const recording = await load(deps, idOf(req), { customerId: principalOf(req).customerId });
+      return sendFiles(deps, recording, req, reply);
+    },
+  );
 }

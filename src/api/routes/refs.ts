@@ -7,7 +7,13 @@ export function missingRef(field: string, reason: ErrorCode, what: string, id: s
 }
 
 /** Check that an optional reference exists; the nil UUID means "none" and always passes. */
-export async function checkRef(field: string, reason: ErrorCode, what: string, id: unknown, exists: (id: string) => Promise<unknown>): Promise<void> {
+export async function checkRef(
+  field: string,
+  reason: ErrorCode,
+  what: string,
+  id: unknown,
+  exists: (id: string) => Promise<unknown>,
+): Promise<void> {
   if (typeof id !== 'string' || id === NIL_UUID) return;
   if (!(await exists(id))) throw missingRef(field, reason, what, id);
 }

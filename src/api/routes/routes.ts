@@ -12,14 +12,17 @@ const Target = Type.String({
   'x-reason': 'INVALID_ROUTE_TARGET',
   'x-message': "must be 'all' or '+' and a country code of 1 to 4 digits",
 });
-const RouteBody = Type.Object({
-  customer_id: Type.Optional(Uuid),
-  provider_id: Uuid,
-  priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
-  target: Target,
-  name: Type.Optional(Name),
-  detail: Type.Optional(Detail),
-}, { additionalProperties: false });
+const RouteBody = Type.Object(
+  {
+    customer_id: Type.Optional(Uuid),
+    provider_id: Uuid,
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+    target: Target,
+    name: Type.Optional(Name),
+    detail: Type.Optional(Detail),
+  },
+  { additionalProperties: false },
+);
 const RouteUpdate = Type.Partial(Type.Omit(RouteBody, ['customer_id']), { additionalProperties: false });
 
 function publicRoute(r: Route) {
@@ -41,8 +44,11 @@ export function routeRoutes(app: FastifyInstance, ctx: ApiContext): void {
     listFilters: ['customer_id', 'provider_id', 'target'],
     toPublic: publicRoute,
     create: async (b) => {
-      await checkRef('customer_id', 'CUSTOMER_NOT_FOUND', 'customer', b.customer_id, (id) => ctx.store.customers.get(id));
-      if (!(await providerExists(b.provider_id as string))) throw missingRef('provider_id', 'PROVIDER_NOT_FOUND', 'provider', b.provider_id as string);
+      await checkRef('customer_id', 'CUSTOMER_NOT_FOUND', 'customer', b.customer_id, (id) =>
+        ctx.store.customers.get(id),
+      );
+      if (!(await providerExists(b.provider_id as string)))
+        throw missingRef('provider_id', 'PROVIDER_NOT_FOUND', 'provider', b.provider_id as string);
       return {
         customer_id: (b.customer_id as string | undefined) ?? NIL_UUID,
         provider_id: b.provider_id as string,

@@ -43,12 +43,19 @@ export function transferRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   for (const action of ['complete', 'cancel'] as const) {
-    app.post(`/transfers/:id/${action}`, { schema: { tags, params: IdParams, querystring: CredentialQuery, body: NoBody }, preValidation: emptyBodyAsObject }, async (req) => {
-      const { id } = req.params as { id: string };
-      const customerId = principalOf(req).customerId;
-      const transfers = transfersOf(ctx);
-      if (!transfers.get(id, customerId)) throw notFound('transfer', id);
-      return action === 'complete' ? transfers.complete(id, customerId) : transfers.cancel(id, customerId);
-    });
+    app.post(
+      `/transfers/:id/${action}`,
+      {
+        schema: { tags, params: IdParams, querystring: CredentialQuery, body: NoBody },
+        preValidation: emptyBodyAsObject,
+      },
+      async (req) => {
+        const { id } = req.params as { id: string };
+        const customerId = principalOf(req).customerId;
+        const transfers = transfersOf(ctx);
+        if (!transfers.get(id, customerId)) throw notFound('transfer', id);
+        return action === 'complete' ? transfers.complete(id, customerId) : transfers.cancel(id, customerId);
+      },
+    );
   }
 }

@@ -4,11 +4,14 @@ import type { ApiContext } from '../context.ts';
 import { ValidationError } from '../../shared/index.ts';
 import { PageQuery } from '../pagination.ts';
 
-const VoiceQuery = Type.Object({
-  ...PageQuery.properties,
-  language: Type.Optional(Type.String({ maxLength: 35 })),
-  gender: Type.Optional(Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('neutral')])),
-}, { additionalProperties: false });
+const VoiceQuery = Type.Object(
+  {
+    ...PageQuery.properties,
+    language: Type.Optional(Type.String({ maxLength: 35 })),
+    gender: Type.Optional(Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('neutral')])),
+  },
+  { additionalProperties: false },
+);
 
 /** `GET /tts/voices`: every voice the TTS engine speaks, filterable by language prefix and gender. */
 export function ttsRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -16,7 +19,9 @@ export function ttsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const q = req.query as { page_size?: number; page_token?: string; language?: string; gender?: string };
     const lang = q.language?.toLowerCase();
     const voices = (ctx.ttsVoices?.() ?? []).filter(
-      (v) => (!lang || v.language.toLowerCase() === lang || v.language.toLowerCase().startsWith(`${lang}-`)) && (!q.gender || v.gender === q.gender),
+      (v) =>
+        (!lang || v.language.toLowerCase() === lang || v.language.toLowerCase().startsWith(`${lang}-`)) &&
+        (!q.gender || v.gender === q.gender),
     );
     // A static list: the page token is the offset.
     const offset = q.page_token ? Number.parseInt(q.page_token, 10) : 0;

@@ -13,14 +13,23 @@ const Username = Type.String({
   'x-reason': 'INVALID_USERNAME',
   'x-message': 'must be 3 to 64 letters, digits or . _ @ -',
 });
-const UserBody = Type.Object({ username: Username, password: LoginPassword, name: Type.Optional(Name), detail: Type.Optional(Detail) }, { additionalProperties: false });
-const UserUpdate = Type.Object({ password: Type.Optional(LoginPassword), name: Type.Optional(Name), detail: Type.Optional(Detail) }, { additionalProperties: false });
-const LoginBody = Type.Object({
-  username: Type.String({ maxLength: 64 }),
-  password: Type.String({ maxLength: 128 }),
-  /** Only needed when users of several customers share the username. */
-  customer_id: Type.Optional(Uuid),
-}, { additionalProperties: false });
+const UserBody = Type.Object(
+  { username: Username, password: LoginPassword, name: Type.Optional(Name), detail: Type.Optional(Detail) },
+  { additionalProperties: false },
+);
+const UserUpdate = Type.Object(
+  { password: Type.Optional(LoginPassword), name: Type.Optional(Name), detail: Type.Optional(Detail) },
+  { additionalProperties: false },
+);
+const LoginBody = Type.Object(
+  {
+    username: Type.String({ maxLength: 64 }),
+    password: Type.String({ maxLength: 128 }),
+    /** Only needed when users of several customers share the username. */
+    customer_id: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
 
 const JWT_LIFETIME_SEC = 7 * 86400;
 
@@ -65,7 +74,14 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/auth/login', { schema: { tags: ['users'], body: LoginBody } }, async (req) => {
     const user = await checkLogin(ctx, req, req.body as LoginRequest);
     const iat = Math.floor(ctx.clock.now() / 1000);
-    const claims = { sub: user.id, cid: actingCustomer(user), role: user.role, iat, exp: iat + JWT_LIFETIME_SEC, pwv: user.password_version };
+    const claims = {
+      sub: user.id,
+      cid: actingCustomer(user),
+      role: user.role,
+      iat,
+      exp: iat + JWT_LIFETIME_SEC,
+      pwv: user.password_version,
+    };
     const token = signJwt(claims, ctx.jwtSecret);
     return { username: user.username, token, tm_expire: new Date((iat + JWT_LIFETIME_SEC) * 1000).toISOString() };
   });

@@ -30,20 +30,28 @@ export function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return { result: page.items.map(publicDelivery), next_page_token: page.nextPageToken };
   });
 
-  app.get('/webhook_deliveries/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
-    const p = principalOf(req);
-    const { id } = (req as FastifyRequest<{ Params: { id: string } }>).params;
-    const d = await ctx.store.deliveries.get(id, { customerId: p.customerId });
-    if (!d) throw notFound('webhook_delivery', id);
-    return publicDelivery(d);
-  });
+  app.get(
+    '/webhook_deliveries/:id',
+    { schema: { tags, params: IdParams, querystring: CredentialQuery } },
+    async (req) => {
+      const p = principalOf(req);
+      const { id } = (req as FastifyRequest<{ Params: { id: string } }>).params;
+      const d = await ctx.store.deliveries.get(id, { customerId: p.customerId });
+      if (!d) throw notFound('webhook_delivery', id);
+      return publicDelivery(d);
+    },
+  );
 
-  app.post('/webhook_deliveries/:id/redeliver', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
-    const p = principalOf(req);
-    const { id } = (req as FastifyRequest<{ Params: { id: string } }>).params;
-    const d = await ctx.store.deliveries.redeliver(id, { customerId: p.customerId });
-    if (!d) throw notFound('webhook_delivery', id);
-    ctx.events?.deliveriesQueued();
-    return publicDelivery(d);
-  });
+  app.post(
+    '/webhook_deliveries/:id/redeliver',
+    { schema: { tags, params: IdParams, querystring: CredentialQuery } },
+    async (req) => {
+      const p = principalOf(req);
+      const { id } = (req as FastifyRequest<{ Params: { id: string } }>).params;
+      const d = await ctx.store.deliveries.redeliver(id, { customerId: p.customerId });
+      if (!d) throw notFound('webhook_delivery', id);
+      ctx.events?.deliveriesQueued();
+      return publicDelivery(d);
+    },
+  );
 }

@@ -2,7 +2,7 @@ import { NIL_UUID } from '../../shared/index.ts';
 import type { Call } from '../call.ts';
 import type { OutgoingCallRequest } from '../outgoing-call.ts';
 import type { Route } from '../ports.ts';
-import { FakeIncomingLeg, address, makeHarness, provider } from './fake-ports.ts';
+import { FakeIncomingLeg, address, type makeHarness, provider } from './fake-ports.ts';
 
 /** The customer every fixture call belongs to. */
 export const CUSTOMER = 'c0000000-0000-4000-8000-000000000001';
@@ -24,12 +24,20 @@ export function route(id: string, fields: Partial<Route> & Pick<Route, 'provider
 /** Gives the harness `count` customer routes to +82 on providers p1..pN, tried in that order. */
 export function useRoutes(h: Harness, count: number): void {
   h.routing.providers = Array.from({ length: count }, (_, i) => provider(`p${i + 1}`));
-  h.routing.routes = Array.from({ length: count }, (_, i) => route(`r${i + 1}`, { provider_id: `p${i + 1}`, target: '+82', priority: i + 1 }));
+  h.routing.routes = Array.from({ length: count }, (_, i) =>
+    route(`r${i + 1}`, { provider_id: `p${i + 1}`, target: '+82', priority: i + 1 }),
+  );
 }
 
 /** A `POST /calls` body to one destination. */
 export function outgoingRequest(fields: Partial<OutgoingCallRequest> = {}): OutgoingCallRequest {
-  return { customer_id: CUSTOMER, source: address('tel', '+15550001111'), destinations: [address('tel', KR_NUMBER)], flow_id: FLOW, ...fields };
+  return {
+    customer_id: CUSTOMER,
+    source: address('tel', '+15550001111'),
+    destinations: [address('tel', KR_NUMBER)],
+    flow_id: FLOW,
+    ...fields,
+  };
 }
 
 /** Creates one outgoing call and lets its first INVITE go out. */
@@ -57,7 +65,13 @@ export async function answerOutgoing(h: Harness, callId: string): Promise<void> 
 /** Accepts an incoming call from `+15550002222` to `+15550003333` on a fresh fake leg. */
 export async function acceptOne(h: Harness): Promise<{ call: Call; leg: FakeIncomingLeg }> {
   const leg = new FakeIncomingLeg();
-  const call = await h.service.acceptIncoming({ customer_id: CUSTOMER, source: address('tel', '+15550002222'), destination: address('tel', '+15550003333'), flow: { flow_id: FLOW }, leg });
+  const call = await h.service.acceptIncoming({
+    customer_id: CUSTOMER,
+    source: address('tel', '+15550002222'),
+    destination: address('tel', '+15550003333'),
+    flow: { flow_id: FLOW },
+    leg,
+  });
   await h.service.whenIdle();
   return { call, leg };
 }

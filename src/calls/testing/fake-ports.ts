@@ -34,7 +34,9 @@ export class MemoryCallStore implements ports.CallStorePort {
 
   /** The events of one call, as `type` or `type(status)` for `call_updated`. */
   eventsOf(callId: string): string[] {
-    return this.events.filter((e) => e.call.id === callId).map((e) => (e.type === 'call_updated' ? `call_updated(${e.call.status})` : e.type));
+    return this.events
+      .filter((e) => e.call.id === callId)
+      .map((e) => (e.type === 'call_updated' ? `call_updated(${e.call.status})` : e.type));
   }
 }
 
@@ -197,9 +199,13 @@ export class FakeFlows implements ports.FlowPort {
   readonly created: { call_id: string; activeflow_id: string }[] = [];
 
   async validate(_customerId: string, source: ports.FlowSource): Promise<void> {
-    if ('flow_id' in source && !this.knownFlowIds.has(source.flow_id)) throw new NotFoundError('FLOW_NOT_FOUND', `flow ${source.flow_id} does not exist`);
+    if ('flow_id' in source && !this.knownFlowIds.has(source.flow_id))
+      throw new NotFoundError('FLOW_NOT_FOUND', `flow ${source.flow_id} does not exist`);
   }
-  async create(request: { call_id: string; source: ports.FlowSource }): Promise<{ flow_id: string; activeflow_id: string }> {
+  async create(request: {
+    call_id: string;
+    source: ports.FlowSource;
+  }): Promise<{ flow_id: string; activeflow_id: string }> {
     await this.validate('', request.source);
     const activeflowId = newId();
     this.created.push({ call_id: request.call_id, activeflow_id: activeflowId });
@@ -254,7 +260,17 @@ export class FakeRecorder implements ports.RecorderPort {
 
 /** A provider with test defaults. */
 export function provider(id: string): ports.Provider {
-  return { id, hostname: `${id}.example.net`, port: 5060, transport: 'udp', tech_prefix: '', tech_postfix: '', tech_headers: {}, auth_username: '', auth_password: '' };
+  return {
+    id,
+    hostname: `${id}.example.net`,
+    port: 5060,
+    transport: 'udp',
+    tech_prefix: '',
+    tech_postfix: '',
+    tech_headers: {},
+    auth_username: '',
+    auth_password: '',
+  };
 }
 
 /** An address with empty name fields. */

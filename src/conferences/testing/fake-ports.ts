@@ -13,7 +13,8 @@ export class MemoryConferenceStore implements ConferenceStorePort {
 
   async save(change: ConferenceChange): Promise<void> {
     if (change.conference) this.conferences.set(change.conference.id, structuredClone(change.conference));
-    if (change.conferencecall) this.conferencecalls.set(change.conferencecall.id, structuredClone(change.conferencecall));
+    if (change.conferencecall)
+      this.conferencecalls.set(change.conferencecall.id, structuredClone(change.conferencecall));
     this.events.push(...structuredClone(change.events));
   }
 
@@ -39,7 +40,9 @@ export class MemoryConferenceStore implements ConferenceStorePort {
   /** Event types in order, optionally only those about one resource id. */
   types(resourceId?: string): string[] {
     return this.events
-      .filter((e) => resourceId === undefined || ('conference' in e ? e.conference.id : e.conferencecall.id) === resourceId)
+      .filter(
+        (e) => resourceId === undefined || ('conference' in e ? e.conference.id : e.conferencecall.id) === resourceId,
+      )
       .map((e) => e.type);
   }
 }

@@ -91,6 +91,8 @@ export interface ActionDefinition<T extends ActionType = ActionType, S extends T
 }
 
 /** Declares an action definition with its option type inferred from the schema. */
-export function defineAction<T extends ActionType, S extends TObject>(definition: ActionDefinition<T, S>): ActionDefinition<T, S> {
+export function defineAction<T extends ActionType, S extends TObject>(
+  definition: ActionDefinition<T, S>,
+): ActionDefinition<T, S> {
   return definition;
 }

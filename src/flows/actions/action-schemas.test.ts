@@ -20,12 +20,23 @@ interface Example {
 const EXAMPLES: Record<ActionType, Example> = {
   answer: { valid: undefined, invalid: { option: { now: true }, field: 'now', reason: 'INVALID_ACTION' } },
   talk: {
-    valid: { text: '<speak>Hello</speak>', language: 'de-DE', gender: 'female', voice_id: 'v1', digits_handle: 'next', async: true },
+    valid: {
+      text: '<speak>Hello</speak>',
+      language: 'de-DE',
+      gender: 'female',
+      voice_id: 'v1',
+      digits_handle: 'next',
+      async: true,
+    },
     invalid: { option: { text: 'hi', gender: 'robot' }, field: 'gender', reason: 'INVALID_ACTION' },
   },
   play: {
     valid: { stream_urls: ['https://example.com/a.wav', 'http://example.com/b.mp3'] },
-    invalid: { option: { stream_urls: ['ftp://example.com/a.wav'] }, field: 'stream_urls[0]', reason: 'INVALID_MEDIA_URL' },
+    invalid: {
+      option: { stream_urls: ['ftp://example.com/a.wav'] },
+      field: 'stream_urls[0]',
+      reason: 'INVALID_MEDIA_URL',
+    },
   },
   beep: { valid: {}, invalid: { option: 'loud', field: 'option', reason: 'INVALID_ACTION' } },
   digits_receive: {
@@ -37,19 +48,52 @@ const EXAMPLES: Record<ActionType, Example> = {
     invalid: { option: { digits: '12E' }, field: 'digits', reason: 'INVALID_ACTION' },
   },
   recording_start: {
-    valid: { format: 'wav', end_of_silence: 3, end_of_key: '#', duration: 600, beep_start: true, on_end_flow_id: FLOW_ID },
+    valid: {
+      format: 'wav',
+      end_of_silence: 3,
+      end_of_key: '#',
+      duration: 600,
+      beep_start: true,
+      on_end_flow_id: FLOW_ID,
+    },
     invalid: { option: { format: 'mp3' }, field: 'format', reason: 'INVALID_ACTION' },
   },
   recording_stop: { valid: undefined, invalid: { option: { id: 1 }, field: 'id', reason: 'INVALID_ACTION' } },
-  sleep: { valid: { duration: 1000 }, invalid: { option: { duration: -1 }, field: 'duration', reason: 'INVALID_ACTION' } },
-  echo: { valid: { duration: 180000 }, invalid: { option: { duration: '10s' }, field: 'duration', reason: 'INVALID_ACTION' } },
-  hangup: { valid: { reason: 'busy' }, invalid: { option: { reason: 'bored' }, field: 'reason', reason: 'INVALID_ACTION' } },
+  sleep: {
+    valid: { duration: 1000 },
+    invalid: { option: { duration: -1 }, field: 'duration', reason: 'INVALID_ACTION' },
+  },
+  echo: {
+    valid: { duration: 180000 },
+    invalid: { option: { duration: '10s' }, field: 'duration', reason: 'INVALID_ACTION' },
+  },
+  hangup: {
+    valid: { reason: 'busy' },
+    invalid: { option: { reason: 'bored' }, field: 'reason', reason: 'INVALID_ACTION' },
+  },
   connect: {
-    valid: { source: TEL, destinations: [{ type: 'extension', target: 'alice' }], ring_method: 'join_all', early_media: true, relay_reason: true, ring_timeout: 30 },
-    invalid: { option: { destinations: [{ type: 'tel', target: '16062067563' }] }, field: 'destinations[0].target', reason: 'INVALID_E164' },
+    valid: {
+      source: TEL,
+      destinations: [{ type: 'extension', target: 'alice' }],
+      ring_method: 'join_all',
+      early_media: true,
+      relay_reason: true,
+      ring_timeout: 30,
+    },
+    invalid: {
+      option: { destinations: [{ type: 'tel', target: '16062067563' }] },
+      field: 'destinations[0].target',
+      reason: 'INVALID_E164',
+    },
   },
   call: {
-    valid: { source: TEL, destinations: [{ type: 'sip', target: 'sip:bob@example.com:5070' }], actions: [{ type: 'answer' }], chained: true, early_execution: false },
+    valid: {
+      source: TEL,
+      destinations: [{ type: 'sip', target: 'sip:bob@example.com:5070' }],
+      actions: [{ type: 'answer' }],
+      chained: true,
+      early_execution: false,
+    },
     invalid: { option: { destinations: [TEL], flow_id: 'flow-1' }, field: 'flow_id', reason: 'INVALID_ACTION' },
   },
   conference_join: {
@@ -65,11 +109,30 @@ const EXAMPLES: Record<ActionType, Example> = {
     invalid: { option: { target_ids: { '2': 'nowhere' } }, field: 'target_ids["2"]', reason: 'INVALID_ACTION_TARGET' },
   },
   condition_variable: {
-    valid: { condition: '>=', variable: '${voipbin.call.digits}', value_type: 'length', value_length: 4, false_target_id: TARGET_ID },
-    invalid: { option: { condition: '=~', variable: 'x', value_type: 'string' }, field: 'condition', reason: 'INVALID_ACTION' },
+    valid: {
+      condition: '>=',
+      variable: '${voipbin.call.digits}',
+      value_type: 'length',
+      value_length: 4,
+      false_target_id: TARGET_ID,
+    },
+    invalid: {
+      option: { condition: '=~', variable: 'x', value_type: 'string' },
+      field: 'condition',
+      reason: 'INVALID_ACTION',
+    },
   },
   condition_datetime: {
-    valid: { condition: '>=', hour: 9, minute: 0, day: 1, month: 12, weekdays: [1, 2, 3, 4, 5], timezone: 'Europe/Berlin', false_target_id: TARGET_ID },
+    valid: {
+      condition: '>=',
+      hour: 9,
+      minute: 0,
+      day: 1,
+      month: 12,
+      weekdays: [1, 2, 3, 4, 5],
+      timezone: 'Europe/Berlin',
+      false_target_id: TARGET_ID,
+    },
     invalid: { option: { condition: '==', hour: 24 }, field: 'hour', reason: 'INVALID_ACTION' },
   },
   variable_set: {
@@ -77,14 +140,27 @@ const EXAMPLES: Record<ActionType, Example> = {
     invalid: { option: { value: 'x' }, field: 'key', reason: 'INVALID_ACTION' },
   },
   webhook_send: {
-    valid: { uri: 'https://hooks.example.com/x', method: 'POST', data_type: 'application/json', data: '{"a":1}', sync: true },
-    invalid: { option: { uri: 'https://hooks.example.com/x', method: 'PATCH' }, field: 'method', reason: 'INVALID_ACTION' },
+    valid: {
+      uri: 'https://hooks.example.com/x',
+      method: 'POST',
+      data_type: 'application/json',
+      data: '{"a":1}',
+      sync: true,
+    },
+    invalid: {
+      option: { uri: 'https://hooks.example.com/x', method: 'PATCH' },
+      field: 'method',
+      reason: 'INVALID_ACTION',
+    },
   },
   fetch: {
     valid: { event_url: 'https://example.com/next', event_method: 'GET' },
     invalid: { option: { event_url: 'example.com/next' }, field: 'event_url', reason: 'INVALID_ACTION' },
   },
-  fetch_flow: { valid: { flow_id: FLOW_ID }, invalid: { option: { flow_id: 42 }, field: 'flow_id', reason: 'INVALID_ACTION' } },
+  fetch_flow: {
+    valid: { flow_id: FLOW_ID },
+    invalid: { option: { flow_id: 42 }, field: 'flow_id', reason: 'INVALID_ACTION' },
+  },
   amd: {
     valid: { machine_handle: 'hangup', async: false },
     invalid: { option: { machine_handle: 'ignore' }, field: 'machine_handle', reason: 'INVALID_ACTION' },
@@ -93,9 +169,34 @@ const EXAMPLES: Record<ActionType, Example> = {
 };
 
 const NEEDS: Record<ActionNeeds, readonly ActionType[]> = {
-  media: ['answer', 'talk', 'play', 'beep', 'digits_receive', 'digits_send', 'recording_start', 'recording_stop', 'echo', 'amd', 'connect', 'conference_join'],
+  media: [
+    'answer',
+    'talk',
+    'play',
+    'beep',
+    'digits_receive',
+    'digits_send',
+    'recording_start',
+    'recording_stop',
+    'echo',
+    'amd',
+    'connect',
+    'conference_join',
+  ],
   call: ['hangup'],
-  none: ['goto', 'branch', 'condition_variable', 'condition_datetime', 'variable_set', 'webhook_send', 'fetch', 'fetch_flow', 'sleep', 'stop', 'call'],
+  none: [
+    'goto',
+    'branch',
+    'condition_variable',
+    'condition_datetime',
+    'variable_set',
+    'webhook_send',
+    'fetch',
+    'fetch_flow',
+    'sleep',
+    'stop',
+    'call',
+  ],
 };
 
 function withTarget(action: Record<string, unknown>): unknown[] {
@@ -128,7 +229,8 @@ describe('action schemas', () => {
 
     it(`${type}: an invalid option is refused with ${example.invalid.reason} on ${example.invalid.field}`, () => {
       const err = catchValidation(() => validateFlowActions(withTarget({ type, option: example.invalid.option })));
-      const field = example.invalid.field === 'option' ? 'actions[1].option' : `actions[1].option.${example.invalid.field}`;
+      const field =
+        example.invalid.field === 'option' ? 'actions[1].option' : `actions[1].option.${example.invalid.field}`;
       const detail = err.details.find((d) => d.field === field);
       assert.ok(detail, `no detail on ${field}: ${JSON.stringify(err.details)}`);
       assert.equal(detail.reason, example.invalid.reason);

@@ -35,7 +35,9 @@ export const amdAction = defineAction({
   type: 'amd',
   schema: Type.Object(
     {
-      machine_handle: Type.Optional(Type.Enum(['hangup', 'continue'], { description: 'what to do when a machine answers' })),
+      machine_handle: Type.Optional(
+        Type.Enum(['hangup', 'continue'], { description: 'what to do when a machine answers' }),
+      ),
       async: Type.Optional(Type.Boolean({ description: 'move on at once and detect in the background' })),
     },
     { additionalProperties: false },

@@ -9,8 +9,12 @@ export const branchAction = defineAction({
   type: 'branch',
   schema: Type.Object(
     {
-      variable: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'variable name, default voipbin.call.digits' })),
-      target_ids: Type.Optional(Type.Record(Type.String(), actionRef('id of the action for this value'), { maxProperties: 100 })),
+      variable: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 256, description: 'variable name, default voipbin.call.digits' }),
+      ),
+      target_ids: Type.Optional(
+        Type.Record(Type.String(), actionRef('id of the action for this value'), { maxProperties: 100 }),
+      ),
       default_target_id: Type.Optional(actionRef('id of the action when no value matches', true)),
     },
     { additionalProperties: false },

@@ -11,6 +11,7 @@ export function requireCall(ctx: ActionContext): string {
 export async function answeredCall(ctx: ActionContext): Promise<string> {
   const callId = requireCall(ctx);
   const call = await ctx.calls.get(callId);
-  if (call?.direction === 'incoming' && (call.status === 'ringing' || call.status === 'dialing')) await ctx.calls.answer(callId);
+  if (call?.direction === 'incoming' && (call.status === 'ringing' || call.status === 'dialing'))
+    await ctx.calls.answer(callId);
   return callId;
 }

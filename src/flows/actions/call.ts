@@ -37,7 +37,10 @@ export const callAction = defineAction({
     return [];
   },
   async run(ctx, option) {
-    const flow: FlowSource = option.flow_id !== undefined && option.flow_id !== NIL_UUID ? { flow_id: option.flow_id } : { actions: option.actions ?? [] };
+    const flow: FlowSource =
+      option.flow_id !== undefined && option.flow_id !== NIL_UUID
+        ? { flow_id: option.flow_id }
+        : { actions: option.actions ?? [] };
     const chained = option.chained === true && ctx.callId !== undefined;
     await ctx.calls.dial({
       customer_id: ctx.customerId,

@@ -16,7 +16,10 @@ export const conditionDatetimeAction = defineAction({
       day: Type.Optional(Type.Integer({ minimum: 1, maximum: 31, description: 'day of the month' })),
       month: Type.Optional(Type.Integer({ minimum: 1, maximum: 12 })),
       weekdays: Type.Optional(
-        Type.Array(Type.Integer({ minimum: 0, maximum: 6, description: '0 = Sunday' }), { maxItems: 7, uniqueItems: true }),
+        Type.Array(Type.Integer({ minimum: 0, maximum: 6, description: '0 = Sunday' }), {
+          maxItems: 7,
+          uniqueItems: true,
+        }),
       ),
       timezone: Type.Optional(
         Type.String({
@@ -34,8 +37,18 @@ export const conditionDatetimeAction = defineAction({
   async run(ctx, option) {
     const now = zonedParts(ctx.clock.now(), option.timezone ?? 'UTC');
     const fields = (['month', 'day', 'hour', 'minute'] as const).filter((f) => option[f] !== undefined);
-    const holdsFields = fields.length === 0 || compare(option.condition, compareTuples(fields.map((f) => now[f]), fields.map((f) => option[f] ?? 0)), 0);
-    const holdsWeekday = option.weekdays === undefined || option.weekdays.length === 0 || option.weekdays.includes(now.weekday);
+    const holdsFields =
+      fields.length === 0 ||
+      compare(
+        option.condition,
+        compareTuples(
+          fields.map((f) => now[f]),
+          fields.map((f) => option[f] ?? 0),
+        ),
+        0,
+      );
+    const holdsWeekday =
+      option.weekdays === undefined || option.weekdays.length === 0 || option.weekdays.includes(now.weekday);
     return holdsFields && holdsWeekday ? undefined : jumpTo(option.false_target_id);
   },
 });

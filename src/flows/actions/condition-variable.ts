@@ -23,7 +23,8 @@ export const conditionVariableAction = defineAction({
   async run(_ctx, option) {
     const text = option.variable;
     let holds: boolean;
-    if (option.value_type === 'number') holds = compare(option.condition, Number(text.trim() === '' ? Number.NaN : text), option.value_number ?? 0);
+    if (option.value_type === 'number')
+      holds = compare(option.condition, Number(text.trim() === '' ? Number.NaN : text), option.value_number ?? 0);
     else if (option.value_type === 'length') holds = compare(option.condition, text.length, option.value_length ?? 0);
     else holds = compare(option.condition, text, option.value_string ?? '');
     return holds ? undefined : jumpTo(option.false_target_id);

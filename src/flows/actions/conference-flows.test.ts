@@ -12,7 +12,9 @@ const POST = '55555555-5555-4555-8555-555555555555';
 
 /** A stored one-action flow appending `mark` to the `trail` variable. */
 function markFlow(h: EngineHarness, flowId: string, n: number, mark: string): void {
-  const actions: FlowAction[] = [{ id: aid(n), next_id: NIL_UUID, type: 'variable_set', option: { key: 'trail', value: `\${trail}${mark}` } }];
+  const actions: FlowAction[] = [
+    { id: aid(n), next_id: NIL_UUID, type: 'variable_set', option: { key: 'trail', value: `\${trail}${mark}` } },
+  ];
   h.flows.flows.set(flowId, { id: flowId, customer_id: CUSTOMER, actions });
 }
 
@@ -39,7 +41,10 @@ describe('conference_join with the conference flows', () => {
   test('a conference without flows (nil UUID) joins directly', async () => {
     const h = new EngineHarness();
     h.conferences.flows.set(CONFERENCE, { pre_flow_id: NIL_UUID, post_flow_id: '' });
-    const id = await h.startCall([act(1, 'conference_join', { conference_id: CONFERENCE }), act(2, 'variable_set', { key: 'after', value: 'ran' })]);
+    const id = await h.startCall([
+      act(1, 'conference_join', { conference_id: CONFERENCE }),
+      act(2, 'variable_set', { key: 'after', value: 'ran' }),
+    ]);
     await waitFor(() => h.conferences.joined.length === 1, 'the join');
     h.conferences.joined[0]?.leave();
     const af = await h.ended(id);

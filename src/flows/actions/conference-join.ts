@@ -19,7 +19,9 @@ export const conferenceJoinAction = defineAction({
   schema: Type.Object(
     {
       conference_id: resourceId('conference to join'),
-      pre_flow_done: Type.Optional(Type.Boolean({ description: 'internal, set by the engine: the conference pre flow has run already' })),
+      pre_flow_done: Type.Optional(
+        Type.Boolean({ description: 'internal, set by the engine: the conference pre flow has run already' }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -40,7 +42,9 @@ export const conferenceJoinAction = defineAction({
     await ctx.conferences.join(await answeredCall(ctx), option.conference_id, signal);
     // The post flow as it was when the call joined: a conference that ended meanwhile still runs it.
     if (isFlow(before?.post_flow_id)) {
-      return { push: ctx.parseActions([{ type: 'fetch_flow', option: { flow_id: before.post_flow_id } }], 'conference_join') };
+      return {
+        push: ctx.parseActions([{ type: 'fetch_flow', option: { flow_id: before.post_flow_id } }], 'conference_join'),
+      };
     }
     return undefined;
   },

@@ -135,7 +135,8 @@ export class ConnectSession {
     if (this.#bridged.has(id)) return;
     if (!this.#masterAnswered) {
       const master = await this.#ctx.calls.get(this.#plan.masterId);
-      if (master?.direction === 'incoming' && (master.status === 'ringing' || master.status === 'dialing')) await this.#ctx.calls.answer(this.#plan.masterId);
+      if (master?.direction === 'incoming' && (master.status === 'ringing' || master.status === 'dialing'))
+        await this.#ctx.calls.answer(this.#plan.masterId);
       this.#masterAnswered = true;
     }
     await this.#ctx.calls.bridge(this.#plan.masterId, id);

@@ -10,8 +10,14 @@ const three = [
   { type: 'tel', target: '+15550103' },
 ];
 
-async function connect(h: EngineHarness, option: Record<string, unknown>, status: 'ringing' | 'progressing' = 'ringing'): Promise<string> {
-  const id = await h.startCall([act(1, 'connect', option), act(2, 'variable_set', { key: 'after', value: 'ran' })], { status });
+async function connect(
+  h: EngineHarness,
+  option: Record<string, unknown>,
+  status: 'ringing' | 'progressing' = 'ringing',
+): Promise<string> {
+  const id = await h.startCall([act(1, 'connect', option), act(2, 'variable_set', { key: 'after', value: 'ran' })], {
+    status,
+  });
   await waitFor(() => h.calls.dials.length === 1 && h.clock.pending > 0, 'callees dialled');
   return id;
 }
@@ -99,7 +105,12 @@ describe('call', () => {
     await h.ended(
       await h.startCall([
         act(1, 'call', { destinations: three.slice(0, 2), flow_id: flowId, early_execution: true }),
-        act(2, 'call', { source: { type: 'tel', target: '+15559999' }, destinations: three.slice(2), actions: [{ type: 'talk', option: { text: '${keep}' } }], chained: true }),
+        act(2, 'call', {
+          source: { type: 'tel', target: '+15559999' },
+          destinations: three.slice(2),
+          actions: [{ type: 'talk', option: { text: '${keep}' } }],
+          chained: true,
+        }),
       ]),
     );
     const [first, second] = h.calls.dials;

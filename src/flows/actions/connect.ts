@@ -17,7 +17,9 @@ export const DEFAULT_RING_TIMEOUT_SEC = 60;
  * The flow of a callee dialled by `connect`: it only waits, so the callee stays up while the
  * master's `connect` bridges it; the callee ends by its own hangup, by `connect` or by the master's cascade.
  */
-export const CALLEE_HOLD_ACTIONS: readonly Record<string, unknown>[] = [{ type: 'sleep', option: { duration: MAX_DURATION_MS } }];
+export const CALLEE_HOLD_ACTIONS: readonly Record<string, unknown>[] = [
+  { type: 'sleep', option: { duration: MAX_DURATION_MS } },
+];
 
 /** The callee reason the master ends with under `relay_reason`: busy or noanswer when nobody answered. */
 function relayedReason(outcome: ConnectOutcome): HangupReason | undefined {
@@ -34,7 +36,9 @@ export const connectAction = defineAction({
     {
       source: Type.Optional(AddressSchema),
       destinations: Type.Array(AddressSchema, { minItems: 1, maxItems: 100 }),
-      ring_method: Type.Optional(Type.Enum(['ring_all', 'join_all'], { description: 'first answer wins, or everyone joins' })),
+      ring_method: Type.Optional(
+        Type.Enum(['ring_all', 'join_all'], { description: 'first answer wins, or everyone joins' }),
+      ),
       early_media: Type.Optional(Type.Boolean({ description: "pass the callee's early audio before answer" })),
       relay_reason: Type.Optional(Type.Boolean({ description: "end this call with a callee's busy/noanswer reason" })),
       ring_timeout: Type.Optional(durationSec(1, 600, 'how long the destinations ring')),

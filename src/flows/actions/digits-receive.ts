@@ -10,7 +10,12 @@ import { answeredCall } from './call-media.ts';
 export const DEFAULT_DIGITS_DURATION_MS = 5000;
 
 /** Appends digits to `voipbin.call.digits` until `length` were taken or a terminator arrives. */
-async function collectDigits(ctx: ActionContext, length: number | undefined, terminators: string, signal: AbortSignal): Promise<void> {
+async function collectDigits(
+  ctx: ActionContext,
+  length: number | undefined,
+  terminators: string,
+  signal: AbortSignal,
+): Promise<void> {
   for (let collected = 0; length === undefined || collected < length; ) {
     const { digit } = await ctx.digits.take(signal);
     if (terminators.includes(digit)) return;
@@ -26,7 +31,9 @@ export const digitsReceiveAction = defineAction({
     {
       duration: Type.Optional(durationMs(1, MAX_DURATION_MS, 'time allowed to finish the input')),
       length: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'digits to collect' })),
-      key: Type.Optional(Type.String({ pattern: '^[0-9*#A-D]*$', maxLength: 16, description: 'terminator DTMF symbols (0-9 * # A-D)' })),
+      key: Type.Optional(
+        Type.String({ pattern: '^[0-9*#A-D]*$', maxLength: 16, description: 'terminator DTMF symbols (0-9 * # A-D)' }),
+      ),
     },
     { additionalProperties: false },
   ),

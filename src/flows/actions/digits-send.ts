@@ -20,7 +20,15 @@ export const digitsSendAction = defineAction({
   needs: 'media',
   async run(ctx, option, signal) {
     const callId = await answeredCall(ctx);
-    await ctx.calls.sendDigits(callId, { digits: option.digits, durationMs: option.duration ?? DEFAULT_TONE_MS, intervalMs: option.interval ?? DEFAULT_TONE_MS }, signal);
+    await ctx.calls.sendDigits(
+      callId,
+      {
+        digits: option.digits,
+        durationMs: option.duration ?? DEFAULT_TONE_MS,
+        intervalMs: option.interval ?? DEFAULT_TONE_MS,
+      },
+      signal,
+    );
     return undefined;
   },
 });

@@ -23,7 +23,9 @@ export const fetchAction = defineAction({
       method: option.event_method ?? 'POST',
       body: ctx.snapshot(),
     };
-    const answer = await withTimeout(ctx.clock, FETCH_TIMEOUT_MS, signal, 'FETCH_TIMEOUT', (s) => ctx.http.fetchJson(request, s));
+    const answer = await withTimeout(ctx.clock, FETCH_TIMEOUT_MS, signal, 'FETCH_TIMEOUT', (s) =>
+      ctx.http.fetchJson(request, s),
+    );
     return { push: ctx.parseActions(answer, 'fetch') };
   },
 });

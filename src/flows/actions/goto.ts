@@ -8,7 +8,9 @@ export const gotoAction = defineAction({
   schema: Type.Object(
     {
       target_id: actionRef('id of the action to jump to'),
-      loop_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'how many times the jump is taken' })),
+      loop_count: Type.Optional(
+        Type.Integer({ minimum: 0, maximum: 1000, description: 'how many times the jump is taken' }),
+      ),
     },
     { additionalProperties: false },
   ),

@@ -3,7 +3,17 @@ import { defineAction } from './action-definition.ts';
 import { requireCall } from './call-media.ts';
 
 /** The hangup reasons of the calls spec; `""` lets the call pick its own. */
-export const HANGUP_REASONS = ['', 'normal', 'failed', 'busy', 'cancel', 'timeout', 'noanswer', 'dialout', 'amd'] as const;
+export const HANGUP_REASONS = [
+  '',
+  'normal',
+  'failed',
+  'busy',
+  'cancel',
+  'timeout',
+  'noanswer',
+  'dialout',
+  'amd',
+] as const;
 
 /** `hangup`: hang the call up, with an explicit reason when given. */
 export const hangupAction = defineAction({

@@ -9,13 +9,22 @@ describe('media actions', () => {
     const h = new EngineHarness();
     await h.ended(await h.startCall([act(1, 'answer')], { id: 'ringing', status: 'ringing' }));
     await h.ended(await h.startCall([act(1, 'answer')], { id: 'answered' }));
-    assert.deepEqual(h.calls.log.filter((l) => l.startsWith('answer')), ['answer ringing']);
+    assert.deepEqual(
+      h.calls.log.filter((l) => l.startsWith('answer')),
+      ['answer ringing'],
+    );
   });
 
   test('talk answers first, speaks with its options and moves on when played', async () => {
     const h = new EngineHarness();
     h.calls.blocking.add('talk');
-    const id = await h.startCall([act(1, 'talk', { text: 'Hallo', language: 'de-DE', gender: 'female' }), act(2, 'variable_set', { key: 'after', value: 'ran' })], { status: 'ringing' });
+    const id = await h.startCall(
+      [
+        act(1, 'talk', { text: 'Hallo', language: 'de-DE', gender: 'female' }),
+        act(2, 'variable_set', { key: 'after', value: 'ran' }),
+      ],
+      { status: 'ringing' },
+    );
     await waitFor(() => h.calls.running('talk').length === 1);
     assert.deepEqual(h.calls.log.slice(0, 2), ['answer call-1', 'talk call-1']);
     assert.deepEqual(h.calls.running('talk')[0]?.args, { text: 'Hallo', language: 'de-DE', gender: 'female' });
@@ -27,7 +36,11 @@ describe('media actions', () => {
   test('talk async moves on at once while the speech plays', async () => {
     const h = new EngineHarness();
     h.calls.blocking.add('talk');
-    const id = await h.startCall([act(1, 'talk', { text: 'hold on', async: true }), act(2, 'variable_set', { key: 'after', value: 'ran' }), act(3, 'sleep', { duration: 10 })]);
+    const id = await h.startCall([
+      act(1, 'talk', { text: 'hold on', async: true }),
+      act(2, 'variable_set', { key: 'after', value: 'ran' }),
+      act(3, 'sleep', { duration: 10 }),
+    ]);
     await waitFor(() => h.store.rows.get(id)?.variables['after'] === 'ran');
     assert.equal(h.calls.running('talk').length, 1);
     await waitFor(() => h.clock.pending > 0);
@@ -39,7 +52,10 @@ describe('media actions', () => {
   test('talk with digits_handle next stops on a DTMF, which stays for digits_receive', async () => {
     const h = new EngineHarness();
     h.calls.blocking.add('talk');
-    const id = await h.startCall([act(1, 'talk', { text: 'press 1', digits_handle: 'next' }), act(2, 'digits_receive', { length: 1 })]);
+    const id = await h.startCall([
+      act(1, 'talk', { text: 'press 1', digits_handle: 'next' }),
+      act(2, 'digits_receive', { length: 1 }),
+    ]);
     await waitFor(() => h.calls.running('talk').length === 1);
     h.calls.pressDigit('call-1', '1');
     const af = await h.ended(id);
@@ -57,25 +73,44 @@ describe('media actions', () => {
     ]);
     await waitFor(() => h.calls.running('echo').length === 1 && h.clock.pending > 0);
     assert.deepEqual(h.calls.ops.find((o) => o.op === 'play')?.args, ['https://m.test/a.wav', 'https://m.test/b.mp3']);
-    assert.deepEqual(h.calls.ops.find((o) => o.op === 'sendDigits')?.args, { digits: '12#', durationMs: 200, intervalMs: 100 });
+    assert.deepEqual(h.calls.ops.find((o) => o.op === 'sendDigits')?.args, {
+      digits: '12#',
+      durationMs: 200,
+      intervalMs: 100,
+    });
     h.clock.advance(2999);
     await waitFor(() => false, '', 20).catch(() => undefined);
     assert.equal(h.calls.running('echo').length, 1, 'echo lasts its duration');
     h.clock.advance(1);
     await h.ended(id);
     assert.equal(h.calls.running('echo').length, 0);
-    assert.deepEqual(h.calls.log.filter((l) => !l.startsWith('answer')), ['play call-1', 'beep call-1', 'sendDigits call-1', 'echo call-1']);
+    assert.deepEqual(
+      h.calls.log.filter((l) => !l.startsWith('answer')),
+      ['play call-1', 'beep call-1', 'sendDigits call-1', 'echo call-1'],
+    );
   });
 
   test('recording_start beeps first when asked and passes its options; recording_stop stops', async () => {
     const h = new EngineHarness();
-    await h.ended(await h.startCall([act(1, 'recording_start', { beep_start: true, end_of_key: '#', duration: 60 }), act(2, 'recording_stop')]));
-    assert.deepEqual(h.calls.log, ['beep call-1', 'recordingStart call-1 {"format":"wav","end_of_key":"#","duration":60}', 'recordingStop call-1']);
+    await h.ended(
+      await h.startCall([
+        act(1, 'recording_start', { beep_start: true, end_of_key: '#', duration: 60 }),
+        act(2, 'recording_stop'),
+      ]),
+    );
+    assert.deepEqual(h.calls.log, [
+      'beep call-1',
+      'recordingStart call-1 {"format":"wav","end_of_key":"#","duration":60}',
+      'recordingStop call-1',
+    ]);
   });
 
   test('sleep waits its duration on the clock', async () => {
     const h = new EngineHarness();
-    const id = await h.startCall([act(1, 'sleep', { duration: 1500 }), act(2, 'variable_set', { key: 'after', value: 'ran' })]);
+    const id = await h.startCall([
+      act(1, 'sleep', { duration: 1500 }),
+      act(2, 'variable_set', { key: 'after', value: 'ran' }),
+    ]);
     await waitFor(() => h.clock.pending > 0);
     h.clock.advance(1499);
     await waitFor(() => false, '', 20).catch(() => undefined);
@@ -86,7 +121,9 @@ describe('media actions', () => {
 
   test('hangup hangs up with its reason and ends the flow', async () => {
     const h = new EngineHarness();
-    const af = await h.ended(await h.startCall([act(1, 'hangup', { reason: 'busy' }), act(2, 'variable_set', { key: 'after', value: 'ran' })]));
+    const af = await h.ended(
+      await h.startCall([act(1, 'hangup', { reason: 'busy' }), act(2, 'variable_set', { key: 'after', value: 'ran' })]),
+    );
     assert.deepEqual(h.calls.log, ['hangup call-1 busy']);
     assert.equal(af.variables['after'], undefined);
   });
@@ -102,7 +139,13 @@ describe('media actions', () => {
   test('conference_join waits until the call leaves the conference', async () => {
     const h = new EngineHarness();
     const conferenceId = '33333333-3333-4333-8333-333333333333';
-    const id = await h.startCall([act(1, 'conference_join', { conference_id: conferenceId }), act(2, 'variable_set', { key: 'after', value: 'ran' })], { status: 'ringing' });
+    const id = await h.startCall(
+      [
+        act(1, 'conference_join', { conference_id: conferenceId }),
+        act(2, 'variable_set', { key: 'after', value: 'ran' }),
+      ],
+      { status: 'ringing' },
+    );
     await waitFor(() => h.conferences.joined.length === 1);
     assert.equal(h.conferences.joined[0]?.conferenceId, conferenceId);
     assert.deepEqual(h.calls.log, ['answer call-1']);
@@ -112,7 +155,10 @@ describe('media actions', () => {
 });
 
 describe('digits_receive', () => {
-  const receive = (option: Record<string, unknown>) => [act(11, 'digits_receive', option), act(12, 'variable_set', { key: 'got', value: '${voipbin.call.digits}' })];
+  const receive = (option: Record<string, unknown>) => [
+    act(11, 'digits_receive', option),
+    act(12, 'variable_set', { key: 'got', value: '${voipbin.call.digits}' }),
+  ];
 
   test('ends after length digits', async () => {
     const h = new EngineHarness();
@@ -144,7 +190,10 @@ describe('digits_receive', () => {
   test('digits pressed before the action started count', async () => {
     const h = new EngineHarness();
     h.calls.blocking.add('play');
-    const id = await h.startCall([act(1, 'play', { stream_urls: ['https://m.test/menu.wav'] }), ...receive({ length: 2 })]);
+    const id = await h.startCall([
+      act(1, 'play', { stream_urls: ['https://m.test/menu.wav'] }),
+      ...receive({ length: 2 }),
+    ]);
     await waitFor(() => h.calls.running('play').length === 1);
     h.calls.pressDigit('call-1', '5');
     h.calls.pressDigit('call-1', '6');

@@ -36,7 +36,11 @@ export function resourceId(description: string) {
 
 /** An absolute http or https URL. */
 export function httpUrl(description: string) {
-  return Type.String({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$', maxLength: 2048, description: `${description}: an http(s) URL` });
+  return Type.String({
+    pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$',
+    maxLength: 2048,
+    description: `${description}: an http(s) URL`,
+  });
 }
 
 /** An HTTP method the customer's server may be called with. */

@@ -10,7 +10,12 @@ import { answeredCall } from './call-media.ts';
 const DEFAULT_LANGUAGE = 'en-US';
 
 /** Speaks until done or until a DTMF digit arrives; the digit stays for the next action. */
-async function talkUntilDigit(ctx: ActionContext, callId: string, request: SpeechRequest, signal: AbortSignal): Promise<void> {
+async function talkUntilDigit(
+  ctx: ActionContext,
+  callId: string,
+  request: SpeechRequest,
+  signal: AbortSignal,
+): Promise<void> {
   const { controller, dispose } = linkedController(signal);
   const speaking = ctx.calls.talk(callId, request, controller.signal);
   const digit = ctx.digits.peek(controller.signal);
@@ -42,7 +47,9 @@ export const talkAction = defineAction({
       ),
       gender: Type.Optional(Type.Enum(['male', 'female', 'neutral'], { description: 'voice gender' })),
       voice_id: Type.Optional(Type.String({ maxLength: 256, description: 'engine voice id' })),
-      digits_handle: Type.Optional(Type.Enum(['', 'next'], { description: '"next": a DTMF digit stops the speech and moves on' })),
+      digits_handle: Type.Optional(
+        Type.Enum(['', 'next'], { description: '"next": a DTMF digit stops the speech and moves on' }),
+      ),
       async: Type.Optional(Type.Boolean({ description: 'move on at once instead of when spoken' })),
     },
     { additionalProperties: false },

@@ -4,6 +4,11 @@ export function aid(n: number): string {
 }
 
 /** An action in stored form with the id `aid(n)`. */
-export function act(n: number, type: string, option: Record<string, unknown> = {}, nextId?: number): Record<string, unknown> {
+export function act(
+  n: number,
+  type: string,
+  option: Record<string, unknown> = {},
+  nextId?: number,
+): Record<string, unknown> {
   return { id: aid(n), type, option, ...(nextId !== undefined ? { next_id: aid(nextId) } : {}) };
 }

@@ -2,7 +2,14 @@ import { FakeClock } from '../../shared/index.ts';
 import type { Activeflow } from '../activeflow.ts';
 import { FlowEngine } from '../flow-engine.ts';
 import type { FlowEngineDeps } from '../flow-engine.ts';
-import { FakeCallControl, FakeConferences, FakeHttp, MemoryActiveflowStore, MemoryFlows, waitFor } from './fake-ports.ts';
+import {
+  FakeCallControl,
+  FakeConferences,
+  FakeHttp,
+  MemoryActiveflowStore,
+  MemoryFlows,
+  waitFor,
+} from './fake-ports.ts';
 
 /** The customer every harness flow belongs to. */
 export const CUSTOMER = 'c1';
@@ -18,14 +25,30 @@ export class EngineHarness {
   readonly engine: FlowEngine;
 
   constructor(options: Partial<Pick<FlowEngineDeps, 'maxExecutedActions'>> = {}) {
-    this.engine = new FlowEngine({ store: this.store, flows: this.flows, calls: this.calls, conferences: this.conferences, http: this.http, clock: this.clock, ...options });
+    this.engine = new FlowEngine({
+      store: this.store,
+      flows: this.flows,
+      calls: this.calls,
+      conferences: this.conferences,
+      http: this.http,
+      clock: this.clock,
+      ...options,
+    });
   }
 
   /** Creates a call (`call-1` unless given) and starts an activeflow running `actions` for it; returns its id. */
-  async startCall(actions: readonly unknown[], call: { id?: string; status?: 'ringing' | 'progressing'; variables?: Record<string, string> } = {}): Promise<string> {
+  async startCall(
+    actions: readonly unknown[],
+    call: { id?: string; status?: 'ringing' | 'progressing'; variables?: Record<string, string> } = {},
+  ): Promise<string> {
     const callId = call.id ?? 'call-1';
     if (!this.calls.calls.has(callId)) this.calls.addCall({ id: callId }, call.status ?? 'progressing');
-    const { activeflow_id: id } = await this.engine.create({ customer_id: CUSTOMER, call_id: callId, source: { actions }, variables: call.variables ?? {} });
+    const { activeflow_id: id } = await this.engine.create({
+      customer_id: CUSTOMER,
+      call_id: callId,
+      source: { actions },
+      variables: call.variables ?? {},
+    });
     await this.engine.execute(id);
     return id;
   }
@@ -53,5 +76,4 @@ export class EngineHarness {
     await this.engine.whenIdle();
     return this.activeflow(id);
   }
-
 }

@@ -163,14 +163,22 @@ export class FakeCallControl implements ports.CallControlPort {
   async hangup(callId: string, reason: HangupReason): Promise<void> {
     this.log.push(`hangup ${callId} ${reason}`);
     const call = this.calls.get(callId);
-    if (call && call.status !== 'hangup') this.progress(callId, { kind: 'hangup', reason: reason === '' ? (call.status === 'progressing' ? 'normal' : 'cancel') : reason });
+    if (call && call.status !== 'hangup')
+      this.progress(callId, {
+        kind: 'hangup',
+        reason: reason === '' ? (call.status === 'progressing' ? 'normal' : 'cancel') : reason,
+      });
   }
 
   onDtmf(callId: string, listener: (digit: ports.DtmfDigit) => void): () => void {
     return this.#subscribe(this.#dtmf, callId, listener);
   }
 
-  sendDigits(callId: string, request: { digits: string; durationMs: number; intervalMs: number }, signal: AbortSignal): Promise<void> {
+  sendDigits(
+    callId: string,
+    request: { digits: string; durationMs: number; intervalMs: number },
+    signal: AbortSignal,
+  ): Promise<void> {
     return this.#wait('sendDigits', callId, request, signal);
   }
 
@@ -200,7 +208,17 @@ export class FakeCallControl implements ports.CallControlPort {
       this.#calleeSeq += 1;
       const id = `callee-${this.#calleeSeq}`;
       const master = request.master_call_id ?? '';
-      this.addCall({ id, direction: 'outgoing', destination, source: request.source, ...(master ? { master_call_id: master } : {}), status: 'dialing' }, 'dialing');
+      this.addCall(
+        {
+          id,
+          direction: 'outgoing',
+          destination,
+          source: request.source,
+          ...(master ? { master_call_id: master } : {}),
+          status: 'dialing',
+        },
+        'dialing',
+      );
       return id;
     });
   }
@@ -289,7 +307,9 @@ export class FakeConferences implements ports.ConferencePort {
 export class FakeHttp implements ports.HttpPort {
   readonly sent: ports.WebhookRequest[] = [];
   readonly fetched: ports.FetchRequest[] = [];
-  sendImpl: (request: ports.WebhookRequest, signal: AbortSignal) => Promise<{ status: number }> = async () => ({ status: 200 });
+  sendImpl: (request: ports.WebhookRequest, signal: AbortSignal) => Promise<{ status: number }> = async () => ({
+    status: 200,
+  });
   fetchImpl: (request: ports.FetchRequest, signal: AbortSignal) => Promise<unknown> = async () => [];
 
   send(request: ports.WebhookRequest, signal: AbortSignal): Promise<{ status: number }> {

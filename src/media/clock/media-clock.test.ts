@@ -14,7 +14,10 @@ test('media clock: ticks exactly at 20 ms multiples of the start time on a FakeC
   assert.equal(mc.tickCount, 0);
   clock.advance(1000 - 19);
   assert.equal(mc.tickCount, 50);
-  assert.ok(at.every((x) => x === 1), 'tick n fires at (n + 1) × 20 ms');
+  assert.ok(
+    at.every((x) => x === 1),
+    'tick n fires at (n + 1) × 20 ms',
+  );
   mc.close();
   assert.equal(clock.pending, 0);
 });

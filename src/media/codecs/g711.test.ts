@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import alawmulaw from 'alawmulaw';
 const { alaw, mulaw } = alawmulaw;
 import {
-  ALAW_TO_MULAW_TABLE, MULAW_TO_ALAW_TABLE, decodeAlaw, decodeMulaw, encodeAlaw, encodeMulaw, g711Codec, PCMU,
+  ALAW_TO_MULAW_TABLE,
+  MULAW_TO_ALAW_TABLE,
+  decodeAlaw,
+  decodeMulaw,
+  encodeAlaw,
+  encodeMulaw,
+  g711Codec,
+  PCMU,
 } from './index.ts';
 
 const allSamples = new Int16Array(65536);

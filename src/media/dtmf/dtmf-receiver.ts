@@ -35,7 +35,10 @@ export class DtmfReceiver {
   flush(): DtmfEvent | undefined {
     if (this.#currentTimestamp < 0) return undefined;
     const digit = digitOfEvent(this.#currentEvent);
-    const event = digit === undefined ? undefined : { digit, durationMs: Math.round((this.#currentDuration * 1000) / RTP_CLOCK_RATE_HZ) };
+    const event =
+      digit === undefined
+        ? undefined
+        : { digit, durationMs: Math.round((this.#currentDuration * 1000) / RTP_CLOCK_RATE_HZ) };
     this.#reportedTimestamp = this.#currentTimestamp;
     this.#reportedEvent = this.#currentEvent;
     this.#currentTimestamp = -1;

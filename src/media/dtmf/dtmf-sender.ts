@@ -72,7 +72,11 @@ export class DtmfSender {
     t.setEventActive(true);
     try {
       for (let duration = 0; duration < totalSamples; duration += stepSamples) {
-        t.sendTelephoneEvent(writeTelephoneEvent({ event: code, end: false, volume, duration }), duration === 0, timestamp);
+        t.sendTelephoneEvent(
+          writeTelephoneEvent({ event: code, end: false, volume, duration }),
+          duration === 0,
+          timestamp,
+        );
         await this.#sleep(intervalMs);
       }
       const end = writeTelephoneEvent({ event: code, end: true, volume, duration: totalSamples });

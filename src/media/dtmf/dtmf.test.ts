@@ -16,7 +16,14 @@ test('dtmf: digits 1 2 # sent by our sender are received once each with their du
   const events: DtmfEvent[] = [];
   const packets: { marker: boolean; ts: number; end: boolean; duration: number }[] = [];
   b.on('dtmf', (e) => events.push(e));
-  b.on('rtp', (p) => packets.push({ marker: p.marker, ts: p.timestamp, end: readTelephoneEvent(p.payload)?.end ?? false, duration: readTelephoneEvent(p.payload)?.duration ?? -1 }));
+  b.on('rtp', (p) =>
+    packets.push({
+      marker: p.marker,
+      ts: p.timestamp,
+      end: readTelephoneEvent(p.payload)?.end ?? false,
+      duration: readTelephoneEvent(p.payload)?.duration ?? -1,
+    }),
+  );
   const sender = new DtmfSender(a, clock);
   let done = false;
   const sending = sender.send('12#', { durationMs: 120, gapMs: 60 }).then(() => (done = true));
@@ -26,12 +33,27 @@ test('dtmf: digits 1 2 # sent by our sender are received once each with their du
   }
   await sending;
   await waitFor(() => events.length === 3 && packets.length === 3 * (3 + 3));
-  assert.deepEqual(events, [{ digit: '1', durationMs: 120 }, { digit: '2', durationMs: 120 }, { digit: '#', durationMs: 120 }]);
-  const first = packets.slice(0, 6);
-  assert.deepEqual(first.map((p) => [p.marker, p.end, p.duration]), [
-    [true, false, 0], [false, false, 400], [false, false, 800], [false, true, 960], [false, true, 960], [false, true, 960],
+  assert.deepEqual(events, [
+    { digit: '1', durationMs: 120 },
+    { digit: '2', durationMs: 120 },
+    { digit: '#', durationMs: 120 },
   ]);
-  assert.ok(first.every((p) => p.ts === first[0]?.ts), 'one timestamp per event');
+  const first = packets.slice(0, 6);
+  assert.deepEqual(
+    first.map((p) => [p.marker, p.end, p.duration]),
+    [
+      [true, false, 0],
+      [false, false, 400],
+      [false, false, 800],
+      [false, true, 960],
+      [false, true, 960],
+      [false, true, 960],
+    ],
+  );
+  assert.ok(
+    first.every((p) => p.ts === first[0]?.ts),
+    'one timestamp per event',
+  );
   assert.notEqual(packets[6]?.ts, first[0]?.ts, 'the next digit has a new timestamp');
   sender.close();
   a.close();
@@ -41,7 +63,8 @@ test('dtmf: digits 1 2 # sent by our sender are received once each with their du
 
 test('dtmf: repeated end packets and updates of one event are reported once; a lost end still reports', () => {
   const rx = new DtmfReceiver();
-  const pkt = (event: number, end: boolean, duration: number): Uint8Array => Uint8Array.of(event, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff);
+  const pkt = (event: number, end: boolean, duration: number): Uint8Array =>
+    Uint8Array.of(event, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff);
   assert.equal(rx.push(pkt(5, false, 0), 1000), undefined);
   assert.equal(rx.push(pkt(5, false, 400), 1000), undefined);
   assert.deepEqual(rx.push(pkt(5, true, 800), 1000), { digit: '5', durationMs: 100 });
@@ -59,11 +82,11 @@ function rtpPacketsOfPcap(file: Uint8Array): Uint8Array[] {
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const littleEndian = view.getUint32(0, true) === 0xa1b2c3d4;
   const out: Uint8Array[] = [];
-  for (let at = 24; at + 16 <= file.length;) {
+  for (let at = 24; at + 16 <= file.length; ) {
     const captured = view.getUint32(at + 8, littleEndian);
     const frame = file.subarray(at + 16, at + 16 + captured);
     at += 16 + captured;
-    if (((frame[12] as number) << 8 | (frame[13] as number)) !== 0x0800) continue;
+    if ((((frame[12] as number) << 8) | (frame[13] as number)) !== 0x0800) continue;
     const ipHeader = ((frame[14] as number) & 0x0f) * 4;
     if (frame[14 + 9] !== 17) continue;
     out.push(frame.subarray(14 + ipHeader + 8));
@@ -88,8 +111,14 @@ test('dtmf: the receiver reports the right digit for each sipp RFC 2833 capture'
 });
 
 test('dtmf: SIP INFO bodies application/dtmf-relay and application/dtmf', () => {
-  assert.deepEqual(parseDtmfRelayInfo('Signal=5\r\nDuration=160\r\n', 'application/dtmf-relay'), { digit: '5', durationMs: 160 });
-  assert.deepEqual(parseDtmfRelayInfo('Signal= #\nDuration= 250', 'Application/DTMF-Relay; charset=x'), { digit: '#', durationMs: 250 });
+  assert.deepEqual(parseDtmfRelayInfo('Signal=5\r\nDuration=160\r\n', 'application/dtmf-relay'), {
+    digit: '5',
+    durationMs: 160,
+  });
+  assert.deepEqual(parseDtmfRelayInfo('Signal= #\nDuration= 250', 'Application/DTMF-Relay; charset=x'), {
+    digit: '#',
+    durationMs: 250,
+  });
   assert.deepEqual(parseDtmfRelayInfo('11', 'application/dtmf'), { digit: '#', durationMs: 160 });
   assert.deepEqual(parseDtmfRelayInfo('*\r\n', 'application/dtmf'), { digit: '*', durationMs: 160 });
   assert.throws(() => parseDtmfRelayInfo('Duration=100', 'application/dtmf-relay'), { code: 'INVALID_DTMF_INFO' });

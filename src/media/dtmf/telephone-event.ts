@@ -54,7 +54,12 @@ export interface TelephoneEvent {
 export function readTelephoneEvent(payload: Uint8Array): TelephoneEvent | undefined {
   if (payload.length < 4) return undefined;
   const b1 = payload[1] as number;
-  return { event: payload[0] as number, end: (b1 & 0x80) !== 0, volume: b1 & 0x3f, duration: ((payload[2] as number) << 8) | (payload[3] as number) };
+  return {
+    event: payload[0] as number,
+    end: (b1 & 0x80) !== 0,
+    volume: b1 & 0x3f,
+    duration: ((payload[2] as number) << 8) | (payload[3] as number),
+  };
 }
 
 /** Writes a telephone-event payload into a new 4-byte array. */

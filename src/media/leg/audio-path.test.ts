@@ -33,7 +33,10 @@ test('audio path: the sender encodes 20 ms frames on media clock ticks; the rece
     assert.equal(receiver.read(frame), true);
     levels.push(frame[0] as number);
   }
-  assert.deepEqual(levels.map((x) => Math.round(x / 1000)), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    levels.map((x) => Math.round(x / 1000)),
+    [1, 2, 3, 4, 5],
+  );
   sender.setMuted(true);
   clock.advance(100);
   assert.equal(a.stats().packets_sent, 5, 'muted: nothing sent');

@@ -106,7 +106,8 @@ export class JitterBuffer {
     this.#seqs[slot] = -1;
     this.#payloads[slot] = undefined;
     this.#nextSeq = (this.#nextSeq + 1) & 0xffff;
-    if (this.#highestSeq >= 0 && seqDiff(this.#nextSeq, this.#highestSeq) > 1) this.#highestSeq = (this.#nextSeq - 1) & 0xffff;
+    if (this.#highestSeq >= 0 && seqDiff(this.#nextSeq, this.#highestSeq) > 1)
+      this.#highestSeq = (this.#nextSeq - 1) & 0xffff;
     if (skipping) {
       this.#stats.skipped++;
       return null;

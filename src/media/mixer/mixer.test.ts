@@ -7,7 +7,8 @@ class ToneSource implements AudioSource {
   #n = 0;
   constructor(readonly frequencyHz: number) {}
   read(frame: Int16Array): boolean {
-    for (let i = 0; i < frame.length; i++, this.#n++) frame[i] = Math.round(6000 * Math.sin((2 * Math.PI * this.frequencyHz * this.#n) / 8000));
+    for (let i = 0; i < frame.length; i++, this.#n++)
+      frame[i] = Math.round(6000 * Math.sin((2 * Math.PI * this.frequencyHz * this.#n) / 8000));
     return true;
   }
 }
@@ -53,7 +54,11 @@ test('mixer: each of three participants hears the other two tones and not its ow
   for (let t = 0; t < 25; t++) mixer.tick();
   for (const me of ['a', 'b', 'c'] as const) {
     for (const other of ['a', 'b', 'c'] as const) {
-      assert.equal(present(sinks[me].samples, FREQS[other]), other !== me, `${me} hears ${other}: ${goertzel(sinks[me].samples, FREQS[other])}`);
+      assert.equal(
+        present(sinks[me].samples, FREQS[other]),
+        other !== me,
+        `${me} hears ${other}: ${goertzel(sinks[me].samples, FREQS[other])}`,
+      );
     }
   }
   for (const hz of Object.values(FREQS)) assert.ok(present(mix.samples, hz), `mix has ${hz} Hz`);
@@ -70,9 +75,14 @@ test('mixer: muting out removes a tone from everyone; muting in silences what on
   assert.equal(present(sinks.b.samples, FREQS.c), true);
   assert.equal(present(sinks.a.samples, FREQS.b), true);
   assert.equal(present(mix.samples, FREQS.a), false);
-  assert.ok(sinks.c.samples.every((s) => s === 0), 'c hears nothing');
+  assert.ok(
+    sinks.c.samples.every((s) => s === 0),
+    'c hears nothing',
+  );
   assert.throws(() => mixer.setMuted('zz', 'in', true), { code: 'UNKNOWN_PARTICIPANT' });
-  assert.throws(() => mixer.join({ id: 'a', source: new ToneSource(1), sink: new CollectSink() }), { code: 'DUPLICATE_PARTICIPANT' });
+  assert.throws(() => mixer.join({ id: 'a', source: new ToneSource(1), sink: new CollectSink() }), {
+    code: 'DUPLICATE_PARTICIPANT',
+  });
   mixer.close();
 });
 

@@ -17,7 +17,12 @@ export interface FfmpegDecodeOptions {
   signal?: AbortSignal;
 }
 
-const CODES: ProcessErrorCodes = { failed: 'MEDIA_DECODE_FAILED', timeout: 'MEDIA_TIMEOUT', tooLarge: 'MEDIA_TOO_LARGE', aborted: 'MEDIA_ABORTED' };
+const CODES: ProcessErrorCodes = {
+  failed: 'MEDIA_DECODE_FAILED',
+  timeout: 'MEDIA_TIMEOUT',
+  tooLarge: 'MEDIA_TOO_LARGE',
+  aborted: 'MEDIA_ABORTED',
+};
 
 /** Copies little-endian s16 bytes into a fresh (aligned) sample array. */
 export function s16leToSamples(bytes: Uint8Array): Int16Array {
@@ -35,7 +40,21 @@ export async function decodeWithFfmpeg(bytes: Uint8Array, opts: FfmpegDecodeOpti
   const maxDurationSec = opts.maxDurationSec ?? 3600;
   const out = await runProcess({
     command: opts.ffmpegPath ?? 'ffmpeg',
-    args: ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-vn', '-ar', String(TELEPHONY_RATE_HZ), '-ac', '1', '-f', 's16le', 'pipe:1'],
+    args: [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      'pipe:0',
+      '-vn',
+      '-ar',
+      String(TELEPHONY_RATE_HZ),
+      '-ac',
+      '1',
+      '-f',
+      's16le',
+      'pipe:1',
+    ],
     stdin: bytes,
     timeoutMs: opts.timeoutMs ?? 30_000,
     maxOutputBytes: maxDurationSec * TELEPHONY_RATE_HZ * 2,
@@ -44,6 +63,10 @@ export async function decodeWithFfmpeg(bytes: Uint8Array, opts: FfmpegDecodeOpti
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  if (out.stdout.length < 2) throw new AppError('MEDIA_DECODE_FAILED', `ffmpeg produced no audio${out.stderr ? `: ${out.stderr.trim().slice(0, 200)}` : ''}`);
+  if (out.stdout.length < 2)
+    throw new AppError(
+      'MEDIA_DECODE_FAILED',
+      `ffmpeg produced no audio${out.stderr ? `: ${out.stderr.trim().slice(0, 200)}` : ''}`,
+    );
   return s16leToSamples(out.stdout);
 }

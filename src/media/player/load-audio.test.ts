@@ -29,7 +29,8 @@ async function rejectsCode(promise: Promise<unknown>, code: string): Promise<voi
 }
 
 /** A guarded client in local mode: the test server listens on loopback. */
-const localHttp = (clock: Clock = systemClock): GuardedFetch => new GuardedFetch({ guard: new SsrfGuard({ mode: 'local' }), clock });
+const localHttp = (clock: Clock = systemClock): GuardedFetch =>
+  new GuardedFetch({ guard: new SsrfGuard({ mode: 'local' }), clock });
 
 describe('AudioLoader', () => {
   let dir: string;
@@ -54,7 +55,10 @@ describe('AudioLoader', () => {
     server = createServer((req, res) => {
       const body = files.get(req.url ?? '');
       if (body) return void res.end(body);
-      if (req.url === '/big-declared') return void res.writeHead(200, { 'content-length': String(3 * 1024 * 1024) }).end(Buffer.alloc(3 * 1024 * 1024));
+      if (req.url === '/big-declared')
+        return void res
+          .writeHead(200, { 'content-length': String(3 * 1024 * 1024) })
+          .end(Buffer.alloc(3 * 1024 * 1024));
       if (req.url === '/big-chunked') {
         res.writeHead(200);
         for (let i = 0; i < 48; i++) res.write(Buffer.alloc(64 * 1024));
@@ -77,7 +81,11 @@ describe('AudioLoader', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const [name, viaFfmpeg] of [['tone.wav', false], ['tone.mp3', true], ['tone.ogg', true]] as const) {
+  for (const [name, viaFfmpeg] of [
+    ['tone.wav', false],
+    ['tone.mp3', true],
+    ['tone.ogg', true],
+  ] as const) {
     it(`decodes ${name} served over HTTP to 2 s of non-silent 8 kHz audio (±100 ms)`, async () => {
       const loader = new AudioLoader({ spawn: countingSpawn, http: localHttp() });
       const before = spawns;
@@ -90,7 +98,13 @@ describe('AudioLoader', () => {
 
   it('never reads a local file: a path, a file:// URL or another scheme is INVALID_MEDIA_URL', async () => {
     const loader = new AudioLoader({ http: localHttp() });
-    for (const source of [join(dir, 'tone.wav'), new URL(`file://${join(dir, 'tone.wav')}`).href, 'data:audio/wav;base64,UklGRg==', 'ftp://127.0.0.1/tone.wav', 'http//nohost']) {
+    for (const source of [
+      join(dir, 'tone.wav'),
+      new URL(`file://${join(dir, 'tone.wav')}`).href,
+      'data:audio/wav;base64,UklGRg==',
+      'ftp://127.0.0.1/tone.wav',
+      'http//nohost',
+    ]) {
       await rejectsCode(loader.load(source), 'INVALID_MEDIA_URL');
     }
   });

@@ -90,7 +90,8 @@ export class AudioLoader {
 
   /** Downloads with the caller's limits. */
   #download(url: string, opts: LoadAudioOptions): Promise<Uint8Array> {
-    this.#http ??= this.#opts.http ?? new GuardedFetch({ guard: new SsrfGuard({ mode: 'production' }), clock: this.#clock });
+    this.#http ??=
+      this.#opts.http ?? new GuardedFetch({ guard: new SsrfGuard({ mode: 'production' }), clock: this.#clock });
     return fetchMedia(url, {
       http: this.#http,
       maxBytes: opts.maxBytes ?? DEFAULT_MEDIA_MAX_BYTES,

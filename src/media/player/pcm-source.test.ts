@@ -44,7 +44,10 @@ describe('built-in sounds', () => {
     assert.ok(m.length >= 3 * 8000 && m.length <= 15 * 8000);
     assert.ok(rms(m) > 1500);
     assert.ok(Math.abs(m[0] as number) < 100 && Math.abs(m[m.length - 1] as number) < 300);
-    assert.ok(m.some((v) => v > 8000), 'has audible peaks');
+    assert.ok(
+      m.some((v) => v > 8000),
+      'has audible peaks',
+    );
   });
 });
 

@@ -64,13 +64,20 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutput> {
         resolve({ stdout: Buffer.concat(chunks, size), stderr });
       }
     };
-    const onAbort = (): void => finish(new AppError(opts.codes.aborted, `${opts.command} aborted`, { cause: opts.signal?.reason }));
-    const timer = clock.setTimeout(() => finish(new AppError(opts.codes.timeout, `${opts.command} did not finish within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    const onAbort = (): void =>
+      finish(new AppError(opts.codes.aborted, `${opts.command} aborted`, { cause: opts.signal?.reason }));
+    const timer = clock.setTimeout(
+      () => finish(new AppError(opts.codes.timeout, `${opts.command} did not finish within ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (err) => finish(new AppError(opts.codes.failed, `cannot run ${opts.command}: ${err.message}`, { cause: err })));
+    child.on('error', (err) =>
+      finish(new AppError(opts.codes.failed, `cannot run ${opts.command}: ${err.message}`, { cause: err })),
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > opts.maxOutputBytes) finish(new AppError(opts.codes.tooLarge, `${opts.command} output exceeds ${opts.maxOutputBytes} bytes`));
+      if (size > opts.maxOutputBytes)
+        finish(new AppError(opts.codes.tooLarge, `${opts.command} output exceeds ${opts.maxOutputBytes} bytes`));
       else chunks.push(chunk);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -78,7 +85,10 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutput> {
     });
     child.on('close', (code, sig) => {
       if (code === 0) finish(undefined);
-      else finish(new AppError(opts.codes.failed, `${opts.command} exited with ${code ?? sig}: ${stderr.trim().slice(0, 300)}`));
+      else
+        finish(
+          new AppError(opts.codes.failed, `${opts.command} exited with ${code ?? sig}: ${stderr.trim().slice(0, 300)}`),
+        );
     });
     // The tool may exit before reading all its input (bad data): EPIPE here is reported by 'close'.
     child.stdin?.on('error', () => undefined);

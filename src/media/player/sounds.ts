@@ -53,7 +53,8 @@ function addNote(out: Float32Array, startSample: number, lengthSamples: number, 
   const attack = samplesFor(15);
   for (let i = 0; i < lengthSamples && startSample + i < out.length; i++) {
     const t = i / TELEPHONY_RATE_HZ;
-    const env = Math.min(1, i / attack) * Math.exp(-3 * (i / lengthSamples)) * Math.min(1, (lengthSamples - i) / attack);
+    const env =
+      Math.min(1, i / attack) * Math.exp(-3 * (i / lengthSamples)) * Math.min(1, (lengthSamples - i) / attack);
     const wave = Math.sin(2 * Math.PI * hz * t) + 0.25 * Math.sin(4 * Math.PI * hz * t);
     out[startSample + i] = (out[startSample + i] as number) + level * env * wave;
   }

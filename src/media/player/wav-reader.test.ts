@@ -59,7 +59,10 @@ describe('parseWav / decodeWavTo8k', () => {
   it('refuses bytes that are not WAV with MEDIA_DECODE_FAILED and does not claim them as PCM', () => {
     const junk = new TextEncoder().encode('ID3 definitely not a wav file');
     assert.equal(isPlainPcmWav(junk), false);
-    assert.throws(() => parseWav(junk), (err: unknown) => err instanceof AppError && err.code === 'MEDIA_DECODE_FAILED');
+    assert.throws(
+      () => parseWav(junk),
+      (err: unknown) => err instanceof AppError && err.code === 'MEDIA_DECODE_FAILED',
+    );
   });
 
   it('leaves µ-law WAV to ffmpeg', () => {

@@ -31,7 +31,12 @@ function broken(message: string): AppError {
 
 /** Reads the four-character code at `offset`. */
 function fourCc(view: DataView, offset: number): string {
-  return String.fromCharCode(view.getUint8(offset), view.getUint8(offset + 1), view.getUint8(offset + 2), view.getUint8(offset + 3));
+  return String.fromCharCode(
+    view.getUint8(offset),
+    view.getUint8(offset + 1),
+    view.getUint8(offset + 2),
+    view.getUint8(offset + 3),
+  );
 }
 
 /**
@@ -49,7 +54,8 @@ function readFormat(bytes: Uint8Array): WavFormat | undefined {
     const body = offset + 8;
     if (id === 'fmt ' && body + 16 <= bytes.length) {
       let formatTag = view.getUint16(body, true);
-      if (formatTag === WAVE_FORMAT_EXTENSIBLE && size >= 26 && body + 26 <= bytes.length) formatTag = view.getUint16(body + 24, true);
+      if (formatTag === WAVE_FORMAT_EXTENSIBLE && size >= 26 && body + 26 <= bytes.length)
+        formatTag = view.getUint16(body + 24, true);
       fmt = {
         formatTag,
         channels: view.getUint16(body + 2, true),
@@ -88,7 +94,9 @@ function sampleAt(view: DataView, offset: number, f: WavFormat): number {
     case 24:
       return ((view.getInt8(offset + 2) << 16) | (view.getUint8(offset + 1) << 8) | view.getUint8(offset)) / 8388608;
     default:
-      return f.formatTag === WAVE_FORMAT_IEEE_FLOAT ? view.getFloat32(offset, true) : view.getInt32(offset, true) / 2147483648;
+      return f.formatTag === WAVE_FORMAT_IEEE_FLOAT
+        ? view.getFloat32(offset, true)
+        : view.getInt32(offset, true) / 2147483648;
   }
 }
 
@@ -97,7 +105,8 @@ export function parseWav(bytes: Uint8Array): WavAudio {
   const f = readFormat(bytes);
   if (!f) throw broken('not a RIFF/WAVE file with fmt and data chunks');
   if (!isSupported(f)) throw broken(`unsupported format tag ${f.formatTag} with ${f.bitsPerSample} bits`);
-  if (f.channels < 1 || f.sampleRate < 1 || f.blockAlign < f.channels * (f.bitsPerSample / 8)) throw broken('inconsistent fmt chunk');
+  if (f.channels < 1 || f.sampleRate < 1 || f.blockAlign < f.channels * (f.bitsPerSample / 8))
+    throw broken('inconsistent fmt chunk');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const frames = Math.floor(f.dataBytes / f.blockAlign);
   const bytesPerSample = f.bitsPerSample / 8;

@@ -9,14 +9,20 @@ import { LegRecorder, WavWriter, repairWav } from './index.ts';
 
 function tone(frequencyHz: number, samples: number, offset = 0): Int16Array {
   const out = new Int16Array(samples);
-  for (let i = 0; i < samples; i++) out[i] = Math.round(8000 * Math.sin((2 * Math.PI * frequencyHz * (i + offset)) / 8000));
+  for (let i = 0; i < samples; i++)
+    out[i] = Math.round(8000 * Math.sin((2 * Math.PI * frequencyHz * (i + offset)) / 8000));
   return out;
 }
 
 async function readWav(path: string): Promise<{ channels: number; rate: number; bits: string; samples: Int16Array }> {
   const wav = new wavefile.WaveFile(new Uint8Array(await readFile(path)));
   const fmt = wav.fmt as { numChannels: number; sampleRate: number };
-  return { channels: fmt.numChannels, rate: fmt.sampleRate, bits: wav.bitDepth, samples: wav.getSamples(true, Int16Array) as unknown as Int16Array };
+  return {
+    channels: fmt.numChannels,
+    rate: fmt.sampleRate,
+    bits: wav.bitDepth,
+    samples: wav.getSamples(true, Int16Array) as unknown as Int16Array,
+  };
 }
 
 test('recorder: a streamed tone reads back as a valid 8 kHz 16-bit WAV with every sample', async (t) => {
@@ -80,7 +86,12 @@ test('recorder: stereo file (left = said, right = heard), stopping on silence an
   t.after(() => rm(dir, { recursive: true, force: true }));
   const quiet = new Int16Array(160);
   const loud = tone(700, 160);
-  const rec = await LegRecorder.open({ basePath: join(dir, 'st'), format: 'stereo', endOfSilenceSec: 2, clock: new FakeClock() });
+  const rec = await LegRecorder.open({
+    basePath: join(dir, 'st'),
+    format: 'stereo',
+    endOfSilenceSec: 2,
+    clock: new FakeClock(),
+  });
   for (let i = 0; i < 50; i++) rec.write(loud, quiet);
   for (let i = 0; i < 200 && !rec.stopped; i++) rec.write(quiet, loud);
   const result = await rec.stop();

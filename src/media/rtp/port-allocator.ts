@@ -66,8 +66,18 @@ export class PortAllocator {
 
   constructor(options: PortAllocatorOptions) {
     const min = options.minPort + (options.minPort % 2);
-    if (!Number.isInteger(options.minPort) || !Number.isInteger(options.maxPort) || min < 1024 || options.maxPort > 65535 || options.maxPort < min + 1) {
-      throw ValidationError.field('rtp_ports', 'INVALID_PORT_RANGE', `invalid RTP port range ${options.minPort}-${options.maxPort}`);
+    if (
+      !Number.isInteger(options.minPort) ||
+      !Number.isInteger(options.maxPort) ||
+      min < 1024 ||
+      options.maxPort > 65535 ||
+      options.maxPort < min + 1
+    ) {
+      throw ValidationError.field(
+        'rtp_ports',
+        'INVALID_PORT_RANGE',
+        `invalid RTP port range ${options.minPort}-${options.maxPort}`,
+      );
     }
     this.#minPort = min;
     this.#pairCount = Math.floor((options.maxPort - min + 1) / 2);
@@ -96,7 +106,10 @@ export class PortAllocator {
       if (lease) return lease;
       this.#used.delete(index);
     }
-    throw new AppError('RTP_PORTS_EXHAUSTED', `no free RTP port pair in ${this.#minPort}-${this.#minPort + this.#pairCount * 2 - 1}`);
+    throw new AppError(
+      'RTP_PORTS_EXHAUSTED',
+      `no free RTP port pair in ${this.#minPort}-${this.#minPort + this.#pairCount * 2 - 1}`,
+    );
   }
 
   async #tryBind(index: number): Promise<PortLease | undefined> {
@@ -118,7 +131,11 @@ export class PortAllocator {
     this.#tuneBuffers(rtp);
     let released = false;
     return {
-      rtpPort, rtcpPort: rtpPort + 1, host: this.#host, rtp, rtcp,
+      rtpPort,
+      rtcpPort: rtpPort + 1,
+      host: this.#host,
+      rtp,
+      rtcp,
       release: () => {
         if (released) return;
         released = true;

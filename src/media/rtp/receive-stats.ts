@@ -47,7 +47,7 @@ export class ReceiveStats {
       this.#maxSeq = seq;
     }
     // RFC 3550 A.8: J += (|D| - J) / 16, with D the difference of relative transit times.
-    const d = Math.abs(((transit - this.#transit) | 0));
+    const d = Math.abs((transit - this.#transit) | 0);
     this.#transit = transit;
     this.#jitter += (d - this.#jitter) / 16;
   }

@@ -18,7 +18,10 @@ function rtp(seq: number, ts: number, ssrc: number, index: number, payloadType =
   return serializeRtpPacket({ payloadType, sequenceNumber: seq & 0xffff, timestamp: ts >>> 0, ssrc, payload });
 }
 
-async function bridgedCall(ports: PortAllocator, clock?: FakeClock): Promise<{ a: RtpSession; b: RtpSession; phoneA: TestPeer; phoneB: TestPeer; bridge: RelayBridge }> {
+async function bridgedCall(
+  ports: PortAllocator,
+  clock?: FakeClock,
+): Promise<{ a: RtpSession; b: RtpSession; phoneA: TestPeer; phoneB: TestPeer; bridge: RelayBridge }> {
   const phoneA = await openTestPeer();
   const phoneB = await openTestPeer();
   const extra = clock ? { clock } : {};
@@ -42,9 +45,15 @@ test('relay: 100 simultaneous relayed legs lose no packets and keep order with c
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  await waitFor(() => calls.every((c) => c.phoneA.received.length >= PACKETS && c.phoneB.received.length >= PACKETS), 10000);
+  await waitFor(
+    () => calls.every((c) => c.phoneA.received.length >= PACKETS && c.phoneB.received.length >= PACKETS),
+    10000,
+  );
   for (const c of calls) {
-    for (const [peer, session] of [[c.phoneB, c.b], [c.phoneA, c.a]] as const) {
+    for (const [peer, session] of [
+      [c.phoneB, c.b],
+      [c.phoneA, c.a],
+    ] as const) {
       assert.equal(peer.received.length, PACKETS);
       const packets = peer.received.map(parseRtpPacket);
       packets.forEach((p, i) => {
@@ -86,8 +95,18 @@ test('relay: mute and hold drop a direction; DTMF is re-typed to the other leg t
   const ports = testPortAllocator(2);
   const phoneA = await openTestPeer();
   const phoneB = await openTestPeer();
-  const a = await RtpSession.open({ ports, codec: PCMA, telephoneEventPt: 101, remote: { address: LOOPBACK, port: phoneA.port } });
-  const b = await RtpSession.open({ ports, codec: PCMA, telephoneEventPt: 96, remote: { address: LOOPBACK, port: phoneB.port } });
+  const a = await RtpSession.open({
+    ports,
+    codec: PCMA,
+    telephoneEventPt: 101,
+    remote: { address: LOOPBACK, port: phoneA.port },
+  });
+  const b = await RtpSession.open({
+    ports,
+    codec: PCMA,
+    telephoneEventPt: 96,
+    remote: { address: LOOPBACK, port: phoneB.port },
+  });
   const bridge = new RelayBridge(a, b);
   bridge.setMuted('a', true);
   phoneA.socket.send(rtp(1, 0, 5, 0, 8), a.localPort, LOOPBACK);
@@ -96,7 +115,14 @@ test('relay: mute and hold drop a direction; DTMF is re-typed to the other leg t
   bridge.setMuted('a', false);
   const digits: string[] = [];
   b.on('dtmf', (e) => digits.push(e.digit));
-  const event = serializeRtpPacket({ payloadType: 101, sequenceNumber: 2, timestamp: 160, ssrc: 5, marker: true, payload: Uint8Array.from([5, 0x8a, 3, 0x20]) });
+  const event = serializeRtpPacket({
+    payloadType: 101,
+    sequenceNumber: 2,
+    timestamp: 160,
+    ssrc: 5,
+    marker: true,
+    payload: Uint8Array.from([5, 0x8a, 3, 0x20]),
+  });
   phoneA.socket.send(event, a.localPort, LOOPBACK);
   await waitFor(() => phoneB.received.length === 1);
   assert.equal(parseRtpPacket(phoneB.received[0] as Uint8Array).payloadType, 96);
@@ -126,7 +152,13 @@ test('echo: a leg hears back its own audio and DTMF on its own stream', async ()
   const session = await RtpSession.open({ ports, codec: PCMU, remote: { address: LOOPBACK, port: phone.port } });
   const echo = new RtpEcho(session);
   phone.socket.send(rtp(10, 1600, 9, 42), session.localPort, LOOPBACK);
-  const dtmf = serializeRtpPacket({ payloadType: 101, sequenceNumber: 11, timestamp: 1760, ssrc: 9, payload: Uint8Array.from([1, 0x8a, 3, 0x20]) });
+  const dtmf = serializeRtpPacket({
+    payloadType: 101,
+    sequenceNumber: 11,
+    timestamp: 1760,
+    ssrc: 9,
+    payload: Uint8Array.from([1, 0x8a, 3, 0x20]),
+  });
   phone.socket.send(dtmf, session.localPort, LOOPBACK);
   await waitFor(() => phone.received.length === 2);
   const [audio, event] = phone.received.map(parseRtpPacket);

@@ -88,7 +88,11 @@ export class RelayBridge {
   constructor(a: RtpSession, b: RtpSession) {
     if (a === b) throw new InvalidStateError('a relay needs two different sessions', 'RELAY_SAME_SESSION');
     if (a.codec.name !== b.codec.name) {
-      throw ValidationError.field('codec', 'CODEC_MISMATCH', `cannot relay ${a.codec.name} to ${b.codec.name} without transcoding`);
+      throw ValidationError.field(
+        'codec',
+        'CODEC_MISMATCH',
+        `cannot relay ${a.codec.name} to ${b.codec.name} without transcoding`,
+      );
     }
     this.a = a;
     this.b = b;

@@ -112,22 +112,36 @@ export function parseRtcpReports(buf: Uint8Array): RtcpReport[] {
   return out;
 }
 
-function parseReport(view: DataView, start: number, type: typeof RTCP_SR | typeof RTCP_RR, count: number, end: number): RtcpReport {
+function parseReport(
+  view: DataView,
+  start: number,
+  type: typeof RTCP_SR | typeof RTCP_RR,
+  count: number,
+  end: number,
+): RtcpReport {
   const report: RtcpReport = { type, ssrc: view.getUint32(start + 4), reports: [] };
   let at = start + 8;
   if (type === RTCP_SR) {
     report.sender = {
-      ntpSec: view.getUint32(at), ntpFrac: view.getUint32(at + 4), rtpTimestamp: view.getUint32(at + 8),
-      packetCount: view.getUint32(at + 12), octetCount: view.getUint32(at + 16),
+      ntpSec: view.getUint32(at),
+      ntpFrac: view.getUint32(at + 4),
+      rtpTimestamp: view.getUint32(at + 8),
+      packetCount: view.getUint32(at + 12),
+      octetCount: view.getUint32(at + 16),
     };
     at += 20;
   }
-  if (at + count * 24 > end) throw ValidationError.field('rtcp', 'MALFORMED_RTCP', 'report blocks exceed packet length');
+  if (at + count * 24 > end)
+    throw ValidationError.field('rtcp', 'MALFORMED_RTCP', 'report blocks exceed packet length');
   for (let i = 0; i < count; i++, at += 24) {
     report.reports.push({
-      ssrc: view.getUint32(at), fractionLost: view.getUint8(at + 4), packetsLost: (view.getUint32(at + 4) << 8) >> 8,
-      highestSequence: view.getUint32(at + 8), jitter: view.getUint32(at + 12),
-      lastSr: view.getUint32(at + 16), delaySinceLastSr: view.getUint32(at + 20),
+      ssrc: view.getUint32(at),
+      fractionLost: view.getUint8(at + 4),
+      packetsLost: (view.getUint32(at + 4) << 8) >> 8,
+      highestSequence: view.getUint32(at + 8),
+      jitter: view.getUint32(at + 12),
+      lastSr: view.getUint32(at + 16),
+      delaySinceLastSr: view.getUint32(at + 20),
     });
   }
   return report;
@@ -139,5 +153,8 @@ const NTP_UNIX_OFFSET_SEC = 2208988800;
 /** Converts Unix milliseconds to a 64-bit NTP timestamp (§4) as two 32-bit words. */
 export function toNtpTime(unixMs: number): { ntpSec: number; ntpFrac: number } {
   const sec = Math.floor(unixMs / 1000);
-  return { ntpSec: (sec + NTP_UNIX_OFFSET_SEC) >>> 0, ntpFrac: Math.floor(((unixMs - sec * 1000) / 1000) * 2 ** 32) >>> 0 };
+  return {
+    ntpSec: (sec + NTP_UNIX_OFFSET_SEC) >>> 0,
+    ntpFrac: Math.floor(((unixMs - sec * 1000) / 1000) * 2 ** 32) >>> 0,
+  };
 }

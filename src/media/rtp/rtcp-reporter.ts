@@ -2,7 +2,13 @@ import type dgram from 'node:dgram';
 import type { Clock, TimerHandle } from '../../shared/index.ts';
 import { bytesOf } from './bytes.ts';
 import type { ReceiveStats } from './receive-stats.ts';
-import { parseRtcpReports, serializeRtcpReport, toNtpTime, type RtcpReport, type RtcpReportBlock } from './rtcp-packet.ts';
+import {
+  parseRtcpReports,
+  serializeRtcpReport,
+  toNtpTime,
+  type RtcpReport,
+  type RtcpReportBlock,
+} from './rtcp-packet.ts';
 
 /** What the reporter reads from its session when a report is due. */
 export interface RtcpReporterOptions {
@@ -32,7 +38,9 @@ export class RtcpReporter {
 
   constructor(options: RtcpReporterOptions) {
     this.#o = options;
-    options.socket.on('message', (buf, rinfo) => this.#onRtcp(bytesOf(buf), { address: rinfo.address, port: rinfo.port }));
+    options.socket.on('message', (buf, rinfo) =>
+      this.#onRtcp(bytesOf(buf), { address: rinfo.address, port: rinfo.port }),
+    );
     this.#schedule();
   }
 
@@ -73,8 +81,18 @@ export class RtcpReporter {
     this.#lastSentPackets = s.packetCount;
     const now = this.#o.clock.now();
     const buf = serializeRtcpReport({
-      ssrc: s.ssrc, reports,
-      ...(sent ? { sender: { ...toNtpTime(now), rtpTimestamp: s.rtpTimestamp, packetCount: s.packetCount, octetCount: s.octetCount } } : {}),
+      ssrc: s.ssrc,
+      reports,
+      ...(sent
+        ? {
+            sender: {
+              ...toNtpTime(now),
+              rtpTimestamp: s.rtpTimestamp,
+              packetCount: s.packetCount,
+              octetCount: s.octetCount,
+            },
+          }
+        : {}),
     });
     this.#reportsSent++;
     this.#o.socket.send(buf, to.port, to.address);
@@ -86,8 +104,13 @@ export class RtcpReporter {
     // RFC 3550 §6.4.1: DLSR in units of 1/65536 s, zero when no SR was received.
     const dlsr = this.#lastSrArrivalMs === 0 ? 0 : Math.floor(((now - this.#lastSrArrivalMs) / 1000) * 65536);
     return {
-      ssrc: this.#o.remoteSsrc() >>> 0, fractionLost: stats.takeFractionLost(), packetsLost: stats.lost,
-      highestSequence: stats.extendedMaxSeq, jitter: Math.round(stats.jitter), lastSr: this.#lastSrNtpMiddle, delaySinceLastSr: dlsr,
+      ssrc: this.#o.remoteSsrc() >>> 0,
+      fractionLost: stats.takeFractionLost(),
+      packetsLost: stats.lost,
+      highestSequence: stats.extendedMaxSeq,
+      jitter: Math.round(stats.jitter),
+      lastSr: this.#lastSrNtpMiddle,
+      delaySinceLastSr: dlsr,
     };
   }
 

@@ -28,5 +28,4 @@ export class RtpEcho {
     this.#closed = true;
     if (!this.#session.closed) this.#session.setForwarder(undefined);
   }
-
 }

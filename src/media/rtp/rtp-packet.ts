@@ -140,7 +140,12 @@ export function serializeRtpPacket(init: RtpPacketInit): Uint8Array {
  * keeping V/P/X/CC; the relay's hot path, so it allocates nothing.
  */
 export function writeRtpHeader(
-  buf: Uint8Array, payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number, marker: boolean,
+  buf: Uint8Array,
+  payloadType: number,
+  sequenceNumber: number,
+  timestamp: number,
+  ssrc: number,
+  marker: boolean,
 ): void {
   buf[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
   buf[2] = (sequenceNumber >>> 8) & 0xff;
@@ -162,12 +167,16 @@ export function readSequenceNumber(buf: Uint8Array): number {
 
 /** Reads the timestamp of a raw packet. */
 export function readTimestamp(buf: Uint8Array): number {
-  return (((buf[4] as number) << 24) | ((buf[5] as number) << 16) | ((buf[6] as number) << 8) | (buf[7] as number)) >>> 0;
+  return (
+    (((buf[4] as number) << 24) | ((buf[5] as number) << 16) | ((buf[6] as number) << 8) | (buf[7] as number)) >>> 0
+  );
 }
 
 /** Reads the SSRC of a raw packet. */
 export function readSsrc(buf: Uint8Array): number {
-  return (((buf[8] as number) << 24) | ((buf[9] as number) << 16) | ((buf[10] as number) << 8) | (buf[11] as number)) >>> 0;
+  return (
+    (((buf[8] as number) << 24) | ((buf[9] as number) << 16) | ((buf[10] as number) << 8) | (buf[11] as number)) >>> 0
+  );
 }
 
 /** Reads the payload type of a raw packet. */

@@ -2,14 +2,28 @@ import { randomInt } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
 import { InvalidStateError, TypedEmitter, systemClock, type Clock } from '../../shared/index.ts';
 import type { G711Codec } from '../codecs/index.ts';
-import { DEFAULT_TELEPHONE_EVENT_PT, DtmfReceiver, type DtmfEvent, type TelephoneEventTransport } from '../dtmf/index.ts';
+import {
+  DEFAULT_TELEPHONE_EVENT_PT,
+  DtmfReceiver,
+  type DtmfEvent,
+  type TelephoneEventTransport,
+} from '../dtmf/index.ts';
 import { bytesOf } from './bytes.ts';
 import type { PortAllocator, PortLease } from './port-allocator.ts';
 import { ReceiveStats } from './receive-stats.ts';
 import { RtcpReporter } from './rtcp-reporter.ts';
 import {
-  RTP_HEADER_BYTES, isRtpVersion2, parseRtpPacket, readPayloadType, readSequenceNumber, readSsrc, readTimestamp,
-  rtpPayloadOffset, serializeRtpPacket, writeRtpHeader, type RtpPacket,
+  RTP_HEADER_BYTES,
+  isRtpVersion2,
+  parseRtpPacket,
+  readPayloadType,
+  readSequenceNumber,
+  readSsrc,
+  readTimestamp,
+  rtpPayloadOffset,
+  serializeRtpPacket,
+  writeRtpHeader,
+  type RtpPacket,
 } from './rtp-packet.ts';
 
 /** Where to send: an IPv4 address and port. */
@@ -92,8 +106,16 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
     this.#remote = options.remote;
     lease.rtp.on('message', (buf, rinfo) => this.#onRtp(bytesOf(buf), rinfo));
     this.#rtcp = new RtcpReporter({
-      socket: lease.rtcp, clock: this.#clock, intervalMs: options.rtcpIntervalMs ?? 5000, stats: this.#stats,
-      sender: () => ({ ssrc: this.ssrc, packetCount: this.#packetsSent, octetCount: this.#bytesSent, rtpTimestamp: this.#timestamp }),
+      socket: lease.rtcp,
+      clock: this.#clock,
+      intervalMs: options.rtcpIntervalMs ?? 5000,
+      stats: this.#stats,
+      sender: () => ({
+        ssrc: this.ssrc,
+        packetCount: this.#packetsSent,
+        octetCount: this.#bytesSent,
+        rtpTimestamp: this.#timestamp,
+      }),
       remoteSsrc: () => this.#remoteSsrc,
       remoteRtp: () => this.#remote,
     });
@@ -141,7 +163,10 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   }
 
   /** Subscribes to an event; `rtp` listeners make the session parse every packet, so prefer observers. */
-  override on<K extends keyof RtpSessionEvents>(event: K, listener: (...args: RtpSessionEvents[K]) => void): () => void {
+  override on<K extends keyof RtpSessionEvents>(
+    event: K,
+    listener: (...args: RtpSessionEvents[K]) => void,
+  ): () => void {
     if (event !== 'rtp') return super.on(event, listener);
     this.#rtpListeners++;
     const off = super.on(event, listener);
@@ -173,7 +198,16 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   /** Sends one audio frame with the session's codec PT and advances the timestamp by `samples`. */
   sendAudio(payload: Uint8Array, samples = payload.length, marker = false): void {
     this.#assertOpen();
-    this.#send(serializeRtpPacket({ payloadType: this.codec.payloadType, sequenceNumber: this.#nextSequence(), timestamp: this.#timestamp, ssrc: this.ssrc, marker, payload }));
+    this.#send(
+      serializeRtpPacket({
+        payloadType: this.codec.payloadType,
+        sequenceNumber: this.#nextSequence(),
+        timestamp: this.#timestamp,
+        ssrc: this.ssrc,
+        marker,
+        payload,
+      }),
+    );
     this.#timestamp = (this.#timestamp + samples) >>> 0;
   }
 
@@ -185,7 +219,16 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   /** Sends a telephone-event packet (TelephoneEventTransport). */
   sendTelephoneEvent(payload: Uint8Array, marker: boolean, timestamp: number): void {
     this.#assertOpen();
-    this.#send(serializeRtpPacket({ payloadType: this.telephoneEventPt, sequenceNumber: this.#nextSequence(), timestamp, ssrc: this.ssrc, marker, payload }));
+    this.#send(
+      serializeRtpPacket({
+        payloadType: this.telephoneEventPt,
+        sequenceNumber: this.#nextSequence(),
+        timestamp,
+        ssrc: this.ssrc,
+        marker,
+        payload,
+      }),
+    );
   }
 
   /** Moves the next timestamp forward to `timestamp` unless it is already past it (serial arithmetic). */
@@ -212,8 +255,12 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   stats(): RtpStats {
     const jitter = this.#stats.jitter;
     return {
-      packets_sent: this.#packetsSent, packets_received: this.#stats.received, bytes_sent: this.#bytesSent,
-      bytes_received: this.#stats.bytes, lost: Math.max(0, this.#stats.lost), jitter: Math.round(jitter),
+      packets_sent: this.#packetsSent,
+      packets_received: this.#stats.received,
+      bytes_sent: this.#bytesSent,
+      bytes_received: this.#stats.bytes,
+      lost: Math.max(0, this.#stats.lost),
+      jitter: Math.round(jitter),
       jitter_ms: Math.round((jitter / 8) * 100) / 100,
     };
   }
@@ -285,7 +332,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new InvalidStateError(`rtp session on port ${this.#lease.rtpPort} is closed`, 'RTP_SESSION_CLOSED');
+    if (this.#closed)
+      throw new InvalidStateError(`rtp session on port ${this.#lease.rtpPort} is closed`, 'RTP_SESSION_CLOSED');
   }
-
 }

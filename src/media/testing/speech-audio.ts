@@ -22,12 +22,16 @@ export function audio(segments: [kind: 'speech' | 'silence', ms: number][]): Int
   for (const [kind, ms] of segments) {
     for (let i = 0; i < (ms * RATE_HZ) / 1000; i++) {
       const t = i / RATE_HZ;
-      const voice = Math.sin(2 * Math.PI * 180 * t) + 0.5 * Math.sin(2 * Math.PI * 360 * t) + 0.25 * Math.sin(2 * Math.PI * 540 * t);
+      const voice =
+        Math.sin(2 * Math.PI * 180 * t) +
+        0.5 * Math.sin(2 * Math.PI * 360 * t) +
+        0.25 * Math.sin(2 * Math.PI * 540 * t);
       const envelope = 0.35 + 0.65 * Math.abs(Math.sin(2 * Math.PI * 2 * t));
       samples.push(kind === 'speech' ? 6000 * envelope * voice + 200 * noise() : 60 * noise());
     }
   }
   const frames: Int16Array[] = [];
-  for (let at = 0; at + FRAME <= samples.length; at += FRAME) frames.push(Int16Array.from(samples.slice(at, at + FRAME), (v) => Math.round(v)));
+  for (let at = 0; at + FRAME <= samples.length; at += FRAME)
+    frames.push(Int16Array.from(samples.slice(at, at + FRAME), (v) => Math.round(v)));
   return frames;
 }

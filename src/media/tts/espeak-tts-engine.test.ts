@@ -59,7 +59,11 @@ describe('EspeakTtsEngine: every voice of the table', { concurrency: 2 }, () => 
       const male = await engine.synthesize({ text: entry.sample, language: entry.language, gender: 'male' });
       const female = await engine.synthesize({ text: entry.sample, language: entry.language, gender: 'female' });
       const neutral = await engine.synthesize({ text: entry.sample, language: entry.language, gender: 'neutral' });
-      for (const [gender, pcm] of [['male', male], ['female', female], ['neutral', neutral]] as const) {
+      for (const [gender, pcm] of [
+        ['male', male],
+        ['female', female],
+        ['neutral', neutral],
+      ] as const) {
         const seconds = pcm.length / 8000;
         assert.ok(seconds > 0.5 && seconds < 10, `${gender}: ${seconds} s`);
         assert.ok(rms(pcm) > 1000, `${gender}: rms ${rms(pcm)}`);
@@ -90,14 +94,18 @@ describe('EspeakTtsEngine', () => {
     const engine = new EspeakTtsEngine({ spawn: counter.spawn });
     await assert.rejects(
       engine.synthesize({ text: 'hi', language: 'tlh-XX', gender: 'male' }),
-      (err: unknown) => err instanceof ValidationError && err.code === 'UNSUPPORTED_LANGUAGE' && err.message.includes('tlh-XX'),
+      (err: unknown) =>
+        err instanceof ValidationError && err.code === 'UNSUPPORTED_LANGUAGE' && err.message.includes('tlh-XX'),
     );
     assert.equal(counter.count(), 0);
   });
 
   it('refuses text over the length limit and returns no audio for empty text', async () => {
     const engine = new EspeakTtsEngine({ maxTextChars: 20 });
-    await assert.rejects(engine.synthesize({ text: 'x'.repeat(21), language: 'en', gender: 'male' }), (err: unknown) => err instanceof AppError && err.code === 'TEXT_TOO_LONG');
+    await assert.rejects(
+      engine.synthesize({ text: 'x'.repeat(21), language: 'en', gender: 'male' }),
+      (err: unknown) => err instanceof AppError && err.code === 'TEXT_TOO_LONG',
+    );
     assert.equal((await engine.synthesize({ text: '<speak> </speak>', language: 'en', gender: 'male' })).length, 0);
   });
 
@@ -105,17 +113,28 @@ describe('EspeakTtsEngine', () => {
     let child: ReturnType<SpawnFn> | undefined;
     const engine = new EspeakTtsEngine({ spawn: (c, a, o) => (child = spawn(c, a, o)) });
     const controller = new AbortController();
-    const work = engine.synthesize({ text: 'a long sentence. '.repeat(200), language: 'en', gender: 'male', signal: controller.signal });
+    const work = engine.synthesize({
+      text: 'a long sentence. '.repeat(200),
+      language: 'en',
+      gender: 'male',
+      signal: controller.signal,
+    });
     controller.abort();
     await assert.rejects(work, (err: unknown) => err instanceof AppError && err.code === 'TTS_ABORTED');
     assert.ok(child);
-    if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child?.once('close', resolve));
+    if (child.exitCode === null && child.signalCode === null)
+      await new Promise((resolve) => child?.once('close', resolve));
     assert.equal(child.signalCode, 'SIGKILL');
   });
 
   it('times out through the injected clock with TTS_TIMEOUT', async () => {
     const clock = new FakeClock();
-    const engine = new EspeakTtsEngine({ clock, timeoutMs: 3000, command: 'sleep', spawn: (c, _a, o) => spawn(c, ['5'], o) });
+    const engine = new EspeakTtsEngine({
+      clock,
+      timeoutMs: 3000,
+      command: 'sleep',
+      spawn: (c, _a, o) => spawn(c, ['5'], o),
+    });
     const work = engine.synthesize({ text: 'hello', language: 'en', gender: 'male' });
     clock.advance(3000);
     await assert.rejects(work, (err: unknown) => err instanceof AppError && err.code === 'TTS_TIMEOUT');
@@ -123,6 +142,9 @@ describe('EspeakTtsEngine', () => {
 
   it('reports a missing executable as TTS_FAILED', async () => {
     const engine = new EspeakTtsEngine({ command: 'espeak-ng-does-not-exist' });
-    await assert.rejects(engine.synthesize({ text: 'hello', language: 'en', gender: 'male' }), (err: unknown) => err instanceof AppError && err.code === 'TTS_FAILED');
+    await assert.rejects(
+      engine.synthesize({ text: 'hello', language: 'en', gender: 'male' }),
+      (err: unknown) => err instanceof AppError && err.code === 'TTS_FAILED',
+    );
   });
 });

@@ -23,7 +23,12 @@ export interface EspeakTtsOptions {
 
 /** espeak-ng writes 22,050 Hz 16-bit mono WAV on --stdout. */
 const ESPEAK_RATE_HZ = 22050;
-const CODES: ProcessErrorCodes = { failed: 'TTS_FAILED', timeout: 'TTS_TIMEOUT', tooLarge: 'TTS_TOO_LARGE', aborted: 'TTS_ABORTED' };
+const CODES: ProcessErrorCodes = {
+  failed: 'TTS_FAILED',
+  timeout: 'TTS_TIMEOUT',
+  tooLarge: 'TTS_TOO_LARGE',
+  aborted: 'TTS_ABORTED',
+};
 
 /**
  * Text-to-speech with the espeak-ng command-line tool, run as a separate process (it is GPL-3
@@ -46,7 +51,12 @@ export class EspeakTtsEngine implements TtsEngine {
     const voice = resolveVoice(req.language, req.gender, req.voiceId);
     const text = speakableText(req.text);
     const maxChars = this.#opts.maxTextChars ?? 5000;
-    if (text.length > maxChars) throw ValidationError.field('text', 'TEXT_TOO_LONG', `text is ${text.length} characters; at most ${maxChars} can be spoken`);
+    if (text.length > maxChars)
+      throw ValidationError.field(
+        'text',
+        'TEXT_TOO_LONG',
+        `text is ${text.length} characters; at most ${maxChars} can be spoken`,
+      );
     if (text === '') return new Int16Array(0);
     const out = await runProcess({
       command: this.#opts.command ?? 'espeak-ng',

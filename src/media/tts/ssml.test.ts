@@ -11,7 +11,9 @@ describe('SSML reduction', () => {
   });
 
   it('removes every tag, attribute, comment and processing instruction', () => {
-    const text = ssmlToText('<?xml version="1.0"?><speak xmlns="http://www.w3.org/2001/10/synthesis"><!-- secret --><voice name="x">Hello</voice><break time="500ms"/> <say-as interpret-as="characters">abc</say-as><emphasis level="strong">world</emphasis></speak>');
+    const text = ssmlToText(
+      '<?xml version="1.0"?><speak xmlns="http://www.w3.org/2001/10/synthesis"><!-- secret --><voice name="x">Hello</voice><break time="500ms"/> <say-as interpret-as="characters">abc</say-as><emphasis level="strong">world</emphasis></speak>',
+    );
     assert.equal(text, 'Hello abc world');
   });
 

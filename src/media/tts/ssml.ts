@@ -3,13 +3,21 @@ export function isSsml(text: string): boolean {
   return /^\s*<speak[\s>/]/i.test(text);
 }
 
-const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+};
 
 /** Decodes XML character and the predefined entity references; unknown ones are dropped. */
 function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (_, ref: string) => {
     if (ref[0] === '#') {
-      const code = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
+      const code =
+        ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
       return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
     }
     return NAMED_ENTITIES[ref.toLowerCase()] ?? '';
@@ -23,7 +31,9 @@ function decodeEntities(text: string): string {
 export function ssmlToText(ssml: string): string {
   const withoutMarkup = ssml
     .replace(/<!--[\s\S]*?(-->|$)/g, ' ')
-    .replace(/<!\[CDATA\[([\s\S]*?)(\]\]>|$)/g, (_, body: string) => body.replaceAll('&', '&amp;').replaceAll('<', '&lt;'))
+    .replace(/<!\[CDATA\[([\s\S]*?)(\]\]>|$)/g, (_, body: string) =>
+      body.replaceAll('&', '&amp;').replaceAll('<', '&lt;'),
+    )
     .replace(/<\?[\s\S]*?(\?>|$)/g, ' ')
     .replace(/<(?:[^>"']|"[^"]*"|'[^']*')*(>|$)/g, ' ')
     // A '<' left here opens malformed markup (an unterminated quote): drop the rest rather than speak it.

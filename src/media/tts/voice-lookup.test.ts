@@ -18,7 +18,28 @@ describe('voice table', () => {
   });
 
   it('has the regional accents callers ask for', () => {
-    const tags = ['en-US', 'en-GB', 'es-ES', 'es-419', 'fr-FR', 'fr-BE', 'pt-BR', 'pt-PT', 'de-DE', 'it-IT', 'nl-NL', 'ko-KR', 'ja-JP', 'zh-CN', 'ar', 'hi-IN', 'ru-RU', 'tr-TR', 'pl-PL', 'sv-SE'];
+    const tags = [
+      'en-US',
+      'en-GB',
+      'es-ES',
+      'es-419',
+      'fr-FR',
+      'fr-BE',
+      'pt-BR',
+      'pt-PT',
+      'de-DE',
+      'it-IT',
+      'nl-NL',
+      'ko-KR',
+      'ja-JP',
+      'zh-CN',
+      'ar',
+      'hi-IN',
+      'ru-RU',
+      'tr-TR',
+      'pl-PL',
+      'sv-SE',
+    ];
     for (const tag of tags) assert.equal(findLanguage(tag)?.language, tag);
     assert.notEqual(findLanguage('pt-BR')?.espeakVoice, findLanguage('pt-PT')?.espeakVoice);
     assert.notEqual(findLanguage('es-419')?.espeakVoice, findLanguage('es-ES')?.espeakVoice);
@@ -26,7 +47,12 @@ describe('voice table', () => {
 
   it('only names voices this espeak-ng installation has', () => {
     const listed = execFileSync('espeak-ng', ['--voices'], { encoding: 'utf8' });
-    const names = new Set(listed.split('\n').slice(1).map((line) => line.trim().split(/\s+/)[4]));
+    const names = new Set(
+      listed
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/)[4]),
+    );
     for (const entry of VOICE_TABLE) assert.ok(names.has(entry.espeakVoice), `${entry.language}: ${entry.espeakVoice}`);
   });
 });
@@ -52,7 +78,11 @@ describe('resolveVoice', () => {
     assert.equal(isSupportedLanguage('ko-KR'), true);
     assert.throws(
       () => resolveVoice('xx-YY', 'male'),
-      (err: unknown) => err instanceof ValidationError && err.code === 'UNSUPPORTED_LANGUAGE' && err.details[0]?.field === 'language' && err.message.includes('xx-YY'),
+      (err: unknown) =>
+        err instanceof ValidationError &&
+        err.code === 'UNSUPPORTED_LANGUAGE' &&
+        err.details[0]?.field === 'language' &&
+        err.message.includes('xx-YY'),
     );
   });
 
@@ -61,6 +91,9 @@ describe('resolveVoice', () => {
     assert.ok(female);
     assert.equal(female.voice_id, 'espeak-it-IT-female');
     assert.equal(resolveVoice('en-US', 'male', female.voice_id).espeakArg, 'roa/it+f3');
-    assert.throws(() => resolveVoice('en-US', 'male', 'espeak-en-US-evil'), (err: unknown) => err instanceof ValidationError && err.code === 'UNSUPPORTED_VOICE');
+    assert.throws(
+      () => resolveVoice('en-US', 'male', 'espeak-en-US-evil'),
+      (err: unknown) => err instanceof ValidationError && err.code === 'UNSUPPORTED_VOICE',
+    );
   });
 });

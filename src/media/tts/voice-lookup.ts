@@ -24,7 +24,12 @@ function espeakArgFor(entry: VoiceTableEntry, gender: TtsGender): string {
 
 /** The public voice description for an entry and gender. */
 function voiceFor(entry: VoiceTableEntry, gender: TtsGender): TtsVoice {
-  return { language: entry.language, gender, voice_id: `espeak-${entry.language}-${gender}`, name: `${entry.name}, ${gender}` };
+  return {
+    language: entry.language,
+    gender,
+    voice_id: `espeak-${entry.language}-${gender}`,
+    name: `${entry.name}, ${gender}`,
+  };
 }
 
 const BY_VOICE_ID = new Map<string, ResolvedVoice>();
@@ -66,6 +71,11 @@ export function resolveVoice(language: string, gender: TtsGender, voiceId?: stri
     return byId;
   }
   const entry = findLanguage(language);
-  if (!entry) throw ValidationError.field('language', 'UNSUPPORTED_LANGUAGE', `language "${language}" is not supported for text-to-speech`);
+  if (!entry)
+    throw ValidationError.field(
+      'language',
+      'UNSUPPORTED_LANGUAGE',
+      `language "${language}" is not supported for text-to-speech`,
+    );
   return { entry, voice: voiceFor(entry, gender), espeakArg: espeakArgFor(entry, gender) };
 }

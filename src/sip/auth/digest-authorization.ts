@@ -23,19 +23,30 @@ export interface DigestAuthorizationInput {
  */
 export function digestAuthorization(input: DigestAuthorizationInput): string {
   const parsed = parseDigestParams(input.challenge);
-  if (!parsed || parsed.scheme.toLowerCase() !== 'digest') throw new AppError('DIGEST_CHALLENGE', 'not a Digest challenge');
+  if (parsed?.scheme.toLowerCase() !== 'digest') throw new AppError('DIGEST_CHALLENGE', 'not a Digest challenge');
   const p = parsed.params;
   const realm = p.get('realm');
   const nonce = p.get('nonce');
   const algorithm = toDigestAlgorithm(p.get('algorithm'));
-  if (realm === undefined || nonce === undefined) throw new AppError('DIGEST_CHALLENGE', 'challenge without realm or nonce');
+  if (realm === undefined || nonce === undefined)
+    throw new AppError('DIGEST_CHALLENGE', 'challenge without realm or nonce');
   if (algorithm === undefined) throw new AppError('DIGEST_CHALLENGE', `unsupported algorithm ${p.get('algorithm')}`);
   const offersAuth = (p.get('qop') ?? '').split(',').some((q) => q.trim().toLowerCase() === 'auth');
   const fields = [
-    `username=${quoteParam(input.username)}`, `realm=${quoteParam(realm)}`, `nonce=${quoteParam(nonce)}`,
+    `username=${quoteParam(input.username)}`,
+    `realm=${quoteParam(realm)}`,
+    `nonce=${quoteParam(nonce)}`,
     `uri=${quoteParam(input.uri)}`,
   ];
-  const base = { algorithm, username: input.username, realm, password: input.password, method: input.method, uri: input.uri, nonce };
+  const base = {
+    algorithm,
+    username: input.username,
+    realm,
+    password: input.password,
+    method: input.method,
+    uri: input.uri,
+    nonce,
+  };
   if (offersAuth) {
     const cnonce = input.cnonce ?? randomBytes(12).toString('hex');
     const nc = (input.nc ?? 1).toString(16).padStart(8, '0');

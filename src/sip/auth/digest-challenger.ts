@@ -79,7 +79,10 @@ export class DigestChallenger {
    * WWW-Authenticate / Proxy-Authenticate values, one per algorithm, SHA-256 first (RFC 8760 §2.4),
    * with a nonce bound to `source` (the requester's address; default '').
    */
-  challenge(realm: string, options: { stale?: boolean; algorithms?: readonly DigestAlgorithm[]; source?: string } = {}): string[] {
+  challenge(
+    realm: string,
+    options: { stale?: boolean; algorithms?: readonly DigestAlgorithm[]; source?: string } = {},
+  ): string[] {
     const algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
     const ordered = [...algorithms].sort((a, b) => (a === b ? 0 : a === 'SHA-256' ? -1 : 1));
     const nonce = this.#nonce(this.#clock.now(), realm, options.source ?? '');
@@ -93,11 +96,20 @@ export class DigestChallenger {
   /** Credentials from an Authorization / Proxy-Authorization value, or undefined when not a usable Digest header. */
   parseAuthorization(value: string): DigestCredentials | undefined {
     const parsed = parseDigestParams(value);
-    if (!parsed || parsed.scheme.toLowerCase() !== 'digest') return undefined;
+    if (parsed?.scheme.toLowerCase() !== 'digest') return undefined;
     const p = parsed.params;
-    const [username, realm, nonce, uri, response] = ['username', 'realm', 'nonce', 'uri', 'response'].map((k) => p.get(k));
+    const [username, realm, nonce, uri, response] = ['username', 'realm', 'nonce', 'uri', 'response'].map((k) =>
+      p.get(k),
+    );
     const algorithm = toDigestAlgorithm(p.get('algorithm'));
-    if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined || !algorithm) {
+    if (
+      username === undefined ||
+      realm === undefined ||
+      nonce === undefined ||
+      uri === undefined ||
+      response === undefined ||
+      !algorithm
+    ) {
       return undefined;
     }
     const creds: DigestCredentials = { username, realm, nonce, uri, response: response.toLowerCase(), algorithm };
@@ -117,10 +129,17 @@ export class DigestChallenger {
     const issuedAtMs = this.nonceIssuedAt(creds.nonce, expected.realm, expected.source ?? '');
     if (issuedAtMs === undefined) return 'foreign';
     if (creds.opaque !== undefined && !safeEqual(creds.opaque, this.#opaque(expected.realm))) return 'foreign';
-    if (creds.qop !== undefined && (creds.qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(creds.nc ?? '') || !creds.cnonce)) return 'invalid';
-    const ha1 = 'ha1' in expected ? expected.ha1[creds.algorithm] : digestHa1(creds.algorithm, creds.username, creds.realm, expected.password);
+    if (creds.qop !== undefined && (creds.qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(creds.nc ?? '') || !creds.cnonce))
+      return 'invalid';
+    const ha1 =
+      'ha1' in expected
+        ? expected.ha1[creds.algorithm]
+        : digestHa1(creds.algorithm, creds.username, creds.realm, expected.password);
     const input = { algorithm: creds.algorithm, method: expected.method, uri: creds.uri, nonce: creds.nonce };
-    const want = digestResponseFromHa1(ha1, creds.qop === undefined ? input : { ...input, qop: creds.qop, nc: creds.nc ?? '', cnonce: creds.cnonce ?? '' });
+    const want = digestResponseFromHa1(
+      ha1,
+      creds.qop === undefined ? input : { ...input, qop: creds.qop, nc: creds.nc ?? '', cnonce: creds.cnonce ?? '' },
+    );
     if (!safeEqual(want, creds.response)) return 'invalid';
     return this.#clock.now() - issuedAtMs > this.#nonceTtlMs ? 'stale' : 'ok';
   }

@@ -70,9 +70,18 @@ export class DigestGuard {
   readonly #logger: Logger;
   readonly #limiter: DigestFailureLimiter;
   readonly #nonceCounts: NonceCounts;
-  readonly #stats: DigestStats = { evaluated: 0, ok: 0, invalid: 0, blocked: 0, stale: 0, replayed: 0, foreign_nonce: 0, challenged: 0 };
+  readonly #stats: DigestStats = {
+    evaluated: 0,
+    ok: 0,
+    invalid: 0,
+    blocked: 0,
+    stale: 0,
+    replayed: 0,
+    foreign_nonce: 0,
+    challenged: 0,
+  };
   // Unknown users are checked against a throwaway HA1 so their answer takes as long as a wrong password's.
-  readonly #decoy: DigestHa1 = { 'MD5': randomBytes(16).toString('hex'), 'SHA-256': randomBytes(32).toString('hex') };
+  readonly #decoy: DigestHa1 = { MD5: randomBytes(16).toString('hex'), 'SHA-256': randomBytes(32).toString('hex') };
 
   constructor(options: DigestGuardOptions) {
     this.#challenger = options.challenger;
@@ -93,8 +102,16 @@ export class DigestGuard {
   }
 
   /** WWW-Authenticate / Proxy-Authenticate values, one per algorithm in the given order, nonces bound to `source`. */
-  challenge(realm: string, source: string, options: { stale?: boolean; algorithms: readonly DigestAlgorithm[] }): string[] {
-    const offers = this.#challenger.challenge(realm, { stale: options.stale ?? false, algorithms: options.algorithms, source });
+  challenge(
+    realm: string,
+    source: string,
+    options: { stale?: boolean; algorithms: readonly DigestAlgorithm[] },
+  ): string[] {
+    const offers = this.#challenger.challenge(realm, {
+      stale: options.stale ?? false,
+      algorithms: options.algorithms,
+      source,
+    });
     // One nonce for the whole list; the challenger sorts SHA-256 first, the caller's order wins.
     const rank = (offer: string): number => options.algorithms.findIndex((a) => offer.includes(`algorithm=${a},`));
     return offers.sort((x, y) => rank(x) - rank(y));
@@ -108,12 +125,21 @@ export class DigestGuard {
     const key = found?.key ?? `unknown:${attempt.realm}:${creds.username.toLowerCase()}`;
     const block = this.#limiter.blocked(key, attempt.source);
     if (block !== undefined) return this.#count('blocked', { kind: 'refuse' });
-    const verdict = this.#challenger.verify(creds, { method: attempt.method, realm: attempt.realm, source: attempt.source, ha1: found?.ha1 ?? this.#decoy });
+    const verdict = this.#challenger.verify(creds, {
+      method: attempt.method,
+      realm: attempt.realm,
+      source: attempt.source,
+      ha1: found?.ha1 ?? this.#decoy,
+    });
     if (verdict === 'foreign') return this.#count('foreign_nonce', { kind: 'challenge', stale: false });
     this.#stats.evaluated += 1;
     if (!found || verdict === 'invalid') {
       const blocked = this.#limiter.recordFailure(key, attempt.source);
-      if (blocked) this.#logger.warn({ source: attempt.source, blocked, method: attempt.method }, 'SIP digest failures over budget');
+      if (blocked)
+        this.#logger.warn(
+          { source: attempt.source, blocked, method: attempt.method },
+          'SIP digest failures over budget',
+        );
       return this.#count('invalid', { kind: 'refuse' });
     }
     if (verdict === 'stale') return this.#count('stale', { kind: 'challenge', stale: true });
@@ -136,7 +162,13 @@ export class DigestGuard {
     const issuedAtMs = this.#challenger.nonceIssuedAt(creds.nonce, attempt.realm, attempt.source);
     if (issuedAtMs === undefined) return false;
     const nc = creds.nc === undefined ? 0 : parseInt(creds.nc, 16);
-    return this.#nonceCounts.use(creds.nonce, nc, issuedAtMs, issuedAtMs + this.#challenger.nonceTtlMs, this.#clock.now());
+    return this.#nonceCounts.use(
+      creds.nonce,
+      nc,
+      issuedAtMs,
+      issuedAtMs + this.#challenger.nonceTtlMs,
+      this.#clock.now(),
+    );
   }
 
   #count<T>(result: Exclude<keyof DigestStats, 'evaluated'>, outcome: T): T {

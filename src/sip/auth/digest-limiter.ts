@@ -70,7 +70,8 @@ export class DigestFailureLimiter {
 
   /** Why an attempt at `account` from `source` must be refused unchecked, or undefined when it may be checked. */
   blocked(account: string, source: string): DigestBlock | undefined {
-    if (this.isKnown(account, source)) return this.#knownBudget.blockedFor(pairKey(account, source)) > 0 ? 'known_source' : undefined;
+    if (this.isKnown(account, source))
+      return this.#knownBudget.blockedFor(pairKey(account, source)) > 0 ? 'known_source' : undefined;
     if (this.#sources.blockedFor(source) > 0) return 'source';
     if (this.#accounts.blockedFor(account) > 0) return 'account';
     return undefined;
@@ -78,7 +79,8 @@ export class DigestFailureLimiter {
 
   /** Count a wrong guess; returns what it newly blocked, if anything. */
   recordFailure(account: string, source: string): DigestBlock | undefined {
-    if (this.isKnown(account, source)) return this.#knownBudget.fail(pairKey(account, source)) ? 'known_source' : undefined;
+    if (this.isKnown(account, source))
+      return this.#knownBudget.fail(pairKey(account, source)) ? 'known_source' : undefined;
     const sourceBlocked = this.#sources.fail(source);
     const accountBlocked = this.#accounts.fail(account);
     return accountBlocked ? 'account' : sourceBlocked ? 'source' : undefined;

@@ -35,7 +35,9 @@ export function toDigestAlgorithm(name: string | undefined): DigestAlgorithm | u
 }
 
 function hash(algorithm: DigestAlgorithm, data: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(data, 'utf8').digest('hex');
+  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+    .update(data, 'utf8')
+    .digest('hex');
 }
 
 /** HA1 of RFC 7616 §3.4.2 for one algorithm: what a server stores instead of the password. */
@@ -45,7 +47,10 @@ export function digestHa1(algorithm: DigestAlgorithm, username: string, realm: s
 
 /** HA1 of `username` in `realm` for every algorithm callbin speaks. */
 export function digestHa1s(username: string, realm: string, password: string): DigestHa1 {
-  return { 'MD5': digestHa1('MD5', username, realm, password), 'SHA-256': digestHa1('SHA-256', username, realm, password) };
+  return {
+    MD5: digestHa1('MD5', username, realm, password),
+    'SHA-256': digestHa1('SHA-256', username, realm, password),
+  };
 }
 
 /** The `response` value of RFC 7616 §3.4.1 from a stored HA1 (RFC 2617 §3.2.2.1 without qop). */

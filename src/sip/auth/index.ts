@@ -1,5 +1,11 @@
 export { DigestChallenger } from './digest-challenger.ts';
-export type { DigestCredentials, DigestVerdict, DigestChallengerOptions, DigestExpectation, DigestSecret } from './digest-challenger.ts';
+export type {
+  DigestCredentials,
+  DigestVerdict,
+  DigestChallengerOptions,
+  DigestExpectation,
+  DigestSecret,
+} from './digest-challenger.ts';
 export { digestAuthorization } from './digest-authorization.ts';
 export type { DigestAuthorizationInput } from './digest-authorization.ts';
 export { digestHa1, digestHa1s, digestResponse, digestResponseFromHa1, toDigestAlgorithm } from './digest-response.ts';

@@ -2,7 +2,17 @@ import { createResponse, getTag, validateRequest } from '../message/index.ts';
 import type { SipRequest, SipResponse } from '../message/index.ts';
 
 /** Methods the user agent core implements (the Allow header). */
-export const ALLOWED_METHODS: readonly string[] = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE', 'INFO', 'REFER', 'NOTIFY'];
+export const ALLOWED_METHODS: readonly string[] = [
+  'INVITE',
+  'ACK',
+  'CANCEL',
+  'BYE',
+  'OPTIONS',
+  'UPDATE',
+  'INFO',
+  'REFER',
+  'NOTIFY',
+];
 
 /** RFC 3261 methods that exist but that this UA only serves through a registered handler (→ 405). */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([...ALLOWED_METHODS, 'REGISTER']);
@@ -11,7 +21,12 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([...ALLOWED_METHODS, '
 export const DIALOG_ONLY_METHODS: ReadonlySet<string> = new Set(['BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY']);
 
 /** Body types the UA understands (the Accept header). */
-export const ACCEPTED_TYPES: readonly string[] = ['application/sdp', 'message/sipfrag', 'application/dtmf-relay', 'application/dtmf'];
+export const ACCEPTED_TYPES: readonly string[] = [
+  'application/sdp',
+  'message/sipfrag',
+  'application/dtmf-relay',
+  'application/dtmf',
+];
 
 /** Allow, Accept and Supported header lines for answers to OPTIONS and for 405/415 responses. */
 export function capabilityHeaders(supported: readonly string[]): [string, string][] {
@@ -50,7 +65,8 @@ export function preflight(req: SipRequest, supported: readonly string[]): SipRes
   }
   if (problem !== undefined) return createResponse(req, 400, sanitizeReason(problem));
   const unsupported = req.headers.getAll('require').filter((tag) => !supported.includes(tag.toLowerCase()));
-  if (unsupported.length > 0) return createResponse(req, 420, undefined, { headers: [['Unsupported', unsupported.join(', ')]] });
+  if (unsupported.length > 0)
+    return createResponse(req, 420, undefined, { headers: [['Unsupported', unsupported.join(', ')]] });
   return undefined;
 }
 

@@ -22,7 +22,9 @@ export function destinationForUri(uri: string): SendDestination {
     throw ValidationError.field('uri', 'UNSUPPORTED_URI', `cannot route to a ${parsed.scheme} URI`);
   }
   const param = parsed.params.get('transport')?.toUpperCase();
-  const transport = (param !== undefined && PROTOCOLS.has(param) ? param : parsed.scheme === 'sips' ? 'TLS' : 'UDP') as TransportProtocol;
+  const transport = (
+    param !== undefined && PROTOCOLS.has(param) ? param : parsed.scheme === 'sips' ? 'TLS' : 'UDP'
+  ) as TransportProtocol;
   return { transport, host: parsed.host, port: parsed.port ?? defaultPort(transport) };
 }
 

@@ -144,9 +144,18 @@ export class DialogCore {
   snapshot(): DialogSnapshot {
     const { transport, host, port } = this.destination();
     return {
-      role: this.role, callId: this.callId, localTag: this.localTag, remoteTag: this.remoteTag, localUri: this.localUri,
-      remoteUri: this.remoteUri, localSeq: this.#localSeq, ...(this.#remoteSeq === undefined ? {} : { remoteSeq: this.#remoteSeq }),
-      remoteTarget: this.#remoteTarget, routeSet: [...this.#routeSet], secure: this.secure, destination: { transport, host, port },
+      role: this.role,
+      callId: this.callId,
+      localTag: this.localTag,
+      remoteTag: this.remoteTag,
+      localUri: this.localUri,
+      remoteUri: this.remoteUri,
+      localSeq: this.#localSeq,
+      ...(this.#remoteSeq === undefined ? {} : { remoteSeq: this.#remoteSeq }),
+      remoteTarget: this.#remoteTarget,
+      routeSet: [...this.#routeSet],
+      secure: this.secure,
+      destination: { transport, host, port },
     };
   }
 

@@ -36,7 +36,12 @@ function isSecure(transport: string): boolean {
  * RFC 3261 §12.1.1: the UAS's dialog state from the INVITE it answers — route set from
  * Record-Route in order, remote target from Contact, remote CSeq from the request.
  */
-export function uasDialogInit(req: SipRequest, source: MessageSource, localTag: string, state: DialogInit['state']): DialogInit {
+export function uasDialogInit(
+  req: SipRequest,
+  source: MessageSource,
+  localTag: string,
+  state: DialogInit['state'],
+): DialogInit {
   const init: DialogInit = {
     role: 'uas',
     state,
@@ -52,7 +57,12 @@ export function uasDialogInit(req: SipRequest, source: MessageSource, localTag: 
     secure: isSips(req.uri) && isSecure(source.transport),
   };
   if (isReliable(source.transport) && source.connectionId !== undefined) {
-    init.flow = { transport: source.transport, host: source.address, port: source.port, connectionId: source.connectionId };
+    init.flow = {
+      transport: source.transport,
+      host: source.address,
+      port: source.port,
+      connectionId: source.connectionId,
+    };
   }
   return init;
 }
@@ -61,7 +71,12 @@ export function uasDialogInit(req: SipRequest, source: MessageSource, localTag: 
  * RFC 3261 §12.1.2: the UAC's dialog state from its INVITE and a 1xx/2xx with a To tag —
  * route set from Record-Route reversed, remote target from Contact, local CSeq from the INVITE.
  */
-export function uacDialogInit(invite: SipRequest, res: SipResponse, dest: SendDestination, state: DialogInit['state']): DialogInit {
+export function uacDialogInit(
+  invite: SipRequest,
+  res: SipResponse,
+  dest: SendDestination,
+  state: DialogInit['state'],
+): DialogInit {
   return {
     role: 'uac',
     state,

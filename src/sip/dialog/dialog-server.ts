@@ -58,7 +58,9 @@ export class DialogServer {
         return dialog.emit('request', req, tx);
       default:
         // RFC 3261 §8.2.1: 405 for a method we know but do not take here, 501 for one we do not know.
-        return void this.#reply(tx, KNOWN_METHODS.has(req.method) ? 405 : 501, undefined, { headers: dialog.host.capabilityHeaders() });
+        return void this.#reply(tx, KNOWN_METHODS.has(req.method) ? 405 : 501, undefined, {
+          headers: dialog.host.capabilityHeaders(),
+        });
     }
   }
 
@@ -77,7 +79,10 @@ export class DialogServer {
     const dialog = this.#dialog;
     // RFC 3261 §14.2: our own re-INVITE is pending (glare) → 491; theirs still unanswered → 500.
     if (dialog.pendingOffer !== undefined) return void this.#reply(tx, 491);
-    if (this.#reinviteIn) return void this.#reply(tx, 500, undefined, { headers: [['Retry-After', String(Math.floor(Math.random() * 11))]] });
+    if (this.#reinviteIn)
+      return void this.#reply(tx, 500, undefined, {
+        headers: [['Retry-After', String(Math.floor(Math.random() * 11))]],
+      });
     const seq = getCSeq(req).seq;
     const incoming = this.#track(req, (status, reason, content) => {
       this.#reinviteIn = undefined;
@@ -159,10 +164,17 @@ export class DialogServer {
   }
 
   /** Send a final answer to `tx`; a 2xx to a target refresh carries our Contact. Undefined when it could not be sent. */
-  #reply(tx: ServerTransaction, status: number, reason?: string, content: MessageContent = {}, withContact = false): SipResponse | undefined {
+  #reply(
+    tx: ServerTransaction,
+    status: number,
+    reason?: string,
+    content: MessageContent = {},
+    withContact = false,
+  ): SipResponse | undefined {
     const headers: [string, string][] = [...(content.headers ?? [])];
     if (withContact) headers.unshift(['Contact', this.#dialog.host.contact(tx.source.transport)]);
-    if (status === 415 && !headers.some(([n]) => n.toLowerCase() === 'accept')) headers.push(['Accept', ACCEPTED_TYPES.join(', ')]);
+    if (status === 415 && !headers.some(([n]) => n.toLowerCase() === 'accept'))
+      headers.push(['Accept', ACCEPTED_TYPES.join(', ')]);
     const body = toBody(content.body);
     const res = createResponse(tx.request, status, reason, {
       headers,

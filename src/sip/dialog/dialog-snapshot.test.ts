@@ -14,14 +14,19 @@ afterEach(async () => {
 });
 
 describe('dialog snapshots (crash recovery)', () => {
-  it('a BYE built from stored state alone ends the far end\'s dialog: same Call-ID and tags, a CSeq above the last one sent', async () => {
+  it("a BYE built from stored state alone ends the far end's dialog: same Call-ID and tags, a CSeq above the last one sent", async () => {
     pair = createUaPair();
     let incoming: IncomingInvite | undefined;
     pair.bob.on('invite', (inv) => {
       incoming = inv;
       inv.accept({ body: SDP, contentType: 'application/sdp' });
     });
-    const { dialog } = await pair.alice.invite({ to: pair.bobUri, from: 'sip:alice@127.0.0.1', body: SDP, contentType: 'application/sdp' });
+    const { dialog } = await pair.alice.invite({
+      to: pair.bobUri,
+      from: 'sip:alice@127.0.0.1',
+      body: SDP,
+      contentType: 'application/sdp',
+    });
     await pair.settle();
     const bobDialog = incoming?.dialog;
     assert.ok(bobDialog);
@@ -54,8 +59,18 @@ describe('dialog snapshots (crash recovery)', () => {
     assert.equal(parseDialogSnapshot(null), undefined);
     assert.equal(parseDialogSnapshot({ role: 'uac', callId: 'x' }), undefined);
     const good = {
-      role: 'uas', callId: 'c', localTag: 'l', remoteTag: 'r', localUri: '<sip:a@h>', remoteUri: '<sip:b@h>', localSeq: 0, remoteSeq: 1,
-      remoteTarget: 'sip:b@127.0.0.1:5070', routeSet: [], secure: false, destination: { transport: 'UDP', host: '127.0.0.1', port: 5070 },
+      role: 'uas',
+      callId: 'c',
+      localTag: 'l',
+      remoteTag: 'r',
+      localUri: '<sip:a@h>',
+      remoteUri: '<sip:b@h>',
+      localSeq: 0,
+      remoteSeq: 1,
+      remoteTarget: 'sip:b@127.0.0.1:5070',
+      routeSet: [],
+      secure: false,
+      destination: { transport: 'UDP', host: '127.0.0.1', port: 5070 },
     };
     assert.ok(parseDialogSnapshot(good));
     assert.equal(parseDialogSnapshot({ ...good, destination: { ...good.destination, port: 0 } }), undefined);

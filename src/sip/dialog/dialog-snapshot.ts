@@ -24,15 +24,30 @@ export function parseDialogSnapshot(value: unknown): DialogSnapshot | undefined 
   const dest = v.destination as Record<string, unknown> | undefined;
   if (v.role !== 'uac' && v.role !== 'uas') return undefined;
   if (![v.callId, v.localTag, v.remoteTag, v.localUri, v.remoteUri, v.remoteTarget].every(isText)) return undefined;
-  if (!isCount(v.localSeq) || (v.remoteSeq !== undefined && !isCount(v.remoteSeq)) || typeof v.secure !== 'boolean') return undefined;
+  if (!isCount(v.localSeq) || (v.remoteSeq !== undefined && !isCount(v.remoteSeq)) || typeof v.secure !== 'boolean')
+    return undefined;
   if (!Array.isArray(v.routeSet) || !v.routeSet.every(isText)) return undefined;
-  if (typeof dest !== 'object' || dest === null || !isText(dest.transport) || !TRANSPORTS.has(dest.transport) || !isText(dest.host)) return undefined;
+  if (
+    typeof dest !== 'object' ||
+    dest === null ||
+    !isText(dest.transport) ||
+    !TRANSPORTS.has(dest.transport) ||
+    !isText(dest.host)
+  )
+    return undefined;
   if (!isCount(dest.port) || dest.port === 0 || dest.port > 65_535) return undefined;
   return {
-    role: v.role, callId: v.callId as string, localTag: v.localTag as string, remoteTag: v.remoteTag as string,
-    localUri: v.localUri as string, remoteUri: v.remoteUri as string, localSeq: v.localSeq,
+    role: v.role,
+    callId: v.callId as string,
+    localTag: v.localTag as string,
+    remoteTag: v.remoteTag as string,
+    localUri: v.localUri as string,
+    remoteUri: v.remoteUri as string,
+    localSeq: v.localSeq,
     ...(v.remoteSeq === undefined ? {} : { remoteSeq: v.remoteSeq as number }),
-    remoteTarget: v.remoteTarget as string, routeSet: [...(v.routeSet as string[])], secure: v.secure,
+    remoteTarget: v.remoteTarget as string,
+    routeSet: [...(v.routeSet as string[])],
+    secure: v.secure,
     destination: { transport: dest.transport as TransportProtocol, host: dest.host, port: dest.port },
   };
 }
@@ -40,8 +55,17 @@ export function parseDialogSnapshot(value: unknown): DialogSnapshot | undefined 
 /** The DialogInit of a confirmed dialog rebuilt from its snapshot (no connection to reuse). */
 export function initFromSnapshot(s: DialogSnapshot): DialogInit {
   return {
-    role: s.role, state: 'confirmed', callId: s.callId, localTag: s.localTag, remoteTag: s.remoteTag, localUri: s.localUri,
-    remoteUri: s.remoteUri, localSeq: s.localSeq, ...(s.remoteSeq === undefined ? {} : { remoteSeq: s.remoteSeq }),
-    remoteTarget: s.remoteTarget, routeSet: s.routeSet, secure: s.secure,
+    role: s.role,
+    state: 'confirmed',
+    callId: s.callId,
+    localTag: s.localTag,
+    remoteTag: s.remoteTag,
+    localUri: s.localUri,
+    remoteUri: s.remoteUri,
+    localSeq: s.localSeq,
+    ...(s.remoteSeq === undefined ? {} : { remoteSeq: s.remoteSeq }),
+    remoteTarget: s.remoteTarget,
+    routeSet: s.routeSet,
+    secure: s.secure,
   };
 }

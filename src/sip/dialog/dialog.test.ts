@@ -22,13 +22,17 @@ afterEach(async () => {
 });
 
 /** A confirmed call alice → bob; `via` sends the INVITE through a proxy port. */
-async function call(bobOptions: Partial<UserAgentOptions> = {}, viaPort?: number): Promise<{ alice: Dialog; bob: Dialog }> {
+async function call(
+  bobOptions: Partial<UserAgentOptions> = {},
+  viaPort?: number,
+): Promise<{ alice: Dialog; bob: Dialog }> {
   if (viaPort === undefined) pair = createUaPair(bobOptions);
   let bob: Dialog | undefined;
   pair.bob.on('invite', (inv) => {
     bob = inv.accept({ body: SDP });
   });
-  const dest = viaPort === undefined ? {} : { destination: { transport: 'UDP' as const, host: '127.0.0.1', port: viaPort } };
+  const dest =
+    viaPort === undefined ? {} : { destination: { transport: 'UDP' as const, host: '127.0.0.1', port: viaPort } };
   const { dialog } = await pair.alice.invite({ to: pair.bobUri, from: 'sip:alice@127.0.0.1', body: SDP, ...dest });
   await pair.settle();
   assert.ok(bob);
@@ -70,7 +74,11 @@ describe('Dialog state (RFC 3261 §12)', () => {
     assert.equal((await bob.info({ body: 'y', contentType: 'text/plain' })).status, 200);
     await alice.bye();
     const methods = seen.map((r) => `${r.method} ${getCSeq(r).seq}`);
-    assert.deepEqual(methods, ['INVITE 1', 'ACK 1', 'INFO 2', 'INFO 1', 'BYE 3'], 'every in-dialog request went through the proxy');
+    assert.deepEqual(
+      methods,
+      ['INVITE 1', 'ACK 1', 'INFO 2', 'INFO 1', 'BYE 3'],
+      'every in-dialog request went through the proxy',
+    );
     const bye = seen.at(-1)!;
     assert.equal(bye.uri, 'sip:bob@127.0.0.1:5062', 'loose routing keeps the remote target as Request-URI');
     assert.equal(bye.headers.get('route'), '<sip:127.0.0.1:5070;lr>');
@@ -80,19 +88,36 @@ describe('Dialog state (RFC 3261 §12)', () => {
   it('DialogCore: strict router rewrite, target refresh, CSeq order', () => {
     pair = createUaPair();
     const core = new DialogCore({
-      role: 'uac', state: 'confirmed', callId: 'c1', localTag: 'l', remoteTag: 'r', localUri: '<sip:a@x>', remoteUri: '<sip:b@y>',
-      localSeq: 5, remoteTarget: 'sip:b@10.0.0.2:5080', routeSet: ['<sip:p1@10.0.0.9>', '<sip:p2@10.0.0.8;lr>'], secure: false,
+      role: 'uac',
+      state: 'confirmed',
+      callId: 'c1',
+      localTag: 'l',
+      remoteTag: 'r',
+      localUri: '<sip:a@x>',
+      remoteUri: '<sip:b@y>',
+      localSeq: 5,
+      remoteTarget: 'sip:b@10.0.0.2:5080',
+      routeSet: ['<sip:p1@10.0.0.9>', '<sip:p2@10.0.0.8;lr>'],
+      secure: false,
     });
     const req = core.createRequest('INFO', 'SIP/2.0/UDP h;branch=z9hG4bKx');
     assert.equal(req.uri, 'sip:p1@10.0.0.9');
     assert.deepEqual(req.headers.getAll('route'), ['<sip:p2@10.0.0.8;lr>', '<sip:b@10.0.0.2:5080>']);
     assert.equal(getCSeq(req).seq, 6);
     assert.deepEqual(core.destination(), { transport: 'UDP', host: '10.0.0.9', port: 5060 });
-    const refresh = parseMessage(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKy\r\nFrom: <sip:a@x>;tag=l\r\nTo: <sip:b@y>;tag=r\r\nCall-ID: c1\r\nCSeq: 6 INFO\r\nContact: <sip:b@10.0.0.3:5090;transport=tcp>\r\nContent-Length: 0\r\n\r\n'));
+    const refresh = parseMessage(
+      Buffer.from(
+        'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKy\r\nFrom: <sip:a@x>;tag=l\r\nTo: <sip:b@y>;tag=r\r\nCall-ID: c1\r\nCSeq: 6 INFO\r\nContact: <sip:b@10.0.0.3:5090;transport=tcp>\r\nContent-Length: 0\r\n\r\n',
+      ),
+    );
     core.refreshTarget(refresh);
     assert.equal(core.remoteTarget, 'sip:b@10.0.0.3:5090;transport=tcp');
     const incoming = (seq: number): SipRequest => {
-      const m = parseMessage(Buffer.from(`INFO sip:a@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK${seq}\r\nFrom: <sip:b@y>;tag=r\r\nTo: <sip:a@x>;tag=l\r\nCall-ID: c1\r\nCSeq: ${seq} INFO\r\nContent-Length: 0\r\n\r\n`));
+      const m = parseMessage(
+        Buffer.from(
+          `INFO sip:a@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK${seq}\r\nFrom: <sip:b@y>;tag=r\r\nTo: <sip:a@x>;tag=l\r\nCall-ID: c1\r\nCSeq: ${seq} INFO\r\nContent-Length: 0\r\n\r\n`,
+        ),
+      );
       assert.ok(m.kind === 'request');
       return m;
     };
@@ -143,8 +168,14 @@ describe('Dialog session requests', () => {
       offered.push('bob');
       r.accept({ body: SDP2 });
     });
-    const fromAlice = alice.reinvite({ body: SDP2 }).then(() => 0, (err: unknown) => (err instanceof SipResponseError ? err.status : -1));
-    const fromBob = bob.reinvite({ body: SDP }).then(() => 0, (err: unknown) => (err instanceof SipResponseError ? err.status : -1));
+    const fromAlice = alice.reinvite({ body: SDP2 }).then(
+      () => 0,
+      (err: unknown) => (err instanceof SipResponseError ? err.status : -1),
+    );
+    const fromBob = bob.reinvite({ body: SDP }).then(
+      () => 0,
+      (err: unknown) => (err instanceof SipResponseError ? err.status : -1),
+    );
     assert.deepEqual(await Promise.all([fromAlice, fromBob]), [491, 491]);
     assert.deepEqual(offered, []);
     const waited = alice.waitGlareRetry();
@@ -156,10 +187,22 @@ describe('Dialog session requests', () => {
 
   it('glare delay: 2.1-4 s for the Call-ID owner, 0-2 s otherwise, in 10 ms steps', () => {
     pair = createUaPair();
-    assert.equal(glareRetryDelayMs(true, () => 0), 2100);
-    assert.equal(glareRetryDelayMs(true, () => 0.999999), 4000);
-    assert.equal(glareRetryDelayMs(false, () => 0), 0);
-    assert.equal(glareRetryDelayMs(false, () => 0.999999), 2000);
+    assert.equal(
+      glareRetryDelayMs(true, () => 0),
+      2100,
+    );
+    assert.equal(
+      glareRetryDelayMs(true, () => 0.999999),
+      4000,
+    );
+    assert.equal(
+      glareRetryDelayMs(false, () => 0),
+      0,
+    );
+    assert.equal(
+      glareRetryDelayMs(false, () => 0.999999),
+      2000,
+    );
     assert.equal(glareRetryDelayMs(false, () => 0.5) % 10, 0);
   });
 
@@ -170,7 +213,10 @@ describe('Dialog session requests', () => {
     assert.equal(res.body.toString(), SDP2);
     assert.ok(res.headers.has('contact'), 'a 2xx to UPDATE carries Contact (target refresh)');
     assert.equal((await bob.update()).status, 200);
-    await assert.rejects(bob.update({ body: SDP }), (err: unknown) => err instanceof SipResponseError && err.status === 488);
+    await assert.rejects(
+      bob.update({ body: SDP }),
+      (err: unknown) => err instanceof SipResponseError && err.status === 488,
+    );
   });
 
   it('INFO (RFC 6086): delivered with body and type; an unsupported type is 415', async () => {
@@ -179,7 +225,10 @@ describe('Dialog session requests', () => {
     bob.on('info', (req) => got.push([req.headers.get('content-type'), req.body.toString()]));
     await alice.info({ body: 'Signal=5\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' });
     assert.deepEqual(got, [['application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n']]);
-    await assert.rejects(alice.info({ body: 'hi', contentType: 'text/plain' }), (err: unknown) => err instanceof SipResponseError && err.status === 415);
+    await assert.rejects(
+      alice.info({ body: 'hi', contentType: 'text/plain' }),
+      (err: unknown) => err instanceof SipResponseError && err.status === 415,
+    );
     assert.equal(got.length, 1);
   });
 
@@ -192,7 +241,9 @@ describe('Dialog session requests', () => {
       void r.notify('SIP/2.0 200 OK');
     });
     const notifies: [string, string | undefined, string | undefined][] = [];
-    alice.on('notify', (req, frag) => notifies.push([frag, req.headers.get('subscription-state'), req.headers.get('content-type')]));
+    alice.on('notify', (req, frag) =>
+      notifies.push([frag, req.headers.get('subscription-state'), req.headers.get('content-type')]),
+    );
     const res = await alice.refer('sip:carol@127.0.0.1');
     assert.equal(res.status, 202);
     await pair.settle();
@@ -206,7 +257,10 @@ describe('Dialog session requests', () => {
 
   it('a REFER nobody handles is declined (603); OPTIONS in the dialog is 200 with Allow', async () => {
     const { alice, bob } = await call();
-    await assert.rejects(alice.refer('sip:carol@127.0.0.1'), (err: unknown) => err instanceof SipResponseError && err.status === 603);
+    await assert.rejects(
+      alice.refer('sip:carol@127.0.0.1'),
+      (err: unknown) => err instanceof SipResponseError && err.status === 603,
+    );
     const res = await bob.options();
     assert.equal(res.status, 200);
     assert.match(res.headers.getAll('allow').join(','), /UPDATE/);
@@ -215,7 +269,10 @@ describe('Dialog session requests', () => {
   it('BYE while a re-INVITE waits for its answer: the re-INVITE gets 487', async () => {
     const { alice, bob } = await call();
     bob.on('reinvite', () => {});
-    const pending = alice.reinvite({ body: SDP2 }).then(() => 0, (err: unknown) => (err instanceof SipResponseError ? err.status : -1));
+    const pending = alice.reinvite({ body: SDP2 }).then(
+      () => 0,
+      (err: unknown) => (err instanceof SipResponseError ? err.status : -1),
+    );
     await pair.settle();
     await bob.bye();
     assert.equal(await pending, 487);

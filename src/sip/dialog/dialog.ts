@@ -104,7 +104,8 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
     try {
       res = await this.host.request(req, this.core.destination());
     } catch (err) {
-      if (err instanceof TransactionTimeoutError) this.#endAfterFailure(method, { by: 'local', cause: 'request-timeout' });
+      if (err instanceof TransactionTimeoutError)
+        this.#endAfterFailure(method, { by: 'local', cause: 'request-timeout' });
       throw err;
     }
     if (res.status === 481) this.terminate({ by: 'remote', cause: 'dialog-gone' });
@@ -121,7 +122,11 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
     const req = this.createRequest('BYE');
     const dest = this.core.destination();
     this.terminate(info);
-    this.host.request(req, dest).catch((err: unknown) => this.host.logger.debug({ err, dialog: this.id }, 'BYE after a failed re-INVITE got no answer'));
+    this.host
+      .request(req, dest)
+      .catch((err: unknown) =>
+        this.host.logger.debug({ err, dialog: this.id }, 'BYE after a failed re-INVITE got no answer'),
+      );
   }
 
   /**
@@ -130,7 +135,11 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
    */
   async bye(cause: TerminationInfo['cause'] = 'bye'): Promise<SipResponse | undefined> {
     if (this.#state === 'terminated') return undefined;
-    if (this.#state === 'early') throw new InvalidStateError(`dialog ${this.id}: BYE on an early dialog (CANCEL or reject the INVITE)`, 'DIALOG_EARLY');
+    if (this.#state === 'early')
+      throw new InvalidStateError(
+        `dialog ${this.id}: BYE on an early dialog (CANCEL or reject the INVITE)`,
+        'DIALOG_EARLY',
+      );
     // Terminated first: the BYE's CSeq is no change anyone needs to keep.
     this.terminate({ by: 'local', cause });
     const req = this.createRequest('BYE');
@@ -149,8 +158,10 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
    * Rejects with SipResponseError (491 on glare: retry after {@link waitGlareRetry}).
    */
   async reinvite(content: MessageContent = {}): Promise<SipResponse> {
-    if (this.#state !== 'confirmed') throw new InvalidStateError(`dialog ${this.id} is ${this.#state}: cannot re-INVITE`);
-    if (this.#offerOut) throw new InvalidStateError(`dialog ${this.id}: an ${this.#offerOut} is pending`, 'OFFER_PENDING');
+    if (this.#state !== 'confirmed')
+      throw new InvalidStateError(`dialog ${this.id} is ${this.#state}: cannot re-INVITE`);
+    if (this.#offerOut)
+      throw new InvalidStateError(`dialog ${this.id}: an ${this.#offerOut} is pending`, 'OFFER_PENDING');
     this.#offerOut = 'INVITE';
     try {
       const res = await this.request('INVITE', content);
@@ -165,7 +176,8 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
 
   /** RFC 3311: send an UPDATE (an offer when it has a body); rejects with SipResponseError. */
   async update(content: MessageContent = {}): Promise<SipResponse> {
-    if (this.#offerOut) throw new InvalidStateError(`dialog ${this.id}: an ${this.#offerOut} is pending`, 'OFFER_PENDING');
+    if (this.#offerOut)
+      throw new InvalidStateError(`dialog ${this.id}: an ${this.#offerOut} is pending`, 'OFFER_PENDING');
     this.#offerOut = 'UPDATE';
     try {
       const res = await this.#expectSuccess('UPDATE', content);
@@ -214,7 +226,9 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
   receiveStray2xx(res: SipResponse): void {
     const last = this.#lastAck;
     if (!last || last.seq !== getCSeq(res).seq) return;
-    this.host.sendAck(last.ack, last.dest).catch((err: unknown) => this.host.logger.debug({ err }, 'ACK retransmission failed'));
+    this.host
+      .sendAck(last.ack, last.dest)
+      .catch((err: unknown) => this.host.logger.debug({ err }, 'ACK retransmission failed'));
   }
 
   /**
@@ -281,7 +295,8 @@ export class Dialog extends ListenedEmitter<DialogEvents> {
   }
 
   #assertOpen(method: string): void {
-    if (this.#state === 'terminated') throw new InvalidStateError(`dialog ${this.id} is terminated: cannot send ${method}`, 'DIALOG_TERMINATED');
+    if (this.#state === 'terminated')
+      throw new InvalidStateError(`dialog ${this.id} is terminated: cannot send ${method}`, 'DIALOG_TERMINATED');
   }
 
   #transition(to: DialogState): boolean {

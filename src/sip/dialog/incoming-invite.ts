@@ -53,7 +53,8 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 
   /** Send a provisional response (180 Ringing, 183 Session Progress) that creates the early dialog. */
   progress(status = 180, content: MessageContent = {}): Dialog {
-    if (status <= 100 || status >= 200) throw new InvalidStateError(`progress needs 101-199, got ${status}`, 'INVALID_STATUS');
+    if (status <= 100 || status >= 200)
+      throw new InvalidStateError(`progress needs 101-199, got ${status}`, 'INVALID_STATUS');
     this.#assertUnanswered();
     const dialog = this.#ensureDialog('early');
     this.#tx.respond(this.#response(status, undefined, content));
@@ -77,7 +78,8 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 
   /** Answer with a final 3xx-6xx; an early dialog ends. */
   reject(status: number, reason?: string, headers: [string, string][] = []): void {
-    if (status < 300 || status > 699) throw new InvalidStateError(`reject needs 3xx-6xx, got ${status}`, 'INVALID_STATUS');
+    if (status < 300 || status > 699)
+      throw new InvalidStateError(`reject needs 3xx-6xx, got ${status}`, 'INVALID_STATUS');
     this.#assertUnanswered();
     this.#final = status;
     this.#tx.respond(createResponse(this.request, status, reason, { toTag: this.localTag, headers }));
@@ -87,9 +89,12 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
   /** Resolves with the dialog when the ACK for our 2xx arrives; rejects if it never does. */
   waitForAck(): Promise<Dialog> {
     const dialog = this.#dialog;
-    if (!dialog || this.#final !== 200) return Promise.reject(new InvalidStateError('INVITE not accepted', 'NOT_ACCEPTED'));
+    if (!dialog || this.#final !== 200)
+      return Promise.reject(new InvalidStateError('INVITE not accepted', 'NOT_ACCEPTED'));
     if (!dialog.awaitingAck) {
-      return dialog.state === 'confirmed' ? Promise.resolve(dialog) : Promise.reject(new InvalidStateError('dialog terminated before its ACK', 'DIALOG_TERMINATED'));
+      return dialog.state === 'confirmed'
+        ? Promise.resolve(dialog)
+        : Promise.reject(new InvalidStateError('dialog terminated before its ACK', 'DIALOG_TERMINATED'));
     }
     return new Promise((resolve, reject) => {
       const offAck = dialog.on('ack', () => {
@@ -100,7 +105,11 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
       const offEnd = dialog.on('terminated', (info) => {
         offAck();
         offEnd();
-        reject(info.cause === 'ack-timeout' ? new TransactionTimeoutError('no ACK for the 2xx') : new InvalidStateError('dialog terminated before its ACK', 'DIALOG_TERMINATED'));
+        reject(
+          info.cause === 'ack-timeout'
+            ? new TransactionTimeoutError('no ACK for the 2xx')
+            : new InvalidStateError('dialog terminated before its ACK', 'DIALOG_TERMINATED'),
+        );
       });
     });
   }
@@ -118,10 +127,19 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 
   #response(status: number, reason: string | undefined, content: MessageContent): SipResponse {
     const host = this.#ctx.host;
-    const headers: [string, string][] = [['Contact', host.contact(this.source.transport)], ...host.capabilityHeaders(), ...(content.headers ?? [])];
+    const headers: [string, string][] = [
+      ['Contact', host.contact(this.source.transport)],
+      ...host.capabilityHeaders(),
+      ...(content.headers ?? []),
+    ];
     const body = toBody(content.body);
     const contentType = body.length > 0 ? (content.contentType ?? 'application/sdp') : undefined;
-    return createResponse(this.request, status, reason, { toTag: this.localTag, headers, body, ...(contentType !== undefined ? { contentType } : {}) });
+    return createResponse(this.request, status, reason, {
+      toTag: this.localTag,
+      headers,
+      body,
+      ...(contentType !== undefined ? { contentType } : {}),
+    });
   }
 
   #resend(ok: SipResponse): void {
@@ -150,6 +168,7 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
   }
 
   #assertUnanswered(): void {
-    if (this.#final !== undefined) throw new InvalidStateError(`INVITE already answered ${this.#final}`, 'ALREADY_ANSWERED');
+    if (this.#final !== undefined)
+      throw new InvalidStateError(`INVITE already answered ${this.#final}`, 'ALREADY_ANSWERED');
   }
 }

@@ -42,7 +42,8 @@ export class IncomingRefer extends IncomingRequest {
   /** Send a NOTIFY with `sipfrag` (`SIP/2.0 200 OK`); a final status ends the subscription. */
   notify(sipfrag: string): Promise<SipResponse> {
     if (!this.#accepted) return Promise.reject(new InvalidStateError('REFER not accepted', 'REFER_NOT_ACCEPTED'));
-    if (this.#ended) return Promise.reject(new InvalidStateError('refer subscription already terminated', 'SUBSCRIPTION_TERMINATED'));
+    if (this.#ended)
+      return Promise.reject(new InvalidStateError('refer subscription already terminated', 'SUBSCRIPTION_TERMINATED'));
     const status = sipfragStatus(sipfrag);
     const terminated = status !== undefined && status >= 200;
     if (terminated) this.#ended = true;

@@ -37,7 +37,8 @@ export class IncomingRequest {
 
   /** Answer with a final non-2xx status. */
   reject(status: number, reason?: string, headers?: [string, string][]): void {
-    if (status < 300 || status > 699) throw new InvalidStateError(`reject needs a 3xx-6xx status, got ${status}`, 'INVALID_STATUS');
+    if (status < 300 || status > 699)
+      throw new InvalidStateError(`reject needs a 3xx-6xx status, got ${status}`, 'INVALID_STATUS');
     this.answer(status, reason, headers === undefined ? {} : { headers });
   }
 

@@ -78,9 +78,17 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> implement
     const requestUri = options.requestUri ?? formatUri(parseNameAddr(options.to).uri);
     this.#dest = options.destination ?? destinationForUri(requestUri);
     this.#request = buildOutOfDialogRequest({
-      method: 'INVITE', requestUri, from: toNameAddr(options.from), fromTag: this.localTag, to: toNameAddr(options.to),
-      callId: this.callId, seq: 1, via: ctx.host.via(this.#dest.transport), contact: ctx.host.contact(this.#dest.transport),
-      content: options, extraHeaders: ctx.host.capabilityHeaders().filter(([name]) => name !== 'Accept'),
+      method: 'INVITE',
+      requestUri,
+      from: toNameAddr(options.from),
+      fromTag: this.localTag,
+      to: toNameAddr(options.to),
+      callId: this.callId,
+      seq: 1,
+      via: ctx.host.via(this.#dest.transport),
+      contact: ctx.host.contact(this.#dest.transport),
+      content: options,
+      extraHeaders: ctx.host.capabilityHeaders().filter(([name]) => name !== 'Accept'),
     });
     if (options.signal?.aborted) this.cancel();
     else options.signal?.addEventListener('abort', () => this.cancel(), { once: true });
@@ -100,7 +108,11 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> implement
   }
 
   /** Resolve with the confirmed dialog, or reject with SipResponseError / TransactionTimeoutError. */
-  then<A = InviteAnswer, B = never>(onFulfilled?: ((v: InviteAnswer) => A | PromiseLike<A>) | null, onRejected?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  // biome-ignore lint/suspicious/noThenProperty: awaiting the invite is its API
+  then<A = InviteAnswer, B = never>(
+    onFulfilled?: ((v: InviteAnswer) => A | PromiseLike<A>) | null,
+    onRejected?: ((e: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return this.#answer.then(onFulfilled, onRejected);
   }
 
@@ -134,7 +146,10 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> implement
     let authTried = false;
     try {
       for (;;) {
-        const res = await this.#ctx.layer.request(this.#request, this.#dest, { onProvisional: (r) => this.#onProvisional(r), signal: this.#abort.signal });
+        const res = await this.#ctx.layer.request(this.#request, this.#dest, {
+          onProvisional: (r) => this.#onProvisional(r),
+          signal: this.#abort.signal,
+        });
         if (res.status < 300) return await this.#onSuccess(res);
         this.#endEarly('rejected');
         if ((res.status === 401 || res.status === 407) && this.#auth && !authTried && !this.#cancelled) {
@@ -167,7 +182,8 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> implement
 
   async #onSuccess(res: SipResponse): Promise<InviteAnswer> {
     const tag = getTag(res.headers, 'to') ?? '';
-    const dialog = this.#early.get(tag) ?? this.#ctx.addDialog(uacDialogInit(this.#request, res, this.#dest, 'confirmed'));
+    const dialog =
+      this.#early.get(tag) ?? this.#ctx.addDialog(uacDialogInit(this.#request, res, this.#dest, 'confirmed'));
     this.#early.delete(tag);
     dialog.confirmFromResponse(res);
     this.#winner = dialog;

@@ -26,8 +26,14 @@ function raw(lines: string[]): SipRequest {
 
 function outOfDialog(method: string, extra: string[] = []): SipRequest {
   return raw([
-    `${method} sip:bob@127.0.0.1:5062 SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:5061;branch=${newBranch()}`, 'Max-Forwards: 70',
-    'From: <sip:alice@127.0.0.1>;tag=a1', 'To: <sip:bob@127.0.0.1>', `Call-ID: ${newBranch()}`, `CSeq: 1 ${method}`, ...extra,
+    `${method} sip:bob@127.0.0.1:5062 SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:5061;branch=${newBranch()}`,
+    'Max-Forwards: 70',
+    'From: <sip:alice@127.0.0.1>;tag=a1',
+    'To: <sip:bob@127.0.0.1>',
+    `Call-ID: ${newBranch()}`,
+    `CSeq: 1 ${method}`,
+    ...extra,
   ]);
 }
 
@@ -42,14 +48,22 @@ describe('UserAgent calls', () => {
       inv.progress(180);
       inv.accept({ body: SDP, contentType: 'application/sdp' });
     });
-    const outgoing = pair.alice.invite({ to: pair.bobUri, from: 'sip:alice@127.0.0.1', body: SDP, contentType: 'application/sdp' });
+    const outgoing = pair.alice.invite({
+      to: pair.bobUri,
+      from: 'sip:alice@127.0.0.1',
+      body: SDP,
+      contentType: 'application/sdp',
+    });
     const provisional: [number, Dialog | undefined][] = [];
     outgoing.on('provisional', (res, early) => provisional.push([res.status, early]));
     const { dialog, response } = await outgoing;
     assert.equal(response.status, 200);
     assert.equal(response.body.toString(), SDP);
     assert.equal(dialog.state, 'confirmed');
-    assert.deepEqual(provisional.map(([s]) => s), [180]);
+    assert.deepEqual(
+      provisional.map(([s]) => s),
+      [180],
+    );
     assert.equal(provisional[0]?.[1], dialog, 'the early dialog of the 180 is the one the 200 confirmed');
     await pair.settle();
     const bobDialog = incoming?.dialog;
@@ -95,7 +109,10 @@ describe('UserAgent calls', () => {
       inv.accept({ body: SDP });
     });
     const { dialog } = await pair.alice.invite({ to: pair.bobUri, from: 'sip:alice@127.0.0.1' });
-    const acked = incoming!.waitForAck().then(() => 'acked', (err: unknown) => err);
+    const acked = incoming!.waitForAck().then(
+      () => 'acked',
+      (err: unknown) => err,
+    );
     const aliceEnded = new Promise((resolve) => dialog.on('terminated', resolve));
     await pair.advance(32_500, 500);
     assert.ok((await acked) instanceof TransactionTimeoutError);
@@ -136,11 +153,17 @@ describe('UserAgent calls', () => {
       const value = inv.request.headers.get('authorization');
       const creds = value === undefined ? undefined : challenger.parseAuthorization(value);
       if (!creds || challenger.verify(creds, { method: 'INVITE', password: 'secret', realm: 'test' }) !== 'ok') {
-        return inv.reject(401, undefined, [['WWW-Authenticate', challenger.challenge('test', { algorithms: ['MD5'] })[0]!]]);
+        return inv.reject(401, undefined, [
+          ['WWW-Authenticate', challenger.challenge('test', { algorithms: ['MD5'] })[0]!],
+        ]);
       }
       inv.accept({ body: SDP });
     });
-    const { dialog } = await pair.alice.invite({ to: pair.bobUri, from: 'sip:alice@127.0.0.1', auth: { username: 'alice', password: 'secret' } });
+    const { dialog } = await pair.alice.invite({
+      to: pair.bobUri,
+      from: 'sip:alice@127.0.0.1',
+      auth: { username: 'alice', password: 'secret' },
+    });
     assert.equal(seen.length, 2);
     assert.equal(getCallId(seen[1]!), getCallId(seen[0]!));
     assert.equal(getCSeq(seen[1]!).seq, 2);
@@ -150,8 +173,14 @@ describe('UserAgent calls', () => {
 
   it('a wrong password fails with the second 401', async () => {
     pair = createUaPair();
-    pair.bob.on('invite', (inv) => inv.reject(401, undefined, [['WWW-Authenticate', 'Digest realm="test", nonce="n1", qop="auth"']]));
-    const outgoing = pair.alice.invite({ to: pair.bobUri, from: 'sip:alice@127.0.0.1', auth: { username: 'alice', password: 'x' } });
+    pair.bob.on('invite', (inv) =>
+      inv.reject(401, undefined, [['WWW-Authenticate', 'Digest realm="test", nonce="n1", qop="auth"']]),
+    );
+    const outgoing = pair.alice.invite({
+      to: pair.bobUri,
+      from: 'sip:alice@127.0.0.1',
+      auth: { username: 'alice', password: 'x' },
+    });
     await assert.rejects(outgoing.answer, (err: unknown) => err instanceof SipResponseError && err.status === 401);
     assert.equal(pair.network.requests('INVITE').length, 2);
   });
@@ -163,7 +192,10 @@ describe('UserAgent calls', () => {
       if (msg.kind !== 'request') return;
       if (msg.method === 'INVITE') {
         for (const tag of ['fork-a', 'fork-b']) {
-          const ok = createResponse(msg, 200, undefined, { toTag: tag, headers: [['Contact', `<sip:${tag}@127.0.0.1:5070>`]] });
+          const ok = createResponse(msg, 200, undefined, {
+            toTag: tag,
+            headers: [['Contact', `<sip:${tag}@127.0.0.1:5070>`]],
+          });
           void forker.send(ok, { transport: 'UDP', host: '127.0.0.1', port: 5061 });
         }
       } else if (msg.method === 'BYE') {

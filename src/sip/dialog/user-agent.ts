@@ -75,7 +75,8 @@ export class UserAgent extends ListenedEmitter<UserAgentEvents> {
 
   constructor(options: UserAgentOptions) {
     super();
-    if (options.contacts.length === 0) throw new InvalidStateError('a user agent needs at least one local contact', 'NO_CONTACT');
+    if (options.contacts.length === 0)
+      throw new InvalidStateError('a user agent needs at least one local contact', 'NO_CONTACT');
     this.#layer = options.layer;
     this.#contacts = options.contacts;
     this.#user = options.user ?? 'callbin';
@@ -108,7 +109,9 @@ export class UserAgent extends ListenedEmitter<UserAgentEvents> {
   /** Place a call (RFC 3261 §13.2); await the result for the confirmed dialog. */
   invite(options: InviteOptions): OutgoingInvite {
     this.#assertOpen();
-    const outgoing = new OutgoingInvite(options, this.#ctx, { done: (o) => this.#outgoing.delete(`${o.callId}\n${o.localTag}`) });
+    const outgoing = new OutgoingInvite(options, this.#ctx, {
+      done: (o) => this.#outgoing.delete(`${o.callId}\n${o.localTag}`),
+    });
     this.#outgoing.set(`${outgoing.callId}\n${outgoing.localTag}`, outgoing);
     return outgoing;
   }
@@ -119,9 +122,17 @@ export class UserAgent extends ListenedEmitter<UserAgentEvents> {
     const dest = options.destination ?? destinationForUri(requestUri);
     const local = this.#contactFor(dest.transport);
     const req = buildOutOfDialogRequest({
-      method: 'OPTIONS', requestUri, from: toNameAddr(options.from ?? `sip:${this.#user}@${formatHostPort(local.host, local.port)}`),
-      fromTag: newTag(), to: toNameAddr(options.to ?? requestUri), callId: newCallId(), seq: 1, via: this.#host.via(dest.transport),
-      contact: this.#host.contact(dest.transport), content: options, extraHeaders: [['Accept', 'application/sdp']],
+      method: 'OPTIONS',
+      requestUri,
+      from: toNameAddr(options.from ?? `sip:${this.#user}@${formatHostPort(local.host, local.port)}`),
+      fromTag: newTag(),
+      to: toNameAddr(options.to ?? requestUri),
+      callId: newCallId(),
+      seq: 1,
+      via: this.#host.via(dest.transport),
+      contact: this.#host.contact(dest.transport),
+      content: options,
+      extraHeaders: [['Accept', 'application/sdp']],
     });
     return this.#layer.request(req, dest);
   }
@@ -174,7 +185,9 @@ export class UserAgent extends ListenedEmitter<UserAgentEvents> {
     }
     this.#dialogs.clear();
     let timer: TimerHandle | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = this.#host.clock.setTimeout(resolve, this.#closeTimeoutMs)));
+    const timeout = new Promise<void>(
+      (resolve) => (timer = this.#host.clock.setTimeout(resolve, this.#closeTimeoutMs)),
+    );
     await Promise.race([Promise.all(byes), timeout]);
     this.#host.clock.clearTimeout(timer);
   }
@@ -221,7 +234,8 @@ export class UserAgent extends ListenedEmitter<UserAgentEvents> {
     const toTag = getTag(req.headers, 'to');
     if (toTag !== undefined) return this.#inDialog(req, tx, toTag);
     if (req.method === 'INVITE' && tx.kind === 'invite-server') return this.#onInvite(req, tx);
-    if (req.method === 'OPTIONS') return respond(tx, createResponse(req, 200, undefined, { headers: this.#host.capabilityHeaders() }));
+    if (req.method === 'OPTIONS')
+      return respond(tx, createResponse(req, 200, undefined, { headers: this.#host.capabilityHeaders() }));
     // RFC 3261 §12.2.2 / §15.1.2: these need a dialog; 405 and 501 per §8.2.1.
     if (DIALOG_ONLY_METHODS.has(req.method)) return respond(tx, createResponse(req, 481));
     const status = KNOWN_METHODS.has(req.method) ? 405 : 501;

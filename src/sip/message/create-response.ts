@@ -24,7 +24,12 @@ function toWithTag(to: string, toTag: string | undefined): string {
  * Call-ID and CSeq copied; Record-Route copied on dialog-creating responses to INVITE (§12.1.1);
  * Timestamp echoed on 100 (§8.2.6.1).
  */
-export function createResponse(req: SipRequest, status: number, reason?: string, opts: CreateResponseOptions = {}): SipResponse {
+export function createResponse(
+  req: SipRequest,
+  status: number,
+  reason?: string,
+  opts: CreateResponseOptions = {},
+): SipResponse {
   const src = req.headers;
   const headers = new SipHeaders();
   for (const via of src.getAll('via')) headers.append('Via', via);

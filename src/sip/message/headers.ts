@@ -1,9 +1,24 @@
 // RFC 3261 §7.3.3: compact header forms.
 const COMPACT = new Map<string, string>([
-  ['i', 'call-id'], ['m', 'contact'], ['e', 'content-encoding'], ['l', 'content-length'], ['c', 'content-type'],
-  ['f', 'from'], ['s', 'subject'], ['k', 'supported'], ['t', 'to'], ['v', 'via'], ['o', 'event'], ['r', 'refer-to'],
-  ['b', 'referred-by'], ['u', 'allow-events'], ['x', 'session-expires'], ['a', 'accept-contact'], ['j', 'reject-contact'],
-  ['d', 'request-disposition'], ['y', 'identity'],
+  ['i', 'call-id'],
+  ['m', 'contact'],
+  ['e', 'content-encoding'],
+  ['l', 'content-length'],
+  ['c', 'content-type'],
+  ['f', 'from'],
+  ['s', 'subject'],
+  ['k', 'supported'],
+  ['t', 'to'],
+  ['v', 'via'],
+  ['o', 'event'],
+  ['r', 'refer-to'],
+  ['b', 'referred-by'],
+  ['u', 'allow-events'],
+  ['x', 'session-expires'],
+  ['a', 'accept-contact'],
+  ['j', 'reject-contact'],
+  ['d', 'request-disposition'],
+  ['y', 'identity'],
 ]);
 
 // Header names repeat from message to message; caching their normal form keeps parsing cheap.
@@ -12,16 +27,37 @@ const NORMALIZED_CACHE = new Map<string, string>();
 const NORMALIZED_CACHE_MAX = 2000;
 
 const CANONICAL: Record<string, string> = {
-  'call-id': 'Call-ID', cseq: 'CSeq', www_authenticate: 'WWW-Authenticate', 'www-authenticate': 'WWW-Authenticate',
-  'mime-version': 'MIME-Version', 'rack': 'RAck', 'rseq': 'RSeq',
+  'call-id': 'Call-ID',
+  cseq: 'CSeq',
+  www_authenticate: 'WWW-Authenticate',
+  'www-authenticate': 'WWW-Authenticate',
+  'mime-version': 'MIME-Version',
+  rack: 'RAck',
+  rseq: 'RSeq',
 };
 
 // RFC 3261 §7.3.1: headers whose values are comma-separated lists (not the auth headers,
 // whose single value contains commas).
 const LIST_HEADERS = new Set([
-  'via', 'contact', 'route', 'record-route', 'allow', 'supported', 'require', 'proxy-require',
-  'unsupported', 'accept', 'accept-encoding', 'accept-language', 'content-encoding', 'allow-events',
-  'in-reply-to', 'alert-info', 'call-info', 'error-info', 'reply-to',
+  'via',
+  'contact',
+  'route',
+  'record-route',
+  'allow',
+  'supported',
+  'require',
+  'proxy-require',
+  'unsupported',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'content-encoding',
+  'allow-events',
+  'in-reply-to',
+  'alert-info',
+  'call-info',
+  'error-info',
+  'reply-to',
 ]);
 
 /** Lower-case, compact-form-expanded header name used for lookups. */
@@ -54,7 +90,8 @@ export function splitHeaderList(value: string): string[] {
   for (let i = 0; i < value.length; i++) {
     const ch = value.charCodeAt(i);
     if (inQuote) {
-      if (ch === 0x5c) i++; // backslash escapes the next char inside a quoted string
+      if (ch === 0x5c)
+        i++; // backslash escapes the next char inside a quoted string
       else if (ch === 0x22) inQuote = false;
     } else if (ch === 0x22) inQuote = true;
     else if (ch === 0x3c) depthAngle++;

@@ -1,8 +1,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  createResponse, formatNameAddr, formatUri, formatVia, getBranch, getCallId, getCSeq, getTag, newBranch, newCallId,
-  newTag, parseCSeq, parseMessage, parseNameAddr, parseUri, parseVia, reasonPhrase, serializeMessage, SipParseError,
+  createResponse,
+  formatNameAddr,
+  formatUri,
+  formatVia,
+  getBranch,
+  getCallId,
+  getCSeq,
+  getTag,
+  newBranch,
+  newCallId,
+  newTag,
+  parseCSeq,
+  parseMessage,
+  parseNameAddr,
+  parseUri,
+  parseVia,
+  reasonPhrase,
+  serializeMessage,
+  SipParseError,
 } from './index.ts';
 import type { SipRequest } from './index.ts';
 
@@ -55,7 +72,10 @@ test('parseMessage: body follows Content-Length; short datagram and garbage leng
 
 test('parseMessage: missing required headers throw with the headers read so far', () => {
   const withoutCallId = INVITE.filter((l) => !l.startsWith('i:'));
-  assert.throws(() => parseMessage(crlf(withoutCallId)), (err: unknown) => err instanceof SipParseError && err.partial?.method === 'INVITE');
+  assert.throws(
+    () => parseMessage(crlf(withoutCallId)),
+    (err: unknown) => err instanceof SipParseError && err.partial?.method === 'INVITE',
+  );
   const withoutMaxForwards = INVITE.filter((l) => !l.startsWith('Max-Forwards'));
   assert.equal(parseMessage(crlf(withoutMaxForwards)).kind, 'request');
   assert.throws(() => parseMessage(Buffer.from('\r\n\r\n')), SipParseError);
@@ -78,8 +98,20 @@ test('parseUri/formatUri: IPv6, ports, params, headers, escapes and other scheme
   assert.equal(u.password, 'pw');
   assert.equal(u.host, '2001:db8::10');
   assert.equal(u.port, 5070);
-  assert.deepEqual([...u.params], [['transport', 'tcp'], ['lr', null]]);
-  assert.deepEqual([...u.headers], [['subject', 'hi'], ['x', null]]);
+  assert.deepEqual(
+    [...u.params],
+    [
+      ['transport', 'tcp'],
+      ['lr', null],
+    ],
+  );
+  assert.deepEqual(
+    [...u.headers],
+    [
+      ['subject', 'hi'],
+      ['x', null],
+    ],
+  );
   assert.equal(formatUri(u), 'sip:al%20ice:pw@[2001:db8::10]:5070;transport=tcp;lr?subject=hi&x');
   assert.equal(parseUri('SIPS:example.com').scheme, 'sips');
   assert.deepEqual(parseUri('tel:+15551234567;phone-context=x').opaque, '+15551234567;phone-context=x');
@@ -93,7 +125,13 @@ test('parseNameAddr/formatNameAddr: quoted, token and missing display names, add
   const q = parseNameAddr('"A \\"B\\"" <sip:a@example.com;transport=udp>;tag=x;expires=60');
   assert.equal(q.displayName, 'A "B"');
   assert.equal(q.uri.params.get('transport'), 'udp');
-  assert.deepEqual([...q.params], [['tag', 'x'], ['expires', '60']]);
+  assert.deepEqual(
+    [...q.params],
+    [
+      ['tag', 'x'],
+      ['expires', '60'],
+    ],
+  );
   assert.equal(formatNameAddr(q), '"A \\"B\\"" <sip:a@example.com;transport=udp>;tag=x;expires=60');
   const spec = parseNameAddr('sip:bob@example.com;tag=9');
   assert.equal(spec.uri.params.size, 0);
@@ -139,7 +177,11 @@ test('createResponse: copies Via in order, From, To with a new tag, Call-ID, CSe
   const busy = createResponse(req, 486);
   assert.equal(busy.reason, 'Busy Here');
   assert.equal(busy.headers.has('record-route'), false);
-  const sdp = createResponse(req, 200, 'OK', { toTag: 'b2', body: Buffer.from('v=0\r\n'), contentType: 'application/sdp' });
+  const sdp = createResponse(req, 200, 'OK', {
+    toTag: 'b2',
+    body: Buffer.from('v=0\r\n'),
+    contentType: 'application/sdp',
+  });
   const wire = parseMessage(serializeMessage(sdp));
   assert.equal(wire.kind, 'response');
   assert.equal(wire.headers.get('content-type'), 'application/sdp');
@@ -149,7 +191,10 @@ test('createResponse: copies Via in order, From, To with a new tag, Call-ID, CSe
 test('createResponse keeps an existing To tag; reasonPhrase covers unknown codes', () => {
   const req = invite();
   req.headers.set('To', 'Bob <sip:bob@example.com>;tag=old');
-  assert.equal(createResponse(req, 200, undefined, { toTag: 'new' }).headers.get('to'), 'Bob <sip:bob@example.com>;tag=old');
+  assert.equal(
+    createResponse(req, 200, undefined, { toTag: 'new' }).headers.get('to'),
+    'Bob <sip:bob@example.com>;tag=old',
+  );
   assert.equal(reasonPhrase(404), 'Not Found');
   assert.equal(reasonPhrase(499), 'Client Error');
 });

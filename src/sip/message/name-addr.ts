@@ -22,7 +22,8 @@ function parseBracketed(s: string, lt: number, displayName: string | undefined):
  */
 export function parseNameAddr(s: string): NameAddr {
   const v = s.trim();
-  if (v === '*') return { uri: { scheme: '', host: '*', params: new Map(), headers: new Map() }, params: new Map(), wildcard: true };
+  if (v === '*')
+    return { uri: { scheme: '', host: '*', params: new Map(), headers: new Map() }, params: new Map(), wildcard: true };
   if (v.charCodeAt(0) === 0x22) {
     const end = endOfQuoted(v, 0);
     if (end < 0) throw new SipParseError(`name-addr: unterminated display name in '${s}'`);

@@ -41,7 +41,8 @@ export function parseParams(s: string, start: number, what: string): SipParams {
     if (s.charCodeAt(i) !== SEMI) throw new SipParseError(`${what}: expected ';' at ${i}`);
     i = skipWhitespace(s, i + 1);
     const nameStart = i;
-    while (i < s.length && !isWhitespace(s.charCodeAt(i)) && s.charCodeAt(i) !== EQUALS && s.charCodeAt(i) !== SEMI) i++;
+    while (i < s.length && !isWhitespace(s.charCodeAt(i)) && s.charCodeAt(i) !== EQUALS && s.charCodeAt(i) !== SEMI)
+      i++;
     const name = s.slice(nameStart, i).toLowerCase();
     if (name === '') throw new SipParseError(`${what}: empty parameter name`);
     i = skipWhitespace(s, i);

@@ -52,7 +52,8 @@ const VALID_NAMES = new Set<string>();
 
 function checkName(name: string, line: string, headers: SipHeaders): void {
   if (VALID_NAMES.has(name)) return;
-  if (!TOKEN_RE.test(name)) throw new SipParseError(`malformed header line '${line.slice(0, 40)}'`, { partial: { headers } });
+  if (!TOKEN_RE.test(name))
+    throw new SipParseError(`malformed header line '${line.slice(0, 40)}'`, { partial: { headers } });
   if (VALID_NAMES.size < 2000) VALID_NAMES.add(name);
 }
 
@@ -135,7 +136,8 @@ function checkRequestHeaders(headers: SipHeaders, method: string, partial: SipPa
     if ((seen & (1 << bit)) === 0) throw new SipParseError(`request without ${name} header`, { partial });
   });
   const cseq = parseCSeqOrThrow(headers, partial);
-  if (cseq.method !== method) throw new SipParseError(`CSeq method ${cseq.method} does not match ${method}`, { partial });
+  if (cseq.method !== method)
+    throw new SipParseError(`CSeq method ${cseq.method} does not match ${method}`, { partial });
 }
 
 function parseCSeqOrThrow(headers: SipHeaders, partial: SipParsePartial): { seq: number; method: string } {
@@ -149,7 +151,8 @@ function parseCSeqOrThrow(headers: SipHeaders, partial: SipParsePartial): { seq:
 function parseResponse(line: string, head: Head, buf: Buffer): SipMessage {
   const partial: SipParsePartial = { headers: head.headers };
   const m = /^(SIP\/\d+\.\d+) (\d{3})(?: (.*))?$/i.exec(line);
-  if (!m || !SIP_VERSION_RE.test(m[1]!)) throw new SipParseError(`malformed status line '${line.slice(0, 80)}'`, { partial });
+  if (!m || !SIP_VERSION_RE.test(m[1]!))
+    throw new SipParseError(`malformed status line '${line.slice(0, 80)}'`, { partial });
   const status = Number(m[2]);
   if (status < 100 || status > 699) throw new SipParseError(`status code ${status} out of range`, { partial });
   if (!head.headers.has('via')) throw new SipParseError('response without Via header', { partial });

@@ -5,7 +5,8 @@ import type { SipMessage } from './types.ts';
  * from the body (replacing any written one, at its position), a blank line and the body.
  */
 export function serializeMessage(msg: SipMessage): Buffer {
-  let head = msg.kind === 'request' ? `${msg.method} ${msg.uri} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
+  let head =
+    msg.kind === 'request' ? `${msg.method} ${msg.uri} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
   const contentLength = `Content-Length: ${msg.body.length}\r\n`;
   let wroteLength = false;
   for (const [key, name, value] of msg.headers.lines()) {

@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  getCSeq, parseMessage, parseNameAddr, parseUri, parseVia, serializeMessage, SipParseError, validateRequest,
+  getCSeq,
+  parseMessage,
+  parseNameAddr,
+  parseUri,
+  parseVia,
+  serializeMessage,
+  SipParseError,
+  validateRequest,
 } from './index.ts';
 import type { SipMessage, SipRequest, SipResponse } from './index.ts';
 
@@ -27,12 +34,27 @@ function startLine(msg: SipMessage): string {
 function assertRoundTrip(msg: SipMessage): void {
   const again = parseMessage(serializeMessage(msg));
   assert.equal(startLine(again), startLine(msg));
-  const strip = (m: SipMessage): [string, string][] => [...m.headers.entries()].filter(([n]) => !/^(content-length|l)$/i.test(n));
+  const strip = (m: SipMessage): [string, string][] =>
+    [...m.headers.entries()].filter(([n]) => !/^(content-length|l)$/i.test(n));
   assert.deepEqual(strip(again), strip(msg));
   assert.deepEqual(again.body, msg.body);
 }
 
-const VALID = ['wsinv', 'intmeth', 'esc01', 'escnull', 'esc02', 'lwsdisp', 'longreq', 'dblreq', 'semiuri', 'transports', 'mpart01', 'unreason', 'noreason'];
+const VALID = [
+  'wsinv',
+  'intmeth',
+  'esc01',
+  'escnull',
+  'esc02',
+  'lwsdisp',
+  'longreq',
+  'dblreq',
+  'semiuri',
+  'transports',
+  'mpart01',
+  'unreason',
+  'noreason',
+];
 
 for (const name of VALID) {
   test(`RFC 4475 valid ${name}: parses, validates and round-trips`, () => {
@@ -47,15 +69,27 @@ test('RFC 4475 §3.1.1.1 wsinv: folding, compact forms, whitespace and unknown h
   assert.equal(msg.method, 'INVITE');
   assert.equal(parseUri(msg.uri).params.get('unknownparam'), null);
   const vias = msg.headers.getAll('via').map(parseVia);
-  assert.deepEqual(vias.map((v) => [v.transport, v.host, v.params.get('branch')]), [
-    ['UDP', '192.0.2.2', '390skdjuw'], ['TCP', 'spindle.example.com', 'z9hG4bK9ikj8'], ['UDP', '192.168.255.111', 'z9hG4bK30239'],
-  ]);
+  assert.deepEqual(
+    vias.map((v) => [v.transport, v.host, v.params.get('branch')]),
+    [
+      ['UDP', '192.0.2.2', '390skdjuw'],
+      ['TCP', 'spindle.example.com', 'z9hG4bK9ikj8'],
+      ['UDP', '192.168.255.111', 'z9hG4bK30239'],
+    ],
+  );
   const to = parseNameAddr(msg.headers.get('to') ?? '');
   assert.equal(to.params.get('tag'), '1918181833n');
   assert.equal(parseNameAddr(msg.headers.get('from') ?? '').displayName, 'J Rosenberg \\"');
   const contact = parseNameAddr(msg.headers.get('contact') ?? '');
   assert.equal(contact.displayName, 'Quoted string ""');
-  assert.deepEqual([...contact.params], [['newparam', 'newvalue'], ['secondparam', null], ['q', '0.33']]);
+  assert.deepEqual(
+    [...contact.params],
+    [
+      ['newparam', 'newvalue'],
+      ['secondparam', null],
+      ['q', '0.33'],
+    ],
+  );
   assert.deepEqual(getCSeq(msg), { seq: 9, method: 'INVITE' });
   assert.equal(msg.headers.get('max-forwards'), '0068');
   assert.equal(msg.headers.get('subject'), '');
@@ -85,7 +119,10 @@ test('RFC 4475 §3.1.1.3-5 escapes: user parts unescape, % elsewhere is literal'
   assert.equal(parseNameAddr(esc01.headers.get('from') ?? '').uri.user, 'I have spaces');
   const escnull = request(parseMessage(load('valid/escnull')));
   assert.equal(parseNameAddr(escnull.headers.get('to') ?? '').uri.user, 'null-\x00-null');
-  assert.deepEqual(escnull.headers.getAll('contact').map((c) => parseNameAddr(c).uri.user), ['\x00', '\x00\x00']);
+  assert.deepEqual(
+    escnull.headers.getAll('contact').map((c) => parseNameAddr(c).uri.user),
+    ['\x00', '\x00\x00'],
+  );
   const esc02 = request(parseMessage(load('valid/esc02')));
   assert.equal(esc02.method, 'RE%47IST%45R');
   assert.equal(parseNameAddr(esc02.headers.get('to') ?? '').displayName, '%Z%45');
@@ -105,7 +142,10 @@ test('RFC 4475 §3.1.1.6-10: display name without LWS, long values, extra datagr
   assert.equal(parseUri(semiuri.uri).user, 'user;par=u@example.net');
   assert.equal(semiuri.headers.getAll('accept').length, 6);
   const transports = parseMessage(load('valid/transports'));
-  assert.deepEqual(transports.headers.getAll('via').map((v) => parseVia(v).transport), ['UDP', 'SCTP', 'TLS', 'UNKNOWN', 'TCP']);
+  assert.deepEqual(
+    transports.headers.getAll('via').map((v) => parseVia(v).transport),
+    ['UDP', 'SCTP', 'TLS', 'UNKNOWN', 'TCP'],
+  );
 });
 
 test('RFC 4475 §3.1.1.11-13: binary multipart body, UTF-8 and empty reason phrases', () => {
@@ -147,12 +187,15 @@ for (const [name, expected] of Object.entries(INVALID)) {
   test(`RFC 4475 invalid ${name}: recognised as invalid without a crash`, () => {
     const buf = load(`invalid/${name}`);
     if ('throws' in expected) {
-      assert.throws(() => parseMessage(buf), (err: unknown) => {
-        assert.ok(err instanceof SipParseError, `expected SipParseError, got ${String(err)}`);
-        assert.equal(err.code, 'SIP_PARSE');
-        assert.equal(err.status, expected.throws);
-        return true;
-      });
+      assert.throws(
+        () => parseMessage(buf),
+        (err: unknown) => {
+          assert.ok(err instanceof SipParseError, `expected SipParseError, got ${String(err)}`);
+          assert.equal(err.code, 'SIP_PARSE');
+          assert.equal(err.status, expected.throws);
+          return true;
+        },
+      );
     } else {
       const problem = validateRequest(request(parseMessage(buf)));
       assert.match(problem ?? '', expected.validate);

@@ -53,7 +53,8 @@ export function parseContactUpdate(req: SipRequest, limits: ExpiryLimits): Conta
   if (values.length === 0) return { kind: 'query' };
   const headerExpires = deltaSeconds(req.headers.get('expires'));
   if (values.some((v) => v.trim() === '*')) {
-    if (values.length !== 1 || headerExpires !== 0) return badRequest('Contact * needs Expires: 0 and no other contact');
+    if (values.length !== 1 || headerExpires !== 0)
+      return badRequest('Contact * needs Expires: 0 and no other contact');
     return { kind: 'wildcard' };
   }
   const contacts: RequestedContact[] = [];
@@ -70,7 +71,12 @@ export function parseContactUpdate(req: SipRequest, limits: ExpiryLimits): Conta
     if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return badRequest('Unsupported Contact URI scheme');
     const requested = paramExpires ?? headerExpires ?? limits.defaultExpiresSec;
     if (requested !== 0 && requested < limits.minExpiresSec) {
-      return { kind: 'refused', status: 423, reason: 'Interval Too Brief', headers: [['Min-Expires', String(limits.minExpiresSec)]] };
+      return {
+        kind: 'refused',
+        status: 423,
+        reason: 'Interval Too Brief',
+        headers: [['Min-Expires', String(limits.minExpiresSec)]],
+      };
     }
     contacts.push({ contact: formatUri(uri), uri, expiresSec: Math.min(requested, limits.maxExpiresSec) });
   }

@@ -58,4 +58,11 @@ export interface RegisterTransaction {
 }
 
 /** How a REGISTER ended, for metrics. */
-export type RegisterResult = 'ok' | 'unauthorized' | 'forbidden' | 'interval_too_brief' | 'bad_request' | 'out_of_order' | 'error';
+export type RegisterResult =
+  | 'ok'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'interval_too_brief'
+  | 'bad_request'
+  | 'out_of_order'
+  | 'error';

@@ -10,7 +10,14 @@ import type { Binding, RegistrarAccount, RegistrarBackend } from './registrar-ty
 
 const DOMAIN = 'c1.sip.test';
 const PASSWORD = 's3cret!';
-const ACCOUNT: RegistrarAccount = { extensionId: 'ext-1', customerId: 'c1', username: '1001-abc', extension: '1001', ha1: digestHa1s('1001-abc', 'sip.test', PASSWORD), realm: 'sip.test' };
+const ACCOUNT: RegistrarAccount = {
+  extensionId: 'ext-1',
+  customerId: 'c1',
+  username: '1001-abc',
+  extension: '1001',
+  ha1: digestHa1s('1001-abc', 'sip.test', PASSWORD),
+  realm: 'sip.test',
+};
 
 /** An in-memory backend: one account, bindings in a map. */
 class FakeBackend implements RegistrarBackend {
@@ -40,7 +47,12 @@ class FakeBackend implements RegistrarBackend {
   }
 }
 
-const SOURCE: MessageSource = { transport: 'UDP', address: '192.0.2.10', port: 5062, local: { address: '127.0.0.1', port: 5060 } };
+const SOURCE: MessageSource = {
+  transport: 'UDP',
+  address: '192.0.2.10',
+  port: 5062,
+  local: { address: '127.0.0.1', port: 5060 },
+};
 
 interface RegisterOpts {
   contacts?: string[];
@@ -77,7 +89,11 @@ function register(o: RegisterOpts = {}): SipRequest {
 function setup(opts: { nonceTtlMs?: number } = {}) {
   const clock = new FakeClock();
   const backend = new FakeBackend();
-  const challenger = new DigestChallenger({ secret: Buffer.from('test-secret'), clock, ...(opts.nonceTtlMs ? { nonceTtlMs: opts.nonceTtlMs } : {}) });
+  const challenger = new DigestChallenger({
+    secret: Buffer.from('test-secret'),
+    clock,
+    ...(opts.nonceTtlMs ? { nonceTtlMs: opts.nonceTtlMs } : {}),
+  });
   const guard = new DigestGuard({ challenger, clock });
   const registrar = new Registrar({ backend, guard, clock });
   const send = async (req: SipRequest, source = SOURCE): Promise<SipResponse> => {
@@ -87,13 +103,21 @@ function setup(opts: { nonceTtlMs?: number } = {}) {
     return sent[0]!;
   };
   /** Challenge, answer with `password` (algorithm picked from the challenge), return the final response. */
-  const authed = async (o: RegisterOpts & { password?: string; algorithm?: 'MD5' | 'SHA-256'; username?: string } = {}): Promise<SipResponse> => {
+  const authed = async (
+    o: RegisterOpts & { password?: string; algorithm?: 'MD5' | 'SHA-256'; username?: string } = {},
+  ): Promise<SipResponse> => {
     const challenge = await send(register({ ...o, cseq: o.cseq ?? 1 }));
     assert.equal(challenge.status, 401);
     const offers = challenge.headers.getAll('www-authenticate');
     const offer = offers.find((v) => v.includes(`algorithm=${o.algorithm ?? 'MD5'}`));
     assert.ok(offer, `challenge offers ${o.algorithm ?? 'MD5'}`);
-    const authorization = digestAuthorization({ challenge: offer, method: 'REGISTER', uri: 'sip:127.0.0.1', username: o.username ?? ACCOUNT.username, password: o.password ?? PASSWORD });
+    const authorization = digestAuthorization({
+      challenge: offer,
+      method: 'REGISTER',
+      uri: 'sip:127.0.0.1',
+      username: o.username ?? ACCOUNT.username,
+      password: o.password ?? PASSWORD,
+    });
     return send(register({ ...o, cseq: (o.cseq ?? 1) + 1, authorization }));
   };
   return { clock, backend, registrar, send, authed, challenger, guard };
@@ -163,11 +187,23 @@ describe('Registrar', () => {
     const challenge = await send(register());
     clock.advance(31_000);
     const offer = challenge.headers.getAll('www-authenticate')[1]!;
-    const authorization = digestAuthorization({ challenge: offer, method: 'REGISTER', uri: 'sip:127.0.0.1', username: ACCOUNT.username, password: PASSWORD });
+    const authorization = digestAuthorization({
+      challenge: offer,
+      method: 'REGISTER',
+      uri: 'sip:127.0.0.1',
+      username: ACCOUNT.username,
+      password: PASSWORD,
+    });
     const stale = await send(register({ cseq: 2, authorization }));
     assert.equal(stale.status, 401);
     assert.match(stale.headers.getAll('www-authenticate')[0]!, /stale=TRUE/i);
-    const fresh = digestAuthorization({ challenge: stale.headers.getAll('www-authenticate')[1]!, method: 'REGISTER', uri: 'sip:127.0.0.1', username: ACCOUNT.username, password: PASSWORD });
+    const fresh = digestAuthorization({
+      challenge: stale.headers.getAll('www-authenticate')[1]!,
+      method: 'REGISTER',
+      uri: 'sip:127.0.0.1',
+      username: ACCOUNT.username,
+      password: PASSWORD,
+    });
     assert.equal((await send(register({ cseq: 3, authorization: fresh }))).status, 200);
   });
 
@@ -176,7 +212,10 @@ describe('Registrar', () => {
     assert.equal((await authed({ callId: 'a', contacts: ['<sip:p1@192.0.2.10:5062>'] })).status, 200);
     const both = await authed({ callId: 'b', contacts: ['<sip:p2@192.0.2.11:5062>;expires=300'] });
     assert.equal(both.status, 200);
-    assert.deepEqual(contactsOf(both), ['<sip:p1@192.0.2.10:5062>;expires=3600', '<sip:p2@192.0.2.11:5062>;expires=300']);
+    assert.deepEqual(contactsOf(both), [
+      '<sip:p1@192.0.2.10:5062>;expires=3600',
+      '<sip:p2@192.0.2.11:5062>;expires=300',
+    ]);
     const one = await authed({ callId: 'b', cseq: 10, contacts: ['<sip:p2@192.0.2.11:5062>'], expires: 0 });
     assert.equal(one.status, 200);
     assert.deepEqual(contactsOf(one), ['<sip:p1@192.0.2.10:5062>;expires=3600']);
@@ -231,7 +270,9 @@ describe('Registrar', () => {
 
   it('baresip 1.x (libre fails on any non-MD5 challenge) is offered MD5 alone', async () => {
     const { send } = setup();
-    const offers = (await send(register({ userAgent: 'baresip v1.0.0 (x86_64/linux)' }))).headers.getAll('www-authenticate');
+    const offers = (await send(register({ userAgent: 'baresip v1.0.0 (x86_64/linux)' }))).headers.getAll(
+      'www-authenticate',
+    );
     assert.equal(offers.length, 1);
     assert.match(offers[0]!, /algorithm=MD5/);
   });
@@ -246,13 +287,20 @@ describe('Registrar', () => {
 
   it('20 failures in a minute block the source for 5 minutes, unchecked; other sources still register', async () => {
     const { authed, send, guard, clock } = setup();
-    for (let i = 0; i < 20; i++) assert.equal((await authed({ password: 'guess' + i, username: `u${i}`, to: `u${i}@127.0.0.1` })).status, 403);
+    for (let i = 0; i < 20; i++)
+      assert.equal((await authed({ password: 'guess' + i, username: `u${i}`, to: `u${i}@127.0.0.1` })).status, 403);
     const evaluated = guard.stats().evaluated;
     assert.equal((await authed()).status, 403, 'the right password from the blocked source is refused');
     assert.equal(guard.stats().evaluated, evaluated, 'without being checked');
     const other: MessageSource = { ...SOURCE, address: '192.0.2.99' };
     const offer = (await send(register(), other)).headers.getAll('www-authenticate')[0]!;
-    const authorization = digestAuthorization({ challenge: offer, method: 'REGISTER', uri: 'sip:127.0.0.1', username: ACCOUNT.username, password: PASSWORD });
+    const authorization = digestAuthorization({
+      challenge: offer,
+      method: 'REGISTER',
+      uri: 'sip:127.0.0.1',
+      username: ACCOUNT.username,
+      password: PASSWORD,
+    });
     assert.equal((await send(register({ callId: 'other', cseq: 2, authorization }), other)).status, 200);
     clock.advance(300_001);
     assert.equal((await authed()).status, 200);
@@ -273,7 +321,13 @@ describe('Registrar', () => {
       throw new Error('database down');
     };
     const offer = challenger.challenge('sip.test', { algorithms: ['MD5'], source: SOURCE.address })[0]!;
-    const authorization = digestAuthorization({ challenge: offer, method: 'REGISTER', uri: 'sip:127.0.0.1', username: ACCOUNT.username, password: PASSWORD });
+    const authorization = digestAuthorization({
+      challenge: offer,
+      method: 'REGISTER',
+      uri: 'sip:127.0.0.1',
+      username: ACCOUNT.username,
+      password: PASSWORD,
+    });
     assert.equal((await send(register({ authorization }))).status, 500);
     assert.equal(registrar.stats().error, 1);
   });

@@ -7,7 +7,13 @@ import type { MessageSource } from '../transport/index.ts';
 import { planBindingChanges } from './binding-plan.ts';
 import { parseContactUpdate } from './contact-update.ts';
 import type { ExpiryLimits } from './contact-update.ts';
-import type { Binding, RegisterResult, RegisterTransaction, RegistrarAccount, RegistrarBackend } from './registrar-types.ts';
+import type {
+  Binding,
+  RegisterResult,
+  RegisterTransaction,
+  RegistrarAccount,
+  RegistrarBackend,
+} from './registrar-types.ts';
 import { isScannerUserAgent } from './scanner-user-agent.ts';
 
 /** Options of a {@link Registrar}. */
@@ -37,7 +43,15 @@ export const DEFAULT_MD5_ONLY_USER_AGENTS: readonly RegExp[] = [/^baresip v[01]\
 /** Default binding lifetimes: at least a minute, at most (and by default) an hour. */
 export const DEFAULT_EXPIRY_LIMITS: ExpiryLimits = { minExpiresSec: 60, maxExpiresSec: 3600, defaultExpiresSec: 3600 };
 
-const RESULTS: readonly RegisterResult[] = ['ok', 'unauthorized', 'forbidden', 'interval_too_brief', 'bad_request', 'out_of_order', 'error'];
+const RESULTS: readonly RegisterResult[] = [
+  'ok',
+  'unauthorized',
+  'forbidden',
+  'interval_too_brief',
+  'bad_request',
+  'out_of_order',
+  'error',
+];
 
 type Authenticated = { account: RegistrarAccount; to: SipUri };
 
@@ -96,7 +110,8 @@ export class Registrar {
   }
 
   async #process(req: SipRequest, source: MessageSource): Promise<{ res: SipResponse; outcome: RegisterResult }> {
-    if (isScannerUserAgent(req.headers.get('user-agent'))) return { res: createResponse(req, 403), outcome: 'forbidden' };
+    if (isScannerUserAgent(req.headers.get('user-agent')))
+      return { res: createResponse(req, 403), outcome: 'forbidden' };
     let to: SipUri;
     try {
       to = parseNameAddr(req.headers.get('to') ?? '').uri;
@@ -110,10 +125,17 @@ export class Registrar {
     return this.#serialized(auth.account.extensionId, () => this.#updateBindings(req, source, auth.account));
   }
 
-  async #authenticate(req: SipRequest, to: SipUri, source: MessageSource): Promise<Authenticated | { res: SipResponse; outcome: RegisterResult }> {
+  async #authenticate(
+    req: SipRequest,
+    to: SipUri,
+    source: MessageSource,
+  ): Promise<Authenticated | { res: SipResponse; outcome: RegisterResult }> {
     const realm = this.#backend.realmFor(to.host);
     const outcome = await this.#guard.authenticate({
-      method: req.method, authorizations: req.headers.getAll('authorization'), realm, source: source.address,
+      method: req.method,
+      authorizations: req.headers.getAll('authorization'),
+      realm,
+      source: source.address,
       lookup: async (username) => {
         const account = await this.#backend.findAccount({ username, domain: to.host });
         return account && account.realm === realm ? { account, key: account.extensionId, ha1: account.ha1 } : undefined;
@@ -124,15 +146,23 @@ export class Registrar {
     if (outcome.kind === 'challenge') return this.#challenge(req, realm, outcome.stale, source);
     const account = outcome.account;
     // RFC 3261 §10.3 step 4: the authenticated user must be allowed to register the To address.
-    if (to.user !== account.username && to.user !== account.extension) return { res: createResponse(req, 403), outcome: 'forbidden' };
+    if (to.user !== account.username && to.user !== account.extension)
+      return { res: createResponse(req, 403), outcome: 'forbidden' };
     return { account, to };
   }
 
-  #challenge(req: SipRequest, realm: string, stale: boolean, source: MessageSource): { res: SipResponse; outcome: RegisterResult } {
+  #challenge(
+    req: SipRequest,
+    realm: string,
+    stale: boolean,
+    source: MessageSource,
+  ): { res: SipResponse; outcome: RegisterResult } {
     const userAgent = req.headers.get('user-agent') ?? '';
     const md5Only = this.#md5OnlyUserAgents.some((re) => re.test(userAgent));
     const algorithms = md5Only ? ['MD5' as const] : this.#algorithms;
-    const headers = this.#guard.challenge(realm, source.address, { stale, algorithms }).map((v): [string, string] => ['WWW-Authenticate', v]);
+    const headers = this.#guard
+      .challenge(realm, source.address, { stale, algorithms })
+      .map((v): [string, string] => ['WWW-Authenticate', v]);
     return { res: createResponse(req, 401, undefined, { headers }), outcome: 'unauthorized' };
   }
 
@@ -141,7 +171,10 @@ export class Registrar {
   #serialized<T>(key: string, op: () => Promise<T>): Promise<T> {
     const previous = this.#queues.get(key) ?? Promise.resolve();
     const run = previous.then(op, op);
-    const tail = run.then(() => undefined, () => undefined);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     this.#queues.set(key, tail);
     void tail.then(() => {
       if (this.#queues.get(key) === tail) this.#queues.delete(key);
@@ -149,7 +182,11 @@ export class Registrar {
     return run;
   }
 
-  async #updateBindings(req: SipRequest, source: MessageSource, account: RegistrarAccount): Promise<{ res: SipResponse; outcome: RegisterResult }> {
+  async #updateBindings(
+    req: SipRequest,
+    source: MessageSource,
+    account: RegistrarAccount,
+  ): Promise<{ res: SipResponse; outcome: RegisterResult }> {
     const update = parseContactUpdate(req, this.#expiry);
     if (update.kind === 'refused') {
       const outcome = update.status === 423 ? 'interval_too_brief' : 'bad_request';
@@ -170,12 +207,23 @@ export class Registrar {
     return { res: this.#ok(req, await this.#current(account.extensionId)), outcome: 'ok' };
   }
 
-  #binding(req: SipRequest, source: MessageSource, account: RegistrarAccount, contact: string, expiresAtMs: number): Binding {
+  #binding(
+    req: SipRequest,
+    source: MessageSource,
+    account: RegistrarAccount,
+    contact: string,
+    expiresAtMs: number,
+  ): Binding {
     return {
-      extensionId: account.extensionId, customerId: account.customerId, contact,
-      transport: source.transport, source: formatSource(source),
-      callId: getCallId(req), cseq: getCSeq(req).seq,
-      userAgent: req.headers.get('user-agent') ?? '', expiresAtMs,
+      extensionId: account.extensionId,
+      customerId: account.customerId,
+      contact,
+      transport: source.transport,
+      source: formatSource(source),
+      callId: getCallId(req),
+      cseq: getCSeq(req).seq,
+      userAgent: req.headers.get('user-agent') ?? '',
+      expiresAtMs,
     };
   }
 
@@ -187,7 +235,10 @@ export class Registrar {
   /** RFC 3261 §10.3 step 8: the 200 lists every current binding with its remaining lifetime. */
   #ok(req: SipRequest, bindings: readonly Binding[]): SipResponse {
     const now = this.#clock.now();
-    const headers: [string, string][] = bindings.map((b) => ['Contact', `<${b.contact}>;expires=${Math.max(1, Math.ceil((b.expiresAtMs - now) / 1000))}`]);
+    const headers: [string, string][] = bindings.map((b) => [
+      'Contact',
+      `<${b.contact}>;expires=${Math.max(1, Math.ceil((b.expiresAtMs - now) / 1000))}`,
+    ]);
     headers.push(['Date', new Date(now).toUTCString()]);
     return createResponse(req, 200, undefined, { headers });
   }

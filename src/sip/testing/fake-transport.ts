@@ -49,17 +49,29 @@ export class FakeTransport extends TypedEmitter<SipTransportEvents> {
 
   /** Sent responses with `status`. */
   responses(status?: number): SipResponse[] {
-    return this.sent.flatMap((s) => (s.msg.kind === 'response' && (status === undefined || s.msg.status === status) ? [s.msg] : []));
+    return this.sent.flatMap((s) =>
+      s.msg.kind === 'response' && (status === undefined || s.msg.status === status) ? [s.msg] : [],
+    );
   }
 }
 
 /** A peer address on loopback for `transport`. */
 export function peer(transport: TransportProtocol = 'UDP', port = 5070): MessageSource {
-  return { transport, address: '127.0.0.1', port, ...(transport === 'UDP' ? {} : { connectionId: 'c1' }), local: { address: '127.0.0.1', port: 5060 } };
+  return {
+    transport,
+    address: '127.0.0.1',
+    port,
+    ...(transport === 'UDP' ? {} : { connectionId: 'c1' }),
+    local: { address: '127.0.0.1', port: 5060 },
+  };
 }
 
 /** Parse a request from text lines (CRLF-joined, blank line appended). */
-export function request(method: string, branch: string, opts: { transport?: TransportProtocol; toTag?: string; cseq?: number } = {}): SipRequest {
+export function request(
+  method: string,
+  branch: string,
+  opts: { transport?: TransportProtocol; toTag?: string; cseq?: number } = {},
+): SipRequest {
   const transport = opts.transport ?? 'UDP';
   const text = [
     `${method} sip:bob@127.0.0.1 SIP/2.0`,

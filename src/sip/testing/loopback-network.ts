@@ -43,13 +43,23 @@ export class LoopbackNetwork {
 
   /** Delivered messages that are requests of `method` (or responses with CSeq method `method` when `status` is given). */
   requests(method: string, toPort?: number): SipMessage[] {
-    return this.packets.filter((p) => p.msg.kind === 'request' && p.msg.method === method && (toPort === undefined || p.toPort === toPort)).map((p) => p.msg);
+    return this.packets
+      .filter(
+        (p) => p.msg.kind === 'request' && p.msg.method === method && (toPort === undefined || p.toPort === toPort),
+      )
+      .map((p) => p.msg);
   }
 
   /** Delivered responses with `status` whose CSeq method is `method`. */
   responses(status: number, method: string, toPort?: number): SipMessage[] {
     return this.packets
-      .filter((p) => p.msg.kind === 'response' && p.msg.status === status && (p.msg.headers.get('cseq') ?? '').endsWith(` ${method}`) && (toPort === undefined || p.toPort === toPort))
+      .filter(
+        (p) =>
+          p.msg.kind === 'response' &&
+          p.msg.status === status &&
+          (p.msg.headers.get('cseq') ?? '').endsWith(` ${method}`) &&
+          (toPort === undefined || p.toPort === toPort),
+      )
       .map((p) => p.msg);
   }
 }
@@ -73,7 +83,12 @@ export class LoopbackTransport extends TypedEmitter<SipTransportEvents> {
 
   /** A message arrived from `fromPort`. */
   receive(msg: SipMessage, fromPort: number): void {
-    const source: MessageSource = { transport: 'UDP', address: '127.0.0.1', port: fromPort, local: { address: '127.0.0.1', port: this.port } };
+    const source: MessageSource = {
+      transport: 'UDP',
+      address: '127.0.0.1',
+      port: fromPort,
+      local: { address: '127.0.0.1', port: this.port },
+    };
     if (msg.kind === 'request') stampReceived(msg, source);
     this.emit('message', msg, source);
   }

@@ -38,7 +38,14 @@ export function createUaPair(bobOptions: Partial<UserAgentOptions> = {}): UaPair
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
   };
   return {
-    clock, network, alice, bob, aliceLayer, bobLayer, bobUri: 'sip:bob@127.0.0.1:5062', settle,
+    clock,
+    network,
+    alice,
+    bob,
+    aliceLayer,
+    bobLayer,
+    bobUri: 'sip:bob@127.0.0.1:5062',
+    settle,
     async advance(ms, stepMs = 100) {
       for (let done = 0; done < ms; done += stepMs) {
         clock.advance(Math.min(stepMs, ms - done));

@@ -125,7 +125,10 @@ describe('non-INVITE client transaction', () => {
     const { clock, transport, layer, t0 } = setup();
     const outcome = layer.request(request('OPTIONS', 'z9hG4bKn1'), UDP);
     clock.advance(32_000);
-    assert.deepEqual(transport.times(isMethod('OPTIONS'), t0), [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+    assert.deepEqual(
+      transport.times(isMethod('OPTIONS'), t0),
+      [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500],
+    );
     await assert.rejects(outcome, TransactionTimeoutError);
   });
 

@@ -163,7 +163,8 @@ export class InviteClientTransaction extends TypedEmitter<ClientTransactionEvent
     if (!this.#fsm.move('terminated')) return;
     this.#timers.stopAll();
     const pending = this.#cancel;
-    if (pending && !pending.sent) pending.reject(new InvalidStateError('INVITE ended before a CANCEL could be sent', 'CANCEL_TOO_LATE'));
+    if (pending && !pending.sent)
+      pending.reject(new InvalidStateError('INVITE ended before a CANCEL could be sent', 'CANCEL_TOO_LATE'));
     this.emit('terminated');
   }
 }

@@ -68,7 +68,8 @@ export class InviteServerTransaction extends TypedEmitter<ServerTransactionEvent
       this.#transmit(res);
       return;
     }
-    if (state !== 'proceeding') throw new InvalidStateError(`INVITE server transaction is ${state}: cannot send ${res.status}`);
+    if (state !== 'proceeding')
+      throw new InvalidStateError(`INVITE server transaction is ${state}: cannot send ${res.status}`);
     this.#timers.stop('trying');
     this.#lastResponse = res;
     this.#transmit(res);

@@ -9,7 +9,11 @@ describe('Retransmitter2xx', () => {
     const t0 = clock.now();
     const at: number[] = [];
     let timedOut = false;
-    const r = new Retransmitter2xx({ clock, retransmit: () => at.push(clock.now() - t0), onTimeout: () => (timedOut = true) });
+    const r = new Retransmitter2xx({
+      clock,
+      retransmit: () => at.push(clock.now() - t0),
+      onTimeout: () => (timedOut = true),
+    });
     clock.advance(31_999);
     assert.deepEqual(at, [500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
     assert.equal(timedOut, false);

@@ -7,7 +7,13 @@ import { FakeTransport, peer, request } from '../testing/fake-transport.ts';
 import type { ServerTransaction } from './transaction-layer.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 
-function setup(): { clock: FakeClock; transport: FakeTransport; layer: TransactionLayer; t0: number; incoming: [SipRequest, ServerTransaction][] } {
+function setup(): {
+  clock: FakeClock;
+  transport: FakeTransport;
+  layer: TransactionLayer;
+  t0: number;
+  incoming: [SipRequest, ServerTransaction][];
+} {
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
   const layer = new TransactionLayer({ transport, clock });
@@ -52,7 +58,10 @@ describe('INVITE server transaction', () => {
     let timedOut = false;
     tx.on('timeout', () => (timedOut = true));
     clock.advance(31_999);
-    assert.deepEqual(transport.times(status(486), t0), [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+    assert.deepEqual(
+      transport.times(status(486), t0),
+      [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500],
+    );
     assert.equal(timedOut, false);
     clock.advance(1);
     assert.equal(timedOut, true);
@@ -105,7 +114,10 @@ describe('INVITE server transaction', () => {
     assert.equal(acks.length, 1);
     clock.advance(32_000);
     assert.equal(tx.state, 'terminated');
-    assert.throws(() => tx.respond(createResponse(req, 486)), (err) => hasCode(err, 'INVALID_STATE'));
+    assert.throws(
+      () => tx.respond(createResponse(req, 486)),
+      (err) => hasCode(err, 'INVALID_STATE'),
+    );
   });
 
   it('a CANCEL is answered 200 by the layer, the TU hears cancelled and answers 487', () => {
@@ -167,6 +179,9 @@ describe('non-INVITE server transaction', () => {
     const { transport, incoming } = setup();
     transport.deliver(request('OPTIONS', 'z9hG4bKo3'), peer());
     transport.deliver(request('INFO', 'z9hG4bKo3'), peer());
-    assert.deepEqual(incoming.map(([r]) => r.method), ['OPTIONS', 'INFO']);
+    assert.deepEqual(
+      incoming.map(([r]) => r.method),
+      ['OPTIONS', 'INFO'],
+    );
   });
 });

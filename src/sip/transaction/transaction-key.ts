@@ -28,6 +28,6 @@ export function serverKey(req: SipRequest, asMethod?: string): string {
   const sentBy = `${via.host}:${via.port ?? ''}`;
   const method = asMethod ?? (req.method === 'ACK' ? 'INVITE' : req.method);
   const branch = via.params.get('branch');
-  if (branch && branch.startsWith(BRANCH_MAGIC_COOKIE)) return `${branch}|${sentBy}|${method}`;
+  if (branch?.startsWith(BRANCH_MAGIC_COOKIE)) return `${branch}|${sentBy}|${method}`;
   return `2543|${getCallId(req)}|${getCSeq(req).seq}|${getTag(req.headers, 'from') ?? ''}|${sentBy}|${method}`;
 }

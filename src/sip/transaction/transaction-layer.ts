@@ -1,4 +1,11 @@
-import { InvalidStateError, TransactionTimeoutError, TypedEmitter, ValidationError, silentLogger, systemClock } from '../../shared/index.ts';
+import {
+  InvalidStateError,
+  TransactionTimeoutError,
+  TypedEmitter,
+  ValidationError,
+  silentLogger,
+  systemClock,
+} from '../../shared/index.ts';
 import type { Clock, Logger } from '../../shared/index.ts';
 import { createResponse, getBranch, getCSeq } from '../message/index.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.ts';
@@ -82,10 +89,12 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   /** Start a client transaction for `req` (the TU has built its Via with a fresh branch). */
   sendRequest(req: SipRequest, dest: SendDestination): ClientTransaction {
     if (this.#closed) throw new InvalidStateError('transaction layer is closed');
-    if (req.method === 'ACK') throw ValidationError.field('method', 'ACK_NOT_TRANSACTION', 'send an ACK with sendAck()');
+    if (req.method === 'ACK')
+      throw ValidationError.field('method', 'ACK_NOT_TRANSACTION', 'send an ACK with sendAck()');
     if (!getBranch(req)) throw ValidationError.field('via', 'MISSING_BRANCH', 'the top Via needs a branch parameter');
     const key = clientKey(req);
-    if (this.#clients.has(key)) throw new InvalidStateError(`client transaction ${key} already exists`, 'TRANSACTION_EXISTS');
+    if (this.#clients.has(key))
+      throw new InvalidStateError(`client transaction ${key} already exists`, 'TRANSACTION_EXISTS');
     const ctx = this.#context(isReliable(dest.transport), (msg) => this.#transport.send(msg, dest));
     const tx =
       req.method === 'INVITE'
@@ -178,7 +187,10 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
       if (msg.kind !== 'response') throw new InvalidStateError('server transactions send responses only');
       await this.#transport.send(msg, responseDestination(msg, source));
     });
-    const tx = req.method === 'INVITE' ? new InviteServerTransaction(req, source, ctx) : new NonInviteServerTransaction(req, source, ctx);
+    const tx =
+      req.method === 'INVITE'
+        ? new InviteServerTransaction(req, source, ctx)
+        : new NonInviteServerTransaction(req, source, ctx);
     this.#servers.set(key, tx);
     tx.on('terminated', () => this.#servers.delete(key));
     if (tx.kind === 'invite-server') tx.start();

@@ -42,7 +42,9 @@ describe('ConnectionWatchdog', () => {
   it('restarts the idle timeout only on whole messages', () => {
     const clock = new FakeClock();
     const expired: WatchdogExpiry[] = [];
-    const dog = new ConnectionWatchdog({ clock, idleTimeoutMs: 10_000, messageDeadlineMs: 60_000 }, (why) => expired.push(why));
+    const dog = new ConnectionWatchdog({ clock, idleTimeoutMs: 10_000, messageDeadlineMs: 60_000 }, (why) =>
+      expired.push(why),
+    );
     clock.advance(9_000);
     dog.completed();
     clock.advance(9_000);
@@ -68,7 +70,12 @@ describe('SipTransport caps and connections callbin opens', () => {
     const transport = new SipTransport({ maxConnections: 1, maxConnectionsPerSource: 1 });
     try {
       const { port } = await transport.listenTcp({ host: '127.0.0.1', port: 0 });
-      for (const peerPort of ports) await transport.send(parseMessage(Buffer.from(OPTIONS)), { transport: 'TCP', host: '127.0.0.1', port: peerPort });
+      for (const peerPort of ports)
+        await transport.send(parseMessage(Buffer.from(OPTIONS)), {
+          transport: 'TCP',
+          host: '127.0.0.1',
+          port: peerPort,
+        });
       assert.equal(transport.stats().connections, 2, 'both outbound connections are open over a total of 1');
       const inbound = connect({ host: '127.0.0.1', port });
       inbound.on('error', () => {});

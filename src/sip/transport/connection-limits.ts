@@ -74,7 +74,9 @@ export class ConnectionLimits {
     const count = this.#bySource.get(key) ?? 0;
     if (count >= this.#o.maxPerSource) return this.#refuse(socket, 'refusedPerSource');
     this.#bySource.set(key, count + 1);
-    const timer = setup ? this.#o.clock.setTimeout(() => this.#setupExpired(socket), this.#o.setupDeadlineMs) : undefined;
+    const timer = setup
+      ? this.#o.clock.setTimeout(() => this.#setupExpired(socket), this.#o.setupDeadlineMs)
+      : undefined;
     this.#inbound.set(socket, { key, timer });
     socket.once('close', () => this.#release(socket));
     return true;

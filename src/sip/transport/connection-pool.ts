@@ -96,7 +96,8 @@ export class ConnectionPool {
     const key = remoteKey(transport, host, port);
     const existing = this.#byRemote.get(key);
     if (existing?.open) return existing;
-    if (transport !== 'TCP' && transport !== 'TLS') throw new AppError('TRANSPORT_ERROR', `no open ${transport} connection to ${host}:${port}`);
+    if (transport !== 'TCP' && transport !== 'TLS')
+      throw new AppError('TRANSPORT_ERROR', `no open ${transport} connection to ${host}:${port}`);
     let pending = this.#connecting.get(key);
     if (!pending) {
       pending = this.#connect(transport, host, port).finally(() => this.#connecting.delete(key));
@@ -124,7 +125,10 @@ export class ConnectionPool {
               rejectUnauthorized: tls?.rejectUnauthorized ?? true,
             })
           : netConnect({ host, port });
-      const timer = this.#options.clock.setTimeout(() => socket.destroy(new AppError('TRANSPORT_ERROR', `connect to ${host}:${port} timed out`)), this.#options.connectTimeoutMs);
+      const timer = this.#options.clock.setTimeout(
+        () => socket.destroy(new AppError('TRANSPORT_ERROR', `connect to ${host}:${port} timed out`)),
+        this.#options.connectTimeoutMs,
+      );
       const fail = (err: Error): void => {
         this.#options.clock.clearTimeout(timer);
         reject(err);

@@ -55,7 +55,8 @@ export class ConnectionWatchdog {
 
   #due(): { at: number; why: WatchdogExpiry } {
     const idleAt = this.#lastCompleteMs + this.#o.idleTimeoutMs;
-    const deadlineAt = this.#messageStartMs === undefined ? Number.POSITIVE_INFINITY : this.#messageStartMs + this.#o.messageDeadlineMs;
+    const deadlineAt =
+      this.#messageStartMs === undefined ? Number.POSITIVE_INFINITY : this.#messageStartMs + this.#o.messageDeadlineMs;
     return deadlineAt <= idleAt ? { at: deadlineAt, why: 'deadline' } : { at: idleAt, why: 'idle' };
   }
 

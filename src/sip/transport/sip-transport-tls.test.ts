@@ -14,11 +14,29 @@ import type { MessageSource } from './transport-types.ts';
 function selfSigned(): { cert: Buffer; key: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'callbin-tls-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -41,11 +59,16 @@ describe('SipTransport over TLS', () => {
 
   it('refuses a TLS listener without certificate and key', () => {
     const plain = new SipTransport();
-    assert.throws(() => plain.listenTls({ host: '127.0.0.1', port: 0 }), (err) => hasCode(err, 'TLS_NOT_CONFIGURED'));
+    assert.throws(
+      () => plain.listenTls({ host: '127.0.0.1', port: 0 }),
+      (err) => hasCode(err, 'TLS_NOT_CONFIGURED'),
+    );
   });
 
   it('carries a request over an outbound TLS connection and the response back on it', async () => {
-    const inbound = new Promise<[SipMessage, MessageSource]>((resolve) => server.on('message', (m, s) => resolve([m, s])));
+    const inbound = new Promise<[SipMessage, MessageSource]>((resolve) =>
+      server.on('message', (m, s) => resolve([m, s])),
+    );
     const responses = new Promise<SipMessage>((resolve) => client.on('message', (m) => resolve(m)));
     const text =
       'OPTIONS sip:callbin@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKtls\r\n' +

@@ -46,7 +46,11 @@ function reader(socket: Socket): { until(text: string): Promise<string>; closed:
     for (const w of [...waiters]) if (data.includes(w.text)) w.resolve(data);
   });
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  return { until: (text) => (data.includes(text) ? Promise.resolve(data) : new Promise((resolve) => waiters.push({ text, resolve }))), closed };
+  return {
+    until: (text) =>
+      data.includes(text) ? Promise.resolve(data) : new Promise((resolve) => waiters.push({ text, resolve })),
+    closed,
+  };
 }
 
 async function tcpClient(port: number): Promise<Socket> {
@@ -127,7 +131,10 @@ describe('SipTransport', () => {
     socket.write(a.slice(0, 40));
     socket.write(a.slice(40) + '\r\n\r\n' + b);
     await two;
-    assert.deepEqual(seen.map((m) => m.headers.get('call-id')), ['z9hG4bKa', 'z9hG4bKb']);
+    assert.deepEqual(
+      seen.map((m) => m.headers.get('call-id')),
+      ['z9hG4bKa', 'z9hG4bKb'],
+    );
     assert.equal(lastSource?.transport, 'TCP');
     assert.ok(lastSource?.connectionId);
     const res = createResponse(seen[1]!, 200);
@@ -178,8 +185,12 @@ describe('SipTransport', () => {
     const port = (server.address() as { port: number }).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const req = parseMessage(Buffer.from(options('TCP', tcpPort)));
-    await assert.rejects(transport.send(req, { transport: 'TCP', host: '127.0.0.1', port }), (err) => hasCode(err, 'TRANSPORT_ERROR'));
-    await assert.rejects(transport.send(req, { transport: 'WS', host: '127.0.0.1', port }), (err) => hasCode(err, 'TRANSPORT_ERROR'));
+    await assert.rejects(transport.send(req, { transport: 'TCP', host: '127.0.0.1', port }), (err) =>
+      hasCode(err, 'TRANSPORT_ERROR'),
+    );
+    await assert.rejects(transport.send(req, { transport: 'WS', host: '127.0.0.1', port }), (err) =>
+      hasCode(err, 'TRANSPORT_ERROR'),
+    );
     assert.ok(transport.stats().sendErrors >= 2);
   });
 

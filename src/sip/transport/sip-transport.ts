@@ -18,7 +18,13 @@ import { responseDestination } from './response-destination.ts';
 import type { SipConnection } from './sip-connection.ts';
 import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.ts';
 import { normalizeAddress } from './transport-types.ts';
-import type { HostPort, MessageSource, SendDestination, SipTransportEvents, TransportStats } from './transport-types.ts';
+import type {
+  HostPort,
+  MessageSource,
+  SendDestination,
+  SipTransportEvents,
+  TransportStats,
+} from './transport-types.ts';
 import { stampReceived } from './via-received.ts';
 import { WsConnection } from './ws-connection.ts';
 
@@ -82,7 +88,11 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     this.#logger = options.logger ?? silentLogger;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#tls = options.tls;
-    this.#watchdog = { clock: this.#clock, idleTimeoutMs: options.idleTimeoutMs ?? 300_000, messageDeadlineMs: options.messageDeadlineMs ?? 10_000 };
+    this.#watchdog = {
+      clock: this.#clock,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      messageDeadlineMs: options.messageDeadlineMs ?? 10_000,
+    };
     this.#limits = new ConnectionLimits({
       clock: this.#clock,
       maxConnections: options.maxConnections ?? 4096,
@@ -116,7 +126,13 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   /** Counters for metrics. */
   stats(): TransportStats {
     const { refusedTotal, refusedPerSource, setupExpired } = this.#limits.stats();
-    return { ...this.#stats, closedDeadline: this.#stats.closedDeadline + setupExpired, refusedTotal, refusedPerSource, connections: this.#pool.size };
+    return {
+      ...this.#stats,
+      closedDeadline: this.#stats.closedDeadline + setupExpired,
+      refusedTotal,
+      refusedPerSource,
+      connections: this.#pool.size,
+    };
   }
 
   /** Listen for SIP over UDP; resolves with the bound address. */
@@ -125,7 +141,12 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     const socket = createSocket(options.host.includes(':') ? 'udp6' : 'udp4');
     let local: HostPort = { address: '', port: 0 };
     socket.on('message', (bytes, rinfo) => {
-      this.#inbound(bytes, { transport: 'UDP', address: normalizeAddress(rinfo.address), port: rinfo.port, local: { address: local.address, port: local.port } });
+      this.#inbound(bytes, {
+        transport: 'UDP',
+        address: normalizeAddress(rinfo.address),
+        port: rinfo.port,
+        local: { address: local.address, port: local.port },
+      });
     });
     socket.on('error', (err) => this.#logger.warn({ err }, 'UDP socket error'));
     await new Promise<void>((resolve, reject) => {
@@ -158,7 +179,10 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   /** Listen for SIP over WebSocket (RFC 7118) on a dedicated HTTP server fed with admitted sockets. */
   listenWs(options: WsListenOptions): Promise<HostPort> {
     this.#assertOpen();
-    return this.#listen(wsListener(this.#limits, options.path, (req, socket, head) => this.handleUpgrade(req, socket, head)), options);
+    return this.#listen(
+      wsListener(this.#limits, options.path, (req, socket, head) => this.handleUpgrade(req, socket, head)),
+      options,
+    );
   }
 
   /** Accept a WebSocket upgrade from any HTTP(S) server; refuses clients not offering `sip`. */
@@ -193,7 +217,9 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
       this.#stats.sendErrors += 1;
       if (err instanceof AppError && err.code === 'TRANSPORT_ERROR') throw err;
       const reason = err instanceof Error ? err.message : String(err);
-      throw new AppError('TRANSPORT_ERROR', `cannot send to ${dest.transport} ${dest.host}:${dest.port}: ${reason}`, { cause: err });
+      throw new AppError('TRANSPORT_ERROR', `cannot send to ${dest.transport} ${dest.host}:${dest.port}: ${reason}`, {
+        cause: err,
+      });
     }
   }
 
@@ -205,7 +231,9 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     this.#limits.destroyAll();
     for (const client of this.#wss.clients) client.terminate();
     this.#wss.close();
-    const closing: Promise<void>[] = this.#udp.map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())));
+    const closing: Promise<void>[] = this.#udp.map(
+      ({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve())),
+    );
     for (const server of this.#servers) closing.push(new Promise<void>((resolve) => server.close(() => resolve())));
     await Promise.all(closing);
   }
@@ -274,7 +302,12 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     this.#logger.debug({ source, reason }, 'malformed SIP message');
     this.emit('malformed', answer ? { source, reason, answeredWith: answer.status } : { source, reason });
     if (!answer) return Promise.resolve();
-    const dest = { transport: source.transport, host: source.address, port: source.port, ...(source.connectionId !== undefined ? { connectionId: source.connectionId } : {}) };
+    const dest = {
+      transport: source.transport,
+      host: source.address,
+      port: source.port,
+      ...(source.connectionId !== undefined ? { connectionId: source.connectionId } : {}),
+    };
     // Best effort: the peer sent garbage, so a failed error response needs no further handling.
     return this.send(answer, dest).catch(() => {});
   }
@@ -289,5 +322,11 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
 }
 
 function sourceOf(conn: SipConnection): MessageSource {
-  return { transport: conn.transport, address: conn.remote.address, port: conn.remote.port, connectionId: conn.id, local: conn.local };
+  return {
+    transport: conn.transport,
+    address: conn.remote.address,
+    port: conn.remote.port,
+    connectionId: conn.id,
+    local: conn.local,
+  };
 }

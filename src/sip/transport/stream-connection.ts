@@ -54,7 +54,8 @@ export class StreamConnection implements SipConnection {
 
   /** Write one whole message; rejects when the socket is gone. */
   send(bytes: Buffer): Promise<void> {
-    if (!this.#open || this.#socket.destroyed) return Promise.reject(new AppError('TRANSPORT_ERROR', `connection ${this.id} is closed`));
+    if (!this.#open || this.#socket.destroyed)
+      return Promise.reject(new AppError('TRANSPORT_ERROR', `connection ${this.id} is closed`));
     this.#watchdog.completed();
     return new Promise((resolve, reject) => {
       this.#socket.write(bytes, (err) => (err ? reject(err) : resolve()));

@@ -69,10 +69,16 @@ describe('StreamFramer', () => {
 
   it('fails a non-numeric or contradictory Content-Length', () => {
     const bad = new StreamFramer();
-    assert.deepEqual(texts(bad.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nContent-Length: ten\r\n\r\n'))), ['ERR:BAD_CONTENT_LENGTH']);
+    assert.deepEqual(texts(bad.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nContent-Length: ten\r\n\r\n'))), [
+      'ERR:BAD_CONTENT_LENGTH',
+    ]);
     const twice = new StreamFramer();
-    assert.deepEqual(texts(twice.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab'))), ['ERR:BAD_CONTENT_LENGTH']);
+    assert.deepEqual(texts(twice.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab'))), [
+      'ERR:BAD_CONTENT_LENGTH',
+    ]);
     const negative = new StreamFramer();
-    assert.deepEqual(texts(negative.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n'))), ['ERR:BAD_CONTENT_LENGTH']);
+    assert.deepEqual(texts(negative.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n'))), [
+      'ERR:BAD_CONTENT_LENGTH',
+    ]);
   });
 });

@@ -82,11 +82,13 @@ export class StreamFramer {
     }
     const headerBytes = headerEnd + HEADER_END.length;
     const header = this.#buffer.subarray(0, headerBytes);
-    if (headerBytes > this.#maxHeaderBytes) return { kind: 'error', reason: 'HEADER_TOO_LARGE', header: Buffer.from(header) };
+    if (headerBytes > this.#maxHeaderBytes)
+      return { kind: 'error', reason: 'HEADER_TOO_LARGE', header: Buffer.from(header) };
     const bodyBytes = contentLength(header.toString('latin1'));
     if (bodyBytes === undefined) return { kind: 'error', reason: 'BAD_CONTENT_LENGTH', header: Buffer.from(header) };
     const total = headerBytes + bodyBytes;
-    if (total > this.#maxMessageBytes) return { kind: 'error', reason: 'MESSAGE_TOO_LARGE', header: Buffer.from(header) };
+    if (total > this.#maxMessageBytes)
+      return { kind: 'error', reason: 'MESSAGE_TOO_LARGE', header: Buffer.from(header) };
     if (this.#buffer.length < total) return undefined;
     const bytes = Buffer.from(this.#buffer.subarray(0, total));
     this.#buffer = this.#buffer.subarray(total);

@@ -46,7 +46,11 @@ export function tlsListener(deps: ListenerDeps, tls: TlsOptions): NetServer {
  * SIP over WebSocket (RFC 7118): admitted sockets are fed to an HTTP server that only upgrades;
  * the upgrade must finish within the setup deadline.
  */
-export function wsListener(limits: ConnectionLimits, path: string | undefined, upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): NetServer {
+export function wsListener(
+  limits: ConnectionLimits,
+  path: string | undefined,
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): NetServer {
   const http = createHttpServer((_req, res) => res.writeHead(426, { Upgrade: 'websocket' }).end());
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const asked = (req.url ?? '/').split('?')[0];

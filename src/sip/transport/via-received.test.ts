@@ -13,7 +13,12 @@ function req(via: string): SipRequest {
   return msg;
 }
 
-const udp: MessageSource = { transport: 'UDP', address: '192.0.2.7', port: 40000, local: { address: '127.0.0.1', port: 5060 } };
+const udp: MessageSource = {
+  transport: 'UDP',
+  address: '192.0.2.7',
+  port: 40000,
+  local: { address: '127.0.0.1', port: 5060 },
+};
 
 describe('stampReceived and responseDestination', () => {
   it('leaves a Via alone when the sent-by host is the source and no rport is asked', () => {
@@ -45,7 +50,12 @@ describe('stampReceived and responseDestination', () => {
     const tcp: MessageSource = { ...udp, transport: 'TCP', connectionId: 'tcp-9' };
     const r = req('SIP/2.0/TCP 192.0.2.7:5062;branch=z9hG4bK4');
     stampReceived(r, tcp);
-    assert.deepEqual(responseDestination(createResponse(r, 200), tcp), { transport: 'TCP', host: '192.0.2.7', port: 40000, connectionId: 'tcp-9' });
+    assert.deepEqual(responseDestination(createResponse(r, 200), tcp), {
+      transport: 'TCP',
+      host: '192.0.2.7',
+      port: 40000,
+      connectionId: 'tcp-9',
+    });
     assert.deepEqual(responseDestination(createResponse(r, 200)), { transport: 'TCP', host: '192.0.2.7', port: 5062 });
   });
 });

@@ -23,7 +23,15 @@ export class WsConnection implements SipConnection {
   #open = true;
 
   /** `raw` is the upgraded socket under `ws`: its bytes start the message deadline. */
-  constructor(ws: WebSocket, raw: Duplex, transport: 'WS' | 'WSS', remote: HostPort, local: HostPort, callbacks: ConnectionCallbacks, limits: WatchdogOptions) {
+  constructor(
+    ws: WebSocket,
+    raw: Duplex,
+    transport: 'WS' | 'WSS',
+    remote: HostPort,
+    local: HostPort,
+    callbacks: ConnectionCallbacks,
+    limits: WatchdogOptions,
+  ) {
     this.id = newConnectionId(transport);
     this.transport = transport;
     this.remote = remote;

@@ -8,7 +8,11 @@ type Db = Kysely<any>;
 const live = sql<boolean>`tm_delete is null`;
 
 /** Add the columns every soft-deletable resource table shares, around `body`'s own columns. */
-function resourceTable(db: Db, table: string, body: (t: CreateTableBuilder<string, string>) => CreateTableBuilder<string, string>) {
+function resourceTable(
+  db: Db,
+  table: string,
+  body: (t: CreateTableBuilder<string, string>) => CreateTableBuilder<string, string>,
+) {
   const withId = db.schema.createTable(table).addColumn('id', 'text', (c) => c.primaryKey());
   return body(withId)
     .addColumn('tm_create', 'text', (c) => c.notNull())
@@ -99,7 +103,13 @@ async function createTelephonyTables(db: Db): Promise<void> {
     .unique()
     .where(live)
     .execute();
-  await db.schema.createIndex('extensions_username_live_key').on('extensions').column('username').unique().where(live).execute();
+  await db.schema
+    .createIndex('extensions_username_live_key')
+    .on('extensions')
+    .column('username')
+    .unique()
+    .where(live)
+    .execute();
   await listIndex(db, 'extensions', 'customer_id');
 }
 
@@ -145,7 +155,11 @@ async function createSessionTables(db: Db): Promise<void> {
     .addColumn('tm_create', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('idempotency_records_pkey', ['credential_id', 'key'])
     .execute();
-  await db.schema.createIndex('idempotency_records_tm_create_idx').on('idempotency_records').column('tm_create').execute();
+  await db.schema
+    .createIndex('idempotency_records_tm_create_idx')
+    .on('idempotency_records')
+    .column('tm_create')
+    .execute();
 
   await db.schema
     .createTable('registrations')
@@ -176,6 +190,17 @@ export async function up(db: Db): Promise<void> {
 
 /** Drop everything `up` created. */
 export async function down(db: Db): Promise<void> {
-  const tables = ['registrations', 'idempotency_records', 'routes', 'providers', 'extensions', 'numbers', 'flows', 'users', 'accesskeys', 'customers'];
+  const tables = [
+    'registrations',
+    'idempotency_records',
+    'routes',
+    'providers',
+    'extensions',
+    'numbers',
+    'flows',
+    'users',
+    'accesskeys',
+    'customers',
+  ];
   for (const table of tables) await db.schema.dropTable(table).execute();
 }

@@ -9,7 +9,9 @@ async function createOutbox(db: Db): Promise<void> {
   // The position is the global commit-independent order used to resume a stream after an event id.
   await db.schema
     .createTable('outbox_events')
-    .addColumn('position', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+    .addColumn('position', postgres ? 'bigserial' : 'integer', (c) =>
+      postgres ? c.primaryKey() : c.primaryKey().autoIncrement(),
+    )
     .addColumn('event_id', 'text', (c) => c.notNull().unique())
     .addColumn('customer_id', 'text', (c) => c.notNull())
     .addColumn('resource_type', 'text', (c) => c.notNull())
@@ -20,7 +22,11 @@ async function createOutbox(db: Db): Promise<void> {
     .addColumn('data', 'text', (c) => c.notNull())
     .addUniqueConstraint('outbox_events_resource_seq_key', ['resource_type', 'resource_id', 'seq'])
     .execute();
-  await db.schema.createIndex('outbox_events_customer_position_idx').on('outbox_events').columns(['customer_id', 'position']).execute();
+  await db.schema
+    .createIndex('outbox_events_customer_position_idx')
+    .on('outbox_events')
+    .columns(['customer_id', 'position'])
+    .execute();
   await db.schema.createIndex('outbox_events_tm_event_idx').on('outbox_events').column('tm_event').execute();
 
   // One counter row per resource: an upsert on it serialises concurrent appends to one resource.
@@ -55,13 +61,21 @@ async function createDeliveries(db: Db): Promise<void> {
     .addColumn('tm_create', 'text', (c) => c.notNull())
     .addColumn('tm_update', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+  await db.schema
+    .createIndex('webhook_deliveries_due_idx')
+    .on('webhook_deliveries')
+    .columns(['status', 'next_attempt_at'])
+    .execute();
   await db.schema
     .createIndex('webhook_deliveries_order_idx')
     .on('webhook_deliveries')
     .columns(['resource_type', 'resource_id', 'uri', 'method', 'seq'])
     .execute();
-  await db.schema.createIndex('webhook_deliveries_list_idx').on('webhook_deliveries').columns(['customer_id', 'tm_create', 'id']).execute();
+  await db.schema
+    .createIndex('webhook_deliveries_list_idx')
+    .on('webhook_deliveries')
+    .columns(['customer_id', 'tm_create', 'id'])
+    .execute();
 }
 
 /** The event outbox, its per-resource sequence counters and the webhook delivery log. */
@@ -72,5 +86,6 @@ export async function up(db: Db): Promise<void> {
 
 /** Drop everything `up` created. */
 export async function down(db: Db): Promise<void> {
-  for (const table of ['webhook_deliveries', 'outbox_sequences', 'outbox_events']) await db.schema.dropTable(table).execute();
+  for (const table of ['webhook_deliveries', 'outbox_sequences', 'outbox_events'])
+    await db.schema.dropTable(table).execute();
 }

@@ -23,8 +23,16 @@ export async function up(db: Db): Promise<void> {
     .execute();
   // `GET /calls` orders by (tm_create desc, id desc) within a customer, optionally filtered by one column.
   await db.schema.createIndex('calls_list_idx').on('calls').columns(['customer_id', 'tm_create', 'id']).execute();
-  await db.schema.createIndex('calls_status_list_idx').on('calls').columns(['customer_id', 'status', 'tm_create', 'id']).execute();
-  await db.schema.createIndex('calls_direction_list_idx').on('calls').columns(['customer_id', 'direction', 'tm_create', 'id']).execute();
+  await db.schema
+    .createIndex('calls_status_list_idx')
+    .on('calls')
+    .columns(['customer_id', 'status', 'tm_create', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('calls_direction_list_idx')
+    .on('calls')
+    .columns(['customer_id', 'direction', 'tm_create', 'id'])
+    .execute();
   await db.schema.createIndex('calls_master_idx').on('calls').column('master_call_id').execute();
   // Start-up reconciliation reads the few live calls among many hung-up ones.
   await db.schema

@@ -23,8 +23,16 @@ export async function up(db: Db): Promise<void> {
     .addColumn('data', 'text', (c) => c.notNull())
     .execute();
   // `GET /activeflows` orders by (tm_create desc, id desc) within a customer, optionally by status.
-  await db.schema.createIndex('activeflows_list_idx').on('activeflows').columns(['customer_id', 'tm_create', 'id']).execute();
-  await db.schema.createIndex('activeflows_status_list_idx').on('activeflows').columns(['customer_id', 'status', 'tm_create', 'id']).execute();
+  await db.schema
+    .createIndex('activeflows_list_idx')
+    .on('activeflows')
+    .columns(['customer_id', 'tm_create', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('activeflows_status_list_idx')
+    .on('activeflows')
+    .columns(['customer_id', 'status', 'tm_create', 'id'])
+    .execute();
   await db.schema.createIndex('activeflows_reference_idx').on('activeflows').column('reference_id').execute();
   // Start-up reconciliation reads the few running activeflows among many ended ones.
   await db.schema

@@ -22,8 +22,16 @@ export async function up(db: Db): Promise<void> {
     .addColumn('data', 'text', (c) => c.notNull())
     .execute();
   // `GET /recordings` orders by (tm_create desc, id desc) within a customer, optionally by reference.
-  await db.schema.createIndex('recordings_list_idx').on('recordings').columns(['customer_id', 'tm_create', 'id']).execute();
-  await db.schema.createIndex('recordings_reference_idx').on('recordings').columns(['customer_id', 'reference_id', 'tm_create', 'id']).execute();
+  await db.schema
+    .createIndex('recordings_list_idx')
+    .on('recordings')
+    .columns(['customer_id', 'tm_create', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('recordings_reference_idx')
+    .on('recordings')
+    .columns(['customer_id', 'reference_id', 'tm_create', 'id'])
+    .execute();
   // Start-up repair reads the few unfinished recordings among many ended ones.
   await db.schema
     .createIndex('recordings_unfinished_idx')

@@ -20,7 +20,11 @@ export async function up(db: Db): Promise<void> {
     .addColumn('data', 'text', (c) => c.notNull())
     .execute();
   // `GET /conferences` orders by (tm_create desc, id desc) within a customer.
-  await db.schema.createIndex('conferences_list_idx').on('conferences').columns(['customer_id', 'tm_create', 'id']).execute();
+  await db.schema
+    .createIndex('conferences_list_idx')
+    .on('conferences')
+    .columns(['customer_id', 'tm_create', 'id'])
+    .execute();
   await db.schema
     .createTable('conferencecalls')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -33,8 +37,16 @@ export async function up(db: Db): Promise<void> {
     .addColumn('tm_delete', 'text')
     .addColumn('data', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('conferencecalls_list_idx').on('conferencecalls').columns(['customer_id', 'tm_create', 'id']).execute();
-  await db.schema.createIndex('conferencecalls_conference_idx').on('conferencecalls').columns(['conference_id', 'tm_create', 'id']).execute();
+  await db.schema
+    .createIndex('conferencecalls_list_idx')
+    .on('conferencecalls')
+    .columns(['customer_id', 'tm_create', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('conferencecalls_conference_idx')
+    .on('conferencecalls')
+    .columns(['conference_id', 'tm_create', 'id'])
+    .execute();
 }
 
 /** Drop everything `up` created. */

@@ -20,10 +20,14 @@ interface ExtensionRow {
  */
 export async function up(db: Db): Promise<void> {
   await db.schema.alterTable('extensions').addColumn('digest_ha1', 'text').execute();
-  const rows = (await db.selectFrom('extensions').select(['id', 'customer_id', 'extension', 'username', 'domain_name', 'password'])
-    .where('password', '<>', '').execute()) as ExtensionRow[];
+  const rows = (await db
+    .selectFrom('extensions')
+    .select(['id', 'customer_id', 'extension', 'username', 'domain_name', 'password'])
+    .where('password', '<>', '')
+    .execute()) as ExtensionRow[];
   for (const row of rows) {
-    await db.updateTable('extensions')
+    await db
+      .updateTable('extensions')
       .set({ digest_ha1: JSON.stringify(extensionDigestHa1(row, row.password)), password: '' })
       .where('id', '=', row.id)
       .execute();

@@ -18,24 +18,35 @@ const live = sql<boolean>`tm_delete is null`;
 export async function up(db: Db): Promise<void> {
   await db.schema.alterTable('accesskeys').addColumn('acting_customer_id', 'text').execute();
   await db.schema.alterTable('users').addColumn('acting_customer_id', 'text').execute();
-  await db.schema.alterTable('users').addColumn('password_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('password_version', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   for (const table of ['accesskeys', 'users']) {
     // Deleted rows too: they still tell which customer the admin acts for.
-    await db.updateTable(table)
+    await db
+      .updateTable(table)
       .set({ acting_customer_id: sql`customer_id`, customer_id: NIL })
       .where('role', '=', 'admin')
       .where('customer_id', '<>', NIL)
       .execute();
   }
   await db.schema.dropIndex('users_username_live_key').execute();
-  await db.schema.createIndex('users_customer_username_live_key').on('users').columns(['customer_id', 'username']).unique().where(live).execute();
+  await db.schema
+    .createIndex('users_customer_username_live_key')
+    .on('users')
+    .columns(['customer_id', 'username'])
+    .unique()
+    .where(live)
+    .execute();
 }
 
 /** Back to platform-wide usernames and admin rows of the customer they act for. */
 export async function down(db: Db): Promise<void> {
   await db.schema.dropIndex('users_customer_username_live_key').execute();
   for (const table of ['accesskeys', 'users']) {
-    await db.updateTable(table)
+    await db
+      .updateTable(table)
       .set({ customer_id: sql`acting_customer_id` })
       .where('customer_id', '=', NIL)
       .where('acting_customer_id', 'is not', null)

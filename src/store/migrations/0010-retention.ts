@@ -11,7 +11,11 @@ type Db = Kysely<any>;
  * activeflows are found through partial indexes that hold only the few deleted rows.
  */
 export async function up(db: Db): Promise<void> {
-  await db.schema.createIndex('webhook_deliveries_tm_create_idx').on('webhook_deliveries').column('tm_create').execute();
+  await db.schema
+    .createIndex('webhook_deliveries_tm_create_idx')
+    .on('webhook_deliveries')
+    .column('tm_create')
+    .execute();
   for (const table of ['calls', 'activeflows']) {
     await db.schema
       .createIndex(`${table}_deleted_idx`)
@@ -24,5 +28,6 @@ export async function up(db: Db): Promise<void> {
 
 /** Drop everything `up` created. */
 export async function down(db: Db): Promise<void> {
-  for (const index of ['activeflows_deleted_idx', 'calls_deleted_idx', 'webhook_deliveries_tm_create_idx']) await db.schema.dropIndex(index).execute();
+  for (const index of ['activeflows_deleted_idx', 'calls_deleted_idx', 'webhook_deliveries_tm_create_idx'])
+    await db.schema.dropIndex(index).execute();
 }

@@ -86,7 +86,11 @@ export class CallControlAdapter implements CallControlPort {
     return this.#o.media.onDtmf(leg, (e) => listener({ digit: e.digit, durationMs: e.durationMs }));
   }
 
-  async sendDigits(callId: string, request: { digits: string; durationMs: number; intervalMs: number }, signal: AbortSignal): Promise<void> {
+  async sendDigits(
+    callId: string,
+    request: { digits: string; durationMs: number; intervalMs: number },
+    signal: AbortSignal,
+  ): Promise<void> {
     await this.#settle(signal, this.#o.media.sendDigits(this.#leg(callId), request));
   }
 
@@ -144,9 +148,16 @@ export class CallControlAdapter implements CallControlPort {
       if (event.call.id === callId) report(progressOf(event.call));
     });
     // The current state at once, so an answer that happened right after dial is not missed.
-    const live = this.#o.calls().listLive().find((c) => c.id === callId);
+    const live = this.#o
+      .calls()
+      .listLive()
+      .find((c) => c.id === callId);
     if (live) report(progressOf(live));
-    else void this.#o.calls().get(callId).then((c) => c && report(progressOf(c)));
+    else
+      void this.#o
+        .calls()
+        .get(callId)
+        .then((c) => c && report(progressOf(c)));
     return off;
   }
 

@@ -43,7 +43,12 @@ class CustomerServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = new URL(req.url ?? '/', 'http://x').pathname;
-        this.seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        this.seen.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
         this.log.push(`arrive ${path}`);
         const answer = this.answers.get(path) ?? {};
         const send = (): void => {
@@ -100,7 +105,13 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
     await server.listen();
     store = await openStore({ dataDir: dir, clock: systemClock });
     const customer = await store.customers.create({
-      name: 'a', detail: '', email: '', webhook_method: 'POST', webhook_uri: '', webhook_secret: SECRET, webhook_event_types: [],
+      name: 'a',
+      detail: '',
+      email: '',
+      webhook_method: 'POST',
+      webhook_uri: '',
+      webhook_secret: SECRET,
+      webhook_event_types: [],
     });
     customerId = customer.id;
   });
@@ -113,7 +124,12 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
 
   /** A FlowEngine over the real store, this adapter and fake call/conference ports. */
   function engineWith(options: Partial<FlowHttpAdapterOptions> = {}): FlowEngine {
-    const http = new FlowHttpAdapter({ store, clock: systemClock, guard: new SsrfGuard({ mode: 'local' }), ...options });
+    const http = new FlowHttpAdapter({
+      store,
+      clock: systemClock,
+      guard: new SsrfGuard({ mode: 'local' }),
+      ...options,
+    });
     const engine = new FlowEngine({
       store: new ActiveflowStoreAdapter({ store, events: new EventPublisher({ hub: new EventHub() }) }),
       flows: new FlowLookupAdapter(store),
@@ -132,7 +148,10 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
 
   async function run(engine: FlowEngine, actions: unknown[]): Promise<Activeflow> {
     const { id } = await engine.startForApi({ customer_id: customerId, actions });
-    await eventually(async () => ((await store.activeflows.get(id))?.status === 'ended' ? true : undefined), `activeflow ${id} to end`);
+    await eventually(
+      async () => ((await store.activeflows.get(id))?.status === 'ended' ? true : undefined),
+      `activeflow ${id} to end`,
+    );
     await engine.whenIdle();
     const af = await store.activeflows.get(id);
     assert.ok(af);
@@ -155,7 +174,10 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
     server.answers.set('/first', { delayMs: 150 });
     server.log.length = 0;
     const data = JSON.stringify({ hello: 'world' });
-    const af = await run(engineWith(), [hook('/first', { data }), hook('/second', { data: 'plain', data_type: 'text/plain', method: 'PUT' })]);
+    const af = await run(engineWith(), [
+      hook('/first', { data }),
+      hook('/second', { data: 'plain', data_type: 'text/plain', method: 'PUT' }),
+    ]);
     assert.deepEqual(server.log, ['arrive /first', 'answer /first', 'arrive /second', 'answer /second']);
     const first = server.seen.find((s) => s.path === '/first');
     const second = server.seen.find((s) => s.path === '/second');
@@ -163,12 +185,21 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
     assert.equal(first.body, data);
     assert.equal(first.method, 'POST');
     assert.equal(first.headers['content-type'], 'application/json');
-    assert.deepEqual(verifyWebhook({ secret: SECRET, body: first.body, headers: first.headers }), { ok: true, scheme: 'v1' });
+    assert.deepEqual(verifyWebhook({ secret: SECRET, body: first.body, headers: first.headers }), {
+      ok: true,
+      scheme: 'v1',
+    });
     const { 'x-callbin-signature': _v1, ...onlyVoipbin } = first.headers;
-    assert.deepEqual(verifyWebhook({ secret: SECRET, body: first.body, headers: onlyVoipbin }), { ok: true, scheme: 'sha256' });
+    assert.deepEqual(verifyWebhook({ secret: SECRET, body: first.body, headers: onlyVoipbin }), {
+      ok: true,
+      scheme: 'sha256',
+    });
     assert.equal(second.method, 'PUT');
     assert.equal(second.headers['content-type'], 'text/plain');
-    assert.deepEqual(verifyWebhook({ secret: SECRET, body: 'plain', headers: second.headers }), { ok: true, scheme: 'v1' });
+    assert.deepEqual(verifyWebhook({ secret: SECRET, body: 'plain', headers: second.headers }), {
+      ok: true,
+      scheme: 'v1',
+    });
     assert.deepEqual(await errorsOf(af.id), []);
   });
 
@@ -187,13 +218,25 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
     ];
     server.answers.set('/actions', { body: JSON.stringify(answered) });
     server.log.length = 0;
-    const af = await run(engineWith(), [{ type: 'fetch', option: { event_url: server.url('/actions') } }, hook('/after')]);
-    assert.deepEqual(af.executed_actions.map((a) => a.type), ['fetch', 'variable_set', 'webhook_send', 'webhook_send']);
-    assert.deepEqual(server.log.filter((l) => l.startsWith('arrive')), ['arrive /actions', 'arrive /pushed', 'arrive /after']);
+    const af = await run(engineWith(), [
+      { type: 'fetch', option: { event_url: server.url('/actions') } },
+      hook('/after'),
+    ]);
+    assert.deepEqual(
+      af.executed_actions.map((a) => a.type),
+      ['fetch', 'variable_set', 'webhook_send', 'webhook_send'],
+    );
+    assert.deepEqual(
+      server.log.filter((l) => l.startsWith('arrive')),
+      ['arrive /actions', 'arrive /pushed', 'arrive /after'],
+    );
     const fetchRequest = server.seen.find((s) => s.path === '/actions');
     assert.equal(fetchRequest?.method, 'POST');
     assert.equal(JSON.parse(fetchRequest?.body ?? '{}').id, af.id);
-    assert.deepEqual(verifyWebhook({ secret: SECRET, body: fetchRequest?.body ?? '', headers: fetchRequest?.headers ?? {} }), { ok: true, scheme: 'v1' });
+    assert.deepEqual(
+      verifyWebhook({ secret: SECRET, body: fetchRequest?.body ?? '', headers: fetchRequest?.headers ?? {} }),
+      { ok: true, scheme: 'v1' },
+    );
     assert.equal(server.seen.find((s) => s.path === '/pushed')?.body, `yes-${af.id}`);
     assert.equal(af.variables.fetched, `yes-${af.id}`);
     assert.deepEqual(await errorsOf(af.id), []);
@@ -201,7 +244,9 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
 
   it('fetch with GET sends no body and names the activeflow in the query', async () => {
     server.answers.set('/get-actions', { body: '[]' });
-    const af = await run(engineWith(), [{ type: 'fetch', option: { event_url: server.url('/get-actions?x=1'), event_method: 'GET' } }]);
+    const af = await run(engineWith(), [
+      { type: 'fetch', option: { event_url: server.url('/get-actions?x=1'), event_method: 'GET' } },
+    ]);
     const seen = server.seen.find((s) => s.path.startsWith('/get-actions'));
     assert.equal(seen?.method, 'GET');
     assert.equal(seen?.body, '');
@@ -213,16 +258,29 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
     ['invalid JSON', { body: 'not json' }, 'FETCH_INVALID_JSON'],
     ['JSON that is not an array', { body: '{"type":"hangup"}' }, 'FETCH_INVALID_RESPONSE'],
     ['a 500', { status: 500, body: '[]' }, 'FETCH_FAILED'],
-    ['an answer over the size limit', { body: JSON.stringify([{ type: 'variable_set', option: { key: 'k', value: 'x'.repeat(2000) } }]) }, 'FETCH_RESPONSE_TOO_LARGE'],
+    [
+      'an answer over the size limit',
+      { body: JSON.stringify([{ type: 'variable_set', option: { key: 'k', value: 'x'.repeat(2000) } }]) },
+      'FETCH_RESPONSE_TOO_LARGE',
+    ],
     ['a slow server (past the timeout)', { delayMs: 10_000, body: '[]' }, 'FETCH_TIMEOUT'],
   ] as const) {
     it(`fetch answered with ${name}: an error event, and the flow continues`, async () => {
       const path = `/bad-${code.toLowerCase()}`;
       server.answers.set(path, answer);
       const engine = engineWith({ timeoutMs: 200, maxResponseBytes: 1024 });
-      const af = await run(engine, [{ type: 'fetch', option: { event_url: server.url(path) } }, hook(`/after-${code.toLowerCase()}`)]);
-      assert.deepEqual(af.executed_actions.map((a) => a.type), ['fetch', 'webhook_send']);
-      assert.deepEqual((await errorsOf(af.id)).map((e) => [e.type, e.code]), [['fetch', code]]);
+      const af = await run(engine, [
+        { type: 'fetch', option: { event_url: server.url(path) } },
+        hook(`/after-${code.toLowerCase()}`),
+      ]);
+      assert.deepEqual(
+        af.executed_actions.map((a) => a.type),
+        ['fetch', 'webhook_send'],
+      );
+      assert.deepEqual(
+        (await errorsOf(af.id)).map((e) => [e.type, e.code]),
+        [['fetch', code]],
+      );
       assert.ok(server.seen.some((s) => s.path === `/after-${code.toLowerCase()}`));
     });
   }
@@ -230,7 +288,10 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
   it('webhook_send with sync to a slow server: WEBHOOK_TIMEOUT error event, and the flow continues', async () => {
     server.answers.set('/slow-sync', { delayMs: 10_000 });
     const af = await run(engineWith({ timeoutMs: 200 }), [hook('/slow-sync'), hook('/after-slow-sync')]);
-    assert.deepEqual((await errorsOf(af.id)).map((e) => [e.type, e.code]), [['webhook_send', 'WEBHOOK_TIMEOUT']]);
+    assert.deepEqual(
+      (await errorsOf(af.id)).map((e) => [e.type, e.code]),
+      [['webhook_send', 'WEBHOOK_TIMEOUT']],
+    );
     assert.ok(server.seen.some((s) => s.path === '/after-slow-sync'));
   });
 
@@ -238,10 +299,16 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
     server.answers.set('/moved-actions', { status: 307, headers: { location: '/actions-here' } });
     server.answers.set('/actions-here', { body: JSON.stringify([hook('/after-redirect')]) });
     const af = await run(engineWith(), [{ type: 'fetch', option: { event_url: server.url('/moved-actions') } }]);
-    assert.deepEqual(af.executed_actions.map((a) => a.type), ['fetch', 'webhook_send']);
+    assert.deepEqual(
+      af.executed_actions.map((a) => a.type),
+      ['fetch', 'webhook_send'],
+    );
     assert.deepEqual(await errorsOf(af.id), []);
     const redirected = server.seen.filter((s) => s.path === '/actions-here');
-    assert.deepEqual(redirected.map((s) => [s.method, JSON.parse(s.body).id]), [['POST', af.id]]);
+    assert.deepEqual(
+      redirected.map((s) => [s.method, JSON.parse(s.body).id]),
+      [['POST', af.id]],
+    );
   });
 
   it('production mode with 127.0.0.1 allowed: the allowed target works, a redirect to 127.0.0.2 is refused at the hop (SSRF_BLOCKED)', async () => {
@@ -256,15 +323,30 @@ describe('telephony: flow HTTP adapter (webhook_send, fetch) with the real engin
       hook('/to-internal'),
       { type: 'fetch', option: { event_url: server.url('/to-internal') } },
     ]);
-    assert.deepEqual((await errorsOf(af.id)).map((e) => [e.type, e.code]), [['webhook_send', 'SSRF_BLOCKED'], ['fetch', 'SSRF_BLOCKED']]);
+    assert.deepEqual(
+      (await errorsOf(af.id)).map((e) => [e.type, e.code]),
+      [
+        ['webhook_send', 'SSRF_BLOCKED'],
+        ['fetch', 'SSRF_BLOCKED'],
+      ],
+    );
     assert.ok(server.seen.some((s) => s.path === '/allowed-actions'));
     assert.deepEqual(internal.seen, []);
   });
 
   it('production mode refuses a loopback target before connecting (SSRF_BLOCKED)', async () => {
     const before = server.seen.length;
-    const af = await run(engineWith({ guard: new SsrfGuard({ mode: 'production' }) }), [hook('/internal'), { type: 'fetch', option: { event_url: server.url('/internal-fetch') } }]);
-    assert.deepEqual((await errorsOf(af.id)).map((e) => [e.type, e.code]), [['webhook_send', 'SSRF_BLOCKED'], ['fetch', 'SSRF_BLOCKED']]);
+    const af = await run(engineWith({ guard: new SsrfGuard({ mode: 'production' }) }), [
+      hook('/internal'),
+      { type: 'fetch', option: { event_url: server.url('/internal-fetch') } },
+    ]);
+    assert.deepEqual(
+      (await errorsOf(af.id)).map((e) => [e.type, e.code]),
+      [
+        ['webhook_send', 'SSRF_BLOCKED'],
+        ['fetch', 'SSRF_BLOCKED'],
+      ],
+    );
     assert.equal(server.seen.length, before);
   });
 });

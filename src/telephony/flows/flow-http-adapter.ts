@@ -38,7 +38,12 @@ interface Exchange {
 }
 
 function codesOf(kind: Exchange['kind']): GuardedFetchCodes {
-  return { invalidUrl: 'INVALID_URI', failed: 'HTTP_REQUEST_FAILED', timeout: `${kind}_TIMEOUT`, tooLarge: kind === 'FETCH' ? 'FETCH_RESPONSE_TOO_LARGE' : 'WEBHOOK_RESPONSE_TOO_LARGE' };
+  return {
+    invalidUrl: 'INVALID_URI',
+    failed: 'HTTP_REQUEST_FAILED',
+    timeout: `${kind}_TIMEOUT`,
+    tooLarge: kind === 'FETCH' ? 'FETCH_RESPONSE_TOO_LARGE' : 'WEBHOOK_RESPONSE_TOO_LARGE',
+  };
 }
 
 /**
@@ -60,7 +65,11 @@ export class FlowHttpAdapter implements HttpPort {
     this.#clock = options.clock;
     this.#timeoutMs = options.timeoutMs ?? FLOW_HTTP_TIMEOUT_MS;
     this.#maxResponseBytes = options.maxResponseBytes ?? MAX_FETCH_RESPONSE_BYTES;
-    this.#http = new GuardedFetch({ guard: options.guard, clock: options.clock, ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
+    this.#http = new GuardedFetch({
+      guard: options.guard,
+      clock: options.clock,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
   }
 
   /** Sends the signed request; resolves with the status once the answer has been read. */
@@ -70,7 +79,10 @@ export class FlowHttpAdapter implements HttpPort {
       ...(await this.#signature(request.customer_id, body ?? '')),
       ...(body !== undefined ? { 'content-type': request.data_type } : {}),
     };
-    const res = await this.#exchange({ url: request.uri, method: request.method, headers, body, kind: 'WEBHOOK' }, signal);
+    const res = await this.#exchange(
+      { url: request.uri, method: request.method, headers, body, kind: 'WEBHOOK' },
+      signal,
+    );
     return { status: res.status };
   }
 
@@ -85,7 +97,8 @@ export class FlowHttpAdapter implements HttpPort {
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     };
     const res = await this.#exchange({ url, method: request.method, headers, body, kind: 'FETCH' }, signal);
-    if (res.status < 200 || res.status >= 300) throw new AppError('FETCH_FAILED', `${request.method} ${request.url} answered ${res.status}`);
+    if (res.status < 200 || res.status >= 300)
+      throw new AppError('FETCH_FAILED', `${request.method} ${request.url} answered ${res.status}`);
     return parseActionList(Buffer.from(res.body).toString('utf8'), request.url);
   }
 
@@ -97,7 +110,10 @@ export class FlowHttpAdapter implements HttpPort {
   async #signature(customerId: string, body: string): Promise<Record<string, string>> {
     const customer = await this.#store.customers.get(customerId);
     if (customer === undefined) throw new NotFoundError('CUSTOMER_NOT_FOUND', `customer ${customerId} does not exist`);
-    return { ...signWebhook(customer.webhook_secret, body, Math.floor(this.#clock.now() / 1000)), 'user-agent': 'callbin' };
+    return {
+      ...signWebhook(customer.webhook_secret, body, Math.floor(this.#clock.now() / 1000)),
+      'user-agent': 'callbin',
+    };
   }
 
   #exchange(exchange: Exchange, signal: AbortSignal): Promise<GuardedResponse> {
@@ -108,7 +124,9 @@ export class FlowHttpAdapter implements HttpPort {
       ...(exchange.body !== undefined ? { body: exchange.body } : {}),
       timeoutMs: this.#timeoutMs,
       // A webhook's answer is only drained (so the connection can be reused); a fetch's is parsed.
-      ...(exchange.kind === 'FETCH' ? { maxBytes: this.#maxResponseBytes } : { maxBytes: WEBHOOK_ANSWER_MAX_BYTES, bodyMode: 'discard' as const }),
+      ...(exchange.kind === 'FETCH'
+        ? { maxBytes: this.#maxResponseBytes }
+        : { maxBytes: WEBHOOK_ANSWER_MAX_BYTES, bodyMode: 'discard' as const }),
       codes: codesOf(exchange.kind),
       signal,
     });
@@ -128,6 +146,7 @@ function parseActionList(text: string, url: string): unknown[] {
   } catch (err) {
     throw new AppError('FETCH_INVALID_JSON', `${url} did not answer JSON`, { cause: err });
   }
-  if (!Array.isArray(parsed)) throw new AppError('FETCH_INVALID_RESPONSE', `${url} answered JSON that is not an array of actions`);
+  if (!Array.isArray(parsed))
+    throw new AppError('FETCH_INVALID_RESPONSE', `${url} answered JSON that is not an array of actions`);
   return parsed;
 }

@@ -64,7 +64,9 @@ describe('CallMedia', () => {
   const options = { allocator, address: '127.0.0.1', mediaClock };
   const spoken: string[] = [];
   const tts: TtsEngine = {
-    synthesize: async (req) => (spoken.push(`${req.language}/${req.gender}:${req.text}`), new Int16Array(160).fill(900)),
+    synthesize: async (req) => (
+      spoken.push(`${req.language}/${req.gender}:${req.text}`), new Int16Array(160).fill(900)
+    ),
     voices: () => [],
   };
   const media = new CallMedia({ tts });
@@ -134,8 +136,13 @@ describe('CallMedia play: one request holds a bounded amount of audio', () => {
     const { endpoint } = await MediaEndpoint.offer({ allocator, address: '127.0.0.1', mediaClock });
     media.register('leg-p', endpoint);
     const urls = Array.from({ length: 100 }, (_, i) => `http://media.example/${i}.wav?min=10`);
-    await assert.rejects(media.play('leg-p', urls), (err: unknown) =>
-      err instanceof ValidationError && err.details[0]?.field === 'media_urls' && err.details[0]?.reason === 'MEDIA_TOO_LARGE');
+    await assert.rejects(
+      media.play('leg-p', urls),
+      (err: unknown) =>
+        err instanceof ValidationError &&
+        err.details[0]?.field === 'media_urls' &&
+        err.details[0]?.reason === 'MEDIA_TOO_LARGE',
+    );
     assert.ok(mostInFlight <= 4, `${mostInFlight} downloads at once`);
     assert.ok(loaded.length <= 8, `${loaded.length} of 100 loaded before the budget ran out`);
     await media.play('leg-p', ['http://media.example/a.wav?min=30', 'http://media.example/b.wav?min=30']);

@@ -3,7 +3,13 @@ import { CachedTtsEngine, EspeakTtsEngine, PcmSource, beep, holdMusic, loadAudio
 import type { AudioSource, TtsEngine, TtsGender } from '../../media/index.ts';
 import { AppError, NotFoundError, ValidationError, silentLogger } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
-import { LegOutput, LegRelay, type MediaDtmfEvent, type MediaEndpoint, type PlayOutcome } from '../../endpoint/index.ts';
+import {
+  LegOutput,
+  LegRelay,
+  type MediaDtmfEvent,
+  type MediaEndpoint,
+  type PlayOutcome,
+} from '../../endpoint/index.ts';
 
 /** Options of {@link CallMedia}. */
 export interface CallMediaOptions {
@@ -115,7 +121,9 @@ export class CallMedia implements MediaPort {
   async play(legId: string, mediaUrls: readonly string[]): Promise<void> {
     const sources = await this.#loadAll(mediaUrls, 'media_urls');
     this.#leg(legId);
-    this.#playSequence(legId, sources).catch((err: unknown) => this.#logger.debug({ err, legId }, 'playback ended with the leg'));
+    this.#playSequence(legId, sources).catch((err: unknown) =>
+      this.#logger.debug({ err, legId }, 'playback ended with the leg'),
+    );
   }
 
   async talk(legId: string, request: TalkRequest): Promise<void> {
@@ -145,18 +153,26 @@ export class CallMedia implements MediaPort {
   }
 
   async setMusicOnHold(legId: string, on: boolean): Promise<void> {
-    this.#leg(legId).output.musicOnHold = on ? new PcmSource(this.#holdMusic ?? holdMusic(), { loop: true }) : undefined;
+    this.#leg(legId).output.musicOnHold = on
+      ? new PcmSource(this.#holdMusic ?? holdMusic(), { loop: true })
+      : undefined;
   }
 
   async sendDigits(legId: string, request: DigitsRequest): Promise<void> {
-    await this.#leg(legId).endpoint.sendDigits(request.digits, { durationMs: request.durationMs, intervalMs: request.intervalMs });
+    await this.#leg(legId).endpoint.sendDigits(request.digits, {
+      durationMs: request.durationMs,
+      intervalMs: request.intervalMs,
+    });
   }
 
   async bridge(legIdA: string, legIdB: string): Promise<void> {
     if (legIdA === legIdB) throw new AppError('MEDIA_BRIDGE_SELF', `leg ${legIdA} cannot be bridged to itself`);
     const a = this.#leg(legIdA);
     const b = this.#leg(legIdB);
-    for (const [leg, id] of [[a, legIdA], [b, legIdB]] as const) {
+    for (const [leg, id] of [
+      [a, legIdA],
+      [b, legIdB],
+    ] as const) {
       if (leg.peerLegId !== undefined) await this.unbridge(id, leg.peerLegId);
     }
     this.#link(a, b, legIdB);
@@ -223,7 +239,9 @@ export class CallMedia implements MediaPort {
     leg.offPeerDtmf = peer.endpoint.on('dtmf', (event) => {
       if (event.via === 'rfc4733' && leg.relay?.carries(peer.endpoint)) return;
       if (!leg.output.hearsPeer || !leg.endpoint.sending) return;
-      leg.endpoint.sendDigits(event.digit, { durationMs: event.durationMs }).catch((err: unknown) => this.#logger.debug({ err }, 'DTMF relay failed'));
+      leg.endpoint
+        .sendDigits(event.digit, { durationMs: event.durationMs })
+        .catch((err: unknown) => this.#logger.debug({ err }, 'DTMF relay failed'));
     });
   }
 
@@ -241,7 +259,9 @@ export class CallMedia implements MediaPort {
   async #speak(request: TalkRequest, signal?: AbortSignal): Promise<Int16Array> {
     const gender = GENDERS.find((g) => g === request.gender) ?? 'female';
     return this.#tts.synthesize({
-      text: request.text, language: request.language, gender,
+      text: request.text,
+      language: request.language,
+      gender,
       ...(request.voice_id !== undefined && request.voice_id !== '' ? { voiceId: request.voice_id } : {}),
       ...(signal ? { signal } : {}),
     });
@@ -256,14 +276,22 @@ export class CallMedia implements MediaPort {
     const sources: Int16Array[] = [];
     let samples = 0;
     for (let start = 0; start < urls.length; start += PLAY_LOAD_CONCURRENCY) {
-      const batch = urls.slice(start, start + PLAY_LOAD_CONCURRENCY).map((url, j) => this.#load(url, signal ? { signal } : {}).catch((err: unknown) => {
-        if (!(err instanceof AppError) || err.code === 'MEDIA_ABORTED') throw err;
-        throw new ValidationError([{ field: `${field}[${start + j}]`, reason: err.code, message: err.message }]);
-      }));
+      const batch = urls.slice(start, start + PLAY_LOAD_CONCURRENCY).map((url, j) =>
+        this.#load(url, signal ? { signal } : {}).catch((err: unknown) => {
+          if (!(err instanceof AppError) || err.code === 'MEDIA_ABORTED') throw err;
+          throw new ValidationError([{ field: `${field}[${start + j}]`, reason: err.code, message: err.message }]);
+        }),
+      );
       for (const pcm of await Promise.all(batch)) {
         samples += pcm.length;
         if (samples > MAX_PLAY_SAMPLES) {
-          throw new ValidationError([{ field, reason: 'MEDIA_TOO_LARGE', message: `the media of one request is longer than ${MAX_PLAY_SAMPLES / 8000} s` }]);
+          throw new ValidationError([
+            {
+              field,
+              reason: 'MEDIA_TOO_LARGE',
+              message: `the media of one request is longer than ${MAX_PLAY_SAMPLES / 8000} s`,
+            },
+          ]);
         }
         sources.push(pcm);
       }

@@ -57,7 +57,7 @@ describe('ConferenceMixer', () => {
     mediaClock.close();
   });
 
-  it('leaving stops the leg\'s conference audio; the last one out drops the mix and its clock listener', async () => {
+  it("leaving stops the leg's conference audio; the last one out drops the mix and its clock listener", async () => {
     const { clock, mediaClock, legs, mixer } = setup();
     legs.voice.set('leg-a', 1).set('leg-b', 2);
     await mixer.join('conf', 'pa', 'a');
@@ -72,7 +72,7 @@ describe('ConferenceMixer', () => {
     mediaClock.close();
   });
 
-  it('close ends every participant\'s audio; conferences mix separately', async () => {
+  it("close ends every participant's audio; conferences mix separately", async () => {
     const { clock, mediaClock, legs, mixer } = setup();
     legs.voice.set('leg-a', 5).set('leg-b', 7).set('leg-c', 11).set('leg-d', 13);
     await mixer.join('one', 'pa', 'a');

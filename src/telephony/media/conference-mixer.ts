@@ -77,7 +77,8 @@ export class ConferenceMixer implements ConferenceMediaPort {
     room.players.set(participantId, stop);
     this.#o.media.playAndWait(legId, slot, stop.signal).then(
       (outcome: PlayOutcome) => {
-        if (!stop.signal.aborted) this.#logger.debug({ conferenceId, participantId, outcome }, 'conference audio to the leg was replaced');
+        if (!stop.signal.aborted)
+          this.#logger.debug({ conferenceId, participantId, outcome }, 'conference audio to the leg was replaced');
       },
       (err: unknown) => this.#logger.debug({ err, participantId }, 'conference audio to the leg ended'),
     );

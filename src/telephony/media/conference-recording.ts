@@ -27,18 +27,28 @@ export class ConferenceRecording {
     this.#logger = (options.logger ?? silentLogger).child({ module: 'conference-recording' });
     options.conferences.on('terminated', (conference) => {
       if (conference.recording_id === NIL_UUID || !options.recordings.isLive(conference.recording_id)) return;
-      options.recordings.stopRecording(conference.recording_id).catch((err: unknown) => this.#logger.error({ err }, 'conference recording did not stop'));
+      options.recordings
+        .stopRecording(conference.recording_id)
+        .catch((err: unknown) => this.#logger.error({ err }, 'conference recording did not stop'));
     });
   }
 
   /** Starts recording the mix; refused when the conference has ended or records already. */
   async start(conference: Conference): Promise<Conference> {
-    if (conference.status !== 'progressing') throw new InvalidStateError(`conference ${conference.id} has ended`, 'CONFERENCE_NOT_PROGRESSING');
+    if (conference.status !== 'progressing')
+      throw new InvalidStateError(`conference ${conference.id} has ended`, 'CONFERENCE_NOT_PROGRESSING');
     if (conference.recording_id !== NIL_UUID && this.#o.recordings.isLive(conference.recording_id)) {
       throw new InvalidStateError(`conference ${conference.id} is recording already`, 'CONFERENCE_ALREADY_RECORDING');
     }
-    const source = new MixRecordingSource((sink) => this.#o.mixer.attachRecording(conference.id, sink), { clock: this.#o.clock ?? systemClock });
-    const recording = await this.#o.recordings.startRecording({ reference_type: 'conference', reference_id: conference.id, customer_id: conference.customer_id, source });
+    const source = new MixRecordingSource((sink) => this.#o.mixer.attachRecording(conference.id, sink), {
+      clock: this.#o.clock ?? systemClock,
+    });
+    const recording = await this.#o.recordings.startRecording({
+      reference_type: 'conference',
+      reference_id: conference.id,
+      customer_id: conference.customer_id,
+      source,
+    });
     return this.#o.conferences.setRecording(conference.id, recording.id);
   }
 

@@ -2,9 +2,24 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { g711Codec, type RtpPacket } from '../../media/index.ts';
 import type { MediaEndpoint } from '../../endpoint/media-endpoint.ts';
-import { assertOneStream, phoneOffer, relayLab, sleep, taggedIndex, until, type RelayLab, type TestPhone } from '../testing/test-phones.ts';
+import {
+  assertOneStream,
+  phoneOffer,
+  relayLab,
+  sleep,
+  taggedIndex,
+  until,
+  type RelayLab,
+  type TestPhone,
+} from '../testing/test-phones.ts';
 
-function pair(lab: RelayLab): { media: RelayLab['media']; alice: TestPhone; bob: TestPhone; a: MediaEndpoint; b: MediaEndpoint } {
+function pair(lab: RelayLab): {
+  media: RelayLab['media'];
+  alice: TestPhone;
+  bob: TestPhone;
+  a: MediaEndpoint;
+  b: MediaEndpoint;
+} {
   const [alice, bob] = lab.phones as [TestPhone, TestPhone];
   const [a, b] = lab.endpoints as [MediaEndpoint, MediaEndpoint];
   return { media: lab.media, alice, bob, a, b };
@@ -17,7 +32,8 @@ function pcmuOf(value: number): Uint8Array {
   return out;
 }
 
-const isConstant = (p: RtpPacket, bytes: Uint8Array): boolean => p.payload.length === 160 && p.payload.every((x, i) => x === bytes[i]);
+const isConstant = (p: RtpPacket, bytes: Uint8Array): boolean =>
+  p.payload.length === 160 && p.payload.every((x, i) => x === bytes[i]);
 
 describe('LegRelay: bridged legs with the same codec relay RTP with only the header rewritten', () => {
   let lab: RelayLab | undefined;
@@ -31,16 +47,29 @@ describe('LegRelay: bridged legs with the same codec relay RTP with only the hea
     const { media, alice, bob, a, b } = pair(lab);
     await media.bridge('a', 'b');
     const N = 260;
-    const sent = await Promise.all([alice.stream(a.localPort, { count: N }).done, bob.stream(b.localPort, { count: N }).done]);
+    const sent = await Promise.all([
+      alice.stream(a.localPort, { count: N }).done,
+      bob.stream(b.localPort, { count: N }).done,
+    ]);
     assert.deepEqual(sent, [N, N]);
-    await until(() => lab!.heardFrom(bob, alice).length >= N && lab!.heardFrom(alice, bob).length >= N, 'every relayed packet');
+    await until(
+      () => lab!.heardFrom(bob, alice).length >= N && lab!.heardFrom(alice, bob).length >= N,
+      'every relayed packet',
+    );
     await sleep(300);
     const all = Array.from({ length: N }, (_, i) => i + 1);
-    for (const [listener, speaker] of [[bob, alice], [alice, bob]] as const) {
+    for (const [listener, speaker] of [
+      [bob, alice],
+      [alice, bob],
+    ] as const) {
       const heard = listener.received;
       const first = heard.findIndex((p) => taggedIndex(p, speaker.id) !== undefined);
       const relayed = heard.slice(first, first + N);
-      assert.deepEqual(relayed.map((p) => taggedIndex(p, speaker.id)), all, `phone ${listener.id}: 1..${N} bit-exact, none lost, none doubled, nothing between`);
+      assert.deepEqual(
+        relayed.map((p) => taggedIndex(p, speaker.id)),
+        all,
+        `phone ${listener.id}: 1..${N} bit-exact, none lost, none doubled, nothing between`,
+      );
       assert.equal(lab.heardFrom(listener, speaker).length, N, `phone ${listener.id}: no packet twice`);
       assert.ok(relayed.every((p) => p.payloadType === 0));
       assertOneStream(heard, `what phone ${listener.id} heard`);
@@ -64,10 +93,19 @@ describe('LegRelay: bridged legs with the same codec relay RTP with only the hea
     await Promise.all(streams.map((s) => s.done));
     await sleep(100);
     const prompt = pcmuOf(4000);
-    const kinds = bob.received.map((p) => (taggedIndex(p, alice.id) !== undefined ? 'relayed' : isConstant(p, prompt) ? 'prompt' : 'own'));
+    const kinds = bob.received.map((p) =>
+      taggedIndex(p, alice.id) !== undefined ? 'relayed' : isConstant(p, prompt) ? 'prompt' : 'own',
+    );
     const start = kinds.indexOf('prompt');
-    assert.deepEqual(kinds.slice(start, start + 25), Array(25).fill('prompt'), 'the whole prompt, with nothing relayed into it');
-    assert.ok(kinds.slice(0, start).includes('relayed') && kinds.slice(start + 25).includes('relayed'), 'relayed before and after the prompt');
+    assert.deepEqual(
+      kinds.slice(start, start + 25),
+      Array(25).fill('prompt'),
+      'the whole prompt, with nothing relayed into it',
+    );
+    assert.ok(
+      kinds.slice(0, start).includes('relayed') && kinds.slice(start + 25).includes('relayed'),
+      'relayed before and after the prompt',
+    );
     assert.ok(kinds.slice(start + 25).filter((k) => k === 'own').length <= 2, 'back to the relay at once');
     assertOneStream(bob.received, 'what bob heard across the prompt');
     assert.ok(lab.heardFrom(alice, bob).length > bobHeardBob + 20, 'alice heard bob all along');
@@ -89,14 +127,20 @@ describe('LegRelay: bridged legs with the same codec relay RTP with only the hea
     const held = [alice.received.length, bob.received.length];
     await sleep(800);
     assert.deepEqual(lab.heardFrom(bob, alice, held[1]), [], 'the held phone never hears the peer');
-    assert.ok(bob.received.slice(held[1]).filter((p) => isConstant(p, pcmuOf(3000))).length >= 20, 'the held phone hears the music');
+    assert.ok(
+      bob.received.slice(held[1]).filter((p) => isConstant(p, pcmuOf(3000))).length >= 20,
+      'the held phone hears the music',
+    );
     assert.deepEqual(lab.heardFrom(alice, bob, held[0]), [], 'the peer hears nothing of the held phone');
     b.reoffer({ hold: false });
     b.applyAnswer(phoneOffer(bob.port, 'PCMU', 'sendrecv'));
     media.setHeld('b', false);
     await media.setMusicOnHold('b', false);
     const unheld = [alice.received.length, bob.received.length];
-    await until(() => lab!.heardFrom(bob, alice, unheld[1]).length >= 20 && lab!.heardFrom(alice, bob, unheld[0]).length >= 20, 'the relay after unhold');
+    await until(
+      () => lab!.heardFrom(bob, alice, unheld[1]).length >= 20 && lab!.heardFrom(alice, bob, unheld[0]).length >= 20,
+      'the relay after unhold',
+    );
     for (const s of streams) s.stop();
     await Promise.all(streams.map((s) => s.done));
     assertOneStream(bob.received, 'what bob heard across hold and unhold');

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AudioSink } from '../../media/index.ts';
 import { repairWav } from '../../media/index.ts';
-import { LocalRecordingStorage, RecordingService, type Recording, type RecordingEvent } from '../../recordings/index.ts';
+import {
+  LocalRecordingStorage,
+  RecordingService,
+  type Recording,
+  type RecordingEvent,
+} from '../../recordings/index.ts';
 import { FakeClock, newId } from '../../shared/index.ts';
 import { MixRecordingSource } from './recording-adapter.ts';
 
@@ -24,12 +29,20 @@ test('conference recording: a MixRecordingSource writes the mix frames to <id>.w
   const service = new RecordingService({ store, storage: new LocalRecordingStorage({ dir, repairWav }), clock });
   let sink: AudioSink | undefined;
   let detached = 0;
-  const source = new MixRecordingSource((s) => {
-    sink = s;
-    return () => void (detached += 1);
-  }, { clock });
+  const source = new MixRecordingSource(
+    (s) => {
+      sink = s;
+      return () => void (detached += 1);
+    },
+    { clock },
+  );
   const conferenceId = newId();
-  const started = await service.startRecording({ reference_type: 'conference', reference_id: conferenceId, customer_id: newId(), source });
+  const started = await service.startRecording({
+    reference_type: 'conference',
+    reference_id: conferenceId,
+    customer_id: newId(),
+    source,
+  });
   assert.deepEqual(started.filenames, [`${started.id}.wav`]);
   const frame = new Int16Array(160).fill(1234);
   for (let i = 0; i < 100; i++) sink?.write(frame);
@@ -43,6 +56,12 @@ test('conference recording: a MixRecordingSource writes the mix frames to <id>.w
   assert.equal(wav.length, 44 + 2 * 8000 * 2);
   assert.equal(wav.readUInt32LE(40), 2 * 8000 * 2);
   assert.equal(wav.readInt16LE(44), 1234);
-  assert.deepEqual(ended?.files.map((f) => f.bytes), [wav.length]);
-  assert.deepEqual(events.map((e) => e.type), ['recording_started', 'recording_finished']);
+  assert.deepEqual(
+    ended?.files.map((f) => f.bytes),
+    [wav.length],
+  );
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['recording_started', 'recording_finished'],
+  );
 });

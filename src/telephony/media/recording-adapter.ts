@@ -1,5 +1,11 @@
 import type { CallService, RecorderPort, RecordingOptions } from '../../calls/index.ts';
-import { WavWriter, type AudioSink, type DtmfDigit, type LegRecorder, type RecordingResult } from '../../media/index.ts';
+import {
+  WavWriter,
+  type AudioSink,
+  type DtmfDigit,
+  type LegRecorder,
+  type RecordingResult,
+} from '../../media/index.ts';
 import type { CaptureResult, RecordingCapture, RecordingService, RecordingSource } from '../../recordings/index.ts';
 import { systemClock, type Clock, type Logger } from '../../shared/index.ts';
 import type { MediaEndpoint } from '../../endpoint/index.ts';
@@ -116,13 +122,21 @@ export class CallRecordings implements RecorderPort {
     this.#recordings.on('ended', (recording) => {
       if (recording.reference_type !== 'call') return;
       // recordingEnded ignores a recording that is no longer the call's active one (an API stop).
-      options.calls().recordingEnded(recording.reference_id, recording.id).catch((err: unknown) => {
-        options.logger.warn({ err, recording_id: recording.id }, 'recording end not recorded on the call');
-      });
+      options
+        .calls()
+        .recordingEnded(recording.reference_id, recording.id)
+        .catch((err: unknown) => {
+          options.logger.warn({ err, recording_id: recording.id }, 'recording end not recorded on the call');
+        });
     });
   }
 
-  async start(request: { call_id: string; customer_id: string; leg_id: string; options: RecordingOptions }): Promise<{ recording_id: string }> {
+  async start(request: {
+    call_id: string;
+    customer_id: string;
+    leg_id: string;
+    options: RecordingOptions;
+  }): Promise<{ recording_id: string }> {
     const recording = await this.#recordings.startRecording({
       reference_type: 'call',
       reference_id: request.call_id,

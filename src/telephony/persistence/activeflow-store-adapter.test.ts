@@ -15,8 +15,17 @@ import { FlowLookupAdapter } from '../flows/flow-lookup-adapter.ts';
 function sample(customerId: string, clock: FakeClock): Activeflow {
   const now = new Date(clock.now()).toISOString();
   return {
-    id: newId(), customer_id: customerId, flow_id: newId(), status: 'running', reference_type: 'api', reference_id: NIL_UUID,
-    current_action: nilAction(), executed_actions: [], variables: { a: '1' }, tm_create: now, tm_update: now,
+    id: newId(),
+    customer_id: customerId,
+    flow_id: newId(),
+    status: 'running',
+    reference_type: 'api',
+    reference_id: NIL_UUID,
+    current_action: nilAction(),
+    executed_actions: [],
+    variables: { a: '1' },
+    tm_create: now,
+    tm_update: now,
   };
 }
 
@@ -31,7 +40,15 @@ describe('telephony: activeflow store and flow lookup adapters', () => {
     store = await openStore({ dataDir: dir, clock });
     adapter = new ActiveflowStoreAdapter({ store, events: new EventPublisher({ hub: new EventHub() }) });
     const customer = (name: string) =>
-      store.customers.create({ name, detail: '', email: '', webhook_method: 'POST', webhook_uri: '', webhook_secret: 's', webhook_event_types: [] });
+      store.customers.create({
+        name,
+        detail: '',
+        email: '',
+        webhook_method: 'POST',
+        webhook_uri: '',
+        webhook_secret: 's',
+        webhook_event_types: [],
+      });
     customerId = (await customer('a')).id;
   });
   after(async () => {
@@ -45,15 +62,21 @@ describe('telephony: activeflow store and flow lookup adapters', () => {
     clock.advance(10);
     const error = { action_id: newId(), type: 'fetch', code: 'FETCH_TIMEOUT', message: 'no answer' };
     const next: Activeflow = { ...af, status: 'ended', tm_update: new Date(clock.now()).toISOString() };
-    await adapter.save(next, [activeflowEvent('activeflow_updated', next, error), activeflowEvent('activeflow_updated', next)]);
+    await adapter.save(next, [
+      activeflowEvent('activeflow_updated', next, error),
+      activeflowEvent('activeflow_updated', next),
+    ]);
     assert.deepEqual(await adapter.get(af.id), next);
     assert.equal(await adapter.get(af.id, { customerId: newId() }), undefined);
     const events = await store.outbox.listForResource(ACTIVEFLOW_RESOURCE_TYPE, af.id);
-    assert.deepEqual(events.map((e) => [e.seq, e.type, e.customer_id]), [
-      [1, 'activeflow_created', customerId],
-      [2, 'activeflow_updated', customerId],
-      [3, 'activeflow_updated', customerId],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.seq, e.type, e.customer_id]),
+      [
+        [1, 'activeflow_created', customerId],
+        [2, 'activeflow_updated', customerId],
+        [3, 'activeflow_updated', customerId],
+      ],
+    );
     assert.deepEqual(events[1]?.data, { ...next, error });
     assert.equal((events[2]?.data as { error?: unknown }).error, undefined);
     assert.ok(!(await adapter.listRunning()).some((a) => a.id === af.id));
@@ -84,7 +107,10 @@ describe('telephony: activeflow store and flow lookup adapters', () => {
     assert.equal(deleted?.tm_delete, new Date(clock.now()).toISOString());
     assert.equal(await adapter.get(af.id), undefined);
     const events = await store.outbox.listForResource(ACTIVEFLOW_RESOURCE_TYPE, af.id);
-    assert.deepEqual(events.map((e) => e.type), ['activeflow_created', ACTIVEFLOW_DELETED]);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['activeflow_created', ACTIVEFLOW_DELETED],
+    );
     assert.deepEqual(events[1]?.data, deleted);
   });
 

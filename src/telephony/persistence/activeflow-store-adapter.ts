@@ -76,6 +76,12 @@ export class ActiveflowStoreAdapter implements ActiveflowStorePort {
   }
 
   async #publish(tx: StoreTx, type: string, data: Activeflow): Promise<void> {
-    await this.#events.publish(tx, { customer_id: data.customer_id, resource_type: ACTIVEFLOW_RESOURCE_TYPE, resource_id: data.id, type, data });
+    await this.#events.publish(tx, {
+      customer_id: data.customer_id,
+      resource_type: ACTIVEFLOW_RESOURCE_TYPE,
+      resource_id: data.id,
+      type,
+      data,
+    });
   }
 }

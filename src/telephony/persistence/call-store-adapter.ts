@@ -1,4 +1,13 @@
-import type { CallListOptions, CallRecord, DeletedCallRecord, NewOutboxEvent, Page, Scope, Store, StoreTx } from '../../store/index.ts';
+import type {
+  CallListOptions,
+  CallRecord,
+  DeletedCallRecord,
+  NewOutboxEvent,
+  Page,
+  Scope,
+  Store,
+  StoreTx,
+} from '../../store/index.ts';
 
 /*
  * Written against the store's types only: the calls domain's CallStorePort and the events module's
@@ -84,6 +93,12 @@ export class CallStoreAdapter {
   }
 
   async #publish(tx: StoreTx, type: string, call: CallRecord): Promise<void> {
-    await this.#events.publish(tx, { customer_id: call.customer_id, resource_type: CALL_RESOURCE_TYPE, resource_id: call.id, type, data: call });
+    await this.#events.publish(tx, {
+      customer_id: call.customer_id,
+      resource_type: CALL_RESOURCE_TYPE,
+      resource_id: call.id,
+      type,
+      data: call,
+    });
   }
 }

@@ -1,4 +1,11 @@
-import type { Conference, ConferenceChange, ConferenceEvent, Conferencecall, ConferenceScope, ConferenceStorePort } from '../../conferences/index.ts';
+import type {
+  Conference,
+  ConferenceChange,
+  ConferenceEvent,
+  Conferencecall,
+  ConferenceScope,
+  ConferenceStorePort,
+} from '../../conferences/index.ts';
 import type { ConferenceListOptions, Deleted, NewOutboxEvent, Page, Store, StoreTx } from '../../store/index.ts';
 
 /** Where events go inside a transaction: the EventPublisher (outbox + deliveries, listeners after commit). */
@@ -21,10 +28,22 @@ export const CONFERENCECALL_RESOURCE_TYPE = 'conferencecall';
 function outboxEvent(event: ConferenceEvent): NewOutboxEvent {
   if ('conference' in event) {
     const c = event.conference;
-    return { customer_id: c.customer_id, resource_type: CONFERENCE_RESOURCE_TYPE, resource_id: c.id, type: event.type, data: c };
+    return {
+      customer_id: c.customer_id,
+      resource_type: CONFERENCE_RESOURCE_TYPE,
+      resource_id: c.id,
+      type: event.type,
+      data: c,
+    };
   }
   const cc = event.conferencecall;
-  return { customer_id: cc.customer_id, resource_type: CONFERENCECALL_RESOURCE_TYPE, resource_id: cc.id, type: event.type, data: cc };
+  return {
+    customer_id: cc.customer_id,
+    resource_type: CONFERENCECALL_RESOURCE_TYPE,
+    resource_id: cc.id,
+    type: event.type,
+    data: cc,
+  };
 }
 
 /**

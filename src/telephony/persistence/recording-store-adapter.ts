@@ -35,7 +35,11 @@ export class RecordingStoreAdapter implements RecordingStorePort {
       await this.#store.recordings.upsert(tx, recording);
       for (const event of events) {
         await this.#events.publish(tx, {
-          customer_id: event.recording.customer_id, resource_type: RECORDING_RESOURCE_TYPE, resource_id: event.recording.id, type: event.type, data: event.recording,
+          customer_id: event.recording.customer_id,
+          resource_type: RECORDING_RESOURCE_TYPE,
+          resource_id: event.recording.id,
+          type: event.type,
+          data: event.recording,
         });
       }
     });

@@ -12,34 +12,68 @@ import { MediaEndpoint } from '../../endpoint/media-endpoint.ts';
 import { bestFailure } from './outgoing-leg.ts';
 
 const trunk: Provider = {
-  id: 'p1', hostname: 'sip.carrier.example', port: 5080, transport: 'tcp', tech_prefix: '', tech_postfix: '',
-  tech_headers: { 'X-Account': '42', 'X-Trunk': 'eu' }, auth_username: '', auth_password: '',
+  id: 'p1',
+  hostname: 'sip.carrier.example',
+  port: 5080,
+  transport: 'tcp',
+  tech_prefix: '',
+  tech_postfix: '',
+  tech_headers: { 'X-Account': '42', 'X-Trunk': 'eu' },
+  auth_username: '',
+  auth_password: '',
 };
 const ada = { type: 'tel', target: '+15550001000', target_name: 'Ada Lovelace', name: '', detail: '' } as const;
 
 describe('CallSignaling: what the INVITE carries', () => {
   it('provider Request-URI keeps the + without a tech prefix, and the prefix replaces it otherwise', () => {
-    assert.equal(providerRequestUri(trunk, '+442071234567'), 'sip:+442071234567@sip.carrier.example:5080;transport=tcp');
-    assert.equal(providerRequestUri({ ...trunk, tech_prefix: '00', tech_postfix: '#77', transport: 'UDP' }, '+442071234567'), 'sip:00442071234567#77@sip.carrier.example:5080;transport=udp');
+    assert.equal(
+      providerRequestUri(trunk, '+442071234567'),
+      'sip:+442071234567@sip.carrier.example:5080;transport=tcp',
+    );
+    assert.equal(
+      providerRequestUri({ ...trunk, tech_prefix: '00', tech_postfix: '#77', transport: 'UDP' }, '+442071234567'),
+      'sip:00442071234567#77@sip.carrier.example:5080;transport=udp',
+    );
   });
 
   it('tech_headers become INVITE headers and auth credentials are attached', () => {
-    assert.deepEqual(providerHeaders(trunk), [['X-Account', '42'], ['X-Trunk', 'eu']]);
-    const [target] = inviteTargets({ kind: 'provider', provider: { ...trunk, auth_username: 'acct', auth_password: 'pw' }, number: '+15550002000' }, 'callbin.test');
+    assert.deepEqual(providerHeaders(trunk), [
+      ['X-Account', '42'],
+      ['X-Trunk', 'eu'],
+    ]);
+    const [target] = inviteTargets(
+      { kind: 'provider', provider: { ...trunk, auth_username: 'acct', auth_password: 'pw' }, number: '+15550002000' },
+      'callbin.test',
+    );
     assert.deepEqual(target?.auth, { username: 'acct', password: 'pw' });
     assert.equal(target?.to, '<sip:+15550002000@sip.carrier.example:5080>');
     assert.equal(inviteTargets({ kind: 'provider', provider: trunk, number: '+1555' }, 'h')[0]?.auth, undefined);
   });
 
   it('From shows target_name; anonymous hides it with Privacy: id', () => {
-    assert.deepEqual(callerIdentity(ada, false, 'callbin.test'), { from: '"Ada Lovelace" <sip:+15550001000@callbin.test>', headers: [] });
-    assert.deepEqual(callerIdentity(ada, true, 'callbin.test'), { from: '"Anonymous" <sip:anonymous@anonymous.invalid>', headers: [['Privacy', 'id']] });
-    assert.equal(callerIdentity({ ...ada, type: 'sip', target: 'bob@example.com', target_name: '' }, false, 'h').from, '<sip:bob@example.com>');
+    assert.deepEqual(callerIdentity(ada, false, 'callbin.test'), {
+      from: '"Ada Lovelace" <sip:+15550001000@callbin.test>',
+      headers: [],
+    });
+    assert.deepEqual(callerIdentity(ada, true, 'callbin.test'), {
+      from: '"Anonymous" <sip:anonymous@anonymous.invalid>',
+      headers: [['Privacy', 'id']],
+    });
+    assert.equal(
+      callerIdentity({ ...ada, type: 'sip', target: 'bob@example.com', target_name: '' }, false, 'h').from,
+      '<sip:bob@example.com>',
+    );
   });
 
   it('contacts fork to one INVITE per registered contact', () => {
-    const targets = inviteTargets({ kind: 'contacts', extension: '1001', contacts: ['<sip:a@10.0.0.1:5062;transport=tcp>', 'sip:b@10.0.0.2'] }, 'h');
-    assert.deepEqual(targets.map((t) => t.requestUri), ['sip:a@10.0.0.1:5062;transport=tcp', 'sip:b@10.0.0.2']);
+    const targets = inviteTargets(
+      { kind: 'contacts', extension: '1001', contacts: ['<sip:a@10.0.0.1:5062;transport=tcp>', 'sip:b@10.0.0.2'] },
+      'h',
+    );
+    assert.deepEqual(
+      targets.map((t) => t.requestUri),
+      ['sip:a@10.0.0.1:5062;transport=tcp', 'sip:b@10.0.0.2'],
+    );
   });
 
   it('the best failure of a fork: 6xx first, else the lowest status, else timeout', () => {
@@ -60,7 +94,8 @@ function recorder(): LegEvents & { log: string[]; next(what: string): Promise<vo
   };
   return {
     log,
-    next: (what) => (log.some((e) => e.startsWith(what)) ? Promise.resolve() : new Promise((resolve) => waiters.push([what, resolve]))),
+    next: (what) =>
+      log.some((e) => e.startsWith(what)) ? Promise.resolve() : new Promise((resolve) => waiters.push([what, resolve])),
     ringing: (info) => push(`ringing ${info.sip_status}`),
     answered: () => push('answered'),
     failed: (f) => push(`failed ${f.kind === 'status' ? f.sip_status : f.kind}`),
@@ -96,7 +131,10 @@ describe('CallSignaling on loopback', () => {
   }
 
   async function answer(invite: IncomingInvite): Promise<void> {
-    const { endpoint, answerSdp } = await MediaEndpoint.answer({ ...endpointOptions, offerSdp: invite.request.body.toString() });
+    const { endpoint, answerSdp } = await MediaEndpoint.answer({
+      ...endpointOptions,
+      offerSdp: invite.request.body.toString(),
+    });
     answered.push(endpoint);
     invite.accept({ body: answerSdp, contentType: 'application/sdp' });
   }
@@ -105,12 +143,33 @@ describe('CallSignaling on loopback', () => {
     const seen: IncomingInvite[] = [];
     const off = phones[0]!.ua.on('invite', (invite) => {
       seen.push(invite);
-      if (seen.length === 1) invite.reject(407, undefined, [['Proxy-Authenticate', 'Digest realm="carrier", nonce="abc", qop="auth", algorithm=MD5']]);
+      if (seen.length === 1)
+        invite.reject(407, undefined, [
+          ['Proxy-Authenticate', 'Digest realm="carrier", nonce="abc", qop="auth", algorithm=MD5'],
+        ]);
       else void answer(invite);
     });
-    const provider = { ...trunk, hostname: '127.0.0.1', port: phones[0]!.port, transport: 'udp', tech_prefix: '00', auth_username: 'acct', auth_password: 'pw' };
+    const provider = {
+      ...trunk,
+      hostname: '127.0.0.1',
+      port: phones[0]!.port,
+      transport: 'udp',
+      tech_prefix: '00',
+      auth_username: 'acct',
+      auth_password: 'pw',
+    };
     const events = recorder();
-    const attempt = signaling().dial({ call_id: 'c1', customer_id: 'k', source: ada, destination: ada, target: { kind: 'provider', provider, number: '+15550002000' }, anonymous: false }, events);
+    const attempt = signaling().dial(
+      {
+        call_id: 'c1',
+        customer_id: 'k',
+        source: ada,
+        destination: ada,
+        target: { kind: 'provider', provider, number: '+15550002000' },
+        anonymous: false,
+      },
+      events,
+    );
     await events.next('answered');
     const second = seen[1]!.request;
     assert.equal(second.uri, `sip:0015550002000@127.0.0.1:${phones[0]!.port};transport=udp`);
@@ -135,7 +194,17 @@ describe('CallSignaling on loopback', () => {
     });
     const contacts = phones.map((p) => `<sip:phone@127.0.0.1:${p.port}>`);
     const events = recorder();
-    const attempt = signaling().dial({ call_id: 'c2', customer_id: 'k', source: ada, destination: ada, target: { kind: 'contacts', extension: '1001', contacts }, anonymous: true }, events);
+    const attempt = signaling().dial(
+      {
+        call_id: 'c2',
+        customer_id: 'k',
+        source: ada,
+        destination: ada,
+        target: { kind: 'contacts', extension: '1001', contacts },
+        anonymous: true,
+      },
+      events,
+    );
     await events.next('answered');
     await cancelled;
     assert.deepEqual(events.log, ['ringing 180', 'answered']);

@@ -1,4 +1,12 @@
-import type { Address, DialRequest, DialTarget, LegEvents, OutgoingAttempt, Provider, SignalingPort } from '../../calls/index.ts';
+import type {
+  Address,
+  DialRequest,
+  DialTarget,
+  LegEvents,
+  OutgoingAttempt,
+  Provider,
+  SignalingPort,
+} from '../../calls/index.ts';
 import { silentLogger } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
 import type { SendDestination, UserAgent } from '../../sip/index.ts';
@@ -44,7 +52,10 @@ const TRANSPORTS = new Set(['udp', 'tcp', 'tls']);
  * The number keeps its `+` when the provider has no tech prefix; a non-empty tech prefix replaces
  * the `+` (prefixes are international dialling codes or trunk selectors like `00`, `011`, `9#`).
  */
-export function providerRequestUri(provider: Pick<Provider, 'hostname' | 'port' | 'transport' | 'tech_prefix' | 'tech_postfix'>, number: string): string {
+export function providerRequestUri(
+  provider: Pick<Provider, 'hostname' | 'port' | 'transport' | 'tech_prefix' | 'tech_postfix'>,
+  number: string,
+): string {
   const digits = provider.tech_prefix === '' ? number : number.replace(/^\+/, '');
   const transport = provider.transport.toLowerCase();
   const param = TRANSPORTS.has(transport) ? transport : 'udp';
@@ -62,7 +73,10 @@ export function providerHeaders(provider: Pick<Provider, 'tech_headers'>): [stri
  */
 export function callerIdentity(source: Address, anonymous: boolean, fromHost: string): CallerIdentity {
   if (anonymous) return { from: '"Anonymous" <sip:anonymous@anonymous.invalid>', headers: [['Privacy', 'id']] };
-  const uri = source.type === 'sip' ? sipUri(source.target) : `sip:${source.target === '' ? 'anonymous' : source.target}@${fromHost}`;
+  const uri =
+    source.type === 'sip'
+      ? sipUri(source.target)
+      : `sip:${source.target === '' ? 'anonymous' : source.target}@${fromHost}`;
   const display = source.target_name === '' ? '' : `${quote(source.target_name)} `;
   return { from: `${display}<${uri}>`, headers: [] };
 }
@@ -73,15 +87,28 @@ export function inviteTargets(target: DialTarget, fromHost: string): InviteTarge
     case 'provider': {
       const { provider } = target;
       const requestUri = providerRequestUri(provider, target.number);
-      const auth = provider.auth_username !== '' ? { auth: { username: provider.auth_username, password: provider.auth_password } } : {};
-      return [{ to: `<sip:${target.number}@${formatHostPort(provider.hostname, provider.port)}>`, requestUri, headers: providerHeaders(provider), ...auth }];
+      const auth =
+        provider.auth_username !== ''
+          ? { auth: { username: provider.auth_username, password: provider.auth_password } }
+          : {};
+      return [
+        {
+          to: `<sip:${target.number}@${formatHostPort(provider.hostname, provider.port)}>`,
+          requestUri,
+          headers: providerHeaders(provider),
+          ...auth,
+        },
+      ];
     }
     case 'sip': {
       const uri = sipUri(target.uri);
       return [{ to: `<${uri}>`, requestUri: uri }];
     }
     case 'contacts':
-      return target.contacts.map((contact) => ({ to: `<sip:${target.extension}@${fromHost}>`, requestUri: contactUri(contact) }));
+      return target.contacts.map((contact) => ({
+        to: `<sip:${target.extension}@${fromHost}>`,
+        requestUri: contactUri(contact),
+      }));
   }
 }
 

@@ -33,7 +33,13 @@ export class DialogJournal {
   /** The journal of leg `legId`; `callId` is read at each write (an incoming call gets its id after the leg). */
   forLeg(legId: string, callId: () => string): LegJournal {
     return {
-      save: (snapshot) => this.#enqueue(legId, () => this.#store.calls.saveDialog({ leg_id: legId, call_id: callId(), dialog: snapshot }, new Date(this.#clock.now()).toISOString())),
+      save: (snapshot) =>
+        this.#enqueue(legId, () =>
+          this.#store.calls.saveDialog(
+            { leg_id: legId, call_id: callId(), dialog: snapshot },
+            new Date(this.#clock.now()).toISOString(),
+          ),
+        ),
       remove: () => this.#enqueue(legId, () => this.#store.calls.removeDialog(legId)),
     };
   }
@@ -60,22 +66,33 @@ export class DialogJournal {
  * the stored state, all in parallel; the returned promise settles once every BYE was answered or
  * timed out — callers need not wait for it. Rows are removed once their BYE was sent.
  */
-export async function byeLeftoverDialogs(o: { store: Pick<Store, 'calls'>; ua: Pick<UserAgent, 'sendByeFromState'>; logger: Logger }): Promise<number> {
+export async function byeLeftoverDialogs(o: {
+  store: Pick<Store, 'calls'>;
+  ua: Pick<UserAgent, 'sendByeFromState'>;
+  logger: Logger;
+}): Promise<number> {
   const rows = await o.store.calls.listDialogs();
-  await Promise.allSettled(rows.map(async (row) => {
-    const snapshot = parseDialogSnapshot(row.dialog);
-    try {
-      if (!snapshot) {
-        o.logger.warn({ leg_id: row.leg_id, call_id: row.call_id }, 'stored dialog state unusable: no BYE sent');
-        return;
+  await Promise.allSettled(
+    rows.map(async (row) => {
+      const snapshot = parseDialogSnapshot(row.dialog);
+      try {
+        if (!snapshot) {
+          o.logger.warn({ leg_id: row.leg_id, call_id: row.call_id }, 'stored dialog state unusable: no BYE sent');
+          return;
+        }
+        const res = await o.ua.sendByeFromState(snapshot);
+        o.logger.info(
+          { call_id: row.call_id, sip_call_id: snapshot.callId, status: res?.status ?? 0 },
+          'BYE sent for a call a previous process left up',
+        );
+      } catch (err) {
+        o.logger.warn({ err, call_id: row.call_id }, 'BYE for a leftover dialog not sent');
+      } finally {
+        await o.store.calls
+          .removeDialog(row.leg_id)
+          .catch((err: unknown) => o.logger.warn({ err }, 'leftover dialog state not removed'));
       }
-      const res = await o.ua.sendByeFromState(snapshot);
-      o.logger.info({ call_id: row.call_id, sip_call_id: snapshot.callId, status: res?.status ?? 0 }, 'BYE sent for a call a previous process left up');
-    } catch (err) {
-      o.logger.warn({ err, call_id: row.call_id }, 'BYE for a leftover dialog not sent');
-    } finally {
-      await o.store.calls.removeDialog(row.leg_id).catch((err: unknown) => o.logger.warn({ err }, 'leftover dialog state not removed'));
-    }
-  }));
+    }),
+  );
   return rows.length;
 }

@@ -25,12 +25,36 @@ describe('DirectoryAdapter', () => {
 
   it('returns the live contacts of an extension, [] when unregistered, undefined when it does not exist', async () => {
     const customerId = newId();
-    const ext = await store.extensions.create({ customer_id: customerId, extension: '1001', password: 'pw', username: `u-${newId()}`, domain_name: 'd', name: '', detail: '' });
+    const ext = await store.extensions.create({
+      customer_id: customerId,
+      extension: '1001',
+      password: 'pw',
+      username: `u-${newId()}`,
+      domain_name: 'd',
+      name: '',
+      detail: '',
+    });
     const directory = new DirectoryAdapter({ store, clock });
     assert.deepEqual(await directory.extensionContacts(customerId, '1001'), []);
-    const binding = { customer_id: customerId, extension_id: ext.id, transport: 'UDP', source: '127.0.0.1:5062', call_id: 'c', cseq: 1, user_agent: 'phone' };
-    await store.registrations.upsert({ ...binding, contact: '<sip:a@127.0.0.1:5062>', tm_expire: new Date(clock.now() + 60_000).toISOString() });
-    await store.registrations.upsert({ ...binding, contact: '<sip:b@127.0.0.1:5064>', tm_expire: new Date(clock.now() - 1).toISOString() });
+    const binding = {
+      customer_id: customerId,
+      extension_id: ext.id,
+      transport: 'UDP',
+      source: '127.0.0.1:5062',
+      call_id: 'c',
+      cseq: 1,
+      user_agent: 'phone',
+    };
+    await store.registrations.upsert({
+      ...binding,
+      contact: '<sip:a@127.0.0.1:5062>',
+      tm_expire: new Date(clock.now() + 60_000).toISOString(),
+    });
+    await store.registrations.upsert({
+      ...binding,
+      contact: '<sip:b@127.0.0.1:5064>',
+      tm_expire: new Date(clock.now() - 1).toISOString(),
+    });
     assert.deepEqual(await directory.extensionContacts(customerId, '1001'), ['<sip:a@127.0.0.1:5062>']);
     assert.equal(await directory.extensionContacts(customerId, '1002'), undefined);
     assert.equal(await directory.extensionContacts(newId(), '1001'), undefined);

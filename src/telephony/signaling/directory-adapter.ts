@@ -16,7 +16,10 @@ export class DirectoryAdapter implements DirectoryPort {
   async extensionContacts(customerId: string, extension: string): Promise<readonly string[] | undefined> {
     const row = await this.#store.extensions.findByExtension(customerId, extension);
     if (!row) return undefined;
-    const bindings = await this.#store.registrations.listForExtension(row.id, new Date(this.#clock.now()).toISOString());
+    const bindings = await this.#store.registrations.listForExtension(
+      row.id,
+      new Date(this.#clock.now()).toISOString(),
+    );
     return [...new Set(bindings.map((b) => b.contact))];
   }
 }

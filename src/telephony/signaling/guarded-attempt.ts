@@ -17,7 +17,12 @@ export class GuardedAttempt implements OutgoingAttempt {
   #inner: OutgoingAttempt | undefined;
   #cancelled = false;
 
-  constructor(verdict: Promise<SipTargetVerdict>, start: (destination?: SendDestination) => OutgoingAttempt, events: LegEvents, logger: Logger) {
+  constructor(
+    verdict: Promise<SipTargetVerdict>,
+    start: (destination?: SendDestination) => OutgoingAttempt,
+    events: LegEvents,
+    logger: Logger,
+  ) {
     verdict.then(
       (v) => {
         if (this.#cancelled) return events.failed({ kind: 'status', sip_status: REQUEST_TERMINATED });
@@ -58,7 +63,8 @@ export class GuardedAttempt implements OutgoingAttempt {
   }
 
   #established(what: string): OutgoingAttempt {
-    if (!this.#inner) throw new InvalidStateError(`${what}: leg ${this.leg_id} has no established dialog`, 'LEG_NOT_ESTABLISHED');
+    if (!this.#inner)
+      throw new InvalidStateError(`${what}: leg ${this.leg_id} has no established dialog`, 'LEG_NOT_ESTABLISHED');
     return this.#inner;
   }
 }

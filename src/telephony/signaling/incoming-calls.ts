@@ -2,7 +2,15 @@ import type { Address, Call, CallType, FlowSource, IncomingCallRequest } from '.
 import { E164_RE, EXTENSION_RE } from '../../calls/index.ts';
 import { NIL_UUID, hasCode, silentLogger } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
-import type { DigestAlgorithm, DigestGuard, DigestHa1, IncomingInvite, MessageSource, SipRequest, UserAgent } from '../../sip/index.ts';
+import type {
+  DigestAlgorithm,
+  DigestGuard,
+  DigestHa1,
+  IncomingInvite,
+  MessageSource,
+  SipRequest,
+  UserAgent,
+} from '../../sip/index.ts';
 import { DEFAULT_MD5_ONLY_USER_AGENTS, isScannerUserAgent, parseNameAddr, parseUri } from '../../sip/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { CallMedia } from '../media/call-media.ts';
@@ -45,7 +53,9 @@ export interface ExtensionDialPlan {
 
 /** The default dial plan: connect the caller to what it dialled. */
 export const connectDialPlan: ExtensionDialPlan = {
-  flowFor: async (_customerId, caller, destination) => ({ actions: [{ type: 'connect', option: { source: caller, destinations: [destination] } }] }),
+  flowFor: async (_customerId, caller, destination) => ({
+    actions: [{ type: 'connect', option: { source: caller, destinations: [destination] } }],
+  }),
 };
 
 /** Options of {@link IncomingCalls}. */
@@ -82,7 +92,6 @@ export type InviteRoute =
   | { kind: 'call'; customerId: string; flow: FlowSource; destination: Address; type?: CallType }
   | { kind: 'refuse'; status: number; reason: string };
 
-const SDP = 'application/sdp';
 const CONFERENCE_PREFIX = 'conference:';
 // What an account can be called: an extension name, or a digest username (`<extension>-<id prefix>`).
 const ACCOUNT_NAME_RE = /^[A-Za-z0-9]{1,32}(-[A-Za-z0-9]{1,32})?$/;
@@ -157,7 +166,9 @@ export class IncomingCalls {
     if (!ACCOUNT_NAME_RE.test(user)) return { kind: 'refuse', status: 403, reason: 'Forbidden' };
     const realm = this.#o.accounts.realmFor(from.host);
     const outcome = await this.#o.digest.authenticate({
-      method: 'INVITE', realm, source: source.address,
+      method: 'INVITE',
+      realm,
+      source: source.address,
       authorizations: [...request.headers.getAll('proxy-authorization'), ...request.headers.getAll('authorization')],
       lookup: async (username) => {
         const account = await this.#o.accounts.findAccount({ username, domain: from.host });
@@ -183,18 +194,29 @@ export class IncomingCalls {
     const number = dialledNumber(user);
     const row = number === undefined ? undefined : await this.#o.store.numbers.findByNumber(number);
     if (!row || number === undefined) return { kind: 'refuse', status: 404, reason: 'Not Found' };
-    if (row.call_flow_id === '' || row.call_flow_id === NIL_UUID) return { kind: 'refuse', status: 480, reason: 'Temporarily Unavailable' };
-    return { kind: 'call', customerId: row.customer_id, flow: { flow_id: row.call_flow_id }, destination: { type: 'tel', target: number, target_name: row.name, name: '', detail: '' } };
+    if (row.call_flow_id === '' || row.call_flow_id === NIL_UUID)
+      return { kind: 'refuse', status: 480, reason: 'Temporarily Unavailable' };
+    return {
+      kind: 'call',
+      customerId: row.customer_id,
+      flow: { flow_id: row.call_flow_id },
+      destination: { type: 'tel', target: number, target_name: row.name, name: '', detail: '' },
+    };
   }
 
   async #routeDialled(account: ExtensionAccount, user: string): Promise<InviteRoute> {
-    if (user.toLowerCase().startsWith(CONFERENCE_PREFIX)) return this.#routeConference(account, user.slice(CONFERENCE_PREFIX.length));
+    if (user.toLowerCase().startsWith(CONFERENCE_PREFIX))
+      return this.#routeConference(account, user.slice(CONFERENCE_PREFIX.length));
     let destination: Address;
     if (E164_RE.test(user)) destination = { type: 'tel', target: user, target_name: '', name: '', detail: '' };
     else if (EXTENSION_RE.test(user) && (await this.#o.store.extensions.findByExtension(account.customerId, user))) {
       destination = { type: 'extension', target: user, target_name: '', name: '', detail: '' };
     } else return { kind: 'refuse', status: 404, reason: 'Not Found' };
-    const flow = await (this.#o.dialPlan ?? connectDialPlan).flowFor(account.customerId, extensionAddress(account), destination);
+    const flow = await (this.#o.dialPlan ?? connectDialPlan).flowFor(
+      account.customerId,
+      extensionAddress(account),
+      destination,
+    );
     if (flow === undefined) return { kind: 'refuse', status: 404, reason: 'Not Found' };
     return { kind: 'call', customerId: account.customerId, flow, destination };
   }
@@ -202,7 +224,8 @@ export class IncomingCalls {
   async #routeConference(account: ExtensionAccount, conferenceId: string): Promise<InviteRoute> {
     const conferences = this.#o.conferences;
     if (!conferences) return { kind: 'refuse', status: 501, reason: 'Conferences Not Implemented' };
-    if (!(await conferences.isJoinable(account.customerId, conferenceId))) return { kind: 'refuse', status: 404, reason: 'Not Found' };
+    if (!(await conferences.isJoinable(account.customerId, conferenceId)))
+      return { kind: 'refuse', status: 404, reason: 'Not Found' };
     const flow: FlowSource = { actions: [{ type: 'conference_join', option: { conference_id: conferenceId } }] };
     const destination: Address = { type: 'conference', target: conferenceId, target_name: '', name: '', detail: '' };
     return { kind: 'call', customerId: account.customerId, flow, destination, type: 'conference' };
@@ -227,8 +250,12 @@ export class IncomingCalls {
     // RFC 3261 §22.3: a UA that is not a registrar answers 407 with Proxy-Authenticate (one per algorithm).
     // baresip 1.x gives up on the first challenge whose algorithm it lacks (SHA-256), as the registrar knows.
     const userAgent = invite.request.headers.get('user-agent') ?? '';
-    const algorithms = DEFAULT_MD5_ONLY_USER_AGENTS.some((re) => re.test(userAgent)) ? ['MD5' as const] : INVITE_ALGORITHMS;
-    const headers = this.#o.digest.challenge(verdict.realm, source, { stale: verdict.stale, algorithms }).map((v): [string, string] => ['Proxy-Authenticate', v]);
+    const algorithms = DEFAULT_MD5_ONLY_USER_AGENTS.some((re) => re.test(userAgent))
+      ? ['MD5' as const]
+      : INVITE_ALGORITHMS;
+    const headers = this.#o.digest
+      .challenge(verdict.realm, source, { stale: verdict.stale, algorithms })
+      .map((v): [string, string] => ['Proxy-Authenticate', v]);
     if (invite.finalStatus === undefined) invite.reject(407, undefined, headers);
   }
 
@@ -246,12 +273,24 @@ export class IncomingCalls {
     let callId = '';
     const journal = this.#o.journal;
     const leg = new SipIncomingLeg({
-      invite, endpoint: answered.endpoint, answerSdp: answered.answerSdp, media: this.#o.media, logger: this.#logger, refers: this.#o.refers,
+      invite,
+      endpoint: answered.endpoint,
+      answerSdp: answered.answerSdp,
+      media: this.#o.media,
+      logger: this.#logger,
+      refers: this.#o.refers,
       journal: journal ? (legId) => journal.forLeg(legId, () => callId) : undefined,
     });
     if (invite.finalStatus !== undefined) return void (await leg.reject(invite.finalStatus));
     try {
-      const call = await this.#o.calls.acceptIncoming({ customer_id: route.customerId, source, destination: route.destination, flow: route.flow, leg, ...(route.type ? { type: route.type } : {}) });
+      const call = await this.#o.calls.acceptIncoming({
+        customer_id: route.customerId,
+        source,
+        destination: route.destination,
+        flow: route.flow,
+        leg,
+        ...(route.type ? { type: route.type } : {}),
+      });
       callId = call.id;
       this.#o.media.bindCall(leg.leg_id, call.id);
     } catch (err) {

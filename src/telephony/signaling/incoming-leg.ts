@@ -31,7 +31,12 @@ export class SipIncomingLeg implements IncomingLeg {
   readonly #journal: ((legId: string) => LegJournal) | undefined;
 
   constructor(options: {
-    invite: IncomingInvite; endpoint: MediaEndpoint; answerSdp: string; media: CallMedia; logger: Logger; refers?: ReferSink | undefined;
+    invite: IncomingInvite;
+    endpoint: MediaEndpoint;
+    answerSdp: string;
+    media: CallMedia;
+    logger: Logger;
+    refers?: ReferSink | undefined;
     /** Keeps the confirmed dialog's state for a restart after a crash. */
     journal?: ((legId: string) => LegJournal) | undefined;
   }) {
@@ -62,14 +67,23 @@ export class SipIncomingLeg implements IncomingLeg {
 
   async answer(): Promise<void> {
     if (this.#dialog) return;
-    if (this.#invite.finalStatus !== undefined) throw new InvalidStateError(`leg ${this.leg_id}: INVITE already answered ${this.#invite.finalStatus}`, 'LEG_ALREADY_ANSWERED');
+    if (this.#invite.finalStatus !== undefined)
+      throw new InvalidStateError(
+        `leg ${this.leg_id}: INVITE already answered ${this.#invite.finalStatus}`,
+        'LEG_ALREADY_ANSWERED',
+      );
     const dialog = this.#invite.accept({ body: this.#answerSdp, contentType: SDP });
-    this.#dialog = new LegDialog(dialog, this.#endpoint, {
-      remoteEnded: (failed) => this.#events?.remoteBye(failed ? { failed } : undefined),
-      ended: () => this.#release(),
-      journal: this.#journal?.(this.leg_id),
-      ...(this.#refers ? { refer: (refer: IncomingRefer) => this.#refers?.referred(this.leg_id, refer) } : {}),
-    }, this.#logger);
+    this.#dialog = new LegDialog(
+      dialog,
+      this.#endpoint,
+      {
+        remoteEnded: (failed) => this.#events?.remoteBye(failed ? { failed } : undefined),
+        ended: () => this.#release(),
+        journal: this.#journal?.(this.leg_id),
+        ...(this.#refers ? { refer: (refer: IncomingRefer) => this.#refers?.referred(this.leg_id, refer) } : {}),
+      },
+      this.#logger,
+    );
     await this.#invite.waitForAck();
   }
 
@@ -105,7 +119,8 @@ export class SipIncomingLeg implements IncomingLeg {
   }
 
   #requireDialog(what: string): LegDialog {
-    if (!this.#dialog || this.#dialog.terminated) throw new InvalidStateError(`${what}: leg ${this.leg_id} has no established dialog`, 'LEG_NOT_ESTABLISHED');
+    if (!this.#dialog || this.#dialog.terminated)
+      throw new InvalidStateError(`${what}: leg ${this.leg_id} has no established dialog`, 'LEG_NOT_ESTABLISHED');
     return this.#dialog;
   }
 }

@@ -117,8 +117,13 @@ export class OutgoingLeg implements OutgoingAttempt {
       let invite: OutgoingInvite;
       try {
         invite = this.#o.ua.invite({
-          to: target.to, from: this.#o.from, requestUri: target.requestUri, body: offerSdp, contentType: SDP,
-          headers: [...this.#o.headers, ...(target.headers ?? [])], ...(target.auth ? { auth: target.auth } : {}),
+          to: target.to,
+          from: this.#o.from,
+          requestUri: target.requestUri,
+          body: offerSdp,
+          contentType: SDP,
+          headers: [...this.#o.headers, ...(target.headers ?? [])],
+          ...(target.auth ? { auth: target.auth } : {}),
           ...(target.destination ? { destination: target.destination } : {}),
         });
       } catch (err) {
@@ -128,7 +133,10 @@ export class OutgoingLeg implements OutgoingAttempt {
       }
       this.#invites.push(invite);
       invite.on('provisional', (res) => this.#onProvisional(res));
-      invite.then((answer) => this.#onAnswer(invite, answer), (err: unknown) => this.#onFailure(err));
+      invite.then(
+        (answer) => this.#onAnswer(invite, answer),
+        (err: unknown) => this.#onFailure(err),
+      );
     }
     if (this.#invites.length === 0) this.#fail(bestFailure(this.#failures));
   }
@@ -149,12 +157,17 @@ export class OutgoingLeg implements OutgoingAttempt {
     this.#won = true;
     for (const invite of this.#invites) if (invite !== winner) invite.cancel();
     if (!this.#answerApplied) this.#applyAnswer(response);
-    this.#dialog = new LegDialog(dialog, this.#endpoint, {
-      remoteEnded: (failed) => this.#o.events.remoteBye(failed ? { failed } : undefined),
-      ended: () => this.#release(),
-      journal: this.#o.journal?.forLeg(this.leg_id, () => this.#o.callId),
-      ...(this.#o.refers ? { refer: (refer: IncomingRefer) => this.#o.refers?.referred(this.leg_id, refer) } : {}),
-    }, this.#o.logger);
+    this.#dialog = new LegDialog(
+      dialog,
+      this.#endpoint,
+      {
+        remoteEnded: (failed) => this.#o.events.remoteBye(failed ? { failed } : undefined),
+        ended: () => this.#release(),
+        journal: this.#o.journal?.forLeg(this.leg_id, () => this.#o.callId),
+        ...(this.#o.refers ? { refer: (refer: IncomingRefer) => this.#o.refers?.referred(this.leg_id, refer) } : {}),
+      },
+      this.#o.logger,
+    );
     this.#o.events.answered();
   }
 
@@ -181,11 +194,14 @@ export class OutgoingLeg implements OutgoingAttempt {
   }
 
   #release(): void {
-    this.#o.media.release(this.leg_id).catch((err: unknown) => this.#o.logger.warn({ err }, 'media leg release failed'));
+    this.#o.media
+      .release(this.leg_id)
+      .catch((err: unknown) => this.#o.logger.warn({ err }, 'media leg release failed'));
   }
 
   #requireDialog(what: string): LegDialog {
-    if (!this.#dialog || this.#dialog.terminated) throw new InvalidStateError(`${what}: leg ${this.leg_id} has no established dialog`, 'LEG_NOT_ESTABLISHED');
+    if (!this.#dialog || this.#dialog.terminated)
+      throw new InvalidStateError(`${what}: leg ${this.leg_id} has no established dialog`, 'LEG_NOT_ESTABLISHED');
     return this.#dialog;
   }
 }

@@ -7,8 +7,22 @@ import { ProviderHealth, providerPingUri } from './provider-health.ts';
 
 function provider(id: string, port: number): Provider {
   return {
-    id, customer_id: NIL_UUID, type: 'sip', hostname: '10.0.0.1', port, transport: 'udp', tech_prefix: '', tech_postfix: '', tech_headers: {},
-    auth_username: '', auth_password: '', name: id, detail: '', codecs: [], tm_create: '', tm_update: '',
+    id,
+    customer_id: NIL_UUID,
+    type: 'sip',
+    hostname: '10.0.0.1',
+    port,
+    transport: 'udp',
+    tech_prefix: '',
+    tech_postfix: '',
+    tech_headers: {},
+    auth_username: '',
+    auth_password: '',
+    name: id,
+    detail: '',
+    codecs: [],
+    tm_create: '',
+    tm_update: '',
   };
 }
 
@@ -29,7 +43,10 @@ const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve
 describe('ProviderHealth', () => {
   const a = provider('a', 5060);
   const b = provider('b', 5070);
-  const store = { providers: { list: async () => ({ items: [a, b], nextPageToken: '' }) } } as unknown as Pick<Store, 'providers'>;
+  const store = { providers: { list: async () => ({ items: [a, b], nextPageToken: '' }) } } as unknown as Pick<
+    Store,
+    'providers'
+  >;
 
   it('pings every provider each interval; 3 unanswered pings make it unhealthy, any answer (even 404) healthy again', async () => {
     const clock = new FakeClock();

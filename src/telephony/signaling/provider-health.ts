@@ -104,7 +104,10 @@ export class ProviderHealth implements ProviderHealthView {
       state.failures += 1;
       if (state.healthy && state.failures >= this.#threshold) {
         state.healthy = false;
-        this.#logger.warn({ err, provider_id: provider.id, failures: state.failures }, 'provider does not answer OPTIONS: unhealthy');
+        this.#logger.warn(
+          { err, provider_id: provider.id, failures: state.failures },
+          'provider does not answer OPTIONS: unhealthy',
+        );
       }
     }
   }

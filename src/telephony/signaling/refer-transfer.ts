@@ -19,7 +19,7 @@ export interface PhoneReferTransfersOptions {
 
 /** The referred target as an API address: `+E164` → tel, an extension name → extension; else undefined. */
 export function referTarget(referTo: string): Address | { replaces: true } | undefined {
-  let uri;
+  let uri: ReturnType<typeof parseNameAddr>['uri'];
   try {
     uri = parseNameAddr(referTo.trim()).uri;
   } catch {
@@ -99,7 +99,12 @@ export class PhoneReferTransfers implements ReferSink {
     const events: TransferEvent[] = [];
     const off = calls.transfers.onEvent((e) => events.push(e));
     try {
-      const transfer = await calls.transfers.create({ customer_id: call.customer_id, type: 'blind', transferer_call_id: call.id, transferee: target });
+      const transfer = await calls.transfers.create({
+        customer_id: call.customer_id,
+        type: 'blind',
+        transferer_call_id: call.id,
+        transferee: target,
+      });
       transferId = transfer.id;
     } catch (err) {
       off();

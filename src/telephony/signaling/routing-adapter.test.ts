@@ -25,22 +25,57 @@ describe('RoutingAdapter and ProviderAddressBook over a SQLite store', () => {
 
   async function provider(hostname: string): Promise<string> {
     const row = await store.providers.create({
-      customer_id: NIL_UUID, type: 'sip', hostname, port: 5060, transport: 'udp', tech_prefix: '9', tech_postfix: '', tech_headers: { 'X-A': '1' },
-      auth_username: 'u', auth_password: 'p', name: hostname, detail: '', codecs: ['PCMU'],
+      customer_id: NIL_UUID,
+      type: 'sip',
+      hostname,
+      port: 5060,
+      transport: 'udp',
+      tech_prefix: '9',
+      tech_postfix: '',
+      tech_headers: { 'X-A': '1' },
+      auth_username: 'u',
+      auth_password: 'p',
+      name: hostname,
+      detail: '',
+      codecs: ['PCMU'],
     });
     return row.id;
   }
 
   it('lists the customer and platform routes, the known providers, and asks the health view', async () => {
     const p1 = await provider('carrier.example');
-    const mine = await store.routes.create({ customer_id: customerId, provider_id: p1, priority: 2, target: '+44', name: '', detail: '' });
-    const platform = await store.routes.create({ customer_id: NIL_UUID, provider_id: p1, priority: 1, target: 'all', name: '', detail: '' });
-    await store.routes.create({ customer_id: newId(), provider_id: p1, priority: 0, target: 'all', name: '', detail: '' });
+    const mine = await store.routes.create({
+      customer_id: customerId,
+      provider_id: p1,
+      priority: 2,
+      target: '+44',
+      name: '',
+      detail: '',
+    });
+    const platform = await store.routes.create({
+      customer_id: NIL_UUID,
+      provider_id: p1,
+      priority: 1,
+      target: 'all',
+      name: '',
+      detail: '',
+    });
+    await store.routes.create({
+      customer_id: newId(),
+      provider_id: p1,
+      priority: 0,
+      target: 'all',
+      name: '',
+      detail: '',
+    });
     const routing = new RoutingAdapter({ store, health: { isHealthy: (id) => id !== p1 } });
     const ids = (await routing.listRoutes(customerId)).map((r) => r.id).sort();
     assert.deepEqual(ids, [mine.id, platform.id].sort());
     const providers = await routing.listProviders([p1, p1, newId()]);
-    assert.deepEqual(providers.map((p) => [p.id, p.tech_prefix, p.tech_headers, p.auth_username]), [[p1, '9', { 'X-A': '1' }, 'u']]);
+    assert.deepEqual(
+      providers.map((p) => [p.id, p.tech_prefix, p.tech_headers, p.auth_username]),
+      [[p1, '9', { 'X-A': '1' }, 'u']],
+    );
     assert.equal(routing.isHealthy(p1), false);
     assert.equal(new RoutingAdapter({ store }).isHealthy(p1), true);
   });
@@ -51,7 +86,9 @@ describe('RoutingAdapter and ProviderAddressBook over a SQLite store', () => {
     const lookups: string[] = [];
     const clock = new FakeClock();
     const book = new ProviderAddressBook({
-      store, clock, ttlMs: 60_000,
+      store,
+      clock,
+      ttlMs: 60_000,
       resolve: async (host) => {
         lookups.push(host);
         if (host === 'carrier.example') return ['203.0.113.5'];

@@ -26,14 +26,28 @@ export async function listAllProviders(store: Pick<Store, 'providers'>): Promise
 
 /** The route fields the calls domain reads, from a stored route. */
 function toRoute(r: Route): Route {
-  return { id: r.id, customer_id: r.customer_id, provider_id: r.provider_id, priority: r.priority, target: r.target, tm_create: r.tm_create };
+  return {
+    id: r.id,
+    customer_id: r.customer_id,
+    provider_id: r.provider_id,
+    priority: r.priority,
+    target: r.target,
+    tm_create: r.tm_create,
+  };
 }
 
 /** The provider fields an INVITE needs, from a stored provider. */
 function toProvider(p: StoredProvider): Provider {
   return {
-    id: p.id, hostname: p.hostname, port: p.port, transport: p.transport, tech_prefix: p.tech_prefix, tech_postfix: p.tech_postfix,
-    tech_headers: { ...p.tech_headers }, auth_username: p.auth_username, auth_password: p.auth_password,
+    id: p.id,
+    hostname: p.hostname,
+    port: p.port,
+    transport: p.transport,
+    tech_prefix: p.tech_prefix,
+    tech_postfix: p.tech_postfix,
+    tech_headers: { ...p.tech_headers },
+    auth_username: p.auth_username,
+    auth_password: p.auth_password,
   };
 }
 
@@ -72,7 +86,9 @@ export const dnsResolver: HostResolver = async (hostname) => {
 
 /** An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) as plain IPv4. */
 export function plainAddress(address: string): string {
-  return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address.toLowerCase();
+  return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4
+    ? address.slice(7)
+    : address.toLowerCase();
 }
 
 /**
@@ -88,7 +104,13 @@ export class ProviderAddressBook {
   readonly #logger: Logger;
   #cached: { atMs: number; addresses: Promise<Set<string>> } | undefined;
 
-  constructor(options: { store: Pick<Store, 'providers'>; resolve?: HostResolver; clock?: Clock; ttlMs?: number; logger?: Logger }) {
+  constructor(options: {
+    store: Pick<Store, 'providers'>;
+    resolve?: HostResolver;
+    clock?: Clock;
+    ttlMs?: number;
+    logger?: Logger;
+  }) {
     this.#store = options.store;
     this.#resolve = options.resolve ?? dnsResolver;
     this.#clock = options.clock ?? systemClock;
@@ -119,14 +141,16 @@ export class ProviderAddressBook {
 
   async #load(): Promise<Set<string>> {
     const hostnames = new Set((await listAllProviders(this.#store)).map((p) => p.hostname));
-    const resolved = await Promise.all([...hostnames].map(async (host) => {
-      try {
-        return await this.#resolve(host);
-      } catch (err) {
-        this.#logger.warn({ err, host }, 'provider hostname does not resolve; its INVITEs will be refused');
-        return [];
-      }
-    }));
+    const resolved = await Promise.all(
+      [...hostnames].map(async (host) => {
+        try {
+          return await this.#resolve(host);
+        } catch (err) {
+          this.#logger.warn({ err, host }, 'provider hostname does not resolve; its INVITEs will be refused');
+          return [];
+        }
+      }),
+    );
     return new Set(resolved.flat().map(plainAddress));
   }
 }

@@ -29,7 +29,12 @@ export function flattenSipStats(s: SipServerStats): Record<string, number> {
   return flat;
 }
 
-function metric(name: string, type: 'counter' | 'gauge', help: string, samples: [labels: string, value: number][]): string {
+function metric(
+  name: string,
+  type: 'counter' | 'gauge',
+  help: string,
+  samples: [labels: string, value: number][],
+): string {
   const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
   for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
   return lines.join('\n') + '\n';
@@ -38,20 +43,58 @@ function metric(name: string, type: 'counter' | 'gauge', help: string, samples: 
 /** SIP counters in the Prometheus text exposition format, appended to the API's `/metrics`. */
 export function sipMetricsText(s: SipServerStats): string {
   return [
-    metric('callbin_sip_messages_received_total', 'counter', 'SIP messages received (malformed included)', [['', s.transport.received]]),
+    metric('callbin_sip_messages_received_total', 'counter', 'SIP messages received (malformed included)', [
+      ['', s.transport.received],
+    ]),
     metric('callbin_sip_messages_sent_total', 'counter', 'SIP messages sent', [['', s.transport.sent]]),
-    metric('callbin_sip_malformed_total', 'counter', 'SIP messages that could not be parsed or framed', [['', s.transport.malformed]]),
+    metric('callbin_sip_malformed_total', 'counter', 'SIP messages that could not be parsed or framed', [
+      ['', s.transport.malformed],
+    ]),
     metric('callbin_sip_send_errors_total', 'counter', 'SIP sends that failed', [['', s.transport.sendErrors]]),
-    metric('callbin_sip_connections', 'gauge', 'open SIP stream connections (TCP, TLS, WS)', [['', s.transport.connections]]),
-    metric('callbin_sip_connections_refused_total', 'counter', 'inbound SIP stream connections closed at once by a cap',
-      [['{cap="total"}', s.transport.refusedTotal], ['{cap="per_source"}', s.transport.refusedPerSource]]),
-    metric('callbin_sip_connections_timed_out_total', 'counter', 'SIP stream connections closed by the idle timeout or the message deadline',
-      [['{reason="idle"}', s.transport.closedIdle], ['{reason="deadline"}', s.transport.closedDeadline]]),
-    metric('callbin_sip_transactions', 'gauge', 'live SIP transactions', [['{kind="client"}', s.transactions.client], ['{kind="server"}', s.transactions.server]]),
-    metric('callbin_sip_register_total', 'counter', 'REGISTER requests by result',
-      Object.entries(s.register).map(([result, n]): [string, number] => [`{result="${result}"}`, n])),
-    metric('callbin_sip_digest_evaluated_total', 'counter', 'SIP digest responses checked against a stored HA1 (any method)', [['', s.digest.evaluated]]),
-    metric('callbin_sip_digest_total', 'counter', 'SIP digest attempts by outcome (blocked: refused over budget without a check)',
-      Object.entries(s.digest).filter(([result]) => result !== 'evaluated').map(([result, n]): [string, number] => [`{result="${result}"}`, n])),
+    metric('callbin_sip_connections', 'gauge', 'open SIP stream connections (TCP, TLS, WS)', [
+      ['', s.transport.connections],
+    ]),
+    metric(
+      'callbin_sip_connections_refused_total',
+      'counter',
+      'inbound SIP stream connections closed at once by a cap',
+      [
+        ['{cap="total"}', s.transport.refusedTotal],
+        ['{cap="per_source"}', s.transport.refusedPerSource],
+      ],
+    ),
+    metric(
+      'callbin_sip_connections_timed_out_total',
+      'counter',
+      'SIP stream connections closed by the idle timeout or the message deadline',
+      [
+        ['{reason="idle"}', s.transport.closedIdle],
+        ['{reason="deadline"}', s.transport.closedDeadline],
+      ],
+    ),
+    metric('callbin_sip_transactions', 'gauge', 'live SIP transactions', [
+      ['{kind="client"}', s.transactions.client],
+      ['{kind="server"}', s.transactions.server],
+    ]),
+    metric(
+      'callbin_sip_register_total',
+      'counter',
+      'REGISTER requests by result',
+      Object.entries(s.register).map(([result, n]): [string, number] => [`{result="${result}"}`, n]),
+    ),
+    metric(
+      'callbin_sip_digest_evaluated_total',
+      'counter',
+      'SIP digest responses checked against a stored HA1 (any method)',
+      [['', s.digest.evaluated]],
+    ),
+    metric(
+      'callbin_sip_digest_total',
+      'counter',
+      'SIP digest attempts by outcome (blocked: refused over budget without a check)',
+      Object.entries(s.digest)
+        .filter(([result]) => result !== 'evaluated')
+        .map(([result, n]): [string, number] => [`{result="${result}"}`, n]),
+    ),
   ].join('');
 }

@@ -6,14 +6,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { silentLogger, systemClock } from '../../shared/index.ts';
-import { SipHeaders, SipTransport, TransactionLayer, newBranch, newCallId, newTag, parseMessage, serializeMessage } from '../../sip/index.ts';
+import {
+  SipHeaders,
+  SipTransport,
+  TransactionLayer,
+  newBranch,
+  newCallId,
+  newTag,
+  parseMessage,
+  serializeMessage,
+} from '../../sip/index.ts';
 import type { SipRequest } from '../../sip/index.ts';
 import { openStore } from '../../store/index.ts';
 import { startSipServer } from './sip-server.ts';
 
 function options(host: string, port: number, transport: string): SipRequest {
   return {
-    kind: 'request', method: 'OPTIONS', uri: `sip:${host}:${port}`, body: Buffer.alloc(0),
+    kind: 'request',
+    method: 'OPTIONS',
+    uri: `sip:${host}:${port}`,
+    body: Buffer.alloc(0),
     headers: SipHeaders.from([
       ['Via', `SIP/2.0/${transport} ${host}:1;branch=${newBranch()};rport`],
       ['From', `<sip:probe@${host}>;tag=${newTag()}`],
@@ -28,22 +40,56 @@ function options(host: string, port: number, transport: string): SipRequest {
 describe('SIP server: TLS and WebSocket listeners from configuration', () => {
   it('answers OPTIONS over TLS (certificate files configured) and over WebSocket (subprotocol sip)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callbin-sip-secure-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(join(dir, 'cert.pem'));
     const key = readFileSync(join(dir, 'key.pem'));
     const store = await openStore({ dataDir: dir });
     const sip = await startSipServer({
-      config: { sipHost: '127.0.0.1', sipPort: 0, sipDomain: 'sip.test', publicIp: '', sipTlsPort: 0, sipTlsCert: join(dir, 'cert.pem'), sipTlsKey: join(dir, 'key.pem'), sipWsPort: 0 },
-      store, clock: systemClock, logger: silentLogger,
+      config: {
+        sipHost: '127.0.0.1',
+        sipPort: 0,
+        sipDomain: 'sip.test',
+        publicIp: '',
+        sipTlsPort: 0,
+        sipTlsCert: join(dir, 'cert.pem'),
+        sipTlsKey: join(dir, 'key.pem'),
+        sipWsPort: 0,
+      },
+      store,
+      clock: systemClock,
+      logger: silentLogger,
     });
     const client = new SipTransport({ tls: { cert, key, ca: cert } });
     const layer = new TransactionLayer({ transport: client });
     try {
       assert.ok(sip.tlsPort && sip.wsPort, 'TLS and WS ports are bound');
-      const viaTls = await layer.request(options('127.0.0.1', sip.tlsPort, 'TLS'), { transport: 'TLS', host: '127.0.0.1', port: sip.tlsPort });
+      const viaTls = await layer.request(options('127.0.0.1', sip.tlsPort, 'TLS'), {
+        transport: 'TLS',
+        host: '127.0.0.1',
+        port: sip.tlsPort,
+      });
       assert.equal(viaTls.status, 200);
 
       const ws = new WebSocket(`ws://127.0.0.1:${sip.wsPort}/`, 'sip');

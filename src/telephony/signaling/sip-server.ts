@@ -15,8 +15,11 @@ import { StoreRegistrarBackend } from './store-registrar-backend.ts';
 
 /** Options of {@link startSipServer}. */
 export interface SipServerOptions {
-  config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'> & Partial<Pick<Config, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipWsPort'>> &
-    Partial<Pick<Config, 'sipMaxConnections' | 'sipMaxConnectionsPerSource' | 'sipIdleTimeoutSec' | 'sipMessageDeadlineSec'>>;
+  config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'> &
+    Partial<Pick<Config, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipWsPort'>> &
+    Partial<
+      Pick<Config, 'sipMaxConnections' | 'sipMaxConnectionsPerSource' | 'sipIdleTimeoutSec' | 'sipMessageDeadlineSec'>
+    >;
   store: Store;
   clock: Clock;
   logger: Logger;
@@ -63,21 +66,35 @@ async function listen(transport: SipTransport, host: string, port: number): Prom
 }
 
 /** TLS when a certificate is configured, WebSocket when a port is given (-1 = off). */
-async function listenSecureAndWs(transport: SipTransport, config: SipServerOptions['config'], tls: boolean): Promise<{ tls?: HostPort; ws?: HostPort }> {
+async function listenSecureAndWs(
+  transport: SipTransport,
+  config: SipServerOptions['config'],
+  tls: boolean,
+): Promise<{ tls?: HostPort; ws?: HostPort }> {
   const out: { tls?: HostPort; ws?: HostPort } = {};
   try {
     if (tls) out.tls = await transport.listenTls({ host: config.sipHost, port: config.sipTlsPort ?? 5061 });
-    if ((config.sipWsPort ?? -1) >= 0) out.ws = await transport.listenWs({ host: config.sipHost, port: config.sipWsPort ?? 0, path: '/' });
+    if ((config.sipWsPort ?? -1) >= 0)
+      out.ws = await transport.listenWs({ host: config.sipHost, port: config.sipWsPort ?? 0, path: '/' });
   } catch (err) {
     await transport.close();
-    throw new AppError('SIP_LISTEN_FAILED', `cannot listen for SIP over TLS/WS: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new AppError(
+      'SIP_LISTEN_FAILED',
+      `cannot listen for SIP over TLS/WS: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
   return out;
 }
 
 /** The stream connection caps and timeouts of the configuration (docs/security.md); unset ones keep the transport's defaults. */
 function connectionLimits(config: SipServerOptions['config']): SipTransportOptions {
-  const { sipMaxConnections: total, sipMaxConnectionsPerSource: perSource, sipIdleTimeoutSec: idle, sipMessageDeadlineSec: deadline } = config;
+  const {
+    sipMaxConnections: total,
+    sipMaxConnectionsPerSource: perSource,
+    sipIdleTimeoutSec: idle,
+    sipMessageDeadlineSec: deadline,
+  } = config;
   return {
     ...(total !== undefined ? { maxConnections: total } : {}),
     ...(perSource !== undefined ? { maxConnectionsPerSource: perSource } : {}),
@@ -90,17 +107,24 @@ function connectionLimits(config: SipServerOptions['config']): SipTransportOptio
 function advertisedHost(publicIp: string, listenHost: string): string {
   if (publicIp !== '') return publicIp;
   if (listenHost !== '0.0.0.0' && listenHost !== '::') return listenHost;
-  const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal);
   return external?.address ?? '127.0.0.1';
 }
 
-async function bind(transport: SipTransport, config: SipServerOptions['config']): Promise<{ udp: HostPort; tcp: HostPort }> {
+async function bind(
+  transport: SipTransport,
+  config: SipServerOptions['config'],
+): Promise<{ udp: HostPort; tcp: HostPort }> {
   try {
     return await listen(transport, config.sipHost, config.sipPort);
   } catch (err) {
     await transport.close();
     const reason = err instanceof Error ? err.message : String(err);
-    throw new AppError('SIP_LISTEN_FAILED', `cannot listen for SIP on ${config.sipHost}:${config.sipPort}: ${reason}`, { cause: err });
+    throw new AppError('SIP_LISTEN_FAILED', `cannot listen for SIP on ${config.sipHost}:${config.sipPort}: ${reason}`, {
+      cause: err,
+    });
   }
 }
 
@@ -112,11 +136,17 @@ async function bind(transport: SipTransport, config: SipServerOptions['config'])
 export async function startSipServer(options: SipServerOptions): Promise<SipServer> {
   const { config, store, clock } = options;
   const logger = options.logger.child({ module: 'sip' });
-  const tls = config.sipTlsCert && config.sipTlsKey ? { cert: readFileSync(config.sipTlsCert), key: readFileSync(config.sipTlsKey) } : undefined;
+  const tls =
+    config.sipTlsCert && config.sipTlsKey
+      ? { cert: readFileSync(config.sipTlsCert), key: readFileSync(config.sipTlsKey) }
+      : undefined;
   const transport = new SipTransport({ clock, logger, ...(tls ? { tls } : {}), ...connectionLimits(config) });
   const bound = await bind(transport, config);
   const host = advertisedHost(config.publicIp, config.sipHost);
-  const contacts: LocalContact[] = [{ host, port: bound.udp.port, transport: 'UDP' }, { host, port: bound.tcp.port, transport: 'TCP' }];
+  const contacts: LocalContact[] = [
+    { host, port: bound.udp.port, transport: 'UDP' },
+    { host, port: bound.tcp.port, transport: 'TCP' },
+  ];
   const extra = await listenSecureAndWs(transport, config, tls !== undefined);
   if (extra.tls) contacts.push({ host, port: extra.tls.port, transport: 'TLS' });
   if (extra.ws) contacts.push({ host, port: extra.ws.port, transport: 'WS' });
@@ -132,7 +162,12 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
     inFlight.add(done);
   });
   const purge = new BindingPurge({ store, clock, logger, intervalMs: options.purgeIntervalMs ?? 60_000 });
-  const stats = (): SipServerStats => ({ transport: transport.stats(), transactions: layer.size, register: registrar.stats(), digest: digest.stats() });
+  const stats = (): SipServerStats => ({
+    transport: transport.stats(),
+    transactions: layer.size,
+    register: registrar.stats(),
+    digest: digest.stats(),
+  });
   let closing: Promise<void> | undefined;
   logger.info({ udp: bound.udp, tcp: bound.tcp, tls: extra.tls, ws: extra.ws, advertised: host }, 'SIP listening');
   return {

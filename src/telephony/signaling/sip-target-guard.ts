@@ -54,7 +54,9 @@ export class SipTargetGuard implements SipTargetPort {
     this.#mode = options.mode;
     const allow = options.allow ?? [];
     this.#ssrf = new SsrfGuard({ mode: options.mode, allow });
-    this.#allowedHosts = new Set(allow.filter((entry) => isIP(entry.split('/')[0] ?? '') === 0).map((entry) => entry.toLowerCase()));
+    this.#allowedHosts = new Set(
+      allow.filter((entry) => isIP(entry.split('/')[0] ?? '') === 0).map((entry) => entry.toLowerCase()),
+    );
     this.#resolve = options.resolve ?? systemResolve;
   }
 
@@ -67,7 +69,8 @@ export class SipTargetGuard implements SipTargetPort {
     if (!this.enforcing) return undefined;
     const dest = targetOf(target);
     if (!dest || this.#allowedHosts.has(dest.host)) return undefined;
-    if (isIP(dest.host) !== 0 && this.#ssrf.isBlockedAddress(dest.host)) return `${dest.host} is a loopback, private or link-local address`;
+    if (isIP(dest.host) !== 0 && this.#ssrf.isBlockedAddress(dest.host))
+      return `${dest.host} is a loopback, private or link-local address`;
     if (isLocalhostName(dest.host)) return `${dest.host} is the loopback interface`;
     return undefined;
   }
@@ -82,10 +85,13 @@ export class SipTargetGuard implements SipTargetPort {
     if (early !== undefined) return { allowed: false, reason: early };
     const addresses = isIP(dest.host) !== 0 ? [dest.host] : await this.#resolve(dest.host);
     const refused = addresses.find((a) => this.#ssrf.isBlockedAddress(a));
-    if (refused !== undefined) return { allowed: false, reason: `${dest.host} resolves to ${refused}, an internal address` };
+    if (refused !== undefined)
+      return { allowed: false, reason: `${dest.host} resolves to ${refused}, an internal address` };
     const pinned = addresses.find((a) => isIP(a) === 4) ?? addresses[0];
     if (pinned === undefined) return { allowed: false, reason: `${dest.host} has no address` };
     // TLS keeps the name: the peer's certificate is checked against it (RFC 5922 §7.2).
-    return dest.transport === 'UDP' || dest.transport === 'TCP' ? { allowed: true, destination: { ...dest, host: pinned } } : { allowed: true };
+    return dest.transport === 'UDP' || dest.transport === 'TCP'
+      ? { allowed: true, destination: { ...dest, host: pinned } }
+      : { allowed: true };
   }
 }

@@ -13,8 +13,15 @@ function escapeRegExp(s: string): string {
 function toBinding(r: Registration): Binding {
   const transport = TRANSPORTS.find((t) => t === r.transport.toUpperCase()) ?? 'UDP';
   return {
-    extensionId: r.extension_id, customerId: r.customer_id, contact: r.contact, transport, source: r.source,
-    callId: r.call_id, cseq: r.cseq, userAgent: r.user_agent, expiresAtMs: Date.parse(r.tm_expire),
+    extensionId: r.extension_id,
+    customerId: r.customer_id,
+    contact: r.contact,
+    transport,
+    source: r.source,
+    callId: r.call_id,
+    cseq: r.cseq,
+    userAgent: r.user_agent,
+    expiresAtMs: Date.parse(r.tm_expire),
   };
 }
 
@@ -58,16 +65,26 @@ export class StoreRegistrarBackend implements RegistrarBackend {
     const ha1 = ext.digest_ha1?.find((h) => h.username === query.username && h.realm === realm);
     if (!ha1) return undefined;
     return {
-      extensionId: ext.id, customerId: ext.customer_id, username: ext.username, extension: ext.extension,
-      ha1: { 'MD5': ha1.md5, 'SHA-256': ha1.sha256 }, realm,
+      extensionId: ext.id,
+      customerId: ext.customer_id,
+      username: ext.username,
+      extension: ext.extension,
+      ha1: { MD5: ha1.md5, 'SHA-256': ha1.sha256 },
+      realm,
     };
   }
 
   /** Upsert the (extension, contact) row. */
   async saveBinding(b: Binding): Promise<void> {
     await this.#store.registrations.upsert({
-      customer_id: b.customerId, extension_id: b.extensionId, contact: b.contact, transport: b.transport,
-      source: b.source, call_id: b.callId, cseq: b.cseq, user_agent: b.userAgent,
+      customer_id: b.customerId,
+      extension_id: b.extensionId,
+      contact: b.contact,
+      transport: b.transport,
+      source: b.source,
+      call_id: b.callId,
+      cseq: b.cseq,
+      user_agent: b.userAgent,
       tm_expire: new Date(b.expiresAtMs).toISOString(),
     });
   }
@@ -85,7 +102,10 @@ export class StoreRegistrarBackend implements RegistrarBackend {
 
   /** The extension's unexpired rows. */
   async listBindings(extensionId: string): Promise<Binding[]> {
-    const rows = await this.#store.registrations.listForExtension(extensionId, new Date(this.#clock.now()).toISOString());
+    const rows = await this.#store.registrations.listForExtension(
+      extensionId,
+      new Date(this.#clock.now()).toISOString(),
+    );
     return rows.map(toBinding);
   }
 }

@@ -1,5 +1,13 @@
 import dgram from 'node:dgram';
-import { MediaClock, PortAllocator, bytesOf, parseRtpPacket, serializeRtpPacket, type RtpPacket, type TtsEngine } from '../../media/index.ts';
+import {
+  MediaClock,
+  PortAllocator,
+  bytesOf,
+  parseRtpPacket,
+  serializeRtpPacket,
+  type RtpPacket,
+  type TtsEngine,
+} from '../../media/index.ts';
 import { CallMedia, type CallMediaOptions } from '../media/call-media.ts';
 import { MediaEndpoint } from '../../endpoint/index.ts';
 
@@ -58,7 +66,10 @@ export async function openPhone(id: number): Promise<TestPhone> {
   let index = 0;
   const send = (buf: Uint8Array, port: number): void => socket.send(buf, port, '127.0.0.1');
   return {
-    id, port: socket.address().port, received, send,
+    id,
+    port: socket.address().port,
+    received,
+    send,
     stream: (port, options = {}) => {
       let stopped = false;
       const start = Date.now();
@@ -68,7 +79,17 @@ export async function openPhone(id: number): Promise<TestPhone> {
           index++;
           seq = (seq + 1) & 0xffff;
           const payload = tagged(id, index);
-          send(serializeRtpPacket({ payloadType: options.payloadType ?? 0, sequenceNumber: seq, timestamp: (index * 160) >>> 0, ssrc, marker: sent === 0, payload }), port);
+          send(
+            serializeRtpPacket({
+              payloadType: options.payloadType ?? 0,
+              sequenceNumber: seq,
+              timestamp: (index * 160) >>> 0,
+              ssrc,
+              marker: sent === 0,
+              payload,
+            }),
+            port,
+          );
           sent++;
           await new Promise((r) => setTimeout(r, Math.max(0, start + sent * 20 - Date.now())));
         }
@@ -84,14 +105,32 @@ export async function openPhone(id: number): Promise<TestPhone> {
 export function phoneOffer(port: number, codec: 'PCMU' | 'PCMA' = 'PCMU', direction = 'sendrecv'): string {
   const pt = codec === 'PCMU' ? 0 : 8;
   return [
-    'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP ${pt} 101`,
-    `a=rtpmap:${pt} ${codec}/8000`, 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', `a=${direction}`, '',
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${port} RTP/AVP ${pt} 101`,
+    `a=rtpmap:${pt} ${codec}/8000`,
+    'a=rtpmap:101 telephone-event/8000',
+    'a=fmtp:101 0-15',
+    `a=${direction}`,
+    '',
   ].join('\r\n');
 }
 
 /** The endpoint of a leg whose phone is `phone` (callbin answered its offer). */
-export async function answerPhone(phone: TestPhone, o: { allocator: PortAllocator; mediaClock: MediaClock }, codec: 'PCMU' | 'PCMA' = 'PCMU'): Promise<MediaEndpoint> {
-  const { endpoint } = await MediaEndpoint.answer({ ...o, address: '127.0.0.1', codecs: [codec], offerSdp: phoneOffer(phone.port, codec) });
+export async function answerPhone(
+  phone: TestPhone,
+  o: { allocator: PortAllocator; mediaClock: MediaClock },
+  codec: 'PCMU' | 'PCMA' = 'PCMU',
+): Promise<MediaEndpoint> {
+  const { endpoint } = await MediaEndpoint.answer({
+    ...o,
+    address: '127.0.0.1',
+    codecs: [codec],
+    offerSdp: phoneOffer(phone.port, codec),
+  });
   return endpoint;
 }
 
@@ -118,7 +157,10 @@ export interface RelayLab {
 }
 
 /** One phone and leg per codec given, legs named `a`, `b`, `c`… in CallMedia (a fake TTS engine). */
-export async function relayLab(codecs: readonly ('PCMU' | 'PCMA')[], options: CallMediaOptions = {}): Promise<RelayLab> {
+export async function relayLab(
+  codecs: readonly ('PCMU' | 'PCMA')[],
+  options: CallMediaOptions = {},
+): Promise<RelayLab> {
   const base = 20000 + 2 * Math.floor(Math.random() * 10000);
   const allocator = new PortAllocator({ minPort: base, maxPort: base + 4 * codecs.length + 19 });
   const mediaClock = new MediaClock();
@@ -134,9 +176,14 @@ export async function relayLab(codecs: readonly ('PCMU' | 'PCMA')[], options: Ca
     endpoints.push(endpoint);
   }
   return {
-    media, phones, endpoints,
+    media,
+    phones,
+    endpoints,
     heardFrom: (listener, speaker, from = 0) =>
-      listener.received.slice(from).map((p) => taggedIndex(p, speaker.id)).filter((i): i is number => i !== undefined),
+      listener.received
+        .slice(from)
+        .map((p) => taggedIndex(p, speaker.id))
+        .filter((i): i is number => i !== undefined),
     close: async () => {
       await media.close();
       mediaClock.close();
@@ -153,7 +200,8 @@ export function assertOneStream(packets: readonly RtpPacket[], what: string): vo
     const q = packets[i - 1] as RtpPacket;
     const where = `${what}, packet ${i} of ${packets.length}`;
     if (p.ssrc !== q.ssrc) throw new Error(`${where}: SSRC ${q.ssrc} -> ${p.ssrc}`);
-    if (p.sequenceNumber !== ((q.sequenceNumber + 1) & 0xffff)) throw new Error(`${where}: sequence ${q.sequenceNumber} -> ${p.sequenceNumber}`);
+    if (p.sequenceNumber !== ((q.sequenceNumber + 1) & 0xffff))
+      throw new Error(`${where}: sequence ${q.sequenceNumber} -> ${p.sequenceNumber}`);
     if (p.payloadType !== 101 && q.payloadType !== 101 && ((p.timestamp - q.timestamp) | 0) <= 0) {
       throw new Error(`${where}: timestamp ${q.timestamp} -> ${p.timestamp}`);
     }

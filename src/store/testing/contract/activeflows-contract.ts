@@ -59,7 +59,14 @@ export function activeflowsContract(ctx: ContractContext): void {
     const next: Activeflow = {
       ...moved(af, 'running', ctx),
       current_action: action,
-      executed_actions: [{ id: action.id, type: action.type, tm_execute: isoNow(ctx.clock), error: { action_id: action.id, type: action.type, code: 'X', message: 'm' } }],
+      executed_actions: [
+        {
+          id: action.id,
+          type: action.type,
+          tm_execute: isoNow(ctx.clock),
+          error: { action_id: action.id, type: action.type, code: 'X', message: 'm' },
+        },
+      ],
       variables: { ...af.variables, k: 'v' },
       webhook_uri: 'https://example.com/hook',
     };
@@ -94,7 +101,10 @@ export function activeflowsContract(ctx: ContractContext): void {
     assert.deepEqual(await listAll(ctx, customerId, 10, { status: 'ended' }), [c.id]);
     assert.deepEqual(await listAll(ctx, customerId, 10, { reference_id: callId }), [b.id]);
     assert.deepEqual(await listAll(ctx, customerId, 2), [c.id, b.id, a.id]);
-    assert.deepEqual(await ctx.store.activeflows.list({ customerId: newId(), pageSize: 10 }), { items: [], nextPageToken: '' });
+    assert.deepEqual(await ctx.store.activeflows.list({ customerId: newId(), pageSize: 10 }), {
+      items: [],
+      nextPageToken: '',
+    });
   });
 
   it('activeflows: pages are stable while activeflows are inserted between pages, including same-millisecond ties', async () => {
@@ -119,13 +129,24 @@ export function activeflowsContract(ctx: ContractContext): void {
     for (const id of original) assert.ok(ids.includes(id), `activeflow ${id} listed`);
     for (let i = 1; i < seen.length; i++) {
       const [prev, cur] = [seen[i - 1]!, seen[i]!];
-      assert.ok(cur.tm_create < prev.tm_create || (cur.tm_create === prev.tm_create && cur.id < prev.id), `activeflow ${i} is older than ${i - 1}`);
+      assert.ok(
+        cur.tm_create < prev.tm_create || (cur.tm_create === prev.tm_create && cur.id < prev.id),
+        `activeflow ${i} is older than ${i - 1}`,
+      );
     }
   });
 
   it('activeflows: bad page size or token is a ValidationError', async () => {
-    await rejectsWith(ctx.store.activeflows.list({ customerId: newId(), pageSize: 0 }), 'INVALID_PAGE_SIZE', 'page_size');
-    await rejectsWith(ctx.store.activeflows.list({ customerId: newId(), pageSize: 10, pageToken: 'nope!' }), 'INVALID_PAGE_TOKEN', 'page_token');
+    await rejectsWith(
+      ctx.store.activeflows.list({ customerId: newId(), pageSize: 0 }),
+      'INVALID_PAGE_SIZE',
+      'page_size',
+    );
+    await rejectsWith(
+      ctx.store.activeflows.list({ customerId: newId(), pageSize: 10, pageToken: 'nope!' }),
+      'INVALID_PAGE_TOKEN',
+      'page_token',
+    );
   });
 
   it('activeflows: listRunning returns every running activeflow and no ended one', async () => {
@@ -143,7 +164,9 @@ export function activeflowsContract(ctx: ContractContext): void {
     const customerId = newId();
     const af = moved(sampleActiveflow(ctx, customerId), 'ended', ctx);
     await put(ctx, af);
-    const foreign = await ctx.store.transaction((tx) => ctx.store.activeflows.markDeleted(tx, af.id, { customerId: newId() }));
+    const foreign = await ctx.store.transaction((tx) =>
+      ctx.store.activeflows.markDeleted(tx, af.id, { customerId: newId() }),
+    );
     assert.equal(foreign, undefined);
     ctx.clock.advance(10);
     const deleted = await ctx.store.transaction((tx) => ctx.store.activeflows.markDeleted(tx, af.id, { customerId }));

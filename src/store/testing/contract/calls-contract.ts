@@ -10,7 +10,16 @@ import type { ContractContext } from './contract-context.ts';
 function sampleCall(ctx: ContractContext, customerId: string, direction: CallDirection = 'outgoing'): Call {
   const address = { type: 'tel' as const, target: '+821012345678', target_name: '', name: '', detail: '' };
   return newCall(
-    { id: newId(), customer_id: customerId, type: 'flow', direction, source: address, destination: address, status: direction === 'incoming' ? 'ringing' : 'dialing', metadata: { order: 7 } },
+    {
+      id: newId(),
+      customer_id: customerId,
+      type: 'flow',
+      direction,
+      source: address,
+      destination: address,
+      status: direction === 'incoming' ? 'ringing' : 'dialing',
+      metadata: { order: 7 },
+    },
     ctx.clock.now(),
   );
 }
@@ -76,7 +85,10 @@ export function callsContract(ctx: ContractContext): void {
     assert.deepEqual(await listAll(ctx, customerId, 10, { status: 'dialing' }), [a.id]);
     assert.deepEqual(await listAll(ctx, customerId, 10, { direction: 'outgoing' }), [c.id, a.id]);
     assert.deepEqual(await listAll(ctx, customerId, 10, { direction: 'incoming', status: 'ringing' }), [b.id]);
-    assert.deepEqual(await ctx.store.calls.list({ customerId: newId(), pageSize: 10 }), { items: [], nextPageToken: '' });
+    assert.deepEqual(await ctx.store.calls.list({ customerId: newId(), pageSize: 10 }), {
+      items: [],
+      nextPageToken: '',
+    });
   });
 
   it('calls: pages are stable while calls are inserted between pages, including same-millisecond ties', async () => {
@@ -101,13 +113,20 @@ export function callsContract(ctx: ContractContext): void {
     for (const id of original) assert.ok(ids.includes(id), `call ${id} listed`);
     for (let i = 1; i < seen.length; i++) {
       const [prev, cur] = [seen[i - 1]!, seen[i]!];
-      assert.ok(cur.tm_create < prev.tm_create || (cur.tm_create === prev.tm_create && cur.id < prev.id), `call ${i} is older than call ${i - 1}`);
+      assert.ok(
+        cur.tm_create < prev.tm_create || (cur.tm_create === prev.tm_create && cur.id < prev.id),
+        `call ${i} is older than call ${i - 1}`,
+      );
     }
   });
 
   it('calls: bad page size or token is a ValidationError', async () => {
     await rejectsWith(ctx.store.calls.list({ customerId: newId(), pageSize: 0 }), 'INVALID_PAGE_SIZE', 'page_size');
-    await rejectsWith(ctx.store.calls.list({ customerId: newId(), pageSize: 10, pageToken: 'nope!' }), 'INVALID_PAGE_TOKEN', 'page_token');
+    await rejectsWith(
+      ctx.store.calls.list({ customerId: newId(), pageSize: 10, pageToken: 'nope!' }),
+      'INVALID_PAGE_TOKEN',
+      'page_token',
+    );
   });
 
   it('calls: listLive returns every call not hung up', async () => {
@@ -123,7 +142,9 @@ export function callsContract(ctx: ContractContext): void {
     const customerId = newId();
     const call = moved(sampleCall(ctx, customerId), 'hangup', ctx);
     await put(ctx, call);
-    const foreign = await ctx.store.transaction((tx) => ctx.store.calls.markDeleted(tx, call.id, { customerId: newId() }));
+    const foreign = await ctx.store.transaction((tx) =>
+      ctx.store.calls.markDeleted(tx, call.id, { customerId: newId() }),
+    );
     assert.equal(foreign, undefined);
     ctx.clock.advance(10);
     const deleted = await ctx.store.transaction((tx) => ctx.store.calls.markDeleted(tx, call.id, { customerId }));

@@ -5,19 +5,42 @@ import { NIL_UUID, newId } from '../../../shared/index.ts';
 import { isoNow } from './contract-context.ts';
 import type { ContractContext } from './contract-context.ts';
 
-function sampleConference(ctx: ContractContext, customerId: string, type: Conference['type'] = 'conference'): Conference {
+function sampleConference(
+  ctx: ContractContext,
+  customerId: string,
+  type: Conference['type'] = 'conference',
+): Conference {
   const now = isoNow(ctx.clock);
   return {
-    id: newId(), customer_id: customerId, type, status: 'progressing', name: 'room ✓', detail: '', timeout: 0,
-    pre_flow_id: NIL_UUID, post_flow_id: NIL_UUID, conferencecall_ids: [], recording_id: NIL_UUID, recording_ids: [], tm_create: now, tm_update: now,
+    id: newId(),
+    customer_id: customerId,
+    type,
+    status: 'progressing',
+    name: 'room ✓',
+    detail: '',
+    timeout: 0,
+    pre_flow_id: NIL_UUID,
+    post_flow_id: NIL_UUID,
+    conferencecall_ids: [],
+    recording_id: NIL_UUID,
+    recording_ids: [],
+    tm_create: now,
+    tm_update: now,
   };
 }
 
 function sampleConferencecall(ctx: ContractContext, conference: Conference): Conferencecall {
   const now = isoNow(ctx.clock);
   return {
-    id: newId(), customer_id: conference.customer_id, conference_id: conference.id, reference_type: 'call', reference_id: newId(),
-    status: 'joined', muted: false, tm_create: now, tm_update: now,
+    id: newId(),
+    customer_id: conference.customer_id,
+    conference_id: conference.id,
+    reference_type: 'call',
+    reference_id: newId(),
+    status: 'joined',
+    muted: false,
+    tm_create: now,
+    tm_update: now,
   };
 }
 
@@ -31,7 +54,13 @@ export function conferencesContract(ctx: ContractContext): void {
     assert.deepEqual(await ctx.store.conferences.get(c.id, { customerId }), c);
     assert.equal(await ctx.store.conferences.get(c.id, { customerId: newId() }), undefined);
     ctx.clock.advance(5);
-    const ended: Conference = { ...c, status: 'terminated', conferencecall_ids: [newId()], tm_update: isoNow(ctx.clock), tm_end: isoNow(ctx.clock) };
+    const ended: Conference = {
+      ...c,
+      status: 'terminated',
+      conferencecall_ids: [newId()],
+      tm_update: isoNow(ctx.clock),
+      tm_end: isoNow(ctx.clock),
+    };
     await ctx.store.transaction((tx) => ctx.store.conferences.upsert(tx, ended));
     assert.deepEqual(await ctx.store.conferences.get(c.id), ended);
   });
@@ -72,14 +101,19 @@ export function conferencesContract(ctx: ContractContext): void {
     assert.deepEqual(await ids({}, 1), [c.id, b.id, a.id]);
     assert.deepEqual(await ids({ type: 'connect' }), [b.id]);
     assert.deepEqual(await ids({ status: 'progressing' }), [b.id, a.id]);
-    await assert.rejects(ctx.store.conferences.list({ customerId, pageSize: 10, filter: { name: 'x' } }), { code: 'INVALID_FILTER' });
+    await assert.rejects(ctx.store.conferences.list({ customerId, pageSize: 10, filter: { name: 'x' } }), {
+      code: 'INVALID_FILTER',
+    });
   });
 
   it('conferences: markDeleted hides the row within the scope only, once', async () => {
     const customerId = newId();
     const c = sampleConference(ctx, customerId);
     await ctx.store.transaction((tx) => ctx.store.conferences.upsert(tx, c));
-    assert.equal(await ctx.store.transaction((tx) => ctx.store.conferences.markDeleted(tx, c.id, { customerId: newId() })), undefined);
+    assert.equal(
+      await ctx.store.transaction((tx) => ctx.store.conferences.markDeleted(tx, c.id, { customerId: newId() })),
+      undefined,
+    );
     const deleted = await ctx.store.transaction((tx) => ctx.store.conferences.markDeleted(tx, c.id, { customerId }));
     assert.equal(deleted?.id, c.id);
     assert.equal(deleted?.tm_delete, isoNow(ctx.clock));
@@ -103,7 +137,8 @@ export function conferencesContract(ctx: ContractContext): void {
     await ctx.store.transaction((tx) => ctx.store.conferencecalls.upsert(tx, left));
     assert.deepEqual(await ctx.store.conferencecalls.get(one.id, { customerId }), left);
     assert.equal(await ctx.store.conferencecalls.get(one.id, { customerId: newId() }), undefined);
-    const list = async (filter: Record<string, string>) => (await ctx.store.conferencecalls.list({ customerId, pageSize: 10, filter })).items.map((x) => x.id);
+    const list = async (filter: Record<string, string>) =>
+      (await ctx.store.conferencecalls.list({ customerId, pageSize: 10, filter })).items.map((x) => x.id);
     assert.deepEqual(await list({ conference_id: conference.id }), [two.id, one.id]);
     assert.deepEqual(await list({ conference_id: conference.id, status: 'joined' }), [two.id]);
     assert.deepEqual(await list({ reference_id: elsewhere.reference_id }), [elsewhere.id]);

@@ -16,7 +16,12 @@ export interface ContractContext {
 }
 
 /** Assert that `promise` rejects with an AppError of `code` whose first detail names `field` with `reason`. */
-export async function rejectsWith(promise: Promise<unknown>, code: string, field: string, reason = code): Promise<void> {
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: string,
+  field: string,
+  reason = code,
+): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
     assert.ok(err instanceof AppError, `expected an AppError, got ${String(err)}`);
     assert.equal(err.code, code);

@@ -2,10 +2,31 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { newId } from '../../../shared/index.ts';
 import type { Store } from '../../open-store.ts';
-import type { Accesskey, Customer, Extension, Flow, NewRow, Patch, PhoneNumber, Provider, Repo, Route, User } from '../../types.ts';
+import type {
+  Accesskey,
+  Customer,
+  Extension,
+  Flow,
+  NewRow,
+  Patch,
+  PhoneNumber,
+  Provider,
+  Repo,
+  Route,
+  User,
+} from '../../types.ts';
 import { isoNow } from './contract-context.ts';
 import type { ContractContext } from './contract-context.ts';
-import { newAccesskey, newCustomer, newExtension, newFlow, newNumber, newProvider, newRoute, newUser } from './samples.ts';
+import {
+  newAccesskey,
+  newCustomer,
+  newExtension,
+  newFlow,
+  newNumber,
+  newProvider,
+  newRoute,
+  newUser,
+} from './samples.ts';
 
 interface Row {
   id: string;
@@ -38,7 +59,10 @@ function crudCase<T extends Row>(ctx: ContractContext, c: CrudCase<T>): void {
     assert.equal(created.tm_create, isoNow(ctx.clock));
     assert.equal(created.tm_update, created.tm_create);
     assert.equal('tm_delete' in created, false);
-    assert.deepEqual({ ...created, id: undefined, tm_create: undefined, tm_update: undefined }, { ...sample, id: undefined, tm_create: undefined, tm_update: undefined });
+    assert.deepEqual(
+      { ...created, id: undefined, tm_create: undefined, tm_update: undefined },
+      { ...sample, id: undefined, tm_create: undefined, tm_update: undefined },
+    );
     assert.deepEqual(await repo().get(created.id), created);
     assert.deepEqual(await repo().get(created.id, { customerId: ownerOf(created) }), created);
     const explicit = newId();
@@ -69,7 +93,10 @@ function visibilityCase<T extends Row>(ctx: ContractContext, c: CrudCase<T>): vo
     assert.equal(await repo().delete(created.id, stranger), undefined);
     assert.deepEqual(await repo().get(created.id), created);
     const strangerPage = await repo().list({ ...stranger, pageSize: 100 });
-    assert.equal(strangerPage.items.some((r) => r.id === created.id), false);
+    assert.equal(
+      strangerPage.items.some((r) => r.id === created.id),
+      false,
+    );
     const ownPage = await repo().list({ customerId: ownerOf(created), pageSize: 100 });
     assert.ok(ownPage.items.some((r) => r.id === created.id));
   });
@@ -83,18 +110,61 @@ function visibilityCase<T extends Row>(ctx: ContractContext, c: CrudCase<T>): vo
     assert.equal(await repo().update(created.id, c.patch), undefined);
     assert.equal(await repo().delete(created.id), undefined);
     const page = await repo().list({ customerId: ownerOf(created), pageSize: 100 });
-    assert.equal(page.items.some((r) => r.id === created.id), false);
+    assert.equal(
+      page.items.some((r) => r.id === created.id),
+      false,
+    );
   });
 }
 
 /** CRUD, scoping and soft delete of every resource repository. */
 export function crudContract(ctx: ContractContext): void {
-  crudCase<Customer>(ctx, { name: 'customers', repo: (s) => s.customers, sample: () => newCustomer(), patch: { name: 'renamed', webhook_event_types: [] } });
-  crudCase<Accesskey>(ctx, { name: 'accesskeys', repo: (s) => s.accesskeys, sample: (c) => ({ ...newAccesskey(c), tm_expire: '2027-01-01T00:00:00.000Z' }), patch: { name: 'ci key', detail: 'rotated' } });
-  crudCase<User>(ctx, { name: 'users', repo: (s) => s.users, sample: (c) => newUser(c), patch: { name: 'Ada', role: 'admin' } });
-  crudCase<Flow>(ctx, { name: 'flows', repo: (s) => s.flows, sample: (c) => newFlow(c), patch: { actions: [{ type: 'hangup' }] } });
-  crudCase<PhoneNumber>(ctx, { name: 'numbers', repo: (s) => s.numbers, sample: (c) => newNumber(c), patch: { status: 'deleted', call_flow_id: newId() } });
-  crudCase<Extension>(ctx, { name: 'extensions', repo: (s) => s.extensions, sample: (c) => newExtension(c), patch: { password: 'new-pw', name: 'lobby' } });
-  crudCase<Provider>(ctx, { name: 'providers', repo: (s) => s.providers, sample: () => newProvider(), patch: { port: 5080, tech_headers: {}, codecs: ['PCMA'] } });
-  crudCase<Route>(ctx, { name: 'routes', repo: (s) => s.routes, sample: (c) => newRoute(c, 3, '+49'), patch: { priority: 1, target: 'all' } });
+  crudCase<Customer>(ctx, {
+    name: 'customers',
+    repo: (s) => s.customers,
+    sample: () => newCustomer(),
+    patch: { name: 'renamed', webhook_event_types: [] },
+  });
+  crudCase<Accesskey>(ctx, {
+    name: 'accesskeys',
+    repo: (s) => s.accesskeys,
+    sample: (c) => ({ ...newAccesskey(c), tm_expire: '2027-01-01T00:00:00.000Z' }),
+    patch: { name: 'ci key', detail: 'rotated' },
+  });
+  crudCase<User>(ctx, {
+    name: 'users',
+    repo: (s) => s.users,
+    sample: (c) => newUser(c),
+    patch: { name: 'Ada', role: 'admin' },
+  });
+  crudCase<Flow>(ctx, {
+    name: 'flows',
+    repo: (s) => s.flows,
+    sample: (c) => newFlow(c),
+    patch: { actions: [{ type: 'hangup' }] },
+  });
+  crudCase<PhoneNumber>(ctx, {
+    name: 'numbers',
+    repo: (s) => s.numbers,
+    sample: (c) => newNumber(c),
+    patch: { status: 'deleted', call_flow_id: newId() },
+  });
+  crudCase<Extension>(ctx, {
+    name: 'extensions',
+    repo: (s) => s.extensions,
+    sample: (c) => newExtension(c),
+    patch: { password: 'new-pw', name: 'lobby' },
+  });
+  crudCase<Provider>(ctx, {
+    name: 'providers',
+    repo: (s) => s.providers,
+    sample: () => newProvider(),
+    patch: { port: 5080, tech_headers: {}, codecs: ['PCMA'] },
+  });
+  crudCase<Route>(ctx, {
+    name: 'routes',
+    repo: (s) => s.routes,
+    sample: (c) => newRoute(c, 3, '+49'),
+    patch: { priority: 1, target: 'all' },
+  });
 }

@@ -12,8 +12,15 @@ export function customersContract(ctx: ContractContext): void {
     const owned = async (customerId: string) => {
       const ext = await s.extensions.create(newExtension(customerId));
       await s.registrations.upsert({
-        customer_id: customerId, extension_id: ext.id, contact: `sip:${ext.username}@192.0.2.1:5060`, transport: 'UDP', source: 'udp:192.0.2.1:5060',
-        call_id: `reg-${ext.id}`, cseq: 1, user_agent: 'phone', tm_expire: '2999-01-01T00:00:00.000Z',
+        customer_id: customerId,
+        extension_id: ext.id,
+        contact: `sip:${ext.username}@192.0.2.1:5060`,
+        transport: 'UDP',
+        source: 'udp:192.0.2.1:5060',
+        call_id: `reg-${ext.id}`,
+        cseq: 1,
+        user_agent: 'phone',
+        tm_expire: '2999-01-01T00:00:00.000Z',
       });
       return {
         ext,

@@ -7,11 +7,29 @@ import { isoNow } from './contract-context.ts';
 import type { ContractContext } from './contract-context.ts';
 
 function callEvent(customerId: string, callId: string, type = 'call_updated'): NewOutboxEvent {
-  return { customer_id: customerId, resource_type: 'call', resource_id: callId, type, data: { id: callId, status: 'ringing' } };
+  return {
+    customer_id: customerId,
+    resource_type: 'call',
+    resource_id: callId,
+    type,
+    data: { id: callId, status: 'ringing' },
+  };
 }
 
-function deliveryOf(e: { customer_id: string; event_id: string; resource_type: string; resource_id: string; seq: number; type: string }, uri: string): NewWebhookDelivery {
-  return { customer_id: e.customer_id, event_id: e.event_id, resource_type: e.resource_type, resource_id: e.resource_id, seq: e.seq, event_type: e.type, uri, method: 'POST' };
+function deliveryOf(
+  e: { customer_id: string; event_id: string; resource_type: string; resource_id: string; seq: number; type: string },
+  uri: string,
+): NewWebhookDelivery {
+  return {
+    customer_id: e.customer_id,
+    event_id: e.event_id,
+    resource_type: e.resource_type,
+    resource_id: e.resource_id,
+    seq: e.seq,
+    event_type: e.type,
+    uri,
+    method: 'POST',
+  };
 }
 
 /** Outbox appends inside transactions and the webhook delivery queue. */
@@ -31,7 +49,13 @@ export function eventsContract(ctx: ContractContext): void {
     assert.ok(second!.position > first.position);
     assert.deepEqual(await ctx.store.outbox.get(first.event_id), first);
     assert.equal(await ctx.store.outbox.get(first.event_id, { customerId: newId() }), undefined);
-    assert.deepEqual((await ctx.store.outbox.listForResource('call', a)).map((e) => [e.seq, e.type]), [[1, 'call_created'], [2, 'call_updated']]);
+    assert.deepEqual(
+      (await ctx.store.outbox.listForResource('call', a)).map((e) => [e.seq, e.type]),
+      [
+        [1, 'call_created'],
+        [2, 'call_updated'],
+      ],
+    );
   });
 
   it('outbox: concurrent appends to one resource never duplicate a seq', async () => {
@@ -39,19 +63,31 @@ export function eventsContract(ctx: ContractContext): void {
     const callId = newId();
     const n = 24;
     const appended = await Promise.all(
-      Array.from({ length: n }, () => ctx.store.transaction((tx) => tx.outbox.append(tx, callEvent(customerId, callId)))),
+      Array.from({ length: n }, () =>
+        ctx.store.transaction((tx) => tx.outbox.append(tx, callEvent(customerId, callId))),
+      ),
     );
-    assert.deepEqual(appended.map((e) => e.seq).sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i + 1));
+    assert.deepEqual(
+      appended.map((e) => e.seq).sort((x, y) => x - y),
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
     // Two better-sqlite3 connections in one process would block each other synchronously; SQLite's
     // cross-process case is the same write lock, so the second store is exercised on PostgreSQL.
     if (ctx.dialect === 'sqlite') return;
     const other = await ctx.openAnother();
     try {
       const mixed = await Promise.all([
-        ...Array.from({ length: 6 }, () => ctx.store.transaction((tx) => tx.outbox.append(tx, callEvent(customerId, callId)))),
-        ...Array.from({ length: 6 }, () => other.transaction((tx) => tx.outbox.append(tx, callEvent(customerId, callId)))),
+        ...Array.from({ length: 6 }, () =>
+          ctx.store.transaction((tx) => tx.outbox.append(tx, callEvent(customerId, callId))),
+        ),
+        ...Array.from({ length: 6 }, () =>
+          other.transaction((tx) => tx.outbox.append(tx, callEvent(customerId, callId))),
+        ),
       ]);
-      assert.deepEqual(mixed.map((e) => e.seq).sort((x, y) => x - y), Array.from({ length: 12 }, (_, i) => n + i + 1));
+      assert.deepEqual(
+        mixed.map((e) => e.seq).sort((x, y) => x - y),
+        Array.from({ length: 12 }, (_, i) => n + i + 1),
+      );
     } finally {
       await other.close();
     }
@@ -89,10 +125,21 @@ export function eventsContract(ctx: ContractContext): void {
       events.push(await ctx.store.transaction((tx) => tx.outbox.append(tx, callEvent(mine, callId))));
       await ctx.store.transaction((tx) => tx.outbox.append(tx, callEvent(newId(), newId())));
     }
-    const after = await ctx.store.outbox.listAfter({ customerId: mine, afterPosition: events[1]!.position, sinceIso: isoNow(ctx.clock), limit: 100 });
-    assert.deepEqual(after.map((e) => e.event_id), events.slice(2).map((e) => e.event_id));
+    const after = await ctx.store.outbox.listAfter({
+      customerId: mine,
+      afterPosition: events[1]!.position,
+      sinceIso: isoNow(ctx.clock),
+      limit: 100,
+    });
+    assert.deepEqual(
+      after.map((e) => e.event_id),
+      events.slice(2).map((e) => e.event_id),
+    );
     const future = new Date(ctx.clock.now() + 1).toISOString();
-    assert.deepEqual(await ctx.store.outbox.listAfter({ customerId: mine, afterPosition: 0, sinceIso: future, limit: 100 }), []);
+    assert.deepEqual(
+      await ctx.store.outbox.listAfter({ customerId: mine, afterPosition: 0, sinceIso: future, limit: 100 }),
+      [],
+    );
   });
 
   it('deliveries: claimDue keeps seq order per resource and target without blocking other resources', async () => {
@@ -110,22 +157,56 @@ export function eventsContract(ctx: ContractContext): void {
     assert.ok(rows.every((r) => r.status === 'pending' && r.attempts === 0 && r.next_attempt_at === isoNow(ctx.clock)));
     const mineOf = <T extends { id: string }>(list: T[]) => list.filter((d) => rows.some((r) => r.id === d.id));
     const lease = new Date(ctx.clock.now() + 30_000).toISOString();
-    const first = mineOf(await ctx.store.deliveries.claimDue({ nowIso: isoNow(ctx.clock), leaseUntilIso: lease, limit: 1000 }));
+    const first = mineOf(
+      await ctx.store.deliveries.claimDue({ nowIso: isoNow(ctx.clock), leaseUntilIso: lease, limit: 1000 }),
+    );
     assert.deepEqual(first.map((d) => d.id).sort(), [rows[0]!.id, rows[2]!.id].sort());
     assert.ok(first.every((d) => d.status === 'delivering'));
 
     const retryAt = new Date(ctx.clock.now() + 60_000).toISOString();
-    await ctx.store.deliveries.record(rows[0]!.id, { status: 'pending', status_code: 503, error: 'HTTP_503', latency_ms: 3, next_attempt_at: retryAt });
-    await ctx.store.deliveries.record(rows[2]!.id, { status: 'delivered', status_code: 200, error: '', latency_ms: 2, next_attempt_at: isoNow(ctx.clock) });
-    const second = mineOf(await ctx.store.deliveries.claimDue({ nowIso: isoNow(ctx.clock), leaseUntilIso: lease, limit: 1000 }));
-    assert.deepEqual(second.map((d) => d.id), [rows[3]!.id], 'b proceeds while a waits for its retry; a seq 2 stays behind seq 1');
+    await ctx.store.deliveries.record(rows[0]!.id, {
+      status: 'pending',
+      status_code: 503,
+      error: 'HTTP_503',
+      latency_ms: 3,
+      next_attempt_at: retryAt,
+    });
+    await ctx.store.deliveries.record(rows[2]!.id, {
+      status: 'delivered',
+      status_code: 200,
+      error: '',
+      latency_ms: 2,
+      next_attempt_at: isoNow(ctx.clock),
+    });
+    const second = mineOf(
+      await ctx.store.deliveries.claimDue({ nowIso: isoNow(ctx.clock), leaseUntilIso: lease, limit: 1000 }),
+    );
+    assert.deepEqual(
+      second.map((d) => d.id),
+      [rows[3]!.id],
+      'b proceeds while a waits for its retry; a seq 2 stays behind seq 1',
+    );
     const retried = await ctx.store.deliveries.get(rows[0]!.id);
-    assert.deepEqual([retried?.status, retried?.attempts, retried?.last_status_code, retried?.next_attempt_at], ['pending', 1, 503, retryAt]);
+    assert.deepEqual(
+      [retried?.status, retried?.attempts, retried?.last_status_code, retried?.next_attempt_at],
+      ['pending', 1, 503, retryAt],
+    );
 
-    await ctx.store.deliveries.record(rows[3]!.id, { status: 'failed', status_code: 400, error: 'HTTP_400', latency_ms: 1, next_attempt_at: isoNow(ctx.clock) });
+    await ctx.store.deliveries.record(rows[3]!.id, {
+      status: 'failed',
+      status_code: 400,
+      error: 'HTTP_400',
+      latency_ms: 1,
+      next_attempt_at: isoNow(ctx.clock),
+    });
     ctx.clock.advance(60_000);
-    const third = mineOf(await ctx.store.deliveries.claimDue({ nowIso: isoNow(ctx.clock), leaseUntilIso: lease, limit: 1000 }));
-    assert.deepEqual(third.map((d) => d.id), [rows[0]!.id]);
+    const third = mineOf(
+      await ctx.store.deliveries.claimDue({ nowIso: isoNow(ctx.clock), leaseUntilIso: lease, limit: 1000 }),
+    );
+    assert.deepEqual(
+      third.map((d) => d.id),
+      [rows[0]!.id],
+    );
   });
 
   it('deliveries: an expired lease goes back to pending; two stores never claim the same row', async () => {
@@ -171,15 +252,28 @@ export function eventsContract(ctx: ContractContext): void {
     const page2 = await ctx.store.deliveries.list({ customerId, pageSize: 2, pageToken: page1.nextPageToken });
     assert.deepEqual([...page1.items, ...page2.items].map((d) => d.id).sort(), made.map((d) => d.id).sort());
     assert.equal(page2.nextPageToken, '');
-    const updated = await ctx.store.deliveries.list({ customerId, pageSize: 10, filter: { event_type: 'call_updated' } });
+    const updated = await ctx.store.deliveries.list({
+      customerId,
+      pageSize: 10,
+      filter: { event_type: 'call_updated' },
+    });
     assert.equal(updated.items.length, 2);
     assert.equal((await ctx.store.deliveries.list({ customerId: newId(), pageSize: 10 })).items.length, 0);
     assert.equal(await ctx.store.deliveries.get(made[0]!.id, { customerId: newId() }), undefined);
 
-    await assert.rejects(ctx.store.deliveries.redeliver(made[0]!.id), (err: unknown) => (err as { code?: string }).code === 'DELIVERY_IN_PROGRESS');
+    await assert.rejects(
+      ctx.store.deliveries.redeliver(made[0]!.id),
+      (err: unknown) => (err as { code?: string }).code === 'DELIVERY_IN_PROGRESS',
+    );
     const lease = new Date(ctx.clock.now() + 5_000).toISOString();
     await ctx.store.deliveries.claimDue({ nowIso: isoNow(ctx.clock), leaseUntilIso: lease, limit: 1000 });
-    await ctx.store.deliveries.record(made[0]!.id, { status: 'failed', status_code: 400, error: 'HTTP_400', latency_ms: 1, next_attempt_at: isoNow(ctx.clock) });
+    await ctx.store.deliveries.record(made[0]!.id, {
+      status: 'failed',
+      status_code: 400,
+      error: 'HTTP_400',
+      latency_ms: 1,
+      next_attempt_at: isoNow(ctx.clock),
+    });
     const again = await ctx.store.deliveries.redeliver(made[0]!.id, { customerId });
     assert.deepEqual([again?.status, again?.attempts, again?.last_status_code], ['pending', 0, 400]);
     assert.equal(await ctx.store.deliveries.redeliver(made[0]!.id, { customerId: newId() }), undefined);
@@ -197,12 +291,30 @@ export function eventsContract(ctx: ContractContext): void {
       }
       return out;
     });
-    const lease = { nowIso: isoNow(ctx.clock), leaseUntilIso: new Date(ctx.clock.now() + 30_000).toISOString(), limit: 1000 };
+    const lease = {
+      nowIso: isoNow(ctx.clock),
+      leaseUntilIso: new Date(ctx.clock.now() + 30_000).toISOString(),
+      limit: 1000,
+    };
     const claimed = (await ctx.store.deliveries.claimDueWithEvents(lease)).filter((c) => c.delivery.uri === uri);
-    assert.deepEqual(claimed.map((c) => c.delivery.id), [first!.id], 'seq 2 waits for seq 1');
+    assert.deepEqual(
+      claimed.map((c) => c.delivery.id),
+      [first!.id],
+      'seq 2 waits for seq 1',
+    );
     const stored = await ctx.store.outbox.get(first!.event_id);
-    assert.deepEqual(claimed[0]!.event, { type: 'call_updated', event_id: first!.event_id, seq: 1, tm_event: stored!.tm_event, data: JSON.stringify(stored!.data) });
-    assert.deepEqual((await ctx.store.deliveries.claimDueWithEvents(lease)).filter((c) => c.delivery.uri === uri), [], 'a lease is held');
+    assert.deepEqual(claimed[0]!.event, {
+      type: 'call_updated',
+      event_id: first!.event_id,
+      seq: 1,
+      tm_event: stored!.tm_event,
+      data: JSON.stringify(stored!.data),
+    });
+    assert.deepEqual(
+      (await ctx.store.deliveries.claimDueWithEvents(lease)).filter((c) => c.delivery.uri === uri),
+      [],
+      'a lease is held',
+    );
   });
 
   it('deliveries: settle records outcomes and leases the next delivery of each queue, up to maxSeq', async () => {
@@ -217,23 +329,61 @@ export function eventsContract(ctx: ContractContext): void {
       }
       return out;
     });
-    const times = () => ({ nowIso: isoNow(ctx.clock), leaseUntilIso: new Date(ctx.clock.now() + 30_000).toISOString() });
+    const times = () => ({
+      nowIso: isoNow(ctx.clock),
+      leaseUntilIso: new Date(ctx.clock.now() + 30_000).toISOString(),
+    });
     const keyOf = (id: string) => ({ resource_type: 'call', resource_id: id, uri, method: 'POST' });
-    const heads = (await ctx.store.deliveries.claimDueWithEvents({ ...times(), limit: 1000 })).filter((c) => c.delivery.uri === uri);
-    assert.deepEqual(heads.map((c) => c.delivery.seq), [1, 1]);
-    const done = { status: 'delivered' as const, status_code: 200, error: '', latency_ms: 2, next_attempt_at: isoNow(ctx.clock) };
-    const retry = { status: 'pending' as const, status_code: 503, error: 'HTTP_503', latency_ms: 2, next_attempt_at: new Date(ctx.clock.now() + 60_000).toISOString() };
+    const heads = (await ctx.store.deliveries.claimDueWithEvents({ ...times(), limit: 1000 })).filter(
+      (c) => c.delivery.uri === uri,
+    );
+    assert.deepEqual(
+      heads.map((c) => c.delivery.seq),
+      [1, 1],
+    );
+    const done = {
+      status: 'delivered' as const,
+      status_code: 200,
+      error: '',
+      latency_ms: 2,
+      next_attempt_at: isoNow(ctx.clock),
+    };
+    const retry = {
+      status: 'pending' as const,
+      status_code: 503,
+      error: 'HTTP_503',
+      latency_ms: 2,
+      next_attempt_at: new Date(ctx.clock.now() + 60_000).toISOString(),
+    };
     const next = await ctx.store.deliveries.settle({
       ...times(),
-      outcomes: [{ id: rows[0]!.id, attempt: done }, { id: rows[3]!.id, attempt: retry }],
+      outcomes: [
+        { id: rows[0]!.id, attempt: done },
+        { id: rows[3]!.id, attempt: retry },
+      ],
       next: [{ key: keyOf(a), maxSeq: 2 }, { key: keyOf(b) }],
     });
-    assert.deepEqual(next.map((c) => [c.delivery.id, c.event?.seq]), [[rows[1]!.id, 2]], 'a moves on to seq 2 (not 3: beyond maxSeq); b waits for its retry');
+    assert.deepEqual(
+      next.map((c) => [c.delivery.id, c.event?.seq]),
+      [[rows[1]!.id, 2]],
+      'a moves on to seq 2 (not 3: beyond maxSeq); b waits for its retry',
+    );
     const logged = await ctx.store.deliveries.get(rows[0]!.id);
     assert.deepEqual([logged?.status, logged?.attempts, logged?.last_status_code], ['delivered', 1, 200]);
     const retried = await ctx.store.deliveries.get(rows[3]!.id);
-    assert.deepEqual([retried?.status, retried?.attempts, retried?.next_attempt_at], ['pending', 1, retry.next_attempt_at]);
-    const last = await ctx.store.deliveries.settle({ ...times(), outcomes: [{ id: rows[1]!.id, attempt: done }], next: [{ key: keyOf(a), afterSeq: 2 }] });
-    assert.deepEqual(last.map((c) => c.delivery.id), [rows[2]!.id], 'a whole look (no maxSeq) after seq 2');
+    assert.deepEqual(
+      [retried?.status, retried?.attempts, retried?.next_attempt_at],
+      ['pending', 1, retry.next_attempt_at],
+    );
+    const last = await ctx.store.deliveries.settle({
+      ...times(),
+      outcomes: [{ id: rows[1]!.id, attempt: done }],
+      next: [{ key: keyOf(a), afterSeq: 2 }],
+    });
+    assert.deepEqual(
+      last.map((c) => c.delivery.id),
+      [rows[2]!.id],
+      'a whole look (no maxSeq) after seq 2',
+    );
   });
 }

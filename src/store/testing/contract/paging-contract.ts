@@ -37,8 +37,10 @@ async function pageThroughWhileInserting(ctx: ContractContext, stepMs: number): 
   assert.equal(pageToken, '', 'the last page has an empty nextPageToken');
   const ids = seen.map((r) => r.id);
   assert.equal(new Set(ids).size, ids.length, 'no row is returned twice');
-  for (const id of original) assert.equal(ids.filter((x) => x === id).length, 1, `original row ${id} seen exactly once`);
-  for (let i = 1; i < seen.length; i++) assert.ok(isAfter(seen[i]!, seen[i - 1]!), `row ${i} is older than row ${i - 1}`);
+  for (const id of original)
+    assert.equal(ids.filter((x) => x === id).length, 1, `original row ${id} seen exactly once`);
+  for (let i = 1; i < seen.length; i++)
+    assert.ok(isAfter(seen[i]!, seen[i - 1]!), `row ${i} is older than row ${i - 1}`);
 }
 
 /** Keyset pagination, filters and their validation errors. */
@@ -83,7 +85,11 @@ export function pagingContract(ctx: ContractContext): void {
     await ctx.store.numbers.create({ ...newNumber(customerId), status: 'disabled' });
     const page = await ctx.store.numbers.list({ customerId, pageSize: 10, filter: { status: 'active' } });
     assert.deepEqual(page.items, [active]);
-    await rejectsWith(ctx.store.numbers.list({ customerId, pageSize: 10, filter: { password: 'x' } }), 'INVALID_FILTER', 'password');
+    await rejectsWith(
+      ctx.store.numbers.list({ customerId, pageSize: 10, filter: { password: 'x' } }),
+      'INVALID_FILTER',
+      'password',
+    );
     await rejectsWith(ctx.store.numbers.list({ customerId, pageSize: 0 }), 'INVALID_PAGE_SIZE', 'page_size');
   });
 }

@@ -7,7 +7,14 @@ import type { ContractContext } from './contract-context.ts';
 
 function sampleRecording(ctx: ContractContext, customerId: string, referenceId = newId()): Recording {
   return transition(
-    newRecording({ id: newId(), customer_id: customerId, reference_type: 'call', reference_id: referenceId, layout: 'split', nowMs: ctx.clock.now() }),
+    newRecording({
+      id: newId(),
+      customer_id: customerId,
+      reference_type: 'call',
+      reference_id: referenceId,
+      layout: 'split',
+      nowMs: ctx.clock.now(),
+    }),
     'recording',
     ctx.clock.now(),
   );
@@ -40,7 +47,10 @@ export function recordingsContract(ctx: ContractContext): void {
     assert.deepEqual(await ctx.store.recordings.get(rec.id, { customerId }), rec);
     assert.equal(await ctx.store.recordings.get(rec.id, { customerId: newId() }), undefined);
     ctx.clock.advance(5);
-    const ended = transition(rec, 'ended', ctx.clock.now(), { durationSec: 1.5, files: [{ filename: rec.filenames[0] ?? '', bytes: 44, sha256: 'ff'.repeat(32) }] });
+    const ended = transition(rec, 'ended', ctx.clock.now(), {
+      durationSec: 1.5,
+      files: [{ filename: rec.filenames[0] ?? '', bytes: 44, sha256: 'ff'.repeat(32) }],
+    });
     await put(ctx, ended);
     assert.deepEqual(await ctx.store.recordings.get(rec.id), ended);
   });
@@ -68,7 +78,10 @@ export function recordingsContract(ctx: ContractContext): void {
     await put(ctx, ...made, sampleRecording(ctx, newId()));
     const newestFirst = made.map((r) => r.id).reverse();
     assert.deepEqual(await listAll(ctx, customerId, 2), newestFirst);
-    assert.deepEqual(await listAll(ctx, customerId, 100, { reference_id: callId }), [made[4], made[2], made[0]].map((r) => r?.id));
+    assert.deepEqual(
+      await listAll(ctx, customerId, 100, { reference_id: callId }),
+      [made[4], made[2], made[0]].map((r) => r?.id),
+    );
     await rejectsWith(ctx.store.recordings.list({ customerId, pageSize: 0 }), 'INVALID_PAGE_SIZE', 'page_size');
   });
 
@@ -80,7 +93,9 @@ export function recordingsContract(ctx: ContractContext): void {
     const unfinished = (await ctx.store.recordings.listUnfinished()).map((r) => r.id);
     assert.ok(unfinished.includes(live.id));
     assert.ok(!unfinished.includes(done.id));
-    const deleted = await ctx.store.transaction((tx) => ctx.store.recordings.markDeleted(tx, done.id, { customerId: newId() }));
+    const deleted = await ctx.store.transaction((tx) =>
+      ctx.store.recordings.markDeleted(tx, done.id, { customerId: newId() }),
+    );
     assert.equal(deleted, undefined, 'another customer cannot delete it');
     const hidden = await ctx.store.transaction((tx) => ctx.store.recordings.markDeleted(tx, done.id, { customerId }));
     assert.equal(hidden?.tm_delete, isoNow(ctx.clock));

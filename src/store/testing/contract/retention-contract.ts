@@ -11,38 +11,91 @@ import type { ContractContext } from './contract-context.ts';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Appends an event of `resourceId` with one delivery, in `tx`. */
-async function eventWithDelivery(tx: StoreTx, customerId: string, resourceId: string): Promise<{ event: OutboxEvent; deliveryId: string }> {
-  const event = await tx.outbox.append(tx, { customer_id: customerId, resource_type: 'retention', resource_id: resourceId, type: 'retention_tick', data: { n: 1 } });
-  const [delivery] = await tx.deliveries.enqueue(tx, [{
-    customer_id: customerId, event_id: event.event_id, resource_type: 'retention', resource_id: resourceId, seq: event.seq,
-    event_type: event.type, uri: 'https://example.com/hook', method: 'POST',
-  }]);
+async function eventWithDelivery(
+  tx: StoreTx,
+  customerId: string,
+  resourceId: string,
+): Promise<{ event: OutboxEvent; deliveryId: string }> {
+  const event = await tx.outbox.append(tx, {
+    customer_id: customerId,
+    resource_type: 'retention',
+    resource_id: resourceId,
+    type: 'retention_tick',
+    data: { n: 1 },
+  });
+  const [delivery] = await tx.deliveries.enqueue(tx, [
+    {
+      customer_id: customerId,
+      event_id: event.event_id,
+      resource_type: 'retention',
+      resource_id: resourceId,
+      seq: event.seq,
+      event_type: event.type,
+      uri: 'https://example.com/hook',
+      method: 'POST',
+    },
+  ]);
   return { event, deliveryId: delivery!.id };
 }
 
 /** Writes `count` events with their deliveries, and as many idempotency records of `credential`. */
-async function writeLog(store: Store, customerId: string, count: number, credential: string, now: string): Promise<{ resourceId: string; deliveryIds: string[] }> {
+async function writeLog(
+  store: Store,
+  customerId: string,
+  count: number,
+  credential: string,
+  now: string,
+): Promise<{ resourceId: string; deliveryIds: string[] }> {
   const resourceId = newId();
   const deliveryIds: string[] = [];
   await store.transaction(async (tx) => {
     for (let i = 0; i < count; i++) deliveryIds.push((await eventWithDelivery(tx, customerId, resourceId)).deliveryId);
   });
-  for (let i = 0; i < count; i++) await store.idempotency.put({ credential_id: credential, key: `k${i}`, request_hash: 'h', status_code: 200, response_body: '{}', tm_create: now });
+  for (let i = 0; i < count; i++)
+    await store.idempotency.put({
+      credential_id: credential,
+      key: `k${i}`,
+      request_hash: 'h',
+      status_code: 200,
+      response_body: '{}',
+      tm_create: now,
+    });
   return { resourceId, deliveryIds };
 }
 
 async function counts(store: Store, resourceId: string, credential: string): Promise<[number, number, number]> {
-  const events = await store.db.selectFrom('outbox_events').select('event_id').where('resource_id', '=', resourceId).execute();
-  const deliveries = await store.db.selectFrom('webhook_deliveries').select('id').where('resource_id', '=', resourceId).execute();
-  const records = await store.db.selectFrom('idempotency_records').select('key').where('credential_id', '=', credential).execute();
+  const events = await store.db
+    .selectFrom('outbox_events')
+    .select('event_id')
+    .where('resource_id', '=', resourceId)
+    .execute();
+  const deliveries = await store.db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('resource_id', '=', resourceId)
+    .execute();
+  const records = await store.db
+    .selectFrom('idempotency_records')
+    .select('key')
+    .where('credential_id', '=', credential)
+    .execute();
   return [events.length, deliveries.length, records.length];
 }
 
 function sampleActiveflow(ctx: ContractContext, status: Activeflow['status']): Activeflow {
   const now = isoNow(ctx.clock);
   return {
-    id: newId(), customer_id: newId(), flow_id: newId(), status, reference_type: 'api', reference_id: NIL_UUID,
-    current_action: { id: NIL_UUID, next_id: NIL_UUID, type: '', option: {} }, executed_actions: [], variables: {}, tm_create: now, tm_update: now,
+    id: newId(),
+    customer_id: newId(),
+    flow_id: newId(),
+    status,
+    reference_type: 'api',
+    reference_id: NIL_UUID,
+    current_action: { id: NIL_UUID, next_id: NIL_UUID, type: '', option: {} },
+    executed_actions: [],
+    variables: {},
+    tm_create: now,
+    tm_update: now,
   };
 }
 
@@ -57,7 +110,11 @@ export function retentionContract(ctx: ContractContext): void {
     const customerId = newId();
     const old = await writeLog(store, customerId, 23, `old-${customerId}`, isoNow(ctx.clock));
     // An old delivery finished long ago and one still pending: both go with their (old) event.
-    await store.db.updateTable('webhook_deliveries').set({ status: 'delivered' }).where('id', '=', old.deliveryIds[0]!).execute();
+    await store.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'delivered' })
+      .where('id', '=', old.deliveryIds[0]!)
+      .execute();
     const endedDeleted = sampleActiveflow(ctx, 'ended');
     const runningDeleted = sampleActiveflow(ctx, 'running');
     const endedLive = sampleActiveflow(ctx, 'ended');
@@ -67,20 +124,48 @@ export function retentionContract(ctx: ContractContext): void {
       await store.activeflows.markDeleted(tx, runningDeleted.id);
     });
     // A delivery created in the old days but (re)pointed at an event inside the window is kept while pending.
-    const [oldPending] = await store.transaction((tx) => tx.deliveries.enqueue(tx, [{
-      customer_id: customerId, event_id: newId(), resource_type: 'retention', resource_id: newId(), seq: 1, event_type: 'retention_tick', uri: 'https://example.com/hook', method: 'POST',
-    }]));
+    const [oldPending] = await store.transaction((tx) =>
+      tx.deliveries.enqueue(tx, [
+        {
+          customer_id: customerId,
+          event_id: newId(),
+          resource_type: 'retention',
+          resource_id: newId(),
+          seq: 1,
+          event_type: 'retention_tick',
+          uri: 'https://example.com/hook',
+          method: 'POST',
+        },
+      ]),
+    );
 
     ctx.clock.advance(20 * DAY_MS);
     const recent = await writeLog(store, customerId, 5, `recent-${customerId}`, isoNow(ctx.clock));
-    const [recentEvent] = await store.db.selectFrom('outbox_events').select('event_id').where('resource_id', '=', recent.resourceId).execute();
-    await store.db.updateTable('webhook_deliveries').set({ event_id: recentEvent!.event_id }).where('id', '=', oldPending!.id).execute();
+    const [recentEvent] = await store.db
+      .selectFrom('outbox_events')
+      .select('event_id')
+      .where('resource_id', '=', recent.resourceId)
+      .execute();
+    await store.db
+      .updateTable('webhook_deliveries')
+      .set({ event_id: recentEvent!.event_id })
+      .where('id', '=', oldPending!.id)
+      .execute();
     ctx.clock.advance(11 * DAY_MS);
 
-    const purger = new RetentionPurger({ store, clock: ctx.clock, logger: silentLogger, retentionDays: 30, batchSize: 4, intervalMs: 60 * 60 * 1000 });
+    const purger = new RetentionPurger({
+      store,
+      clock: ctx.clock,
+      logger: silentLogger,
+      retentionDays: 30,
+      batchSize: 4,
+      intervalMs: 60 * 60 * 1000,
+    });
     purger.start();
     // Calls and flows keep writing while the round deletes its batches.
-    const during = await Promise.all(Array.from({ length: 10 }, () => store.transaction((tx) => eventWithDelivery(tx, customerId, newId()))));
+    const during = await Promise.all(
+      Array.from({ length: 10 }, () => store.transaction((tx) => eventWithDelivery(tx, customerId, newId()))),
+    );
     await purger.idle;
 
     assert.deepEqual(await counts(store, old.resourceId, `old-${customerId}`), [0, 0, 0]);
@@ -89,18 +174,40 @@ export function retentionContract(ctx: ContractContext): void {
       assert.ok(await store.outbox.get(event.event_id), 'an event written during the purge is kept');
       assert.ok(await store.deliveries.get(deliveryId), 'a delivery written during the purge is kept');
     }
-    assert.equal((await store.deliveries.get(oldPending!.id))?.status, 'pending', 'a pending delivery whose event is inside the window stays');
-    assert.equal(await storedActiveflow(store, endedDeleted.id), false, 'an ended activeflow deleted before the cut-off is purged');
+    assert.equal(
+      (await store.deliveries.get(oldPending!.id))?.status,
+      'pending',
+      'a pending delivery whose event is inside the window stays',
+    );
+    assert.equal(
+      await storedActiveflow(store, endedDeleted.id),
+      false,
+      'an ended activeflow deleted before the cut-off is purged',
+    );
     assert.equal(await storedActiveflow(store, runningDeleted.id), true, 'a deleted activeflow still running is kept');
     assert.equal(await storedActiveflow(store, endedLive.id), true, 'a live activeflow is kept');
 
     // The next round runs an hour later on the clock; after stop() none does.
-    await store.idempotency.put({ credential_id: `later-${customerId}`, key: 'a', request_hash: 'h', status_code: 200, response_body: '{}', tm_create: new Date(ctx.clock.now() - 31 * DAY_MS).toISOString() });
+    await store.idempotency.put({
+      credential_id: `later-${customerId}`,
+      key: 'a',
+      request_hash: 'h',
+      status_code: 200,
+      response_body: '{}',
+      tm_create: new Date(ctx.clock.now() - 31 * DAY_MS).toISOString(),
+    });
     ctx.clock.advance(60 * 60 * 1000);
     await purger.idle;
     assert.equal(await store.idempotency.get(`later-${customerId}`, 'a'), undefined);
     await purger.stop();
-    await store.idempotency.put({ credential_id: `later-${customerId}`, key: 'b', request_hash: 'h', status_code: 200, response_body: '{}', tm_create: new Date(ctx.clock.now() - 31 * DAY_MS).toISOString() });
+    await store.idempotency.put({
+      credential_id: `later-${customerId}`,
+      key: 'b',
+      request_hash: 'h',
+      status_code: 200,
+      response_body: '{}',
+      tm_create: new Date(ctx.clock.now() - 31 * DAY_MS).toISOString(),
+    });
     ctx.clock.advance(2 * 60 * 60 * 1000);
     await purger.idle;
     assert.ok(await store.idempotency.get(`later-${customerId}`, 'b'), 'a stopped purger deletes nothing');

@@ -27,17 +27,37 @@ export function newCustomer(name = `cust-${uniq()}`): NewRow<Customer> {
 
 /** A new access key row of `customerId`. */
 export function newAccesskey(customerId: string, tokenHash = `hash-${uniq()}`): NewRow<Accesskey> {
-  return { customer_id: customerId, name: 'key', detail: '', role: 'customer', token_hash: tokenHash, token_prefix: 'vb_ab12' };
+  return {
+    customer_id: customerId,
+    name: 'key',
+    detail: '',
+    role: 'customer',
+    token_hash: tokenHash,
+    token_prefix: 'vb_ab12',
+  };
 }
 
 /** A new user row of `customerId`. */
 export function newUser(customerId: string, username = `user-${uniq()}`): NewRow<User> {
-  return { customer_id: customerId, username, password_hash: 'scrypt$x', name: 'User', detail: '', role: 'customer', password_version: 0 };
+  return {
+    customer_id: customerId,
+    username,
+    password_hash: 'scrypt$x',
+    name: 'User',
+    detail: '',
+    role: 'customer',
+    password_version: 0,
+  };
 }
 
 /** A new flow row of `customerId`. */
 export function newFlow(customerId: string, name = 'flow'): NewRow<Flow> {
-  return { customer_id: customerId, name, detail: '', actions: [{ type: 'answer' }, { type: 'talk', option: { text: 'hi' } }] };
+  return {
+    customer_id: customerId,
+    name,
+    detail: '',
+    actions: [{ type: 'answer' }, { type: 'talk', option: { text: 'hi' } }],
+  };
 }
 
 /** A new phone number row of `customerId`. */

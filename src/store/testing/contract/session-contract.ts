@@ -31,7 +31,11 @@ export function sessionContract(ctx: ContractContext): void {
     const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(store.db);
     const expected = Object.keys(await migrationProvider.getMigrations()).sort();
     assert.ok(expected.includes('0001_foundation'));
-    assert.deepEqual(applied.rows.map((r) => r.name), expected, 'every migration applied exactly once');
+    assert.deepEqual(
+      applied.rows.map((r) => r.name),
+      expected,
+      'every migration applied exactly once',
+    );
     if (ctx.dialect === 'sqlite') {
       const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db);
       assert.equal(mode.rows[0]?.journal_mode, 'wal');
@@ -42,7 +46,14 @@ export function sessionContract(ctx: ContractContext): void {
 
   it('idempotency: put stores once, get returns it, a repeated key is refused, purgeBefore drops old records', async () => {
     const credentialId = newId();
-    const record = { credential_id: credentialId, key: 'k-1', request_hash: 'h1', status_code: 201, response_body: '{"id":"x"}', tm_create: isoNow(ctx.clock) };
+    const record = {
+      credential_id: credentialId,
+      key: 'k-1',
+      request_hash: 'h1',
+      status_code: 201,
+      response_body: '{"id":"x"}',
+      tm_create: isoNow(ctx.clock),
+    };
     assert.equal(await ctx.store.idempotency.put(record), true);
     assert.deepEqual(await ctx.store.idempotency.get(credentialId, 'k-1'), record);
     assert.equal(await ctx.store.idempotency.put({ ...record, request_hash: 'h2', status_code: 500 }), false);
@@ -61,10 +72,21 @@ export function sessionContract(ctx: ContractContext): void {
 
   it('idempotency: a reserved key is completed with its response, and release frees it', async () => {
     const credentialId = newId();
-    const reserved = { credential_id: credentialId, key: 'k-r', request_hash: 'h', status_code: 0, response_body: '', tm_create: isoNow(ctx.clock) };
+    const reserved = {
+      credential_id: credentialId,
+      key: 'k-r',
+      request_hash: 'h',
+      status_code: 0,
+      response_body: '',
+      tm_create: isoNow(ctx.clock),
+    };
     assert.equal(await ctx.store.idempotency.put(reserved), true);
     await ctx.store.idempotency.complete(credentialId, 'k-r', 200, '{"ok":true}');
-    assert.deepEqual(await ctx.store.idempotency.get(credentialId, 'k-r'), { ...reserved, status_code: 200, response_body: '{"ok":true}' });
+    assert.deepEqual(await ctx.store.idempotency.get(credentialId, 'k-r'), {
+      ...reserved,
+      status_code: 200,
+      response_body: '{"ok":true}',
+    });
     await ctx.store.idempotency.release(credentialId, 'k-r');
     assert.equal(await ctx.store.idempotency.get(credentialId, 'k-r'), undefined);
     assert.equal(await ctx.store.idempotency.put(reserved), true);
@@ -80,7 +102,9 @@ export function sessionContract(ctx: ContractContext): void {
     ctx.clock.advance(1000);
     const refreshed = await regs.upsert({ ...binding(extensionId, 'sip:a@127.0.0.1:5080', expireAt), cseq: 2 });
     assert.deepEqual(refreshed, { ...a, cseq: 2, call_id: refreshed.call_id, tm_update: isoNow(ctx.clock) });
-    const b = await regs.upsert(binding(extensionId, 'sip:b@127.0.0.1:5090', new Date(ctx.clock.now() + 5_000).toISOString()));
+    const b = await regs.upsert(
+      binding(extensionId, 'sip:b@127.0.0.1:5090', new Date(ctx.clock.now() + 5_000).toISOString()),
+    );
     await regs.upsert(binding(newId(), 'sip:a@127.0.0.1:5080', expireAt));
 
     assert.deepEqual(await regs.listForExtension(extensionId, isoNow(ctx.clock)), [b, refreshed]);
@@ -103,7 +127,10 @@ export function sessionContract(ctx: ContractContext): void {
     await ctx.store.routes.delete(gone.id);
     const ids = (await ctx.store.routes.listForCustomer(customerId)).map((r) => r.id);
     const mine = [platform1.id, own2.id, platform3.id];
-    assert.deepEqual(ids.filter((id) => mine.includes(id)), mine);
+    assert.deepEqual(
+      ids.filter((id) => mine.includes(id)),
+      mine,
+    );
     const all = await ctx.store.routes.listForCustomer(customerId);
     assert.ok(all.every((r) => r.customer_id === customerId || r.customer_id === NIL_UUID));
     assert.ok(all.every((r, i) => i === 0 || all[i - 1]!.priority <= r.priority));

@@ -20,7 +20,7 @@ export function uniqueContract(ctx: ContractContext): void {
     assert.deepEqual(await ctx.store.numbers.findByNumber(number), again);
   });
 
-  it('users: username is unique among a customer\'s live rows; soft delete frees it; finders', async () => {
+  it("users: username is unique among a customer's live rows; soft delete frees it; finders", async () => {
     const username = `ada-${uniq()}`;
     const customerId = newId();
     const first = await ctx.store.users.create(newUser(customerId, username));
