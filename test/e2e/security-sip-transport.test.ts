@@ -2,7 +2,6 @@
 // message deadline against slowloris, and the idle timeout that single bytes do not reset.
 // Real sockets against the SIP server main.ts starts, with small limits.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -16,6 +15,7 @@ import type { Config } from '../../src/config/index.ts';
 import { silentLogger, systemClock } from '../../src/shared/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { startSipServer } from '../../src/telephony/index.ts';
+import { selfSignedCertificate } from '../support/certificate.ts';
 import type { SipServer } from '../../src/telephony/index.ts';
 
 type Limits = Partial<
@@ -27,34 +27,10 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** A self-signed certificate for 127.0.0.1 in `dir`. */
+/** A self-signed certificate for 127.0.0.1 in `dir`: its file names. */
 function selfSigned(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
+  const { certFile, keyFile } = selfSignedCertificate(dir);
+  return { cert: certFile, key: keyFile };
 }
 
 /** The SIP server with UDP, TCP, TLS and WebSocket listeners on 127.0.0.1 and the given limits. */

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -18,6 +17,7 @@ import {
 } from '../../sip/index.ts';
 import type { SipRequest } from '../../sip/index.ts';
 import { openStore } from '../../store/index.ts';
+import { selfSignedCertificate } from '../../../test/support/certificate.ts';
 import { startSipServer } from './sip-server.ts';
 
 function options(host: string, port: number, transport: string): SipRequest {
@@ -40,31 +40,7 @@ function options(host: string, port: number, transport: string): SipRequest {
 describe('SIP server: TLS and WebSocket listeners from configuration', () => {
   it('answers OPTIONS over TLS (certificate files configured) and over WebSocket (subprotocol sip)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callbin-sip-secure-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const key = readFileSync(join(dir, 'key.pem'));
+    const { cert, key } = selfSignedCertificate(dir);
     const store = await openStore({ dataDir: dir });
     const sip = await startSipServer({
       config: {
