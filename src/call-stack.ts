@@ -8,7 +8,7 @@ import { allowedPrivateTargets, type Config } from './config/index.ts';
 import { type EventPublisher, SsrfGuard } from './events/index.ts';
 import { FlowEngine } from './flows/index.ts';
 import { AudioLoader, MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
-import { GuardedFetch, type Clock, type Logger } from './shared/index.ts';
+import { GuardedFetch, LagSampler, OverloadGuard, type Clock, type Logger } from './shared/index.ts';
 import { LocalRecordingStorage, RecordingService, runOnEndFlows } from './recordings/index.ts';
 import type { Store } from './store/index.ts';
 import {
@@ -67,6 +67,8 @@ async function stopActiveflowsOf(flows: FlowEngine, customerId: string): Promise
 
 /** The running calls stack. */
 export interface CallStack {
+  /** Admission control of new calls, shared by incoming INVITEs and `POST /calls`. */
+  admission: OverloadGuard;
   calls: CallService;
   callStore: CallStoreAdapter;
   flows: FlowEngine;
@@ -181,7 +183,17 @@ export async function startCallStack(o: {
     sipTargets,
   });
   const providers = new ProviderAddressBook({ store, clock, logger });
+  // docs/security.md "Overload": new INVITEs and POST /calls are refused 503 over capacity.
+  const lag = new LagSampler({ clock }).start();
+  const service = calls;
+  const admission = new OverloadGuard({
+    maxSetups: config.maxCallSetups,
+    lagThresholdMs: config.overloadLagMs,
+    lagMs: () => lag.lagMs(),
+    otherSetups: () => service.outgoingSetups(),
+  });
   const incoming = new IncomingCalls({
+    admission,
     ua: sip.ua,
     store,
     providers,
@@ -207,8 +219,8 @@ export async function startCallStack(o: {
   );
   incoming.start();
   health.start();
-  const service = calls;
   return {
+    admission,
     calls: service,
     callStore,
     flows,
@@ -226,6 +238,7 @@ export async function startCallStack(o: {
       );
     },
     close: async () => {
+      lag.stop();
       await incoming.stop();
       await refers.whenIdle();
       await health.stop();

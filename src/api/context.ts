@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Clock, Logger } from '../shared/index.ts';
+import type { Clock, Logger, OverloadGuard } from '../shared/index.ts';
 import type { Store } from '../store/index.ts';
 import type { EventHub, EventStreamLimits } from '../events/index.ts';
 import type { Principal } from './auth.ts';
@@ -35,6 +35,8 @@ export interface ApiDeps {
   events?: EventHub;
   /** Limits of `GET /ws` sessions (heartbeat, send buffer, resume window). */
   eventStreamLimits?: Partial<EventStreamLimits>;
+  /** Admission of new calls: `POST /calls` is 503 `OVERLOADED` while it refuses (docs/security.md "Overload"). */
+  admission?: Pick<OverloadGuard, 'refuse'>;
   /** The calls service and stored calls behind `/calls` (503 `CALLS_UNAVAILABLE` without them). */
   calls?: CallsApiDeps;
   /** The flow engine and stored activeflows behind `/activeflows` (503 `FLOW_ENGINE_UNAVAILABLE` without them). */

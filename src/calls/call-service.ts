@@ -151,6 +151,14 @@ export class CallService {
     return this.#live.get(callId)?.leg?.leg_id;
   }
 
+  /** Live outgoing calls not yet answered or failed (dialing, ringing): set-ups for docs/security.md "Overload". */
+  outgoingSetups(): number {
+    let n = 0;
+    for (const { call } of this.#live.values())
+      if (call.direction === 'outgoing' && (call.status === 'dialing' || call.status === 'ringing')) n++;
+    return n;
+  }
+
   /** Every live call of this process. */
   listLive(): Call[] {
     return [...this.#live.values()].map((l) => toPublic(l.call));

@@ -51,6 +51,10 @@ export const ConfigSchema = Type.Object(
     sipIdleTimeoutSec: Type.Integer({ minimum: 1, maximum: 86_400 }),
     /** A SIP message whose first byte arrived must be complete within this time. */
     sipMessageDeadlineSec: Type.Integer({ minimum: 1, maximum: 600 }),
+    /** Calls in set-up at once (INVITE received, not yet answered or failed) above which new ones get 503 (docs/security.md "Overload"). */
+    maxCallSetups: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    /** Event-loop lag in ms above which new calls get 503; 0 turns the check off. */
+    overloadLagMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
   },
   { additionalProperties: false },
 );
@@ -85,6 +89,8 @@ const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number']> = {
   CALLBIN_SIP_MAX_CONNECTIONS_PER_SOURCE: ['sipMaxConnectionsPerSource', 'int'],
   CALLBIN_SIP_IDLE_TIMEOUT_SEC: ['sipIdleTimeoutSec', 'int'],
   CALLBIN_SIP_MESSAGE_DEADLINE_SEC: ['sipMessageDeadlineSec', 'int'],
+  CALLBIN_MAX_CALL_SETUPS: ['maxCallSetups', 'int'],
+  CALLBIN_OVERLOAD_LAG_MS: ['overloadLagMs', 'int'],
 };
 
 /** Defaults applied before the config file and the environment. */
@@ -114,6 +120,8 @@ export const DEFAULT_CONFIG: Config = {
   sipMaxConnectionsPerSource: 32,
   sipIdleTimeoutSec: 900,
   sipMessageDeadlineSec: 10,
+  maxCallSetups: 200,
+  overloadLagMs: 100,
 };
 
 /** The entries of `allowPrivateTargets`, trimmed, empty ones dropped. */

@@ -45,6 +45,11 @@ const AVAILABILITY = {
   IDEMPOTENCY_KEY_IN_USE: { http: 409, message: 'A request with this Idempotency-Key is still being processed.' },
   IDEMPOTENCY_UNAVAILABLE: { http: 503, message: 'The Idempotency-Key could not be reserved; retry.' },
   CALLS_UNAVAILABLE: { http: 503, message: 'Calls are not available on this server.' },
+  OVERLOADED: {
+    http: 503,
+    sip: 503,
+    message: 'Too many calls are being set up now; retry after the Retry-After seconds.',
+  },
   RECORDINGS_UNAVAILABLE: { http: 503, message: 'Recordings are not available on this server.' },
   CONFERENCES_UNAVAILABLE: { http: 503, message: 'Conferences are not available on this server.' },
   FLOW_ENGINE_UNAVAILABLE: { http: 503, message: 'Activeflows are not available on this server.' },

@@ -10,3 +10,4 @@ export * from './serial-queue.ts';
 export * from './typed-emitter.ts';
 export * from './ssrf-guard.ts';
 export * from './guarded-fetch.ts';
+export * from './overload.ts';

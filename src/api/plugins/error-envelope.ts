@@ -32,7 +32,8 @@ export function errorEnvelopePlugin(logger: Logger) {
       const { statusCode, body } = errorEnvelope(err, req.id);
       if (statusCode >= 500)
         logger.error({ err, method: req.method, url: redactText(req.url), request_id: req.id }, 'request failed');
-      if (body.error.reason === 'RATE_LIMIT_EXCEEDED' || body.error.reason === 'TOO_MANY_FAILED_ATTEMPTS')
+      const reason = body.error.reason;
+      if (reason === 'RATE_LIMIT_EXCEEDED' || reason === 'TOO_MANY_FAILED_ATTEMPTS' || reason === 'OVERLOADED')
         reply.header('retry-after', String((err as ApiError & { retryAfterSec?: number }).retryAfterSec ?? 1));
       return reply.code(statusCode).send(body);
     });

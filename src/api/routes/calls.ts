@@ -29,6 +29,17 @@ export function callsOf(ctx: ApiContext): CallsApiDeps {
   return ctx.calls;
 }
 
+/** 503 `OVERLOADED` with Retry-After while the admission refuses new calls. */
+function overloadCheck(ctx: ApiContext): void {
+  const refusal = ctx.admission?.refuse();
+  if (!refusal) return;
+  const err = new ApiError(
+    'OVERLOADED',
+    `over capacity for new calls (${refusal.reason}); retry in ${refusal.retryAfterSec} s`,
+  );
+  throw Object.assign(err, { retryAfterSec: refusal.retryAfterSec });
+}
+
 /** The caller's call `{id}`, or 404 `CALL_NOT_FOUND` (also for another customer's call). */
 export async function ownedCall(
   ctx: ApiContext,
@@ -53,7 +64,10 @@ function listOptions(customerId: string, q: Static<typeof ListQuery>): CallListO
 
 /** `/calls` (docs/calls.md): create, list, get, delete, and every live control of `call-controls.ts`. */
 export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/calls', { schema: { tags, body: CreateCallBody, querystring: CredentialQuery } }, async (req) => {
+  // Refused before validation and the idempotency reservation: no store work (docs/security.md "Overload").
+  const preValidation = async (): Promise<void> => overloadCheck(ctx);
+  const create = { preValidation, schema: { tags, body: CreateCallBody, querystring: CredentialQuery } };
+  app.post('/calls', create, async (req) => {
     const calls = callsOf(ctx);
     const body = req.body as Static<typeof CreateCallBody>;
     const created = await calls.service.createOutgoing({

@@ -13,6 +13,8 @@ import type { UaContext } from './ua-context.ts';
 export type IncomingInviteEvents = {
   /** The caller cancelled before our final answer; the INVITE was answered 487. */
   cancelled: [cancel: SipRequest];
+  /** Our final response (2xx, 3xx-6xx, or the 487 of a CANCEL) was sent. */
+  final: [status: number];
 };
 
 /**
@@ -73,6 +75,7 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
     this.#tx.respond(ok);
     dialog.confirm();
     dialog.retransmitUntilAck(getCSeq(this.request).seq, () => this.#resend(ok));
+    this.emit('final', 200);
     return dialog;
   }
 
@@ -84,6 +87,7 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
     this.#final = status;
     this.#tx.respond(createResponse(this.request, status, reason, { toTag: this.localTag, headers }));
     this.#dialog?.terminate({ by: 'local', cause: 'rejected' });
+    this.emit('final', status);
   }
 
   /** Resolves with the dialog when the ACK for our 2xx arrives; rejects if it never does. */
@@ -165,6 +169,7 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
     } catch (err) {
       this.#ctx.host.logger.debug({ err }, '487 not sent');
     }
+    this.emit('final', 487);
   }
 
   #assertUnanswered(): void {

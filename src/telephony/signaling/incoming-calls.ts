@@ -1,7 +1,7 @@
 import type { Address, Call, CallType, FlowSource, IncomingCallRequest } from '../../calls/index.ts';
 import { E164_RE, EXTENSION_RE } from '../../calls/index.ts';
 import { NIL_UUID, hasCode, silentLogger } from '../../shared/index.ts';
-import type { Logger } from '../../shared/index.ts';
+import type { Logger, OverloadGuard } from '../../shared/index.ts';
 import type {
   DigestAlgorithm,
   DigestGuard,
@@ -15,6 +15,7 @@ import { DEFAULT_MD5_ONLY_USER_AGENTS, isScannerUserAgent, parseNameAddr, parseU
 import type { Store } from '../../store/index.ts';
 import type { CallMedia } from '../media/call-media.ts';
 import type { DialogJournal } from './dialog-journal.ts';
+import { admitInvite } from './invite-admission.ts';
 import { SipIncomingLeg } from './incoming-leg.ts';
 import { MediaEndpoint } from '../../endpoint/index.ts';
 import type { MediaEndpointOptions } from '../../endpoint/index.ts';
@@ -75,6 +76,8 @@ export interface IncomingCallsOptions {
   refers?: ReferSink;
   /** Keeps each answered call's dialog state for a restart after a crash. */
   journal?: DialogJournal;
+  /** Admission control of new INVITEs (docs/security.md "Overload"); without it every INVITE is taken. */
+  admission?: Pick<OverloadGuard, 'admit'>;
   /** Whether a customer's conference can be joined now; without it `conference:<id>` is refused 501. */
   conferences?: { isJoinable(customerId: string, conferenceId: string): Promise<boolean> };
   logger?: Logger;
@@ -143,6 +146,7 @@ export class IncomingCalls {
   /** Starts taking INVITEs from the user agent. */
   start(): void {
     this.#off ??= this.#o.ua.on('invite', (invite) => {
+      if (!admitInvite(this.#o.admission, invite)) return;
       const work = this.#take(invite).finally(() => this.#pending.delete(work));
       this.#pending.add(work);
     });
