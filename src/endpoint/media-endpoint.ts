@@ -175,7 +175,9 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
 
   /**
    * Marks packets of `source` as relayed into this endpoint (undefined: no longer): our own audio
-   * pauses (its timestamps go on) and recordings take `source`'s decoded audio as what was heard.
+   * pauses while relayed packets come (its timestamps go on), fills in when none came for a while
+   * (the peer has not spoken yet or fell silent), and recordings take `source`'s decoded audio as
+   * what was heard.
    */
   relayFrom(source: MediaEndpoint | undefined): void {
     if (this.#closing || this.#relayFrom === source) return;
@@ -314,7 +316,8 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   }
 
   #muteSender(): void {
-    this.#sender.setMuted(this.#muteIn || !this.#plan.send || this.#relayFrom !== undefined);
+    this.#sender.setMuted(this.#muteIn || !this.#plan.send);
+    this.#sender.setRelayed(this.#relayFrom !== undefined);
   }
 
   #onDtmf(event: MediaDtmfEvent): void {

@@ -5,13 +5,15 @@ import type { RtpSession } from './rtp-session.ts';
 /**
  * One direction of a relay: packets received on `from` go out on `to` with `to`'s SSRC, sequence
  * and a timestamp mapped onto `to`'s timeline, so the far end sees one continuous stream even
- * when the source restarts (new SSRC) or the leg earlier carried locally generated audio.
+ * when the source restarts (new SSRC) or the leg carried locally generated audio in between (its
+ * own audio fills in while nothing is relayed, see AudioSender.setRelayed).
  */
 export class RelayDirection {
   readonly #from: RtpSession;
   readonly #to: RtpSession;
   #enabled = true;
   #inSsrc = -1;
+  #toOwnPackets = -1;
   #timestampOffset = 0;
   #forwarded = 0;
   #dropped = 0;
@@ -58,8 +60,9 @@ export class RelayDirection {
     const ssrc = readSsrc(buf);
     const inTs = readTimestamp(buf);
     let marker = readMarker(buf);
-    if (ssrc !== this.#inSsrc) {
+    if (ssrc !== this.#inSsrc || this.#to.ownPackets !== this.#toOwnPackets) {
       this.#inSsrc = ssrc;
+      this.#toOwnPackets = this.#to.ownPackets;
       this.#timestampOffset = (this.#to.nextTimestamp - inTs) >>> 0;
       marker = true;
     }

@@ -93,6 +93,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   #sequence = randomInt(0, 0x10000);
   #timestamp = randomInt(0, 2 ** 32 - 1) >>> 0;
   #packetsSent = 0;
+  #relayedSent = 0;
   #bytesSent = 0;
   #eventActive = false;
   #closed = false;
@@ -154,6 +155,16 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   /** RTP timestamp the next outgoing media frame carries. */
   get nextTimestamp(): number {
     return this.#timestamp;
+  }
+
+  /** Packets sent so far that a relay forwarded (forwardRaw); the rest were generated here. */
+  get relayedPackets(): number {
+    return this.#relayedSent;
+  }
+
+  /** Packets sent so far that this session generated (audio frames, telephone-events), not relayed ones. */
+  get ownPackets(): number {
+    return this.#packetsSent - this.#relayedSent;
   }
 
   /** Sets the remote address from a new SDP (re-INVITE); latching may override it later. */
@@ -248,6 +259,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   forwardRaw(buf: Uint8Array, payloadType: number, timestamp: number, marker: boolean): void {
     if (this.#closed || !this.#remote) return;
     writeRtpHeader(buf, payloadType, this.#nextSequence(), timestamp, this.ssrc, marker);
+    this.#relayedSent++;
     this.#send(buf);
   }
 

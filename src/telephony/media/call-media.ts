@@ -20,9 +20,8 @@ export interface CallMediaOptions {
   /** The music looped to a held leg (default the built-in `holdMusic()`). */
   holdMusic?: Int16Array;
   /**
-   * Relay bridged same-codec legs header-rewritten (LegRelay) instead of decoding; off by default
-   * until an intermittent silent bridge seen in CI (the caller hears nothing from a connected
-   * callee) is explained.
+   * Relay bridged same-codec legs header-rewritten (LegRelay) instead of decoding; default on. False
+   * keeps every bridge on the decoded path (docs/media.md "Bridging").
    */
   relayRtp?: boolean;
   logger?: Logger;
@@ -67,7 +66,7 @@ export class CallMedia implements MediaPort {
     this.#load = options.loadAudio ?? ((url, o) => loadAudio(url, o.signal ? { signal: o.signal } : {}));
     this.#holdMusic = options.holdMusic;
     this.#logger = options.logger ?? silentLogger;
-    this.#relayRtp = options.relayRtp ?? false;
+    this.#relayRtp = options.relayRtp ?? true;
   }
 
   /** Legs registered now. */
