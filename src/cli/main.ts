@@ -25,6 +25,13 @@ program
   .action(async () => {
     try {
       const handle = await startCallbin(loadConfig());
+      // Before the banner: whoever waits for it may signal at once (stdout to a pipe is synchronous).
+      const stop = async () => {
+        await handle.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
       const lines = [
         '',
         `  callbin is running`,
@@ -41,12 +48,6 @@ program
       }
       lines.push(`  try:       curl -H "Authorization: Bearer <key>" ${handle.apiUrl}/v1.0/customers`, '');
       console.log(lines.join('\n'));
-      const stop = async () => {
-        await handle.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
     } catch (err) {
       fail(err);
     }
