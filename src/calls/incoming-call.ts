@@ -101,7 +101,16 @@ export async function answerIncoming(live: LiveCall): Promise<void> {
       'CALL_STATE_INVALID',
     );
   }
-  await live.incoming?.answer();
+  // Stored as answered before the 200 OK leaves: a caller is never told of a state a crash can lose.
   live.clearTimer('answer');
-  if (await live.move('progressing')) armMaxDuration(live);
+  if (!(await live.move('progressing'))) return;
+  try {
+    await live.incoming?.answer();
+  } catch (err) {
+    // The caller CANCELled meanwhile (its INVITE has its final answer already) or never ACKed the 200:
+    // stored as answered, the call ends as a failed dialog (docs/calls.md "Hangup reasons").
+    await live.endWith('dialog_failed');
+    throw err;
+  }
+  armMaxDuration(live);
 }
