@@ -26,6 +26,7 @@ import type { OutboxRepo, TxHandle } from './outbox-repo.ts';
 import { CustomerWebhooks } from './customer-webhooks.ts';
 import type { CustomerWebhook } from './customer-webhooks.ts';
 import { gatedSqliteDialect, heldSqliteDialect } from './sqlite-dialect.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 import { SqliteSession } from './sqlite-session.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { createResourceRepos } from './resource-repos.ts';
@@ -116,7 +117,10 @@ function makePrivate(path: string, mode: number): void {
   }
 }
 
-function sqliteSession(dataDir: string): SqliteSession {
+/** The size a rewound WAL is cut back to. */
+const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
+
+function sqliteSession(dataDir: string, logger: Logger): SqliteSession {
   const file = privateDatabaseFile(dataDir);
   const database = new SqliteDatabase(file);
   // WAL lets readers proceed during a write; the busy timeout covers a second process on the same file.
@@ -127,7 +131,14 @@ function sqliteSession(dataDir: string): SqliteSession {
   // Every store transaction runs in a savepoint (SqliteSession groups them into one commit); its
   // sub-journal holds the first copy of each page it changes, which belongs in memory, not on disk.
   database.pragma('temp_store = MEMORY');
-  return new SqliteSession(database);
+  // Checkpoints run beside the commits, in a worker thread, not inside one (wal-checkpointer.ts).
+  database.pragma('wal_autocheckpoint = 0');
+  // A rewound WAL is cut back to this size, so a burst does not leave a large file behind.
+  database.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  const checkpointer = new WalCheckpointer(file, {
+    onError: (err) => logger.warn({ err }, 'WAL checkpoint failed; retried after the next commits'),
+  });
+  return new SqliteSession(database, checkpointer);
 }
 
 function postgresDialect(connectionString: string, logger: Logger): Dialect {
@@ -276,7 +287,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       'database_url must start with postgres:// or postgresql://',
     );
   }
-  const session = url === '' ? sqliteSession(opts.dataDir) : undefined;
+  const session = url === '' ? sqliteSession(opts.dataDir, logger) : undefined;
   const db = new Kysely<Database>({ dialect: session ? gatedSqliteDialect(session) : postgresDialect(url, logger) });
   try {
     const applied = await migrate(db, logger);

@@ -27,10 +27,20 @@ export function jsonIn(tx: TxHandle, value: unknown): string {
   return tx.jsonOf ? tx.jsonOf(value) : JSON.stringify(value ?? null);
 }
 
-// The counter upsert takes the write lock, so concurrent appends to one resource never share a seq.
-const NEXT_SEQ_SQL =
-  'insert into outbox_sequences (resource_type, resource_id, last_seq) values (?, ?, 1) ' +
-  'on conflict (resource_type, resource_id) do update set last_seq = last_seq + 1 returning last_seq';
+// The last seq of a resource on SQLite, where this process is the only writer: the events' own
+// highest seq, or the counter the retention purge left when it deleted them.
+const LAST_SEQ_SQL =
+  'select max(s) as last_seq from (select max(seq) as s from outbox_events where resource_type = ? and resource_id = ? ' +
+  'union all select last_seq as s from outbox_sequences where resource_type = ? and resource_id = ?)';
+// Before the purge deletes a batch, the highest seq of each resource in it is kept.
+const KEEP_SEQ_SQL =
+  'insert into outbox_sequences (resource_type, resource_id, last_seq) select resource_type, resource_id, max(seq) ' +
+  'from outbox_events where position in (select position from outbox_events where tm_event < ? order by position limit ?) ' +
+  'group by resource_type, resource_id on conflict (resource_type, resource_id) do update set last_seq = max(last_seq, excluded.last_seq)';
+const PURGE_SQL =
+  'delete from outbox_events where position in (select position from outbox_events where tm_event < ? order by position limit ?)';
+/** Resources whose last seq is remembered (the live ones are a small part of it). */
+const SEQ_CACHE_MAX = 50_000;
 const INSERT_EVENT_SQL =
   'insert into outbox_events (event_id, customer_id, resource_type, resource_id, seq, type, tm_event, data) values (?, ?, ?, ?, ?, ?, ?, ?)';
 
@@ -85,6 +95,8 @@ export class OutboxTable implements OutboxRepo {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
   readonly #session: SqliteSession | undefined;
+  /** SQLite: the last seq per resource (type NUL id), read once from the table, then counted here. */
+  readonly #lastSeq = new Map<string, number>();
 
   constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
     this.#db = db;
@@ -127,7 +139,7 @@ export class OutboxTable implements OutboxRepo {
   #appendSqlite(tx: TxHandle, event: NewOutboxEvent): OutboxEvent {
     const session = this.#session!;
     const { resource_type, resource_id } = event;
-    const { last_seq: seq } = session.statement(NEXT_SEQ_SQL).get(resource_type, resource_id) as { last_seq: number };
+    const seq = this.#nextSeq(session, resource_type, resource_id);
     const nowMs = this.#clock.now();
     const eventId = timeOrderedId(nowMs);
     const tmEvent = new Date(nowMs).toISOString();
@@ -146,6 +158,32 @@ export class OutboxTable implements OutboxRepo {
       tm_event: tmEvent,
     };
     return withStoredData(stored, data);
+  }
+
+  /**
+   * The next seq of a resource without a counter row write per event: one process owns the SQLite
+   * file, so the counter lives in memory, read from the table on first use. A rolled-back
+   * transaction forgets the counters it advanced, so they are read again.
+   */
+  #nextSeq(session: SqliteSession, type: string, id: string): number {
+    const key = `${type}\u0000${id}`;
+    let last = this.#lastSeq.get(key);
+    if (last === undefined) {
+      const row = session.statement(LAST_SEQ_SQL).get(type, id, type, id) as { last_seq: number | null };
+      last = row.last_seq ?? 0;
+      if (this.#lastSeq.size >= SEQ_CACHE_MAX) {
+        // Oldest first (insertion order); they are read again from the table when used.
+        let drop = SEQ_CACHE_MAX / 10;
+        for (const k of this.#lastSeq.keys()) {
+          this.#lastSeq.delete(k);
+          if (--drop === 0) break;
+        }
+      }
+    }
+    const seq = last + 1;
+    this.#lastSeq.set(key, seq);
+    session.onRollback(() => this.#lastSeq.delete(key));
+    return seq;
   }
 
   async get(eventId: string, scope: Scope = {}): Promise<OutboxEvent | undefined> {
@@ -178,6 +216,14 @@ export class OutboxTable implements OutboxRepo {
   }
 
   async purgeBefore(iso: string, limit: number): Promise<number> {
+    const session = this.#session;
+    if (session) {
+      // The counters are not written per event on SQLite: the purged events' last seqs are kept first.
+      return session.transaction(() => {
+        session.statement(KEEP_SEQ_SQL).run(iso, limit);
+        return session.statement(PURGE_SQL).run(iso, limit).changes;
+      });
+    }
     // A batch by primary key, found through outbox_events_tm_event_idx: the statement stays short on both dialects.
     const batch = this.#db.selectFrom('outbox_events').select('position').where('tm_event', '<', iso).limit(limit);
     const result = await this.#db.deleteFrom('outbox_events').where('position', 'in', batch).executeTakeFirst();

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { FakeClock, newId } from '../shared/index.ts';
 import { openStore } from './index.ts';
+import { SqliteSession } from './sqlite-session.ts';
 import type { NewOutboxEvent, Store } from './index.ts';
 
 describe('embedded store: grouped commits', () => {
@@ -85,5 +86,45 @@ describe('embedded store: grouped commits', () => {
     assert.deepEqual(seqs, [1, 2], 'the failed append left neither a row nor a gap');
     assert.equal(a.status === 'fulfilled' && a.value.seq, 1);
     assert.equal(c.status === 'fulfilled' && c.value.seq, 2);
+  });
+});
+
+describe('embedded store: memory undone with lost writes', () => {
+  it('onRollback runs for a transaction that fails or a write whose group fails to commit, never after a commit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'callbin-session-undo-'));
+    const database = new SqliteDatabase(join(dir, 'undo.db'));
+    database.exec('create table t (v integer not null check (v < 100))');
+    const session = new SqliteSession(database);
+    const undone: string[] = [];
+    try {
+      session.onRollback(() => undone.push('outside'));
+      await session.transaction(() => {
+        session.onRollback(() => undone.push('committed'));
+        session.statement('insert into t values (1)').run();
+      });
+      await assert.rejects(
+        session.transaction(() => {
+          session.onRollback(() => undone.push('failed'));
+          session.statement('insert into t values (2)').run();
+          throw new Error('domain write failed');
+        }),
+        /domain write failed/,
+      );
+      // A background write whose group cannot commit (a deferred constraint fails at commit).
+      database.exec(
+        'create table p (id integer primary key); create table c (p integer references p(id) deferrable initially deferred)',
+      );
+      database.pragma('foreign_keys = ON');
+      await session.write(() => {
+        session.onRollback(() => undone.push('lost write'));
+        session.statement('insert into c values (7)').run();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(undone, ['failed', 'lost write']);
+      assert.deepEqual(database.prepare('select v from t').all(), [{ v: 1 }]);
+    } finally {
+      session.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,10 +10,18 @@ const MAX_GROUP = 256;
  */
 const BACKGROUND_COMMIT_MS = 20;
 
+/** What the session tells of its commits (WalCheckpointer): true asks it to finish a checkpoint. */
+export interface SessionCheckpointer {
+  committed(): boolean;
+  close(): void;
+}
+
 /** One logical transaction of an open group, settled when the group commits. */
 interface Member {
   settle(err: unknown): void;
   afterCommit: readonly (() => void)[];
+  /** Undo what the transaction did outside SQLite (e.g. counters kept in memory) if its writes are lost. */
+  undo: readonly (() => void)[];
 }
 
 /**
@@ -38,9 +46,26 @@ export class SqliteSession {
   #group: Member[] | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The undo list of the transaction or write holding the connection now. */
+  #undoing: (() => void)[] | undefined;
+  /** Undo lists of background writes in the open group (they have no member of their own). */
+  #writeUndos: (() => void)[] = [];
 
-  constructor(database: SqliteDatabase.Database) {
+  readonly #checkpointer: SessionCheckpointer | undefined;
+
+  /** `checkpointer` hears of every commit and is closed with the session (see WalCheckpointer). */
+  constructor(database: SqliteDatabase.Database, checkpointer?: SessionCheckpointer) {
     this.database = database;
+    this.#checkpointer = checkpointer;
+  }
+
+  /**
+   * Registers `cb` to run if the writes of the transaction (or background write) holding the connection
+   * now are rolled back or never committed; outside one it does nothing. For state a repository keeps
+   * in memory beside its rows (the outbox's sequence counters).
+   */
+  onRollback(cb: () => void): void {
+    this.#undoing?.push(cb);
   }
 
   /** The prepared statement of `sql`, cached per SQL text (the set of statements is small and bounded). */
@@ -97,21 +122,26 @@ export class SqliteSession {
   async transaction<T>(fn: (afterCommit: (cb: () => void) => void) => Promise<T> | T): Promise<T> {
     await this.#acquireForGroup();
     const callbacks: (() => void)[] = [];
+    const undo: (() => void)[] = [];
     let result: T;
     try {
+      this.#undoing = undo;
       this.#savepoint('savepoint');
       result = await fn((cb) => void callbacks.push(cb));
       this.#savepoint('release');
     } catch (err) {
       this.#undo(err);
+      runAll(undo);
+      this.#undoing = undefined;
       this.release();
       throw err;
     }
+    this.#undoing = undefined;
     let settle!: (err: unknown) => void;
     const done = new Promise<T>((resolve, reject) => {
       settle = (err) => (err === undefined ? resolve(result) : reject(err));
     });
-    this.#group!.push({ settle, afterCommit: callbacks });
+    this.#group!.push({ settle, afterCommit: callbacks, undo });
     this.release();
     return done;
   }
@@ -126,16 +156,21 @@ export class SqliteSession {
     else await this.#acquireForGroup();
     try {
       if (!this.#group) this.#begin();
+      const undo: (() => void)[] = [];
+      this.#undoing = undo;
       this.#savepoint('savepoint');
       try {
         const result = fn();
         this.#savepoint('release');
+        this.#writeUndos.push(...undo);
         return result;
       } catch (err) {
         this.#undo(err);
+        runAll(undo);
         throw err;
       }
     } finally {
+      this.#undoing = undefined;
       this.release();
     }
   }
@@ -146,6 +181,7 @@ export class SqliteSession {
     clearImmediate(this.#immediate);
     clearTimeout(this.#timer);
     this.#commitGroup();
+    this.#checkpointer?.close();
     this.database.close();
   }
 
@@ -184,7 +220,24 @@ export class SqliteSession {
     const members = this.#group ?? [];
     this.#group = undefined;
     if (this.database.inTransaction) this.statement('rollback').run();
+    this.#lost(members);
     for (const m of members) m.settle(err ?? new Error('store transaction failed'));
+  }
+
+  /** The writer's share of a checkpoint (outside any transaction: right after a commit). */
+  #finishCheckpoint(): void {
+    try {
+      this.database.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // The next one retries; a failed checkpoint loses nothing, the WAL only grows meanwhile.
+    }
+  }
+
+  /** The writes of `members` and of the group's background writes are gone: undo their memory. */
+  #lost(members: readonly Member[]): void {
+    for (const m of members) runAll(m.undo);
+    runAll(this.#writeUndos);
+    this.#writeUndos = [];
   }
 
   #commitGroup(): void {
@@ -194,9 +247,12 @@ export class SqliteSession {
     let failure: unknown;
     try {
       this.statement('commit').run();
+      this.#writeUndos = [];
+      if (this.#checkpointer?.committed()) this.#finishCheckpoint();
     } catch (err) {
       failure = err ?? new Error('commit failed');
       if (this.database.inTransaction) this.statement('rollback').run();
+      this.#lost(members);
     }
     for (const m of members) {
       let err = failure;
@@ -211,4 +267,8 @@ export class SqliteSession {
       m.settle(err);
     }
   }
+}
+
+function runAll(callbacks: readonly (() => void)[]): void {
+  for (const cb of callbacks) cb();
 }

@@ -117,6 +117,28 @@ export function eventsContract(ctx: ContractContext): void {
     assert.equal(committedCallbacks, 1);
   });
 
+  it('outbox: seq goes on without gap or repeat after a rolled-back append, a reopen and the purge of the resource', async () => {
+    const customerId = newId();
+    const callId = newId();
+    const append = () => ctx.store.transaction((tx) => tx.outbox.append(tx, callEvent(customerId, callId)));
+    assert.equal((await append()).seq, 1);
+    await assert.rejects(
+      ctx.store.transaction(async (tx) => {
+        await tx.outbox.append(tx, callEvent(customerId, callId));
+        throw new Error('domain write failed');
+      }),
+      /domain write failed/,
+    );
+    assert.equal((await append()).seq, 2);
+    await ctx.reopen();
+    assert.equal((await append()).seq, 3);
+    ctx.clock.advance(60_000);
+    while ((await ctx.store.outbox.purgeBefore(new Date(ctx.clock.now()).toISOString(), 2)) > 0);
+    assert.deepEqual(await ctx.store.outbox.listForResource('call', callId), []);
+    await ctx.reopen();
+    assert.equal((await append()).seq, 4);
+  });
+
   it('outbox: listAfter returns exactly the later events of one customer within the window', async () => {
     const mine = newId();
     const callId = newId();
