@@ -2,6 +2,7 @@
 // media, POST /calls) beside Kamailio and Kamailio+rtpengine measured in the same run.
 // Run: npm run bench:calls [-- --quick] [-- --scenario cps,latency] [-- --hold 10]
 //      one scenario: npm run bench:calls -- --scenario media
+//      the decoded bridge instead of the relay: npm run bench:calls -- --scenario media --decoded
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../src/shared/index.ts';
 import { FULL_OPTIONS, runCallsBench } from './calls/index.ts';
@@ -46,8 +47,18 @@ export function parseCallsArgs(argv: readonly string[]): CallsBenchOptions {
   return o;
 }
 
+/**
+ * The environment `--decoded` gives callbin: `CALLBIN_MEDIA_RELAY=0`, so the `connect` bridge of the
+ * media scenario takes the decoded path (docs/media.md "Bridging") instead of the relay.
+ */
+export function callbinEnvOf(argv: readonly string[]): Record<string, string> {
+  return argv.includes('--decoded') ? { CALLBIN_MEDIA_RELAY: '0' } : {};
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
+    // callbin's process inherits this environment (calls/callbin-server.ts).
+    Object.assign(process.env, callbinEnvOf(process.argv.slice(2)));
     await runCallsBench(parseCallsArgs(process.argv.slice(2)));
     process.exit(0);
   } catch (err) {

@@ -8,7 +8,7 @@ import { allowedPrivateTargets, type Config } from './config/index.ts';
 import { type EventPublisher, SsrfGuard } from './events/index.ts';
 import { FlowEngine } from './flows/index.ts';
 import { AudioLoader, MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
-import { GuardedFetch, LagSampler, OverloadGuard, type Clock, type Logger } from './shared/index.ts';
+import { GuardedFetch, LagSampler, LoopLoad, OverloadGuard, type Clock, type Logger } from './shared/index.ts';
 import { LocalRecordingStorage, RecordingService, runOnEndFlows } from './recordings/index.ts';
 import type { Store } from './store/index.ts';
 import {
@@ -109,7 +109,11 @@ export async function startCallStack(o: {
   const guard = new SsrfGuard({ mode: config.mode, allow: allowedPrivateTargets(config) });
   const mediaHttp = new GuardedFetch({ guard, clock });
   const audio = new AudioLoader({ clock, http: mediaHttp });
-  const media = new CallMedia({ logger, loadAudio: (url, opts) => audio.load(url, opts) });
+  const media = new CallMedia({
+    logger,
+    loadAudio: (url, opts) => audio.load(url, opts),
+    relayRtp: config.mediaRelay,
+  });
   const health = new ProviderHealth({ ua: sip.ua, store, clock, logger });
   const callStore = new CallStoreAdapter({ store, events: o.publisher });
   const activeflowStore = new ActiveflowStoreAdapter({ store, events: o.publisher });
@@ -190,6 +194,8 @@ export async function startCallStack(o: {
     maxSetups: config.maxCallSetups,
     lagThresholdMs: config.overloadLagMs,
     lagMs: () => lag.lagMs(),
+    load: new LoopLoad({ clock }).start(),
+    maxUtilisation: config.overloadUtilisation / 100,
     otherSetups: () => service.outgoingSetups(),
   });
   const incoming = new IncomingCalls({

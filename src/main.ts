@@ -104,6 +104,8 @@ export async function startCallbin(
       lastAliveIso,
     });
     const callStack = stack;
+    // Signalling before webhooks: deliveries wait while call set-ups need the event loop.
+    worker.giveWayTo(callStack.admission);
     const app = await buildServer({
       store,
       clock,

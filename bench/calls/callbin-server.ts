@@ -78,6 +78,7 @@ export async function startCallbinServer(
 ): Promise<CallbinServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-bench-data-'));
   const key = `vb_bench_${randomBytes(12).toString('hex')}`;
+  // CALLBIN_* settings of the bench's own environment reach the server (`--decoded`: CALLBIN_MEDIA_RELAY=0).
   const env = {
     ...process.env,
     CALLBIN_LOG_LEVEL: 'warn',

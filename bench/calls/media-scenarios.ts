@@ -194,7 +194,7 @@ export async function runMediaLadder(
   for (const calls of o.levels) {
     const level = await runMediaLevel(target, { ...o, calls });
     levels.push(level);
-    console.log(`  ${target.name.padEnd(20)} ${o.mode.padEnd(6)} ${formatMediaLevel(level)}`);
+    console.log(`  ${nameOf(target).padEnd(20)} ${o.mode.padEnd(6)} ${formatMediaLevel(level)}`);
     if (level.ok) best = level;
     // Past the limit, keep climbing only while it stays measurable, for the CPU-versus-calls table.
     if (level.failed > 0 || level.lossPct >= GIVE_UP_LOSS_PCT) break;
@@ -206,6 +206,12 @@ export async function runMediaLadder(
     cpuPctAtMax: best?.cpuPct ?? NaN,
     peakRssBytesAtMax: best?.peakRssBytes ?? NaN,
   };
+}
+
+/** The target's name, `callbin (decoded)` when its bridges skip the relay (`--decoded`, bench/calls.ts). */
+function nameOf(target: SipTarget): string {
+  const decoded = /^(0|false)$/i.test(process.env.CALLBIN_MEDIA_RELAY ?? '');
+  return target.name === 'callbin' && decoded ? 'callbin (decoded)' : target.name;
 }
 
 /** The lines of sipp's output that say why calls failed (its statistics screen otherwise). */

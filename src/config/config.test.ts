@@ -61,3 +61,16 @@ test('config: SIP over TLS needs both a certificate and a key; the WebSocket por
   assert.equal(cfg.sipWsPort, 5066);
   assert.equal(cfg.sipTlsPort, 5061);
 });
+
+test('config: CALLBIN_MEDIA_RELAY is on by default; 0 or false forces the decoded bridge, anything else is refused', () => {
+  assert.equal(loadConfig({}).mediaRelay, true);
+  assert.equal(loadConfig({ CALLBIN_MEDIA_RELAY: '0' }).mediaRelay, false);
+  assert.equal(loadConfig({ CALLBIN_MEDIA_RELAY: 'FALSE' }).mediaRelay, false);
+  assert.equal(loadConfig({ CALLBIN_MEDIA_RELAY: 'true' }).mediaRelay, true);
+  for (const bad of ['off', 'constructor', '']) {
+    assert.throws(
+      () => loadConfig({ CALLBIN_MEDIA_RELAY: bad }),
+      (err: unknown) => err instanceof ValidationError && err.details[0]?.field === 'CALLBIN_MEDIA_RELAY',
+    );
+  }
+});

@@ -55,6 +55,10 @@ export const ConfigSchema = Type.Object(
     maxCallSetups: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
     /** Event-loop lag in ms above which new calls get 503; 0 turns the check off. */
     overloadLagMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
+    /** Event-loop utilisation (%) of a 100 ms window above which, with calls arriving, only a share of new calls is admitted; 0 turns it off. */
+    overloadUtilisation: Type.Integer({ minimum: 0, maximum: 100 }),
+    /** Bridged same-codec legs relay RTP header-rewritten; false decodes every bridge (docs/media.md "Bridging"). */
+    mediaRelay: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -63,7 +67,7 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 
 /** Environment variable → config key, with its type for conversion. */
-const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number']> = {
+const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number' | 'bool']> = {
   CALLBIN_DATA_DIR: ['dataDir', 'string'],
   CALLBIN_DATABASE_URL: ['databaseUrl', 'string'],
   CALLBIN_HTTP_HOST: ['httpHost', 'string'],
@@ -91,6 +95,8 @@ const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number']> = {
   CALLBIN_SIP_MESSAGE_DEADLINE_SEC: ['sipMessageDeadlineSec', 'int'],
   CALLBIN_MAX_CALL_SETUPS: ['maxCallSetups', 'int'],
   CALLBIN_OVERLOAD_LAG_MS: ['overloadLagMs', 'int'],
+  CALLBIN_OVERLOAD_UTILISATION: ['overloadUtilisation', 'int'],
+  CALLBIN_MEDIA_RELAY: ['mediaRelay', 'bool'],
 };
 
 /** Defaults applied before the config file and the environment. */
@@ -124,6 +130,8 @@ export const DEFAULT_CONFIG: Config = {
   // Off by default: on a machine shared with other busy processes the loop can lag without callbin
   // being overloaded; the set-up cap is the signal that is always on (docs/security.md "Overload").
   overloadLagMs: 0,
+  overloadUtilisation: 90,
+  mediaRelay: true,
 };
 
 /** The entries of `allowPrivateTargets`, trimmed, empty ones dropped. */
@@ -136,8 +144,25 @@ export function allowedPrivateTargets(cfg: Pick<Config, 'allowPrivateTargets'>):
 
 const check = Compile(ConfigSchema);
 
-function convert(name: string, raw: string, kind: 'string' | 'int' | 'number', issues: FieldIssue[]): unknown {
+const BOOLEANS = new Map<string, boolean>([
+  ['1', true],
+  ['true', true],
+  ['0', false],
+  ['false', false],
+]);
+
+function convert(name: string, raw: string, kind: 'string' | 'int' | 'number' | 'bool', issues: FieldIssue[]): unknown {
   if (kind === 'string') return raw;
+  if (kind === 'bool') {
+    const value = BOOLEANS.get(raw.trim().toLowerCase());
+    if (value === undefined)
+      issues.push({
+        field: name,
+        reason: 'INVALID_CONFIG',
+        message: `${JSON.stringify(raw)} is not 1, 0, true or false`,
+      });
+    return value;
+  }
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
     issues.push({

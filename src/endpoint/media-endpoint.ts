@@ -52,7 +52,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly #receiver: AudioReceiver;
   readonly #dtmfSender: DtmfSender;
   readonly #playback: MediaPlayback;
-  readonly #inFrame = new Int16Array(FRAME_SAMPLES);
+  readonly #silence = new Int16Array(FRAME_SAMPLES);
   readonly #recorders = new Set<LegRecorder>();
   readonly #detach: (() => void)[];
   #plan: MediaPlan;
@@ -79,7 +79,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     // Order matters: the sender reads the playing source before #onTick records what it sent.
     this.#sender = new AudioSender(session, options.mediaClock);
     this.#playback = new MediaPlayback(this.#sender);
-    this.#receiver = new AudioReceiver(session);
+    this.#receiver = new AudioReceiver(session, { mediaClock: options.mediaClock });
     this.#dtmfSender = new DtmfSender(session, this.#clock);
     this.#detach = [
       options.mediaClock.addListener(this.#onTick),
@@ -185,14 +185,24 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#muteSender();
   }
 
-  /** Decoded audio the endpoint says, one 20 ms frame per media clock tick (silence while muted or held). */
+  /**
+   * Decoded audio the endpoint says, one 20 ms frame per media clock tick (silence while muted or
+   * held): the frame due in the current tick, whoever reads first, so a bridged peer's sender sends
+   * what came in before this tick on this tick (docs/media.md "Jitter buffer"). Only read frames
+   * are decoded.
+   */
   readonly audio: AudioSource = {
     read: (frame: Int16Array): boolean => {
       if (this.#closing) return false;
-      frame.set(this.#inFrame.subarray(0, frame.length));
+      frame.set(this.#heard().subarray(0, frame.length));
       return true;
     },
   };
+
+  /** Frames of incoming audio decoded so far: only while something reads them (a bridge, recording, mix, detector). */
+  get decodedFrames(): number {
+    return this.#receiver.decodedFrames;
+  }
 
   /** Applies the answer to our initial offer or to a re-offer. */
   applyAnswer(answerSdp: string): void {
@@ -325,14 +335,25 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.emit('dtmf', event);
   }
 
+  /** What the endpoint says in the current tick, decoded on the first ask (silence while muted `out` or held). */
+  #heard(): Int16Array {
+    if (this.#muteOut || !this.#plan.receive) {
+      this.#receiver.advance();
+      return this.#silence;
+    }
+    return this.#receiver.current();
+  }
+
   readonly #onTick = (): void => {
-    // The jitter buffer is drained every tick whoever listens, so audio never queues up.
-    const heard = this.#receiver.read(this.#inFrame);
-    if (!heard || this.#muteOut || !this.#plan.receive) this.#inFrame.fill(0);
+    // The jitter buffer moves on every tick whoever listens, so audio never queues up; nothing is decoded here
+    // unless a recording takes it.
+    this.#receiver.advance();
     const played = this.#playback.takeSentFrame();
+    if (this.#recorders.size === 0) return;
     // Relayed packets are not re-encoded: what the leg heard is the source's own decoded audio.
-    const sent = this.#relayFrom ? this.#relayFrom.#inFrame : played;
-    for (const r of this.#recorders) r.write(this.#inFrame, sent);
+    const sent = this.#relayFrom ? this.#relayFrom.#heard() : played;
+    const heard = this.#heard();
+    for (const r of this.#recorders) r.write(heard, sent);
   };
 
   #assertOpen(): void {

@@ -245,6 +245,36 @@ describe('DeliveryWorker', () => {
     assert.equal(s.receiver.received.length, 1);
   });
 
+  it('under call set-up pressure only a trickle leaves (from the poll); the rest follows in seq order when it ends', async (t) => {
+    const s = await setup(t, { pollIntervalMs: 500 });
+    let pressed = true;
+    const listeners = new Set<(on: boolean) => void>();
+    s.worker.giveWayTo({
+      pressure: () => pressed,
+      on: (_event, listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    });
+    const calls = [newId(), newId(), newId(), newId()];
+    for (const id of calls) for (let i = 0; i < 3; i++) await s.publish(id);
+    // No poll ran (the clock is fake): nothing may start while set-ups need the loop.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(s.receiver.received.length, 0);
+    // A poll lets a trickle out: at most 2 in flight at once.
+    s.clock.advance(500);
+    await until('the trickle', () => s.receiver.received.length >= 2);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(s.receiver.received.length <= 4, `${s.receiver.received.length} sent under pressure`);
+    pressed = false;
+    for (const l of listeners) l(false);
+    await until('every delivery', () => s.receiver.received.length >= 12);
+    for (const id of calls) {
+      const seqs = s.receiver.received.filter((r) => r.json.data.id === id).map((r) => r.json.seq);
+      assert.deepEqual(seqs, [1, 2, 3]);
+    }
+  });
+
   it('stop() lets the request in flight finish, is idempotent, and nothing is sent afterwards', async (t) => {
     const s = await setup(t);
     s.receiver.respondWith(() => ({ status: 200, sleepMs: 100 }));

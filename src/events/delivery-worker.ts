@@ -35,6 +35,14 @@ export interface DeliveryWorkerOptions {
 }
 
 const SECRET_CACHE_MS = 5_000;
+/** Requests in flight at most while call set-ups need the event loop (started by the poll only). */
+const TRICKLE = 2;
+
+/** Tells when call set-ups need the event loop, so webhook sends wait (the calls' OverloadGuard). */
+export interface DeliveryPressure {
+  pressure(): boolean;
+  on(event: 'pressure', listener: (underPressure: boolean) => void): () => void;
+}
 
 /**
  * Sends queued webhook deliveries: due rows are leased from the store, sent with bounded
@@ -68,6 +76,8 @@ export class DeliveryWorker {
   #polling = false;
   #timer: TimerHandle | undefined;
   #unsubscribe: (() => void) | undefined;
+  #pressure: DeliveryPressure | undefined;
+  #unsubscribePressure: (() => void) | undefined;
 
   constructor(opts: DeliveryWorkerOptions) {
     this.#store = opts.store;
@@ -113,6 +123,25 @@ export class DeliveryWorker {
     this.notify();
   }
 
+  /**
+   * Signalling before webhooks (docs/security.md "Overload"): while `source` is under pressure no
+   * new request starts but a trickle from the poll ({@link TRICKLE} in flight); outcomes are still
+   * recorded, and the queued deliveries (durable rows) leave as soon as the pressure ends.
+   */
+  giveWayTo(source: DeliveryPressure): void {
+    this.#unsubscribePressure?.();
+    this.#pressure = source;
+    this.#unsubscribePressure = source.on('pressure', (underPressure) => {
+      if (underPressure || this.#state !== 'running') return;
+      this.notify();
+      this.#scheduleRound();
+    });
+  }
+
+  #pressed(): boolean {
+    return this.#pressure?.pressure() === true;
+  }
+
   /** Look for due deliveries now (coalesced with a look already running). */
   notify(): void {
     if (this.#state !== 'running') return;
@@ -130,6 +159,7 @@ export class DeliveryWorker {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#unsubscribe?.();
+    this.#unsubscribePressure?.();
     this.#clock.clearTimeout(this.#timer);
     await this.#pumping;
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
@@ -158,7 +188,7 @@ export class DeliveryWorker {
     try {
       do {
         this.#again = false;
-        const free = this.#concurrency - this.#queues.active;
+        const free = (this.#pressed() ? TRICKLE : this.#concurrency) - this.#queues.active;
         if (this.#state !== 'running' || free <= 0) return;
         const now = this.#clock.now();
         const claimed = await this.#store.deliveries.claimDueWithEvents({
@@ -226,14 +256,15 @@ export class DeliveryWorker {
       this.#roundScheduled = false;
       this.#round = this.#runRound().finally(() => {
         this.#round = undefined;
-        if (this.#queues.hasWork(this.#concurrency)) this.#scheduleRound();
+        if (this.#queues.hasWork(this.#pressed() ? 0 : this.#concurrency)) this.#scheduleRound();
       });
     });
   }
 
   async #runRound(): Promise<void> {
     const running = this.#state === 'running';
-    const { outcomes, next } = this.#queues.take(this.#concurrency, running);
+    // Under pressure a round records outcomes but starts nothing; the queues it would look at wait.
+    const { outcomes, next } = this.#queues.take(this.#pressed() ? 0 : this.#concurrency, running);
     if (outcomes.length === 0 && next.length === 0) return;
     const now = this.#clock.now();
     try {

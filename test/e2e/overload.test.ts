@@ -9,13 +9,24 @@ import { SilentPeer, createNumberWithFlow, createProvider, startTestCallbin } fr
 import type { TestCallbin } from '../support/callbin.ts';
 
 const NUMBER = '+15550007700';
+/** A number no flow answers: an admitted INVITE for it gets 404, a refused one 503. */
+const UNKNOWN = '+15550007799';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(20);
+  }
+}
 
 /** One INVITE as sent: its raw text (to retransmit it byte for byte) and what a BYE needs. */
 interface SentInvite {
   callId: string;
   text: string;
   from: string;
+  number: string;
 }
 
 /** A UAC on a raw UDP socket: sends INVITEs with an SDP offer, records every response on the wire. */
@@ -47,7 +58,7 @@ class BurstCaller {
     return this.#socket.address().port;
   }
 
-  invite(): SentInvite {
+  invite(number = NUMBER): SentInvite {
     const callId = randomBytes(8).toString('hex');
     const from = `<sip:+15550001111@127.0.0.1:${this.port}>;tag=${callId.slice(0, 8)}`;
     const sdp = [
@@ -61,11 +72,11 @@ class BurstCaller {
       '',
     ].join('\r\n');
     const text = [
-      `INVITE sip:${NUMBER}@127.0.0.1:${this.#serverPort} SIP/2.0`,
+      `INVITE sip:${number}@127.0.0.1:${this.#serverPort} SIP/2.0`,
       `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK-${callId};rport`,
       'Max-Forwards: 70',
       `From: ${from}`,
-      `To: <sip:${NUMBER}@127.0.0.1>`,
+      `To: <sip:${number}@127.0.0.1>`,
       `Call-ID: ${callId}`,
       'CSeq: 1 INVITE',
       `Contact: <sip:caller@127.0.0.1:${this.port}>`,
@@ -74,7 +85,7 @@ class BurstCaller {
       '',
       sdp,
     ].join('\r\n');
-    const sent = { callId, text, from };
+    const sent = { callId, text, from, number };
     this.send(text);
     return sent;
   }
@@ -105,7 +116,7 @@ class BurstCaller {
     const to = res.headers.get('to') ?? '';
     const common = (method: string, seq: number, branch: string): string =>
       [
-        `${method} sip:${NUMBER}@127.0.0.1:${this.#serverPort} SIP/2.0`,
+        `${method} sip:${invite.number}@127.0.0.1:${this.#serverPort} SIP/2.0`,
         `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=${branch};rport`,
         'Max-Forwards: 70',
         `From: ${invite.from}`,
@@ -134,8 +145,8 @@ describe('overload e2e: a burst against a small call set-up capacity (docs/secur
   let caller: BurstCaller;
 
   before(async () => {
-    // Lag is not checked here (0): a busy test machine must not change what is refused.
-    cb = await startTestCallbin({ maxCallSetups: 3, overloadLagMs: 0 });
+    // Lag and utilisation are not checked here (0): a busy test machine must not change what is refused.
+    cb = await startTestCallbin({ maxCallSetups: 3, overloadLagMs: 0, overloadUtilisation: 0 });
     peer = await SilentPeer.open();
     await createProvider(cb, peer.port);
     // The flow answers slowly, so the first set-ups are still in progress when the burst's rest arrives.
@@ -185,6 +196,16 @@ describe('overload e2e: a burst against a small call set-up capacity (docs/secur
     assert.equal(accepted.length, 3);
     assert.equal(accepted[0], invites[0]);
 
+    // A refused INVITE retransmitted before its ACK gets the same 503 again from its server
+    // transaction (RFC 3261 §17.2.1): not admitted again, not counted as a new refusal.
+    const again = invites[finals.indexOf(refused[0]!)]!;
+    caller.send(again.text);
+    await waitUntil(() => caller.finals(again.callId).length >= 2);
+    const [first, repeated] = caller.finals(again.callId);
+    assert.equal(repeated!.status, 503);
+    assert.equal(repeated!.headers.get('to'), first!.headers.get('to'), 'the same response, To tag included');
+    assert.equal(repeated!.headers.get('retry-after'), first!.headers.get('retry-after'));
+
     // The accepted calls complete normally: ACK, BYE, 200.
     for (const [i, invite] of invites.entries()) {
       const bye = await caller.finish(invite, finals[i]!);
@@ -199,5 +220,56 @@ describe('overload e2e: a burst against a small call set-up capacity (docs/secur
     const res = await caller.waitFinal(next.callId);
     assert.equal(res.status, 200);
     assert.equal((await caller.finish(next, res))?.status, 200);
+  });
+});
+
+describe('overload e2e: a flood of INVITEs while the event loop is busy (docs/security.md "Overload")', () => {
+  let cb: TestCallbin;
+  let caller: BurstCaller;
+
+  before(async () => {
+    // A low utilisation bound and a set-up cap never reached: only the loop's business refuses here.
+    cb = await startTestCallbin({ maxCallSetups: 100_000, overloadLagMs: 0, overloadUtilisation: 50 });
+    const peer = await SilentPeer.open();
+    await createProvider(cb, peer.port);
+    await peer.close();
+    caller = await BurstCaller.open(cb.sipPort);
+  });
+
+  after(async () => {
+    await caller.close();
+    await cb.close();
+  });
+
+  it('admits only a share of the new calls with 503 + Retry-After for the rest, and all of them once the loop is calm', async () => {
+    // Callbin runs in this process: spinning ~90 ms of every ~100 keeps its loop busy while INVITEs
+    // for a number nobody has arrive (an admitted one gets 404 from the number lookup).
+    const invites: SentInvite[] = [];
+    for (let round = 0; round < 40 && !invites.some((inv) => caller.finals(inv.callId)[0]?.status === 503); round++) {
+      for (let i = 0; i < 15; i++) invites.push(caller.invite(UNKNOWN));
+      const until = Date.now() + 90;
+      while (Date.now() < until) {
+        // busy
+      }
+      await sleep(10);
+    }
+    const finals = await Promise.all(invites.map((inv) => caller.waitFinal(inv.callId)));
+    const refused = finals.filter((r) => r.status === 503);
+    assert.ok(refused.length > 0, `${finals.length} INVITEs, none refused`);
+    assert.ok(
+      finals.some((r) => r.status === 404),
+      'a share is still admitted',
+    );
+    for (const r of refused) assert.match(r.headers.get('retry-after') ?? '', /^\d+$/);
+    const metrics = await (await fetch(`${cb.handle.apiUrl}/metrics`)).text();
+    assert.match(metrics, new RegExp(`callbin_calls_refused_overload_total\\{reason="busy"\\} ${refused.length}\\b`));
+    for (const [i, invite] of invites.entries()) await caller.finish(invite, finals[i]!);
+
+    // Calm: the share grows back by a tenth per 100 ms window, so within about 2 s every call is admitted.
+    await sleep(2_500);
+    // Fewer than the 10 arrivals a window needs to count as a flood: nothing can cut the share now.
+    const calm = [...Array(9)].map(() => caller.invite(UNKNOWN));
+    const answers = await Promise.all(calm.map((inv) => caller.waitFinal(inv.callId)));
+    assert.deepEqual(new Set(answers.map((r) => r.status)), new Set([404]));
   });
 });

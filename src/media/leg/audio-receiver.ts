@@ -1,21 +1,48 @@
+import { FRAME_SAMPLES, type MediaClock } from '../clock/index.ts';
 import { readPayloadType, readSequenceNumber, readSsrc, rtpPayloadOffset, type RtpSession } from '../rtp/index.ts';
 import type { AudioSource } from './audio-source.ts';
 import { JitterBuffer, type JitterBufferOptions } from './jitter-buffer.ts';
 
+/** Options of an AudioReceiver. */
+export interface AudioReceiverOptions extends JitterBufferOptions {
+  /**
+   * The clock that paces playout. With it, the jitter buffer gives up one payload per tick, to
+   * whoever asks first in that tick (the owner's tick listener or a reader such as a bridged peer's
+   * sender), and every read in the tick sees the same frame. Without it, every read takes the next one.
+   */
+  mediaClock?: MediaClock;
+}
+
+/** Peak level under which a frame is quiet enough to drop unheard when the buffer shrinks (≈ −36 dBFS). */
+const QUIET_PEAK = 512;
+
 /**
  * The decode path of a leg: observes the session's audio packets into a jitter buffer and yields
- * one decoded 20 ms frame per read (silence for gaps), so it can feed a mixer, recorder or sender.
+ * one 20 ms frame per tick (silence for gaps), so it can feed a mixer, recorder or sender. A frame
+ * is decoded only when read: a leg nobody listens to keeps its buffer moving ({@link advance}) but
+ * never decodes (docs/media.md "Jitter buffer").
  */
 export class AudioReceiver implements AudioSource {
   readonly #session: RtpSession;
   readonly #buffer: JitterBuffer;
+  readonly #mediaClock: MediaClock | undefined;
   readonly #detach: () => void;
+  readonly #frame = new Int16Array(FRAME_SAMPLES);
+  readonly #scratch = new Int16Array(FRAME_SAMPLES);
   #ssrc = -1;
+  #tick = -1;
+  #payload: Uint8Array | null | undefined;
+  #decoded = true;
+  /** Whether the frame of the tick before was read. */
+  #listened = false;
+  #decodedFrames = 0;
   #closed = false;
 
-  constructor(session: RtpSession, options: JitterBufferOptions = {}) {
+  constructor(session: RtpSession, options: AudioReceiverOptions = {}) {
+    const { mediaClock, ...buffer } = options;
     this.#session = session;
-    this.#buffer = new JitterBuffer(options);
+    this.#buffer = new JitterBuffer({ droppable: this.#droppable, ...buffer });
+    this.#mediaClock = mediaClock;
     this.#detach = session.addObserver(this.#onPacket);
   }
 
@@ -24,17 +51,55 @@ export class AudioReceiver implements AudioSource {
     return this.#buffer;
   }
 
+  /** Frames decoded so far: only frames somebody read. */
+  get decodedFrames(): number {
+    return this.#decodedFrames;
+  }
+
+  /** True once the receiver or its session is closed. */
+  get closed(): boolean {
+    return this.#closed || this.#session.closed;
+  }
+
+  /**
+   * Takes the payload due now out of the jitter buffer without decoding it: once per media clock
+   * tick (a no-op for the rest of the tick), or every call without a clock.
+   */
+  advance(): void {
+    const tick = this.#mediaClock?.tickCount;
+    if (tick !== undefined && tick === this.#tick) return;
+    this.#tick = tick ?? -1;
+    this.#listened = this.#decoded;
+    this.#payload = this.closed ? undefined : this.#buffer.pop();
+    this.#decoded = false;
+  }
+
+  /**
+   * The frame due now, decoded on the first ask in its tick (silence for a gap or once closed). The
+   * array is the receiver's own and changes on the next tick: copy what must be kept.
+   */
+  current(): Int16Array {
+    if (this.#mediaClock) this.advance();
+    if (this.#decoded) return this.#frame;
+    this.#decoded = true;
+    const payload = this.#payload;
+    if (!payload || this.closed) {
+      this.#frame.fill(0);
+      return this.#frame;
+    }
+    const n = Math.min(payload.length, FRAME_SAMPLES);
+    this.#session.codec.decode(n === payload.length ? payload : payload.subarray(0, n), this.#frame);
+    if (n < FRAME_SAMPLES) this.#frame.fill(0, n);
+    this.#decodedFrames++;
+    return this.#frame;
+  }
+
   /** Decodes the frame due now into `frame`; false once the receiver or its session is closed. */
   read(frame: Int16Array): boolean {
-    if (this.#closed || this.#session.closed) return false;
-    const payload = this.#buffer.pop();
-    if (!payload) {
-      frame.fill(0);
-      return true;
-    }
-    const n = Math.min(payload.length, frame.length);
-    this.#session.codec.decode(n === payload.length ? payload : payload.subarray(0, n), frame);
-    if (n < frame.length) frame.fill(0, n);
+    if (this.closed) return false;
+    if (!this.#mediaClock) this.advance();
+    frame.set(this.current().subarray(0, frame.length));
+    if (frame.length > FRAME_SAMPLES) frame.fill(0, FRAME_SAMPLES);
     return true;
   }
 
@@ -44,6 +109,19 @@ export class AudioReceiver implements AudioSource {
     this.#closed = true;
     this.#detach();
   }
+
+  /** A frame may be dropped to shrink the lead when it is quiet, or when nobody listens anyway. */
+  readonly #droppable = (payload: Uint8Array): boolean => {
+    if (!this.#listened) return true;
+    const n = Math.min(payload.length, FRAME_SAMPLES);
+    const pcm = this.#scratch;
+    this.#session.codec.decode(n === payload.length ? payload : payload.subarray(0, n), pcm);
+    for (let i = 0; i < n; i++) {
+      const x = pcm[i] as number;
+      if (x > QUIET_PEAK || x < -QUIET_PEAK) return false;
+    }
+    return true;
+  };
 
   readonly #onPacket = (buf: Uint8Array): void => {
     if (readPayloadType(buf) !== this.#session.codec.payloadType) return;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -230,6 +232,29 @@ describe('SipTransport', () => {
     clock.advance(2_000);
     await read.closed;
     await t.close();
+    await t.close();
+  });
+});
+
+describe('SipTransport UDP receive buffer (docs/security.md "Overload")', () => {
+  it('keeps a burst of INVITE-sized datagrams that arrives while the event loop is blocked', async () => {
+    const t = new SipTransport();
+    const { port } = await t.listenUdp({ host: '127.0.0.1', port: 0 });
+    // The kernel grants at most net.core.rmem_max (and counts about 2.3 KiB per datagram of this
+    // size); the default socket buffer holds about 180 of them, the 4 MiB one about 3,600.
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const burst = Math.min(1000, Math.floor((2 * Math.min(rmemMax, 4 * 1024 * 1024)) / 4096));
+    let received = 0;
+    t.on('message', () => received++);
+    const padding = `X-Padding: ${'x'.repeat(600)}\r\n`;
+    const text = options('UDP', 1, 'z9hG4bKburst').replace('Content-Length', `${padding}Content-Length`);
+    // execFileSync blocks this process's event loop while another process sends the whole burst.
+    const sender = `const s=require('node:dgram').createSocket('udp4');const m=Buffer.from(process.argv[1]);let n=${burst};
+      for(let i=0;i<${burst};i++)s.send(m,${port},'127.0.0.1',()=>{if(--n===0)s.close()});`;
+    execFileSync(process.execPath, ['-e', sender, text]);
+    const deadline = Date.now() + 5_000;
+    while (received < burst && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(received, burst);
     await t.close();
   });
 });

@@ -47,6 +47,11 @@ export interface SipTransportOptions {
   maxConnectionsPerSource?: number;
   /** Give up an outbound TCP/TLS connect after this long (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * SO_RCVBUF asked for each UDP listener (default 4 MiB, docs/security.md "Overload"); the kernel
+   * caps it at `net.core.rmem_max`.
+   */
+  udpReceiveBufferBytes?: number;
   tls?: TlsOptions;
 }
 
@@ -62,6 +67,8 @@ export interface WsListenOptions extends ListenOptions {
 }
 
 const SIP_SUBPROTOCOL = 'sip';
+/** SO_RCVBUF asked for UDP listeners: about 3,600 INVITEs of 900 bytes on Linux, seconds of a burst (docs/security.md "Overload"). */
+export const DEFAULT_UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * The SIP transport layer (RFC 3261 §18): UDP, TCP, TLS and WebSocket listeners, inbound
@@ -71,6 +78,7 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #maxMessageBytes: number;
+  readonly #udpReceiveBufferBytes: number;
   readonly #tls: TlsOptions | undefined;
   readonly #pool: ConnectionPool;
   readonly #limits: ConnectionLimits;
@@ -87,6 +95,7 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#udpReceiveBufferBytes = options.udpReceiveBufferBytes ?? DEFAULT_UDP_RECEIVE_BUFFER_BYTES;
     this.#tls = options.tls;
     this.#watchdog = {
       clock: this.#clock,
@@ -138,7 +147,12 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   /** Listen for SIP over UDP; resolves with the bound address. */
   async listenUdp(options: ListenOptions): Promise<HostPort> {
     this.#assertOpen();
-    const socket = createSocket(options.host.includes(':') ? 'udp6' : 'udp4');
+    // A datagram that arrives while the receive buffer is full is lost, and its sender retransmits
+    // it only after T1, 2*T1, … (RFC 3261 §17.1.1.2): the buffer absorbs a busy event loop's bursts.
+    const socket = createSocket({
+      type: options.host.includes(':') ? 'udp6' : 'udp4',
+      recvBufferSize: this.#udpReceiveBufferBytes,
+    });
     let local: HostPort = { address: '', port: 0 };
     socket.on('message', (bytes, rinfo) => {
       this.#inbound(bytes, {
@@ -155,6 +169,7 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
         socket.off('error', reject);
         const bound = socket.address();
         local = { address: bound.address, port: bound.port };
+        this.#reportReceiveBuffer(socket, local);
         this.#udp.push({ socket, ipv6: bound.family === 'IPv6' });
         resolve();
       });
@@ -258,6 +273,15 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     this.#servers.push(server);
     const bound = server.address() as AddressInfo;
     return { address: bound.address, port: bound.port };
+  }
+
+  /** Linux reports twice the size granted (its bookkeeping overhead); less than asked means `rmem_max` capped it. */
+  #reportReceiveBuffer(socket: UdpSocket, local: HostPort): void {
+    const granted = socket.getRecvBufferSize();
+    const fields = { local, askedBytes: this.#udpReceiveBufferBytes, grantedBytes: granted };
+    if (granted < this.#udpReceiveBufferBytes)
+      this.#logger.info(fields, 'SIP UDP receive buffer capped by the kernel: raise net.core.rmem_max');
+    else this.#logger.debug(fields, 'SIP UDP receive buffer');
   }
 
   #sendUdp(bytes: Buffer, host: string, port: number): Promise<void> {

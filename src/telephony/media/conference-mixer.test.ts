@@ -87,3 +87,22 @@ describe('ConferenceMixer', () => {
     mediaClock.close();
   });
 });
+
+describe('ConferenceMixer on the media clock', () => {
+  it("a leg whose sender ticks before the mix still plays this tick's mix, made once per tick", async () => {
+    const { clock, mediaClock, legs, mixer } = setup();
+    legs.voice.set('leg-a', 1).set('leg-b', 2);
+    const heard: number[] = [];
+    // The leg's sender: on the clock before the conference's mix, so it runs first in every tick.
+    mediaClock.addListener(() => heard.push(legs.hears('a')));
+    await mixer.join('conf', 'pa', 'a');
+    await mixer.join('conf', 'pb', 'b');
+    clock.advance(20);
+    legs.voice.set('leg-b', 4);
+    clock.advance(20);
+    assert.deepEqual(heard, [2, 4], 'no tick of delay');
+    assert.equal(legs.hears('b'), 1, "b's frame of the same mix, then nothing new until the next tick");
+    assert.equal(legs.hears('b'), 0);
+    mediaClock.close();
+  });
+});

@@ -8,12 +8,19 @@ import type { PlayOutcome } from '../../endpoint/index.ts';
 
 /**
  * The latest mixed frame of one participant: the mixer writes it, the leg's output reads it, both
- * once per media clock tick. Whichever runs first in a tick, every frame is played once; a tick
- * without a new frame plays silence rather than repeating the old one.
+ * once per media clock tick. A read first has the mix of the current tick made (`beforeRead`) if
+ * it was not yet, so a leg whose sender runs before the mixer's tick listener still plays this
+ * tick's mix, not the one before (docs/media.md "Jitter buffer"). Every frame is played once; a
+ * tick without a new frame plays silence rather than repeating the old one.
  */
 export class FrameSlot implements AudioSink, AudioSource {
   readonly #frame = new Int16Array(FRAME_SAMPLES);
+  readonly #beforeRead: (() => void) | undefined;
   #fresh = false;
+
+  constructor(beforeRead?: () => void) {
+    this.#beforeRead = beforeRead;
+  }
 
   write(frame: Int16Array): void {
     this.#frame.set(frame.subarray(0, FRAME_SAMPLES));
@@ -21,6 +28,7 @@ export class FrameSlot implements AudioSink, AudioSource {
   }
 
   read(frame: Int16Array): boolean {
+    this.#beforeRead?.();
     if (this.#fresh) frame.set(this.#frame.subarray(0, frame.length));
     else frame.fill(0);
     this.#fresh = false;
@@ -41,8 +49,10 @@ export interface ConferenceMixerOptions {
 
 interface Room {
   readonly mixer: Mixer;
-  readonly detach: () => void;
+  detach: () => void;
   readonly players: Map<string, AbortController>;
+  /** The media clock's tickCount when the mix was last made: once per tick, by the listener or the first slot read. */
+  mixedAt: number;
 }
 
 /**
@@ -71,7 +81,7 @@ export class ConferenceMixer implements ConferenceMediaPort {
     if (legId === undefined) throw new NotFoundError('MEDIA_LEG_NOT_FOUND', `call ${callId} has no media leg`);
     const source = this.#o.media.audioOf(legId);
     const room = this.#room(conferenceId);
-    const slot = new FrameSlot();
+    const slot = new FrameSlot(() => this.#mix(room));
     room.mixer.join({ id: participantId, source, sink: slot });
     const stop = new AbortController();
     room.players.set(participantId, stop);
@@ -126,10 +136,20 @@ export class ConferenceMixer implements ConferenceMediaPort {
     if (!room) {
       const mixer = new Mixer();
       mixer.setRecordingSink(this.#recordingSinks.get(conferenceId));
-      room = { mixer, detach: this.#o.mediaClock.addListener(() => mixer.tick()), players: new Map() };
-      this.#rooms.set(conferenceId, room);
+      const created: Room = { mixer, detach: () => undefined, players: new Map(), mixedAt: -1 };
+      created.detach = this.#o.mediaClock.addListener(() => this.#mix(created));
+      this.#rooms.set(conferenceId, created);
+      room = created;
     }
     return room;
+  }
+
+  /** Makes the current tick's mix unless it was made already. */
+  #mix(room: Room): void {
+    const tick = this.#o.mediaClock.tickCount;
+    if (room.mixedAt === tick) return;
+    room.mixedAt = tick;
+    room.mixer.tick();
   }
 
   #drop(conferenceId: string, room: Room): void {
