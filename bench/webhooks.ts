@@ -1,6 +1,7 @@
 // Webhook delivery: events/s delivered to a local receiver and the added latency publish → receiver
 // (p50/p99), for callbin (outbox in embedded SQLite + DeliveryWorker) against a plain undici POST
-// loop with the same concurrency and body size, measured in the same run. Like calls, every
+// loop with the same concurrency and body size, measured in the same run; CPU per event is this
+// process's (publisher, store, worker, sender and the receiver alike) over the burst. Like calls, every
 // resource publishes its own events one after the other, all resources at once.
 // Run: node --import tsx bench/webhooks.ts [events] [resources]
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +21,8 @@ export interface WebhookFigures {
   scenario: string;
   events: number;
   eventsPerSec: number;
+  /** CPU of this process (publisher, store, worker, sender and receiver alike) per event of the burst, µs. */
+  cpuUsPerEvent: number;
   /** Publish → receiver under the burst (includes queueing behind earlier events). */
   p50Ms: number;
   p99Ms: number;
@@ -89,6 +92,7 @@ function figures(
   burst: Map<string, number>,
   single: Map<string, number>,
   arrivals: Map<string, number>,
+  cpu: NodeJS.CpuUsage,
 ): WebhookFigures {
   const b = quantiles(burst, arrivals);
   const s = quantiles(single, arrivals);
@@ -98,6 +102,7 @@ function figures(
     scenario,
     events: burst.size,
     eventsPerSec: (burst.size / (last - first)) * 1000,
+    cpuUsPerEvent: (cpu.user + cpu.system) / burst.size,
     p50Ms: b(0.5),
     p99Ms: b(0.99),
     singleP50Ms: s(0.5),
@@ -138,6 +143,7 @@ async function baseline(events: number, concurrency: number, singles: number): P
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
   const sentAt = new Map<string, number>();
   let next = 0;
+  const cpuBefore = process.cpuUsage();
   const lane = async () => {
     while (next < events) {
       const id = newId();
@@ -154,6 +160,7 @@ async function baseline(events: number, concurrency: number, singles: number): P
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
   await receiver.waitFor(events);
+  const cpu = process.cpuUsage(cpuBefore);
   const single = await oneAtATime(singles, receiver, async () => {
     const id = newId();
     const res = await request(receiver.url, {
@@ -167,7 +174,7 @@ async function baseline(events: number, concurrency: number, singles: number): P
   });
   await agent.close();
   await receiver.close();
-  return figures('undici POST loop', sentAt, single, receiver.arrivals);
+  return figures('undici POST loop', sentAt, single, receiver.arrivals, cpu);
 }
 
 async function callbin(
@@ -202,6 +209,8 @@ async function callbin(
   const calls = Array.from({ length: resources }, () => newId());
   const sentAt = new Map<string, number>();
   let single = new Map<string, number>();
+  let cpu: NodeJS.CpuUsage = { user: Number.NaN, system: Number.NaN };
+  const cpuBefore = process.cpuUsage();
   try {
     // One publisher per resource (each call writes its own changes in order), all at once.
     await Promise.all(
@@ -220,6 +229,7 @@ async function callbin(
       }),
     );
     await receiver.waitFor(events);
+    cpu = process.cpuUsage(cpuBefore);
     single = await oneAtATime(singles, receiver, async () => {
       const id = newId();
       const e = await publisher.publishNow(store, {
@@ -237,7 +247,7 @@ async function callbin(
     await receiver.close();
     await rm(dir, { recursive: true, force: true });
   }
-  return figures('callbin outbox + worker', sentAt, single, receiver.arrivals);
+  return figures('callbin outbox + worker', sentAt, single, receiver.arrivals, cpu);
 }
 
 /** Run both scenarios with `events` events (callbin spreads them over `resources` calls). */
@@ -264,7 +274,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const r = await runWebhookBench({ events, resources });
   for (const f of [r.baseline, r.callbin]) {
     console.log(
-      `${f.scenario.padEnd(26)} burst ${f.eventsPerSec.toFixed(0).padStart(6)} events/s  p50 ${f.p50Ms.toFixed(1).padStart(7)} ms  p99 ${f.p99Ms.toFixed(1).padStart(7)} ms` +
+      `${f.scenario.padEnd(26)} burst ${f.eventsPerSec.toFixed(0).padStart(6)} events/s  ${f.cpuUsPerEvent.toFixed(0).padStart(4)} µs CPU/event  p50 ${f.p50Ms.toFixed(1).padStart(7)} ms  p99 ${f.p99Ms.toFixed(1).padStart(7)} ms` +
         `   one at a time: p50 ${f.singleP50Ms.toFixed(2)} ms  p99 ${f.singleP99Ms.toFixed(2)} ms`,
     );
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { signWebhook, verifyWebhook } from './signature.ts';
+import { WebhookSigningKey, signWebhook, verifyWebhook } from './signature.ts';
 
 const secret = 'whsec_test';
 const body = '{"type":"call_updated","event_id":"e1","seq":1,"tm_event":"2026-01-01T00:00:00.000Z","data":{}}';
@@ -70,5 +70,20 @@ describe('webhook signatures', () => {
     const h = signWebhook(secret, body, 1000);
     const headers = { ...h, 'X-Callbin-Signature': `v1=${'0'.repeat(64)}, ${h['X-Callbin-Signature']}` };
     assert.equal(verifyWebhook({ secret, body, headers, nowSec: 1000 }).ok, true);
+  });
+
+  it('WebhookSigningKey gives the same signatures as createHmac, for short, block-sized, long and non-ASCII secrets', () => {
+    const bodies = ['', 'x', body, `{"note":"naïve – ünïcödé ${'y'.repeat(3000)}"}`];
+    for (const secret of ['', 'k', 'a'.repeat(63), 'b'.repeat(64), 'c'.repeat(65), 'é'.repeat(40), 'whsec_test']) {
+      const key = new WebhookSigningKey(secret);
+      for (const text of bodies) {
+        const [voipbinName, sha, tsName, ts, callbinName, v1] = key.headers(Buffer.from(text, 'utf8'), 1_700_000_000.9);
+        assert.deepEqual(
+          { [voipbinName as string]: sha, [tsName as string]: ts, [callbinName as string]: v1 },
+          signWebhook(secret, text, 1_700_000_000),
+          `secret of ${secret.length} characters, body of ${text.length}`,
+        );
+      }
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, guardedAgent, hasCauseCode, httpUrlProblem } from '../shared/index.ts';
 import type { Clock, SsrfGuard } from '../shared/index.ts';
-import { signWebhook } from './signature.ts';
+import { WebhookSigningKey } from './signature.ts';
 
 /** Where one delivery goes. */
 export interface DeliveryTarget {
@@ -95,16 +95,35 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 }
 
+/** How long a target's SSRF pre-check holds; the authoritative check runs at every connect. */
+const CHECK_TTL_MS = 30_000;
+const KEYS_MAX = 1000;
+const STATIC_HEADERS = ['content-type', 'application/json', 'user-agent', 'callbin'] as const;
+
+interface Where {
+  origin: string;
+  path: string;
+  /** When the guard last passed this URL (clock ms); -Infinity before the first check. */
+  checkedAt: number;
+}
+
 /**
  * Sends signed webhook requests over a keep-alive undici Agent whose connections the SSRF guard
  * checks (the same `guardedAgent` as every other request made for a customer, docs/security.md).
  * A redirect is not followed: a 3xx is the receiver's answer, a final failure.
+ *
+ * Per request it costs one UTF-8 encoding of the body (signed and sent as the same bytes), two
+ * one-shot SHA-256 pairs over pre-padded keys (`WebhookSigningKey`) and an undici `dispatch()`.
+ * The guard's pre-check of a URL (a DNS lookup for a host name) is repeated at most every
+ * {@link CHECK_TTL_MS}: it only answers `SSRF_BLOCKED` early, since the connector refuses an internal
+ * address whenever a connection is opened.
  */
 export class WebhookSender {
   readonly #opts: WebhookSenderOptions;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
-  readonly #targets = new Map<string, { origin: string; path: string }>();
+  readonly #targets = new Map<string, Where>();
+  readonly #keys = new Map<string, WebhookSigningKey>();
 
   constructor(opts: WebhookSenderOptions) {
     this.#opts = opts;
@@ -113,41 +132,66 @@ export class WebhookSender {
   }
 
   /** POST (or the target's method) `body` signed with `secret`; never throws. */
-  async send(target: DeliveryTarget, body: string, secret: string): Promise<SendResult> {
-    let where: { origin: string; path: string };
+  send(target: DeliveryTarget, body: string, secret: string): Promise<SendResult> {
+    let where: Where;
     try {
       where = this.#whereOf(target.uri);
-      await this.#opts.guard.check(target.uri);
-    } catch (err) {
-      return { statusCode: 0, error: hasCauseCode(err, 'SSRF_BLOCKED') ? 'SSRF_BLOCKED' : 'INVALID_URI', latencyMs: 0 };
+    } catch {
+      return Promise.resolve({ statusCode: 0, error: 'INVALID_URI', latencyMs: 0 });
     }
+    const { clock, guard } = this.#opts;
+    if (clock.now() - where.checkedAt < CHECK_TTL_MS) return this.#dispatch(where, target.method, body, secret);
+    return guard.check(target.uri).then(
+      () => {
+        where.checkedAt = clock.now();
+        return this.#dispatch(where, target.method, body, secret);
+      },
+      (err: unknown) => ({
+        statusCode: 0,
+        error: hasCauseCode(err, 'SSRF_BLOCKED') ? 'SSRF_BLOCKED' : 'INVALID_URI',
+        latencyMs: 0,
+      }),
+    );
+  }
+
+  #dispatch(where: Where, targetMethod: string, body: string, secret: string): Promise<SendResult> {
     const { clock } = this.#opts;
-    const headers = {
-      ...signWebhook(secret, body, Math.floor(clock.now() / 1000)),
-      'content-type': 'application/json',
-      'user-agent': 'callbin',
-    };
-    const method = (target.method || 'POST').toUpperCase() as Dispatcher.HttpMethod;
+    const bytes = Buffer.from(body, 'utf8');
+    const headers = this.#keyOf(secret).headers(bytes, Math.floor(clock.now() / 1000));
+    headers.push(...STATIC_HEADERS);
+    const method = (
+      targetMethod === 'POST' || !targetMethod ? 'POST' : targetMethod.toUpperCase()
+    ) as Dispatcher.HttpMethod;
     return new Promise<SendResult>((resolve) => {
       const attempt = new Attempt(clock, resolve);
       attempt.timer = clock.setTimeout(() => attempt.timeOut(), this.#opts.timeoutMs);
       try {
         // dispatch() with a handler that drops the response body: no body stream, no promise per part.
-        this.#dispatcher.dispatch({ ...where, method, headers, body }, attempt);
+        this.#dispatcher.dispatch({ origin: where.origin, path: where.path, method, headers, body: bytes }, attempt);
       } catch (err) {
         attempt.onResponseError(undefined, err as Error);
       }
     });
   }
 
+  #keyOf(secret: string): WebhookSigningKey {
+    let key = this.#keys.get(secret);
+    if (!key) {
+      key = new WebhookSigningKey(secret);
+      if (this.#keys.size >= KEYS_MAX) this.#keys.clear();
+      this.#keys.set(secret, key);
+    }
+    return key;
+  }
+
   /** Origin and path of an http(s) URL, remembered per URL (a customer's few targets repeat). */
-  #whereOf(uri: string): { origin: string; path: string } {
+  #whereOf(uri: string): Where {
     let where = this.#targets.get(uri);
     if (!where) {
       const problem = httpUrlProblem(uri);
       if (problem !== undefined) throw new AppError('INVALID_URI', `${uri} ${problem}`);
       const url = new URL(uri);
-      where = { origin: url.origin, path: `${url.pathname}${url.search}` };
+      where = { origin: url.origin, path: `${url.pathname}${url.search}`, checkedAt: Number.NEGATIVE_INFINITY };
       if (this.#targets.size >= TARGETS_MAX) this.#targets.clear();
       this.#targets.set(uri, where);
     }
