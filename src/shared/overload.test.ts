@@ -155,7 +155,11 @@ describe('OverloadGuard: the admitted share while the loop is too busy', () => {
     const guard = new OverloadGuard({ maxSetups: 1000, lagThresholdMs: 0, load, maxUtilisation: 0.9 });
     assert.equal(offer(guard, 10), 10);
     window(0.95);
-    assert.equal(guard.share, 0.7);
+    assert.equal(guard.share, 1, 'a first busy window only raises the pressure (webhook delivery gives way)');
+    assert.equal(guard.pressure(), true);
+    assert.equal(offer(guard, 10), 10);
+    window(0.95);
+    assert.equal(guard.share, 0.7, 'still too busy with that work held back: the share is cut');
     assert.equal(offer(guard, 10), 7);
     window(0.95);
     assert.equal(guard.share, 0.49);
@@ -199,12 +203,17 @@ describe('OverloadGuard: the admitted share while the loop is too busy', () => {
     busy(15, 1);
     assert.equal(offer(guard, 9), 9);
     assert.deepEqual(windows, []);
-    assert.equal(offer(guard, 10), 7, 'the 20th arrival ended the window: 0.7 of the next ten are admitted');
+    assert.equal(offer(guard, 10), 10, 'the 20th arrival ended the window over the bound: the pressure goes up first');
     assert.deepEqual(windows, [1]);
-    assert.equal(guard.share, 0.7);
+    assert.equal(guard.share, 1);
+    assert.equal(guard.pressure(), true);
+    busy(20, 1);
+    offer(guard, 10);
+    assert.deepEqual(windows, [1, 1], 'the 10th arrival after 20 ms over the bound ended the next window');
+    assert.equal(guard.share, 0.7, 'still over the bound with deferrable work held back: cut');
     busy(30, 0.5);
     assert.equal(offer(guard, 10), 7, 'a window under the bound runs its full length');
-    assert.deepEqual(windows, [1]);
+    assert.deepEqual(windows, [1, 1]);
   });
 
   it('never admits less than 5 %', () => {
@@ -247,6 +256,8 @@ describe('OverloadGuard.pressure', () => {
       maxUtilisation: 0.9,
       otherSetups: () => outgoing,
     });
+    offer(guard, 10);
+    window(1);
     offer(guard, 10);
     window(1);
     assert.ok(guard.share < 1);

@@ -187,8 +187,11 @@ export class OverloadGuard extends TypedEmitter<OverloadGuardEvents> {
     const flood = this.#arrivals >= (this.#o.minArrivals ?? 10);
     this.#arrivals = 0;
     this.#utilisation = utilisation;
+    // A busy window first only raises the pressure, so that work which can wait (webhook delivery)
+    // gives way; the share is cut when the loop is still too busy with that work held back.
     // Rounded to a millionth, so that growing back by tenths reaches 1 exactly.
-    if (max > 0 && flood && utilisation > max) this.#share = Math.max(MIN_SHARE, round6(this.#share * CUT));
+    const heldBack = this.#pressure;
+    if (max > 0 && flood && utilisation > max && heldBack) this.#share = Math.max(MIN_SHARE, round6(this.#share * CUT));
     else if (this.#share < 1) this.#share = Math.min(1, round6(this.#share + GROW));
     if (this.#share >= 1) this.#credit = 0;
     const setups = this.#setups + (this.#o.otherSetups?.() ?? 0);
