@@ -9,8 +9,7 @@ function assertRelayFigures(r: RelayBenchResult): void {
   assert.ok(r.parallelism >= 1);
   assert.equal(r.relay.length, 1);
   assert.equal(r.baseline.length, 1);
-  assert.equal(r.connected.length, 1);
-  for (const s of [...r.relay, ...r.baseline, ...r.connected]) {
+  for (const s of [...r.relay, ...r.baseline]) {
     assert.ok(finitePositive(s.cpuUsPerPacket), `cpu ${s.cpuUsPerPacket}`);
     assert.ok(s.packetsRelayed > 0);
     assert.ok(Number.isFinite(s.lossPct) && s.lossPct >= 0);
@@ -20,7 +19,7 @@ function assertRelayFigures(r: RelayBenchResult): void {
   assert.ok(finitePositive(r.ratio), JSON.stringify(r));
 }
 
-test('bench smoke: the relay benchmark produces finite figures for relay and both forwarders', async () => {
+test('bench smoke: the relay benchmark produces finite figures for relay and baseline', async () => {
   const r = await runRelayBench({ steps: [3], durationMs: 400 });
   assertRelayFigures(r);
 });

@@ -3,10 +3,7 @@
  * driven by a load generator in a child process (bench/relay/), so `process.cpuUsage()` of this
  * process counts only the relay. Ramps N to find the most calls with < 0.1 % loss and p99 added
  * latency < 5 ms, and measures a bare dgram forwarder (receive → send to a fixed address, no
- * header rewrite) the same way as the baseline, with the same generator and pacing. A second
- * forwarder that sends on sockets connected to their phones (`send(buf)`, no address per packet)
- * is measured beside it: the floor of a Node relay, as the relay sends on connected sockets too
- * once a phone was heard (ConnectedSend).
+ * header rewrite) the same way as the baseline, with the same generator and pacing.
  *
  * Load generator: a small C program (bench/relay/rtp-gen.c, built at run time with the system's
  * cc into the ignored .tmp/ folder), or a Node one when cc is missing or RTP_GEN=node (the output
@@ -50,8 +47,6 @@ export interface RelayBenchResult {
   scheduling: string;
   relay: RelayStep[];
   baseline: RelayStep[];
-  /** The forwarder sending on connected sockets. */
-  connected: RelayStep[];
   maxCalls: number;
   ratio: number;
 }
@@ -92,41 +87,20 @@ async function bindLoopback(): Promise<dgram.Socket> {
 }
 
 async function openBaseline(phonePorts: [number, number][]): Promise<Forwarding> {
-  return openForwarder(phonePorts, false);
-}
-
-async function openConnected(phonePorts: [number, number][]): Promise<Forwarding> {
-  return openForwarder(phonePorts, true);
-}
-
-async function openForwarder(phonePorts: [number, number][], connect: boolean): Promise<Forwarding> {
   const sockets: dgram.Socket[] = [];
   const legPorts: [number, number][] = [];
   let forwarded = 0;
   for (const [pa, pb] of phonePorts) {
     const a = await bindLoopback();
     const b = await bindLoopback();
-    if (connect) {
-      await new Promise<void>((resolve) => a.connect(pa, LOOPBACK, resolve));
-      await new Promise<void>((resolve) => b.connect(pb, LOOPBACK, resolve));
-      a.on('message', (m) => {
-        forwarded++;
-        b.send(m as unknown as Uint8Array);
-      });
-      b.on('message', (m) => {
-        forwarded++;
-        a.send(m as unknown as Uint8Array);
-      });
-    } else {
-      a.on('message', (m) => {
-        forwarded++;
-        b.send(m as unknown as Uint8Array, pb, LOOPBACK);
-      });
-      b.on('message', (m) => {
-        forwarded++;
-        a.send(m as unknown as Uint8Array, pa, LOOPBACK);
-      });
-    }
+    a.on('message', (m) => {
+      forwarded++;
+      b.send(m as unknown as Uint8Array, pb, LOOPBACK);
+    });
+    b.on('message', (m) => {
+      forwarded++;
+      a.send(m as unknown as Uint8Array, pa, LOOPBACK);
+    });
     sockets.push(a, b);
     legPorts.push([a.address().port, b.address().port]);
   }
@@ -185,13 +159,11 @@ export async function runRelayBench(
   }
   const relay: RelayStep[] = [];
   const baseline: RelayStep[] = [];
-  const connected: RelayStep[] = [];
   try {
     for (const calls of steps) {
       const step = await runStep(gen, calls, durationMs, openRelay);
       relay.push(step);
       baseline.push(await runStep(gen, calls, durationMs, openBaseline));
-      connected.push(await runStep(gen, calls, durationMs, openConnected));
       // Past the loss limit, or far past the latency limit, larger N only measures an overloaded host.
       if (step.lossPct >= MAX_LOSS_PCT || step.p99Ms >= 4 * MAX_P99_MS) break;
     }
@@ -210,7 +182,6 @@ export async function runRelayBench(
     scheduling,
     relay,
     baseline,
-    connected,
     maxCalls: ok.at(-1)?.calls ?? 0,
     ratio: mean(relay) / mean(baseline),
   };
@@ -225,7 +196,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [name, steps] of [
     ['relay', r.relay],
     ['dgram-forwarder', r.baseline],
-    ['dgram-connected', r.connected],
   ] as const) {
     for (const s of steps) {
       console.log(

@@ -47,15 +47,10 @@ function bindSocket(port: number, host: string): Promise<dgram.Socket> {
     socket.once('error', onError);
     socket.bind(port, host, () => {
       socket.off('error', onError);
-      // A connected RTP socket reports its peer's ICMP errors (port unreachable while a phone
-      // restarts) as 'error' events; RTP and RTCP are best effort and go on.
-      socket.on('error', ignoreError);
       resolve(socket);
     });
   });
 }
-
-function ignoreError(): void {}
 
 /**
  * Hands out even/odd UDP port pairs from a range (RFC 3550 §11: RTP on an even port, RTCP on the

@@ -19,8 +19,6 @@ export interface RtcpReporterOptions {
   sender: () => { ssrc: number; packetCount: number; octetCount: number; rtpTimestamp: number };
   remoteSsrc: () => number;
   remoteRtp: () => { address: string; port: number } | undefined;
-  /** Called at every report interval, report sent or not (the session's periodic checks). */
-  onInterval?: () => void;
 }
 
 /**
@@ -66,7 +64,6 @@ export class RtcpReporter {
   #schedule(): void {
     this.#timer = this.#o.clock.setTimeout(() => {
       if (this.#closed) return;
-      this.#o.onInterval?.();
       this.#sendReport();
       this.#schedule();
     }, this.#o.intervalMs);

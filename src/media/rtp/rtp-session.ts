@@ -9,11 +9,11 @@ import {
   type TelephoneEventTransport,
 } from '../dtmf/index.ts';
 import { bytesOf } from './bytes.ts';
-import { ConnectedSend } from './connected-send.ts';
 import type { PortAllocator, PortLease } from './port-allocator.ts';
 import { ReceiveStats } from './receive-stats.ts';
 import { RtcpReporter } from './rtcp-reporter.ts';
 import {
+  RTP_HEADER_BYTES,
   isRtpVersion2,
   parseRtpPacket,
   readPayloadType,
@@ -86,7 +86,6 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   readonly #dtmf = new DtmfReceiver();
   readonly #observers: RtpObserver[] = [];
   readonly #rtcp: RtcpReporter;
-  readonly #out: ConnectedSend;
   #forwarder: RtpForwarder | undefined;
   #remote: RtpAddress | undefined;
   #remoteSsrc = -1;
@@ -107,7 +106,6 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
     this.#clock = options.clock ?? systemClock;
     this.#remote = options.remote;
     lease.rtp.on('message', (buf, rinfo) => this.#onRtp(bytesOf(buf), rinfo));
-    this.#out = new ConnectedSend(lease.rtp);
     this.#rtcp = new RtcpReporter({
       socket: lease.rtcp,
       clock: this.#clock,
@@ -121,7 +119,6 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
       }),
       remoteSsrc: () => this.#remoteSsrc,
       remoteRtp: () => this.#remote,
-      onInterval: () => this.#out.expire(),
     });
   }
 
@@ -174,14 +171,6 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   setRemote(remote: RtpAddress): void {
     this.#assertOpen();
     this.#remote = remote;
-    // Sent with the address until a packet from there proves it (see #latch).
-    this.#out.disconnect();
-  }
-
-  /** True while the socket is connected to the latched peer: sends carry no address, other sources are not heard. */
-  get connectedSend(): boolean {
-    const remote = this.#remote;
-    return remote !== undefined && this.#out.peer === remote;
   }
 
   /** Subscribes to an event; `rtp` listeners make the session parse every packet, so prefer observers. */
@@ -293,7 +282,6 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
     if (this.#closed) return;
     this.#closed = true;
     this.#rtcp.close();
-    this.#out.close();
     this.#lease.release();
     this.#observers.length = 0;
     this.#forwarder = undefined;
@@ -311,11 +299,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
     if (!remote) return;
     this.#packetsSent++;
     this.#bytesSent += buf.length;
-    this.#out.send(buf, remote);
+    this.#lease.rtp.send(buf, remote.port, remote.address);
   }
 
   #onRtp(buf: Uint8Array, rinfo: RemoteInfo): void {
-    if (this.#closed || !isRtpVersion2(buf)) return;
+    if (this.#closed || !isRtpVersion2(buf) || buf.length < RTP_HEADER_BYTES) return;
     this.#latch(rinfo);
     this.#remoteSsrc = readSsrc(buf);
     this.#stats.update(readSequenceNumber(buf), readTimestamp(buf), buf.length, this.#clock.now());
@@ -327,19 +315,12 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
 
   #latch(rinfo: RemoteInfo): void {
     const remote = this.#remote;
-    if (remote && remote.port === rinfo.port && remote.address === rinfo.address) {
-      // The peer sends from where we send to: connect the socket to it (docs/media.md "SDP and RTP").
-      if (this.#out.peer === remote) this.#out.heard();
-      else this.#out.connect(remote);
-      return;
-    }
+    if (remote && remote.port === rinfo.port && remote.address === rinfo.address) return;
     // A zero source port means "no reply port" (RFC 768), so it can never be a return address.
     if (rinfo.port === 0) return;
     // Symmetric RTP (RFC 4961): answer to where the endpoint really sends from (NAT).
-    const latched = { address: rinfo.address, port: rinfo.port };
-    this.#remote = latched;
-    this.#out.connect(latched);
-    this.emit('latched', latched);
+    this.#remote = { address: rinfo.address, port: rinfo.port };
+    this.emit('latched', this.#remote);
   }
 
   #onTelephoneEvent(buf: Uint8Array): void {
