@@ -191,32 +191,44 @@ export async function statusTrail(cb: TestCallbin, callId: string): Promise<stri
   return statuses.filter((s, i) => s !== statuses[i - 1]);
 }
 
-/** Starts a sipp provider (UAS) on free ports for one call (unless `extra` has `-m`); `scenario` is a fixture file name or `uas` for the built-in one. */
+/**
+ * Starts a sipp provider (UAS) on free ports for one call (unless `extra` has `-m`); `scenario` is a
+ * fixture file name or `uas` for the built-in one. A free port can be taken between the check and
+ * sipp's bind (by another test, or by the bind probe itself): a sipp that exits without binding is
+ * started again on new ports, up to three times.
+ */
 export async function startSippProvider(
   scenario: string,
   extra: readonly string[] = [],
 ): Promise<{ port: number; sipp: SippProcess }> {
-  const port = await freePort('udp');
   const source = scenario === 'uas' ? ['-sn', 'uas'] : ['-sf', `${SIPP_FIXTURES}${scenario}`];
   const calls = extra.includes('-m') ? [] : ['-m', '1'];
-  const sipp = await startSipp([
-    ...source,
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-mp',
-    String(await freeMediaPort()),
-    ...calls,
-    ...extra,
-  ]);
-  try {
-    await waitForUdpBound(port);
-  } catch (err) {
-    await sipp.stop();
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort('udp');
+    const sipp = await startSipp([
+      ...source,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-mp',
+      String(await freeMediaPort()),
+      ...calls,
+      ...extra,
+    ]);
+    let gone = false;
+    void sipp.exited.then(
+      () => (gone = true),
+      () => (gone = true),
+    );
+    try {
+      await waitForUdpBound(port, 5_000, () => gone);
+      return { port, sipp };
+    } catch (err) {
+      await sipp.stop();
+      if (attempt >= 3) throw err;
+    }
   }
-  return { port, sipp };
 }
 
 /** Starts a sipp caller into callbin dialling `dialled` from `ip`; `keys` are extra `-key name value` pairs. */

@@ -210,10 +210,15 @@ export async function startSipp(args: readonly string[]): Promise<SippProcess> {
   };
 }
 
-/** Waits until something holds UDP `port` on 127.0.0.1 (sipp has bound it). */
-export async function waitForUdpBound(port: number, timeoutMs = 5_000): Promise<void> {
+/** Waits until something holds UDP `port` on 127.0.0.1 (sipp has bound it); stops early once `gone()` says it never will. */
+export async function waitForUdpBound(
+  port: number,
+  timeoutMs = 5_000,
+  gone: () => boolean = () => false,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (gone()) throw new Error(`the process meant to bind UDP port ${port} exited`);
     const socket = createSocket('udp4');
     const inUse = await new Promise<boolean>((resolve) => {
       socket.once('error', () => resolve(true));
