@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { requireBinaries } from './calls/system-tools.ts';
 import { runCrashLoad } from '../test/support/crash-load.ts';
 import type { CrashLoadResult } from '../test/support/crash-load.ts';
+import { numberFlag } from './cli-args.ts';
 
 /** Runs the full form once and prints its figures; resolves with the result. */
 export async function runCrashBench(o: { rate: number; seconds: number; pin: boolean }): Promise<CrashLoadResult> {
@@ -46,11 +47,7 @@ export async function runCrashBench(o: { rate: number; seconds: number; pin: boo
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const argv = process.argv.slice(2);
-  const value = (flag: string, fallback: number): number => {
-    const i = argv.indexOf(flag);
-    const n = i >= 0 ? Number(argv[i + 1]) : Number.NaN;
-    return Number.isFinite(n) && n > 0 ? n : fallback;
-  };
+  const value = (flag: string, fallback: number): number => numberFlag(argv, flag, fallback);
   const r = await runCrashBench({
     rate: value('--rate', 300),
     seconds: value('--seconds', 10),

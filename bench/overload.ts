@@ -11,6 +11,7 @@ import type { SipTarget } from './calls/index.ts';
 import { percentile } from './calls/sipp-output.ts';
 import { runSippClient } from './calls/sipp-run.ts';
 import type { CpuPin } from './calls/sipp-run.ts';
+import { numberFlag } from './cli-args.ts';
 
 /** One traced run of the overload scenario. */
 interface BurstFigures {
@@ -158,11 +159,7 @@ export async function runOverloadBench(o: {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const argv = process.argv.slice(2);
-  const value = (flag: string, fallback: number): number => {
-    const i = argv.indexOf(flag);
-    const n = i >= 0 ? Number(argv[i + 1]) : Number.NaN;
-    return Number.isFinite(n) && n > 0 ? n : fallback;
-  };
+  const value = (flag: string, fallback: number): number => numberFlag(argv, flag, fallback);
   await runOverloadBench({
     rate: value('--rate', 600),
     seconds: value('--seconds', 30),

@@ -19,16 +19,21 @@ async function writeMany(session: SqliteSession, batches: number): Promise<void>
   }
 }
 
+/** A WAL database with a table `t`, no automatic checkpoint, and a rewound WAL cut back to 1 MB (as the store does, with a larger limit). */
+async function openWalDatabase(): Promise<{ dir: string; file: string; database: SqliteDatabase.Database }> {
+  const dir = await mkdtemp(join(tmpdir(), 'callbin-wal-'));
+  const file = join(dir, 'wal.db');
+  const database = new SqliteDatabase(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('wal_autocheckpoint = 0');
+  database.pragma('journal_size_limit = 1000000');
+  database.exec('create table t (v text not null)');
+  return { dir, file, database };
+}
+
 describe('WAL checkpoints beside the commits', () => {
   it('a worker thread checkpoints after every N commits, so the WAL rewinds instead of growing', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'callbin-wal-'));
-    const file = join(dir, 'wal.db');
-    const database = new SqliteDatabase(file);
-    database.pragma('journal_mode = WAL');
-    database.pragma('wal_autocheckpoint = 0');
-    // A rewound WAL is cut back to this size (as the store does, with a larger limit).
-    database.pragma('journal_size_limit = 1000000');
-    database.exec('create table t (v text not null)');
+    const { dir, file, database } = await openWalDatabase();
     const checkpointer = new WalCheckpointer(file, { everyCommits: 100 });
     const session = new SqliteSession(database, checkpointer);
     try {
@@ -46,12 +51,7 @@ describe('WAL checkpoints beside the commits', () => {
   });
 
   it('without it the WAL of the same writes keeps every frame (the baseline the test above beats)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'callbin-wal-'));
-    const file = join(dir, 'wal.db');
-    const database = new SqliteDatabase(file);
-    database.pragma('journal_mode = WAL');
-    database.pragma('wal_autocheckpoint = 0');
-    database.exec('create table t (v text not null)');
+    const { dir, file, database } = await openWalDatabase();
     const session = new SqliteSession(database);
     try {
       await writeMany(session, 40);
