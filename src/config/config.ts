@@ -59,6 +59,12 @@ export const ConfigSchema = Type.Object(
     overloadUtilisation: Type.Integer({ minimum: 0, maximum: 100 }),
     /** Bridged same-codec legs relay RTP header-rewritten; false decodes every bridge (docs/media.md "Bridging"). */
     mediaRelay: Type.Boolean(),
+    /** NATS server(s) of a cluster (comma-separated `nats://host:port`); empty: one node (docs/cluster.md). */
+    natsUrl: Type.String({ pattern: '^(|nats://[^,\\s]+(,nats://[^,\\s]+)*)$', maxLength: 4096 }),
+    /** This node's id in a cluster; empty: derived from the host name and the SIP port. */
+    nodeId: Type.String({ pattern: '^(|[A-Za-z0-9][A-Za-z0-9_.:-]{0,62})$' }),
+    /** On SIGTERM: seconds live calls may go on after new calls are refused (docs/cluster.md "Drain"). */
+    drainSeconds: Type.Integer({ minimum: 0, maximum: 86_400 }),
   },
   { additionalProperties: false },
 );
@@ -97,6 +103,9 @@ const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number' | 'bool']> 
   CALLBIN_OVERLOAD_LAG_MS: ['overloadLagMs', 'int'],
   CALLBIN_OVERLOAD_UTILISATION: ['overloadUtilisation', 'int'],
   CALLBIN_MEDIA_RELAY: ['mediaRelay', 'bool'],
+  CALLBIN_NATS_URL: ['natsUrl', 'string'],
+  CALLBIN_NODE_ID: ['nodeId', 'string'],
+  CALLBIN_DRAIN_SECONDS: ['drainSeconds', 'int'],
 };
 
 /** Defaults applied before the config file and the environment. */
@@ -132,6 +141,9 @@ export const DEFAULT_CONFIG: Config = {
   overloadLagMs: 0,
   overloadUtilisation: 90,
   mediaRelay: true,
+  natsUrl: '',
+  nodeId: '',
+  drainSeconds: 30,
 };
 
 /** The entries of `allowPrivateTargets`, trimmed, empty ones dropped. */
@@ -229,6 +241,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       field: 'CALLBIN_RTP_PORT_MIN',
       reason: 'INVALID_CONFIG',
       message: 'must be lower than CALLBIN_RTP_PORT_MAX',
+    });
+  }
+  if (issues.length === 0 && cfg.natsUrl !== '' && cfg.databaseUrl === '') {
+    issues.push({
+      field: 'CALLBIN_NATS_URL',
+      reason: 'INVALID_CONFIG',
+      message: 'a cluster needs a shared store: set CALLBIN_DATABASE_URL to a postgres:// URL (SQLite is always one node)',
     });
   }
   if (issues.length > 0) throw new ValidationError(issues, 'INVALID_CONFIG');

@@ -1,0 +1,2 @@
+export type { Bus, BusErrorCode } from './bus.ts';
+export { BusError } from './bus.ts';
