@@ -74,3 +74,33 @@ test('config: CALLBIN_MEDIA_RELAY is on by default; 0 or false forces the decode
     );
   }
 });
+
+test('config: cluster settings — NATS needs PostgreSQL, node ids and NATS URLs are checked', () => {
+  const cfg = loadConfig({
+    CALLBIN_DATABASE_URL: 'postgres://u@h/db',
+    CALLBIN_NATS_URL: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
+    CALLBIN_NODE_ID: 'node-a',
+    CALLBIN_DRAIN_SECONDS: '5',
+  });
+  assert.equal(cfg.natsUrl, 'nats://10.0.0.1:4222,nats://10.0.0.2:4222');
+  assert.equal(cfg.nodeId, 'node-a');
+  assert.equal(cfg.drainSeconds, 5);
+  assert.equal(loadConfig({}).drainSeconds, 30);
+  const fieldOf = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      assert.ok(err instanceof ValidationError);
+      return err.details.map((d) => d.field);
+    }
+    return [];
+  };
+  assert.deepEqual(fieldOf({ CALLBIN_NATS_URL: 'nats://127.0.0.1:4222' }), ['CALLBIN_NATS_URL']);
+  assert.deepEqual(fieldOf({ CALLBIN_DATABASE_URL: 'postgres://h/db', CALLBIN_NATS_URL: 'http://x' }), [
+    'CALLBIN_NATS_URL',
+  ]);
+  for (const bad of ['a.b', 'a b', '-lead', 'x'.repeat(64), 'node/1', 'n>1', 'n*']) {
+    assert.deepEqual(fieldOf({ CALLBIN_NODE_ID: bad }), ['CALLBIN_NODE_ID'], bad);
+  }
+  assert.deepEqual(fieldOf({ CALLBIN_DRAIN_SECONDS: '-1' }), ['CALLBIN_DRAIN_SECONDS']);
+});

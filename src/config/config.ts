@@ -61,8 +61,8 @@ export const ConfigSchema = Type.Object(
     mediaRelay: Type.Boolean(),
     /** NATS server(s) of a cluster (comma-separated `nats://host:port`); empty: one node (docs/cluster.md). */
     natsUrl: Type.String({ pattern: '^(|nats://[^,\\s]+(,nats://[^,\\s]+)*)$', maxLength: 4096 }),
-    /** This node's id in a cluster; empty: derived from the host name and the SIP port. */
-    nodeId: Type.String({ pattern: '^(|[A-Za-z0-9][A-Za-z0-9_.:-]{0,62})$' }),
+    /** This node's id in a cluster (a NATS subject token: no dots); empty: derived from the host name and the SIP port. */
+    nodeId: Type.String({ pattern: '^(|[A-Za-z0-9][A-Za-z0-9_:-]{0,62})$' }),
     /** On SIGTERM: seconds live calls may go on after new calls are refused (docs/cluster.md "Drain"). */
     drainSeconds: Type.Integer({ minimum: 0, maximum: 86_400 }),
   },
