@@ -3,8 +3,12 @@
 // Run: npm run bench:calls [-- --quick] [-- --scenario cps,latency] [-- --hold 10]
 //      one scenario: npm run bench:calls -- --scenario media
 //      the decoded bridge instead of the relay: npm run bench:calls -- --scenario media --decoded
+//      on PostgreSQL (a fresh database on that server, dropped after):
+//        npm run bench:calls -- --scenario cost --postgres postgres://postgres@127.0.0.1:5432/postgres
+//      profile callbin: npm run bench:calls -- --scenario cost --cpu-prof <dir>
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../src/shared/index.ts';
+import { AppError, ValidationError } from '../src/shared/index.ts';
+import { createBenchDatabase, formatPgActivity } from './calls/bench-postgres.ts';
 import { FULL_OPTIONS, runCallsBench } from './calls/index.ts';
 import type { CallsBenchOptions, CallsScenario } from './calls/index.ts';
 
@@ -23,7 +27,10 @@ export const QUICK_OPTIONS: CallsBenchOptions = {
   apiDurationMs: 2000,
 };
 
-/** Reads `--quick`, `--scenario a,b`, `--hold <s>`, `--levels a,b`, `--rates a,b`, `--no-pin`. */
+/**
+ * Reads `--quick`, `--scenario a,b`, `--hold <s>`, `--levels a,b`, `--rates a,b`, `--no-pin`,
+ * `--cpu-prof <dir>` (callbin writes a CPU profile there when it stops).
+ */
 export function parseCallsArgs(argv: readonly string[]): CallsBenchOptions {
   const o: CallsBenchOptions = { ...(argv.includes('--quick') ? QUICK_OPTIONS : FULL_OPTIONS) };
   const value = (flag: string): string | undefined => {
@@ -44,6 +51,8 @@ export function parseCallsArgs(argv: readonly string[]): CallsBenchOptions {
   const rates = value('--rates');
   if (rates) o.cpsRates = list(rates);
   if (argv.includes('--no-pin')) o.pin = false;
+  const profileDir = value('--cpu-prof');
+  if (profileDir) o.callbinNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   return o;
 }
 
@@ -55,11 +64,40 @@ export function callbinEnvOf(argv: readonly string[]): Record<string, string> {
   return argv.includes('--decoded') ? { CALLBIN_MEDIA_RELAY: '0' } : {};
 }
 
+/** `--postgres <url>`: the server (any database on it) the run creates its database on. */
+export function postgresUrlOf(argv: readonly string[]): string | undefined {
+  const i = argv.indexOf('--postgres');
+  if (i < 0) return undefined;
+  const url = argv[i + 1] ?? '';
+  if (!/^postgres(ql)?:\/\//.test(url))
+    throw ValidationError.field(
+      'postgres',
+      'INVALID_DATABASE_URL',
+      '--postgres needs a postgres:// or postgresql:// URL',
+    );
+  return url;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     // callbin's process inherits this environment (calls/callbin-server.ts).
-    Object.assign(process.env, callbinEnvOf(process.argv.slice(2)));
-    await runCallsBench(parseCallsArgs(process.argv.slice(2)));
+    const argv = process.argv.slice(2);
+    Object.assign(process.env, callbinEnvOf(argv));
+    const options = parseCallsArgs(argv);
+    const adminUrl = postgresUrlOf(argv);
+    if (adminUrl === undefined) await runCallsBench(options);
+    else {
+      // callbin runs on a database of its own, created for this run and dropped after it.
+      const database = await createBenchDatabase(adminUrl);
+      try {
+        process.env.CALLBIN_DATABASE_URL = database.url;
+        const r = await runCallsBench(options);
+        const calls = r.cost?.callbin.successful ?? 0;
+        console.log(formatPgActivity(await database.activity(), calls));
+      } finally {
+        await database.drop();
+      }
+    }
     process.exit(0);
   } catch (err) {
     if (err instanceof AppError) {

@@ -12,6 +12,10 @@ const ENDPOINT = 'endpoint';
 const ENDPOINT_IMPORTS = new Set(['media', 'sdp', 'shared']);
 const DOMAIN_ORDER = ['flows', 'conferences', 'calls', 'recordings'];
 const OUTER = new Set(['api', 'events', 'store', 'telephony']);
+// The bus between nodes (NATS or in-process): a protocol layer, it carries strings.
+const BUS = 'bus';
+// Cluster wiring (docs/cluster.md): an outer-ring module only the composition root imports.
+const CLUSTER = 'cluster';
 // The composition root: main.ts and the files it splits its wiring into.
 const ROOT = new Set(['main.ts', 'call-stack.ts']);
 
@@ -21,6 +25,10 @@ function forbidden(from, to) {
   if (ROOT.has(from) || from === 'cli') return undefined;
   if (ROOT.has(to) || to === 'cli') return 'only the CLI imports the composition root';
   if (to === 'telephony') return 'telephony/ holds the adapters that main.ts wires; nothing else imports it';
+  if (to === CLUSTER) return 'cluster/ holds the cluster wiring that main.ts uses; nothing else imports it';
+  if (from === CLUSTER && (to === 'api' || to === 'telephony'))
+    return `cluster/ never imports ${to}/ (the composition root hands it what it needs)`;
+  if (from === BUS) return to === 'shared' ? undefined : 'bus/ is a protocol layer and imports only shared/';
   if (from === ENDPOINT)
     return ENDPOINT_IMPORTS.has(to) ? undefined : 'endpoint/ is a protocol tier and imports only media/, sdp/, shared/';
   if (to === ENDPOINT && from !== 'telephony')

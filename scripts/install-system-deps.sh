@@ -2,13 +2,14 @@
 # Installs the Debian packages callbin needs. Run as root on Debian 12+.
 #   bash scripts/install-system-deps.sh          runtime: espeak-ng (TTS), ffmpeg (media decoding), and
 #                                                python3/make/g++ to build the embedded SQLite driver
-#   bash scripts/install-system-deps.sh --test   also the test peers (sipp, baresip, sox, strace, openssl for test certificates; gcc builds the benchmarks' C load generators) and a
-#                                                PostgreSQL server reachable at 127.0.0.1:5432
+#   bash scripts/install-system-deps.sh --test   also the test peers (sipp, baresip, sox, strace, openssl for test certificates; gcc builds the benchmarks' C load generators),
+#                                                Kamailio (the cluster's SIP edge), a PostgreSQL server reachable at 127.0.0.1:5432
+#                                                and a NATS server with JetStream at 127.0.0.1:4222 (the cluster tests)
 set -euo pipefail
 
 packages=(espeak-ng espeak-ng-data ffmpeg python3 make g++)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(sip-tester baresip sox strace gcc openssl postgresql postgresql-client kamailio rtpengine-daemon)
+  packages+=(sip-tester baresip sox strace gcc openssl postgresql postgresql-client kamailio rtpengine-daemon nats-server)
 fi
 
 missing=()
@@ -46,3 +47,14 @@ if ! psql "${url%/*}/postgres" -Atqc "select 1 from pg_database where datname = 
   psql "${url%/*}/postgres" -qc "create database \"$db\""
 fi
 echo "PostgreSQL ready at ${url}"
+
+# The cluster tests use a real NATS server with JetStream (nats://127.0.0.1:4222).
+if ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; then
+  echo "starting nats-server (JetStream) on 127.0.0.1:4222"
+  mkdir -p /var/lib/nats-server
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 1; done
+fi
+(exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null || { echo "NATS does not answer on 127.0.0.1:4222" >&2; exit 1; }
+echo "NATS ready at nats://127.0.0.1:4222"

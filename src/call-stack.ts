@@ -10,6 +10,8 @@ import { FlowEngine } from './flows/index.ts';
 import { AudioLoader, MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
 import { GuardedFetch, LagSampler, LoopLoad, OverloadGuard, type Clock, type Logger } from './shared/index.ts';
 import { LocalRecordingStorage, RecordingService, runOnEndFlows } from './recordings/index.ts';
+import type { Bus } from './bus/index.ts';
+import { ClusterConferenceJoins, ConferenceAdmissions, RemoteFiles } from './cluster/index.ts';
 import type { Store } from './store/index.ts';
 import {
   ActiveflowStoreAdapter,
@@ -34,6 +36,8 @@ import {
   ConferenceMixer,
   ConferenceRecording,
   ConferenceStoreAdapter,
+  InterNodeJoinAcceptor,
+  InterNodeJoinDialer,
   type SipServer,
 } from './telephony/index.ts';
 
@@ -95,6 +99,15 @@ export async function startCallStack(o: {
   digestSecret: Buffer;
   /** When the process before this one was last known alive (its heartbeat): reconciled calls end then. */
   lastAliveIso?: string | undefined;
+  /**
+   * Cluster mode: this node's id. Start-up then reconciles only what this node's previous
+   * incarnation left; other nodes' are theirs or the dead-node watcher's (docs/cluster.md "Node health").
+   */
+  reconcileNodeId?: string | undefined;
+  /** Cluster mode: recording files of the other nodes are read from them over the bus (docs/cluster.md "Files"). */
+  remoteFiles?: { bus: Bus; nodeId: string } | undefined;
+  /** Cluster mode: a conference whose room is on another node is joined over a leg between the nodes (docs/cluster.md). */
+  conferenceLink?: { bus: Bus; nodeId: string } | undefined;
 }): Promise<CallStack> {
   const { config, store, sip, clock, logger } = o;
   // Each confirmed dialog's state is kept so a restart after a crash can BYE its far end.
@@ -135,20 +148,61 @@ export async function startCallStack(o: {
     clock,
     logger,
   });
+  // docs/cluster.md "Conferences across nodes": rooms on this node admit legs from other nodes;
+  // a flow joins a room of another node over such a leg.
+  const crossNodeConferences = (link: { bus: Bus; nodeId: string }) => {
+    const host = sip.advertisedHost.includes(':') ? `[${sip.advertisedHost}]` : sip.advertisedHost;
+    const admissions = new ConferenceAdmissions({
+      ...link,
+      sipUri: `sip:callbin@${host}:${sip.address.port}`,
+      owners: store.conferences,
+      conferences,
+      clock,
+      logger,
+    });
+    const joins = new ClusterConferenceJoins({
+      ...link,
+      local: conferences,
+      owners: store.conferences,
+      calls: {
+        get: (id) => lateCalls().get(id),
+        setConference: async (id, conferenceId) => void (await lateCalls().setConference(id, conferenceId)),
+      },
+      statusOf: async (id) => (await conferenceStore.getConference(id))?.status,
+      legs: new InterNodeJoinDialer({ ua: sip.ua, media, endpointOptions, fromHost: host, journal, logger }),
+      clock,
+      logger,
+    });
+    const acceptor = new InterNodeJoinAcceptor({ tickets: admissions, conferences, media, endpointOptions, logger });
+    return { joins, acceptor, stopServing: admissions.serve() };
+  };
+  const roomLink = o.conferenceLink && crossNodeConferences(o.conferenceLink);
   const flows = new FlowEngine({
     store: activeflowStore,
     flows: new FlowLookupAdapter(store),
     calls: new CallControlAdapter({ calls: lateCalls, media, clock }),
-    conferences,
+    conferences: roomLink?.joins ?? conferences,
     http,
     clock,
     logger,
     isSupportedLanguage,
   });
   const recordingStore = new RecordingStoreAdapter({ store, events: o.publisher });
+  const recordingDisk = new LocalRecordingStorage({ dir: join(config.dataDir, 'recordings'), repairWav });
+  // In a cluster a recording's files stay on the node that made it (its row's node_id); this node serves its own.
+  const recordingFiles =
+    o.remoteFiles &&
+    new RemoteFiles({
+      ...o.remoteFiles,
+      local: recordingDisk,
+      ownerOf: (id) => store.recordings.ownerOf(id),
+      logger,
+    });
+  const stopServingFiles = recordingFiles?.serve();
   const recordings = new RecordingService({
     store: recordingStore,
-    storage: new LocalRecordingStorage({ dir: join(config.dataDir, 'recordings'), repairWav }),
+    storage: recordingDisk,
+    ...(recordingFiles ? { files: recordingFiles } : {}),
     clock,
     logger,
   });
@@ -164,6 +218,8 @@ export async function startCallStack(o: {
   const refers = new PhoneReferTransfers({ calls: lateCalls, logger });
   // Customers' `sip:` destinations may not reach internal hosts in production mode (docs/security.md).
   const sipTargets = new SipTargetGuard({ mode: config.mode, allow: allowedPrivateTargets(config) });
+  // Registered contacts are called through their registration's Path (RFC 3327, docs/cluster.md "The SIP edge").
+  const directory = new DirectoryAdapter({ store, clock });
   calls = new CallService({
     store: callStore,
     signaling: new CallSignaling({
@@ -175,11 +231,12 @@ export async function startCallStack(o: {
       refers,
       journal,
       sipTargets,
+      contactRoutes: directory,
     }),
     media,
     flows,
     routing: new RoutingAdapter({ store, health }),
-    directory: new DirectoryAdapter({ store, clock }),
+    directory,
     recorder,
     clock,
     logger,
@@ -215,14 +272,23 @@ export async function startCallStack(o: {
       isJoinable: async (customerId, conferenceId) =>
         (await conferences.get(conferenceId, { customerId }))?.status === 'progressing',
     },
+    ...(roomLink ? { interNode: roomLink.acceptor } : {}),
   });
-  await recordings.repair();
-  await flows.reconcile();
-  await calls.reconcile({ lastAliveMs: o.lastAliveIso === undefined ? undefined : Date.parse(o.lastAliveIso) });
-  // The far ends of the reconciled calls get their BYE now, in parallel; start-up does not wait for the answers.
-  void byeLeftoverDialogs({ store, ua: sip.ua, logger }).catch((err: unknown) =>
-    logger.error({ err }, 'BYEs for calls left up by a previous process failed'),
-  );
+  const nodeId = o.reconcileNodeId;
+  // In a cluster a previous incarnation whose heartbeat rows this start did not remove itself was
+  // claimed, and is reconciled, by a survivor (docs/cluster.md "Node health").
+  if (nodeId === undefined || o.lastAliveIso !== undefined) {
+    await recordings.repair({ nodeId });
+    await flows.reconcile({ nodeId });
+    await calls.reconcile({
+      nodeId,
+      lastAliveMs: o.lastAliveIso === undefined ? undefined : Date.parse(o.lastAliveIso),
+    });
+    // The far ends of the reconciled calls get their BYE now, in parallel; start-up does not wait for the answers.
+    void byeLeftoverDialogs({ store, ua: sip.ua, logger, nodeId }).catch((err: unknown) =>
+      logger.error({ err }, 'BYEs for calls left up by a previous process failed'),
+    );
+  }
   incoming.start();
   health.start();
   return {
@@ -245,13 +311,16 @@ export async function startCallStack(o: {
     },
     close: async () => {
       lag.stop();
+      roomLink?.stopServing();
       await incoming.stop();
+      await roomLink?.acceptor.close();
       await refers.whenIdle();
       await health.stop();
       service.close();
       conferences.close();
       await flows.close();
       await recorder.close();
+      stopServingFiles?.();
       await media.close();
       await journal.whenIdle();
       await http.close();

@@ -124,3 +124,30 @@ test('dependency check: the outer ring runs api → events → store', () => {
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('dependency check: bus/ imports only shared/; cluster/ is imported only by the composition root and never imports api/ or telephony/', () => {
+  const root = tree({
+    'shared/index.ts': 'export const x = 1;\n',
+    'store/index.ts': 'export const s = 1;\n',
+    'api/index.ts': "import { r } from '../cluster/index.ts';\nexport const a = r;\n",
+    'telephony/index.ts': 'export const t = 1;\n',
+    'events/index.ts': 'export const e = 1;\n',
+    'bus/index.ts':
+      "import { x } from '../shared/index.ts';\nimport { s } from '../store/index.ts';\nexport const b = x + s;\n",
+    'cluster/index.ts':
+      "import { b } from '../bus/index.ts';\nimport { e } from '../events/index.ts';\nimport { s } from '../store/index.ts';\nimport { t } from '../telephony/index.ts';\nexport const r = b + e + s + t;\n",
+    'main.ts': "import { r } from './cluster/index.ts';\nexport const m = r;\n",
+  });
+  try {
+    const r = check(root);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /bus\/index\.ts: imports '\.\.\/store\/index\.ts' — bus\/ is a protocol layer/);
+    assert.match(r.stderr, /api\/index\.ts: imports '\.\.\/cluster\/index\.ts' — cluster\//);
+    assert.match(r.stderr, /cluster\/index\.ts: imports '\.\.\/telephony\/index\.ts'/);
+    assert.doesNotMatch(r.stderr, /main\.ts: imports/);
+    assert.doesNotMatch(r.stderr, /cluster\/index\.ts: imports '\.\.\/(bus|events|store)\//);
+    assert.equal(r.stderr.trim().split('\n').length, 4, r.stderr);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

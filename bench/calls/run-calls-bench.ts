@@ -33,6 +33,8 @@ export interface CallsBenchOptions {
   resultsDir: string;
   install: boolean;
   pin: boolean;
+  /** Extra node flags for callbin (`--cpu-prof --cpu-prof-dir=<dir>`). */
+  callbinNodeArgs?: readonly string[];
 }
 
 /** The documented run (about 20 minutes on 2 cores). */
@@ -226,7 +228,12 @@ export async function runCallsBench(o: CallsBenchOptions): Promise<CallsBenchRes
   const wantsSip = needs(o, 'cps') || needs(o, 'cost') || needs(o, 'latency');
   // The media scenarios start their own Kamailio + rtpengine (media/media-env.ts).
   if (needs(o, 'media')) requireBinaries(['kamailio', 'rtpengine'], { install: o.install });
-  const env = await startBenchEnv({ kamailio: wantsSip, install: o.install, pin: o.pin });
+  const env = await startBenchEnv({
+    kamailio: wantsSip,
+    install: o.install,
+    pin: o.pin,
+    ...(o.callbinNodeArgs ? { callbinNodeArgs: o.callbinNodeArgs } : {}),
+  });
   const r: CallsBenchResult = {
     startedAt: new Date().toISOString(),
     machine: machineInfo(),

@@ -35,8 +35,11 @@ export interface ApiDeps {
   events?: EventHub;
   /** Limits of `GET /ws` sessions (heartbeat, send buffer, resume window). */
   eventStreamLimits?: Partial<EventStreamLimits>;
-  /** Admission of new calls: `POST /calls` is 503 `OVERLOADED` while it refuses (docs/security.md "Overload"). */
-  admission?: Pick<OverloadGuard, 'refuse'>;
+  /**
+   * Admission of new calls: `POST /calls` is 503 `OVERLOADED` while it refuses, `NODE_DRAINING` and
+   * `/health` 503 while the node drains (docs/security.md "Overload").
+   */
+  admission?: Pick<OverloadGuard, 'refuse' | 'draining'>;
   /** The calls service and stored calls behind `/calls` (503 `CALLS_UNAVAILABLE` without them). */
   calls?: CallsApiDeps;
   /** The flow engine and stored activeflows behind `/activeflows` (503 `FLOW_ENGINE_UNAVAILABLE` without them). */

@@ -5,6 +5,7 @@ import {
   InvalidStateError,
   NotFoundError,
   PermissionError,
+  UnavailableError,
   ValidationError,
   AppError,
 } from '../shared/index.ts';
@@ -116,6 +117,8 @@ export function classifyError(err: unknown): {
     return { status: 'FAILED_PRECONDITION', reason: err.code, message: err.message, details: [] };
   if (err instanceof PermissionError)
     return { status: 'PERMISSION_DENIED', reason: err.code, message: err.message, details: [] };
+  if (err instanceof UnavailableError)
+    return { status: 'UNAVAILABLE', reason: err.code, message: err.message, details: [], httpStatus: 503 };
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && FASTIFY_CODES[code]) {
     const [reason, message] = FASTIFY_CODES[code];

@@ -269,16 +269,18 @@ export class CallService {
   }
 
   /**
-   * Start-up crash safety: every stored live call this process does not own is moved to hangup
-   * (local, failed). `lastAliveMs` is when the process that served them was last known alive (its
+   * Crash safety: every stored live call this process does not own is moved to hangup (local,
+   * failed). `lastAliveMs` is when the process that served them was last known alive (its
    * heartbeat): the call ends then, or at its own last change when that came later — not at this
-   * restart, which would bill the time the process was down.
+   * restart, which would bill the time the process was down. With `nodeId`, only the calls of that
+   * node: this node's previous incarnation at start-up, or a dead node (docs/cluster.md "Node health").
    */
-  async reconcile(options: { lastAliveMs?: number | undefined } = {}): Promise<Call[]> {
+  async reconcile(options: { nodeId?: string | undefined; lastAliveMs?: number | undefined } = {}): Promise<Call[]> {
     const startMs = this.#rt.clock.now();
     const rule = HANGUP_RULES.reconcile;
     const changes: CallChange[] = [];
-    for (const stale of await this.#rt.store.listLive()) {
+    const filter = options.nodeId === undefined ? {} : { nodeId: options.nodeId };
+    for (const stale of await this.#rt.store.listLive(filter)) {
       if (this.#live.has(stale.id)) continue;
       const updatedMs = Date.parse(stale.tm_update);
       const nowMs =
@@ -301,7 +303,7 @@ export class CallService {
     await this.#rt.store.save(changes);
     for (const change of changes) this.#rt.published(change.events);
     this.#rt.logger.info(
-      { count: changes.length, at: isoTime(startMs) },
+      { count: changes.length, at: isoTime(startMs), ...filter },
       'reconciled calls left live by a previous process',
     );
     return changes.map((c) => toPublic(c.call));

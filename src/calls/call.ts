@@ -14,10 +14,20 @@ export type MuteDirection = '' | 'in' | 'out' | 'both';
 /** Which side ended the call (`""` while it is live). */
 export type HangupBy = '' | 'remote' | 'local';
 
-/** Why the call ended (`""` while it is live). */
-export type HangupReason = '' | 'normal' | 'failed' | 'busy' | 'cancel' | 'timeout' | 'noanswer' | 'dialout' | 'amd';
+/** Why the call ended (`""` while it is live); `drain`: cut when the node's drain deadline came (docs/calls.md "Hangup reasons"). */
+export type HangupReason =
+  | ''
+  | 'normal'
+  | 'failed'
+  | 'busy'
+  | 'cancel'
+  | 'timeout'
+  | 'noanswer'
+  | 'dialout'
+  | 'amd'
+  | 'drain';
 
-/** Every non-empty hangup reason, in the spec's order. */
+/** Every non-empty hangup reason a client may ask for, in the spec's order (`drain` is callbin's own). */
 export const HANGUP_REASONS = [
   'normal',
   'failed',

@@ -28,7 +28,8 @@ export type HangupCause =
   | 'amd'
   | 'unreachable'
   | 'target_forbidden'
-  | 'reconcile';
+  | 'reconcile'
+  | 'drain';
 
 /** One row of the hangup table: the states it applies in, the outcome, and whether the next route is tried. */
 export interface HangupRule extends HangupCauseFields {
@@ -66,6 +67,8 @@ export const HANGUP_RULES = {
   unreachable: { from: UNANSWERED, hangup_by: 'local', hangup_reason: 'failed', failover: false },
   target_forbidden: { from: UNANSWERED, hangup_by: 'local', hangup_reason: 'failed', failover: false },
   reconcile: { from: LIVE, hangup_by: 'local', hangup_reason: 'failed', failover: false },
+  // docs/calls.md "Hangup reasons": still live when the node's drain deadline came (SIGTERM).
+  drain: { from: ['terminating'], hangup_by: 'local', hangup_reason: 'drain', failover: false },
 } as const satisfies Record<HangupCause, HangupRule>;
 
 /** Final SIP statuses with their own row; any other non-2xx final status is `sip_failed`. */
@@ -103,6 +106,8 @@ export function dialTimerCause(sawRinging: boolean): HangupCause {
 export const REJECT_SIP_STATUS: Readonly<Partial<Record<HangupReason, number>>> = {
   busy: 486,
   noanswer: 480,
+  // RFC 3261 §21.5.4: the node is going away; the caller may try another.
+  drain: 503,
 };
 
 /** 603 Decline for every reason without its own row. */
@@ -114,4 +119,4 @@ export function rejectStatusFor(reason: HangupReason): number {
 }
 
 /** Reasons a local hangup of an answered call may carry; any other requested reason is recorded as `normal`. */
-export const ANSWERED_LOCAL_REASONS: readonly Exclude<HangupReason, ''>[] = ['normal', 'timeout', 'amd'];
+export const ANSWERED_LOCAL_REASONS: readonly Exclude<HangupReason, ''>[] = ['normal', 'timeout', 'amd', 'drain'];

@@ -25,8 +25,11 @@ export interface CallStorePort {
   save(changes: readonly CallChange[]): Promise<void>;
   /** The stored call, or undefined (any status, including hung-up ones). */
   get(callId: string): Promise<Call | undefined>;
-  /** Every stored call whose status is not `hangup` (crash reconciliation at start-up). */
-  listLive(): Promise<Call[]>;
+  /**
+   * Every stored call whose status is not `hangup` (crash reconciliation); with `nodeId`, only the
+   * calls that node owns (docs/cluster.md "Node health").
+   */
+  listLive(filter?: { nodeId?: string }): Promise<Call[]>;
 }
 
 /** The route fields the domain reads (store rows are structurally compatible). */

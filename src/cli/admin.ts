@@ -7,9 +7,11 @@ import { openStore } from '../store/index.ts';
 export function adminCommands(program: Command, fail: (err: unknown) => never): void {
   const withStore = async <T>(fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> => {
     const config = loadConfig();
+    // A short command beside the running server: it does not take the data directory's lock.
     const store = await openStore({
       dataDir: config.dataDir,
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+      lock: false,
     });
     try {
       return await fn(store);

@@ -26,12 +26,14 @@ program
     try {
       const handle = await startCallbin(loadConfig());
       // Before the banner: whoever waits for it may signal at once (stdout to a pipe is synchronous).
-      const stop = async () => {
-        await handle.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
+      // SIGTERM or SIGINT drains the node (docs/security.md "Overload"); a second one cuts the live calls now.
+      const drain = () =>
+        handle.drain().then(
+          () => process.exit(0),
+          (err: unknown) => fail(err),
+        );
+      process.on('SIGINT', () => void drain());
+      process.on('SIGTERM', () => void drain());
       const lines = [
         '',
         `  callbin is running`,

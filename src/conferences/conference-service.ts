@@ -5,6 +5,7 @@ import type { Conference, Conferencecall } from './conference.ts';
 import { applyPatch, buildConference } from './conference-requests.ts';
 import type { ConferencePatch, CreateConferenceRequest } from './conference-requests.ts';
 import { LiveConference, Member } from './live-conference.ts';
+import { endStoredConference } from './conference-reconcile.ts';
 import type { ConferenceCallsPort, ConferenceMediaPort, ConferenceScope, ConferenceStorePort } from './ports.ts';
 
 /** What ConferenceService is built from (main.ts passes the adapters). */
@@ -180,6 +181,30 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
   async getConferencecall(id: string, scope: ConferenceScope = {}): Promise<Conferencecall | undefined> {
     const member = this.#member(id, scope);
     return member ? snapshot(member.cc) : this.#d.store.getConferencecall(id, scope);
+  }
+
+  /**
+   * The rooms of node `nodeId`, which is gone, end (docs/cluster.md "Node health"): each stored
+   * conference of that node that has not terminated closes as a room does, stamped at `atMs` (the
+   * node's last heartbeat) or its own last change when later; `terminated` is emitted for each.
+   */
+  async reconcile(options: { nodeId: string; atMs: number }): Promise<Conference[]> {
+    const ended: Conference[] = [];
+    for (const stored of await this.#d.store.listLive({ nodeId: options.nodeId })) {
+      const live = this.#live.get(stored.id);
+      let conference: Conference | undefined;
+      if (live) {
+        await this.#terminate(live);
+        conference = snapshot(live.conference);
+      } else {
+        const atMs = Math.max(options.atMs, Date.parse(stored.tm_update) || 0);
+        const deps = { store: this.#d.store, calls: this.#d.calls, logger: this.#logger };
+        conference = await endStoredConference(deps, stored, new Date(atMs).toISOString());
+        this.emit('terminated', conference);
+      }
+      ended.push(conference);
+    }
+    return ended;
   }
 
   /** Stops the timeout timers (shutdown); members leave as their calls end. */

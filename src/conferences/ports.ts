@@ -16,6 +16,11 @@ export interface ConferenceStorePort {
   getConferencecall(id: string, scope?: ConferenceScope): Promise<Conferencecall | undefined>;
   /** Hides the conference and publishes `conference_deleted` in one transaction; undefined when not found. */
   deleteConference(id: string, scope?: ConferenceScope): Promise<Conference | undefined>;
+  /**
+   * Every stored, not deleted conference that is not `terminated`; with `nodeId`, only the rooms that
+   * node holds (a dead node's rooms end, docs/cluster.md "Node health").
+   */
+  listLive(filter?: { nodeId?: string }): Promise<Conference[]>;
 }
 
 /** The mix of each conference: a participant per conferencecall, fed by its call's audio. */

@@ -13,6 +13,7 @@ type QueuedListener = (queued: readonly QueuedDelivery[]) => void;
  */
 export class EventHub {
   readonly #eventListeners = new Set<EventListener>();
+  readonly #localListeners = new Set<EventListener>();
   readonly #queuedListeners = new Set<QueuedListener>();
   readonly #logger: Logger;
 
@@ -26,14 +27,33 @@ export class EventHub {
     return () => this.#eventListeners.delete(listener);
   }
 
+  /**
+   * Listen to the events this node committed only, not those another node committed (the relay to
+   * the other nodes listens here, so a relayed event is never sent on again); returns the
+   * unsubscribe function.
+   */
+  onLocalEvent(listener: EventListener): () => void {
+    this.#localListeners.add(listener);
+    return () => this.#localListeners.delete(listener);
+  }
+
   /** Listen to "deliveries were queued" (wakes the delivery worker); returns the unsubscribe function. */
   onDeliveriesQueued(listener: QueuedListener): () => void {
     this.#queuedListeners.add(listener);
     return () => this.#queuedListeners.delete(listener);
   }
 
-  /** Tell listeners about a committed event. */
+  /** Tell every listener about an event this node committed. */
   eventCommitted(event: OutboxEvent): void {
+    for (const l of [...this.#localListeners]) this.#safely(() => l(event));
+    this.remoteEventCommitted(event);
+  }
+
+  /**
+   * Tell the {@link onEvent} listeners about an event another node committed (docs/cluster.md
+   * "Events from every node"); {@link onLocalEvent} listeners do not hear it.
+   */
+  remoteEventCommitted(event: OutboxEvent): void {
     if (this.#eventListeners.size === 0) return;
     for (const l of [...this.#eventListeners]) this.#safely(() => l(event));
   }

@@ -146,10 +146,15 @@ export class FlowEngine implements FlowPort {
     return [...this.#runs.keys()];
   }
 
-  /** Start-up crash safety: stored `running` activeflows this process does not own are ended. */
-  async reconcile(): Promise<Activeflow[]> {
+  /**
+   * Crash safety: stored `running` activeflows this process does not own are ended. With `nodeId`,
+   * only those of that node: this node's previous incarnation at start-up, or a dead node
+   * (docs/cluster.md "Node health").
+   */
+  async reconcile(options: { nodeId?: string | undefined } = {}): Promise<Activeflow[]> {
     const ended: Activeflow[] = [];
-    for (const stale of await this.#ports.store.listRunning()) {
+    const filter = options.nodeId === undefined ? {} : { nodeId: options.nodeId };
+    for (const stale of await this.#ports.store.listRunning(filter)) {
       if (this.#runs.has(stale.id)) continue;
       const af: Activeflow = {
         ...stale,
@@ -161,7 +166,10 @@ export class FlowEngine implements FlowPort {
       ended.push(af);
     }
     if (ended.length > 0)
-      this.#logger.info({ count: ended.length }, 'reconciled activeflows left running by a previous process');
+      this.#logger.info(
+        { count: ended.length, ...filter },
+        'reconciled activeflows left running by a previous process',
+      );
     return ended;
   }
 

@@ -16,8 +16,11 @@ export interface ActiveflowStorePort {
   save(activeflow: Activeflow, events: readonly ActiveflowEvent[]): Promise<void>;
   /** The stored activeflow, or undefined. */
   get(activeflowId: string): Promise<Activeflow | undefined>;
-  /** Every stored activeflow whose status is `running` (crash reconciliation at start-up). */
-  listRunning(): Promise<Activeflow[]>;
+  /**
+   * Every stored activeflow whose status is `running` (crash reconciliation); with `nodeId`, only
+   * those that node runs (docs/cluster.md "Node health").
+   */
+  listRunning(filter?: { nodeId?: string }): Promise<Activeflow[]>;
 }
 
 /** A stored flow as the engine needs it. */

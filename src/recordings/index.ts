@@ -5,6 +5,7 @@ export {
   canTransition,
   newRecording,
   recordingFilenames,
+  recordingIdOfFilename,
   transition,
 } from './recording.ts';
 export type {
@@ -21,6 +22,7 @@ export type {
   CaptureStopReason,
   RecordingCapture,
   RecordingEvent,
+  RecordingFileStore,
   RecordingSource,
   RecordingStorage,
   RecordingStorePort,

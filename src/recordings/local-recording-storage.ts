@@ -70,6 +70,16 @@ export class LocalRecordingStorage implements RecordingStorage {
     return (await this.#repairWav(path)).durationSec;
   }
 
+  async stat(filename: string): Promise<number | undefined> {
+    try {
+      const info = await stat(this.#pathOf(filename));
+      return info.isFile() ? info.size : undefined;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
   read(filename: string, range?: ByteRange): AsyncIterable<Uint8Array> {
     return createReadStream(this.#pathOf(filename), range ? { start: range.start, end: range.end } : {});
   }

@@ -39,8 +39,22 @@ export interface ByteRange {
   end: number;
 }
 
-/** Where recording files live (local disk now; an S3-compatible store later). */
-export interface RecordingStorage {
+/**
+ * Where finished recording files are read and removed, by name (`recordingFilenames`): the local
+ * disk on one node; in a cluster the node that wrote them, reached over the bus, or a shared object
+ * store (docs/cluster.md "Files").
+ */
+export interface RecordingFileStore {
+  /** The file's byte size; undefined when it does not exist. */
+  stat(filename: string): Promise<number | undefined>;
+  /** The file's bytes (all, or `range`) as a stream. */
+  read(filename: string, range?: ByteRange): AsyncIterable<Uint8Array>;
+  /** Removes the file; a missing file is fine. */
+  remove(filename: string): Promise<void>;
+}
+
+/** Where recording files are written: a directory of this node's disk, which is also a file store. */
+export interface RecordingStorage extends RecordingFileStore {
   /** Makes sure the storage can take new files (creates the directory). */
   prepare(): Promise<void>;
   /** The local path without extension where a source writes the files of recording `id`. */
@@ -49,10 +63,6 @@ export interface RecordingStorage {
   describe(filename: string): Promise<RecordingFile | undefined>;
   /** Fixes a file a crash left open (all but the last second kept); returns its seconds, undefined when missing. */
   repair(filename: string): Promise<number | undefined>;
-  /** The file's bytes (all, or `range`) as a stream. */
-  read(filename: string, range?: ByteRange): AsyncIterable<Uint8Array>;
-  /** Removes the file; a missing file is fine. */
-  remove(filename: string): Promise<void>;
 }
 
 /** One recording event as stored in the outbox (`recording_started`, `recording_finished`). */
@@ -67,8 +77,11 @@ export interface RecordingStorePort {
   save(recording: Recording, events: readonly RecordingEvent[]): Promise<void>;
   /** The stored, not deleted recording (optionally only within one customer). */
   get(id: string, scope?: { customerId?: string }): Promise<Recording | undefined>;
-  /** Every stored recording whose status is not `ended` (crash repair at start-up). */
-  listUnfinished(): Promise<Recording[]>;
+  /**
+   * Every stored recording whose status is not `ended` (crash repair); with `nodeId`, only those
+   * that node made (docs/cluster.md "Node health").
+   */
+  listUnfinished(filter?: { nodeId?: string }): Promise<Recording[]>;
   /** Hides the recording from get and lists; the hidden recording, or undefined when not found. */
   delete(id: string, scope?: { customerId?: string }): Promise<Recording | undefined>;
 }

@@ -12,6 +12,7 @@ import type {
   CaptureResult,
   CaptureStopReason,
   RecordingCapture,
+  RecordingFileStore,
   RecordingSource,
   RecordingStorage,
   RecordingStorePort,
@@ -50,6 +51,11 @@ export type RecordingServiceEvents = {
 export interface RecordingServiceOptions {
   store: RecordingStorePort;
   storage: RecordingStorage;
+  /**
+   * Where finished files are read and removed (default: `storage`); in a cluster, files of any node
+   * (docs/cluster.md "Files").
+   */
+  files?: RecordingFileStore;
   clock?: Clock;
   logger?: Logger;
 }
@@ -68,6 +74,7 @@ interface LiveRecording {
 export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
   readonly #store: RecordingStorePort;
   readonly #storage: RecordingStorage;
+  readonly #files: RecordingFileStore;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #live = new Map<string, LiveRecording>();
@@ -76,6 +83,7 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     super();
     this.#store = options.store;
     this.#storage = options.storage;
+    this.#files = options.files ?? options.storage;
     this.#clock = options.clock ?? systemClock;
     this.#logger = (options.logger ?? silentLogger).child({ module: 'recordings' });
   }
@@ -130,7 +138,7 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
 
   /** The bytes of one of a recording's files (all, or an inclusive byte range). */
   read(filename: string, range?: ByteRange): AsyncIterable<Uint8Array> {
-    return this.#storage.read(filename, range);
+    return this.#files.read(filename, range);
   }
 
   /** Stops the recording if it runs, removes its files and hides it; throws `RECORDING_NOT_FOUND`. */
@@ -141,17 +149,27 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     if (live) await this.#end(live, 'deleted');
     const deleted = await this.#store.delete(id, scope);
     if (!deleted) throw new NotFoundError('RECORDING_NOT_FOUND', `recording ${id} not found`);
-    await Promise.all(deleted.filenames.map((f) => this.#storage.remove(f)));
+    // The row is hidden already: a file that cannot be removed now (its node is down) is logged, not an error.
+    await Promise.all(
+      deleted.filenames.map((filename) =>
+        this.#files.remove(filename).catch((err: unknown) => {
+          this.#logger.warn({ err, recording_id: id, filename }, 'recording file of a deleted recording not removed');
+        }),
+      ),
+    );
     return deleted;
   }
 
   /**
    * Crash repair: every recording a previous process left unfinished gets its files' headers
    * fixed (all but at most the last second kept) and is moved to `ended` with `recording_finished`.
+   * With `nodeId`, only the recordings of that node (its files are on this disk: a restart of the
+   * same node, docs/cluster.md "Node health").
    */
-  async repair(): Promise<Recording[]> {
+  async repair(options: { nodeId?: string | undefined } = {}): Promise<Recording[]> {
     const repaired: Recording[] = [];
-    for (const stale of await this.#store.listUnfinished()) {
+    const filter = options.nodeId === undefined ? {} : { nodeId: options.nodeId };
+    for (const stale of await this.#store.listUnfinished(filter)) {
       if (this.#live.has(stale.id)) continue;
       let durationSec = 0;
       for (const filename of stale.filenames) {
@@ -171,6 +189,30 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
       repaired.push(ended);
     }
     return repaired;
+  }
+
+  /**
+   * A dead node's unfinished recordings (docs/cluster.md "Node health"): their files are on that
+   * node's disk, so nothing is repaired or written here. Each ends with what is known — the files
+   * this storage can describe, the seconds from its start to `lastAliveMs` (the node's last
+   * heartbeat), ended then — with `recording_finished`, and its `on_end_flow_id` runs.
+   */
+  async endOrphaned(options: { nodeId: string; lastAliveMs: number }): Promise<Recording[]> {
+    const ended: Recording[] = [];
+    for (const stale of await this.#store.listUnfinished({ nodeId: options.nodeId })) {
+      if (this.#live.has(stale.id)) continue;
+      const startMs = Date.parse(stale.tm_start ?? stale.tm_create);
+      const endMs = Math.max(options.lastAliveMs, Date.parse(stale.tm_update) || 0);
+      const durationSec = Number.isNaN(startMs) ? 0 : Math.max(0, (endMs - startMs) / 1000);
+      const done = await this.#finish(stale, { reason: 'manual', durationSec }, { endMs, elsewhere: true });
+      this.#logger.info(
+        { recording_id: done.id, node_id: options.nodeId, duration_sec: done.duration_sec },
+        'recording of a dead node ended',
+      );
+      this.emit('ended', done, 'repaired');
+      ended.push(done);
+    }
+    return ended;
   }
 
   /** Ends every running recording (shutdown). */
@@ -202,13 +244,25 @@ export class RecordingService extends TypedEmitter<RecordingServiceEvents> {
     return live.ending;
   }
 
-  async #finish(recording: Recording, result: CaptureResult): Promise<Recording> {
+  /** Stores `recording` ended (at `o.endMs`, default now); with `o.elsewhere` a file that cannot be read is left out. */
+  async #finish(
+    recording: Recording,
+    result: CaptureResult,
+    o: { endMs?: number; elsewhere?: boolean } = {},
+  ): Promise<Recording> {
     const files: RecordingFile[] = [];
     for (const filename of recording.filenames) {
-      const file = await this.#storage.describe(filename);
+      const file = await this.#storage.describe(filename).catch((err: unknown) => {
+        if (!o.elsewhere) throw err;
+        this.#logger.debug({ err, filename }, 'file of a dead node not described');
+        return undefined;
+      });
       if (file) files.push(file);
     }
-    const ended = transition(recording, 'ended', this.#clock.now(), { durationSec: result.durationSec, files });
+    const ended = transition(recording, 'ended', o.endMs ?? this.#clock.now(), {
+      durationSec: result.durationSec,
+      files,
+    });
     await this.#store.save(ended, [{ type: 'recording_finished', recording: ended }]);
     return ended;
   }

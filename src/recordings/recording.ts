@@ -60,6 +60,14 @@ export function recordingFilenames(id: string, layout: RecordingLayout): string[
   return layout === 'split' ? [`${id}_in.wav`, `${id}_out.wav`] : [`${id}.wav`];
 }
 
+// `<id>.wav`, `<id>_in.wav` or `<id>_out.wav` of a lower-case UUID (`newId`), as `recordingFilenames` writes them.
+const RECORDING_FILENAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:_in|_out)?\.wav$/;
+
+/** The recording id of a name `recordingFilenames` writes; undefined for any other string. */
+export function recordingIdOfFilename(filename: string): string | undefined {
+  return RECORDING_FILENAME.exec(filename)?.[1];
+}
+
 /** A new recording in `initiating`. */
 export function newRecording(fields: {
   id: string;

@@ -50,11 +50,17 @@ const AVAILABILITY = {
     sip: 503,
     message: 'Too many calls are being set up now; retry after the Retry-After seconds.',
   },
+  NODE_DRAINING: { http: 503, sip: 503, message: 'This node is shutting down; try another node.' },
   RECORDINGS_UNAVAILABLE: { http: 503, message: 'Recordings are not available on this server.' },
   CONFERENCES_UNAVAILABLE: { http: 503, message: 'Conferences are not available on this server.' },
   FLOW_ENGINE_UNAVAILABLE: { http: 503, message: 'Activeflows are not available on this server.' },
   CONFERENCE_RECORDING_UNAVAILABLE: { http: 501, message: 'Recording a conference is not available on this server.' },
   STORE_UNREACHABLE: { http: 503, message: 'The health check cannot reach the database.' },
+  NODE_UNAVAILABLE: { http: 503, message: 'The node that holds this call or recording file does not answer.' },
+  CONFERENCE_JOIN_FAILED: {
+    http: 503,
+    message: 'The node that holds the conference did not take the call in over the leg between the nodes.',
+  },
 } as const satisfies Catalogue;
 
 // Resources that do not exist or that the caller may not see
@@ -248,6 +254,17 @@ const CONFIG = {
   DATA_DIR_NOT_PRIVATE: { http: 500, message: 'The data directory cannot be made private.' },
   STORE_UNAVAILABLE: { http: 500, message: 'The database is unreachable.' },
   STORE_MIGRATION_FAILED: { http: 500, message: 'A store migration failed.' },
+  DATA_DIR_IN_USE: {
+    http: 500,
+    message:
+      'Another callbin process uses the data directory; SQLite is one node: for several nodes use PostgreSQL and NATS (docs/cluster.md).',
+  },
+  DATABASE_IN_USE: {
+    http: 500,
+    message: 'Another callbin node uses this database; several nodes need CALLBIN_NATS_URL (docs/cluster.md).',
+  },
+  NODE_ID_IN_USE: { http: 409, message: 'Another running node has this node id (CALLBIN_NODE_ID).' },
+  NATS_UNREACHABLE: { http: 500, message: 'The NATS server of the cluster (CALLBIN_NATS_URL) does not answer.' },
 } as const satisfies Catalogue;
 
 // The event stream (events/event-stream-session.ts)

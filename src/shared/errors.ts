@@ -73,6 +73,13 @@ export class PermissionError extends AppError {
   }
 }
 
+/** A service this one depends on does not answer, such as another node of a cluster (a code the API answers 503). */
+export class UnavailableError extends AppError {
+  constructor(code: ErrorCodeWithHttp<503>, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
+  }
+}
+
 /** A protocol transaction that ended without a final response. */
 export class TransactionTimeoutError extends AppError {
   constructor(message: string) {

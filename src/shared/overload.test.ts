@@ -41,7 +41,7 @@ describe('OverloadGuard', () => {
     a.release(); // idempotent
     assert.equal(guard.setups, 1);
     admitted(guard.admit());
-    assert.deepEqual(guard.refused(), { setups: 1, lag: 0, busy: 0 });
+    assert.deepEqual(guard.refused(), { setups: 1, lag: 0, busy: 0, draining: 0 });
   });
 
   it('counts set-ups made elsewhere (outgoing calls) against the same capacity', () => {
@@ -61,7 +61,7 @@ describe('OverloadGuard', () => {
     assert.deepEqual(guard.check(), { reason: 'lag', retryAfterSec: 5 });
     assert.deepEqual(guard.refuse(), { reason: 'lag', retryAfterSec: 5 });
     assert.ok(isRefusal(guard.admit()));
-    assert.deepEqual(guard.refused(), { setups: 0, lag: 2, busy: 0 });
+    assert.deepEqual(guard.refused(), { setups: 0, lag: 2, busy: 0, draining: 0 });
     assert.match(guard.metricsText(), /callbin_calls_refused_overload_total\{reason="lag"\} 2\n/);
     lag = 0;
     admitted(guard.admit());
@@ -70,6 +70,24 @@ describe('OverloadGuard', () => {
   it('a lag threshold of 0 turns the lag check off', () => {
     const guard = new OverloadGuard({ maxSetups: 1, lagThresholdMs: 0, lagMs: () => 10_000 });
     admitted(guard.admit());
+  });
+
+  it('draining refuses every new set-up with reason draining, whatever the load, and keeps those admitted', () => {
+    const guard = new OverloadGuard({ maxSetups: 10, lagThresholdMs: 0, retryAfterSec: 3 });
+    const before = admitted(guard.admit());
+    assert.equal(guard.draining, false);
+    assert.match(guard.metricsText(), /callbin_node_draining 0\n/);
+    guard.startDraining();
+    assert.equal(guard.draining, true);
+    assert.deepEqual(guard.check(), { reason: 'draining', retryAfterSec: 3 });
+    assert.deepEqual(guard.admit(), { reason: 'draining', retryAfterSec: 3 });
+    assert.deepEqual(guard.refuse(), { reason: 'draining', retryAfterSec: 3 });
+    assert.equal(guard.setups, 1, 'the set-up admitted before goes on');
+    before.release();
+    assert.ok(isRefusal(guard.admit()), 'a release makes no room while draining');
+    assert.deepEqual(guard.refused(), { setups: 0, lag: 0, busy: 0, draining: 3 });
+    assert.match(guard.metricsText(), /callbin_calls_refused_overload_total\{reason="draining"\} 3\n/);
+    assert.match(guard.metricsText(), /callbin_node_draining 1\n/);
   });
 });
 

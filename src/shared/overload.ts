@@ -4,8 +4,11 @@ import { TypedEmitter } from './typed-emitter.ts';
 export { LagSampler, LoopLoad } from './loop-samplers.ts';
 export type { LoopTimes } from './loop-samplers.ts';
 
-/** Why new work was refused: too many set-ups at once, an event loop running late, or one too busy for all the calls arriving. */
-export type OverloadReason = 'setups' | 'lag' | 'busy';
+/**
+ * Why new work was refused: too many set-ups at once, an event loop running late, one too busy for
+ * all the calls arriving, or a node draining before it exits (docs/security.md "Overload").
+ */
+export type OverloadReason = 'setups' | 'lag' | 'busy' | 'draining';
 
 /** A refusal: answer 503 with `Retry-After: retryAfterSec` (RFC 3261 §21.5.4). */
 export interface OverloadRefusal {
@@ -69,7 +72,8 @@ const PRESSURE_SETUPS = 0.8;
  */
 export class OverloadGuard extends TypedEmitter<OverloadGuardEvents> {
   readonly #o: OverloadGuardOptions;
-  readonly #refused: Record<OverloadReason, number> = { setups: 0, lag: 0, busy: 0 };
+  readonly #refused: Record<OverloadReason, number> = { setups: 0, lag: 0, busy: 0, draining: 0 };
+  #draining = false;
   #setups = 0;
   #share = 1;
   #credit = 0;
@@ -102,6 +106,19 @@ export class OverloadGuard extends TypedEmitter<OverloadGuardEvents> {
    */
   pressure(): boolean {
     return this.#pressure;
+  }
+
+  /** True once {@link startDraining} was called: every new set-up is refused from then on. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * The node is shutting down (docs/security.md "Overload"): from now on every new set-up is refused
+   * with reason `draining`, whatever the load; set-ups already admitted go on. There is no way back.
+   */
+  startDraining(): void {
+    this.#draining = true;
   }
 
   /** The refusal new work would get now, without counting it or taking its share; undefined when there is room. */
@@ -140,9 +157,11 @@ export class OverloadGuard extends TypedEmitter<OverloadGuardEvents> {
   metricsText(): string {
     const r = this.#refused;
     return [
-      '# HELP callbin_calls_refused_overload_total New calls refused 503 because callbin was over capacity.',
+      '# HELP callbin_calls_refused_overload_total New calls refused 503 because callbin was over capacity or draining.',
       '# TYPE callbin_calls_refused_overload_total counter',
-      ...(['setups', 'lag', 'busy'] as const).map((k) => `callbin_calls_refused_overload_total{reason="${k}"} ${r[k]}`),
+      ...(['setups', 'lag', 'busy', 'draining'] as const).map(
+        (k) => `callbin_calls_refused_overload_total{reason="${k}"} ${r[k]}`,
+      ),
       '# HELP callbin_call_setups Incoming call set-ups in progress (INVITE received, no final answer yet).',
       '# TYPE callbin_call_setups gauge',
       `callbin_call_setups ${this.#setups}`,
@@ -155,6 +174,9 @@ export class OverloadGuard extends TypedEmitter<OverloadGuardEvents> {
       '# HELP callbin_call_pressure 1 while call set-ups need the event loop and deferrable work should wait.',
       '# TYPE callbin_call_pressure gauge',
       `callbin_call_pressure ${this.#pressure ? 1 : 0}`,
+      '# HELP callbin_node_draining 1 while this node drains before it exits: new calls are refused.',
+      '# TYPE callbin_node_draining gauge',
+      `callbin_node_draining ${this.#draining ? 1 : 0}`,
       '',
     ].join('\n');
   }
@@ -162,6 +184,7 @@ export class OverloadGuard extends TypedEmitter<OverloadGuardEvents> {
   #decide(take: boolean): OverloadRefusal | undefined {
     const o = this.#o;
     const retryAfterSec = o.retryAfterSec ?? 2;
+    if (this.#draining) return { reason: 'draining', retryAfterSec };
     if (take && ++this.#arrivals % (o.minArrivals ?? 10) === 0) this.#endBusyWindowEarly();
     if (this.#setups + (o.otherSetups?.() ?? 0) >= o.maxSetups) return { reason: 'setups', retryAfterSec };
     if (o.lagThresholdMs > 0 && o.lagMs && o.lagMs() > o.lagThresholdMs) return { reason: 'lag', retryAfterSec };

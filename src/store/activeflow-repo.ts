@@ -6,6 +6,7 @@ import type { Database } from './database.ts';
 import type { TxHandle } from './outbox-repo.ts';
 import type { SqliteSession } from './sqlite-session.ts';
 import { JsonDocumentTable } from './json-document-table.ts';
+import type { NodeFilter } from './json-document-table.ts';
 import type { Page, Scope } from './types.ts';
 
 /** The Activeflow object exactly as the flows domain defines it; stored whole in the `data` column. */
@@ -36,8 +37,13 @@ export interface ActiveflowRepo {
   get(id: string, scope?: Scope): Promise<ActiveflowRecord | undefined>;
   /** Not-deleted activeflows of a customer, newest first (`tm_create` desc, `id` desc). */
   list(opts: ActiveflowListOptions): Promise<Page<ActiveflowRecord>>;
-  /** Every stored activeflow whose status is `running`, deleted or not (crash reconciliation). */
-  listRunning(): Promise<ActiveflowRecord[]>;
+  /**
+   * Every stored activeflow whose status is `running`, deleted or not (crash reconciliation), of
+   * one node with `nodeId`.
+   */
+  listRunning(filter?: NodeFilter): Promise<ActiveflowRecord[]>;
+  /** The node that created the activeflow and runs it (docs/cluster.md); undefined for no such activeflow. */
+  ownerOf(activeflowId: string): Promise<string | undefined>;
   /** Hide a not-deleted activeflow from get and lists inside `tx`; it with `tm_delete`, or undefined. */
   markDeleted(tx: TxHandle, id: string, scope?: Scope): Promise<DeletedActiveflowRecord | undefined>;
 }
@@ -47,7 +53,8 @@ const RUNNING = sql<boolean>`status = 'running'`;
 
 /** The ActiveflowRepo over the `activeflows` table (both dialects). */
 export class ActiveflowTable extends JsonDocumentTable<ActiveflowRecord> implements ActiveflowRepo {
-  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
+  /** `nodeId` is stamped on every activeflow this store inserts (docs/cluster.md). */
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession, nodeId = '') {
     super(
       db,
       clock,
@@ -64,12 +71,13 @@ export class ActiveflowTable extends JsonDocumentTable<ActiveflowRecord> impleme
           tm_update: af.tm_update,
         }),
         filters: ['status', 'reference_id'],
+        nodeId,
       },
       session,
     );
   }
 
-  listRunning(): Promise<ActiveflowRecord[]> {
-    return this.allWhere(RUNNING);
+  listRunning(filter?: NodeFilter): Promise<ActiveflowRecord[]> {
+    return this.allWhere(RUNNING, filter);
   }
 }

@@ -1,10 +1,11 @@
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Conference, Conferencecall } from '../conferences/index.ts';
 import type { Clock } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import type { TxHandle } from './outbox-repo.ts';
 import type { SqliteSession } from './sqlite-session.ts';
-import { JsonDocumentTable, type Deleted, type JsonListOptions } from './json-document-table.ts';
+import { JsonDocumentTable, type Deleted, type JsonListOptions, type NodeFilter } from './json-document-table.ts';
 import type { Page, Scope } from './types.ts';
 
 /** The Conference object as the conferences domain defines it; stored whole in `data`. */
@@ -29,14 +30,33 @@ export interface JsonDocumentRepo<T> {
 }
 
 /** Conferences as stored (filters: `status`, `type`). */
-export type ConferenceRepo = JsonDocumentRepo<ConferenceRecord>;
+export interface ConferenceRepo extends JsonDocumentRepo<ConferenceRecord> {
+  /** Every stored conference not `terminated`, deleted or not (reconciliation), of one node with `nodeId`. */
+  listLive(filter?: NodeFilter): Promise<ConferenceRecord[]>;
+  /** The node that created the conference and holds its room (docs/cluster.md); undefined for none. */
+  ownerOf(conferenceId: string): Promise<string | undefined>;
+}
 
 /** Conferencecalls as stored (filters: `status`, `conference_id`, `reference_id`). */
 export type ConferencecallRepo = JsonDocumentRepo<ConferencecallRecord>;
 
-/** The ConferenceRepo over the `conferences` table. */
-export function conferenceTable(db: Kysely<Database>, clock: Clock, session?: SqliteSession): ConferenceRepo {
-  return new JsonDocumentTable<ConferenceRecord>(
+// Written literally (not as a parameter) so the planner can use the table's partial index.
+const LIVE = sql<boolean>`status <> 'terminated'`;
+
+class ConferenceTable extends JsonDocumentTable<ConferenceRecord> implements ConferenceRepo {
+  listLive(filter?: NodeFilter): Promise<ConferenceRecord[]> {
+    return this.allWhere(LIVE, filter);
+  }
+}
+
+/** The ConferenceRepo over the `conferences` table; `nodeId` is stamped on every conference it inserts. */
+export function conferenceTable(
+  db: Kysely<Database>,
+  clock: Clock,
+  session?: SqliteSession,
+  nodeId = '',
+): ConferenceRepo {
+  return new ConferenceTable(
     db,
     clock,
     {
@@ -50,6 +70,7 @@ export function conferenceTable(db: Kysely<Database>, clock: Clock, session?: Sq
         tm_update: c.tm_update,
       }),
       filters: ['status', 'type'],
+      nodeId,
     },
     session,
   );

@@ -37,7 +37,7 @@ export interface Database {
   providers: StoredRow<Provider, 'tech_headers' | 'codecs'>;
   routes: StoredRow<Route>;
   idempotency_records: StoredRow<IdempotencyRecord>;
-  registrations: StoredRow<Registration>;
+  registrations: StoredRow<Registration, 'path'>;
   outbox_events: Omit<StoredRow<OutboxEvent, 'data'>, 'position'> & { position: Generated<number> };
   outbox_sequences: { resource_type: string; resource_id: string; last_seq: number };
   webhook_deliveries: StoredRow<WebhookDelivery>;

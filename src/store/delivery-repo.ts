@@ -6,6 +6,8 @@ import type { Database } from './database.ts';
 import { SqliteDeliveries } from './delivery-sqlite.ts';
 import { claimWithEvents, decodeDelivery, settleWithKysely } from './delivery-kysely.ts';
 import type { TxHandle } from './outbox-repo.ts';
+import { PgDeliveries, pgEnqueue } from './pg-deliveries.ts';
+import type { PgSession } from './pg-session.ts';
 import type { SqliteSession } from './sqlite-session.ts';
 import { timeOrderedId } from './time-ordered-id.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
@@ -41,11 +43,14 @@ export class DeliveryTable implements DeliveryRepo {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
   readonly #sqlite: SqliteDeliveries | undefined;
+  readonly #pg: PgDeliveries | undefined;
 
-  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
+  /** `pg`: PostgreSQL's grouped transactions, for the worker's claim and settle rounds. */
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession, pg?: PgSession) {
     this.#db = db;
     this.#clock = clock;
     this.#sqlite = session ? new SqliteDeliveries(session) : undefined;
+    this.#pg = pg ? new PgDeliveries(pg) : undefined;
   }
 
   async enqueue(tx: TxHandle, rows: readonly NewWebhookDelivery[]): Promise<WebhookDelivery[]> {
@@ -53,6 +58,7 @@ export class DeliveryTable implements DeliveryRepo {
     const nowMs = this.#clock.now();
     const now = new Date(nowMs).toISOString();
     if (this.#sqlite) return this.#sqlite.enqueue(rows, nowMs, now);
+    if (tx.pgQuery) return pgEnqueue(tx.pgQuery, rows, nowMs, now);
     const values = rows.map((r) => ({
       ...r,
       id: timeOrderedId(nowMs),
@@ -112,11 +118,13 @@ export class DeliveryTable implements DeliveryRepo {
 
   async claimDueWithEvents(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
     if (this.#sqlite) return this.#sqlite.claim(opts);
+    if (this.#pg) return this.#pg.claim(opts, this.#now());
     return claimWithEvents(this.#db, await this.claimDue(opts));
   }
 
   async settle(opts: SettleOptions): Promise<ClaimedDelivery[]> {
     if (this.#sqlite) return this.#sqlite.settle(opts, this.#now());
+    if (this.#pg) return this.#pg.settle(opts, this.#now());
     for (const { id, attempt } of opts.outcomes) await this.record(id, attempt);
     return settleWithKysely(this.#db, opts, this.#now());
   }
@@ -147,6 +155,17 @@ export class DeliveryTable implements DeliveryRepo {
       .set({ status: 'pending', lease_until: '', tm_update: this.#now() })
       .where('status', '=', 'delivering')
       .where('lease_until', '<', nowIso)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async releaseLeasesTakenBy(iso: string): Promise<number> {
+    // A lease stamps tm_update (claimDue, settle); nothing else changes a `delivering` row but its outcome.
+    const result = await this.#db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', lease_until: '', tm_update: this.#now() })
+      .where('status', '=', 'delivering')
+      .where('tm_update', '<=', iso)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }

@@ -102,6 +102,14 @@ export interface DeliveryRepo {
   record(id: string, attempt: DeliveryAttempt): Promise<WebhookDelivery | undefined>;
   /** Put `delivering` rows whose lease ended back to pending; returns how many. */
   releaseExpiredLeases(nowIso: string): Promise<number>;
+  /**
+   * Put `delivering` rows leased at or before `iso` back to pending, whenever their lease ends; returns
+   * how many. A dead node's leases (docs/cluster.md "Node health"): `iso` is a little after its last
+   * heartbeat, and a live worker's lease lasts one request, far less than the time it takes to find
+   * a node dead, so what is released is (nearly always) the dead node's; a live one released too
+   * means one more delivery (at least once).
+   */
+  releaseLeasesTakenBy(iso: string): Promise<number>;
   /** One delivery within the scope. */
   get(id: string, scope?: Scope): Promise<WebhookDelivery | undefined>;
   /** Deliveries newest first; filters `event_type`, `status`, `resource_id`, `event_id`. */

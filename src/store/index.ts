@@ -1,7 +1,16 @@
 export { openStore } from './open-store.ts';
 export type { Store, StoreOptions, StoreTx } from './open-store.ts';
-export { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, startHeartbeat } from './process-repo.ts';
-export type { ProcessRepo } from './process-repo.ts';
+export {
+  CLUSTER_HEARTBEAT_INTERVAL_MS,
+  CLUSTER_HEARTBEAT_STALE_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_STALE_MS,
+  heartbeatTiming,
+  startHeartbeat,
+} from './process-repo.ts';
+export type { HeartbeatTiming, ProcessRepo, RegisterOptions } from './process-repo.ts';
+export type { SharedSecretRepo } from './shared-secret-repo.ts';
+export { LOCK_FILE } from './data-dir-lock.ts';
 export type { ListAfterOptions, NewOutboxEvent, OutboxRepo, TxHandle } from './outbox-repo.ts';
 export type {
   ClaimOptions,
@@ -66,7 +75,7 @@ export type {
   ConferencecallRepo,
   JsonDocumentRepo,
 } from './conference-repo.ts';
-export type { Deleted, JsonListOptions } from './json-document-table.ts';
+export type { Deleted, JsonListOptions, NodeFilter } from './json-document-table.ts';
 export type {
   Accesskey,
   AccesskeyRepo,

@@ -19,6 +19,11 @@ export interface JsonListOptions<F extends object = Record<string, string | unde
   filter?: F;
 }
 
+/** Which node's rows a reconciliation listing returns (docs/cluster.md); no `nodeId`: every node's. */
+export interface NodeFilter {
+  nodeId?: string | undefined;
+}
+
 /** What distinguishes one JSON-document table from another. */
 export interface JsonTableSpec<T> {
   table: string;
@@ -26,7 +31,15 @@ export interface JsonTableSpec<T> {
   columns(value: T): Record<string, string>;
   /** Columns `list` filters on by equality; another key is refused. */
   filters: readonly string[];
+  /**
+   * Tables with a `node_id` column (migration 0011): the node stamped on every row this store
+   * inserts. An update never changes it: a row's owner never moves (docs/cluster.md).
+   */
+  nodeId?: string;
 }
+
+// Columns an upsert writes only when it inserts the row.
+const INSERT_ONLY = new Set(['id', 'customer_id', 'tm_create', 'node_id']);
 
 const MAX_PAGE_SIZE = 1000;
 
@@ -57,13 +70,20 @@ export class JsonDocumentTable<
   /** Insert or replace the row inside `tx`; identity columns and `tm_delete` are left as they are. */
   async upsert(tx: TxHandle, value: T): Promise<void> {
     const columns: Record<string, string> = { ...this.#spec.columns(value), data: jsonIn(tx, value) };
+    if (this.#spec.nodeId !== undefined) columns.node_id = this.#spec.nodeId;
     if (this.#session) {
       // The transaction holds SQLite's one connection: one prepared statement, synchronously.
       const names = Object.keys(columns);
       this.#session.statement(this.#upsertSqlFor(names)).run(...names.map((n) => columns[n] ?? null));
       return;
     }
-    const { id: _id, customer_id: _customer, tm_create: _created, ...changing } = columns;
+    if (tx.pgQuery) {
+      // PostgreSQL: the same upsert as a named prepared statement, without kysely's compile.
+      const names = Object.keys(columns);
+      await tx.pgQuery(this.#upsertSqlFor(names, true), [...names.map((n) => columns[n] ?? null)]);
+      return;
+    }
+    const changing = Object.fromEntries(Object.entries(columns).filter(([n]) => !INSERT_ONLY.has(n)));
     await (tx.db as unknown as Kysely<any>)
       .insertInto(this.#spec.table)
       .values({ ...columns, tm_delete: null })
@@ -71,14 +91,16 @@ export class JsonDocumentTable<
       .execute();
   }
 
-  #upsertSqlFor(names: readonly string[]): string {
+  /** The upsert of `names`; `numbered`: PostgreSQL's `$1` placeholders instead of `?`. */
+  #upsertSqlFor(names: readonly string[], numbered = false): string {
     const key = names.join(',');
-    if (this.#upsertSql?.key !== key) {
-      const changing = names.filter((n) => n !== 'id' && n !== 'customer_id' && n !== 'tm_create');
+    if (this.#upsertSql?.key !== (numbered ? `$${key}` : key)) {
+      const changing = names.filter((n) => !INSERT_ONLY.has(n));
+      const marks = names.map((_, i) => (numbered ? `$${i + 1}` : '?')).join(', ');
       const sql =
-        `insert into ${this.#spec.table} (${key}, tm_delete) values (${names.map(() => '?').join(', ')}, null) ` +
+        `insert into ${this.#spec.table} (${key}, tm_delete) values (${marks}, null) ` +
         `on conflict (id) do update set ${changing.map((n) => `${n} = excluded.${n}`).join(', ')}`;
-      this.#upsertSql = { key, sql };
+      this.#upsertSql = { key: numbered ? `$${key}` : key, sql };
     }
     return this.#upsertSql.sql;
   }
@@ -152,16 +174,27 @@ export class JsonDocumentTable<
   }
 
   /**
-   * Every row (deleted or not) matching a literal condition, oldest first — for start-up
-   * reconciliation; the condition is written literally so the planner can use a partial index.
+   * The node that inserted row `id` and owns it (tables with `node_id`, deleted rows included);
+   * undefined when no such row exists.
    */
-  protected async allWhere(condition: RawBuilder<boolean>): Promise<T[]> {
-    const rows = (await this.#db
+  async ownerOf(id: string): Promise<string | undefined> {
+    const row = (await this.#db
       .selectFrom(this.#spec.table)
-      .select('data')
-      .where(condition)
-      .orderBy('tm_create', 'asc')
-      .execute()) as { data: string }[];
+      .select('node_id')
+      .where('id', '=', id)
+      .executeTakeFirst()) as { node_id: string } | undefined;
+    return row?.node_id;
+  }
+
+  /**
+   * Every row (deleted or not) matching a literal condition, oldest first — for start-up and dead
+   * node reconciliation, of one node's rows when `filter.nodeId` is set; the condition is written
+   * literally so the planner can use a partial index.
+   */
+  protected async allWhere(condition: RawBuilder<boolean>, filter: NodeFilter = {}): Promise<T[]> {
+    let query = this.#db.selectFrom(this.#spec.table).select('data').where(condition);
+    if (filter.nodeId !== undefined) query = query.where('node_id', '=', filter.nodeId);
+    const rows = (await query.orderBy('tm_create', 'asc').execute()) as { data: string }[];
     return rows.map((r) => JSON.parse(r.data) as T);
   }
 }

@@ -10,6 +10,7 @@ import type { Clock, Logger } from '../shared/index.ts';
 import type { Database } from './database.ts';
 import { IdempotencyTable } from './idempotency-repo.ts';
 import { ProcessTable } from './process-repo.ts';
+import { SharedSecretTable, type SharedSecretRepo } from './shared-secret-repo.ts';
 import type { ProcessRepo } from './process-repo.ts';
 import { CallTable } from './call-repo.ts';
 import type { CallRepo } from './call-repo.ts';
@@ -28,8 +29,13 @@ import type { CustomerWebhook } from './customer-webhooks.ts';
 import { gatedSqliteDialect, heldSqliteDialect } from './sqlite-dialect.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 import { SqliteSession } from './sqlite-session.ts';
+import { PG_LANES, PgSession } from './pg-session.ts';
+import type { PgLane } from './pg-session.ts';
+import { heldPostgresDialect } from './pg-dialect.ts';
+import { PgCustomerWebhooks } from './pg-customer-webhooks.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { createResourceRepos } from './resource-repos.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import type { ResourceRepos } from './resource-repos.ts';
 import { RegistrationTable } from './registration-repo.ts';
 import type { IdempotencyRepo, RegistrationRepo } from './types.ts';
@@ -42,6 +48,17 @@ export interface StoreOptions {
   databaseUrl?: string;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * This node's id (docs/cluster.md), stamped on every call, activeflow, conference, recording and
+   * dialog state row this store inserts and on its heartbeat; never changed by an update. Default ''.
+   */
+  nodeId?: string;
+  /**
+   * SQLite: own the data directory through `<dataDir>/callbin.lock` while open (default true); a
+   * second process gets AppError `DATA_DIR_IN_USE` before the database file is touched. False only
+   * for a short admin command run beside the server.
+   */
+  lock?: boolean;
 }
 
 /** One open transaction: write a row change and its events through `db`, atomically. */
@@ -62,6 +79,8 @@ export interface Store extends ResourceRepos {
   readonly idempotency: IdempotencyRepo;
   /** The processes using the store and their heartbeats (crash recovery). */
   readonly processes: ProcessRepo;
+  /** Keys every node of a cluster shares (login-token signing, SIP digest nonces). */
+  readonly secrets: SharedSecretRepo;
   readonly registrations: RegistrationRepo;
   readonly outbox: OutboxRepo;
   readonly deliveries: DeliveryRepo;
@@ -90,9 +109,12 @@ const PG_POOL_SIZE = 10;
  * 0700 and the database file 0600 whatever the umask, also when they already exist. SQLite creates
  * `-wal` and `-shm` with the database file's mode; ones left by an earlier version are fixed too.
  */
-function privateDatabaseFile(dataDir: string): string {
+function privateDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   makePrivate(dataDir, 0o700);
+}
+
+function privateDatabaseFile(dataDir: string): string {
   const file = join(dataDir, 'callbin.db');
   closeSync(openSync(file, 'a', 0o600));
   makePrivate(file, 0o600);
@@ -141,11 +163,12 @@ function sqliteSession(dataDir: string, logger: Logger): SqliteSession {
   return new SqliteSession(database, checkpointer);
 }
 
-function postgresDialect(connectionString: string, logger: Logger): Dialect {
-  const pool = new pg.Pool({ connectionString, max: PG_POOL_SIZE });
+function postgresPool(connectionString: string, logger: Logger): pg.Pool {
+  // Beside kysely's share, the grouped transactions hold a connection per lane (PgSession).
+  const pool = new pg.Pool({ connectionString, max: PG_POOL_SIZE + PG_LANES });
   // An idle client losing its connection emits 'error' on the pool; unhandled, that would end the process.
   pool.on('error', (err) => logger.warn({ err }, 'postgres idle client error'));
-  return new PostgresDialect({ pool });
+  return pool;
 }
 
 function isPostgresUrl(url: string): boolean {
@@ -186,6 +209,7 @@ class SqlStore implements Store {
   readonly routes: ResourceRepos['routes'];
   readonly idempotency: IdempotencyRepo;
   readonly processes: ProcessRepo;
+  readonly secrets: SharedSecretRepo;
   readonly registrations: RegistrationRepo;
   readonly outbox: OutboxRepo;
   readonly deliveries: DeliveryRepo;
@@ -195,11 +219,27 @@ class SqlStore implements Store {
   readonly conferences: ConferenceRepo;
   readonly conferencecalls: ConferencecallRepo;
   readonly #session: SqliteSession | undefined;
+  /** PostgreSQL: the grouped transactions (PgSession) and what runs on their connection. */
+  readonly #pg: { session: PgSession; dbs: Map<PgLane, Kysely<Database>>; webhooks: PgCustomerWebhooks } | undefined;
   readonly #webhooks: CustomerWebhooks;
+  readonly #release: () => void;
   #heldDb: Kysely<Database> | undefined;
   #closed = false;
 
-  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
+  constructor(
+    db: Kysely<Database>,
+    clock: Clock,
+    o: { session?: SqliteSession | undefined; pg?: PgSession | undefined; nodeId: string; release: () => void },
+  ) {
+    const { session, nodeId } = o;
+    this.#pg = o.pg
+      ? {
+          session: o.pg,
+          dbs: new Map(),
+          webhooks: new PgCustomerWebhooks(),
+        }
+      : undefined;
+    this.#release = o.release;
     this.dialect = session ? 'sqlite' : 'postgres';
     this.db = db;
     this.#session = session;
@@ -216,15 +256,16 @@ class SqlStore implements Store {
     this.providers = repos.providers;
     this.routes = repos.routes;
     this.idempotency = new IdempotencyTable(db);
-    this.processes = new ProcessTable(db, session !== undefined);
+    this.processes = new ProcessTable(db, session !== undefined, nodeId);
+    this.secrets = new SharedSecretTable(db);
     this.registrations = new RegistrationTable(db, clock);
     this.outbox = new OutboxTable(db, clock, session);
-    this.deliveries = new DeliveryTable(db, clock, session);
-    this.calls = new CallTable(db, clock, session);
-    this.activeflows = new ActiveflowTable(db, clock, session);
+    this.deliveries = new DeliveryTable(db, clock, session, o.pg);
+    this.calls = new CallTable(db, clock, session, nodeId);
+    this.activeflows = new ActiveflowTable(db, clock, session, nodeId);
     this.#webhooks = new CustomerWebhooks(session);
-    this.recordings = new RecordingTable(db, clock, session);
-    this.conferences = conferenceTable(db, clock, session);
+    this.recordings = new RecordingTable(db, clock, session, nodeId);
+    this.conferences = conferenceTable(db, clock, session, nodeId);
     this.conferencecalls = conferencecallTable(db, clock, session);
   }
 
@@ -235,22 +276,46 @@ class SqlStore implements Store {
       const db = this.#heldDb;
       return session.transaction((afterCommit) => fn(this.#tx(db, afterCommit)));
     }
+    const pgs = this.#pg;
+    if (pgs) {
+      return pgs.session.transaction(({ afterCommit, lane }) => {
+        let db = pgs.dbs.get(lane);
+        if (!db) {
+          db = new Kysely<Database>({ dialect: heldPostgresDialect(lane) });
+          pgs.dbs.set(lane, db);
+        }
+        return fn(this.#tx(db, afterCommit, lane));
+      });
+    }
     const committed: (() => void)[] = [];
     const result = await this.db.transaction().execute((db) => fn(this.#tx(db, (cb) => void committed.push(cb))));
     for (const cb of committed) cb();
     return result;
   }
 
-  #tx(db: Kysely<Database>, afterCommit: (cb: () => void) => void): StoreTx {
+  #tx(db: Kysely<Database>, afterCommit: (cb: () => void) => void, lane?: PgLane): StoreTx {
     // Within one transaction the same object is usually written as the row and as its events' data.
     let lastValue: unknown;
     let lastJson: string | undefined;
+    const pgs = this.#pg;
+    const webhooksRead = new Map<string, Promise<CustomerWebhook | undefined>>();
+    const pgQuery = lane ? (text: string, values: readonly unknown[]) => lane.query(text, values) : undefined;
     return {
       db,
       outbox: this.outbox,
       deliveries: this.deliveries,
       afterCommit,
-      customerWebhook: (customerId) => this.#webhooks.read(db, customerId),
+      customerWebhook: (customerId) => {
+        if (!pgs || !pgQuery) return this.#webhooks.read(db, customerId);
+        // PostgreSQL: read once per transaction (a round trip each; its events share one customer).
+        let read = webhooksRead.get(customerId);
+        if (!read) {
+          read = pgs.webhooks.read(pgQuery, customerId);
+          webhooksRead.set(customerId, read);
+        }
+        return read;
+      },
+      ...(pgQuery ? { pgQuery } : {}),
       jsonOf: (value) => {
         if (lastJson === undefined || value !== lastValue) {
           lastValue = value;
@@ -272,7 +337,13 @@ class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.db.destroy();
+    try {
+      // The open group commits before the pool closes.
+      await this.#pg?.session.close();
+      await this.db.destroy();
+    } finally {
+      this.#release();
+    }
   }
 }
 
@@ -287,8 +358,23 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       'database_url must start with postgres:// or postgresql://',
     );
   }
-  const session = url === '' ? sqliteSession(opts.dataDir, logger) : undefined;
-  const db = new Kysely<Database>({ dialect: session ? gatedSqliteDialect(session) : postgresDialect(url, logger) });
+  let release = () => {};
+  let session: SqliteSession | undefined;
+  if (url === '') {
+    privateDataDir(opts.dataDir);
+    // The lock before the database file: a second process must not touch it (docs/cluster.md).
+    if (opts.lock !== false) release = await lockDataDir(opts.dataDir);
+    try {
+      session = sqliteSession(opts.dataDir, logger);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+  const pool = session ? undefined : postgresPool(url, logger);
+  const db = new Kysely<Database>({
+    dialect: pool ? new PostgresDialect({ pool }) : gatedSqliteDialect(session!),
+  });
   try {
     const applied = await migrate(db, logger);
     // An overwritten secret may survive in free pages and the WAL: rebuild the file and empty the WAL.
@@ -297,8 +383,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
     }
   } catch (err) {
-    await db.destroy();
+    await db.destroy().finally(release);
     throw err;
   }
-  return new SqlStore(db, opts.clock ?? systemClock, session);
+  const pgSession = pool ? new PgSession(pool) : undefined;
+  return new SqlStore(db, opts.clock ?? systemClock, { session, pg: pgSession, nodeId: opts.nodeId ?? '', release });
 }

@@ -20,6 +20,11 @@ export interface TxHandle {
   readonly db: Kysely<Database>;
   /** JSON text of `value`, remembered for the last value within the transaction. */
   jsonOf?(value: unknown): string;
+  /**
+   * PostgreSQL: run a parameterised statement (`$1` …) on the transaction's connection as a named
+   * prepared statement, without kysely's compile (the call path's hot statements).
+   */
+  pgQuery?(text: string, values: readonly unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
 /** `JSON.stringify(value ?? null)`, through the transaction's memory when it has one. */
@@ -43,6 +48,15 @@ const PURGE_SQL =
 const SEQ_CACHE_MAX = 50_000;
 const INSERT_EVENT_SQL =
   'insert into outbox_events (event_id, customer_id, resource_type, resource_id, seq, type, tm_event, data) values (?, ?, ?, ?, ?, ?, ?, ?)';
+
+// PostgreSQL: the counter upsert and the insert in one statement. The upsert takes the counter's
+// row lock, so concurrent appends to one resource queue behind each other instead of reading the
+// same seq; the lock is held until the transaction commits.
+const PG_APPEND_SQL =
+  'with counter as (insert into outbox_sequences (resource_type, resource_id, last_seq) values ($1, $2, 1) ' +
+  'on conflict (resource_type, resource_id) do update set last_seq = outbox_sequences.last_seq + 1 returning last_seq) ' +
+  'insert into outbox_events (event_id, customer_id, resource_type, resource_id, seq, type, tm_event, data) ' +
+  'select $3, $4, $1, $2, last_seq, $5, $6, $7 from counter returning position, seq';
 
 /** Options of `OutboxRepo.listAfter`. */
 export interface ListAfterOptions extends Scope {
@@ -107,6 +121,7 @@ export class OutboxTable implements OutboxRepo {
   async append(tx: TxHandle, event: NewOutboxEvent): Promise<OutboxEvent> {
     // SQLite: the transaction holds the one connection, so two prepared statements do it synchronously.
     if (this.#session) return this.#appendSqlite(tx, event);
+    if (tx.pgQuery) return this.#appendPg(tx, tx.pgQuery, event);
     // The upsert takes a row lock (PostgreSQL) or the write lock (SQLite), so concurrent appends to
     // one resource queue behind each other instead of reading the same max(seq).
     const counter = await tx.db
@@ -134,6 +149,40 @@ export class OutboxTable implements OutboxRepo {
       .returningAll()
       .executeTakeFirstOrThrow();
     return decode(row);
+  }
+
+  async #appendPg(
+    tx: TxHandle,
+    query: NonNullable<TxHandle['pgQuery']>,
+    event: NewOutboxEvent,
+  ): Promise<OutboxEvent> {
+    const { resource_type, resource_id } = event;
+    const nowMs = this.#clock.now();
+    const eventId = timeOrderedId(nowMs);
+    const tmEvent = new Date(nowMs).toISOString();
+    const data = jsonIn(tx, event.data);
+    const { rows } = await query(PG_APPEND_SQL, [
+      resource_type,
+      resource_id,
+      eventId,
+      event.customer_id,
+      event.type,
+      tmEvent,
+      data,
+    ]);
+    const row = rows[0];
+    if (!row) throw new Error(`outbox append of ${resource_type} ${resource_id} returned no row`);
+    const stored = {
+      position: Number(row.position),
+      event_id: eventId,
+      customer_id: event.customer_id,
+      resource_type,
+      resource_id,
+      seq: Number(row.seq),
+      type: event.type,
+      tm_event: tmEvent,
+    };
+    return withStoredData(stored, data);
   }
 
   #appendSqlite(tx: TxHandle, event: NewOutboxEvent): OutboxEvent {

@@ -6,6 +6,7 @@ import type { Database } from './database.ts';
 import type { TxHandle } from './outbox-repo.ts';
 import type { SqliteSession } from './sqlite-session.ts';
 import { JsonDocumentTable } from './json-document-table.ts';
+import type { NodeFilter } from './json-document-table.ts';
 import type { Page, Scope } from './types.ts';
 
 /** The Recording object exactly as the recordings domain defines it; stored whole in the `data` column. */
@@ -35,8 +36,10 @@ export interface RecordingRepo {
   get(id: string, scope?: Scope): Promise<RecordingRecord | undefined>;
   /** Not-deleted recordings of a customer, newest first (`tm_create` desc, `id` desc). */
   list(opts: RecordingListOptions): Promise<Page<RecordingRecord>>;
-  /** Every stored recording whose status is not `ended`, deleted or not (crash repair). */
-  listUnfinished(): Promise<RecordingRecord[]>;
+  /** Every stored recording whose status is not `ended`, deleted or not (crash repair), of one node with `nodeId`. */
+  listUnfinished(filter?: NodeFilter): Promise<RecordingRecord[]>;
+  /** The node that made the recording and holds its file while it runs (docs/cluster.md); undefined for none. */
+  ownerOf(recordingId: string): Promise<string | undefined>;
   /** Hide a not-deleted recording inside `tx`; it with `tm_delete`, or undefined. */
   markDeleted(tx: TxHandle, id: string, scope?: Scope): Promise<DeletedRecordingRecord | undefined>;
 }
@@ -46,7 +49,8 @@ const UNFINISHED = sql<boolean>`status <> 'ended'`;
 
 /** The RecordingRepo over the `recordings` table (both dialects). */
 export class RecordingTable extends JsonDocumentTable<RecordingRecord> implements RecordingRepo {
-  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession) {
+  /** `nodeId` is stamped on every recording this store inserts (docs/cluster.md). */
+  constructor(db: Kysely<Database>, clock: Clock, session?: SqliteSession, nodeId = '') {
     super(
       db,
       clock,
@@ -62,12 +66,13 @@ export class RecordingTable extends JsonDocumentTable<RecordingRecord> implement
           tm_update: rec.tm_update,
         }),
         filters: ['reference_id'],
+        nodeId,
       },
       session,
     );
   }
 
-  listUnfinished(): Promise<RecordingRecord[]> {
-    return this.allWhere(UNFINISHED);
+  listUnfinished(filter?: NodeFilter): Promise<RecordingRecord[]> {
+    return this.allWhere(UNFINISHED, filter);
   }
 }

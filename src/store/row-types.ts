@@ -11,6 +11,8 @@ export interface StoredCall {
   tm_create: string;
   tm_update: string;
   tm_delete: string | null;
+  /** The node that inserted the row and owns it (docs/cluster.md); never changed by an update. */
+  node_id: string;
   data: string;
 }
 
@@ -25,6 +27,8 @@ export interface StoredActiveflow {
   tm_create: string;
   tm_update: string;
   tm_delete: string | null;
+  /** The node that inserted the row and owns it (docs/cluster.md); never changed by an update. */
+  node_id: string;
   data: string;
 }
 
@@ -38,6 +42,8 @@ export interface StoredRecording {
   tm_create: string;
   tm_update: string;
   tm_delete: string | null;
+  /** The node that inserted the row and owns it (docs/cluster.md); never changed by an update. */
+  node_id: string;
   data: string;
 }
 
@@ -50,6 +56,8 @@ export interface StoredConference {
   tm_create: string;
   tm_update: string;
   tm_delete: string | null;
+  /** The node that inserted the row and owns it (docs/cluster.md); never changed by an update. */
+  node_id: string;
   data: string;
 }
 

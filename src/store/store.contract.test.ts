@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { FakeClock } from '../shared/index.ts';
+import { CONTRACT_NODE_ID } from './testing/contract/contract-context.ts';
 import type { ContractContext } from './testing/contract/contract-context.ts';
+import { clusterContract } from './testing/contract/cluster-contract.ts';
+import { processesContract } from './testing/contract/processes-contract.ts';
 import { callsContract } from './testing/contract/calls-contract.ts';
 import { activeflowsContract } from './testing/contract/activeflows-contract.ts';
 import { recordingsContract } from './testing/contract/recordings-contract.ts';
@@ -32,6 +35,8 @@ function storeContract(ctx: ContractContext): void {
   activeflowsContract(ctx);
   recordingsContract(ctx);
   conferencesContract(ctx);
+  clusterContract(ctx);
+  processesContract(ctx);
   // Last: it moves the clock a month on and purges what the others left.
   retentionContract(ctx);
 }
@@ -53,7 +58,7 @@ class Harness implements ContractContext {
   }
 
   async open(options: StoreOptions): Promise<void> {
-    this.options = { ...options, clock: this.clock };
+    this.options = { nodeId: CONTRACT_NODE_ID, ...options, clock: this.clock };
     this.#store = await openStore(this.options);
   }
 
@@ -64,9 +69,9 @@ class Harness implements ContractContext {
     return this.#store;
   }
 
-  async openAnother(): Promise<Store> {
+  async openAnother(overrides: Pick<StoreOptions, 'nodeId'> = {}): Promise<Store> {
     if (!this.options) throw new Error('harness not opened');
-    return openStore(this.options);
+    return openStore({ ...this.options, ...overrides });
   }
 
   async close(): Promise<void> {

@@ -218,9 +218,22 @@ export class TableRepo<T extends Resource> implements Repo<T> {
       )[0];
       return row === undefined ? undefined : this.decode(row);
     }
-    let query = this.liveRows({});
-    for (const [column, value] of Object.entries(where)) query = query.where(column, '=', value);
-    const row = await query.executeTakeFirst();
+    // PostgreSQL: compiled once per column set too, then only re-parameterised (no compile per call).
+    const key = `pg:${columns.join(',')}`;
+    let sqlText = this.#finders.get(key);
+    if (sqlText === undefined) {
+      let q = this.liveRows({});
+      for (const column of columns) q = q.where(column, '=', '');
+      sqlText = q.compile().sql;
+      this.#finders.set(key, sqlText);
+    }
+    const { rows } = await this.#db.executeQuery<Row>(
+      CompiledQuery.raw(
+        sqlText,
+        columns.map((c) => where[c]),
+      ),
+    );
+    const row = rows[0];
     return row === undefined ? undefined : this.decode(row);
   }
 

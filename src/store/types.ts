@@ -160,6 +160,8 @@ export interface Registration {
   cseq: number;
   user_agent: string;
   tm_expire: string;
+  /** The REGISTER's Path values in order (RFC 3327 §5.3), the route set to the contact; [] without one. */
+  path: string[];
   tm_create: string;
   tm_update: string;
 }
@@ -259,7 +261,10 @@ export interface IdempotencyRepo {
 }
 
 /** A contact binding as the registrar writes it. */
-export type NewRegistration = Omit<Registration, 'id' | 'tm_create' | 'tm_update'> & { id?: string };
+export type NewRegistration = Omit<Registration, 'id' | 'tm_create' | 'tm_update' | 'path'> & {
+  id?: string;
+  path?: string[];
+};
 
 /** SIP contact bindings of extensions. */
 export interface RegistrationRepo {

@@ -29,3 +29,4 @@ export type { PhoneReferTransfersOptions, ReferSink } from './signaling/refer-tr
 export { ConferenceMixer } from './media/conference-mixer.ts';
 export { ConferenceRecording } from './media/conference-recording.ts';
 export { ConferenceStoreAdapter } from './persistence/conference-store-adapter.ts';
+export { InterNodeJoinAcceptor, InterNodeJoinDialer } from './signaling/conference-legs.ts';

@@ -428,7 +428,8 @@ import { openStore } from '${url('store/index.ts')}';
 import { DeliveryWorker, EventHub, EventPublisher } from '${url('events/index.ts')}';
 import { newId, silentLogger, systemClock } from '${url('shared/index.ts')}';
 const [dataDir, customerId, count] = process.argv.slice(2);
-const store = await openStore({ dataDir, clock: systemClock });
+// The parent's store shares the file on purpose (the child is the process that crashes): no lock.
+const store = await openStore({ dataDir, clock: systemClock, lock: false });
 const hub = new EventHub();
 const worker = new DeliveryWorker({ store, clock: systemClock, logger: silentLogger, mode: 'local', hub, leaseMs: 1000, pollIntervalMs: 100, retryBaseMs: 100 });
 await worker.start();

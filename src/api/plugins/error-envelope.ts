@@ -33,7 +33,12 @@ export function errorEnvelopePlugin(logger: Logger) {
       if (statusCode >= 500)
         logger.error({ err, method: req.method, url: redactText(req.url), request_id: req.id }, 'request failed');
       const reason = body.error.reason;
-      if (reason === 'RATE_LIMIT_EXCEEDED' || reason === 'TOO_MANY_FAILED_ATTEMPTS' || reason === 'OVERLOADED')
+      if (
+        reason === 'RATE_LIMIT_EXCEEDED' ||
+        reason === 'TOO_MANY_FAILED_ATTEMPTS' ||
+        reason === 'OVERLOADED' ||
+        reason === 'NODE_DRAINING'
+      )
         reply.header('retry-after', String((err as ApiError & { retryAfterSec?: number }).retryAfterSec ?? 1));
       return reply.code(statusCode).send(body);
     });

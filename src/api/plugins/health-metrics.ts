@@ -4,9 +4,11 @@ import { rootPlugin } from './root-plugin.ts';
 
 /**
  * The `onResponse` step counts requests by method, route and status; `/metrics` serves them with
- * the process metrics and other modules' `metricsText` (Prometheus), `/health` pings the store.
+ * the process metrics and other modules' `metricsText` (Prometheus), `/health` pings the store and
+ * answers 503 `draining` once the node drains, so a load balancer stops sending it work
+ * (docs/security.md "Overload").
  */
-export function healthMetricsPlugin(deps: Pick<ApiDeps, 'store' | 'metricsText'>) {
+export function healthMetricsPlugin(deps: Pick<ApiDeps, 'store' | 'metricsText' | 'admission'>) {
   return rootPlugin('callbin-health-metrics', (app) => {
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: 'callbin_' });
@@ -32,6 +34,7 @@ export function healthMetricsPlugin(deps: Pick<ApiDeps, 'store' | 'metricsText'>
     });
 
     app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
+      if (deps.admission?.draining) return reply.code(503).send({ status: 'draining', reason: 'NODE_DRAINING' });
       try {
         await deps.store.ping();
         return { status: 'ok' };

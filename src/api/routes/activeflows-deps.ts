@@ -7,14 +7,20 @@ import type {
   Scope,
 } from '../../store/index.ts';
 
-/** The running side of activeflows: the flow engine. */
+/**
+ * The running side of activeflows: the flow engine on one node; in a cluster an implementation that
+ * stops an activeflow on the node that runs it (docs/cluster.md "Any node serves the whole API").
+ */
 export interface ActiveflowRuntime {
   /** Validates, creates and starts an activeflow without a call. */
   startForApi(request: ApiActiveflowRequest): Promise<Activeflow>;
   /** The activeflow as it is now (live when running here), or undefined. */
   get(activeflowId: string): Promise<Activeflow | undefined>;
-  /** Ends the activeflow and cancels its waiting action; idempotent. */
-  stop(activeflowId: string, options?: { hangupCall?: boolean }): Promise<void>;
+  /**
+   * Ends the activeflow and cancels its waiting action; idempotent. `customerId` is the activeflow's
+   * customer, checked by the API already and again by a node that stops it for another one.
+   */
+  stop(activeflowId: string, options: { hangupCall?: boolean }, customerId: string): Promise<void>;
 }
 
 /** The stored side of activeflows: scoped reads, lists and the soft delete with its event. */

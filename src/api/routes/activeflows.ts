@@ -95,7 +95,7 @@ export function activeflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const id = idOf(req);
       await load(deps, id, scope);
       // As when the flow ends by itself: a call's activeflow stopped over the API hangs its call up.
-      await deps.engine.stop(id, { hangupCall: true });
+      await deps.engine.stop(id, { hangupCall: true }, scope.customerId);
       return load(deps, id, scope);
     },
   );
@@ -105,7 +105,7 @@ export function activeflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const scope = { customerId: principalOf(req).customerId };
     const id = idOf(req);
     const current = await load(deps, id, scope);
-    if (current.status === 'running') await deps.engine.stop(id, { hangupCall: true });
+    if (current.status === 'running') await deps.engine.stop(id, { hangupCall: true }, scope.customerId);
     const deleted = await deps.records.delete(id, scope);
     if (deleted === undefined) throw notFound('activeflow', id);
     return deleted;

@@ -1,15 +1,16 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { HANGUP_REASONS, MUTE_REQUEST_DIRECTIONS } from '../../calls/index.ts';
-import type { Address, Call, CallService, TalkRequest } from '../../calls/index.ts';
+import type { Address, Call, TalkRequest } from '../../calls/index.ts';
 import { InvalidStateError, ValidationError, hasCode, httpUrlProblem } from '../../shared/index.ts';
 import type { ApiContext } from '../context.ts';
 import { Uuid } from '../schemas.ts';
 import { AddressBody, FlowFields, flowSourceOf } from './call-bodies.ts';
+import type { CallCommands } from './calls-deps.ts';
 
-/** What a control acts on: the API context, the calls service and the caller's own call. */
+/** What a control acts on: the API context, the live call commands and the caller's own call. */
 export interface ControlTarget {
   ctx: ApiContext;
-  service: CallService;
+  service: CallCommands;
   call: Call;
 }
 
@@ -166,30 +167,32 @@ async function dialChained(t: ControlTarget, body: Static<typeof ChainedCallBody
   }
 }
 
-/** Every live control, as data: method, path, strict body schema and the CallService operation. */
+/** Every live control, as data: method, path, strict body schema and the live call command. */
 export const CALL_CONTROLS: readonly CallControl[] = [
-  control('POST', 'hangup', HangupBody, (t, b) => t.service.hangup(t.call.id, b.reason ? { reason: b.reason } : {})),
-  control('POST', 'talk', TalkBody, (t, b) => t.service.talk(t.call.id, talkRequest(t.ctx, b))),
+  control('POST', 'hangup', HangupBody, (t, b) =>
+    t.service.hangup(t.call.id, b.reason ? { reason: b.reason } : {}, t.call.customer_id),
+  ),
+  control('POST', 'talk', TalkBody, (t, b) => t.service.talk(t.call.id, talkRequest(t.ctx, b), t.call.customer_id)),
   control('POST', 'play', PlayBody, async (t, b) => {
     checkMediaUrls(b.media_urls);
-    return t.service.play(t.call.id, b.media_urls);
+    return t.service.play(t.call.id, b.media_urls, t.call.customer_id);
   }),
-  control('POST', 'media_stop', NoBody, (t) => t.service.stopMedia(t.call.id)),
-  control('POST', 'hold', NoBody, (t) => t.service.setHold(t.call.id, true)),
-  control('DELETE', 'hold', NoBody, (t) => t.service.setHold(t.call.id, false)),
-  control('POST', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, true)),
-  control('DELETE', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, false)),
-  control('POST', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, true)),
-  control('DELETE', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, false)),
-  control('POST', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, true)),
-  control('DELETE', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, false)),
+  control('POST', 'media_stop', NoBody, (t) => t.service.stopMedia(t.call.id, t.call.customer_id)),
+  control('POST', 'hold', NoBody, (t) => t.service.setHold(t.call.id, true, t.call.customer_id)),
+  control('DELETE', 'hold', NoBody, (t) => t.service.setHold(t.call.id, false, t.call.customer_id)),
+  control('POST', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, true, t.call.customer_id)),
+  control('DELETE', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, false, t.call.customer_id)),
+  control('POST', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, true, t.call.customer_id)),
+  control('DELETE', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, false, t.call.customer_id)),
+  control('POST', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, true, t.call.customer_id)),
+  control('DELETE', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, false, t.call.customer_id)),
   control('POST', 'recording_start', RecordingStartBody, (t, b) =>
-    t.service.startRecording(t.call.id, { ...b, format: 'wav' }),
+    t.service.startRecording(t.call.id, { ...b, format: 'wav' }, t.call.customer_id),
   ),
-  control('POST', 'recording_stop', NoBody, (t) => t.service.stopRecording(t.call.id)),
-  control('POST', 'digits', DigitsBody, (t, b) => t.service.sendDigits(t.call.id, b)),
+  control('POST', 'recording_stop', NoBody, (t) => t.service.stopRecording(t.call.id, t.call.customer_id)),
+  control('POST', 'digits', DigitsBody, (t, b) => t.service.sendDigits(t.call.id, b, t.call.customer_id)),
   control('POST', 'chained_calls', ChainedCallBody, dialChained),
   control('POST', 'redirect', RedirectBody, (t, b) =>
-    t.service.redirect(t.call.id, flowSourceOf(t.ctx, b), b.variables ?? {}),
+    t.service.redirect(t.call.id, flowSourceOf(t.ctx, b), b.variables ?? {}, t.call.customer_id),
   ),
 ];

@@ -1,4 +1,15 @@
-import type { Call, CallService } from '../../calls/index.ts';
+import type {
+  Call,
+  DigitsCommand,
+  FlowSource,
+  LocalHangup,
+  MuteRequestDirection,
+  OutgoingCallRequest,
+  RecordingOptions,
+  TalkRequest,
+  Transfer,
+  TransferRequest,
+} from '../../calls/index.ts';
 import type { CallListOptions, Page, Scope } from '../../store/index.ts';
 
 /** Stored calls as the API reads and deletes them (the telephony CallStoreAdapter implements this). */
@@ -11,8 +22,46 @@ export interface CallRecords {
   delete(callId: string, scope: Scope): Promise<(Call & { tm_delete: string }) | undefined>;
 }
 
-/** What `/calls` needs: the live calls service and the stored calls. */
+/**
+ * Transfers as `/transfers` drives them: CallService's TransferService on one node; in a cluster
+ * the node that runs the transfer's calls (docs/cluster.md "Any node serves the whole API").
+ */
+export interface TransferCommands {
+  create(request: TransferRequest): Promise<Transfer>;
+  /** The transfer as it is now, or undefined (also for another customer's transfer). */
+  get(transferId: string, customerId: string): Transfer | undefined | Promise<Transfer | undefined>;
+  complete(transferId: string, customerId: string): Promise<Transfer>;
+  cancel(transferId: string, customerId: string): Promise<Transfer>;
+}
+
+/**
+ * The live call commands the API gives (docs/calls.md "Live control endpoints"): CallService on one
+ * node; in a cluster an implementation that runs each on the node that owns the call. A command's
+ * last argument is the customer of the call, which the API has checked already; a node that runs the
+ * command for another one checks it again. CallService holds only its own live calls and ignores it.
+ */
+export interface CallCommands {
+  /** Creates and dials calls (chained onto `master_call_id` when given). */
+  createOutgoing(request: OutgoingCallRequest): Promise<Call[]>;
+  /** The call as it is now: live when it runs here, otherwise stored. */
+  get(callId: string): Promise<Call | undefined>;
+  hangup(callId: string, request: LocalHangup | undefined, customerId: string): Promise<Call>;
+  talk(callId: string, request: TalkRequest, customerId: string): Promise<Call>;
+  play(callId: string, mediaUrls: readonly string[], customerId: string): Promise<Call>;
+  stopMedia(callId: string, customerId: string): Promise<Call>;
+  setHold(callId: string, on: boolean, customerId: string): Promise<Call>;
+  setMusicOnHold(callId: string, on: boolean, customerId: string): Promise<Call>;
+  setMute(callId: string, direction: MuteRequestDirection, on: boolean, customerId: string): Promise<Call>;
+  setSilence(callId: string, on: boolean, customerId: string): Promise<Call>;
+  startRecording(callId: string, options: RecordingOptions, customerId: string): Promise<Call>;
+  stopRecording(callId: string, customerId: string): Promise<Call>;
+  sendDigits(callId: string, command: DigitsCommand, customerId: string): Promise<Call>;
+  redirect(callId: string, source: FlowSource, variables: Record<string, string>, customerId: string): Promise<Call>;
+  readonly transfers: TransferCommands;
+}
+
+/** What `/calls` and `/transfers` need: the live call commands and the stored calls. */
 export interface CallsApiDeps {
-  service: CallService;
+  service: CallCommands;
   repo: CallRecords;
 }

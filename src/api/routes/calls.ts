@@ -29,10 +29,14 @@ export function callsOf(ctx: ApiContext): CallsApiDeps {
   return ctx.calls;
 }
 
-/** 503 `OVERLOADED` with Retry-After while the admission refuses new calls. */
+/** 503 `OVERLOADED` (or `NODE_DRAINING`, docs/security.md "Overload") with Retry-After while the admission refuses new calls. */
 function overloadCheck(ctx: ApiContext): void {
   const refusal = ctx.admission?.refuse();
   if (!refusal) return;
+  if (refusal.reason === 'draining') {
+    const err = new ApiError('NODE_DRAINING', 'this node is shutting down; try another node');
+    throw Object.assign(err, { retryAfterSec: refusal.retryAfterSec });
+  }
   const err = new ApiError(
     'OVERLOADED',
     `over capacity for new calls (${refusal.reason}); retry in ${refusal.retryAfterSec} s`,
@@ -95,7 +99,7 @@ export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { calls, call, scope } = await ownedCall(ctx, req);
     if (call.status !== 'hangup') {
       try {
-        await calls.service.hangup(call.id);
+        await calls.service.hangup(call.id, {}, call.customer_id);
       } catch (err) {
         // The call ended on its own between the read and the hangup: deleting it is what was asked.
         if (!hasCode(err, 'CALL_ALREADY_HANGUP')) throw err;

@@ -165,3 +165,22 @@ export async function* bodyBytes(
     if (at > range.end) return;
   }
 }
+
+/**
+ * `bytes` with its first chunk already read, so a file that cannot be read (its node down, 503) is
+ * an error answer before the status line and headers are sent, not a cut-off body.
+ */
+export async function readAhead(bytes: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uint8Array>> {
+  const it = bytes[Symbol.asyncIterator]();
+  const first = await it.next();
+  return (async function* rest() {
+    try {
+      if (first.done) return;
+      yield first.value;
+      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+    } finally {
+      // A client that goes away stops the read of the file underneath too.
+      await it.return?.();
+    }
+  })();
+}

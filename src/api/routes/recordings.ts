@@ -7,7 +7,7 @@ import type { ApiContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { CredentialQuery, pageQueryWith } from '../pagination.ts';
 import { IdParams } from './crud.ts';
-import { bodyBytes, downloadBody, parseRange } from './recordings-download.ts';
+import { bodyBytes, downloadBody, parseRange, readAhead } from './recordings-download.ts';
 import type { RecordingsApiDeps } from './recordings-deps.ts';
 
 const FILTERS = ['reference_id'] as const;
@@ -57,19 +57,21 @@ async function sendFiles(
   const read = deps.service.read.bind(deps.service);
   const body = await downloadBody(recording, read);
   const asked = parseRange(req.headers.range, body.size);
+  const range = asked === 'unsatisfiable' ? undefined : (asked ?? { start: 0, end: body.size - 1 });
+  const length = range === undefined || body.size === 0 ? 0 : range.end - range.start + 1;
+  // Read before any header is set: a file that cannot be read now is an error answer of its own.
+  const bytes = range === undefined || length === 0 ? undefined : await readAhead(bodyBytes(body, read, range));
   reply.header('accept-ranges', 'bytes').header('content-disposition', `attachment; filename="${body.filename}"`);
-  if (asked === 'unsatisfiable') {
+  if (range === undefined) {
     return reply
       .code(416)
       .header('content-range', `bytes */${body.size}`)
       .type('text/plain')
       .send('range not satisfiable');
   }
-  const range = asked ?? { start: 0, end: body.size - 1 };
   if (asked) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${body.size}`);
-  const length = body.size === 0 ? 0 : range.end - range.start + 1;
   reply.header('content-length', String(length)).type(body.contentType);
-  return reply.send(length === 0 ? '' : Readable.from(bodyBytes(body, read, range)));
+  return reply.send(bytes === undefined ? '' : Readable.from(bytes));
 }
 
 /** `GET /recordings`, `GET/DELETE /recordings/{id}` and `GET /recordingfiles/{id}`, scoped to the caller's customer. */

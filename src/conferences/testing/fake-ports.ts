@@ -10,8 +10,13 @@ export class MemoryConferenceStore implements ConferenceStorePort {
   readonly conferences = new Map<string, Conference & { tm_delete?: string }>();
   readonly conferencecalls = new Map<string, Conferencecall>();
   readonly events: ConferenceEvent[] = [];
+  /** The node stamped on conferences saved from now on (a store stamps its own node id); set by tests. */
+  nodeId = '';
+  /** The node of each conference, stamped when first saved and never changed. */
+  readonly nodeOf = new Map<string, string>();
 
   async save(change: ConferenceChange): Promise<void> {
+    if (change.conference && !this.nodeOf.has(change.conference.id)) this.nodeOf.set(change.conference.id, this.nodeId);
     if (change.conference) this.conferences.set(change.conference.id, structuredClone(change.conference));
     if (change.conferencecall)
       this.conferencecalls.set(change.conferencecall.id, structuredClone(change.conferencecall));
@@ -35,6 +40,13 @@ export class MemoryConferenceStore implements ConferenceStorePort {
     this.conferences.set(id, deleted);
     this.events.push({ type: 'conference_deleted', conference: deleted });
     return deleted;
+  }
+
+  async listLive(filter: { nodeId?: string } = {}): Promise<Conference[]> {
+    return [...this.conferences.values()]
+      .filter((c) => c.tm_delete === undefined && c.status !== 'terminated')
+      .filter((c) => filter.nodeId === undefined || this.nodeOf.get(c.id) === filter.nodeId)
+      .map((c) => structuredClone(c));
   }
 
   /** Event types in order, optionally only those about one resource id. */

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../shared/index.ts';
-import { formatHostPort, formatNameAddr, parseNameAddr, parseUri } from '../message/index.ts';
+import { formatHostPort, formatNameAddr, formatUri, parseNameAddr, parseUri } from '../message/index.ts';
 import { defaultPort } from '../transport/index.ts';
 import type { SendDestination, TransportProtocol } from '../transport/index.ts';
 
@@ -31,6 +31,29 @@ export function destinationForUri(uri: string): SendDestination {
 /** True when a Route value is a loose router (`;lr`, RFC 3261 §16.12.1.1). */
 export function isLooseRoute(route: string): boolean {
   return parseNameAddr(route).uri.params.has('lr');
+}
+
+/** An out-of-dialog request's Request-URI, Route values and next hop once a route set is pre-loaded. */
+export interface PreloadedRoute {
+  requestUri: string;
+  routes: string[];
+  destination: SendDestination;
+}
+
+/**
+ * RFC 3261 §8.1.2: a request with a pre-loaded route set (RFC 3327 §5.3: the Path of the callee's
+ * registration) goes to the first route; as in a dialog (§12.2.1.1), a loose router keeps the
+ * Request-URI, a strict one gets it replaced by its own URI and the target goes last in Route.
+ */
+export function preloadedRoute(requestUri: string, routes: readonly string[]): PreloadedRoute {
+  const first = routes[0];
+  if (first === undefined) return { requestUri, routes: [], destination: destinationForUri(requestUri) };
+  const uri = parseNameAddr(first).uri;
+  uri.headers.clear();
+  const firstUri = formatUri(uri);
+  const destination = destinationForUri(firstUri);
+  if (uri.params.has('lr')) return { requestUri, routes: [...routes], destination };
+  return { requestUri: firstUri, routes: [...routes.slice(1), `<${requestUri}>`], destination };
 }
 
 /** Our Contact header value for `local`: `<sip:user@host:port;transport=tcp>`. */

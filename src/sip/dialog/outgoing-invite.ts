@@ -7,7 +7,7 @@ import type { SendDestination } from '../transport/index.ts';
 import { Dialog } from './dialog.ts';
 import { uacDialogInit } from './dialog-init.ts';
 import type { MessageContent } from './message-content.ts';
-import { destinationForUri, toNameAddr } from './destination.ts';
+import { preloadedRoute, toNameAddr } from './destination.ts';
 import { buildOutOfDialogRequest, nextAttempt } from './out-of-dialog-request.ts';
 import type { UaContext } from './ua-context.ts';
 
@@ -21,7 +21,12 @@ export interface InviteOptions extends MessageContent {
   requestUri?: string;
   /** Answer one 401/407 with digest credentials. */
   auth?: { username: string; password: string };
-  /** Where to send the INVITE; defaults to the Request-URI's host, port and transport. */
+  /**
+   * A pre-loaded route set (RFC 3261 §8.1.2), such as the Path of the callee's registration (RFC
+   * 3327 §5.3): Route values in order; the INVITE goes to the first one.
+   */
+  routes?: readonly string[];
+  /** Where to send the INVITE; defaults to the first route's or the Request-URI's host, port and transport. */
   destination?: SendDestination;
   /** Aborting cancels the INVITE (CANCEL after the first provisional response). */
   signal?: AbortSignal;
@@ -75,11 +80,11 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> implement
     this.#hooks = hooks;
     this.#auth = options.auth;
     this.callId = newCallId();
-    const requestUri = options.requestUri ?? formatUri(parseNameAddr(options.to).uri);
-    this.#dest = options.destination ?? destinationForUri(requestUri);
+    const routed = preloadedRoute(options.requestUri ?? formatUri(parseNameAddr(options.to).uri), options.routes ?? []);
+    this.#dest = options.destination ?? routed.destination;
     this.#request = buildOutOfDialogRequest({
       method: 'INVITE',
-      requestUri,
+      requestUri: routed.requestUri,
       from: toNameAddr(options.from),
       fromTag: this.localTag,
       to: toNameAddr(options.to),
@@ -88,7 +93,10 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> implement
       via: ctx.host.via(this.#dest.transport),
       contact: ctx.host.contact(this.#dest.transport),
       content: options,
-      extraHeaders: ctx.host.capabilityHeaders().filter(([name]) => name !== 'Accept'),
+      extraHeaders: [
+        ...routed.routes.map((route): [string, string] => ['Route', route]),
+        ...ctx.host.capabilityHeaders().filter(([name]) => name !== 'Accept'),
+      ],
     });
     if (options.signal?.aborted) this.cancel();
     else options.signal?.addEventListener('abort', () => this.cancel(), { once: true });

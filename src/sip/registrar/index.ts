@@ -12,3 +12,4 @@ export type { ContactUpdate, ContactRefusal, ExpiryLimits, RequestedContact } fr
 export { planBindingChanges } from './binding-plan.ts';
 export type { BindingPlan, RegisterSequence } from './binding-plan.ts';
 export { isScannerUserAgent } from './scanner-user-agent.ts';
+export { registeredPath, supportsPath } from './path.ts';

@@ -16,6 +16,11 @@ export interface Binding {
   cseq: number;
   userAgent: string;
   expiresAtMs: number;
+  /**
+   * The Path header values of the REGISTER (RFC 3327 §5.3), in order, when it said `Supported: path`:
+   * the proxies a request to this contact must pass, used as its pre-loaded route set. Empty otherwise.
+   */
+  path: string[];
 }
 
 /** An extension that may register, as the backend finds it by digest username. */

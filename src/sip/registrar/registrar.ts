@@ -6,6 +6,7 @@ import type { SipRequest, SipResponse, SipUri } from '../message/index.ts';
 import type { MessageSource } from '../transport/index.ts';
 import { planBindingChanges } from './binding-plan.ts';
 import { parseContactUpdate } from './contact-update.ts';
+import { registeredPath } from './path.ts';
 import type { ExpiryLimits } from './contact-update.ts';
 import type {
   Binding,
@@ -187,6 +188,8 @@ export class Registrar {
     source: MessageSource,
     account: RegistrarAccount,
   ): Promise<{ res: SipResponse; outcome: RegisterResult }> {
+    const path = registeredPath(req);
+    if (path === undefined) return { res: createResponse(req, 400, 'Malformed Path'), outcome: 'bad_request' };
     const update = parseContactUpdate(req, this.#expiry);
     if (update.kind === 'refused') {
       const outcome = update.status === 423 ? 'interval_too_brief' : 'bad_request';
@@ -201,10 +204,10 @@ export class Registrar {
       else for (const contact of plan.remove) await this.#backend.removeBinding(account.extensionId, contact);
       const now = this.#clock.now();
       for (const { contact, expiresSec } of plan.save) {
-        await this.#backend.saveBinding(this.#binding(req, source, account, contact, now + expiresSec * 1000));
+        await this.#backend.saveBinding(this.#binding(req, source, account, contact, now + expiresSec * 1000, path));
       }
     }
-    return { res: this.#ok(req, await this.#current(account.extensionId)), outcome: 'ok' };
+    return { res: this.#ok(req, await this.#current(account.extensionId), path), outcome: 'ok' };
   }
 
   #binding(
@@ -213,6 +216,7 @@ export class Registrar {
     account: RegistrarAccount,
     contact: string,
     expiresAtMs: number,
+    path: string[],
   ): Binding {
     return {
       extensionId: account.extensionId,
@@ -224,6 +228,7 @@ export class Registrar {
       cseq: getCSeq(req).seq,
       userAgent: req.headers.get('user-agent') ?? '',
       expiresAtMs,
+      path,
     };
   }
 
@@ -232,13 +237,17 @@ export class Registrar {
     return (await this.#backend.listBindings(extensionId)).filter((b) => b.expiresAtMs > now);
   }
 
-  /** RFC 3261 §10.3 step 8: the 200 lists every current binding with its remaining lifetime. */
-  #ok(req: SipRequest, bindings: readonly Binding[]): SipResponse {
+  /**
+   * RFC 3261 §10.3 step 8: the 200 lists every current binding with its remaining lifetime; RFC
+   * 3327 §5.3: it echoes the Path values kept from the request, in order.
+   */
+  #ok(req: SipRequest, bindings: readonly Binding[], path: readonly string[]): SipResponse {
     const now = this.#clock.now();
     const headers: [string, string][] = bindings.map((b) => [
       'Contact',
       `<${b.contact}>;expires=${Math.max(1, Math.ceil((b.expiresAtMs - now) / 1000))}`,
     ]);
+    for (const value of path) headers.push(['Path', value]);
     headers.push(['Date', new Date(now).toUTCString()]);
     return createResponse(req, 200, undefined, { headers });
   }

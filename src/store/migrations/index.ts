@@ -9,6 +9,9 @@ import * as sipCredentials from './0007-sip-credentials.ts';
 import * as principals from './0008-principals.ts';
 import * as crashRecovery from './0009-crash-recovery.ts';
 import * as retention from './0010-retention.ts';
+import * as clusterNodes from './0011-cluster-nodes.ts';
+import * as sharedSecrets from './0012-shared-secrets.ts';
+import * as registrationPath from './0013-registration-path.ts';
 
 // Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
 const migrations: Record<string, Migration> = {
@@ -22,6 +25,9 @@ const migrations: Record<string, Migration> = {
   '0008_principals': principals,
   '0009_crash_recovery': crashRecovery,
   '0010_retention': retention,
+  '0011_cluster_nodes': clusterNodes,
+  '0012_shared_secrets': sharedSecrets,
+  '0013_registration_path': registrationPath,
 };
 
 /** The in-code migration provider kysely's Migrator runs at open. */

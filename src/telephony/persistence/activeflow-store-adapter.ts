@@ -55,9 +55,9 @@ export class ActiveflowStoreAdapter implements ActiveflowStorePort {
     return this.#store.activeflows.get(activeflowId, scope);
   }
 
-  /** Every stored activeflow whose status is `running`. */
-  listRunning(): Promise<Activeflow[]> {
-    return this.#store.activeflows.listRunning();
+  /** Every stored activeflow whose status is `running`; with `nodeId`, of that node only. */
+  listRunning(filter: { nodeId?: string } = {}): Promise<Activeflow[]> {
+    return this.#store.activeflows.listRunning(filter);
   }
 
   /** One customer's activeflows, newest first, by keyset pagination. */

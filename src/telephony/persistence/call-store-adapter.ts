@@ -73,9 +73,9 @@ export class CallStoreAdapter {
     return this.#store.calls.get(callId, scope);
   }
 
-  /** Every stored call whose status is not `hangup`. */
-  listLive(): Promise<CallRecord[]> {
-    return this.#store.calls.listLive();
+  /** Every stored call whose status is not `hangup`; with `nodeId`, of that node only. */
+  listLive(filter: { nodeId?: string } = {}): Promise<CallRecord[]> {
+    return this.#store.calls.listLive(filter);
   }
 
   /** One customer's calls, newest first, by keyset pagination. */

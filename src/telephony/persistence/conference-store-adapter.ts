@@ -84,6 +84,11 @@ export class ConferenceStoreAdapter implements ConferenceStorePort {
     });
   }
 
+  /** Every stored conference not `terminated`; with `nodeId`, of that node only. */
+  listLive(filter: { nodeId?: string } = {}): Promise<Conference[]> {
+    return this.#store.conferences.listLive(filter);
+  }
+
   /** One customer's conferences, newest first (filters `status`, `type`). */
   listConferences(options: ConferenceListOptions): Promise<Page<Conference>> {
     return this.#store.conferences.list(options);

@@ -55,9 +55,9 @@ export class RecordingStoreAdapter implements RecordingStorePort {
     return this.#store.recordings.list(options);
   }
 
-  /** Every stored recording whose status is not `ended`. */
-  listUnfinished(): Promise<Recording[]> {
-    return this.#store.recordings.listUnfinished();
+  /** Every stored recording whose status is not `ended`; with `nodeId`, of that node only. */
+  listUnfinished(filter: { nodeId?: string } = {}): Promise<Recording[]> {
+    return this.#store.recordings.listUnfinished(filter);
   }
 
   /** Hides the recording from get and lists; undefined when not found. */

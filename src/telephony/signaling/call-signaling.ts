@@ -19,6 +19,7 @@ import { OutgoingLeg } from './outgoing-leg.ts';
 import type { ReferSink } from './refer-transfer.ts';
 import type { SipTargetGuard } from './sip-target-guard.ts';
 import type { InviteTarget } from './outgoing-leg.ts';
+import type { ContactRoutes } from './directory-adapter.ts';
 import { sipUri } from './sip-uri.ts';
 
 /** Options of {@link CallSignaling}. */
@@ -36,6 +37,8 @@ export interface CallSignalingOptions {
   journal?: DialogJournal;
   /** Checks customers' SIP addresses at dial time (production mode). */
   sipTargets?: SipTargetGuard;
+  /** The Path of registered contacts (RFC 3327 §5.3), sent as each INVITE's pre-loaded route set. */
+  contactRoutes?: ContactRoutes;
 }
 
 /** The From and extra headers of an INVITE for a caller, optionally hidden. */
@@ -112,6 +115,24 @@ export function inviteTargets(target: DialTarget, fromHost: string): InviteTarge
   }
 }
 
+/**
+ * The INVITEs to an extension's contacts, each with its registration's Path as pre-loaded route set
+ * (RFC 3327 §5.3, RFC 3261 §8.1.2): a phone registered through a proxy (the SIP edge of a cluster,
+ * docs/cluster.md) is called through it. `targets` are {@link inviteTargets} of `target`, in order.
+ */
+export async function withContactRoutes(
+  targets: readonly InviteTarget[],
+  target: Extract<DialTarget, { kind: 'contacts' }>,
+  customerId: string,
+  lookup: ContactRoutes,
+): Promise<InviteTarget[]> {
+  const routes = await lookup.contactRoutes(customerId, target.extension);
+  return targets.map((t, i) => {
+    const path = routes.get(target.contacts[i] ?? '');
+    return path ? { ...t, routes: path } : t;
+  });
+}
+
 /** A stored Contact value (name-addr or bare URI) as a Request-URI; an unparsable one is used as stored. */
 function contactUri(contact: string): string {
   try {
@@ -146,6 +167,8 @@ export class CallSignaling implements SignalingPort {
   #start(request: DialRequest, events: LegEvents, destination?: SendDestination): OutgoingAttempt {
     const caller = callerIdentity(request.source, request.anonymous, this.#o.fromHost);
     const targets = inviteTargets(request.target, this.#o.fromHost);
+    const { target } = request;
+    const lookup = this.#o.contactRoutes;
     return new OutgoingLeg({
       ua: this.#o.ua,
       media: this.#o.media,
@@ -154,7 +177,11 @@ export class CallSignaling implements SignalingPort {
       callId: request.call_id,
       from: caller.from,
       headers: caller.headers,
-      targets: destination ? targets.map((t) => ({ ...t, destination })) : targets,
+      targets: destination
+        ? targets.map((t) => ({ ...t, destination }))
+        : target.kind === 'contacts' && lookup
+          ? withContactRoutes(targets, target, request.customer_id, lookup)
+          : targets,
       logger: this.#logger.child({ call_id: request.call_id }),
       refers: this.#o.refers,
       journal: this.#o.journal,

@@ -61,17 +61,20 @@ export class DialogJournal {
 }
 
 /**
- * Start-up crash recovery: every dialog state left in the store belongs to a process that is gone
- * (the calls it served were reconciled to hangup just before). Each far end gets a BYE built from
- * the stored state, all in parallel; the returned promise settles once every BYE was answered or
- * timed out — callers need not wait for it. Rows are removed once their BYE was sent.
+ * Crash recovery: every dialog state left in the store belongs to a process that is gone (the calls
+ * it served were reconciled to hangup just before). With `nodeId`, only the dialogs that node
+ * stored: this node's previous incarnation at start-up, or a dead node (docs/cluster.md "Node
+ * health"). Each far end gets a BYE built from the stored state, all in parallel; the returned
+ * promise settles once every BYE was answered or timed out — callers need not wait for it. Rows are
+ * removed once their BYE was sent.
  */
 export async function byeLeftoverDialogs(o: {
   store: Pick<Store, 'calls'>;
   ua: Pick<UserAgent, 'sendByeFromState'>;
   logger: Logger;
+  nodeId?: string | undefined;
 }): Promise<number> {
-  const rows = await o.store.calls.listDialogs();
+  const rows = await o.store.calls.listDialogs(o.nodeId === undefined ? {} : { nodeId: o.nodeId });
   await Promise.allSettled(
     rows.map(async (row) => {
       const snapshot = parseDialogSnapshot(row.dialog);

@@ -80,6 +80,11 @@ export interface IncomingCallsOptions {
   admission?: Pick<OverloadGuard, 'admit'>;
   /** Whether a customer's conference can be joined now; without it `conference:<id>` is refused 501. */
   conferences?: { isJoinable(customerId: string, conferenceId: string): Promise<boolean> };
+  /**
+   * Cluster mode: takes the legs other nodes open into this node's conference rooms (an INVITE with
+   * `X-Callbin-Join`, docs/cluster.md "Conferences across nodes") before admission and every other check.
+   */
+  interNode?: { take(invite: IncomingInvite): boolean };
   logger?: Logger;
 }
 
@@ -146,6 +151,7 @@ export class IncomingCalls {
   /** Starts taking INVITEs from the user agent. */
   start(): void {
     this.#off ??= this.#o.ua.on('invite', (invite) => {
+      if (this.#o.interNode?.take(invite)) return;
       if (!admitInvite(this.#o.admission, invite)) return;
       const work = this.#take(invite).finally(() => this.#pending.delete(work));
       this.#pending.add(work);

@@ -4,8 +4,8 @@ import type { IncomingInvite } from '../../sip/index.ts';
 
 /**
  * Admission of a new INVITE (docs/security.md "Overload"), before verification, number lookup or
- * any store work: over capacity it is answered 503 Service Unavailable with Retry-After
- * (RFC 3261 §21.5.4) and false is returned; otherwise it counts as a set-up until its final
+ * any store work: over capacity, or while the node drains, it is answered 503 Service Unavailable
+ * with Retry-After (RFC 3261 §21.5.4) and false is returned; otherwise it counts as a set-up until its final
  * response. Retransmissions never get here: the INVITE server transaction absorbs them and
  * repeats its last response (RFC 3261 §17.2.1).
  */

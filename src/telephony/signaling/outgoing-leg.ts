@@ -19,6 +19,8 @@ export interface InviteTarget {
   auth?: { username: string; password: string };
   /** Where to send the INVITE when not to the Request-URI's host (the address a guard checked). */
   destination?: SendDestination;
+  /** A pre-loaded route set (RFC 3261 §8.1.2): the Path of a registered contact (RFC 3327 §5.3). */
+  routes?: readonly string[];
 }
 
 /** Everything an {@link OutgoingLeg} needs. */
@@ -31,8 +33,11 @@ export interface OutgoingLegOptions {
   from: string;
   /** Headers every INVITE of the attempt carries (Privacy, …). */
   headers: [string, string][];
-  /** One target, or several to fork to in parallel (the first 2xx wins, the rest are CANCELled). */
-  targets: readonly InviteTarget[];
+  /**
+   * One target, or several to fork to in parallel (the first 2xx wins, the rest are CANCELled);
+   * a promise when they need a lookup first (a registered contact's route set).
+   */
+  targets: readonly InviteTarget[] | Promise<readonly InviteTarget[]>;
   logger: Logger;
   /** Takes REFERs the far end sends on the established dialog (phones transferring their call). */
   refers?: ReferSink | undefined;
@@ -83,6 +88,8 @@ export class OutgoingLeg implements OutgoingAttempt {
 
   constructor(options: OutgoingLegOptions) {
     this.#o = options;
+    // Awaited in #start after the media offer; a failed lookup fails the attempt there.
+    if (options.targets instanceof Promise) options.targets.catch(() => {});
     this.#start().catch((err: unknown) => {
       options.logger.warn({ err }, 'outgoing attempt could not be sent');
       this.#fail(attemptFailureOf(err));
@@ -112,8 +119,9 @@ export class OutgoingLeg implements OutgoingAttempt {
     const { endpoint, offerSdp } = await MediaEndpoint.offer(this.#o.endpointOptions);
     this.#endpoint = endpoint;
     this.#o.media.register(this.leg_id, endpoint, this.#o.callId);
+    const targets = await this.#o.targets;
     if (this.#cancelled) return this.#fail({ kind: 'status', sip_status: REQUEST_TERMINATED });
-    for (const target of this.#o.targets) {
+    for (const target of targets) {
       let invite: OutgoingInvite;
       try {
         invite = this.#o.ua.invite({
@@ -124,6 +132,7 @@ export class OutgoingLeg implements OutgoingAttempt {
           contentType: SDP,
           headers: [...this.#o.headers, ...(target.headers ?? [])],
           ...(target.auth ? { auth: target.auth } : {}),
+          ...(target.routes ? { routes: target.routes } : {}),
           ...(target.destination ? { destination: target.destination } : {}),
         });
       } catch (err) {

@@ -99,6 +99,8 @@ describe('telephony: store-backed registrar and SIP server', () => {
       callId: 'c',
       cseq: 2,
       userAgent: 'phone',
+      // RFC 3327 §5.3: the Path of the REGISTER is kept with the binding.
+      path: ['<sip:192.0.2.9:5060;lr>', '<sip:192.0.2.10;lr>'],
     };
     await backend.saveBinding({
       ...base,
@@ -143,6 +145,7 @@ describe('telephony: store-backed registrar and SIP server', () => {
         contact: 'sip:gone@192.0.2.1',
         transport: 'UDP',
         source: 'udp:192.0.2.1:5060',
+        path: [],
         callId: 'x',
         cseq: 1,
         userAgent: '',

@@ -4,8 +4,18 @@ import { networkInterfaces } from 'node:os';
 import type { Config } from '../../config/index.ts';
 import { AppError } from '../../shared/index.ts';
 import type { Clock, Logger } from '../../shared/index.ts';
-import { DigestChallenger, DigestGuard, SipTransport, TransactionLayer, UserAgent } from '../../sip/index.ts';
-import type { HostPort, LocalContact, SipTransportOptions } from '../../sip/index.ts';
+import {
+  DigestChallenger,
+  DigestGuard,
+  SipTransport,
+  TransactionLayer,
+  UserAgent,
+  createResponse,
+  dialogKey,
+  getCallId,
+  getTag,
+} from '../../sip/index.ts';
+import type { HostPort, LocalContact, ServerTransaction, SipRequest, SipTransportOptions } from '../../sip/index.ts';
 import { Registrar } from '../../sip/index.ts';
 import type { Store } from '../../store/index.ts';
 import { BindingPurge } from './binding-purge.ts';
@@ -49,6 +59,12 @@ export interface SipServer {
   stats(): Record<string, number>;
   /** The counters as Prometheus text for `/metrics`. */
   metricsText(): string;
+  /**
+   * The node drains (docs/security.md "Overload"): an OPTIONS outside any dialog is answered 503
+   * from now on, so that an edge probing with OPTIONS marks this node inactive; in-dialog OPTIONS
+   * still reach their dialog. Idempotent, no way back.
+   */
+  startDraining(): void;
   /** End dialogs, stop listening, wait for REGISTERs being answered and the purge; idempotent. */
   close(): Promise<void>;
 }
@@ -129,6 +145,19 @@ async function bind(
 }
 
 /**
+ * While the node drains: 503 for an OPTIONS outside a dialog (RFC 3261 §11.2: the answer an INVITE
+ * would get), the dialog's own answer for one inside (RFC 3261 §12.2.2: 481 when none matches).
+ */
+function drainingOptions(ua: UserAgent, req: SipRequest, tx: ServerTransaction): void {
+  const toTag = getTag(req.headers, 'to');
+  if (toTag === undefined) return tx.respond(createResponse(req, 503));
+  const key = dialogKey(getCallId(req), toTag, getTag(req.headers, 'from') ?? '');
+  const dialog = ua.dialogs.find((d) => d.id === key);
+  if (dialog) dialog.receiveRequest(req, tx);
+  else tx.respond(createResponse(req, 481));
+}
+
+/**
  * Start the SIP side of callbin: UDP and TCP on `sipHost:sipPort` (port 0 picks one, shared by
  * both when free), the transaction layer, the user agent with the store-backed registrar plugged
  * in for REGISTER, and a timer that purges expired bindings.
@@ -169,6 +198,7 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
     digest: digest.stats(),
   });
   let closing: Promise<void> | undefined;
+  let draining = false;
   logger.info({ udp: bound.udp, tcp: bound.tcp, tls: extra.tls, ws: extra.ws, advertised: host }, 'SIP listening');
   return {
     address: { host: bound.udp.address, port: bound.udp.port },
@@ -180,6 +210,11 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
     digest,
     stats: () => flattenSipStats(stats()),
     metricsText: () => sipMetricsText(stats()),
+    startDraining: () => {
+      if (draining) return;
+      draining = true;
+      ua.handle('OPTIONS', (req, tx) => drainingOptions(ua, req, tx));
+    },
     close: () => {
       closing ??= (async () => {
         await ua.close();

@@ -22,6 +22,7 @@ function toBinding(r: Registration): Binding {
     cseq: r.cseq,
     userAgent: r.user_agent,
     expiresAtMs: Date.parse(r.tm_expire),
+    path: r.path,
   };
 }
 
@@ -74,7 +75,7 @@ export class StoreRegistrarBackend implements RegistrarBackend {
     };
   }
 
-  /** Upsert the (extension, contact) row. */
+  /** Upsert the (extension, contact) row, its Path (RFC 3327 §5.3) included. */
   async saveBinding(b: Binding): Promise<void> {
     await this.#store.registrations.upsert({
       customer_id: b.customerId,
@@ -86,6 +87,7 @@ export class StoreRegistrarBackend implements RegistrarBackend {
       cseq: b.cseq,
       user_agent: b.userAgent,
       tm_expire: new Date(b.expiresAtMs).toISOString(),
+      path: b.path,
     });
   }
 

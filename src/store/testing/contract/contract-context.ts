@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { AppError } from '../../../shared/index.ts';
 import type { FakeClock } from '../../../shared/index.ts';
-import type { Store } from '../../open-store.ts';
+import type { Store, StoreOptions } from '../../open-store.ts';
+
+/** The node id the harness opens the store under test with (docs/cluster.md). */
+export const CONTRACT_NODE_ID = 'contract-node-a';
 
 /** What one dialect's harness hands the shared contract suite. */
 export interface ContractContext {
   readonly dialect: 'sqlite' | 'postgres';
   readonly clock: FakeClock;
-  /** The store under test; replaced by `reopen()`. */
+  /** The store under test, opened with node id {@link CONTRACT_NODE_ID}; replaced by `reopen()`. */
   readonly store: Store;
   /** Close the store and open the same database again (migrations run again). */
   reopen(): Promise<Store>;
-  /** Open a second, independent store on the same database; the caller closes it. */
-  openAnother(): Promise<Store>;
+  /** Open a second, independent store on the same database (other `nodeId` etc. by `overrides`); the caller closes it. */
+  openAnother(overrides?: Pick<StoreOptions, 'nodeId'>): Promise<Store>;
 }
 
 /** Assert that `promise` rejects with an AppError of `code` whose first detail names `field` with `reason`. */
