@@ -18,7 +18,7 @@ import type {
   TalkRequest,
   TransferRequest,
 } from '../calls/index.ts';
-import type { ConferenceService } from '../conferences/index.ts';
+import type { ConferencePatch, ConferenceService } from '../conferences/index.ts';
 import type { FlowEngine } from '../flows/index.ts';
 import { NotFoundError, ValidationError } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
@@ -29,7 +29,7 @@ import type { CommandOp, CommandReply, CommandRequest } from './command-wire.ts'
 export interface CommandServerDeps {
   calls: CallService;
   flows: Pick<FlowEngine, 'get' | 'stop'>;
-  conferences: Pick<ConferenceService, 'kick' | 'setMuted'>;
+  conferences: Pick<ConferenceService, 'kick' | 'setMuted' | 'update' | 'delete'>;
   logger: Logger;
 }
 
@@ -118,6 +118,10 @@ const HANDLERS: Record<CommandOp, Handler> = {
   conferencecallKick: (deps, req) => deps.conferences.kick(stringArg(req, 0), { customerId: req.customerId }),
   conferencecallMute: (deps, req) =>
     deps.conferences.setMuted(stringArg(req, 0), { customerId: req.customerId }, boolArg(req, 1)),
+  // The room's node updates and ends it (ConferenceService scopes the conference to the customer).
+  conferenceUpdate: (deps, req) =>
+    deps.conferences.update(stringArg(req, 0), { customerId: req.customerId }, objectArg<ConferencePatch>(req, 1)),
+  conferenceDelete: (deps, req) => deps.conferences.delete(stringArg(req, 0), { customerId: req.customerId }),
 };
 
 /** Runs one command from the wire and encodes its reply; never throws. */

@@ -19,7 +19,7 @@ import type { ErrorCode, ErrorCodeWithHttp, FieldIssue } from '../shared/index.t
 /** How long a node waits for the owner's reply before it answers 503 `NODE_UNAVAILABLE`. */
 export const COMMAND_TIMEOUT_MS = 5_000;
 
-/** The commands the owner runs: live call controls, transfers, activeflow stop, conferencecall kick and mute. */
+/** The commands the owner runs: live call controls, transfers, activeflow stop, conferencecall kick and mute, conference update and delete. */
 export const COMMAND_OPS = [
   'createOutgoing',
   'hangup',
@@ -41,6 +41,8 @@ export const COMMAND_OPS = [
   'activeflowStop',
   'conferencecallKick',
   'conferencecallMute',
+  'conferenceUpdate',
+  'conferenceDelete',
 ] as const;
 
 /** One command op. */

@@ -26,6 +26,8 @@ const noFlows = { get: async () => undefined, stop: async () => undefined };
 const noConferences = {
   kick: async () => assert.fail('no conference here'),
   setMuted: async () => assert.fail('no conference here'),
+  update: async () => assert.fail('no conference here'),
+  delete: async () => assert.fail('no conference here'),
 };
 
 /** Two nodes on one in-process broker: `a` holds the calls, `b` serves the API for them. */
@@ -226,7 +228,7 @@ describe('ClusterActiveflows', () => {
 });
 
 describe('ClusterConferences', () => {
-  it("kicks and mutes a conferencecall on the node of its conference's room, scoped to the customer", async () => {
+  it('kicks and mutes a conferencecall, updates and deletes a conference, on the node of its room, scoped to the customer', async () => {
     const broker = new InProcessBroker();
     const cc = { id: newId(), customer_id: CUSTOMER, conference_id: newId(), status: 'joined', muted: false };
     const asked: unknown[] = [];
@@ -235,7 +237,11 @@ describe('ClusterConferences', () => {
       setMuted: async (id: string, scope: unknown, muted: boolean) => (
         asked.push(['mute', id, scope]), { ...cc, muted }
       ),
-    } as unknown as Pick<ConferenceService, 'kick' | 'setMuted'>;
+      update: async (id: string, scope: unknown, patch: unknown) => (
+        asked.push(['update', id, scope, patch]), { id, name: 'renamed' }
+      ),
+      delete: async (id: string, scope: unknown) => (asked.push(['delete', id, scope]), { id, status: 'terminating' }),
+    } as unknown as Pick<ConferenceService, 'kick' | 'setMuted' | 'update' | 'delete'>;
     const stop = startCommandServer({
       bus: new InProcessBus({ broker }),
       nodeId: 'a',
@@ -247,6 +253,8 @@ describe('ClusterConferences', () => {
     const local = {
       getConferencecall: async () => cc,
       kick: async () => assert.fail('kicked here'),
+      update: async () => assert.fail('updated here'),
+      delete: async () => assert.fail('deleted here'),
     } as unknown as ConferenceService;
     const conferences = new ClusterConferences({
       nodeId: 'b',
@@ -257,9 +265,13 @@ describe('ClusterConferences', () => {
     const scope = { customerId: CUSTOMER };
     assert.equal((await conferences.setMuted(cc.id, scope, true)).muted, true);
     assert.equal((await conferences.kick(cc.id, scope)).status, 'leaving');
+    assert.equal((await conferences.update(cc.conference_id, scope, { name: 'renamed' })).name, 'renamed');
+    assert.equal((await conferences.delete(cc.conference_id, scope)).status, 'terminating');
     assert.deepEqual(asked, [
       ['mute', cc.id, scope],
       ['kick', cc.id, scope],
+      ['update', cc.conference_id, scope, { name: 'renamed' }],
+      ['delete', cc.conference_id, scope],
     ]);
     stop();
     await assert.rejects(conferences.kick(cc.id, scope), { code: 'NODE_UNAVAILABLE' });

@@ -1,7 +1,7 @@
 /**
  * Conference participants' commands in a cluster (docs/cluster.md "Any node serves the whole API"):
- * kicking and muting a conferencecall run on the node that holds its conference's room; everything
- * else of `/conferences` runs here as on one node.
+ * updating and deleting a conference, and kicking and muting a conferencecall, run on the node that
+ * holds the conference's room; creating and reading run here as on one node.
  */
 import type {
   Conference,
@@ -38,11 +38,17 @@ export class ClusterConferences {
   get(id: string, scope?: ConferenceScope): Promise<Conference | undefined> {
     return this.#local.get(id, scope);
   }
-  update(id: string, scope: ConferenceScope, patch: ConferencePatch): Promise<Conference> {
-    return this.#local.update(id, scope, patch);
+  async update(id: string, scope: ConferenceScope, patch: ConferencePatch): Promise<Conference> {
+    const owner = await this.#roomOwner(id);
+    if (owner === undefined || scope.customerId === undefined) return this.#local.update(id, scope, patch);
+    const req = { op: 'conferenceUpdate' as const, customerId: scope.customerId, callId: '', args: [id, patch] };
+    return (await this.#sender.send(owner, req, `conference ${id}`)) as Conference;
   }
-  delete(id: string, scope?: ConferenceScope): Promise<Conference> {
-    return this.#local.delete(id, scope);
+  async delete(id: string, scope: ConferenceScope = {}): Promise<Conference> {
+    const owner = await this.#roomOwner(id);
+    if (owner === undefined || scope.customerId === undefined) return this.#local.delete(id, scope);
+    const req = { op: 'conferenceDelete' as const, customerId: scope.customerId, callId: '', args: [id] };
+    return (await this.#sender.send(owner, req, `conference ${id}`)) as Conference;
   }
   getConferencecall(id: string, scope?: ConferenceScope): Promise<Conferencecall | undefined> {
     return this.#local.getConferencecall(id, scope);
@@ -71,6 +77,12 @@ export class ClusterConferences {
       args: [conferencecallId, muted],
     };
     return (await this.#sender.send(owner, req, `conferencecall ${conferencecallId}`)) as Conferencecall;
+  }
+
+  /** The node of the conference's room when that is another node. */
+  async #roomOwner(conferenceId: string): Promise<string | undefined> {
+    const owner = await this.#owners.ownerOf(conferenceId);
+    return this.#sender.isRemote(owner) ? owner : undefined;
   }
 
   /** The node of the room of the conferencecall's conference when that is another node. */

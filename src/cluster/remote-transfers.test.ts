@@ -39,7 +39,12 @@ async function scene() {
     nodeId: 'a',
     calls: a.service,
     flows: { get: async () => undefined, stop: async () => undefined },
-    conferences: { kick: async () => assert.fail(), setMuted: async () => assert.fail() },
+    conferences: {
+      kick: async () => assert.fail(),
+      setMuted: async () => assert.fail(),
+      update: async () => assert.fail(),
+      delete: async () => assert.fail(),
+    },
     logger: silentLogger,
   });
   const owners = new Map([

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBaresip, type Baresip } from '../support/baresip.ts';
 import { expectStatus, startCluster, type ClusterNode, type TestCluster } from '../support/cluster.ts';
+import { writeWav8k } from '../support/media-call.ts';
 
 const EXTENSION = '2001';
 const PASSWORD = 'Pass-2001-secret';
@@ -36,16 +40,29 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number
 describe('a phone registered through the edge, called from every node', { timeout: 180_000 }, () => {
   let cluster: TestCluster;
   let phone: Baresip;
+  let dir = '';
 
   before(async () => {
-    cluster = await startCluster({ nodes: 2, edge: true, env: { CALLBIN_LOG_LEVEL: 'debug' } });
+    // baresip answers only once its audio source starts: an 8 kHz WAV (its ausine needs 48 kHz).
+    dir = await mkdtemp(join(tmpdir(), 'callbin-cluster-phone-'));
+    const wav = join(dir, 'tone.wav');
+    await writeWav8k(
+      wav,
+      Int16Array.from({ length: 8000 * 120 }, (_, i) => Math.round(4000 * Math.sin(i / 3))),
+    );
+    cluster = await startCluster({ nodes: 2, edge: true });
     const [a] = cluster.nodes;
     assert.ok(a && cluster.edge);
-    const ext = expectStatus(await a.api('POST', '/v1.0/extensions', { extension: EXTENSION, password: PASSWORD }), 200);
+    const ext = expectStatus(
+      await a.api('POST', '/v1.0/extensions', { extension: EXTENSION, password: PASSWORD }),
+      200,
+    );
     const edge = `${cluster.edge.host}:${cluster.edge.port}`;
     phone = await startBaresip({
-      accounts: [`<sip:${ext.username}@${edge}>;auth_pass=${PASSWORD};regint=60;answermode=auto`],
-      modules: ['menu.so'],
+      accounts: [
+        `<sip:${ext.username}@${edge}>;auth_pass=${PASSWORD};regint=60;answermode=auto;audio_source=aufile,${wav}`,
+      ],
+      modules: ['aufile.so', 'menu.so'],
       traceReceived: true,
     });
     await phone.waitForOutput(/200 OK \(\) \[1 binding\]/);
@@ -53,6 +70,7 @@ describe('a phone registered through the edge, called from every node', { timeou
   after(async () => {
     await phone?.stop();
     await cluster?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('the binding keeps the Path of the edge', async () => {
@@ -88,14 +106,7 @@ describe('a phone registered through the edge, called from every node', { timeou
         },
         15_000,
         `call ${id} progressing`,
-      ).catch(async (err) => {
-        console.log('DEBUG call', JSON.stringify(expectStatus(await node.api('GET', `/v1.0/calls/${id}`), 200)));
-        console.log('DEBUG phone', phone.output());
-        console.log('DEBUG recv', (await phone.received()).map((d) => Buffer.from(d).toString('latin1')).filter((t) => /^[A-Z]/.test(t)).join('\n----\n'));
-        console.log('DEBUG edge', cluster.edge!.lines.join('\n'));
-        console.log('DEBUG node', node.lines.slice(-60).join('\n'));
-        throw err;
-      });
+      );
       assert.equal(call.destination.target, EXTENSION);
       const owner = await cluster.sql<{ node_id: string }>('select node_id from calls where id = $1', [id]);
       assert.equal(owner[0]?.node_id, node.nodeId, 'the call is owned by the node that created it');

@@ -62,6 +62,8 @@ interface RegisterOpts {
   to?: string;
   userAgent?: string;
   authorization?: string;
+  /** Further header lines (`Path: …`, `Supported: …`). */
+  extra?: string[];
 }
 
 function register(o: RegisterOpts = {}): SipRequest {
@@ -77,6 +79,7 @@ function register(o: RegisterOpts = {}): SipRequest {
     ...(o.expires !== undefined ? [`Expires: ${o.expires}`] : []),
     ...(o.userAgent ? [`User-Agent: ${o.userAgent}`] : []),
     ...(o.authorization ? [`Authorization: ${o.authorization}`] : []),
+    ...(o.extra ?? []),
     'Content-Length: 0',
     '',
     '',
@@ -330,5 +333,44 @@ describe('Registrar', () => {
     });
     assert.equal((await send(register({ authorization }))).status, 500);
     assert.equal(registrar.stats().error, 1);
+  });
+
+  describe('Path (RFC 3327 §5.3)', () => {
+    const EDGE = '<sip:203.0.113.5:5060;lr>';
+    const OUTER = '<sip:198.51.100.7;lr;received=sip:192.0.2.10%3A5062>';
+
+    it('with Supported: path, the Path values are kept with the binding in order and echoed in the 200', async () => {
+      const { authed, backend } = setup();
+      const res = await authed({ extra: [`Path: ${EDGE}`, `Path: ${OUTER}`, 'Supported: replaces, path'] });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.headers.getAll('path'), [EDGE, OUTER]);
+      assert.deepEqual(backend.bindings.get('sip:1001-abc@192.0.2.10:5062')?.path, [EDGE, OUTER]);
+      // One header line holding both values reads the same.
+      const again = await authed({ callId: 'x', extra: [`Path: ${EDGE}, ${OUTER}`, 'Supported: path'] });
+      assert.deepEqual(again.headers.getAll('path'), [EDGE, OUTER]);
+      assert.deepEqual(backend.bindings.get('sip:1001-abc@192.0.2.10:5062')?.path, [EDGE, OUTER]);
+    });
+
+    it('a refresh without Path drops the stored one; without Supported: path a Path is ignored', async () => {
+      const { authed, backend } = setup();
+      await authed({ extra: [`Path: ${EDGE}`, 'Supported: path'] });
+      const refreshed = await authed({ cseq: 5 });
+      assert.deepEqual(refreshed.headers.getAll('path'), []);
+      assert.deepEqual(backend.bindings.get('sip:1001-abc@192.0.2.10:5062')?.path, []);
+      const unsupported = await authed({ cseq: 9, extra: [`Path: ${EDGE}`, 'Supported: replaces'] });
+      assert.equal(unsupported.status, 200);
+      assert.deepEqual(unsupported.headers.getAll('path'), []);
+      assert.deepEqual(backend.bindings.get('sip:1001-abc@192.0.2.10:5062')?.path, []);
+    });
+
+    it('a malformed Path or one that is not a SIP URI: 400 and nothing bound', async () => {
+      for (const path of ['<sip:203.0.113.5;lr', '<tel:+15550001000>']) {
+        const { authed, backend } = setup();
+        const res = await authed({ extra: [`Path: ${path}`, 'Supported: path'] });
+        assert.equal(res.status, 400, path);
+        assert.equal(res.reason, 'Malformed Path');
+        assert.equal(backend.bindings.size, 0);
+      }
+    });
   });
 });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeClock, newId } from '../../shared/index.ts';
 import { openStore } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
+import { inviteTargets, withContactRoutes } from './call-signaling.ts';
 import { DirectoryAdapter } from './directory-adapter.ts';
 
 describe('DirectoryAdapter', () => {
@@ -58,5 +59,43 @@ describe('DirectoryAdapter', () => {
     assert.deepEqual(await directory.extensionContacts(customerId, '1001'), ['<sip:a@127.0.0.1:5062>']);
     assert.equal(await directory.extensionContacts(customerId, '1002'), undefined);
     assert.equal(await directory.extensionContacts(newId(), '1001'), undefined);
+  });
+
+  it("keeps each binding's Path (RFC 3327 §5.3) and gives it as the route set of the INVITE to that contact", async () => {
+    const customerId = newId();
+    const ext = await store.extensions.create({
+      customer_id: customerId,
+      extension: '1001',
+      password: 'pw',
+      username: `u-${newId()}`,
+      domain_name: 'd',
+      name: '',
+      detail: '',
+    });
+    const binding = {
+      customer_id: customerId,
+      extension_id: ext.id,
+      transport: 'UDP',
+      source: 'udp:192.0.2.5:5060',
+      call_id: 'c',
+      cseq: 1,
+      user_agent: 'phone',
+      tm_expire: new Date(clock.now() + 60_000).toISOString(),
+    };
+    const edge = ['<sip:192.0.2.5:5060;lr>'];
+    const stored = await store.registrations.upsert({ ...binding, contact: 'sip:a@10.0.0.7:5062', path: edge });
+    assert.deepEqual(stored.path, edge);
+    await store.registrations.upsert({ ...binding, contact: 'sip:b@192.0.2.8:5062' });
+    const directory = new DirectoryAdapter({ store, clock });
+    const contacts = (await directory.extensionContacts(customerId, '1001')) ?? [];
+    assert.deepEqual([...contacts].sort(), ['sip:a@10.0.0.7:5062', 'sip:b@192.0.2.8:5062']);
+    assert.deepEqual([...(await directory.contactRoutes(customerId, '1001'))], [['sip:a@10.0.0.7:5062', edge]]);
+
+    const target = { kind: 'contacts' as const, extension: '1001', contacts };
+    const targets = await withContactRoutes(inviteTargets(target, 'sip.test'), target, customerId, directory);
+    const byUri = new Map(targets.map((t) => [t.requestUri, t.routes]));
+    assert.deepEqual(byUri.get('sip:a@10.0.0.7:5062'), edge, 'the phone behind the edge is called through it');
+    assert.equal(byUri.get('sip:b@192.0.2.8:5062'), undefined, 'a contact registered directly is called directly');
+    assert.deepEqual([...(await directory.contactRoutes(newId(), '1001'))], []);
   });
 });
