@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { dropDatabase, ensureDatabase, newAdminKey, withDatabase } from '../../scripts/cluster-launcher.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { startCallbin, type CallbinHandle } from '../../src/main.ts';
@@ -189,7 +190,7 @@ describe('cluster e2e: commands for a call reach the node that owns it', () => {
     assert.equal((await chainedPeer.sipp.exited).code, 0, 'the chained peer got our BYE');
   });
 
-  it("a customer deleted through B loses its live call on A (docs/security.md \"Deleting a customer\")", async () => {
+  it('a customer deleted through B loses its live call on A (docs/security.md "Deleting a customer")', async () => {
     assert.ok(a && b);
     const peer = await startSippProvider('uas');
     peers.push(peer.sipp);
@@ -217,6 +218,57 @@ describe('cluster e2e: commands for a call reach the node that owns it', () => {
     assert.equal(exited?.code, 0, "A ended the deleted customer's call: sipp got our BYE");
     const stored = await a.handle.store.calls.get(call.id);
     assert.equal(stored?.status, 'hangup');
+  });
+
+  it('a WebSocket client on B gets every event of a call on A once, in seq order (docs/cluster.md "Events from every node")', async () => {
+    assert.ok(a && b);
+    const peer = await startSippProvider('uas');
+    peers.push(peer.sipp);
+    await routeTo(a, peer.port, '+31');
+    const me = expectStatus(await b.api('GET', '/v1.0/customer'), 200);
+    const ws = new WebSocket(
+      `${b.handle.apiUrl.replace('http', 'ws')}/v1.0/ws?accesskey=${encodeURIComponent(adminKey)}`,
+    );
+    const received: { type: string; event_id: string; seq: number; data: { id: string } }[] = [];
+    let subscribed = false;
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString()) as { type: string };
+      if (msg.type === 'subscribed') subscribed = true;
+      else if (msg.type !== 'unsubscribed' && msg.type !== 'error') received.push(msg as (typeof received)[number]);
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    try {
+      ws.send(JSON.stringify({ type: 'subscribe', topics: [`customer_id:${me.id}:call`] }));
+      const deadline = Date.now() + 5_000;
+      while (!subscribed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(subscribed, 'subscription acknowledged');
+      const call = await dial(a, '+31201234567');
+      await waitForCall(b, call.id, (c) => c.status === 'progressing');
+      expectStatus(await a.api('POST', `/v1.0/calls/${call.id}/hangup`), 200);
+      const ofCall = () => received.filter((e) => e.data.id === call.id);
+      const until = Date.now() + 15_000;
+      while (!ofCall().some((e) => e.type === 'call_hangup') && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+      const events = ofCall();
+      assert.ok(
+        events.some((e) => e.type === 'call_hangup'),
+        `B's stream got A's call_hangup: ${events.map((e) => e.type)}`,
+      );
+      assert.equal(events[0]?.type, 'call_created');
+      assert.equal(new Set(events.map((e) => e.event_id)).size, events.length, 'each event once');
+      const seqs = events.map((e) => e.seq);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((x, y) => x - y),
+        'in seq order',
+      );
+      assert.equal((await peer.sipp.exited).code, 0);
+    } finally {
+      ws.terminate();
+    }
   });
 
   it('when A stops answering, a command through B for a call of A is 503 NODE_UNAVAILABLE naming A', async () => {
