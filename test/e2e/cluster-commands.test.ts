@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { dropDatabase, ensureDatabase, newAdminKey, withDatabase } from '../../scripts/cluster-launcher.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { startCallbin, type CallbinHandle } from '../../src/main.ts';
-import { silentLogger } from '../../src/shared/index.ts';
 import { RtpProbe } from '../support/calls-harness.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
-import { apiCall, expectStatus, startSippProvider, waitForCall, type ApiResponse } from '../support/callbin.ts';
+import {
+  apiCall,
+  expectStatus,
+  startSippProvider,
+  startTestCallbin,
+  waitForCall,
+  type TestCallbin,
+} from '../support/callbin.ts';
 import { TEST_DATABASE_SERVER, TEST_NATS_URL } from '../support/cluster.ts';
 
 // docs/cluster.md "Any node serves the whole API": two nodes in this process on one fresh
@@ -21,46 +22,21 @@ import { TEST_DATABASE_SERVER, TEST_NATS_URL } from '../support/cluster.ts';
 const run = randomBytes(4).toString('hex');
 const NIL = '00000000-0000-0000-0000-000000000000';
 
-interface Node {
-  handle: CallbinHandle;
-  dataDir: string;
-  api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
-}
+/** One node of this file's cluster, in this process. */
+type Node = TestCallbin;
 
-async function startNode(name: string, databaseUrl: string, adminKey: string): Promise<Node> {
-  const dataDir = await mkdtemp(join(tmpdir(), `callbin-cluster-cmd-${name}-`));
-  const rtpPortMin = 20_000 + 2 * Math.floor(Math.random() * 9_900);
-  const config = loadConfig(
-    {},
-    {
-      dataDir,
-      httpHost: '127.0.0.1',
-      httpPort: 0,
-      sipHost: '127.0.0.1',
-      sipPort: 0,
-      logLevel: 'silent',
-      rtpPortMin,
-      rtpPortMax: rtpPortMin + 199,
-      databaseUrl,
-      natsUrl: TEST_NATS_URL,
-      nodeId: `cmd-${name}-${run}`,
-      adminKey,
-      overloadUtilisation: 0,
-    },
-  );
-  try {
-    const handle = await startCallbin(config, { logger: silentLogger });
-    return { handle, dataDir, api: (method, path, body) => apiCall(handle.apiUrl, adminKey, method, path, body) };
-  } catch (err) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw err;
-  }
+function startNode(name: string, databaseUrl: string, adminKey: string): Promise<Node> {
+  return startTestCallbin({
+    databaseUrl,
+    natsUrl: TEST_NATS_URL,
+    nodeId: `cmd-${name}-${run}`,
+    adminKey,
+    overloadUtilisation: 0,
+  });
 }
 
 async function stopNode(node: Node | undefined): Promise<void> {
-  if (!node) return;
-  await node.handle.close();
-  await rm(node.dataDir, { recursive: true, force: true });
+  await node?.close();
 }
 
 /** A platform route for the country code `prefix` to a provider at 127.0.0.1:`port`, created through `node`. */

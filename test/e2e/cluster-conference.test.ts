@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dropDatabase, ensureDatabase, newAdminKey, withDatabase } from '../../scripts/cluster-launcher.ts';
 import { requestAdmission } from '../../src/cluster/index.ts';
-import { loadConfig } from '../../src/config/index.ts';
 import { MediaEndpoint } from '../../src/endpoint/media-endpoint.ts';
-import { startCallbin, type CallbinHandle } from '../../src/main.ts';
 import { FRAME_SAMPLES, PcmSource } from '../../src/media/index.ts';
-import { SipResponseError, silentLogger } from '../../src/shared/index.ts';
-import { apiCall, expectStatus, waitForCall, type ApiResponse } from '../support/callbin.ts';
+import { SipResponseError } from '../../src/shared/index.ts';
+import { expectStatus, startTestCallbin, waitForCall, type TestCallbin } from '../support/callbin.ts';
 import { TEST_DATABASE_SERVER, TEST_NATS_URL } from '../support/cluster.ts';
 import { startMediaUa, type MediaCall, type MediaUa } from '../support/media-call.ts';
 import { pause, rms, tone, toneAmplitude } from '../support/phones.ts';
@@ -26,52 +21,26 @@ const NUMBER = '+15557770100';
 const HEARD = 1500;
 const ABSENT = 400;
 
-interface Node {
-  handle: CallbinHandle;
-  dataDir: string;
-  sipUri(user: string): string;
-  api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
+/** `sip:<user>@` one node's loopback SIP address. */
+function sipUriOf(node: Node, user: string): string {
+  return `sip:${user}@127.0.0.1:${node.sipPort}`;
 }
 
-async function startNode(name: string, databaseUrl: string, adminKey: string): Promise<Node> {
-  const dataDir = await mkdtemp(join(tmpdir(), `callbin-cluster-conf-${name}-`));
-  const rtpPortMin = 20_000 + 2 * Math.floor(Math.random() * 9_900);
-  const config = loadConfig(
-    {},
-    {
-      dataDir,
-      httpHost: '127.0.0.1',
-      httpPort: 0,
-      sipHost: '127.0.0.1',
-      sipPort: 0,
-      logLevel: 'silent',
-      rtpPortMin,
-      rtpPortMax: rtpPortMin + 199,
-      databaseUrl,
-      natsUrl: TEST_NATS_URL,
-      nodeId: `conf-${name}-${run}`,
-      adminKey,
-      overloadUtilisation: 0,
-    },
-  );
-  try {
-    const handle = await startCallbin(config, { logger: silentLogger });
-    return {
-      handle,
-      dataDir,
-      sipUri: (user) => `sip:${user}@127.0.0.1:${handle.sip.address.port}`,
-      api: (method, path, body) => apiCall(handle.apiUrl, adminKey, method, path, body),
-    };
-  } catch (err) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw err;
-  }
+/** One node of this file's cluster, in this process. */
+type Node = TestCallbin;
+
+function startNode(name: string, databaseUrl: string, adminKey: string): Promise<Node> {
+  return startTestCallbin({
+    databaseUrl,
+    natsUrl: TEST_NATS_URL,
+    nodeId: `conf-${name}-${run}`,
+    adminKey,
+    overloadUtilisation: 0,
+  });
 }
 
 async function stopNode(node: Node | undefined): Promise<void> {
-  if (!node) return;
-  await node.handle.close();
-  await rm(node.dataDir, { recursive: true, force: true });
+  await node?.close();
 }
 
 /** One caller of the test UA: it sends a looped tone and keeps every frame it hears. */
@@ -179,8 +148,8 @@ describe('cluster e2e: callers on two nodes in one conference', { timeout: 120_0
   it('caller 1 on A and caller 2 on B hear each other, not themselves; a kick through A ends the leg of caller 2', async () => {
     assert.ok(a && b && ua);
     assert.equal(await a.handle.store.conferences.ownerOf(conferenceId), a.handle.nodeId);
-    const one = new ToneCaller(ua, await ua.call(a.sipUri(NUMBER)), 500);
-    const two = new ToneCaller(ua, await ua.call(b.sipUri(NUMBER)), 1300);
+    const one = new ToneCaller(ua, await ua.call(sipUriOf(a, NUMBER)), 500);
+    const two = new ToneCaller(ua, await ua.call(sipUriOf(b, NUMBER)), 1300);
     callers.push(one, two);
     const members = await eventually(async () => {
       const list = await joined();
@@ -232,7 +201,7 @@ describe('cluster e2e: callers on two nodes in one conference', { timeout: 120_0
       });
       try {
         const { dialog } = await ua!.testUa.ua.invite({
-          to: a!.sipUri('callbin'),
+          to: sipUriOf(a!, 'callbin'),
           from: `sip:callbin@127.0.0.1:${ua!.testUa.port}`,
           body: offerSdp,
           contentType: 'application/sdp',
@@ -264,20 +233,20 @@ describe('cluster e2e: callers on two nodes in one conference', { timeout: 120_0
 
   it("mute through B and the caller's hangup on B reach the room on A; deleting the conference through B ends the room on A and the calls on both", async () => {
     assert.ok(a && b && ua);
-    const one = new ToneCaller(ua, await ua.call(a.sipUri(NUMBER)), 500);
+    const one = new ToneCaller(ua, await ua.call(sipUriOf(a, NUMBER)), 500);
     callers.push(one);
     const [ccOfOne] = await eventually(async () => {
       const list = await joined();
       return list.length === 1 ? list : undefined;
     }, 'caller 1 joined');
-    const two = new ToneCaller(ua, await ua.call(b.sipUri(NUMBER)), 1300);
+    const two = new ToneCaller(ua, await ua.call(sipUriOf(b, NUMBER)), 1300);
     callers.push(two);
     const ccOfTwo = await eventually(async () => {
       const list = await joined();
       return list.length === 2 ? list.find((cc) => cc.id !== ccOfOne.id) : undefined;
     }, 'caller 2 joined');
     assert.equal(await a.handle.store.calls.ownerOf(ccOfTwo.reference_id), b.handle.nodeId);
-    const three = new ToneCaller(ua, await ua.call(b.sipUri(NUMBER)), 900);
+    const three = new ToneCaller(ua, await ua.call(sipUriOf(b, NUMBER)), 900);
     callers.push(three);
     await eventually(async () => ((await joined()).length === 3 ? true : undefined), 'caller 3 joined');
 
@@ -316,7 +285,7 @@ describe('cluster e2e: callers on two nodes in one conference', { timeout: 120_0
       200,
     );
     expectStatus(await a.api('POST', '/v1.0/numbers', { number: '+15557770200', call_flow_id: flow.id }), 200);
-    const caller = new ToneCaller(ua, await ua.call(b.sipUri('+15557770200')), 700);
+    const caller = new ToneCaller(ua, await ua.call(sipUriOf(b, '+15557770200')), 700);
     callers.push(caller);
     const [cc] = await eventually(async () => {
       const list = expectStatus(
