@@ -12,15 +12,12 @@ import type { Store } from '../../src/store/index.ts';
 import { startSipp, waitForUdpBound } from './calls-harness.ts';
 import type { SippProcess } from './calls-harness.ts';
 import { freeMediaPort, freePort } from './sipp.ts';
+import { apiCall, type ApiResponse } from './api-call.ts';
 
 /** The sipp scenarios of the test suite. */
 export const SIPP_FIXTURES = fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
 
-/** An API answer as the tests read it. */
-export interface ApiResponse {
-  status: number;
-  body: any;
-}
+export { apiCall, type ApiResponse } from './api-call.ts';
 
 /** A whole callbin (store, SIP, media, flows, HTTP API) running in this process on ephemeral ports. */
 export interface TestCallbin {
@@ -38,29 +35,6 @@ export interface TestCallbin {
 function randomRtpRange(pairs: number): { rtpPortMin: number; rtpPortMax: number } {
   const min = 20_000 + 2 * Math.floor(Math.random() * (10_000 - pairs));
   return { rtpPortMin: min, rtpPortMax: min + pairs * 2 - 1 };
-}
-
-/** Calls `fetch` with the bearer key and parses the JSON answer. */
-export async function apiCall(
-  baseUrl: string,
-  key: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<ApiResponse> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON: the text is what the test sees.
-  }
-  return { status: res.status, body: parsed };
 }
 
 /** Starts callbin in-process with a fresh data directory, loopback listeners on port 0 and a random RTP range; `overrides` change other settings (`mode`…). */

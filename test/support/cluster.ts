@@ -10,38 +10,14 @@ import {
   type EdgeProcess,
   type NodeProcess,
 } from '../../scripts/cluster-launcher.ts';
+import { apiCall, type ApiResponse } from './api-call.ts';
 
 /** The PostgreSQL server the tests may create databases on (as the store contract suite uses). */
 export const TEST_DATABASE_SERVER = process.env.CALLBIN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** The NATS server of the tests (JetStream on). */
 export const TEST_NATS_URL = process.env.CALLBIN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
-/** An API answer as the tests read it (as test/support/callbin.ts's, without loading callbin in the test process). */
-export interface ApiResponse {
-  status: number;
-  body: any;
-}
-
-/** Calls `fetch` with the bearer key and parses the JSON answer (the text when it is not JSON). */
-export async function apiCall(
-  baseUrl: string,
-  key: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<ApiResponse> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  try {
-    return { status: res.status, body: JSON.parse(text) };
-  } catch {
-    return { status: res.status, body: text };
-  }
-}
+export { apiCall, type ApiResponse } from './api-call.ts';
 
 /** Asserts an API answer's status, showing its body when it differs; returns the body. */
 export function expectStatus(res: ApiResponse, status: number): any {
