@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import type { RawQuery } from './table-repo.ts';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import type { Dialect } from 'kysely';
 import pg from 'pg';
 import { AppError, ValidationError, silentLogger, systemClock } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';

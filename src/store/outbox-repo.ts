@@ -151,11 +151,7 @@ export class OutboxTable implements OutboxRepo {
     return decode(row);
   }
 
-  async #appendPg(
-    tx: TxHandle,
-    query: NonNullable<TxHandle['pgQuery']>,
-    event: NewOutboxEvent,
-  ): Promise<OutboxEvent> {
+  async #appendPg(tx: TxHandle, query: NonNullable<TxHandle['pgQuery']>, event: NewOutboxEvent): Promise<OutboxEvent> {
     const { resource_type, resource_id } = event;
     const nowMs = this.#clock.now();
     const eventId = timeOrderedId(nowMs);

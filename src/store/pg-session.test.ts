@@ -35,13 +35,20 @@ describe('PgSession (grouped transactions on PostgreSQL)', () => {
   });
 
   after(async () => {
+    // A failed test leaves its session open: its connection goes back before the pool ends.
+    for (const session of sessions) await session.close();
     await pool?.end();
     if (created) await admin.query(`drop database if exists ${database} with (force)`);
     await admin.end();
   });
 
+  const sessions: PgSession[] = [];
   /** One lane whose group never commits for its age: grouping depends only on who waits. */
-  const oneLane = (): PgSession => new PgSession(pool, { lanes: 1, maxGroupMs: 60_000 });
+  const oneLane = (): PgSession => {
+    const session = new PgSession(pool, { lanes: 1, maxGroupMs: 60_000 });
+    sessions.push(session);
+    return session;
+  };
 
   const committed = async (ids: readonly string[]): Promise<string[]> => {
     const { rows } = await pool.query('select id from items where id = any($1) order by id', [ids]);
@@ -52,26 +59,26 @@ describe('PgSession (grouped transactions on PostgreSQL)', () => {
     const session = oneLane();
     const ids = Array.from({ length: 6 }, (_, i) => `share-${i}-${database}`);
     const seenBeforeCommit: number[] = [];
-    const seenAfterCommit: number[] = [];
-    const txids = await Promise.all(
-      ids.map((id) =>
-        session.transaction(async (tx) => {
-          await insert(tx, id);
-          // Another connection sees nothing of the open group.
-          seenBeforeCommit.push((await committed([id])).length);
-          tx.afterCommit(() => {
-            void committed([id]).then((rows) => seenAfterCommit.push(rows.length));
-          });
-          return txid(tx);
-        }),
-      ),
-    );
-    assert.equal(new Set(txids).size, 1, 'one PostgreSQL transaction for all six');
-    assert.deepEqual(seenBeforeCommit, [0, 0, 0, 0, 0, 0]);
-    assert.deepEqual(await committed(ids), [...ids].sort());
-    await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(seenAfterCommit, [1, 1, 1, 1, 1, 1]);
-    await session.close();
+    const seenAfterCommit: Promise<number>[] = [];
+    try {
+      const txids = await Promise.all(
+        ids.map((id) =>
+          session.transaction(async (tx) => {
+            await insert(tx, id);
+            // Another connection sees nothing of the open group.
+            seenBeforeCommit.push((await committed([id])).length);
+            tx.afterCommit(() => seenAfterCommit.push(committed([id]).then((rows) => rows.length)));
+            return txid(tx);
+          }),
+        ),
+      );
+      assert.equal(new Set(txids).size, 1, 'one PostgreSQL transaction for all six');
+      assert.deepEqual(seenBeforeCommit, [0, 0, 0, 0, 0, 0]);
+      assert.deepEqual(await Promise.all(seenAfterCommit), [1, 1, 1, 1, 1, 1]);
+      assert.deepEqual(await committed(ids), [...ids].sort());
+    } finally {
+      await session.close();
+    }
   });
 
   it('a transaction that throws, or whose statement fails, rolls back alone; the rest of its group commits', async () => {
@@ -150,6 +157,7 @@ describe('PgSession (grouped transactions on PostgreSQL)', () => {
 
   it('transactions spread over the lanes run side by side, each group committing on its own', async () => {
     const session = new PgSession(pool, { lanes: 3 });
+    sessions.push(session);
     const ids = Array.from({ length: 3 }, (_, i) => `lanes-${i}-${database}`);
     let running = 0;
     let most = 0;
