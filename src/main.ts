@@ -209,7 +209,8 @@ export async function startCallbin(
       },
       recordings: { service: callStack.recordings, records: callStack.recordingStore },
       onProvidersChanged: () => callStack.providers.invalidate(),
-      onCustomerDeleted: (customerId) => (customerDeletion ? customerDeletion.deleted(customerId) : endCustomer(customerId)),
+      onCustomerDeleted: (customerId) =>
+        customerDeletion ? customerDeletion.deleted(customerId) : endCustomer(customerId),
     });
     const address = await app.listen({ host: config.httpHost, port: config.httpPort });
     const url = new URL(address);

@@ -247,7 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     issues.push({
       field: 'CALLBIN_NATS_URL',
       reason: 'INVALID_CONFIG',
-      message: 'a cluster needs a shared store: set CALLBIN_DATABASE_URL to a postgres:// URL (SQLite is always one node)',
+      message:
+        'a cluster needs a shared store: set CALLBIN_DATABASE_URL to a postgres:// URL (SQLite is always one node)',
     });
   }
   if (issues.length > 0) throw new ValidationError(issues, 'INVALID_CONFIG');
