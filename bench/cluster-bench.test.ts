@@ -34,6 +34,7 @@ test('bench/cluster.ts measures SQLite, PostgreSQL and two nodes behind Kamailio
       costRatePerSec: 5,
       costSeconds: 2,
       idleSeconds: 1,
+      warmUpSeconds: 0,
       postgresAdminUrl: POSTGRES,
       resultsDir,
       install: false,

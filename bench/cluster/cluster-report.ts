@@ -1,4 +1,5 @@
 import type { ClusterCost, ClusterLadder } from './cluster-scenarios.ts';
+import { describeTables } from './pg-tables.ts';
 import { SETUP_LABELS } from './setups.ts';
 import type { SetupKey } from './setups.ts';
 
@@ -84,6 +85,23 @@ export function clusterLines(results: readonly SetupResult[], costRatePerSec: nu
         .map(([part, ms]) => `${part} ${fmt(ms)}`)
         .join(' + ') + (r.cost.step.failed > 0 ? `; ${r.cost.step.failed} calls failed` : ''),
   );
+  // The ladder's step at the highest rate every set-up sustained: CPU per call where fixed costs weigh less.
+  const common = Math.min(...results.map((r) => r.ladder.maxSustainedPerSec));
+  if (common > 0)
+    add(
+      `CPU per call at ${common} calls/s (ladder)`,
+      'CPU-ms',
+      (r) => r.ladder.steps.find((st) => st.ratePerSec === common)?.totalCpuMsPerCall,
+      'sqlite',
+      (r) => {
+        const st = r.ladder.steps.find((x) => x.ratePerSec === common);
+        return st
+          ? Object.entries(st.cpuMsPerCall)
+              .map(([part, ms]) => `${part} ${fmt(ms)}`)
+              .join(' + ')
+          : undefined;
+      },
+    );
   const sum = (rec: Record<string, number>): number => Object.values(rec).reduce((a, b) => a + b, 0);
   add(
     `  same, above the idle CPU`,
@@ -105,7 +123,13 @@ export function clusterLines(results: readonly SetupResult[], costRatePerSec: nu
   add('store rows inserted per call', 'rows', (r) => r.cost.store?.perCall.inserted, 'postgres');
   add('store rows updated per call', 'rows', (r) => r.cost.store?.perCall.updated, 'postgres');
   add('store rows deleted per call', 'rows', (r) => r.cost.store?.perCall.deleted, 'postgres');
-  add('store rows read per call', 'rows', (r) => r.cost.store?.perCall.returned, 'postgres');
+  add(
+    'store rows read per call',
+    'rows',
+    (r) => r.cost.store?.perCall.returned,
+    'postgres',
+    (r) => (r.cost.store ? describeTables(r.cost.store.tablesPerCall) : undefined),
+  );
   add(
     'bus messages published per call',
     'msgs',

@@ -2,7 +2,7 @@ import { spawnChild, type ChildHandle } from '../../scripts/cluster-launcher.ts'
 import { freePort } from '../../test/support/sipp.ts';
 import type { CpuPin } from '../calls/sipp-run.ts';
 
-/** The message counters of a NATS server's `/varz` (docs/cluster.md "Message subjects"). */
+/** The message counters of a NATS server's `/varz` (docs/cluster.md "Bus"). */
 export interface BusCounters {
   inMsgs: number;
   outMsgs: number;

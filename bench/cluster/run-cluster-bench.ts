@@ -1,4 +1,4 @@
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startWebhookSink } from '../calls/callbin-server.ts';
 import { machineInfo, writeResultFile } from '../calls/report.ts';
@@ -17,6 +17,8 @@ export interface ClusterBenchOptions {
   stepSeconds: number;
   costRatePerSec: number;
   costSeconds: number;
+  /** Calls at the cost rate before anything is measured (JIT, caches, pool connections). */
+  warmUpSeconds: number;
   /** How long the servers' CPU is read with no calls (its rate is shown beside the cost per call). */
   idleSeconds: number;
   /** Quiet before the cost step, so every PostgreSQL backend flushed its statistics (≥ 10 s). */
@@ -37,6 +39,7 @@ export const CLUSTER_FULL_OPTIONS: ClusterBenchOptions = {
   costRatePerSec: 5,
   costSeconds: 20,
   idleSeconds: 5,
+  warmUpSeconds: 4,
   flushWaitMs: 11_000,
   postgresAdminUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   resultsDir: fileURLToPath(new URL('../results/', import.meta.url)),
@@ -48,6 +51,8 @@ export const CLUSTER_FULL_OPTIONS: ClusterBenchOptions = {
 export interface ClusterBenchResult {
   startedAt: string;
   machine: Record<string, unknown>;
+  /** The machine's 1-minute load average when the run started and ended (other work shows here). */
+  loadAverage: { start: number; end: number };
   options: ClusterBenchOptions;
   pins: { load?: string; server?: string };
   setups: SetupResult[];
@@ -70,6 +75,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
   const r: ClusterBenchResult = {
     startedAt: new Date().toISOString(),
     machine: machineInfo(),
+    loadAverage: { start: loadavg()[0] ?? NaN, end: NaN },
     options: o,
     pins,
     setups: [],
@@ -81,6 +87,14 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
     await webhooks.quiet();
     await new Promise((res) => setTimeout(res, 1000));
   };
+  // Stopped from outside (Ctrl-C, a time limit): stop the servers of the set-up in progress and
+  // drop its database instead of leaving them running without their parent.
+  let current: { close(): Promise<void> } | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void (current?.close() ?? Promise.resolve()).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     for (const key of o.setups) {
       const setup = await startSetup(key, {
@@ -88,11 +102,14 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
         webhookUrl: webhooks.url,
         serverPin: pins.server,
       });
+      current = setup;
       try {
         console.log(`${setup.label}: SIP ${setup.target.host}:${setup.target.port}`);
         // A warm-up at the cost rate (JIT, caches, pool connections); not counted.
-        await runClusterStep(setup, { ratePerSec: o.costRatePerSec, seconds: 2, pin: pins.load });
-        await between();
+        if (o.warmUpSeconds > 0) {
+          await runClusterStep(setup, { ratePerSec: o.costRatePerSec, seconds: o.warmUpSeconds, pin: pins.load });
+          await between();
+        }
         // The servers' CPU with no calls (timers, health checks, heartbeats in cluster mode).
         const quiet = await setup.probe.measure(() => new Promise((res) => setTimeout(res, o.idleSeconds * 1000)));
         const idle = {
@@ -121,18 +138,25 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
           cost,
         });
       } finally {
+        current = undefined;
         await setup.close();
       }
     }
     r.webhooksReceived = webhooks.received();
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await webhooks.close();
   }
+  r.loadAverage.end = loadavg()[0] ?? NaN;
   r.lines = clusterLines(r.setups, o.costRatePerSec);
   console.log(
     `\nResults (ratio against (a), store figures against (b); ${pinned ? 'sipp on core 0, every server process on core 1: two nodes on one core measure the cost of cluster mode, not its scale' : 'not pinned'})`,
   );
   for (const l of r.lines) console.log(formatClusterLine(l));
+  console.log(
+    `load average (1 min) at start ${r.loadAverage.start.toFixed(1)}, at end ${r.loadAverage.end.toFixed(1)}`,
+  );
   r.resultFile = await writeResultFile(o.resultsDir, r, 'cluster');
   console.log(`result file: ${r.resultFile}`);
   return r;
