@@ -21,6 +21,7 @@ import type {
   SettleOptions,
 } from './delivery-types.ts';
 import type { WebhookDelivery } from './row-types.ts';
+import { pendingDelivery } from './delivery-types.ts';
 
 export type {
   ClaimOptions,
@@ -59,19 +60,7 @@ export class DeliveryTable implements DeliveryRepo {
     const now = new Date(nowMs).toISOString();
     if (this.#sqlite) return this.#sqlite.enqueue(rows, nowMs, now);
     if (tx.pgQuery) return pgEnqueue(tx.pgQuery, rows, nowMs, now);
-    const values = rows.map((r) => ({
-      ...r,
-      id: timeOrderedId(nowMs),
-      status: 'pending' as const,
-      attempts: 0,
-      last_status_code: 0,
-      last_error: '',
-      latency_ms: 0,
-      next_attempt_at: now,
-      lease_until: '',
-      tm_create: now,
-      tm_update: now,
-    }));
+    const values = rows.map((r) => pendingDelivery(r, timeOrderedId(nowMs), now));
     const stored = await tx.db.insertInto('webhook_deliveries').values(values).returningAll().execute();
     return stored.map(decodeDelivery);
   }

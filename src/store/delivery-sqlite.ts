@@ -1,4 +1,5 @@
 import type { ClaimOptions, ClaimedDelivery, NewWebhookDelivery, SettleOptions } from './delivery-types.ts';
+import { pendingDelivery } from './delivery-types.ts';
 import type { WebhookDelivery } from './row-types.ts';
 import type { SqliteSession } from './sqlite-session.ts';
 import { timeOrderedId } from './time-ordered-id.ts';
@@ -66,26 +67,7 @@ export class SqliteDeliveries {
         now,
         now,
       );
-      return {
-        id,
-        customer_id: r.customer_id,
-        event_id: r.event_id,
-        resource_type: r.resource_type,
-        resource_id: r.resource_id,
-        seq: r.seq,
-        event_type: r.event_type,
-        uri: r.uri,
-        method: r.method,
-        status: 'pending',
-        attempts: 0,
-        last_status_code: 0,
-        last_error: '',
-        latency_ms: 0,
-        next_attempt_at: now,
-        lease_until: '',
-        tm_create: now,
-        tm_update: now,
-      };
+      return pendingDelivery(r, id, now);
     });
   }
 

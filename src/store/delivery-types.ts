@@ -122,3 +122,30 @@ export interface DeliveryRepo {
   /** Queue a delivered or failed delivery again as a new attempt cycle; InvalidStateError otherwise. */
   redeliver(id: string, scope?: Scope): Promise<WebhookDelivery | undefined>;
 }
+
+/**
+ * The row a queued delivery starts as: pending, due `now`, no attempt yet. `r` is copied field by
+ * field, so nothing else a caller's object carries reaches the table.
+ */
+export function pendingDelivery(r: NewWebhookDelivery, id: string, now: string): WebhookDelivery {
+  return {
+    id,
+    customer_id: r.customer_id,
+    event_id: r.event_id,
+    resource_type: r.resource_type,
+    resource_id: r.resource_id,
+    seq: r.seq,
+    event_type: r.event_type,
+    uri: r.uri,
+    method: r.method,
+    status: 'pending',
+    attempts: 0,
+    last_status_code: 0,
+    last_error: '',
+    latency_ms: 0,
+    next_attempt_at: now,
+    lease_until: '',
+    tm_create: now,
+    tm_update: now,
+  };
+}

@@ -1,4 +1,5 @@
 import type { ClaimOptions, ClaimedDelivery, NewWebhookDelivery, SettleOptions } from './delivery-types.ts';
+import { pendingDelivery } from './delivery-types.ts';
 import { decodeDelivery } from './delivery-kysely.ts';
 import type { PgRow, PgSession } from './pg-session.ts';
 import type { WebhookDelivery } from './row-types.ts';
@@ -56,28 +57,7 @@ export async function pgEnqueue(
   nowMs: number,
   now: string,
 ): Promise<WebhookDelivery[]> {
-  const stored = rows.map(
-    (r): WebhookDelivery => ({
-      id: timeOrderedId(nowMs),
-      customer_id: r.customer_id,
-      event_id: r.event_id,
-      resource_type: r.resource_type,
-      resource_id: r.resource_id,
-      seq: r.seq,
-      event_type: r.event_type,
-      uri: r.uri,
-      method: r.method,
-      status: 'pending',
-      attempts: 0,
-      last_status_code: 0,
-      last_error: '',
-      latency_ms: 0,
-      next_attempt_at: now,
-      lease_until: '',
-      tm_create: now,
-      tm_update: now,
-    }),
-  );
+  const stored = rows.map((r) => pendingDelivery(r, timeOrderedId(nowMs), now));
   const column = <K extends keyof WebhookDelivery>(k: K): WebhookDelivery[K][] => stored.map((d) => d[k]);
   await query(ENQUEUE_SQL, [
     column('id'),
