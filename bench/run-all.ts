@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const scripts = ['sip-parse.ts', 'api.ts', 'mixer.ts', 'rtp-relay.ts', 'webhooks.ts', 'calls.ts'];
+const scripts = ['sip-parse.ts', 'api.ts', 'mixer.ts', 'rtp-relay.ts', 'webhooks.ts', 'calls.ts', 'cluster.ts'];
 let failed = 0;
 for (const script of scripts) {
   console.log(`\n== bench/${script}`);
