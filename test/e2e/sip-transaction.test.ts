@@ -88,7 +88,13 @@ describe('SIP transactions against sipp', { timeout: 120_000 }, () => {
   });
 
   /** Run a sipp UAC scenario against our listener; `calls` > 1 runs them concurrently. */
-  async function sippCall(file: string, transportName: 'UDP' | 'TCP', extra: string[] = [], calls = 1): Promise<void> {
+  async function sippCall(
+    file: string,
+    transportName: 'UDP' | 'TCP',
+    extra: string[] = [],
+    calls = 1,
+    timeoutMs = 30_000,
+  ): Promise<void> {
     const sippPort = await freePort(transportName === 'TCP' ? 'tcp' : 'udp');
     const mediaPort = await freeMediaPort();
     const args = [
@@ -113,7 +119,7 @@ describe('SIP transactions against sipp', { timeout: 120_000 }, () => {
       ...(transportName === 'TCP' ? ['-t', 't1'] : []),
       ...extra,
     );
-    const result = await runSipp(args);
+    const result = await runSipp(args, { timeoutMs });
     assert.equal(result.code, 0, `sipp failed:\n${result.stdout.slice(-2000)}\n${result.stderr}`);
   }
 
@@ -133,7 +139,9 @@ describe('SIP transactions against sipp', { timeout: 120_000 }, () => {
     uas.seen.length = 0;
     uas.retransmitted2xx = 0;
     // 12 calls with 50 % loss each: all twelve 200s getting through first time is a 1-in-4096 event.
-    await sippCall('uac-lost-200.xml', 'UDP', [], 12);
+    // The 2xx goes again after 0.5, 1, 2, 4, 4… s (RFC 3261 §13.3.1.4): one call in the twelve losing
+    // nine in a row (≈ 2 % of runs) takes over 30 s, so sipp gets the 64·T1 the UAS may take.
+    await sippCall('uac-lost-200.xml', 'UDP', [], 12, 90_000);
     assert.equal(uas.seen.filter((m) => m === 'BYE').length, 12);
     assert.ok(uas.retransmitted2xx > 0, 'at least one 200 was lost and retransmitted');
   });
