@@ -1,5 +1,6 @@
 import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
-import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult } from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Dialect, QueryResult } from 'kysely';
+import { HeldDriver } from './held-driver.ts';
 import type { PgLane } from './pg-session.ts';
 
 /** kysely's queries inside a grouped transaction run on the session's held connection. */
@@ -23,38 +24,11 @@ class HeldConnection implements DatabaseConnection {
   }
 }
 
-/** The connection is already held by the running transaction: no acquiring, no nesting. */
-class HeldDriver implements Driver {
-  readonly #connection: HeldConnection;
-
-  constructor(session: PgLane) {
-    this.#connection = new HeldConnection(session);
-  }
-
-  async init(): Promise<void> {}
-
-  async acquireConnection(): Promise<DatabaseConnection> {
-    return this.#connection;
-  }
-
-  async beginTransaction(): Promise<void> {
-    throw new Error('a transaction cannot be nested in a store transaction');
-  }
-
-  async commitTransaction(): Promise<void> {}
-
-  async rollbackTransaction(): Promise<void> {}
-
-  async releaseConnection(): Promise<void> {}
-
-  async destroy(): Promise<void> {}
-}
-
 /** The dialect of `StoreTx.db` on PostgreSQL: valid only while a grouped transaction runs. */
 export function heldPostgresDialect(session: PgLane): Dialect {
   return {
     createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new HeldDriver(session),
+    createDriver: () => new HeldDriver(new HeldConnection(session)),
     createIntrospector: (db) => new PostgresIntrospector(db),
     createQueryCompiler: () => new PostgresQueryCompiler(),
   };

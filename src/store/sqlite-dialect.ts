@@ -1,5 +1,6 @@
 import { CompiledQuery, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import type { DatabaseConnection, Dialect, Driver, QueryResult } from 'kysely';
+import { HeldDriver } from './held-driver.ts';
 import type { SqliteSession } from './sqlite-session.ts';
 
 /** kysely's queries run on the session's one connection (prepared statements cached per SQL text). */
@@ -61,33 +62,6 @@ class GatedDriver implements Driver {
   }
 }
 
-/** Inside one of the session's transactions: the connection is already held, so no gate. */
-class HeldDriver implements Driver {
-  readonly #connection: SessionConnection;
-
-  constructor(session: SqliteSession) {
-    this.#connection = new SessionConnection(session);
-  }
-
-  async init(): Promise<void> {}
-
-  async acquireConnection(): Promise<DatabaseConnection> {
-    return this.#connection;
-  }
-
-  async beginTransaction(): Promise<void> {
-    throw new Error('a transaction cannot be nested in a store transaction');
-  }
-
-  async commitTransaction(): Promise<void> {}
-
-  async rollbackTransaction(): Promise<void> {}
-
-  async releaseConnection(): Promise<void> {}
-
-  async destroy(): Promise<void> {}
-}
-
 function dialectOf(driver: Driver): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
@@ -104,5 +78,5 @@ export function gatedSqliteDialect(session: SqliteSession): Dialect {
 
 /** The dialect of `StoreTx.db` on SQLite: valid only while a session transaction runs. */
 export function heldSqliteDialect(session: SqliteSession): Dialect {
-  return dialectOf(new HeldDriver(session));
+  return dialectOf(new HeldDriver(new SessionConnection(session)));
 }
