@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { settleGroup, type GroupMember } from './group-member.ts';
 
 /**
  * Transactions committed together at most. Each member's writes take a subtransaction id; past 64
@@ -30,10 +31,7 @@ export interface PgTx {
 }
 
 /** One logical transaction of an open group, settled when the group commits. */
-interface Member {
-  settle(err: unknown): void;
-  afterCommit: readonly (() => void)[];
-}
+type Member = GroupMember;
 
 const statementNames = new Map<string, string>();
 
@@ -243,18 +241,7 @@ export class PgLane {
       failure = err ?? new Error('commit failed');
       this.#discard(err);
     }
-    for (const m of members) {
-      let err = failure;
-      if (err === undefined) {
-        try {
-          for (const cb of m.afterCommit) cb();
-        } catch (cbErr) {
-          // A failing after-commit callback fails its own transaction's promise.
-          err = cbErr ?? new Error('after-commit callback failed');
-        }
-      }
-      m.settle(err);
-    }
+    settleGroup(members, failure);
   }
 
   /** The open group cannot commit: fail its members and drop the connection. */

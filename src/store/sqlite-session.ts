@@ -1,4 +1,5 @@
 import type SqliteDatabase from 'better-sqlite3';
+import { settleGroup, type GroupMember } from './group-member.ts';
 
 const STATEMENT_CACHE_SIZE = 1000;
 /** Transactions committed together at most; bounds how long the first one waits under load. */
@@ -17,9 +18,7 @@ export interface SessionCheckpointer {
 }
 
 /** One logical transaction of an open group, settled when the group commits. */
-interface Member {
-  settle(err: unknown): void;
-  afterCommit: readonly (() => void)[];
+interface Member extends GroupMember {
   /** Undo what the transaction did outside SQLite (e.g. counters kept in memory) if its writes are lost. */
   undo: readonly (() => void)[];
 }
@@ -254,18 +253,7 @@ export class SqliteSession {
       if (this.database.inTransaction) this.statement('rollback').run();
       this.#lost(members);
     }
-    for (const m of members) {
-      let err = failure;
-      if (err === undefined) {
-        try {
-          for (const cb of m.afterCommit) cb();
-        } catch (cbErr) {
-          // As before grouping: a failing after-commit callback fails its own transaction's promise.
-          err = cbErr ?? new Error('after-commit callback failed');
-        }
-      }
-      m.settle(err);
-    }
+    settleGroup(members, failure);
   }
 }
 
