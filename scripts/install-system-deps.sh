@@ -4,12 +4,13 @@
 #                                                python3/make/g++ to build the embedded SQLite driver
 #   bash scripts/install-system-deps.sh --test   also the test peers (sipp, baresip, sox, strace, openssl for test certificates; gcc builds the benchmarks' C load generators),
 #                                                Kamailio (the cluster's SIP edge), a PostgreSQL server reachable at 127.0.0.1:5432
-#                                                and a NATS server with JetStream at 127.0.0.1:4222 (the cluster tests)
+#                                                a NATS server with JetStream at 127.0.0.1:4222 (the cluster tests)
+#                                                and Chromium (the browser tests drive it headless)
 set -euo pipefail
 
 packages=(espeak-ng espeak-ng-data ffmpeg python3 make g++)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(sip-tester baresip sox strace gcc openssl postgresql postgresql-client kamailio rtpengine-daemon nats-server)
+  packages+=(sip-tester baresip sox strace gcc openssl postgresql postgresql-client kamailio rtpengine-daemon nats-server chromium)
 fi
 
 missing=()

@@ -48,6 +48,8 @@ export interface ApiDeps {
   recordings?: RecordingsApiDeps;
   /** The conference service and stored conferences behind `/conferences` and `/conferencecalls` (503 `CONFERENCES_UNAVAILABLE` without them). */
   conferences?: ConferencesApiDeps;
+  /** The bound SIP-over-WebSocket ports the softphone page (`/phone`) signs in over; absent when off. */
+  sipWebSocket?: { wsPort?: number | undefined; wssPort?: number | undefined };
 }
 
 /** Per-server state shared by route plugins. */

@@ -9,6 +9,7 @@ import { healthMetricsPlugin } from './plugins/health-metrics.ts';
 import { idempotencyPlugin } from './plugins/idempotency.ts';
 import { jsonBodyPlugin } from './plugins/json-body.ts';
 import { openapiPlugin } from './plugins/openapi.ts';
+import { phonePagePlugin } from './routes/phone.ts';
 import { schemaValidationPlugin } from './plugins/schema-validation.ts';
 
 const BODY_LIMIT = 1024 * 1024;
@@ -76,6 +77,7 @@ export async function buildServer(deps: ApiDeps, limits: Partial<HttpLimits> = {
   await app.register(websocketPlugin(ctx)); // upgrades, before every route it wraps
   await app.register(healthMetricsPlugin(deps)); // onResponse: request counts; /health, /metrics
   await app.register(openapiPlugin()); // /openapi.json, /docs
+  await app.register(phonePagePlugin(deps)); // /phone: the softphone page, public
   await app.register(apiRoutesPlugin(ctx)); // 4. handlers under /v1.0 and /v1
   return app;
 }

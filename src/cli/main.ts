@@ -38,9 +38,18 @@ program
         '',
         `  callbin is running`,
         `  API:       ${handle.apiUrl}/v1.0   (docs: ${handle.apiUrl}/docs)`,
-        `  SIP:       ${handle.sipAddress}   (UDP and TCP${handle.sip.tlsPort ? `, TLS :${handle.sip.tlsPort}` : ''}${handle.sip.wsPort ? `, WebSocket :${handle.sip.wsPort}` : ''})`,
+        `  SIP:       ${handle.sipAddress}   (UDP and TCP${handle.sip.tlsPort ? `, TLS :${handle.sip.tlsPort}` : ''}${handle.sip.wsPort ? `, WebSocket :${handle.sip.wsPort}` : ''}${handle.sip.wssPort ? `, secure WebSocket :${handle.sip.wssPort}` : ''})`,
         `  data:      ${handle.config.databaseUrl ? 'PostgreSQL' : handle.config.dataDir}`,
       ];
+      const wsHost = handle.sip.advertisedHost.includes(':')
+        ? `[${handle.sip.advertisedHost}]`
+        : handle.sip.advertisedHost;
+      const wsUrls = [
+        ...(handle.sip.wssPort ? [`wss://${wsHost}:${handle.sip.wssPort}/`] : []),
+        ...(handle.sip.wsPort ? [`ws://${wsHost}:${handle.sip.wsPort}/`] : []),
+      ];
+      if (wsUrls.length > 0)
+        lines.splice(4, 0, `  phone:     ${handle.apiUrl}/phone   (SIP over ${wsUrls.join(' and ')})`);
       if (handle.admin) {
         lines.push(`  admin access key (shown once, saved 0600 in ${handle.admin.file}):`);
         lines.push(`             ${handle.admin.accessKey}`);

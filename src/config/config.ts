@@ -29,6 +29,8 @@ export const ConfigSchema = Type.Object(
     sipTlsCert: Type.String(),
     sipTlsKey: Type.String(),
     sipWsPort: Type.Integer({ minimum: -1, maximum: 65535 }),
+    /** SIP over secure WebSocket (RFC 7118 `wss`) with `sipTlsCert`/`sipTlsKey`; -1 = off. */
+    sipWssPort: Type.Integer({ minimum: -1, maximum: 65535 }),
     rtpPortMin: Type.Integer({ minimum: 1024, maximum: 65534 }),
     rtpPortMax: Type.Integer({ minimum: 1025, maximum: 65535 }),
     publicIp: Type.String(),
@@ -85,6 +87,7 @@ const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number' | 'bool']> 
   CALLBIN_SIP_TLS_CERT: ['sipTlsCert', 'string'],
   CALLBIN_SIP_TLS_KEY: ['sipTlsKey', 'string'],
   CALLBIN_SIP_WS_PORT: ['sipWsPort', 'int'],
+  CALLBIN_SIP_WSS_PORT: ['sipWssPort', 'int'],
   CALLBIN_RTP_PORT_MIN: ['rtpPortMin', 'int'],
   CALLBIN_RTP_PORT_MAX: ['rtpPortMax', 'int'],
   CALLBIN_PUBLIC_IP: ['publicIp', 'string'],
@@ -121,6 +124,7 @@ export const DEFAULT_CONFIG: Config = {
   sipTlsCert: '',
   sipTlsKey: '',
   sipWsPort: -1,
+  sipWssPort: -1,
   rtpPortMin: 20000,
   rtpPortMax: 30000,
   publicIp: '',
@@ -234,6 +238,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       field: cfg.sipTlsCert === '' ? 'CALLBIN_SIP_TLS_CERT' : 'CALLBIN_SIP_TLS_KEY',
       reason: 'INVALID_CONFIG',
       message: 'SIP over TLS needs both a certificate and a key file',
+    });
+  }
+  if (issues.length === 0 && cfg.sipWssPort >= 0 && cfg.sipTlsCert === '') {
+    issues.push({
+      field: 'CALLBIN_SIP_WSS_PORT',
+      reason: 'INVALID_CONFIG',
+      message: 'SIP over secure WebSocket needs CALLBIN_SIP_TLS_CERT and CALLBIN_SIP_TLS_KEY',
     });
   }
   if (issues.length === 0 && cfg.rtpPortMin >= cfg.rtpPortMax) {

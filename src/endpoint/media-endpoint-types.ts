@@ -1,5 +1,5 @@
 import type { Clock } from '../shared/index.ts';
-import type { DtmfEvent, LegRecorderOptions, MediaClock, PortAllocator } from '../media/index.ts';
+import type { DtmfEvent, LegRecorderOptions, MediaClock, PortAllocator, WebRtcState } from '../media/index.ts';
 import type { MediaCodecName } from './media-sdp-session.ts';
 
 /** What every MediaEndpoint needs, for either SDP role. */
@@ -26,6 +26,8 @@ export type MediaEndpointEvents = {
   dtmf: [event: MediaDtmfEvent];
   /** The SDP plan, codec, mute or DTMF sending changed: what a relay into or out of the leg follows. */
   state: [];
+  /** ICE/DTLS state of a WebRTC leg changed (docs/webrtc.md "The WebRTC leg"); `failed` is final. */
+  webrtc: [state: WebRtcState];
   closed: [];
 };
 

@@ -6,12 +6,13 @@ import {
   FRAME_SAMPLES,
   LegRecorder,
   RelayBridge,
-  RtpSession,
+  type RtpSession,
   parseDtmfRelayInfo,
   type AudioSource,
   type RtpStats,
+  type WebRtcState,
+  type WebRtcTransport,
 } from '../media/index.ts';
-import { TELEPHONE_EVENT_OFFER_PT } from '../sdp/index.ts';
 import type {
   MediaDtmfEvent,
   MediaEndpointEvents,
@@ -20,9 +21,11 @@ import type {
   MuteDirection,
   SendDigitsOptions,
 } from './media-endpoint-types.ts';
-import { NegotiatedG711Codec } from './media-negotiated-codec.ts';
+import { answerParts, offerParts, type EndpointParts } from './media-endpoint-setup.ts';
+import type { NegotiatedAudioCodec } from './media-negotiated-codec.ts';
 import { MediaPlayback, type PlayOutcome } from './media-playback.ts';
-import { MediaSdpSession, previewAnswer, type MediaCodecName, type MediaPlan } from './media-sdp-session.ts';
+import type { MediaCodecName, MediaPlan, SdpSession } from './media-sdp-session.ts';
+import { WebRtcSdpSession } from './webrtc-sdp-session.ts';
 
 export type { MediaCodecName } from './media-sdp-session.ts';
 export type { PlayOutcome } from './media-playback.ts';
@@ -35,8 +38,6 @@ export type {
   SendDigitsOptions,
 } from './media-endpoint-types.ts';
 
-const DEFAULT_CODECS: readonly MediaCodecName[] = ['PCMU', 'PCMA'];
-
 /**
  * The media side of one call leg: SDP offer/answer (strings in, strings out), its RTP session,
  * outgoing audio (one playback at a time, silence otherwise), decoded incoming audio, recording,
@@ -44,8 +45,9 @@ const DEFAULT_CODECS: readonly MediaCodecName[] = ['PCMU', 'PCMA'];
  * endpoint (see LegRelay). It knows nothing of SIP. `close()` releases the ports.
  */
 export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
-  readonly #sdp: MediaSdpSession;
-  readonly #codec: NegotiatedG711Codec;
+  readonly #sdp: SdpSession;
+  readonly #webrtc: WebRtcTransport | undefined;
+  readonly #codec: NegotiatedAudioCodec;
   readonly #session: RtpSession;
   readonly #clock: Clock;
   readonly #sender: AudioSender;
@@ -63,17 +65,12 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   #digitsQueued = 0;
   #closing: Promise<void> | undefined;
 
-  private constructor(
-    session: RtpSession,
-    codec: NegotiatedG711Codec,
-    sdp: MediaSdpSession,
-    plan: MediaPlan,
-    options: MediaEndpointOptions,
-  ) {
+  private constructor({ session, codec, sdp, plan }: EndpointParts, options: MediaEndpointOptions) {
     super();
     this.#session = session;
     this.#codec = codec;
     this.#sdp = sdp;
+    this.#webrtc = sdp instanceof WebRtcSdpSession ? sdp.transport : undefined;
     this.#plan = plan;
     this.#clock = options.clock ?? systemClock;
     // Order matters: the sender reads the playing source before #onTick records what it sent.
@@ -85,55 +82,38 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
       options.mediaClock.addListener(this.#onTick),
       session.on('dtmf', (e) => this.#onDtmf({ ...e, via: 'rfc4733' })),
     ];
+    if (this.#webrtc) this.#detach.push(this.#webrtc.on('state', (state) => this.emit('webrtc', state)));
     this.#apply(plan);
     if (!options.mediaClock.running) options.mediaClock.start();
   }
 
-  /** Answers a remote offer; throws AppError `SDP_NO_COMMON_CODEC` (answer 488) before taking any port. */
+  /**
+   * Answers a remote offer, plain RTP or WebRTC (docs/webrtc.md "The WebRTC leg"); throws AppError
+   * `SDP_NO_COMMON_CODEC` or `SDP_WEBRTC_INVALID` (answer 488) before taking any port.
+   */
   static async answer(
     options: MediaEndpointOptions & { offerSdp: string },
   ): Promise<{ endpoint: MediaEndpoint; answerSdp: string }> {
-    const codecs = options.codecs ?? DEFAULT_CODECS;
-    const preview = previewAnswer(options.offerSdp, codecs);
-    const codec = new NegotiatedG711Codec(preview.codec.name as MediaCodecName);
-    const session = await MediaEndpoint.#open(options, codec, preview.telephoneEventPt);
-    try {
-      const sdp = new MediaSdpSession(options.address, codecs);
-      const { answerSdp, plan } = sdp.answer(options.offerSdp, session.localPort);
-      return { endpoint: new MediaEndpoint(session, codec, sdp, plan, options), answerSdp };
-    } catch (err) {
-      session.close();
-      throw err;
-    }
+    const parts = await answerParts(options);
+    return { endpoint: new MediaEndpoint(parts, options), answerSdp: parts.answerSdp };
   }
 
-  /** Creates our offer for an outgoing call; pass the peer's answer to {@link applyAnswer}. */
-  static async offer(options: MediaEndpointOptions): Promise<{ endpoint: MediaEndpoint; offerSdp: string }> {
-    const codecs = options.codecs ?? DEFAULT_CODECS;
-    const sdp = new MediaSdpSession(options.address, codecs);
-    const codec = new NegotiatedG711Codec(codecs[0] ?? 'PCMU');
-    const session = await MediaEndpoint.#open(options, codec, TELEPHONE_EVENT_OFFER_PT);
-    const offerSdp = sdp.createOffer(session.localPort);
-    const plan: MediaPlan = {
-      codec: { pt: codec.payloadType, name: codec.name, clockRate: 8000 },
-      send: true,
-      receive: true,
-    };
-    return { endpoint: new MediaEndpoint(session, codec, sdp, plan, options), offerSdp };
-  }
-
-  static #open(
-    options: MediaEndpointOptions,
-    codec: NegotiatedG711Codec,
-    telephoneEventPt: number | undefined,
-  ): Promise<RtpSession> {
-    const base = { ports: options.allocator, codec, clock: options.clock ?? systemClock };
-    return RtpSession.open(telephoneEventPt === undefined ? base : { ...base, telephoneEventPt });
+  /** Creates our offer for an outgoing call (`webrtc`: to a browser); pass the peer's answer to {@link applyAnswer}. */
+  static async offer(
+    options: MediaEndpointOptions & { webrtc?: boolean },
+  ): Promise<{ endpoint: MediaEndpoint; offerSdp: string }> {
+    const parts = await offerParts(options);
+    return { endpoint: new MediaEndpoint(parts, options), offerSdp: parts.offerSdp };
   }
 
   /** Local RTP port written into our SDP. */
   get localPort(): number {
     return this.#session.localPort;
+  }
+
+  /** ICE/DTLS state of a WebRTC leg (`connected` once media can flow); undefined on a plain RTP leg. */
+  get webrtcState(): WebRtcState | undefined {
+    return this.#webrtc?.state;
   }
 
   /** Name of the codec in use. */
@@ -311,6 +291,8 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#sender.close();
     this.#receiver.close();
     this.#session.close();
+    this.#codec.close();
+    await this.#webrtc?.whenClosed();
     const recorders = [...this.#recorders];
     this.#recorders.clear();
     this.emit('closed');

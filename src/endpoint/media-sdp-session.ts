@@ -26,8 +26,16 @@ export interface MediaPlan {
   receive: boolean;
 }
 
-/** The G.711 codecs a MediaEndpoint can serve. */
-export type MediaCodecName = Extract<CodecName, 'PCMU' | 'PCMA'>;
+/** The codecs a MediaEndpoint can serve: G.711, and Opus (RFC 7587) where a leg offers it. */
+export type MediaCodecName = Extract<CodecName, 'PCMU' | 'PCMA' | 'opus'>;
+
+/** The SDP side of a leg, plain RTP or WebRTC: what MediaEndpoint calls after the first exchange. */
+export interface SdpSession {
+  answer(offerSdp: string, port: number): { answerSdp: string; plan: MediaPlan };
+  reoffer(hold: boolean): string;
+  applyAnswer(answerSdp: string): MediaPlan;
+  abandonOffer(): void;
+}
 
 const HOLD_ADDRESSES = new Set(['0.0.0.0', '::', '']);
 
@@ -57,7 +65,7 @@ export function previewAnswer(offerSdp: string, codecs: readonly MediaCodecName[
  * the offer awaiting an answer, and whether we hold the peer. Pure: it takes and returns SDP text
  * and leaves sockets to the caller.
  */
-export class MediaSdpSession {
+export class MediaSdpSession implements SdpSession {
   readonly #address: string;
   readonly #codecs: readonly MediaCodecName[];
   #local: SessionDescription | undefined;

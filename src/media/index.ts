@@ -1,5 +1,6 @@
 export * from './codecs/index.ts';
 export * from './rtp/index.ts';
+export * from './webrtc/index.ts';
 export * from './dtmf/index.ts';
 export * from './clock/index.ts';
 export * from './leg/index.ts';

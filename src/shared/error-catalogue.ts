@@ -56,6 +56,10 @@ const AVAILABILITY = {
   FLOW_ENGINE_UNAVAILABLE: { http: 503, message: 'Activeflows are not available on this server.' },
   CONFERENCE_RECORDING_UNAVAILABLE: { http: 501, message: 'Recording a conference is not available on this server.' },
   STORE_UNREACHABLE: { http: 503, message: 'The health check cannot reach the database.' },
+  SIP_WEBSOCKET_OFF: {
+    http: 404,
+    message: 'SIP over WebSocket is off: set CALLBIN_SIP_WSS_PORT, or CALLBIN_SIP_WS_PORT for development.',
+  },
   NODE_UNAVAILABLE: { http: 503, message: 'The node that holds this call or recording file does not answer.' },
   CONFERENCE_JOIN_FAILED: {
     http: 503,
@@ -192,10 +196,11 @@ const MEDIA = {
   RTP_SESSION_CLOSED: { http: 409, message: 'The RTP session is closed.' },
   RELAY_SAME_SESSION: { http: 409, message: 'A relay needs two different sessions.' },
   RELAY_CLOSED: { http: 409, message: 'The relay bridge is closed.' },
+  OPUS_CODEC_CLOSED: { http: 409, message: 'The Opus codec is closed.' },
   MEDIA_BRIDGE_SELF: { http: 500, message: 'A leg cannot be bridged to itself.' },
   DUPLICATE_PARTICIPANT: { http: 400, message: 'The participant joined the mixer already.' },
   UNKNOWN_PARTICIPANT: { http: 400, message: 'The participant is not in the mixer.' },
-  UNSUPPORTED_CODEC: { http: 400, message: 'The codec is not G.711 (PCMU or PCMA).' },
+  UNSUPPORTED_CODEC: { http: 400, message: 'The codec is not one callbin speaks (PCMU, PCMA or opus).' },
   CODEC_MISMATCH: { http: 400, message: 'Two sessions with different codecs cannot be relayed without transcoding.' },
   INVALID_PORT_RANGE: { http: 400, message: 'The RTP port range is invalid.' },
   INVALID_WAV: { http: 400, message: 'The file is not a WAV file callbin wrote.' },
@@ -219,6 +224,11 @@ const MEDIA = {
 const SIP = {
   SDP_INVALID: { http: 500, sip: 488, message: 'The SDP is invalid.' },
   SDP_NO_COMMON_CODEC: { http: 500, sip: 488, message: 'The offer has no media callbin can accept (RFC 3264).' },
+  SDP_WEBRTC_INVALID: {
+    http: 500,
+    sip: 488,
+    message: 'A WebRTC description lacks ICE credentials or a DTLS fingerprint, or cannot be applied (RFC 8829).',
+  },
   MESSAGE_TOO_LARGE: { http: 500, sip: 513, message: 'A streamed SIP message is larger than allowed.' },
   HEADER_TOO_LARGE: { http: 500, sip: 513, message: 'The headers of a streamed SIP message are too large.' },
   BAD_CONTENT_LENGTH: { http: 500, sip: 400, message: 'A streamed SIP message has no valid Content-Length.' },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/index.ts';
+import { loadConfig, type Config } from '../../src/config/index.ts';
 import { decodeAlaw, decodeMulaw, rtpPayloadOffset } from '../../src/media/index.ts';
 import { startCallbin, type CallbinHandle } from '../../src/main.ts';
 import { startBaresip, type Baresip, type BaresipEvent } from './baresip.ts';
@@ -100,12 +100,20 @@ export interface PhoneLab {
 /** Waits `ms` of wall-clock time (audio needs real time to flow). */
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Starts callbin and a customer with an access key; phones are added with {@link PhoneLab.addPhone}. */
-export async function startPhoneLab(): Promise<PhoneLab> {
+/** Starts callbin and a customer with an access key; phones are added with {@link PhoneLab.addPhone}. `overrides` change settings (`sipWsPort: 0` for browsers). */
+export async function startPhoneLab(overrides: Partial<Config> = {}): Promise<PhoneLab> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-phones-'));
   const config = loadConfig(
     {},
-    { dataDir, httpHost: '127.0.0.1', httpPort: 0, sipHost: '127.0.0.1', sipPort: 0, logLevel: 'silent' },
+    {
+      dataDir,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      sipHost: '127.0.0.1',
+      sipPort: 0,
+      logLevel: 'silent',
+      ...overrides,
+    },
   );
   const callbin = await startCallbin(config);
   const phones: Phone[] = [];

@@ -3,13 +3,14 @@ import type { Principal } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { RateLimiter } from '../rate-limiter.ts';
+import { isPhonePath } from '../routes/phone.ts';
 import { rootPlugin } from './root-plugin.ts';
 
 const PUBLIC_PATHS = new Set(['/health', '/metrics', '/openapi.json', '/v1.0/auth/login', '/v1/auth/login']);
 
 /**
  * The `onRequest` step: a Host header on HTTP/1.1, then the credential (every path but the public
- * ones and `/docs`) and the per-credential token bucket (429 + Retry-After).
+ * ones, `/docs` and `/phone`) and the per-credential token bucket (429 + Retry-After).
  */
 export function authenticationPlugin(ctx: ApiContext) {
   return rootPlugin('callbin-authentication', (app) => {
@@ -32,7 +33,7 @@ export function authenticationPlugin(ctx: ApiContext) {
     app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
       const q = req.url.indexOf('?');
       const path = q < 0 ? req.url : req.url.slice(0, q);
-      if (PUBLIC_PATHS.has(path) || path.startsWith('/docs')) return done();
+      if (PUBLIC_PATHS.has(path) || path.startsWith('/docs') || isPhonePath(path)) return done();
       try {
         const principal = ctx.auth.cached(req);
         if (principal) {

@@ -48,3 +48,23 @@ test('codec lookup by SDP name maps to the static payload types and rejects othe
   assert.equal(g711Codec('PCMA').payloadType, 8);
   assert.throws(() => g711Codec('opus'), { code: 'UNSUPPORTED_CODEC' });
 });
+
+test('G.711 as an AudioCodec: one 20 ms frame is 160 bytes and 160 ticks, through the same tables', () => {
+  const pcm = Int16Array.from({ length: 160 }, (_, i) => ((i * 409) % 65536) - 32768);
+  const direct = new Uint8Array(160);
+  encodeMulaw(pcm, direct);
+  assert.deepEqual([PCMU.clockRate, PCMU.frameTicks], [8000, 160]);
+  assert.deepEqual(PCMU.encodeFrame(pcm), direct);
+  const out = new Int16Array(160);
+  const expected = new Int16Array(160);
+  decodeMulaw(direct, expected);
+  assert.equal(PCMU.decodeFrame(direct, out), true);
+  assert.deepEqual(out, expected);
+  assert.equal(PCMU.decodeFrame(direct.subarray(0, 100), out), true);
+  assert.ok(
+    out.subarray(100).every((x) => x === 0),
+    'a short payload is padded with silence',
+  );
+  assert.equal(PCMU.decodeFrame(new Uint8Array(0), out), false);
+  assert.ok(out.every((x) => x === 0));
+});

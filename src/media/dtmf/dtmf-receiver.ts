@@ -11,11 +11,15 @@ export class DtmfReceiver {
   #currentTimestamp = -1;
   #currentEvent = -1;
   #currentDuration = 0;
+  #clockRate = RTP_CLOCK_RATE_HZ;
   #reportedTimestamp = -1;
   #reportedEvent = -1;
 
-  /** Feeds one packet; returns the key press it completes, if any. */
-  push(payload: Uint8Array, timestamp: number): DtmfEvent | undefined {
+  /**
+   * Feeds one packet, whose durations count ticks of `clockRate` (the audio codec's, RFC 4733 §2.1:
+   * 48 kHz beside Opus); returns the key press it completes, if any.
+   */
+  push(payload: Uint8Array, timestamp: number, clockRate = RTP_CLOCK_RATE_HZ): DtmfEvent | undefined {
     const te = readTelephoneEvent(payload);
     if (!te || digitOfEvent(te.event) === undefined) return undefined;
     if (timestamp === this.#reportedTimestamp && te.event === this.#reportedEvent) return undefined;
@@ -25,6 +29,7 @@ export class DtmfReceiver {
       this.#currentTimestamp = timestamp;
       this.#currentEvent = te.event;
       this.#currentDuration = 0;
+      this.#clockRate = clockRate;
     }
     this.#currentDuration = Math.max(this.#currentDuration, te.duration);
     if (te.end) return this.flush() ?? completed;
@@ -38,7 +43,7 @@ export class DtmfReceiver {
     const event =
       digit === undefined
         ? undefined
-        : { digit, durationMs: Math.round((this.#currentDuration * 1000) / RTP_CLOCK_RATE_HZ) };
+        : { digit, durationMs: Math.round((this.#currentDuration * 1000) / this.#clockRate) };
     this.#reportedTimestamp = this.#currentTimestamp;
     this.#reportedEvent = this.#currentEvent;
     this.#currentTimestamp = -1;

@@ -12,6 +12,11 @@ export interface TelephoneEventTransport {
   advanceTimestampTo(timestamp: number): void;
   /** Tells audio senders to stay quiet while an event is being sent (RFC 4733 §2.5.1.2). */
   setEventActive(active: boolean): void;
+  /**
+   * The RTP clock of the events: the audio codec's (RFC 4733 §2.1), 48 kHz beside Opus; 8 kHz when
+   * absent.
+   */
+  readonly eventClockRate?: number;
 }
 
 /** Timing of generated digits. */
@@ -67,8 +72,9 @@ export class DtmfSender {
   async #sendEvent(code: number, durationMs: number, intervalMs: number, volume: number): Promise<void> {
     const t = this.#transport;
     const timestamp = t.nextTimestamp;
-    const totalSamples = Math.round((durationMs * RTP_CLOCK_RATE_HZ) / 1000);
-    const stepSamples = Math.round((intervalMs * RTP_CLOCK_RATE_HZ) / 1000);
+    const rate = t.eventClockRate ?? RTP_CLOCK_RATE_HZ;
+    const totalSamples = Math.round((durationMs * rate) / 1000);
+    const stepSamples = Math.round((intervalMs * rate) / 1000);
     t.setEventActive(true);
     try {
       for (let duration = 0; duration < totalSamples; duration += stepSamples) {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { FakeClock } from '../../shared/index.ts';
-import { PCMU } from '../codecs/index.ts';
+import { OpusCodec, PCMU } from '../codecs/index.ts';
 import { RtpSession, parseRtpPacket } from '../rtp/index.ts';
 import { testPortAllocator, waitFor } from '../testing/test-peer.ts';
 import { DtmfReceiver, DtmfSender, parseDtmfRelayInfo, readTelephoneEvent, type DtmfEvent } from './index.ts';
@@ -58,6 +58,40 @@ test('dtmf: digits 1 2 # sent by our sender are received once each with their du
   sender.close();
   a.close();
   b.close();
+  assert.equal(ports.inUse, 0);
+});
+
+test('dtmf: beside Opus, events count 48 kHz ticks both ways (RFC 4733 §2.1)', async () => {
+  const clock = new FakeClock();
+  const ports = testPortAllocator(2);
+  const opusA = new OpusCodec(111);
+  const opusB = new OpusCodec(111);
+  const a = await RtpSession.open({ ports, codec: opusA, clock });
+  const b = await RtpSession.open({ ports, codec: opusB, clock, remote: { address: '127.0.0.1', port: a.localPort } });
+  a.setRemote({ address: '127.0.0.1', port: b.localPort });
+  const events: DtmfEvent[] = [];
+  const ends: number[] = [];
+  b.on('dtmf', (e) => events.push(e));
+  b.on('rtp', (p) => {
+    const te = readTelephoneEvent(p.payload);
+    if (te?.end) ends.push(te.duration);
+  });
+  const sender = new DtmfSender(a, clock);
+  let done = false;
+  const sending = sender.send('7', { durationMs: 120, gapMs: 60 }).then(() => (done = true));
+  while (!done) {
+    clock.advance(10);
+    await new Promise((r) => setImmediate(r));
+  }
+  await sending;
+  await waitFor(() => events.length === 1 && ends.length === 3);
+  assert.deepEqual(events, [{ digit: '7', durationMs: 120 }]);
+  assert.deepEqual(ends, [5760, 5760, 5760], '120 ms at 48 kHz');
+  sender.close();
+  a.close();
+  b.close();
+  opusA.close();
+  opusB.close();
   assert.equal(ports.inUse, 0);
 });
 

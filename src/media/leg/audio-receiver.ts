@@ -36,6 +36,8 @@ export class AudioReceiver implements AudioSource {
   /** Whether the frame of the tick before was read. */
   #listened = false;
   #decodedFrames = 0;
+  /** The payload {@link #droppable} decoded (into #scratch) and kept: it plays from there, not decoded again. */
+  #checked: Uint8Array | undefined;
   #closed = false;
 
   constructor(session: RtpSession, options: AudioReceiverOptions = {}) {
@@ -87,9 +89,14 @@ export class AudioReceiver implements AudioSource {
       this.#frame.fill(0);
       return this.#frame;
     }
-    const n = Math.min(payload.length, FRAME_SAMPLES);
-    this.#session.codec.decode(n === payload.length ? payload : payload.subarray(0, n), this.#frame);
-    if (n < FRAME_SAMPLES) this.#frame.fill(0, n);
+    if (payload === this.#checked) {
+      // Judged for a shrink and kept: the codec already decoded it (Opus must not see it twice).
+      this.#frame.set(this.#scratch);
+      this.#checked = undefined;
+      return this.#frame;
+    }
+    // A payload the codec cannot decode (damaged, hostile) plays as silence, like a loss.
+    this.#session.codec.decodeFrame(payload, this.#frame);
     this.#decodedFrames++;
     return this.#frame;
   }
@@ -110,15 +117,22 @@ export class AudioReceiver implements AudioSource {
     this.#detach();
   }
 
-  /** A frame may be dropped to shrink the lead when it is quiet, or when nobody listens anyway. */
+  /**
+   * A frame may be dropped to shrink the lead when it is quiet, or when nobody listens anyway. The
+   * frame is decoded to tell; a frame kept plays from that decoding, so a codec with history (Opus)
+   * decodes every frame once, whether it is dropped or played (docs/media.md "Jitter buffer").
+   */
   readonly #droppable = (payload: Uint8Array): boolean => {
     if (!this.#listened) return true;
-    const n = Math.min(payload.length, FRAME_SAMPLES);
     const pcm = this.#scratch;
-    this.#session.codec.decode(n === payload.length ? payload : payload.subarray(0, n), pcm);
-    for (let i = 0; i < n; i++) {
+    const ok = this.#session.codec.decodeFrame(payload, pcm);
+    this.#decodedFrames++;
+    for (let i = 0; ok && i < FRAME_SAMPLES; i++) {
       const x = pcm[i] as number;
-      if (x > QUIET_PEAK || x < -QUIET_PEAK) return false;
+      if (x > QUIET_PEAK || x < -QUIET_PEAK) {
+        this.#checked = payload;
+        return false;
+      }
     }
     return true;
   };

@@ -18,7 +18,8 @@ export const RELAY_GAP_TICKS = 10;
 
 /**
  * Sends a leg's outgoing audio: on every media clock tick, reads 160 samples from the current
- * source (silence when none), encodes them with the leg's codec and sends them. While muted or
+ * source (silence when none), encodes them with the leg's codec and sends them, the timestamp
+ * advancing by the codec's frame (160 for G.711, 960 for Opus at its 48 kHz clock). While muted or
  * while a DTMF event is out, the timestamp advances but nothing is sent. While packets are relayed
  * into the session (setRelayed), it yields to them the same way, and sends its own audio again
  * once {@link RELAY_GAP_TICKS} ticks passed without one (docs/media.md "Bridging").
@@ -26,7 +27,6 @@ export const RELAY_GAP_TICKS = 10;
 export class AudioSender extends TypedEmitter<AudioSenderEvents> {
   readonly #session: RtpSession;
   readonly #frame = new Int16Array(FRAME_SAMPLES);
-  readonly #payload = new Uint8Array(FRAME_SAMPLES);
   readonly #detach: () => void;
   #source: AudioSource | undefined;
   #muted = false;
@@ -86,8 +86,9 @@ export class AudioSender extends TypedEmitter<AudioSenderEvents> {
   readonly #onTick = (): void => {
     const session = this.#session;
     if (this.#closed || session.closed) return;
+    const codec = session.codec;
     if (this.#muted || session.eventActive || this.#yieldsToRelay(session)) {
-      session.skipAudio(FRAME_SAMPLES);
+      session.skipAudio(codec.frameTicks);
       return;
     }
     const source = this.#source;
@@ -97,14 +98,14 @@ export class AudioSender extends TypedEmitter<AudioSenderEvents> {
     }
     if (!this.#source) {
       if (!this.#sendSilence) {
-        session.skipAudio(FRAME_SAMPLES);
+        session.skipAudio(codec.frameTicks);
         return;
       }
       this.#frame.fill(0);
     }
-    session.codec.encode(this.#frame, this.#payload);
+    const payload = codec.encodeFrame(this.#frame);
     // RFC 3551 §4.1: the marker bit flags the first packet of a talkspurt.
-    session.sendAudio(this.#payload, FRAME_SAMPLES, this.#talkspurt);
+    session.sendAudio(payload, codec.frameTicks, this.#talkspurt);
     this.#talkspurt = false;
   };
 

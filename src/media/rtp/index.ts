@@ -3,6 +3,7 @@ export * from './rtp-packet.ts';
 export * from './rtcp-packet.ts';
 export * from './receive-stats.ts';
 export * from './port-allocator.ts';
+export * from './packet-transport.ts';
 export * from './rtp-session.ts';
 export * from './rtcp-reporter.ts';
 export * from './relay-bridge.ts';

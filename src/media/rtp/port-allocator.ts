@@ -95,6 +95,35 @@ export class PortAllocator {
     return this.#pairCount;
   }
 
+  /** Address the sockets bind to. */
+  get host(): string {
+    return this.#host;
+  }
+
+  /**
+   * Marks the next free pair used without binding it, for a transport that binds its own socket
+   * (WebRTC, docs/webrtc.md "ICE"); `release()` frees it; throws `RTP_PORTS_EXHAUSTED` when all are used.
+   */
+  reserve(): { rtpPort: number; rtcpPort: number; release(): void } {
+    for (let tried = 0; tried < this.#pairCount; tried++) {
+      const index = this.#next;
+      this.#next = (this.#next + 1) % this.#pairCount;
+      if (this.#used.has(index)) continue;
+      this.#used.add(index);
+      const rtpPort = this.#minPort + index * 2;
+      let released = false;
+      const release = (): void => {
+        if (!released) this.#used.delete(index);
+        released = true;
+      };
+      return { rtpPort, rtcpPort: rtpPort + 1, release };
+    }
+    throw new AppError(
+      'RTP_PORTS_EXHAUSTED',
+      `no free RTP port pair in ${this.#minPort}-${this.#minPort + this.#pairCount * 2 - 1}`,
+    );
+  }
+
   /** Binds the next free pair; throws AppError `RTP_PORTS_EXHAUSTED` when no pair can be bound. */
   async allocate(): Promise<PortLease> {
     for (let tried = 0; tried < this.#pairCount; tried++) {

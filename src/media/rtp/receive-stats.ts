@@ -28,11 +28,11 @@ export class ReceiveStats {
     return this.#bytes;
   }
 
-  /** Records a packet; `arrivalMs` is the local receive time. */
-  update(seq: number, timestamp: number, length: number, arrivalMs: number): void {
+  /** Records a packet; `arrivalMs` is the local receive time, `clockRate` the stream's RTP clock. */
+  update(seq: number, timestamp: number, length: number, arrivalMs: number, clockRate = RTP_CLOCK_RATE): void {
     this.#received++;
     this.#bytes += length;
-    const arrival = Math.round((arrivalMs * RTP_CLOCK_RATE) / 1000);
+    const arrival = Math.round((arrivalMs * clockRate) / 1000);
     const transit = arrival - timestamp;
     if (this.#baseSeq < 0) {
       this.#baseSeq = seq;

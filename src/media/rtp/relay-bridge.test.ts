@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../shared/index.ts';
-import { PCMA, PCMU } from '../codecs/index.ts';
+import { OpusCodec, PCMA, PCMU } from '../codecs/index.ts';
 import { parseRtpPacket, serializeRtpPacket } from './rtp-packet.ts';
 import { RelayBridge } from './relay-bridge.ts';
 import { RtpEcho } from './rtp-echo.ts';
@@ -197,4 +197,55 @@ test('session: stats, RTCP reports on the injected clock, and close() idempotent
   assert.equal(ports.inUse, 0);
   phone.close();
   rtcpPeer.close();
+});
+
+test('relay: two Opus legs forward payloads untouched, re-typed to the other dynamic PT, on a 960-tick timeline', async () => {
+  const ports = testPortAllocator(2);
+  const phoneA = await openTestPeer();
+  const phoneB = await openTestPeer();
+  const codecA = new OpusCodec(111);
+  const codecB = new OpusCodec(109);
+  const a = await RtpSession.open({ ports, codec: codecA, remote: { address: LOOPBACK, port: phoneA.port } });
+  const b = await RtpSession.open({ ports, codec: codecB, remote: { address: LOOPBACK, port: phoneB.port } });
+  const bridge = new RelayBridge(a, b);
+  const encoder = new OpusCodec(111);
+  const sent: Uint8Array[] = [];
+  for (let n = 0; n < 10; n++) {
+    const pcm = Int16Array.from({ length: 160 }, (_, i) =>
+      Math.round(6000 * Math.sin((2 * Math.PI * 1000 * (n * 160 + i)) / 8000)),
+    );
+    const payload = Uint8Array.from(encoder.encodeFrame(pcm));
+    sent.push(payload);
+    const packet = serializeRtpPacket({
+      payloadType: 111,
+      sequenceNumber: 500 + n,
+      timestamp: 48000 + n * 960,
+      ssrc: 0xabc,
+      payload,
+    });
+    phoneA.socket.send(packet, a.localPort, LOOPBACK);
+  }
+  await waitFor(() => phoneB.received.length === 10);
+  const packets = phoneB.received.map(parseRtpPacket);
+  packets.forEach((p, i) => {
+    assert.equal(p.payloadType, 109);
+    assert.deepEqual([...p.payload], [...(sent[i] as Uint8Array)], 'payload byte for byte');
+    assert.equal(p.ssrc, b.ssrc);
+    if (i > 0) {
+      const prev = packets[i - 1] as (typeof packets)[number];
+      assert.equal((p.sequenceNumber - prev.sequenceNumber) & 0xffff, 1);
+      assert.equal((p.timestamp - prev.timestamp) >>> 0, 960);
+    }
+  });
+  const last = packets.at(-1) as (typeof packets)[number];
+  assert.equal(
+    b.nextTimestamp,
+    (last.timestamp + 960) >>> 0,
+    "the leg's own audio would continue one Opus frame later",
+  );
+  const pcmu = await RtpSession.open({ ports: testPortAllocator(1), codec: PCMU });
+  assert.throws(() => new RelayBridge(a, pcmu), { code: 'CODEC_MISMATCH' });
+  bridge.close();
+  for (const x of [a, b, pcmu, codecA, codecB, encoder, phoneA, phoneB]) x.close();
+  assert.equal(ports.inUse, 0);
 });

@@ -69,7 +69,7 @@ export class RelayDirection {
     const outTs = (inTs + this.#timestampOffset) >>> 0;
     this.#to.forwardRaw(buf, outPt, outTs, marker);
     // Keep the leg's own timeline ahead of relayed audio, so a later playback continues from here.
-    this.#to.advanceTimestampTo((outTs + 160) >>> 0);
+    this.#to.advanceTimestampTo((outTs + this.#to.codec.frameTicks) >>> 0);
     this.#forwarded++;
   };
 }
@@ -78,8 +78,9 @@ export class RelayDirection {
 export type BridgeSide = 'a' | 'b';
 
 /**
- * Joins two RtpSessions with the same codec by forwarding packets with only the header rewritten
- * (never decoded). Mute drops what one side says; hold drops both directions.
+ * Joins two RtpSessions with the same codec (two G.711 legs of one law, or two Opus legs) by
+ * forwarding packets with only the header rewritten (never decoded): payload type, sequence,
+ * timestamp and SSRC. Mute drops what one side says; hold drops both directions.
  */
 export class RelayBridge {
   readonly a: RtpSession;

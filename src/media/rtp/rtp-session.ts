@@ -1,15 +1,15 @@
 import { randomInt } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
 import { InvalidStateError, TypedEmitter, systemClock, type Clock } from '../../shared/index.ts';
-import type { G711Codec } from '../codecs/index.ts';
+import type { AudioCodec } from '../codecs/index.ts';
 import {
   DEFAULT_TELEPHONE_EVENT_PT,
   DtmfReceiver,
   type DtmfEvent,
   type TelephoneEventTransport,
 } from '../dtmf/index.ts';
-import { bytesOf } from './bytes.ts';
-import type { PortAllocator, PortLease } from './port-allocator.ts';
+import { type PacketTransport, type RtpAddress, udpPacketTransport } from './packet-transport.ts';
+import type { PortAllocator } from './port-allocator.ts';
 import { ReceiveStats } from './receive-stats.ts';
 import { RtcpReporter } from './rtcp-reporter.ts';
 import {
@@ -26,16 +26,12 @@ import {
   type RtpPacket,
 } from './rtp-packet.ts';
 
-/** Where to send: an IPv4 address and port. */
-export interface RtpAddress {
-  address: string;
-  port: number;
-}
+export type { RtpAddress } from './packet-transport.ts';
 
 /** Options of RtpSession.open. */
 export interface RtpSessionOptions {
   ports: PortAllocator;
-  codec: G711Codec;
+  codec: AudioCodec;
   /** Negotiated telephone-event payload type; default 101. */
   telephoneEventPt?: number;
   /** Remote RTP address from the SDP (may come later through setRemote). */
@@ -71,21 +67,25 @@ export type RtpObserver = (buf: Uint8Array, session: RtpSession) => void;
 /** The one consumer that may rewrite a received packet in place and send it on (relay, echo). */
 export type RtpForwarder = (buf: Uint8Array, session: RtpSession) => void;
 
+/** Options of RtpSession.over: a session on a transport the caller made. */
+export type RtpSessionTransportOptions = Omit<RtpSessionOptions, 'ports'>;
+
 /**
- * One call leg's RTP stream: its own socket pair, symmetric latching, outgoing SSRC/sequence/
- * timestamp, reception statistics, DTMF detection and periodic RTCP reports. Closing it releases
- * the ports and stops its timer.
+ * One call leg's RTP stream: its packet transport (its own UDP socket pair with symmetric latching
+ * and periodic RTCP reports, or a WebRTC transport that does both itself), outgoing SSRC/sequence/
+ * timestamp, reception statistics and DTMF detection. Closing it releases the ports and stops its timer.
  */
 export class RtpSession extends TypedEmitter<RtpSessionEvents> implements TelephoneEventTransport {
-  readonly codec: G711Codec;
+  readonly codec: AudioCodec;
   readonly telephoneEventPt: number;
   readonly ssrc = randomInt(0, 2 ** 32 - 1) >>> 0;
-  readonly #lease: PortLease;
+  readonly #transport: PacketTransport;
+  readonly #latching: boolean;
   readonly #clock: Clock;
   readonly #stats = new ReceiveStats();
   readonly #dtmf = new DtmfReceiver();
   readonly #observers: RtpObserver[] = [];
-  readonly #rtcp: RtcpReporter;
+  readonly #rtcp: RtcpReporter | undefined;
   #forwarder: RtpForwarder | undefined;
   #remote: RtpAddress | undefined;
   #remoteSsrc = -1;
@@ -98,16 +98,19 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   #eventActive = false;
   #closed = false;
 
-  private constructor(lease: PortLease, options: RtpSessionOptions) {
+  private constructor(transport: PacketTransport, options: RtpSessionTransportOptions) {
     super();
-    this.#lease = lease;
+    this.#transport = transport;
+    this.#latching = transport.latching;
     this.codec = options.codec;
     this.telephoneEventPt = options.telephoneEventPt ?? DEFAULT_TELEPHONE_EVENT_PT;
     this.#clock = options.clock ?? systemClock;
     this.#remote = options.remote;
-    lease.rtp.on('message', (buf, rinfo) => this.#onRtp(bytesOf(buf), rinfo));
+    transport.onPacket((buf, rinfo) => this.#onRtp(buf, rinfo));
+    const rtcpSocket = transport.rtcpSocket;
+    if (!rtcpSocket) return;
     this.#rtcp = new RtcpReporter({
-      socket: lease.rtcp,
+      socket: rtcpSocket,
       clock: this.#clock,
       intervalMs: options.rtcpIntervalMs ?? 5000,
       stats: this.#stats,
@@ -124,17 +127,22 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
 
   /** Allocates a port pair and starts receiving. */
   static async open(options: RtpSessionOptions): Promise<RtpSession> {
-    return new RtpSession(await options.ports.allocate(), options);
+    return new RtpSession(udpPacketTransport(await options.ports.allocate()), options);
+  }
+
+  /** Starts a session on a transport the caller opened (WebRTC); closing the session closes it. */
+  static over(transport: PacketTransport, options: RtpSessionTransportOptions): RtpSession {
+    return new RtpSession(transport, options);
   }
 
   /** Local RTP port (put it in the SDP). */
   get localPort(): number {
-    return this.#lease.rtpPort;
+    return this.#transport.localPort;
   }
 
   /** Local address the sockets are bound to. */
   get localAddress(): string {
-    return this.#lease.host;
+    return this.#transport.localAddress;
   }
 
   /** Current send address (from SDP or latched), if any. */
@@ -145,6 +153,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   /** True once close() ran. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The RTP clock of telephone-events on this stream: the audio codec's (RFC 4733 §2.1). */
+  get eventClockRate(): number {
+    return this.codec.clockRate;
   }
 
   /** True while a DTMF event is being sent; audio senders stay quiet meanwhile. */
@@ -257,7 +270,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
    * packet's own buffer and sends it; allocates nothing.
    */
   forwardRaw(buf: Uint8Array, payloadType: number, timestamp: number, marker: boolean): void {
-    if (this.#closed || !this.#remote) return;
+    if (this.#closed || (this.#latching && !this.#remote)) return;
     writeRtpHeader(buf, payloadType, this.#nextSequence(), timestamp, this.ssrc, marker);
     this.#relayedSent++;
     this.#send(buf);
@@ -273,7 +286,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
       bytes_received: this.#stats.bytes,
       lost: Math.max(0, this.#stats.lost),
       jitter: Math.round(jitter),
-      jitter_ms: Math.round((jitter / 8) * 100) / 100,
+      jitter_ms: Math.round((jitter / (this.codec.clockRate / 1000)) * 100) / 100,
     };
   }
 
@@ -281,8 +294,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#rtcp.close();
-    this.#lease.release();
+    this.#rtcp?.close();
+    this.#transport.close();
     this.#observers.length = 0;
     this.#forwarder = undefined;
     this.emit('closed');
@@ -296,17 +309,24 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
 
   #send(buf: Uint8Array): void {
     const remote = this.#remote;
-    if (!remote) return;
+    if (this.#latching && !remote) return;
     this.#packetsSent++;
     this.#bytesSent += buf.length;
-    this.#lease.rtp.send(buf, remote.port, remote.address);
+    this.#transport.send(buf, remote);
   }
 
-  #onRtp(buf: Uint8Array, rinfo: RemoteInfo): void {
+  #onRtp(buf: Uint8Array, rinfo: RemoteInfo | undefined): void {
     if (this.#closed || !isRtpVersion2(buf) || buf.length < RTP_HEADER_BYTES) return;
-    this.#latch(rinfo);
+    // ICE decided the path of a non-latching transport (RFC 8445 §12): no latching there.
+    if (rinfo && this.#latching) this.#latch(rinfo);
     this.#remoteSsrc = readSsrc(buf);
-    this.#stats.update(readSequenceNumber(buf), readTimestamp(buf), buf.length, this.#clock.now());
+    this.#stats.update(
+      readSequenceNumber(buf),
+      readTimestamp(buf),
+      buf.length,
+      this.#clock.now(),
+      this.codec.clockRate,
+    );
     if (readPayloadType(buf) === this.telephoneEventPt) this.#onTelephoneEvent(buf);
     for (let i = 0; i < this.#observers.length; i++) (this.#observers[i] as RtpObserver)(buf, this);
     if (this.#rtpListeners > 0) this.#emitParsed(buf);
@@ -331,7 +351,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
       // A malformed event packet carries no digit; the stream goes on.
       return;
     }
-    const event = this.#dtmf.push(buf.subarray(offset), readTimestamp(buf));
+    const event = this.#dtmf.push(buf.subarray(offset), readTimestamp(buf), this.codec.clockRate);
     if (event) this.emit('dtmf', event);
   }
 
@@ -345,6 +365,6 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
 
   #assertOpen(): void {
     if (this.#closed)
-      throw new InvalidStateError(`rtp session on port ${this.#lease.rtpPort} is closed`, 'RTP_SESSION_CLOSED');
+      throw new InvalidStateError(`rtp session on port ${this.#transport.localPort} is closed`, 'RTP_SESSION_CLOSED');
   }
 }

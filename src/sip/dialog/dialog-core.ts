@@ -87,8 +87,11 @@ export class DialogCore {
     const first = this.#routeSet[0];
     const dest = destinationForUri(first !== undefined ? targetUri(first) : this.#remoteTarget);
     const flow = this.#flow;
-    if (first === undefined && flow?.connectionId !== undefined && flow.transport === dest.transport) {
-      return { ...dest, connectionId: flow.connectionId };
+    if (first === undefined && flow !== undefined && flow.transport === dest.transport) {
+      if (flow.connectionId !== undefined) return { ...dest, connectionId: flow.connectionId };
+      // RFC 7118 §5: a WebSocket client (a browser) takes no connections and its Contact host is a
+      // made-up `.invalid` name, so requests in its dialog go back to where the INVITE went.
+      if (dest.transport === 'WS' || dest.transport === 'WSS') return { ...flow };
     }
     return dest;
   }

@@ -129,14 +129,14 @@ function setup(opts: { nonceTtlMs?: number } = {}) {
 const contactsOf = (res: SipResponse): string[] => res.headers.getAll('contact').sort();
 
 describe('Registrar', () => {
-  it('REGISTER without credentials: 401 offering MD5 and SHA-256 with qop=auth, nothing bound', async () => {
+  it('REGISTER without credentials: 401 offering SHA-256 then MD5 (RFC 8760 §2.4) with qop=auth, nothing bound', async () => {
     const { send, backend, registrar } = setup();
     const res = await send(register());
     assert.equal(res.status, 401);
     const offers = res.headers.getAll('www-authenticate');
     assert.equal(offers.length, 2);
-    assert.match(offers[0]!, /algorithm=MD5/);
-    assert.match(offers[1]!, /algorithm=SHA-256/);
+    assert.match(offers[0]!, /algorithm=SHA-256/);
+    assert.match(offers[1]!, /algorithm=MD5/);
     for (const o of offers) assert.match(o, /realm="sip\.test".*qop="auth"/);
     assert.equal(backend.bindings.size, 0);
     assert.equal(registrar.stats().unauthorized, 1);
@@ -276,6 +276,30 @@ describe('Registrar', () => {
     const offers = (await send(register({ userAgent: 'baresip v1.0.0 (x86_64/linux)' }))).headers.getAll(
       'www-authenticate',
     );
+    assert.equal(offers.length, 1);
+    assert.match(offers[0]!, /algorithm=MD5/);
+  });
+
+  it('a client that keeps only the last challenge and knows only MD5 (JsSIP 3.13, SIP.js 0.21) registers', async () => {
+    const { send, backend } = setup();
+    const ua = 'JsSIP 3.13.8';
+    const offers = (await send(register({ userAgent: ua }))).headers.getAll('www-authenticate');
+    const last = offers.at(-1)!;
+    assert.match(last, /algorithm=MD5/, 'the last challenge is the MD5 one');
+    const authorization = digestAuthorization({
+      challenge: last,
+      method: 'REGISTER',
+      uri: 'sip:127.0.0.1',
+      username: ACCOUNT.username,
+      password: PASSWORD,
+    });
+    assert.equal((await send(register({ userAgent: ua, cseq: 2, authorization }))).status, 200);
+    assert.equal(backend.bindings.size, 1);
+  });
+
+  it('sipp (answers only the first challenge, MD5 only) is offered MD5 alone', async () => {
+    const { send } = setup();
+    const offers = (await send(register({ userAgent: 'sipp' }))).headers.getAll('www-authenticate');
     assert.equal(offers.length, 1);
     assert.match(offers[0]!, /algorithm=MD5/);
   });

@@ -26,9 +26,10 @@ export interface RegistrarOptions {
   logger?: Logger;
   expiry?: Partial<ExpiryLimits>;
   /**
-   * Algorithms offered, one WWW-Authenticate each, in this order. Default MD5 then SHA-256: RFC
-   * 8760 §2.4 would put the preferred SHA-256 first, but many deployed clients (sipp 3.6 among
-   * them) answer only the first challenge and know only MD5; SHA-256 clients may still pick it.
+   * Algorithms offered, one WWW-Authenticate each, in this order. Default SHA-256 then MD5, the
+   * order of preference of RFC 8760 §2.4: RFC 8760 clients take the first they support, and the
+   * browser libraries (JsSIP 3.13, SIP.js 0.21) keep only the last challenge of a 401 and know only
+   * MD5, so MD5 must come last (docs/webrtc.md "Registering a browser").
    */
   algorithms?: readonly DigestAlgorithm[];
   /**
@@ -38,8 +39,11 @@ export interface RegistrarOptions {
   md5OnlyUserAgents?: readonly RegExp[];
 }
 
-/** libre before 2.x (baresip 0.x/1.x) fails with ENOSYS on any WWW-Authenticate that is not MD5. */
-export const DEFAULT_MD5_ONLY_USER_AGENTS: readonly RegExp[] = [/^baresip v[01]\./i];
+/**
+ * libre before 2.x (baresip 0.x/1.x) fails with ENOSYS on any WWW-Authenticate that is not MD5;
+ * sipp 3.6 answers only the first challenge and knows only MD5 ("authentication must use MD5").
+ */
+export const DEFAULT_MD5_ONLY_USER_AGENTS: readonly RegExp[] = [/^baresip v[01]\./i, /^sipp\b/i];
 
 /** Default binding lifetimes: at least a minute, at most (and by default) an hour. */
 export const DEFAULT_EXPIRY_LIMITS: ExpiryLimits = { minExpiresSec: 60, maxExpiresSec: 3600, defaultExpiresSec: 3600 };
@@ -84,7 +88,7 @@ export class Registrar {
     this.#logger = options.logger ?? silentLogger;
     this.#expiry = { ...DEFAULT_EXPIRY_LIMITS, ...options.expiry };
     this.#md5OnlyUserAgents = options.md5OnlyUserAgents ?? DEFAULT_MD5_ONLY_USER_AGENTS;
-    this.#algorithms = options.algorithms ?? ['MD5', 'SHA-256'];
+    this.#algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
   }
 
   /** REGISTER outcomes so far, by result. */

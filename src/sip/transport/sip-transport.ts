@@ -12,7 +12,7 @@ import { ConnectionLimits } from './connection-limits.ts';
 import { ConnectionPool } from './connection-pool.ts';
 import type { TlsOptions } from './connection-pool.ts';
 import { errorResponseFor } from './error-response.ts';
-import { rejectUpgrade, tcpListener, tlsListener, wsListener } from './stream-listeners.ts';
+import { rejectUpgrade, tcpListener, tlsListener, wsListener, wssListener } from './stream-listeners.ts';
 import type { ListenerDeps } from './stream-listeners.ts';
 import { responseDestination } from './response-destination.ts';
 import type { SipConnection } from './sip-connection.ts';
@@ -71,7 +71,7 @@ const SIP_SUBPROTOCOL = 'sip';
 export const DEFAULT_UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
- * The SIP transport layer (RFC 3261 §18): UDP, TCP, TLS and WebSocket listeners, inbound
+ * The SIP transport layer (RFC 3261 §18): UDP, TCP, TLS and WebSocket (plain and secure) listeners, inbound
  * parsing with Via `received`/`rport` stamping, and sending by destination or connection.
  */
 export class SipTransport extends TypedEmitter<SipTransportEvents> {
@@ -200,15 +200,33 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     );
   }
 
+  /**
+   * Listen for SIP over secure WebSocket (RFC 7118, `wss`) with the transport's `tls` cert and key;
+   * connections are `WSS` in Via and Contact. The TLS handshake starts only once admitted.
+   */
+  listenWss(options: WsListenOptions): Promise<HostPort> {
+    this.#assertOpen();
+    const tls = this.#tls;
+    if (!tls) throw new InvalidStateError('WSS listener needs a certificate and key', 'TLS_NOT_CONFIGURED');
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, admitted: Socket): void =>
+      this.#upgrade(req, socket, head, admitted);
+    return this.#listen(wssListener(this.#listenerDeps(), tls, options.path, upgrade), options);
+  }
+
   /** Accept a WebSocket upgrade from any HTTP(S) server; refuses clients not offering `sip`. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#upgrade(req, socket, head, req.socket);
+  }
+
+  /** `admitted` is the TCP socket under the caps: the request's own, or the one under its TLS. */
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, admitted: Socket): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (this.#closed || !offered.includes(SIP_SUBPROTOCOL)) return rejectUpgrade(socket, '400 Bad Request');
     const raw: Socket = req.socket;
     // Another server's socket (not accepted by listenWs) is admitted here, under the same caps.
-    if (!this.#limits.has(raw) && !this.#limits.admit(raw, false)) return;
+    if (!this.#limits.has(admitted) && !this.#limits.admit(admitted, false)) return;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      this.#limits.established(raw);
+      this.#limits.established(admitted);
       const transport = 'encrypted' in raw && raw.encrypted === true ? 'WSS' : 'WS';
       const remote = { address: normalizeAddress(raw.remoteAddress ?? ''), port: raw.remotePort ?? 0 };
       const local = { address: normalizeAddress(raw.localAddress ?? ''), port: raw.localPort ?? 0 };

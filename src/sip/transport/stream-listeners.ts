@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import type { Server as NetServer } from 'node:net';
+import type { Server as NetServer, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket, createSecureContext } from 'node:tls';
 import type { Logger } from '../../shared/index.ts';
@@ -59,6 +59,39 @@ export function wsListener(
   });
   return createNetServer((socket) => {
     if (limits.admit(socket, true)) http.emit('connection', socket);
+  });
+}
+
+/**
+ * SIP over secure WebSocket (RFC 7118 §3, `wss`): an admitted socket does its TLS handshake, then
+ * the decrypted stream is fed to an upgrade-only HTTP server. The handshake and the upgrade
+ * together must finish within the setup deadline; `upgrade` gets the admitted TCP socket too.
+ */
+export function wssListener(
+  deps: Pick<ListenerDeps, 'limits' | 'logger'>,
+  tls: TlsOptions,
+  path: string | undefined,
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, admitted: NetSocket) => void,
+): NetServer {
+  const secureContext = createSecureContext({ cert: tls.cert, key: tls.key });
+  const admittedOf = new WeakMap<Duplex, NetSocket>();
+  const http = createHttpServer((_req, res) => res.writeHead(426, { Upgrade: 'websocket' }).end());
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const admitted = admittedOf.get(req.socket);
+    if (admitted === undefined) return socket.destroy();
+    const asked = (req.url ?? '/').split('?')[0];
+    if (path !== undefined && asked !== path) return rejectUpgrade(socket, '404 Not Found');
+    upgrade(req, socket, head, admitted);
+  });
+  return createNetServer((socket) => {
+    if (!deps.limits.admit(socket, true)) return;
+    const secure = new TLSSocket(socket, { isServer: true, secureContext });
+    admittedOf.set(secure, socket);
+    secure.on('error', (err) => {
+      deps.logger.debug({ err }, 'WSS connection failed');
+      socket.destroy();
+    });
+    secure.once('secure', () => http.emit('connection', secure));
   });
 }
 

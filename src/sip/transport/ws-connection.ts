@@ -46,7 +46,11 @@ export class WsConnection implements SipConnection {
     raw.prependListener('data', onRaw);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       this.#watchdog.completed();
-      callbacks.onMessage(this, toBuffer(data));
+      const bytes = toBuffer(data);
+      callbacks.onMessage(this, bytes);
+      // RFC 7118 §5.1: every frame is one SIP message. A frame that does not even start like one
+      // cannot be answered (no Via): the peer does not speak SIP, so close instead of ignoring it.
+      if (!startsLikeSip(bytes)) ws.close(WS_PROTOCOL_ERROR, 'not a SIP message');
     });
     ws.on('ping', () => this.#watchdog.completed());
     ws.on('pong', () => this.#watchdog.completed());
@@ -84,6 +88,18 @@ export class WsConnection implements SipConnection {
   destroy(): void {
     this.#ws.terminate();
   }
+}
+
+/** RFC 6455 §7.4.1: "terminating the connection due to a protocol error". */
+const WS_PROTOCOL_ERROR = 1002;
+
+// A request line (RFC 3261 §25.1 token method) or a status line, after optional leading CRLFs.
+const START_LINE = /^\s*(?:SIP\/2\.0 \d{3} |[A-Za-z0-9.!%*_+`'~-]+ \S+ SIP\/2\.0\r?\n)/i;
+
+/** True for a frame that starts with a SIP start line, or is only whitespace (a keep-alive). */
+export function startsLikeSip(bytes: Buffer): boolean {
+  const head = bytes.subarray(0, 512).toString('latin1');
+  return head.trim() === '' || START_LINE.test(head);
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {

@@ -10,7 +10,7 @@ import type {
 import { silentLogger } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
 import type { SendDestination, UserAgent } from '../../sip/index.ts';
-import { formatHostPort, formatUri, parseNameAddr, quote } from '../../sip/index.ts';
+import { formatHostPort, formatUri, parseNameAddr, parseUri, quote } from '../../sip/index.ts';
 import type { CallMedia } from '../media/call-media.ts';
 import { GuardedAttempt } from './guarded-attempt.ts';
 import type { DialogJournal } from './dialog-journal.ts';
@@ -19,7 +19,7 @@ import { OutgoingLeg } from './outgoing-leg.ts';
 import type { ReferSink } from './refer-transfer.ts';
 import type { SipTargetGuard } from './sip-target-guard.ts';
 import type { InviteTarget } from './outgoing-leg.ts';
-import type { ContactRoutes } from './directory-adapter.ts';
+import type { ContactConnection, ContactRoutes } from './directory-adapter.ts';
 import { sipUri } from './sip-uri.ts';
 
 /** Options of {@link CallSignaling}. */
@@ -108,10 +108,14 @@ export function inviteTargets(target: DialTarget, fromHost: string): InviteTarge
       return [{ to: `<${uri}>`, requestUri: uri }];
     }
     case 'contacts':
-      return target.contacts.map((contact) => ({
-        to: `<sip:${target.extension}@${fromHost}>`,
-        requestUri: contactUri(contact),
-      }));
+      return target.contacts.map((contact) => {
+        const requestUri = contactUri(contact);
+        return {
+          to: `<sip:${target.extension}@${fromHost}>`,
+          requestUri,
+          ...(isBrowserContact(requestUri) ? { webrtc: true } : {}),
+        };
+      });
   }
 }
 
@@ -126,17 +130,35 @@ export async function withContactRoutes(
   customerId: string,
   lookup: ContactRoutes,
 ): Promise<InviteTarget[]> {
-  const routes = await lookup.contactRoutes(customerId, target.extension);
+  const [routes, connections] = await Promise.all([
+    lookup.contactRoutes(customerId, target.extension),
+    lookup.contactConnections?.(customerId, target.extension) ?? new Map<string, ContactConnection>(),
+  ]);
   return targets.map((t, i) => {
-    const path = routes.get(target.contacts[i] ?? '');
-    return path ? { ...t, routes: path } : t;
+    const contact = target.contacts[i] ?? '';
+    const path = routes.get(contact);
+    if (path) return { ...t, routes: path };
+    // A browser is reached back over the WebSocket it registered on (RFC 7118 §5).
+    const connection = connections.get(contact);
+    return connection ? { ...t, destination: { ...connection } } : t;
   });
+}
+
+/**
+ * True for a contact registered over SIP over WebSocket (RFC 7118 §5.2: `transport=ws|wss`): a browser,
+ * which takes a WebRTC offer (docs/webrtc.md "Calls to a browser").
+ */
+export function isBrowserContact(requestUri: string): boolean {
+  return /;transport=wss?(?=[;>?]|$)/i.test(requestUri);
 }
 
 /** A stored Contact value (name-addr or bare URI) as a Request-URI; an unparsable one is used as stored. */
 function contactUri(contact: string): string {
+  const value = contact.trim();
   try {
-    return formatUri(parseNameAddr(contact.trim()).uri);
+    // The registrar stores a bare URI whose `;transport=ws` is a URI parameter (RFC 3261 §19.1.1), which
+    // an unbracketed name-addr would take as a header parameter (§20.10) and drop.
+    return formatUri(value.includes('<') ? parseNameAddr(value).uri : parseUri(value));
   } catch {
     return contact.trim();
   }

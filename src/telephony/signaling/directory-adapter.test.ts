@@ -7,7 +7,7 @@ import { FakeClock, newId } from '../../shared/index.ts';
 import { openStore } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
 import { inviteTargets, withContactRoutes } from './call-signaling.ts';
-import { DirectoryAdapter } from './directory-adapter.ts';
+import { DirectoryAdapter, connectionOfSource } from './directory-adapter.ts';
 
 describe('DirectoryAdapter', () => {
   let dir: string;
@@ -97,5 +97,55 @@ describe('DirectoryAdapter', () => {
     assert.deepEqual(byUri.get('sip:a@10.0.0.7:5062'), edge, 'the phone behind the edge is called through it');
     assert.equal(byUri.get('sip:b@192.0.2.8:5062'), undefined, 'a contact registered directly is called directly');
     assert.deepEqual([...(await directory.contactRoutes(newId(), '1001'))], []);
+  });
+
+  it('calls a browser (a contact registered over a WebSocket) back over its connection, with a WebRTC offer', async () => {
+    const customerId = newId();
+    const ext = await store.extensions.create({
+      customer_id: customerId,
+      extension: '2001',
+      password: 'pw',
+      username: `u-${newId()}`,
+      domain_name: 'd',
+      name: '',
+      detail: '',
+    });
+    const binding = {
+      customer_id: customerId,
+      extension_id: ext.id,
+      call_id: 'c',
+      cseq: 1,
+      user_agent: 'JsSIP',
+      tm_expire: new Date(clock.now() + 60_000).toISOString(),
+    };
+    const browser = '<sip:r2d2@k7q9x.invalid;transport=ws>;+sip.ice';
+    await store.registrations.upsert({ ...binding, transport: 'WS', source: 'ws:127.0.0.1:50123', contact: browser });
+    await store.registrations.upsert({
+      ...binding,
+      transport: 'UDP',
+      source: 'udp:192.0.2.8:5062',
+      contact: 'sip:desk@192.0.2.8:5062',
+    });
+    const directory = new DirectoryAdapter({ store, clock });
+    const contacts = (await directory.extensionContacts(customerId, '2001')) ?? [];
+    const target = { kind: 'contacts' as const, extension: '2001', contacts };
+    const targets = await withContactRoutes(inviteTargets(target, 'sip.test'), target, customerId, directory);
+    const byUri = new Map(targets.map((t) => [t.requestUri, t]));
+    const toBrowser = byUri.get('sip:r2d2@k7q9x.invalid;transport=ws');
+    assert.deepEqual(toBrowser?.destination, { transport: 'WS', host: '127.0.0.1', port: 50123 });
+    assert.equal(toBrowser?.webrtc, true);
+    const toPhone = byUri.get('sip:desk@192.0.2.8:5062');
+    assert.equal(toPhone?.destination, undefined, 'a UDP phone is called at its Contact');
+    assert.equal(toPhone?.webrtc, undefined, 'a phone gets an RTP/AVP offer');
+  });
+
+  it('reads a WebSocket source and nothing else as a connection', () => {
+    assert.deepEqual(connectionOfSource('wss:[2001:db8::1]:443'), { transport: 'WSS', host: '2001:db8::1', port: 443 });
+    assert.deepEqual(connectionOfSource('ws:10.0.0.1:8080'), { transport: 'WS', host: '10.0.0.1', port: 8080 });
+    assert.equal(connectionOfSource('udp:10.0.0.1:5060'), undefined);
+    assert.equal(connectionOfSource('tcp:10.0.0.1:5060'), undefined);
+    assert.equal(connectionOfSource('ws:10.0.0.1:0'), undefined);
+    assert.equal(connectionOfSource('ws:10.0.0.1:99999'), undefined);
+    assert.equal(connectionOfSource('garbage'), undefined);
   });
 });

@@ -3,10 +3,31 @@ import { systemClock } from '../../shared/index.ts';
 import type { Clock } from '../../shared/index.ts';
 import type { Registration, Store } from '../../store/index.ts';
 
-/** The pre-loaded route set of each registered contact of an extension (RFC 3327 §5.3: its Path). */
+/** Where a registration came from when only its connection reaches it: a WebSocket (RFC 7118 §5). */
+export interface ContactConnection {
+  transport: 'WS' | 'WSS';
+  host: string;
+  port: number;
+}
+
+/** How to reach each registered contact of an extension. */
 export interface ContactRoutes {
   /** Contact (as the directory listed it) → its Path values in order; contacts without a Path are absent. */
   contactRoutes(customerId: string, extension: string): Promise<ReadonlyMap<string, readonly string[]>>;
+  /**
+   * Contact → the WebSocket its REGISTER came over: a browser's Contact host is a made-up `.invalid`
+   * name (RFC 7118 §5.2), so requests to it go back over that connection. Other contacts are absent.
+   */
+  contactConnections?(customerId: string, extension: string): Promise<ReadonlyMap<string, ContactConnection>>;
+}
+
+/** `ws:203.0.113.7:51000` (a binding's source) as a connection, or undefined for other transports. */
+export function connectionOfSource(source: string): ContactConnection | undefined {
+  const m = /^(wss?):(?:\[([^\]]+)\]|([^:]+)):(\d+)$/i.exec(source);
+  if (!m) return undefined;
+  const port = Number(m[4]);
+  if (!(port > 0 && port < 65536)) return undefined;
+  return { transport: (m[1] as string).toUpperCase() as 'WS' | 'WSS', host: (m[2] ?? m[3]) as string, port };
 }
 
 /** DirectoryPort over the store: an extension's live registrations are its contacts, with their Path. */
@@ -29,6 +50,15 @@ export class DirectoryAdapter implements DirectoryPort, ContactRoutes {
     for (const b of (await this.#bindings(customerId, extension)) ?? [])
       if (b.path.length > 0 && !routes.has(b.contact)) routes.set(b.contact, b.path);
     return routes;
+  }
+
+  async contactConnections(customerId: string, extension: string): Promise<ReadonlyMap<string, ContactConnection>> {
+    const connections = new Map<string, ContactConnection>();
+    for (const b of (await this.#bindings(customerId, extension)) ?? []) {
+      const connection = connectionOfSource(b.source);
+      if (connection && !connections.has(b.contact)) connections.set(b.contact, connection);
+    }
+    return connections;
   }
 
   async #bindings(customerId: string, extension: string): Promise<Registration[] | undefined> {

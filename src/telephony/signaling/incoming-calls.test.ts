@@ -149,6 +149,26 @@ describe('IncomingCalls: routing', () => {
       reason: 'Not Found',
     });
     assert.equal((await calls.route(invite('sip:conference%3Aabc@callbin'), ext)).kind === 'refuse' ? 501 : 0, 501);
+    // A number of the extension's own customer runs that number's flow, not the dial plan.
+    assert.deepEqual(await calls.route(invite('sip:+15550003000@callbin'), ext), {
+      kind: 'call',
+      customerId: 'cust',
+      flow: { flow_id: 'flow-1' },
+      destination: { type: 'tel', target: '+15550003000', target_name: 'main', name: '', detail: '' },
+    });
+    assert.equal(asked.length, 2, 'the dial plan was not asked for an own number');
+    // Another customer's number, or an own number without a flow, goes through the dial plan.
+    const other = { kind: 'extension', account: { ...account, customerId: 'other' } } as const;
+    const routedOut = await calls.route(invite('sip:+15550003000@callbin'), other);
+    assert.equal(
+      routedOut.kind === 'call' && 'flow_id' in routedOut.flow ? routedOut.flow.flow_id : '',
+      'connect-flow',
+    );
+    await calls.route(invite('sip:+15550003001@callbin'), ext);
+    assert.deepEqual(
+      asked.slice(2).map((a) => a.target),
+      ['+15550003000', '+15550003001'],
+    );
     // Without a dial plan the caller is connected to what it dialled (an inline connect action).
     const { calls: noPlan } = incomingCalls();
     const routed = await noPlan.route(invite('sip:+442071234567@callbin'), ext);

@@ -124,7 +124,10 @@ export function callerAddress(request: SipRequest): Address {
 
 /** The user part of the Request-URI, or of the To URI when the Request-URI has none. */
 export function calledUser(request: SipRequest): string {
-  const user = parseUri(request.uri).user;
+  const uri = parseUri(request.uri);
+  // JsSIP sends `conference:<id>` with its colon unescaped, which RFC 3261 §19.1.1 reads as a user
+  // and a password: a dialled name carries no password, so the two are the name.
+  const user = uri.password !== undefined ? `${uri.user ?? ''}:${uri.password}` : uri.user;
   if (user !== undefined && user !== '') return decodeURIComponent(user);
   return decodeURIComponent(parseNameAddr(request.headers.get('to') ?? '').uri.user ?? '');
 }
@@ -218,8 +221,19 @@ export class IncomingCalls {
     if (user.toLowerCase().startsWith(CONFERENCE_PREFIX))
       return this.#routeConference(account, user.slice(CONFERENCE_PREFIX.length));
     let destination: Address;
-    if (E164_RE.test(user)) destination = { type: 'tel', target: user, target_name: '', name: '', detail: '' };
-    else if (EXTENSION_RE.test(user) && (await this.#o.store.extensions.findByExtension(account.customerId, user))) {
+    if (E164_RE.test(user)) {
+      // A number of the caller's own customer runs its flow here, as a call from outside would
+      // (docs/calls.md "Calls from extensions"); any other number goes through the dial plan.
+      const own = await this.#o.store.numbers.findByNumber(user);
+      if (own && own.customer_id === account.customerId && own.call_flow_id !== '' && own.call_flow_id !== NIL_UUID)
+        return {
+          kind: 'call',
+          customerId: account.customerId,
+          flow: { flow_id: own.call_flow_id },
+          destination: { type: 'tel', target: user, target_name: own.name, name: '', detail: '' },
+        };
+      destination = { type: 'tel', target: user, target_name: '', name: '', detail: '' };
+    } else if (EXTENSION_RE.test(user) && (await this.#o.store.extensions.findByExtension(account.customerId, user))) {
       destination = { type: 'extension', target: user, target_name: '', name: '', detail: '' };
     } else return { kind: 'refuse', status: 404, reason: 'Not Found' };
     const flow = await (this.#o.dialPlan ?? connectDialPlan).flowFor(

@@ -3,6 +3,7 @@ import type { Logger } from '../../shared/index.ts';
 import type { Dialog, IncomingRefer, TerminationCause } from '../../sip/index.ts';
 import type { LegJournal } from './dialog-journal.ts';
 import type { MediaEndpoint } from '../../endpoint/index.ts';
+import { watchWebRtcMedia, type WebRtcMediaFailure } from './webrtc-media-watch.ts';
 
 const SDP = 'application/sdp';
 /** RFC 3261 §14.1: 491 Request Pending answers a re-INVITE that crossed ours (glare). */
@@ -14,7 +15,10 @@ const FAILED_CAUSES: ReadonlySet<TerminationCause> = new Set(['request-timeout',
 
 /** What a confirmed dialog tells the leg that owns it. */
 export interface LegDialogHooks {
-  /** The dialog ended without our BYE (remote BYE, no ACK, UA shutdown); `failed` after a 408/481 or no answer to a request in it. */
+  /**
+   * The dialog ended without our BYE (remote BYE, no ACK, UA shutdown); `failed` after a 408/481 or no
+   * answer to a request in it, or when a WebRTC leg's media failed or never connected (we sent the BYE).
+   */
   remoteEnded(failed: boolean): void;
   /** The dialog ended, whoever ended it. */
   ended(): void;
@@ -27,7 +31,9 @@ export interface LegDialogHooks {
 /**
  * A confirmed dialog of a call leg tied to its media endpoint: incoming re-INVITEs are answered
  * from the endpoint (hold/unhold by the far end), SIP INFO DTMF is fed to it, and hold/unhold/BYE
- * are sent on request. Termination is reported once, split by whether we asked for it.
+ * are sent on request. Termination is reported once, split by whether we asked for it. A WebRTC
+ * leg whose ICE/DTLS fails or never connects is ended with a BYE and reported as a failed dialog
+ * (docs/calls.md "Hangup reasons"), so its call does not stay up in silence.
  */
 export class LegDialog {
   readonly #dialog: Dialog;
@@ -71,7 +77,9 @@ export class LegDialog {
       dialog.on('confirmed', save);
       dialog.on('changed', save);
     }
+    const stopWatch = watchWebRtcMedia(endpoint, dialog.host.clock, (why) => this.#mediaFailed(why, hooks));
     const onEnd = (): void => {
+      stopWatch();
       journal?.remove();
       const cause = dialog.termination?.cause;
       if (!this.#byeSent) hooks.remoteEnded(cause !== undefined && FAILED_CAUSES.has(cause));
@@ -91,6 +99,16 @@ export class LegDialog {
     if (this.#dialog.state !== 'confirmed') return;
     this.#byeSent = true;
     await this.#dialog.bye();
+  }
+
+  /** The leg's WebRTC media is gone: BYE the far end and report the dialog failed, unless it is ending already. */
+  #mediaFailed(why: WebRtcMediaFailure, hooks: LegDialogHooks): void {
+    if (this.#byeSent || this.#dialog.state !== 'confirmed') return;
+    this.#logger.warn({ why }, 'WebRTC media failed or never connected: ending the call');
+    // Marked as ours so the termination is not reported twice; the BYE goes out in the background.
+    this.#byeSent = true;
+    this.#dialog.bye().catch((err: unknown) => this.#logger.debug({ err }, 'BYE after a media failure not answered'));
+    hooks.remoteEnded(true);
   }
 
   /** re-INVITE with a `sendonly` offer (hold) or back to `sendrecv`; one retry after a 491 glare. */

@@ -21,6 +21,8 @@ export interface InviteTarget {
   destination?: SendDestination;
   /** A pre-loaded route set (RFC 3261 §8.1.2): the Path of a registered contact (RFC 3327 §5.3). */
   routes?: readonly string[];
+  /** A browser (a contact registered over WS/WSS): it gets a WebRTC offer (docs/webrtc.md "Calls to a browser"). */
+  webrtc?: boolean;
 }
 
 /** Everything an {@link OutgoingLeg} needs. */
@@ -80,6 +82,9 @@ export class OutgoingLeg implements OutgoingAttempt {
   readonly #invites: OutgoingInvite[] = [];
   readonly #failures: AttemptFailure[] = [];
   #endpoint: MediaEndpoint | undefined;
+  #endpointKind = false;
+  /** The offers made, by kind (true: WebRTC), until one kind's endpoint becomes the leg's. */
+  readonly #offers = new Map<boolean, { endpoint: MediaEndpoint; offerSdp: string }>();
   #dialog: LegDialog | undefined;
   #won = false;
   #failed = false;
@@ -116,19 +121,33 @@ export class OutgoingLeg implements OutgoingAttempt {
   }
 
   async #start(): Promise<void> {
-    const { endpoint, offerSdp } = await MediaEndpoint.offer(this.#o.endpointOptions);
-    this.#endpoint = endpoint;
-    this.#o.media.register(this.leg_id, endpoint, this.#o.callId);
     const targets = await this.#o.targets;
     if (this.#cancelled) return this.#fail({ kind: 'status', sip_status: REQUEST_TERMINATED });
+    // One offer per kind of target: RTP/AVP for phones and trunks, WebRTC for browsers; a fork to both
+    // keeps the endpoint of whichever answers (docs/webrtc.md "Calls to a browser").
+    const kinds = [...new Set(targets.map((t) => t.webrtc === true))];
+    for (const webrtc of kinds.length > 0 ? kinds : [false]) {
+      if (this.#cancelled) break;
+      const offered = await MediaEndpoint.offer({ ...this.#o.endpointOptions, ...(webrtc ? { webrtc } : {}) });
+      this.#offers.set(webrtc, offered);
+    }
+    if (this.#cancelled) {
+      this.#closeOffers(undefined);
+      return this.#fail({ kind: 'status', sip_status: REQUEST_TERMINATED });
+    }
+    const offers = new Map(this.#offers);
+    if (offers.size === 1) this.#useEndpoint(kinds[0] ?? false);
     for (const target of targets) {
+      const kind = target.webrtc === true;
+      const offer = offers.get(kind);
+      if (!offer) continue;
       let invite: OutgoingInvite;
       try {
         invite = this.#o.ua.invite({
           to: target.to,
           from: this.#o.from,
           requestUri: target.requestUri,
-          body: offerSdp,
+          body: offer.offerSdp,
           contentType: SDP,
           headers: [...this.#o.headers, ...(target.headers ?? [])],
           ...(target.auth ? { auth: target.auth } : {}),
@@ -141,26 +160,49 @@ export class OutgoingLeg implements OutgoingAttempt {
         continue;
       }
       this.#invites.push(invite);
-      invite.on('provisional', (res) => this.#onProvisional(res));
+      invite.on('provisional', (res) => this.#onProvisional(res, kind));
       invite.then(
-        (answer) => this.#onAnswer(invite, answer),
+        (answer) => this.#onAnswer(invite, answer, kind),
         (err: unknown) => this.#onFailure(err),
       );
     }
     if (this.#invites.length === 0) this.#fail(bestFailure(this.#failures));
   }
 
-  #onProvisional(res: SipResponse): void {
+  /** Keeps the endpoint of `kind` as the leg's media and closes the other offer's, if any. */
+  #useEndpoint(kind: boolean): MediaEndpoint | undefined {
+    if (this.#endpoint) return this.#endpointKind === kind ? this.#endpoint : undefined;
+    const offer = this.#offers.get(kind);
+    if (!offer) return undefined;
+    this.#endpoint = offer.endpoint;
+    this.#endpointKind = kind;
+    this.#o.media.register(this.leg_id, offer.endpoint, this.#o.callId);
+    this.#closeOffers(offer.endpoint);
+    return offer.endpoint;
+  }
+
+  /** Closes the offered endpoints other than `kept` (all when undefined): nobody will answer them. */
+  #closeOffers(kept: MediaEndpoint | undefined): void {
+    for (const { endpoint } of this.#offers.values())
+      if (endpoint !== kept)
+        endpoint.close().catch((err: unknown) => this.#o.logger.warn({ err }, 'unused offer endpoint close failed'));
+    this.#offers.clear();
+  }
+
+  #onProvisional(res: SipResponse, kind: boolean): void {
     if (res.status <= 100 || this.#won || this.#failed) return;
     const earlyMedia = res.status === 183 && res.body.length > 0;
-    if (earlyMedia && !this.#answerApplied) this.#applyAnswer(res);
+    if (earlyMedia && !this.#answerApplied && this.#useEndpoint(kind)) this.#applyAnswer(res);
     this.#o.events.ringing({ sip_status: res.status, early_media: earlyMedia });
   }
 
-  #onAnswer(winner: OutgoingInvite, { dialog, response }: InviteAnswer): void {
-    if (this.#won || this.#failed || !this.#endpoint) {
+  #onAnswer(winner: OutgoingInvite, { dialog, response }: InviteAnswer, kind: boolean): void {
+    const endpoint = this.#won || this.#failed ? undefined : this.#useEndpoint(kind);
+    if (!endpoint) {
       // Another fork answered first (or the attempt is over): this dialog is not wanted (RFC 3261 §13.2.2.4).
       void dialog.bye();
+      // A fork of the other kind answered after early media chose the leg's endpoint: it counts as failed.
+      if (!this.#won && !this.#failed) this.#onFailure(undefined);
       return;
     }
     this.#won = true;
@@ -168,7 +210,7 @@ export class OutgoingLeg implements OutgoingAttempt {
     if (!this.#answerApplied) this.#applyAnswer(response);
     this.#dialog = new LegDialog(
       dialog,
-      this.#endpoint,
+      endpoint,
       {
         remoteEnded: (failed) => this.#o.events.remoteBye(failed ? { failed } : undefined),
         ended: () => this.#release(),
@@ -203,6 +245,7 @@ export class OutgoingLeg implements OutgoingAttempt {
   }
 
   #release(): void {
+    this.#closeOffers(undefined);
     this.#o.media
       .release(this.leg_id)
       .catch((err: unknown) => this.#o.logger.warn({ err }, 'media leg release failed'));

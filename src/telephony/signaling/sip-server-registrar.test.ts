@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
 import { FakeClock, silentLogger } from '../../shared/index.ts';
-import { digestHa1s } from '../../sip/index.ts';
+import { digestAuthorization, digestHa1s } from '../../sip/index.ts';
 import { extensionDigestHa1, openStore } from '../../store/index.ts';
 import type { Extension, Store } from '../../store/index.ts';
 import { startSipServer } from './sip-server.ts';
@@ -115,6 +116,67 @@ describe('telephony: store-backed registrar and SIP server', () => {
     ]);
     await backend.removeAll(ext.id);
     assert.deepEqual(await store.registrations.listForExtension(ext.id, new Date(0).toISOString()), []);
+  });
+
+  it('a browser library over WebSocket (JsSIP 3.13: last challenge only, MD5 only) registers; the binding is WS', async () => {
+    // Its own clock: the WebSocket's watchdog timer is cleared when the socket's close lands, after close().
+    const wsClock = new FakeClock(clock.now());
+    const sip = await startSipServer({
+      config: { sipHost: '127.0.0.1', sipPort: 0, sipWsPort: 0, sipDomain: SIP_DOMAIN, publicIp: '' },
+      store,
+      clock: wsClock,
+      logger: silentLogger,
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${sip.wsPort}/`, 'sip');
+    try {
+      await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+      const next = () => new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
+      // The REGISTER JsSIP 3.13.8 sends (docs/webrtc.md "Registering a browser"), Authorization aside.
+      const register = (cseq: number, authorization?: string): string =>
+        [
+          `REGISTER sip:${ext.domain_name} SIP/2.0`,
+          `Via: SIP/2.0/WS te8217ivp04h.invalid;branch=z9hG4bK574727${cseq}`,
+          'Max-Forwards: 69',
+          `To: <sip:1001@${ext.domain_name}>`,
+          `From: <sip:1001@${ext.domain_name}>;tag=rum88608a7`,
+          'Call-ID: g4fl639002342i4pdrnvo2',
+          `CSeq: ${cseq} REGISTER`,
+          'Expires: 300',
+          'Contact: <sip:5fund799@te8217ivp04h.invalid;transport=ws>;+sip.ice;reg-id=1;+sip.instance="<urn:uuid:feb275c7-d375-4e1b-86e5-c7b8d7d5fe1c>";expires=300',
+          'Supported: path,gruu,outbound',
+          'User-Agent: JsSIP 3.13.8',
+          ...(authorization ? [`Authorization: ${authorization}`] : []),
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+      let answer = next();
+      ws.send(register(2));
+      const challenge = await answer;
+      assert.match(challenge, /^SIP\/2\.0 401 /);
+      const offers = [...challenge.matchAll(/^WWW-Authenticate: (.*)$/gim)].map((m) => m[1]!.trim());
+      assert.match(offers.at(-1)!, /algorithm=MD5,/, 'MD5 comes last');
+      const authorization = digestAuthorization({
+        challenge: offers.at(-1)!,
+        method: 'REGISTER',
+        uri: `sip:${ext.domain_name}`,
+        username: '1001',
+        password: 'pw',
+      });
+      answer = next();
+      ws.send(register(3, authorization));
+      const ok = await answer;
+      assert.match(ok, /^SIP\/2\.0 200 /);
+      assert.match(ok, /^Contact: <sip:5fund799@te8217ivp04h\.invalid;transport=ws>;expires=300\r$/m);
+      const [binding] = await backend.listBindings(ext.id);
+      assert.equal(binding?.transport, 'WS');
+      assert.match(binding?.source ?? '', /^ws:127\.0\.0\.1:\d+$/);
+      assert.equal(binding?.contact, 'sip:5fund799@te8217ivp04h.invalid;transport=ws');
+      await backend.removeAll(ext.id);
+    } finally {
+      ws.terminate();
+      await sip.close();
+    }
   });
 
   it('startSipServer: one ephemeral port for UDP and TCP, SIP metrics, expired rows purged on the clock, idempotent close', async () => {

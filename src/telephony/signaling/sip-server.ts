@@ -26,7 +26,7 @@ import { StoreRegistrarBackend } from './store-registrar-backend.ts';
 /** Options of {@link startSipServer}. */
 export interface SipServerOptions {
   config: Pick<Config, 'sipHost' | 'sipPort' | 'sipDomain' | 'publicIp'> &
-    Partial<Pick<Config, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipWsPort'>> &
+    Partial<Pick<Config, 'sipTlsPort' | 'sipTlsCert' | 'sipTlsKey' | 'sipWsPort' | 'sipWssPort'>> &
     Partial<
       Pick<Config, 'sipMaxConnections' | 'sipMaxConnectionsPerSource' | 'sipIdleTimeoutSec' | 'sipMessageDeadlineSec'>
     >;
@@ -49,6 +49,8 @@ export interface SipServer {
   tlsPort?: number;
   /** The bound WebSocket port (RFC 7118, subprotocol `sip`), when enabled. */
   wsPort?: number;
+  /** The bound secure WebSocket port (RFC 7118 `wss`, the TLS certificate and key), when enabled. */
+  wssPort?: number;
   /** The host written in our Via and Contact: the public IP, else the listen address. */
   advertisedHost: string;
   /** The user agent core, for placing and answering calls. */
@@ -81,22 +83,24 @@ async function listen(transport: SipTransport, host: string, port: number): Prom
   }
 }
 
-/** TLS when a certificate is configured, WebSocket when a port is given (-1 = off). */
+/** TLS when a certificate is configured, WebSocket and secure WebSocket when a port is given (-1 = off). */
 async function listenSecureAndWs(
   transport: SipTransport,
   config: SipServerOptions['config'],
   tls: boolean,
-): Promise<{ tls?: HostPort; ws?: HostPort }> {
-  const out: { tls?: HostPort; ws?: HostPort } = {};
+): Promise<{ tls?: HostPort; ws?: HostPort; wss?: HostPort }> {
+  const out: { tls?: HostPort; ws?: HostPort; wss?: HostPort } = {};
   try {
     if (tls) out.tls = await transport.listenTls({ host: config.sipHost, port: config.sipTlsPort ?? 5061 });
     if ((config.sipWsPort ?? -1) >= 0)
       out.ws = await transport.listenWs({ host: config.sipHost, port: config.sipWsPort ?? 0, path: '/' });
+    if ((config.sipWssPort ?? -1) >= 0)
+      out.wss = await transport.listenWss({ host: config.sipHost, port: config.sipWssPort ?? 0, path: '/' });
   } catch (err) {
     await transport.close();
     throw new AppError(
       'SIP_LISTEN_FAILED',
-      `cannot listen for SIP over TLS/WS: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot listen for SIP over TLS/WS/WSS: ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
     );
   }
@@ -179,6 +183,7 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
   const extra = await listenSecureAndWs(transport, config, tls !== undefined);
   if (extra.tls) contacts.push({ host, port: extra.tls.port, transport: 'TLS' });
   if (extra.ws) contacts.push({ host, port: extra.ws.port, transport: 'WS' });
+  if (extra.wss) contacts.push({ host, port: extra.wss.port, transport: 'WSS' });
   const layer = new TransactionLayer({ transport, clock, logger });
   const ua = new UserAgent({ layer, clock, logger, contacts });
   const backend = new StoreRegistrarBackend({ store, clock, sipDomain: config.sipDomain });
@@ -199,12 +204,16 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
   });
   let closing: Promise<void> | undefined;
   let draining = false;
-  logger.info({ udp: bound.udp, tcp: bound.tcp, tls: extra.tls, ws: extra.ws, advertised: host }, 'SIP listening');
+  logger.info(
+    { udp: bound.udp, tcp: bound.tcp, tls: extra.tls, ws: extra.ws, wss: extra.wss, advertised: host },
+    'SIP listening',
+  );
   return {
     address: { host: bound.udp.address, port: bound.udp.port },
     tcpPort: bound.tcp.port,
     ...(extra.tls ? { tlsPort: extra.tls.port } : {}),
     ...(extra.ws ? { wsPort: extra.ws.port } : {}),
+    ...(extra.wss ? { wssPort: extra.wss.port } : {}),
     advertisedHost: host,
     ua,
     digest,

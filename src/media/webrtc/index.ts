@@ -1,0 +1,2 @@
+export * from './webrtc-sdp.ts';
+export * from './webrtc-transport.ts';

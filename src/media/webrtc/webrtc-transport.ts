@@ -1,0 +1,274 @@
+import { isIPv6 } from 'node:net';
+import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, type RTCDtlsTransport } from 'werift';
+import { AppError, TypedEmitter } from '../../shared/index.ts';
+import type { PacketHandler, PacketTransport } from '../rtp/packet-transport.ts';
+import type { PortAllocator } from '../rtp/port-allocator.ts';
+import { webRtcCredentials } from './webrtc-sdp.ts';
+
+/** One audio format of our WebRTC description, with its payload type. */
+export interface WebRtcCodec {
+  /** Encoding name: `PCMU`, `PCMA`, `opus`, `telephone-event`. */
+  name: string;
+  payloadType: number;
+  clockRate: number;
+  channels?: number;
+  fmtp?: string;
+}
+
+/** Options of WebRtcTransport.answer and .offer. */
+export interface WebRtcTransportOptions {
+  /** Hands out the one UDP port ICE uses (docs/webrtc.md "ICE"). */
+  ports: PortAllocator;
+  /** Address of our one host candidate (`CALLBIN_PUBLIC_IP`). */
+  address: string;
+  /** Audio formats of our description in preference order, telephone-event included. */
+  codecs: readonly WebRtcCodec[];
+}
+
+/** Where ICE and DTLS stand: `connected` once DTLS-SRTP keys exist, `failed` for good. */
+export type WebRtcState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
+
+/** Events of a WebRtcTransport. */
+export type WebRtcTransportEvents = { state: [state: WebRtcState] };
+
+function codecParameters(codecs: readonly WebRtcCodec[]): RTCRtpCodecParameters[] {
+  return codecs.map((c) => {
+    const p = new RTCRtpCodecParameters({
+      mimeType: `audio/${c.name}`,
+      clockRate: c.clockRate,
+      payloadType: c.payloadType,
+      channels: c.channels ?? 1,
+    });
+    if (c.fmtp !== undefined) p.parameters = c.fmtp;
+    return p;
+  });
+}
+
+/** Writes the host candidate into `c=` and the `m=` port, as the default candidate (RFC 8839 §4.2.1.2). */
+function withDefaultCandidate(sdp: string, address: string, port: number): string {
+  const family = isIPv6(address) ? 'IP6' : 'IP4';
+  return sdp
+    .replace(/^c=IN IP[46] \S+$/gm, `c=IN ${family} ${address}`)
+    .replace(/^o=(\S+ \S+ \S+) IN IP[46] \S+$/m, `o=$1 IN ${family} ${address}`)
+    .replace(/^m=audio \d+ /m, `m=audio ${port} `);
+}
+
+/**
+ * Our answer with only the formats we negotiated (RFC 3264 §6.1): werift matches offered formats by
+ * name alone, so a browser offering telephone-event at 48 and 8 kHz would get both back, then send
+ * its DTMF on the one the RtpSession does not read.
+ */
+function onlyFormats(sdp: string, codecs: readonly WebRtcCodec[]): string {
+  const keep = new Set(codecs.map((c) => String(c.payloadType)));
+  return sdp
+    .replace(/^(m=audio \d+ \S+)((?: \d+)+)(\r?)$/m, (_m, head: string, pts: string, cr: string) => {
+      const kept = pts
+        .trim()
+        .split(' ')
+        .filter((pt) => keep.has(pt));
+      return `${head} ${kept.join(' ')}${cr}`;
+    })
+    .replace(/^a=(?:rtpmap|fmtp|rtcp-fb):(\d+) .*\r?\n/gm, (line, pt: string) => (keep.has(pt) ? line : ''));
+}
+
+/**
+ * The WebRTC path of a leg (docs/webrtc.md "The WebRTC leg"): werift's RTCPeerConnection does ICE
+ * (lite, one host candidate on `address`), DTLS and SRTP with rtcp-mux, and RTCP; this class hands
+ * the RtpSession decrypted RTP packets and encrypts what it sends, keeping payload type, sequence
+ * and timestamp (telephone-events go out as they are, RFC 4733). Packets from an address that did
+ * not pass ICE never get here: werift takes media only on the nominated pair.
+ */
+export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> implements PacketTransport {
+  readonly latching = false;
+  readonly rtcpSocket = undefined;
+  readonly localAddress: string;
+  #port: number;
+  readonly #pc: RTCPeerConnection;
+  readonly #release: () => void;
+  #handler: PacketHandler | undefined;
+  #dtls: RTCDtlsTransport | undefined;
+  #ssrc = 0;
+  #state: WebRtcState = 'new';
+  #closed: Promise<void> | undefined;
+  #localSdp = '';
+
+  private constructor(options: WebRtcTransportOptions) {
+    super();
+    const reservation = options.ports.reserve();
+    this.#release = reservation.release;
+    this.localAddress = options.address;
+    this.#port = reservation.rtpPort;
+    this.#pc = new RTCPeerConnection({
+      codecs: { audio: codecParameters(options.codecs), video: [] },
+      headerExtensions: { audio: [], video: [] },
+      iceLite: true,
+      iceUseIpv4: false,
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: [options.address],
+      iceInterfaceAddresses: isIPv6(options.address) ? { udp6: '::' } : { udp4: options.ports.host },
+      // werift binds the first free port of the range: the reserved pair's even port, else the odd one.
+      icePortRange: [reservation.rtpPort, reservation.rtcpPort],
+      bundlePolicy: 'max-bundle',
+    });
+    this.#pc.connectionStateChange.subscribe((s) => {
+      if (s === 'connected') this.#setState('connected');
+      else if (s === 'failed') this.#setState('failed');
+      else if (s === 'connecting') this.#setState('connecting');
+    });
+  }
+
+  /** Answers a browser's offer; throws AppError `SDP_WEBRTC_INVALID` for an offer werift cannot take. */
+  static async answer(
+    offerSdp: string,
+    options: WebRtcTransportOptions,
+  ): Promise<{ transport: WebRtcTransport; answerSdp: string }> {
+    webRtcCredentials(offerSdp);
+    const transport = new WebRtcTransport(options);
+    try {
+      const pc = transport.#pc;
+      await transport.#guard(() => pc.setRemoteDescription({ type: 'offer', sdp: offerSdp }));
+      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
+      if (!transceiver) throw new AppError('SDP_WEBRTC_INVALID', 'invalid WebRTC SDP: no audio stream to answer');
+      transceiver.setDirection('sendrecv');
+      await transport.#guard(async () => pc.setLocalDescription(await pc.createAnswer()));
+      await transport.#gathered();
+      transport.#localSdp = onlyFormats(transport.#localSdp, options.codecs);
+      transport.#attach();
+      return { transport, answerSdp: transport.#localSdp };
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  }
+
+  /** Creates our offer for a call to a browser; give the answer to {@link applyAnswer}. */
+  static async offer(options: WebRtcTransportOptions): Promise<{ transport: WebRtcTransport; offerSdp: string }> {
+    const transport = new WebRtcTransport(options);
+    try {
+      const pc = transport.#pc;
+      pc.addTransceiver('audio', { direction: 'sendrecv' });
+      await pc.setLocalDescription(await pc.createOffer());
+      await transport.#gathered();
+      return { transport, offerSdp: transport.#localSdp };
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  }
+
+  /** Takes the browser's answer to our offer; throws AppError `SDP_WEBRTC_INVALID` when it cannot be applied. */
+  async applyAnswer(answerSdp: string): Promise<void> {
+    webRtcCredentials(answerSdp);
+    await this.#guard(() => this.#pc.setRemoteDescription({ type: 'answer', sdp: answerSdp }));
+    this.#attach();
+  }
+
+  /** The port of our host candidate. */
+  get localPort(): number {
+    return this.#port;
+  }
+
+  /** ICE/DTLS state. */
+  get state(): WebRtcState {
+    return this.#state;
+  }
+
+  /** Our current description (after gathering, with the host candidate). */
+  get localSdp(): string {
+    return this.#localSdp;
+  }
+
+  /** The browser's ICE username fragment from its current description. */
+  get remoteIceUfrag(): string | undefined {
+    const sdp = this.#pc.remoteDescription?.sdp;
+    return sdp ? webRtcCredentials(sdp).iceUfrag : undefined;
+  }
+
+  send(buf: Uint8Array): void {
+    const dtls = this.#dtls;
+    if (!dtls || this.#state !== 'connected') return;
+    const packet = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    const header = RtpHeader.deSerialize(packet);
+    // The SSRC our description announced (a=ssrc), so the browser's demuxer finds the stream.
+    header.ssrc = this.#ssrc;
+    // Encryption copies the packet before sendRtp returns its promise, so `buf` may be reused at once.
+    void dtls.sendRtp(packet.subarray(header.payloadOffset), header);
+  }
+
+  onPacket(handler: PacketHandler): void {
+    this.#handler = handler;
+  }
+
+  /** Marks the transport failed (a description werift refused after the fact). */
+  fail(): void {
+    this.#setState('failed');
+  }
+
+  /** Closes the peer connection; its port goes back to the allocator once the socket is closed. */
+  close(): void {
+    this.#closed ??= this.#close();
+  }
+
+  /** Resolves once close() freed the port. */
+  whenClosed(): Promise<void> {
+    return this.#closed ?? Promise.resolve();
+  }
+
+  async #close(): Promise<void> {
+    this.#handler = undefined;
+    this.#setState('closed');
+    try {
+      await this.#pc.close();
+    } catch {
+      // A half-set-up connection may fail to close parts it never opened; the socket is closed anyway.
+    } finally {
+      this.#release();
+    }
+  }
+
+  #setState(state: WebRtcState): void {
+    if (this.#state === state || this.#state === 'closed' || (this.#state === 'failed' && state !== 'closed')) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  /** Runs a werift step; its errors (a description it cannot apply) become `SDP_WEBRTC_INVALID`. */
+  async #guard<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new AppError('SDP_WEBRTC_INVALID', `invalid WebRTC SDP: ${why}`);
+    }
+  }
+
+  async #gathered(): Promise<void> {
+    const pc = this.#pc;
+    if (pc.iceGatheringState !== 'complete') {
+      await new Promise<void>((resolve) => {
+        const { unSubscribe } = pc.iceGatheringStateChange.subscribe((s) => {
+          if (s !== 'complete') return;
+          unSubscribe();
+          resolve();
+        });
+      });
+    }
+    const sdp = pc.localDescription?.sdp ?? '';
+    const candidate = /^a=candidate:\S+ 1 udp \d+ \S+ (\d+) typ host/m.exec(sdp);
+    if (!candidate) throw new AppError('RTP_PORTS_EXHAUSTED', `the ICE port ${this.localPort} could not be bound`);
+    this.#port = Number(candidate[1]);
+    this.#localSdp = withDefaultCandidate(sdp, this.localAddress, this.#port);
+  }
+
+  /** Starts taking decrypted RTP from the (bundled) DTLS transport. */
+  #attach(): void {
+    if (this.#dtls) return;
+    const transceiver = this.#pc.getTransceivers().find((t) => t.kind === 'audio');
+    const dtls = this.#pc.dtlsTransports[0];
+    if (!transceiver || !dtls) return;
+    this.#ssrc = transceiver.sender.ssrc;
+    this.#dtls = dtls;
+    dtls.onRtp.subscribe((packet) => this.#handler?.(packet.serialize(), undefined));
+  }
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser, writeToneWav } from '../support/browser.ts';
+import type { TestBrowser } from '../support/browser.ts';
+import { openClient, startClientServer } from '../support/browser-clients.ts';
+import type { ClientKind, ClientServer } from '../support/browser-clients.ts';
+import { createNumberWithFlow, expectStatus, startTestCallbin } from '../support/callbin.ts';
+import type { TestCallbin } from '../support/callbin.ts';
+
+const PASSWORD = 'Browser-pass-2024';
+const TALK_NUMBER = '+15550001000';
+
+interface Heard {
+  windows: number;
+  loud: number;
+  peakRms: number;
+  loudShare: number;
+}
+
+describe('browsers place calls over WebRTC (JsSIP and SIP.js in Chromium)', { timeout: 240_000 }, () => {
+  let cb: TestCallbin;
+  let browser: TestBrowser;
+  let server: ClientServer;
+  let wsUrl = '';
+  let alice: { id: string; domain_name: string };
+
+  before(async () => {
+    cb = await startTestCallbin({ sipWsPort: 0 });
+    wsUrl = `ws://127.0.0.1:${cb.handle.sip.wsPort}/`;
+    alice = expectStatus(await cb.api('POST', '/v1.0/extensions', { extension: 'alice', password: PASSWORD }), 200);
+    await createNumberWithFlow(cb, TALK_NUMBER, [
+      { type: 'answer' },
+      {
+        type: 'talk',
+        option: {
+          text: 'hello from callbin, this is a call placed from a browser over web r t c, thank you for calling',
+          language: 'en-US',
+        },
+      },
+      { type: 'hangup' },
+    ]);
+    browser = await launchBrowser({ microphoneWav: await writeToneWav(1000, 30) });
+    server = await startClientServer();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await cb?.close();
+  });
+
+  const kinds = (process.env.CALLBIN_TEST_BROWSER_CLIENTS?.split(',') ?? ['jssip', 'sipjs']) as ClientKind[];
+  for (const kind of kinds) {
+    it(`${kind}: registers, calls a number whose flow talks, hears speech, and the flow ends the call`, async () => {
+      const client = await openClient(browser, server, kind);
+      await client.register({
+        uri: `sip:alice@${alice.domain_name}`,
+        wsUrl,
+        username: 'alice',
+        password: PASSWORD,
+        trace: process.env.CALLBIN_TEST_SIP_TRACE === '1',
+      });
+      await client.waitFor((s) => s.registration === 'registered', 'registered');
+      await client.call(TALK_NUMBER);
+      await client.waitFor((s) => s.call === 'established', 'the call is answered', 20_000);
+      const ended = await client.waitFor((s) => s.call === 'ended' || s.call === 'failed', 'the flow hangs up', 60_000);
+      assert.equal(ended.call, 'ended', JSON.stringify(ended));
+      const heard = (await client.page.evaluate(() => (globalThis as any).__callbinHeard())) as Heard;
+      assert.ok(heard.windows > 20, `the page listened to the call: ${JSON.stringify(heard)}`);
+      // Speech: loud most of the time while the talk plays, with pauses between words.
+      assert.ok(heard.loudShare > 0.3, `speech-like energy for the talk's duration: ${JSON.stringify(heard)}`);
+      assert.ok(heard.loudShare < 1, `speech has pauses, not a steady tone: ${JSON.stringify(heard)}`);
+      await client.stop();
+      await client.page.close();
+    });
+  }
+});
