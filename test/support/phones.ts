@@ -7,6 +7,7 @@ import { decodeAlaw, decodeMulaw, rtpPayloadOffset } from '../../src/media/index
 import { startCallbin, type CallbinHandle } from '../../src/main.ts';
 import { startBaresip, type Baresip, type BaresipEvent } from './baresip.ts';
 import { writeWav8k } from './media-call.ts';
+import { goertzelPower } from '../../src/media/testing/tones.ts';
 
 /** 8 kHz: every WAV here is G.711's rate. */
 const RATE = 8000;
@@ -20,17 +21,7 @@ export function tone(hz: number, seconds = 240): Int16Array {
 
 /** Amplitude of the `hz` component of `samples` (Goertzel): about the tone's amplitude when present, near 0 when not. */
 export function toneAmplitude(samples: Int16Array, hz: number): number {
-  if (samples.length === 0) return 0;
-  const coeff = 2 * Math.cos((2 * Math.PI * hz) / RATE);
-  let s1 = 0;
-  let s2 = 0;
-  for (const x of samples) {
-    const s0 = x + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  return (2 * Math.sqrt(Math.max(0, power))) / samples.length;
+  return 2 * Math.sqrt(goertzelPower(samples, hz, RATE));
 }
 
 /** Root mean square of `samples`. */

@@ -2,19 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OpusCodec } from './opus-codec.ts';
 import { OpusState } from './opus-library.ts';
-
-/** Power at `hz` in 8 kHz samples (Goertzel), normalised by length. */
-function goertzel(samples: Int16Array, hz: number, rate = 8000): number {
-  const coeff = 2 * Math.cos((2 * Math.PI * hz) / rate);
-  let s1 = 0;
-  let s2 = 0;
-  for (const x of samples) {
-    const s0 = x + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (samples.length * samples.length);
-}
+import { goertzelPower } from '../testing/tones.ts';
 
 function rms(samples: Int16Array): number {
   let sum = 0;
@@ -61,8 +49,8 @@ describe('OpusCodec', () => {
     encoder.close();
     for (const p of packets) assert.ok(p.length > 0 && p.length < 200, `packet of ${p.length} bytes`);
     const pcm = decodeAll(packets);
-    const tone = goertzel(pcm, 1000);
-    assert.ok(tone > 50 * goertzel(pcm, 600) && tone > 50 * goertzel(pcm, 1500), 'energy sits at 1 kHz');
+    const tone = goertzelPower(pcm, 1000);
+    assert.ok(tone > 50 * goertzelPower(pcm, 600) && tone > 50 * goertzelPower(pcm, 1500), 'energy sits at 1 kHz');
     assert.ok(rms(pcm) > 2000, `level kept (rms ${rms(pcm)})`);
   });
 
@@ -75,7 +63,7 @@ describe('OpusCodec', () => {
       'TOC stereo flag set (RFC 6716 §3.1)',
     );
     const pcm = decodeAll(packets);
-    assert.ok(goertzel(pcm, 1000) > 50 * goertzel(pcm, 1500));
+    assert.ok(goertzelPower(pcm, 1000) > 50 * goertzelPower(pcm, 1500));
     assert.ok(rms(pcm) > 2000);
   });
 
@@ -90,7 +78,7 @@ describe('OpusCodec', () => {
     const above = wide(6000);
     // Folded at 8 kHz, 6 kHz would land at 2 kHz: that alias must be ≥ 30 dB under the in-band tone.
     assert.ok(rms(above) < rms(inBand) / 30, `6 kHz leaks as rms ${rms(above)} vs ${rms(inBand)}`);
-    assert.ok(goertzel(above, 2000) < goertzel(inBand, 1000) / 1000);
+    assert.ok(goertzelPower(above, 2000) < goertzelPower(inBand, 1000) / 1000);
   });
 
   it('a corrupted, empty or late payload decodes to silence and false, never an exception', () => {

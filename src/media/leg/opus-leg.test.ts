@@ -7,24 +7,8 @@ import { Mixer } from '../mixer/index.ts';
 import { PcmSource } from '../player/index.ts';
 import { RtpSession, readPayloadType, readTimestamp } from '../rtp/index.ts';
 import { testPortAllocator, waitFor } from '../testing/test-peer.ts';
+import { goertzelPower, sineTone } from '../testing/tones.ts';
 import { AudioReceiver, AudioSender, type AudioSink } from './index.ts';
-
-/** Power at `hz` in 8 kHz samples (Goertzel), normalised by length. */
-function goertzel(samples: Int16Array, hz: number): number {
-  const coeff = 2 * Math.cos((2 * Math.PI * hz) / 8000);
-  let s1 = 0;
-  let s2 = 0;
-  for (const x of samples) {
-    const s0 = x + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (samples.length * samples.length);
-}
-
-function tone(hz: number, ms: number): Int16Array {
-  return Int16Array.from({ length: ms * 8 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)));
-}
 
 /** The two ends of one Opus stream on loopback, each the other's remote, on the payload type their SDP agreed (111). */
 async function opusPair(clock: FakeClock) {
@@ -50,7 +34,7 @@ describe('an Opus leg', () => {
     const receiver = new AudioReceiver(b, { targetFrames: 2 });
     const seen: { pt: number; ts: number }[] = [];
     b.addObserver((buf) => seen.push({ pt: readPayloadType(buf), ts: readTimestamp(buf) }));
-    sender.setSource(new PcmSource(tone(1000, 400)));
+    sender.setSource(new PcmSource(sineTone(1000, 400)));
     media.start();
     for (let t = 0; t < 20; t++) clock.advance(20);
     await waitFor(() => seen.length === 20);
@@ -63,8 +47,8 @@ describe('an Opus leg', () => {
     let frames = 0;
     while (receiver.read(frame) && frames < 20) heard.set(frame, 160 * frames++);
     const steady = heard.subarray(160 * 4, 160 * 18);
-    assert.ok(goertzel(steady, 1000) > 50 * goertzel(steady, 700), 'the far leg hears 1 kHz');
-    assert.ok(goertzel(steady, 1000) > 1e6, `and loud (${goertzel(steady, 1000)})`);
+    assert.ok(goertzelPower(steady, 1000) > 50 * goertzelPower(steady, 700), 'the far leg hears 1 kHz');
+    assert.ok(goertzelPower(steady, 1000) > 1e6, `and loud (${goertzelPower(steady, 1000)})`);
     assert.ok(Number.isFinite(b.stats().jitter_ms));
     for (const x of [sender, receiver, media]) x.close();
     close();
@@ -77,7 +61,7 @@ describe('an Opus leg', () => {
     const media = new MediaClock({ clock });
     const sender = new AudioSender(a, media, { sendSilence: false });
     const receiver = new AudioReceiver(b, { targetFrames: 2 });
-    sender.setSource(new PcmSource(tone(1000, 600)));
+    sender.setSource(new PcmSource(sineTone(1000, 600)));
     media.start();
     for (let t = 0; t < 30; t++) clock.advance(20);
     await waitFor(() => b.stats().packets_received === 30);
@@ -97,8 +81,8 @@ describe('an Opus leg', () => {
     mixer.join({ id: 'pcmu', source: { read: (f) => (f.fill(0), true) }, sink: g711Sink });
     for (let t = 0; t < 25; t++) mixer.tick();
     const steady = Int16Array.from(heard.slice(160 * 4, 160 * 24));
-    assert.ok(goertzel(steady, 1000) > 50 * goertzel(steady, 700), 'the mix carries 1 kHz');
-    assert.ok(goertzel(steady, 1000) > 1e6);
+    assert.ok(goertzelPower(steady, 1000) > 50 * goertzelPower(steady, 700), 'the mix carries 1 kHz');
+    assert.ok(goertzelPower(steady, 1000) > 1e6);
     mixer.close();
     for (const x of [sender, receiver, media]) x.close();
     close();
@@ -110,7 +94,7 @@ describe('an Opus leg', () => {
     const encoder = new OpusCodec(111);
     const receiver = new AudioReceiver(b, { targetFrames: 1, shrinkTicks: 5 });
     const silent = new Int16Array(160);
-    const loud = tone(1000, 20);
+    const loud = sineTone(1000, 20);
     const send = (pcm: Int16Array): void => a.sendAudio(encoder.encodeFrame(pcm).slice(), 960);
     // A burst of five quiet frames gives the buffer four frames of lead; then one frame per tick.
     for (let i = 0; i < 5; i++) send(silent);
@@ -119,7 +103,7 @@ describe('an Opus leg', () => {
     let heard = 0;
     for (let tick = 0; tick < 20; tick++) {
       receiver.read(frame);
-      heard = Math.max(heard, goertzel(frame, 1000));
+      heard = Math.max(heard, goertzelPower(frame, 1000));
       send(tick === 10 ? loud : silent);
       await waitFor(() => b.stats().packets_received === 6 + tick);
     }
@@ -128,7 +112,7 @@ describe('an Opus leg', () => {
     // The loud frame was kept and played: the 1 kHz tone is heard once it comes out.
     for (let tick = 0; tick < 6; tick++) {
       receiver.read(frame);
-      heard = Math.max(heard, goertzel(frame, 1000));
+      heard = Math.max(heard, goertzelPower(frame, 1000));
     }
     assert.ok(heard > 1e5, `the kept tone frame plays (power ${heard})`);
     receiver.close();

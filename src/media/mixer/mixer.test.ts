@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Mixer } from './mixer.ts';
 import type { AudioSink, AudioSource } from '../leg/index.ts';
+import { goertzelPower } from '../testing/tones.ts';
 
 class ToneSource implements AudioSource {
   #n = 0;
@@ -20,24 +21,11 @@ class CollectSink implements AudioSink {
   }
 }
 
-/** Goertzel power of `frequencyHz` in `samples`, normalised per sample. */
-function goertzel(samples: number[], frequencyHz: number): number {
-  const coeff = 2 * Math.cos((2 * Math.PI * frequencyHz) / 8000);
-  let s1 = 0;
-  let s2 = 0;
-  for (const x of samples) {
-    const s0 = x + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (samples.length * samples.length);
-}
-
 const FREQS = { a: 400, b: 700, c: 1100 } as const;
 type Name = keyof typeof FREQS;
 
 function present(samples: number[], hz: number): boolean {
-  return goertzel(samples, hz) > 1e5;
+  return goertzelPower(samples, hz) > 1e5;
 }
 
 function setup(): { mixer: Mixer; sinks: Record<Name, CollectSink>; mix: CollectSink } {
@@ -57,7 +45,7 @@ test('mixer: each of three participants hears the other two tones and not its ow
       assert.equal(
         present(sinks[me].samples, FREQS[other]),
         other !== me,
-        `${me} hears ${other}: ${goertzel(sinks[me].samples, FREQS[other])}`,
+        `${me} hears ${other}: ${goertzelPower(sinks[me].samples, FREQS[other])}`,
       );
     }
   }
