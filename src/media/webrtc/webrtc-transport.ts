@@ -25,6 +25,9 @@ export interface WebRtcTransportOptions {
   codecs: readonly WebRtcCodec[];
 }
 
+/** How many reserved pairs an offer or answer tries when other processes hold their ports. */
+const PORT_ATTEMPTS = 8;
+
 /** Where ICE and DTLS stand: `connected` once DTLS-SRTP keys exist, `failed` for good. */
 export type WebRtcState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
 
@@ -123,8 +126,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     options: WebRtcTransportOptions,
   ): Promise<{ transport: WebRtcTransport; answerSdp: string }> {
     webRtcCredentials(offerSdp);
-    const transport = new WebRtcTransport(options);
-    try {
+    return WebRtcTransport.#onFreePorts(options, async (transport) => {
       const pc = transport.#pc;
       await transport.#guard(() => pc.setRemoteDescription({ type: 'offer', sdp: offerSdp }));
       const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
@@ -135,24 +137,38 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
       transport.#localSdp = onlyFormats(transport.#localSdp, options.codecs);
       transport.#attach();
       return { transport, answerSdp: transport.#localSdp };
-    } catch (err) {
-      transport.close();
-      throw err;
-    }
+    });
   }
 
   /** Creates our offer for a call to a browser; give the answer to {@link applyAnswer}. */
   static async offer(options: WebRtcTransportOptions): Promise<{ transport: WebRtcTransport; offerSdp: string }> {
-    const transport = new WebRtcTransport(options);
-    try {
+    return WebRtcTransport.#onFreePorts(options, async (transport) => {
       const pc = transport.#pc;
       pc.addTransceiver('audio', { direction: 'sendrecv' });
       await pc.setLocalDescription(await pc.createOffer());
       await transport.#gathered();
       return { transport, offerSdp: transport.#localSdp };
-    } catch (err) {
-      transport.close();
-      throw err;
+    });
+  }
+
+  /**
+   * Runs `setup` on a new transport (closed when it throws). A reserved pair may be held by another
+   * process, so werift binds neither port: the next pairs are tried, as PortAllocator.allocate()
+   * skips a pair it cannot bind.
+   */
+  static async #onFreePorts<T>(
+    options: WebRtcTransportOptions,
+    setup: (transport: WebRtcTransport) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const transport = new WebRtcTransport(options);
+      try {
+        return await setup(transport);
+      } catch (err) {
+        transport.close();
+        const unbound = err instanceof AppError && err.code === 'RTP_PORTS_EXHAUSTED';
+        if (!unbound || attempt >= Math.min(PORT_ATTEMPTS, options.ports.capacity)) throw err;
+      }
     }
   }
 
