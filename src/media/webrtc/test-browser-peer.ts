@@ -1,4 +1,11 @@
-import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, type RTCRtpTransceiver, type RtpPacket } from 'werift';
+import {
+  type IceConnection,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtpHeader,
+  type RTCRtpTransceiver,
+  type RtpPacket,
+} from 'werift';
 import { decodeMulaw, encodeMulaw } from '../codecs/g711.ts';
 
 /** One format the test browser offers. */
@@ -15,6 +22,12 @@ export const BROWSER_G711: readonly PeerCodec[] = [
   { name: 'PCMA', payloadType: 8, clockRate: 8000 },
   { name: 'telephone-event', payloadType: 126, clockRate: 8000 },
 ];
+
+/** A DTLS 1.2 record holding a warning-level close_notify alert (RFC 6347 §4.1, RFC 5246 §7.2.1). */
+export function closeNotifyRecord(): Buffer {
+  // content type 21 (alert), version DTLS 1.2, epoch 0, sequence 0, length 2, level 1 (warning), description 0.
+  return Buffer.from([21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0]);
+}
 
 async function gathered(pc: RTCPeerConnection): Promise<string> {
   if (pc.iceGatheringState !== 'complete') {
@@ -133,6 +146,29 @@ export class TestBrowserPeer {
 
   close(): Promise<void> {
     return this.pc.close();
+  }
+
+  /** Sends a DTLS close_notify alert (RFC 6347 §4.1, plaintext as werift has no API for it) on the selected pair. */
+  sendCloseAlert(): void {
+    void this.#connection().send(closeNotifyRecord());
+  }
+
+  /** Authenticated consent checks the far side answered (RFC 7675). */
+  get consentResponses(): number {
+    return this.#connection().nominated?.responsesReceived ?? 0;
+  }
+
+  /** Goes away as a closed tab or a lost network does: its sockets close, no DTLS alert is sent. */
+  async vanish(): Promise<void> {
+    const sockets = (this.#connection() as unknown as { protocols: { transport: { close(): Promise<void> } }[] })
+      .protocols;
+    await Promise.all(sockets.map((p) => p.transport.close()));
+  }
+
+  #connection(): IceConnection {
+    const ice = this.pc.iceTransports[0];
+    if (!ice) throw new Error('no ICE transport yet');
+    return ice.connection;
   }
 
   #listen(): void {

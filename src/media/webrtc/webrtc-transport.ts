@@ -1,8 +1,10 @@
 import { isIPv6 } from 'node:net';
 import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, type RTCDtlsTransport } from 'werift';
-import { AppError, TypedEmitter } from '../../shared/index.ts';
+import { AppError, type Clock, TypedEmitter, systemClock } from '../../shared/index.ts';
 import type { PacketHandler, PacketTransport } from '../rtp/packet-transport.ts';
 import type { PortAllocator } from '../rtp/port-allocator.ts';
+import { onlyFormats, withDefaultCandidate } from './answer-sdp.ts';
+import { CONSENT_TIMEOUT_MS, ConsentWatch } from './consent-watch.ts';
 import { webRtcCredentials } from './webrtc-sdp.ts';
 
 /** One audio format of our WebRTC description, with its payload type. */
@@ -23,12 +25,21 @@ export interface WebRtcTransportOptions {
   address: string;
   /** Audio formats of our description in preference order, telephone-event included. */
   codecs: readonly WebRtcCodec[];
+  /** Times consent freshness; the system clock by default. */
+  clock?: Clock;
+  /** Silence after which a connected peer is gone; {@link CONSENT_TIMEOUT_MS} by default. */
+  consentTimeoutMs?: number;
 }
 
 /** How many reserved pairs an offer or answer tries when other processes hold their ports. */
 const PORT_ATTEMPTS = 8;
 
-/** Where ICE and DTLS stand: `connected` once DTLS-SRTP keys exist, `failed` for good. */
+/**
+ * Where ICE and DTLS stand (docs/webrtc.md "Failures"): `connected` once DTLS-SRTP keys exist;
+ * `failed` for good — ICE/DTLS failed, or a connected peer went silent (no consent check, RTP or
+ * RTCP for the consent timeout, RFC 7675) or sent a DTLS close alert and then nothing; `closed`
+ * only by our own close().
+ */
 export type WebRtcState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
 
 /** Events of a WebRtcTransport. */
@@ -45,33 +56,6 @@ function codecParameters(codecs: readonly WebRtcCodec[]): RTCRtpCodecParameters[
     if (c.fmtp !== undefined) p.parameters = c.fmtp;
     return p;
   });
-}
-
-/** Writes the host candidate into `c=` and the `m=` port, as the default candidate (RFC 8839 §4.2.1.2). */
-function withDefaultCandidate(sdp: string, address: string, port: number): string {
-  const family = isIPv6(address) ? 'IP6' : 'IP4';
-  return sdp
-    .replace(/^c=IN IP[46] \S+$/gm, `c=IN ${family} ${address}`)
-    .replace(/^o=(\S+ \S+ \S+) IN IP[46] \S+$/m, `o=$1 IN ${family} ${address}`)
-    .replace(/^m=audio \d+ /m, `m=audio ${port} `);
-}
-
-/**
- * Our answer with only the formats we negotiated (RFC 3264 §6.1): werift matches offered formats by
- * name alone, so a browser offering telephone-event at 48 and 8 kHz would get both back, then send
- * its DTMF on the one the RtpSession does not read.
- */
-function onlyFormats(sdp: string, codecs: readonly WebRtcCodec[]): string {
-  const keep = new Set(codecs.map((c) => String(c.payloadType)));
-  return sdp
-    .replace(/^(m=audio \d+ \S+)((?: \d+)+)(\r?)$/m, (_m, head: string, pts: string, cr: string) => {
-      const kept = pts
-        .trim()
-        .split(' ')
-        .filter((pt) => keep.has(pt));
-      return `${head} ${kept.join(' ')}${cr}`;
-    })
-    .replace(/^a=(?:rtpmap|fmtp|rtcp-fb):(\d+) .*\r?\n/gm, (line, pt: string) => (keep.has(pt) ? line : ''));
 }
 
 /**
@@ -94,12 +78,17 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
   #state: WebRtcState = 'new';
   #closed: Promise<void> | undefined;
   #localSdp = '';
+  readonly #clock: Clock;
+  readonly #consentTimeoutMs: number;
+  #consent: ConsentWatch | undefined;
 
   private constructor(options: WebRtcTransportOptions) {
     super();
     const reservation = options.ports.reserve();
     this.#release = reservation.release;
     this.localAddress = options.address;
+    this.#clock = options.clock ?? systemClock;
+    this.#consentTimeoutMs = options.consentTimeoutMs ?? CONSENT_TIMEOUT_MS;
     this.#port = reservation.rtpPort;
     this.#pc = new RTCPeerConnection({
       codecs: { audio: codecParameters(options.codecs), video: [] },
@@ -114,7 +103,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
       bundlePolicy: 'max-bundle',
     });
     this.#pc.connectionStateChange.subscribe((s) => {
-      if (s === 'connected') this.#setState('connected');
+      if (s === 'connected') this.#connected();
       else if (s === 'failed') this.#setState('failed');
       else if (s === 'connecting') this.#setState('connecting');
     });
@@ -232,6 +221,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
 
   async #close(): Promise<void> {
     this.#handler = undefined;
+    this.#consent?.stop();
     this.#setState('closed');
     try {
       await this.#pc.close();
@@ -285,6 +275,23 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     if (!transceiver || !dtls) return;
     this.#ssrc = transceiver.sender.ssrc;
     this.#dtls = dtls;
-    dtls.onRtp.subscribe((packet) => this.#handler?.(packet.serialize(), undefined));
+    dtls.onRtp.subscribe((packet) => {
+      this.#consent?.heard();
+      this.#handler?.(packet.serialize(), undefined);
+    });
+  }
+
+  /** DTLS-SRTP is up: from now on the peer must keep proving it is there (RFC 7675). */
+  #connected(): void {
+    this.#attach();
+    const dtls = this.#dtls;
+    if (dtls && !this.#consent && this.#state !== 'closed') {
+      this.#consent = new ConsentWatch(dtls, {
+        clock: this.#clock,
+        timeoutMs: this.#consentTimeoutMs,
+        onLost: () => this.#setState('failed'),
+      });
+    }
+    this.#setState('connected');
   }
 }
