@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, writeToneWav } from '../support/browser.ts';
+import { heardTones, launchBrowser, writeToneWav } from '../support/browser.ts';
 import type { TestBrowser } from '../support/browser.ts';
 import { openClient, startClientServer } from '../support/browser-clients.ts';
 import type { ClientKind, ClientServer } from '../support/browser-clients.ts';
-import { createNumberWithFlow, expectStatus, startTestCallbin } from '../support/callbin.ts';
+import type { SippProcess } from '../support/calls-harness.ts';
+import {
+  createNumberWithFlow,
+  createProvider,
+  createRoute,
+  expectStatus,
+  startSippProvider,
+  startTestCallbin,
+} from '../support/callbin.ts';
 import type { TestCallbin } from '../support/callbin.ts';
 
 const PASSWORD = 'Browser-pass-2024';
@@ -23,6 +31,7 @@ describe('browsers place calls over WebRTC (JsSIP and SIP.js in Chromium)', { ti
   let server: ClientServer;
   let wsUrl = '';
   let alice: { id: string; domain_name: string };
+  let carrier: SippProcess | undefined;
 
   before(async () => {
     cb = await startTestCallbin({ sipWsPort: 0 });
@@ -43,6 +52,7 @@ describe('browsers place calls over WebRTC (JsSIP and SIP.js in Chromium)', { ti
     server = await startClientServer();
   });
   after(async () => {
+    await carrier?.stop();
     await browser?.close();
     await server?.close();
     await cb?.close();
@@ -73,4 +83,41 @@ describe('browsers place calls over WebRTC (JsSIP and SIP.js in Chromium)', { ti
       await client.page.close();
     });
   }
+
+  it('jssip: calls a number of the public network through the route; the carrier (sipp) echoes the browser back', async () => {
+    // A carrier for +1 that answers with an RTP echo and hangs up 3 s after the ACK. It lives at
+    // 127.0.0.2: INVITEs from a provider's address are the provider's, and the browser is at 127.0.0.1.
+    const provider = await startSippProvider('e2e-uas-echo-bye.xml', ['-rtp_echo'], '127.0.0.2');
+    carrier = provider.sipp;
+    await createRoute(cb, await createProvider(cb, provider.port, '127.0.0.2'), 1, '+1');
+    const client = await openClient(browser, server, 'jssip');
+    await client.register({
+      uri: `sip:alice@${alice.domain_name}`,
+      wsUrl,
+      username: 'alice',
+      password: PASSWORD,
+      rawAudio: true,
+    });
+    await client.waitFor((s) => s.registration === 'registered', 'registered');
+    await client.call('+15550004000');
+    await client.waitFor((s) => s.call === 'established', 'the carrier answers', 20_000);
+    // The browser's 1 kHz microphone went out through the route and came back from the carrier.
+    const heard = await heardTones(client.page, [1000, 440], 1000);
+    assert.ok(
+      (heard[1000] ?? 0) > 4 * (heard[440] ?? 0),
+      `the browser hears its own tone echoed: ${JSON.stringify(heard)}`,
+    );
+    assert.ok((heard[1000] ?? 0) > 0.02, `loud enough to be the echo: ${JSON.stringify(heard)}`);
+    // The carrier hangs up: the bridge ends and the browser's call with it.
+    await client.waitFor((s) => s.call === 'ended' || s.call === 'failed', 'the call ends with the carrier', 20_000);
+    const calls = expectStatus(await cb.api('GET', '/v1.0/calls?page_size=10'), 200).result as {
+      destination: { target: string };
+    }[];
+    assert.ok(
+      calls.some((c) => c.destination.target === '+15550004000'),
+      'a chained call went out to the number',
+    );
+    await client.stop();
+    await client.page.close();
+  });
 });

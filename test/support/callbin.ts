@@ -175,6 +175,7 @@ export async function statusTrail(cb: TestCallbin, callId: string): Promise<stri
 export async function startSippProvider(
   scenario: string,
   extra: readonly string[] = [],
+  host = '127.0.0.1',
 ): Promise<{ port: number; sipp: SippProcess }> {
   const source = scenario === 'uas' ? ['-sn', 'uas'] : ['-sf', `${SIPP_FIXTURES}${scenario}`];
   const calls = extra.includes('-m') ? [] : ['-m', '1'];
@@ -183,7 +184,7 @@ export async function startSippProvider(
     const sipp = await startSipp([
       ...source,
       '-i',
-      '127.0.0.1',
+      host,
       '-p',
       String(port),
       '-mp',
@@ -197,7 +198,7 @@ export async function startSippProvider(
       () => (gone = true),
     );
     try {
-      await waitForUdpBound(port, 5_000, () => gone);
+      await waitForUdpBound(port, 5_000, () => gone, host);
       return { port, sipp };
     } catch (err) {
       await sipp.stop();

@@ -210,11 +210,12 @@ export async function startSipp(args: readonly string[]): Promise<SippProcess> {
   };
 }
 
-/** Waits until something holds UDP `port` on 127.0.0.1 (sipp has bound it); stops early once `gone()` says it never will. */
+/** Waits until something holds UDP `port` on `host` (sipp has bound it); stops early once `gone()` says it never will. */
 export async function waitForUdpBound(
   port: number,
   timeoutMs = 5_000,
   gone: () => boolean = () => false,
+  host = '127.0.0.1',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -222,7 +223,7 @@ export async function waitForUdpBound(
     const socket = createSocket('udp4');
     const inUse = await new Promise<boolean>((resolve) => {
       socket.once('error', () => resolve(true));
-      socket.bind(port, '127.0.0.1', () => resolve(false));
+      socket.bind(port, host, () => resolve(false));
     });
     await new Promise<void>((resolve) => (inUse ? resolve() : socket.close(() => resolve())));
     if (inUse) return;
