@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { MediaClock, PortAllocator, serializeRtpPacket, tone } from '../media/index.ts';
+import { MediaClock, type PortAllocator, serializeRtpPacket, tone } from '../media/index.ts';
 import { TestBrowserPeer } from '../media/webrtc/test-browser-peer.ts';
 import { AppError } from '../shared/index.ts';
 import { MediaEndpoint } from './media-endpoint.ts';
-
-function randomAllocator(): PortAllocator {
-  const base = 20000 + 2 * Math.floor(Math.random() * 10000);
-  return new PortAllocator({ minPort: base, maxPort: base + 59 });
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { randomAllocator, sleep, until } from './testing/endpoint-kit.ts';
 
 function hasCode(code: string): (err: unknown) => boolean {
   return (err) => err instanceof AppError && err.code === code;

@@ -39,8 +39,8 @@ export interface SdpSession {
 
 const HOLD_ADDRESSES = new Set(['0.0.0.0', '::', '']);
 
-/** Turns what negotiation agreed into the RTP path's plan. */
-function planOf(media: NegotiatedMedia): MediaPlan {
+/** What negotiation agreed, without where to send: the codec, DTMF and the directions (RFC 3264 §6.1). */
+export function directionPlan(media: NegotiatedMedia): MediaPlan {
   const d = media.direction;
   const plan: MediaPlan = {
     codec: media.codec,
@@ -48,6 +48,12 @@ function planOf(media: NegotiatedMedia): MediaPlan {
     receive: d === 'sendrecv' || d === 'recvonly',
   };
   if (media.telephoneEventPt !== undefined) plan.telephoneEventPt = media.telephoneEventPt;
+  return plan;
+}
+
+/** Turns what negotiation agreed into the RTP path's plan. */
+function planOf(media: NegotiatedMedia): MediaPlan {
+  const plan = directionPlan(media);
   if (!HOLD_ADDRESSES.has(media.remote.address) && media.remote.port > 0) plan.remote = { ...media.remote };
   return plan;
 }

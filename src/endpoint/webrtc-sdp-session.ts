@@ -8,9 +8,8 @@ import {
   parseSdp,
   type MediaDirection,
   type NegotiatedCodec,
-  type NegotiatedMedia,
 } from '../sdp/index.ts';
-import type { MediaCodecName, MediaPlan, SdpSession } from './media-sdp-session.ts';
+import { directionPlan, type MediaCodecName, type MediaPlan, type SdpSession } from './media-sdp-session.ts';
 
 /** The transport protocols of browser media (RFC 8829 §5.1.2). */
 const WEBRTC_PROTOCOLS = ['UDP/TLS/RTP/SAVPF', 'UDP/TLS/RTP/SAVP'];
@@ -36,17 +35,6 @@ function offerCodecs(names: readonly MediaCodecName[]): WebRtcCodec[] {
     out.push({ name: 'telephone-event', payloadType: 101 + i, clockRate, fmtp: TELEPHONE_EVENT_FMTP });
   });
   return out;
-}
-
-function planOf(media: NegotiatedMedia): MediaPlan {
-  const d = media.direction;
-  const plan: MediaPlan = {
-    codec: media.codec,
-    send: d === 'sendrecv' || d === 'sendonly',
-    receive: d === 'sendrecv' || d === 'recvonly',
-  };
-  if (media.telephoneEventPt !== undefined) plan.telephoneEventPt = media.telephoneEventPt;
-  return plan;
 }
 
 function webRtcCodec(codec: NegotiatedCodec): WebRtcCodec {
@@ -113,7 +101,11 @@ export class WebRtcSdpSession implements SdpSession {
       address: options.address,
       codecs,
     });
-    return { sdp: new WebRtcSdpSession(transport, options.codecs, answerSdp), answerSdp, plan: planOf(negotiated) };
+    return {
+      sdp: new WebRtcSdpSession(transport, options.codecs, answerSdp),
+      answerSdp,
+      plan: directionPlan(negotiated),
+    };
   }
 
   /** Our offer for a call to a browser: the G.711 codecs with telephone-event/8000 (RFC 4733). */
@@ -148,7 +140,7 @@ export class WebRtcSdpSession implements SdpSession {
     const same = rewrite(this.#local, negotiated.direction, version);
     this.#local = same === this.#local ? same : rewrite(this.#local, negotiated.direction, version + 1);
     this.#pendingOffer = undefined;
-    return { answerSdp: this.#local, plan: planOf(negotiated) };
+    return { answerSdp: this.#local, plan: directionPlan(negotiated) };
   }
 
   /** A re-offer holding the browser (`sendonly`, RFC 3264 §8.4) or taking it off hold. */
@@ -167,7 +159,7 @@ export class WebRtcSdpSession implements SdpSession {
     const offer = this.#pendingOffer;
     if (!offer) throw new InvalidStateError('no offer of ours awaits an answer', 'MEDIA_NO_PENDING_OFFER');
     webRtcCredentials(answerSdp);
-    const plan = planOf(parseAnswer(parseSdp(offer), parseSdp(answerSdp)));
+    const plan = directionPlan(parseAnswer(parseSdp(offer), parseSdp(answerSdp)));
     if (this.#initialOffer) {
       this.#initialOffer = false;
       this.transport.applyAnswer(answerSdp).catch(() => this.transport.fail());

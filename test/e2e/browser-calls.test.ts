@@ -14,6 +14,8 @@ import {
   startTestCallbin,
 } from '../support/callbin.ts';
 import type { TestCallbin } from '../support/callbin.ts';
+import { toneAmplitude } from '../support/phones.ts';
+import { downloadFiles, samplesOf } from '../support/recording-files.ts';
 
 const PASSWORD = 'Browser-pass-2024';
 const TALK_NUMBER = '+15550001000';
@@ -117,6 +119,47 @@ describe('browsers place calls over WebRTC (JsSIP and SIP.js in Chromium)', { ti
       calls.some((c) => c.destination.target === '+15550004000'),
       'a chained call went out to the number',
     );
+    await client.stop();
+    await client.page.close();
+  });
+
+  it("jssip: a flow records the browser; the recording holds the browser's tone", async () => {
+    const recorded = '+15550001001';
+    await createNumberWithFlow(cb, recorded, [
+      { type: 'answer' },
+      { type: 'recording_start' },
+      { type: 'sleep', option: { duration: 3000 } },
+      { type: 'recording_stop' },
+      { type: 'hangup' },
+    ]);
+    const client = await openClient(browser, server, 'jssip');
+    await client.register({
+      uri: `sip:alice@${alice.domain_name}`,
+      wsUrl,
+      username: 'alice',
+      password: PASSWORD,
+      rawAudio: true,
+    });
+    await client.waitFor((s) => s.registration === 'registered', 'registered');
+    await client.call(recorded);
+    await client.waitFor((s) => s.call === 'ended' || s.call === 'failed', 'the flow records and hangs up', 30_000);
+    const calls = expectStatus(await cb.api('GET', '/v1.0/calls?page_size=20'), 200).result as {
+      id: string;
+      destination: { target: string };
+    }[];
+    const call = calls.find((c) => c.destination.target === recorded);
+    assert.ok(call, 'the call is listed');
+    const [rec] = expectStatus(await cb.api('GET', `/v1.0/recordings?reference_id=${call.id}`), 200).result as {
+      id: string;
+      status: string;
+    }[];
+    assert.equal(rec?.status, 'ended');
+    const files = await downloadFiles(cb.handle.apiUrl, cb.handle.admin?.accessKey ?? '', rec.id);
+    const said = samplesOf(files.get(`${rec.id}_in.wav`));
+    assert.ok(said.length >= 8000 * 2, `about 3 s recorded: ${said.length / 8000} s`);
+    // What the browser said is its microphone's 1 kHz tone, decoded from Opus.
+    assert.ok(toneAmplitude(said, 1000) > 500, `1 kHz in _in.wav: ${toneAmplitude(said, 1000).toFixed(0)}`);
+    assert.ok(toneAmplitude(said, 1000) > 5 * toneAmplitude(said, 440), 'the tone, not noise');
     await client.stop();
     await client.page.close();
   });

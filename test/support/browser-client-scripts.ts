@@ -74,6 +74,16 @@ window.__callbin = {
   answer() { session.answer({ mediaConstraints: AUDIO, pcConfig: { iceServers: [] } }); },
   hangup() { if (session && !session.isEnded()) session.terminate(); },
   dtmf(tones) { session.sendDTMF(tones, { transportType: 'RFC2833' }); state.dtmfSent += tones; },
+  /** The MIME type of the audio codec the call receives ('audio/opus', 'audio/PCMU'), '' before media. */
+  async codec() {
+    const pc = session && session.connection;
+    if (!pc) return '';
+    const stats = await pc.getStats();
+    let codecId;
+    stats.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'audio') codecId = r.codecId; });
+    const codec = codecId && stats.get(codecId);
+    return codec ? codec.mimeType : '';
+  },
   stop() { if (ua) ua.stop(); },
 };
 })();`;

@@ -111,6 +111,8 @@ export interface BrowserClient {
   hangup(): Promise<void>;
   /** Sends RFC 4733 DTMF tones on the established call. */
   dtmf(tones: string): Promise<void>;
+  /** The MIME type of the audio codec the call receives (`audio/opus`), '' before media (JsSIP only). */
+  codec(): Promise<string>;
   /** Stops the user agent (closes the WebSocket). */
   stop(): Promise<void>;
   state(): Promise<ClientState>;
@@ -146,6 +148,7 @@ export async function openClient(browser: TestBrowser, server: ClientServer, kin
     answer: () => run('answer'),
     hangup: () => run('hangup'),
     dtmf: (tones) => run('dtmf', tones),
+    codec: () => page.evaluate(async () => String(await (globalThis as any).__callbin.codec?.())),
     stop: () => run('stop'),
     state,
     waitFor: async (predicate, what, timeoutMs = 15_000) => {

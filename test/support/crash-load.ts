@@ -226,11 +226,14 @@ export async function runCrashLoad(o: CrashLoadOptions): Promise<CrashLoadResult
     tripwire.stopDialling();
     log('the caller finished');
 
-    // Quiet: no delivery left pending (the embedded store leases in memory, so in flight is pending too)
-    // and nothing received for a second.
+    // Quiet: no call still up (its last events are yet to come; a SIGTERM would end it and store them
+    // as the process stops), no delivery left pending (the embedded store leases in memory, so in
+    // flight is pending too) and nothing received for a second.
     for (let seen = -1; ; ) {
       const pending = await ok(second.api('GET', '/v1.0/webhook_deliveries?status=pending&page_size=1'), 'deliveries');
-      if (pending.result.length === 0 && seen === receiver.received.length) break;
+      const recent = await ok(second.api('GET', '/v1.0/calls?page_size=100'), 'calls');
+      const live = (recent.result as { status: string }[]).some((c) => c.status !== 'hangup');
+      if (pending.result.length === 0 && !live && seen === receiver.received.length) break;
       seen = receiver.received.length;
       await sleep(1000);
     }
