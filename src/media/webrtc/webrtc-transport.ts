@@ -1,9 +1,10 @@
 import { isIPv6 } from 'node:net';
-import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, type RTCDtlsTransport } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, type RTCDtlsTransport } from 'werift';
 import { AppError, type Clock, TypedEmitter, systemClock } from '../../shared/index.ts';
 import type { PacketHandler, PacketTransport } from '../rtp/packet-transport.ts';
 import type { PortAllocator } from '../rtp/port-allocator.ts';
 import { onlyFormats, withDefaultCandidate } from './answer-sdp.ts';
+import { outgoingHeader } from './rtp-bytes.ts';
 import { CONSENT_TIMEOUT_MS, ConsentWatch } from './consent-watch.ts';
 import { webRtcCredentials } from './webrtc-sdp.ts';
 
@@ -193,7 +194,7 @@ export class WebRtcTransport extends TypedEmitter<WebRtcTransportEvents> impleme
     const dtls = this.#dtls;
     if (!dtls || this.#state !== 'connected') return;
     const packet = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-    const header = RtpHeader.deSerialize(packet);
+    const header = outgoingHeader(packet);
     // The SSRC our description announced (a=ssrc), so the browser's demuxer finds the stream.
     header.ssrc = this.#ssrc;
     // Encryption copies the packet before sendRtp returns its promise, so `buf` may be reused at once.
