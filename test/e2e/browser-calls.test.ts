@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { heardTones, launchBrowser, writeToneWav } from '../support/browser.ts';
 import type { TestBrowser } from '../support/browser.ts';
 import { openClient, startClientServer } from '../support/browser-clients.ts';
-import type { ClientKind, ClientServer } from '../support/browser-clients.ts';
+import type { BrowserClient, ClientKind, ClientServer } from '../support/browser-clients.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
 import {
   createNumberWithFlow,
@@ -60,18 +60,25 @@ describe('browsers place calls over WebRTC (JsSIP and SIP.js in Chromium)', { ti
     await cb?.close();
   });
 
+  /** A new tab with a `kind` client registered as alice (`rawAudio`: no echo cancellation, noise suppression or gain). */
+  async function signedIn(kind: ClientKind, o: { rawAudio?: boolean } = {}): Promise<BrowserClient> {
+    const client = await openClient(browser, server, kind);
+    await client.register({
+      uri: `sip:alice@${alice.domain_name}`,
+      wsUrl,
+      username: 'alice',
+      password: PASSWORD,
+      trace: process.env.CALLBIN_TEST_SIP_TRACE === '1',
+      ...(o.rawAudio ? { rawAudio: true } : {}),
+    });
+    await client.waitFor((s) => s.registration === 'registered', 'registered');
+    return client;
+  }
+
   const kinds = (process.env.CALLBIN_TEST_BROWSER_CLIENTS?.split(',') ?? ['jssip', 'sipjs']) as ClientKind[];
   for (const kind of kinds) {
     it(`${kind}: registers, calls a number whose flow talks, hears speech, and the flow ends the call`, async () => {
-      const client = await openClient(browser, server, kind);
-      await client.register({
-        uri: `sip:alice@${alice.domain_name}`,
-        wsUrl,
-        username: 'alice',
-        password: PASSWORD,
-        trace: process.env.CALLBIN_TEST_SIP_TRACE === '1',
-      });
-      await client.waitFor((s) => s.registration === 'registered', 'registered');
+      const client = await signedIn(kind);
       await client.call(TALK_NUMBER);
       await client.waitFor((s) => s.call === 'established', 'the call is answered', 20_000);
       const ended = await client.waitFor((s) => s.call === 'ended' || s.call === 'failed', 'the flow hangs up', 60_000);
@@ -92,15 +99,7 @@ describe('browsers place calls over WebRTC (JsSIP and SIP.js in Chromium)', { ti
     const provider = await startSippProvider('e2e-uas-echo-bye.xml', ['-rtp_echo'], '127.0.0.2');
     carrier = provider.sipp;
     await createRoute(cb, await createProvider(cb, provider.port, '127.0.0.2'), 1, '+1');
-    const client = await openClient(browser, server, 'jssip');
-    await client.register({
-      uri: `sip:alice@${alice.domain_name}`,
-      wsUrl,
-      username: 'alice',
-      password: PASSWORD,
-      rawAudio: true,
-    });
-    await client.waitFor((s) => s.registration === 'registered', 'registered');
+    const client = await signedIn('jssip', { rawAudio: true });
     await client.call('+15550004000');
     await client.waitFor((s) => s.call === 'established', 'the carrier answers', 20_000);
     // The browser's 1 kHz microphone went out through the route and came back from the carrier.
@@ -132,15 +131,7 @@ describe('browsers place calls over WebRTC (JsSIP and SIP.js in Chromium)', { ti
       { type: 'recording_stop' },
       { type: 'hangup' },
     ]);
-    const client = await openClient(browser, server, 'jssip');
-    await client.register({
-      uri: `sip:alice@${alice.domain_name}`,
-      wsUrl,
-      username: 'alice',
-      password: PASSWORD,
-      rawAudio: true,
-    });
-    await client.waitFor((s) => s.registration === 'registered', 'registered');
+    const client = await signedIn('jssip', { rawAudio: true });
     await client.call(recorded);
     await client.waitFor((s) => s.call === 'ended' || s.call === 'failed', 'the flow records and hangs up', 30_000);
     const calls = expectStatus(await cb.api('GET', '/v1.0/calls?page_size=20'), 200).result as {

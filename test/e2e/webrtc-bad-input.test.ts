@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { TestBrowserPeer } from '../../src/media/webrtc/test-browser-peer.ts';
+import { TestBrowserPeer, alterFingerprint } from '../../src/media/webrtc/test-browser-peer.ts';
 import { WEBRTC_CONNECT_TIMEOUT_MS } from '../../src/telephony/signaling/webrtc-media-watch.ts';
 import type { SipRequest } from '../../src/sip/index.ts';
 import { RawWsSipClient, type InviteOutcome } from '../support/raw-ws-sip.ts';
@@ -44,14 +44,6 @@ function onlyG722AndVp8(lines: string[]): string[] {
     'a=sendrecv',
     'a=rtpmap:96 VP8/90000',
   ];
-}
-
-/** The description with every DTLS fingerprint changed (RFC 8122 §5): the certificate used will not match. */
-function alterFingerprint(sdp: string): string {
-  return sdp.replace(/^(a=fingerprint:\S+ )([0-9A-F]{2})/gim, (_m, head: string, first: string) => {
-    const flipped = (Number.parseInt(first, 16) ^ 0xff).toString(16).toUpperCase().padStart(2, '0');
-    return `${head}${flipped}`;
-  });
 }
 
 const PASSWORD = 'bad-input-secret-1';

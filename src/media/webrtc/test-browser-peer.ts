@@ -176,3 +176,11 @@ export class TestBrowserPeer {
     dtls?.onRtp.subscribe((p) => this.received.push(p));
   }
 }
+
+/** The description with every DTLS fingerprint changed (RFC 8122 §5): the certificate then used will not match. */
+export function alterFingerprint(sdp: string): string {
+  return sdp.replace(/^(a=fingerprint:\S+ )([0-9A-F]{2})/gim, (_m, head: string, first: string) => {
+    const flipped = (Number.parseInt(first, 16) ^ 0xff).toString(16).toUpperCase().padStart(2, '0');
+    return `${head}${flipped}`;
+  });
+}

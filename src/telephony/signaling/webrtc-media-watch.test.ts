@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MediaEndpoint } from '../../endpoint/index.ts';
 import { MediaClock, PortAllocator } from '../../media/index.ts';
-import { TestBrowserPeer } from '../../media/webrtc/test-browser-peer.ts';
+import { TestBrowserPeer, alterFingerprint } from '../../media/webrtc/test-browser-peer.ts';
 import { FakeClock } from '../../shared/index.ts';
 import { WEBRTC_CONNECT_TIMEOUT_MS, watchWebRtcMedia, type WebRtcMediaFailure } from './webrtc-media-watch.ts';
 
@@ -17,14 +17,6 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** The description with every DTLS fingerprint changed (RFC 8122 §5): a certificate that is not the peer's. */
-function alterFingerprint(sdp: string): string {
-  return sdp.replace(/^(a=fingerprint:\S+ )([0-9A-F]{2})/gim, (_m, head: string, first: string) => {
-    const flipped = (Number.parseInt(first, 16) ^ 0xff).toString(16).toUpperCase().padStart(2, '0');
-    return `${head}${flipped}`;
-  });
 }
 
 const PLAIN_OFFER = [
