@@ -72,7 +72,9 @@ export async function startTestCallbin(overrides: Partial<Config> = {}): Promise
     close: () => {
       closing ??= (async () => {
         await handle.close();
-        await rm(dataDir, { recursive: true, force: true });
+        // A file still being finished as the process closes (a cache write) can race the removal:
+        // ENOTEMPTY is retried.
+        await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
       })();
       return closing;
     },

@@ -151,7 +151,7 @@ export async function startPhoneLab(overrides: Partial<Config> = {}): Promise<Ph
     close: async () => {
       await Promise.all(phones.map((p) => p.stop()));
       await callbin.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
   return lab;
