@@ -129,7 +129,9 @@ describe('api: bad input is 400 with the field and a reason, never 500', () => {
   });
 
   it('a bad page size and a bad page token', async () => {
-    assertError(await api.request('GET', '/v1.0/flows?page_size=500'), 400, 'OUT_OF_RANGE', 'page_size');
+    // Above 100 is clamped (docs/api.md "Pagination"); below 1 or beyond any count is 400.
+    assertError(await api.request('GET', '/v1.0/flows?page_size=0'), 400, 'OUT_OF_RANGE', 'page_size');
+    assertError(await api.request('GET', '/v1.0/flows?page_size=99999999999'), 400, 'OUT_OF_RANGE', 'page_size');
     assertError(await api.request('GET', '/v1.0/flows?page_token=%%%'), 400, 'INVALID_PAGE_TOKEN');
   });
 

@@ -52,3 +52,58 @@ export const WebhookMethod = Type.Union([
   Type.Literal('GET'),
   Type.Literal(''),
 ]);
+
+const UUID_TEXT = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
+/** A UUID, or `''` for none (VoIPBIN's forms send either for an unset reference). */
+export const UuidOrEmpty = Type.String({
+  pattern: `^(|${UUID_TEXT})$`,
+  'x-reason': 'INVALID_ID',
+  'x-message': 'is not a UUID (or "" for none)',
+});
+
+/** An E.164 number, or `''` for none. */
+export const E164OrEmpty = Type.String({
+  pattern: `^(|${E164_PATTERN.slice(1, -1)})$`,
+  'x-reason': 'INVALID_E164',
+  'x-message': 'is not E.164 (or "" for none): \'+\' followed by 7 to 15 digits',
+});
+
+/** A postal address, free text. */
+export const PostalAddress = Type.String({ maxLength: 1024 });
+
+/** VoIPBIN's configuration flags of a customer or a number (docs/voipbin-compatibility.md "Metadata"). */
+export const VoipbinMetadataBody = Type.Object(
+  { rtp_debug: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+/** Most keys of a free-form `data` object. */
+export const FREE_DATA_MAX_KEYS = 64;
+/** Most bytes of a free-form `data` object as JSON text. */
+export const FREE_DATA_MAX_BYTES = 16 * 1024;
+
+/**
+ * Free-form key/value data stored whole (a conference's `data`): at most
+ * {@link FREE_DATA_MAX_KEYS} keys of up to 128 characters; {@link freeDataTooLarge} bounds its size.
+ */
+export const FreeData = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), {
+  maxProperties: FREE_DATA_MAX_KEYS,
+  'x-reason': 'TOO_MANY_ITEMS',
+  'x-message': `has more than ${FREE_DATA_MAX_KEYS} keys`,
+});
+
+/** Whether free-form data is larger than {@link FREE_DATA_MAX_BYTES} as JSON text. */
+export function freeDataTooLarge(data: unknown): boolean {
+  return Buffer.byteLength(JSON.stringify(data) ?? '', 'utf8') > FREE_DATA_MAX_BYTES;
+}
+
+/** Metadata as VoIPBIN shows it: every flag present (`{"rtp_debug": false}` for none set). */
+export function publicMetadata(m: { rtp_debug?: boolean } | undefined): { rtp_debug: boolean } {
+  return { rtp_debug: m?.rtp_debug === true };
+}
+
+/** Metadata stored from a `PUT …/metadata` body, which replaces all of it as VoIPBIN does. */
+export function metadataFromBody(body: { rtp_debug?: unknown }): { rtp_debug: boolean } {
+  return { rtp_debug: body.rtp_debug === true };
+}

@@ -12,15 +12,17 @@ export interface CreateConferenceRequest {
   type?: string;
   name?: string;
   detail?: string;
+  data?: Record<string, unknown>;
   timeout?: number;
   pre_flow_id?: string;
   post_flow_id?: string;
 }
 
-/** What `PUT /conferences/{id}` may change. */
+/** What `PUT /conferences/{id}` may change (`data` is replaced whole; `{}` clears it). */
 export interface ConferencePatch {
   name?: string;
   detail?: string;
+  data?: Record<string, unknown>;
   timeout?: number;
   pre_flow_id?: string;
   post_flow_id?: string;
@@ -57,6 +59,7 @@ export function buildConference(request: CreateConferenceRequest, id: string, no
     status: 'progressing',
     name: request.name ?? '',
     detail: request.detail ?? '',
+    data: structuredClone(request.data ?? {}),
     timeout: request.timeout ?? 0,
     pre_flow_id: request.pre_flow_id ?? NIL_UUID,
     post_flow_id: request.post_flow_id ?? NIL_UUID,
@@ -75,6 +78,7 @@ export function applyPatch(conference: Conference, patch: ConferencePatch, nowIs
   if (issues.length > 0) throw new ValidationError(issues);
   if (patch.name !== undefined) conference.name = patch.name;
   if (patch.detail !== undefined) conference.detail = patch.detail;
+  if (patch.data !== undefined) conference.data = structuredClone(patch.data);
   if (patch.timeout !== undefined) conference.timeout = patch.timeout;
   if (patch.pre_flow_id !== undefined) conference.pre_flow_id = patch.pre_flow_id;
   if (patch.post_flow_id !== undefined) conference.post_flow_id = patch.post_flow_id;

@@ -35,6 +35,8 @@ export interface Conference {
   status: ConferenceStatus;
   name: string;
   detail: string;
+  /** The client's own key/value data, stored and echoed; absent on conferences made before it. */
+  data?: Record<string, unknown>;
   /** Seconds after creation at which the conference ends by itself; 0 = never. */
   timeout: number;
   pre_flow_id: string;

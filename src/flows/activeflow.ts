@@ -51,6 +51,8 @@ export interface Activeflow {
   variables: Record<string, string>;
   /** Where this activeflow's events are also delivered (`POST /activeflows`). */
   webhook_uri?: string;
+  /** The HTTP method of those deliveries (`POST` when absent). */
+  webhook_method?: string;
   tm_create: string;
   tm_update: string;
 }

@@ -1,5 +1,13 @@
 import type { FlowPort, FlowSource } from '../calls/index.ts';
-import { NIL_UUID, NotFoundError, ValidationError, newId, silentLogger, systemClock } from '../shared/index.ts';
+import {
+  ConflictError,
+  NIL_UUID,
+  NotFoundError,
+  ValidationError,
+  newId,
+  silentLogger,
+  systemClock,
+} from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { nilAction } from './activeflow.ts';
 import type { Activeflow, ActiveflowReferenceType } from './activeflow.ts';
@@ -30,6 +38,10 @@ export interface ApiActiveflowRequest {
   actions?: readonly unknown[];
   variables?: Record<string, unknown>;
   webhook_uri?: string;
+  /** VoIPBIN lets the client choose the activeflow's id (a UUID not in use). */
+  id?: string;
+  /** The method of `webhook_uri`'s requests (default the customer's). */
+  webhook_method?: string;
 }
 
 interface NewActiveflow {
@@ -39,6 +51,8 @@ interface NewActiveflow {
   reference_type: ActiveflowReferenceType;
   reference_id: string;
   webhook_uri?: string;
+  id?: string;
+  webhook_method?: string;
 }
 
 /**
@@ -131,6 +145,8 @@ export class FlowEngine implements FlowPort {
       reference_type: 'api',
       reference_id: NIL_UUID,
       ...(request.webhook_uri !== undefined ? { webhook_uri: request.webhook_uri } : {}),
+      ...(request.webhook_method !== undefined ? { webhook_method: request.webhook_method } : {}),
+      ...(request.id !== undefined ? { id: request.id } : {}),
     });
     this.#runs.get(af.id)?.start();
     return af;
@@ -193,7 +209,8 @@ export class FlowEngine implements FlowPort {
   async #create(request: NewActiveflow): Promise<Activeflow> {
     const variables = validateRequestVariables(request.variables);
     const { flowId, actions } = await this.#resolve(request.customer_id, request.source);
-    const id = newId();
+    const id = request.id ?? newId();
+    if (this.#runs.has(id)) throw new ConflictError('ALREADY_EXISTS', `activeflow ${id} exists already`);
     const now = new Date(this.#clock.now()).toISOString();
     const callId = request.reference_type === 'call' ? request.reference_id : '';
     const af: Activeflow = {
@@ -207,6 +224,7 @@ export class FlowEngine implements FlowPort {
       executed_actions: [],
       variables: { ...initialVariables({ activeflowId: id, flowId, callId }), ...variables },
       ...(request.webhook_uri !== undefined ? { webhook_uri: request.webhook_uri } : {}),
+      ...(request.webhook_method !== undefined ? { webhook_method: request.webhook_method } : {}),
       tm_create: now,
       tm_update: now,
     };

@@ -28,11 +28,11 @@ export type StoredRow<T, J extends keyof T = never> = {
 
 /** The tables of migration 0001 as kysely sees them; later modules extend it with `withTables`. */
 export interface Database {
-  customers: StoredRow<Customer, 'webhook_event_types'>;
+  customers: StoredRow<Customer, 'webhook_event_types' | 'metadata'>;
   accesskeys: StoredRow<Accesskey>;
   users: StoredRow<User>;
   flows: StoredRow<Flow, 'actions'>;
-  numbers: StoredRow<PhoneNumber>;
+  numbers: StoredRow<PhoneNumber, 'metadata'>;
   extensions: StoredRow<Extension>;
   providers: StoredRow<Provider, 'tech_headers' | 'codecs'>;
   routes: StoredRow<Route>;

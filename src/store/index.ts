@@ -103,4 +103,5 @@ export type {
   Scope,
   User,
   UserRepo,
+  VoipbinMetadata,
 } from './types.ts';

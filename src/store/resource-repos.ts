@@ -26,7 +26,7 @@ import type {
 const customers: TableSpec<Customer> = {
   table: 'customers',
   scopeColumn: 'id',
-  jsonColumns: ['webhook_event_types'],
+  jsonColumns: ['webhook_event_types', 'metadata'],
   filterColumns: ['name', 'email'],
   uniques: [],
 };
@@ -55,7 +55,7 @@ const flows: TableSpec<Flow> = {
 const numbers: TableSpec<PhoneNumber> = {
   table: 'numbers',
   scopeColumn: 'customer_id',
-  jsonColumns: [],
+  jsonColumns: ['metadata'],
   filterColumns: ['customer_id', 'number', 'call_flow_id', 'name', 'status'],
   uniques: [{ index: 'numbers_number_live_key', columns: ['number'], field: 'number' }],
 };

@@ -20,6 +20,7 @@ import { pagingContract } from './testing/contract/paging-contract.ts';
 import { retentionContract } from './testing/contract/retention-contract.ts';
 import { sessionContract } from './testing/contract/session-contract.ts';
 import { uniqueContract } from './testing/contract/unique-contract.ts';
+import { voipbinContract } from './testing/contract/voipbin-contract.ts';
 import { openStore } from './index.ts';
 import type { Store, StoreOptions } from './index.ts';
 
@@ -37,6 +38,7 @@ function storeContract(ctx: ContractContext): void {
   conferencesContract(ctx);
   clusterContract(ctx);
   processesContract(ctx);
+  voipbinContract(ctx);
   // Last: it moves the clock a month on and purges what the others left.
   retentionContract(ctx);
 }

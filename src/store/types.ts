@@ -11,9 +11,21 @@ export interface Customer {
   webhook_uri: string;
   webhook_secret: string;
   webhook_event_types: string[];
+  /** A contact number (E.164) or ''; stored and echoed (docs/voipbin-compatibility.md "Customers"). */
+  phone_number?: string;
+  /** A postal address, free text; stored and echoed. */
+  address?: string;
+  /** VoIPBIN's configuration flags (`PUT /customer/metadata`); `{}` for rows made before them. */
+  metadata?: VoipbinMetadata;
   tm_create: string;
   tm_update: string;
   tm_delete?: string;
+}
+
+/** VoIPBIN's configuration flags of a customer or a number, stored and echoed; callbin acts on none. */
+export interface VoipbinMetadata {
+  /** VoIPBIN captures the RTP of the calls as PCAP when set; callbin does not. */
+  rtp_debug?: boolean;
 }
 
 /** An API access key; only the SHA-256 hash of the token is stored. */
@@ -58,6 +70,8 @@ export interface Flow {
   name: string;
   detail: string;
   actions: unknown[];
+  /** The flow VoIPBIN runs after this one; stored and echoed, the nil UUID when none. */
+  on_complete_flow_id?: string;
   tm_create: string;
   tm_update: string;
   tm_delete?: string;
@@ -68,10 +82,16 @@ export interface PhoneNumber {
   id: string;
   customer_id: string;
   number: string;
+  /** VoIPBIN's `normal` or `virtual`; `normal` for rows made before it (docs/voipbin-compatibility.md "Numbers"). */
+  type?: string;
   call_flow_id: string;
+  /** The flow of incoming messages; stored and echoed (callbin carries no messages), the nil UUID when none. */
+  message_flow_id?: string;
   name: string;
   detail: string;
   status: string;
+  /** VoIPBIN's configuration flags (`PUT /numbers/{id}/metadata`). */
+  metadata?: VoipbinMetadata;
   tm_create: string;
   tm_update: string;
   tm_delete?: string;

@@ -6,7 +6,14 @@ import { RateLimiter } from '../rate-limiter.ts';
 import { isPhonePath } from '../routes/phone.ts';
 import { rootPlugin } from './root-plugin.ts';
 
-const PUBLIC_PATHS = new Set(['/health', '/metrics', '/openapi.json', '/v1.0/auth/login', '/v1/auth/login']);
+const PUBLIC_PATHS = new Set([
+  '/health',
+  '/metrics',
+  '/openapi.json',
+  '/auth/login',
+  '/v1.0/auth/login',
+  '/v1/auth/login',
+]);
 
 /**
  * The `onRequest` step: a Host header on HTTP/1.1, then the credential (every path but the public

@@ -8,12 +8,22 @@ import type {
 } from '../../store/index.ts';
 
 /**
+ * VoIPBIN's fields of `POST /activeflows` the API passes on with the request
+ * (docs/voipbin-compatibility.md "Activeflows"): the id the client chose (a UUID no activeflow
+ * has, checked by the API) and the HTTP method of the deliveries to `webhook_uri`.
+ */
+export interface VoipbinActiveflowFields {
+  id?: string;
+  webhook_method?: string;
+}
+
+/**
  * The running side of activeflows: the flow engine on one node; in a cluster an implementation that
  * stops an activeflow on the node that runs it (docs/cluster.md "Any node serves the whole API").
  */
 export interface ActiveflowRuntime {
   /** Validates, creates and starts an activeflow without a call. */
-  startForApi(request: ApiActiveflowRequest): Promise<Activeflow>;
+  startForApi(request: ApiActiveflowRequest & VoipbinActiveflowFields): Promise<Activeflow>;
   /** The activeflow as it is now (live when running here), or undefined. */
   get(activeflowId: string): Promise<Activeflow | undefined>;
   /**

@@ -1,21 +1,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Activeflow, ApiActiveflowRequest } from '../../flows/index.ts';
+import { ConflictError, NIL_UUID } from '../../shared/index.ts';
 import type { ActiveflowListOptions, Scope } from '../../store/index.ts';
 import { principalOf } from '../context.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { CredentialQuery, pageQueryWith } from '../pagination.ts';
-import { HttpUrlOrEmpty, Uuid } from '../schemas.ts';
+import { CredentialQuery, pageQueryWith, pageSizeOf } from '../pagination.ts';
+import { HttpUrlOrEmpty, Uuid, UuidOrEmpty, WebhookMethod } from '../schemas.ts';
 import { IdParams } from './crud.ts';
-import type { ActiveflowsApiDeps } from './activeflows-deps.ts';
+import type { ActiveflowsApiDeps, VoipbinActiveflowFields } from './activeflows-deps.ts';
 
 const ActiveflowBody = Type.Object(
   {
+    // VoIPBIN's client-chosen id: taken when no activeflow has it; '' or the nil UUID is none
+    // (docs/voipbin-compatibility.md "Activeflows").
+    id: Type.Optional(UuidOrEmpty),
     flow_id: Type.Optional(Uuid),
     actions: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 1000 })),
     variables: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     webhook_uri: Type.Optional(HttpUrlOrEmpty),
+    webhook_method: Type.Optional(WebhookMethod),
   },
   { additionalProperties: false },
 );
@@ -34,21 +39,55 @@ function idOf(req: FastifyRequest): string {
 }
 
 type ActiveflowBodyT = {
+  id?: string;
   flow_id?: string;
   actions?: unknown[];
   variables?: Record<string, unknown>;
   webhook_uri?: string;
+  webhook_method?: string;
 };
 
-function startRequest(customerId: string, body: ActiveflowBodyT): ApiActiveflowRequest {
+/** The client's id of a new activeflow, lower case as callbin makes ids; undefined for none. */
+function chosenId(body: ActiveflowBodyT): string | undefined {
+  const id = body.id?.toLowerCase();
+  return id === undefined || id === '' || id === NIL_UUID ? undefined : id;
+}
+
+function startRequest(customerId: string, body: ActiveflowBodyT): ApiActiveflowRequest & VoipbinActiveflowFields {
+  const id = chosenId(body);
   return {
     customer_id: customerId,
+    ...(id !== undefined ? { id } : {}),
     ...(body.flow_id !== undefined ? { flow_id: body.flow_id } : {}),
     ...(body.actions !== undefined ? { actions: body.actions } : {}),
     ...(body.variables !== undefined ? { variables: body.variables } : {}),
-    // An empty webhook_uri means none, as on the customer's settings.
+    // An empty webhook_uri means none, as on the customer's settings; its method goes with it.
     ...(body.webhook_uri ? { webhook_uri: body.webhook_uri } : {}),
+    ...(body.webhook_uri && body.webhook_method ? { webhook_method: body.webhook_method } : {}),
   };
+}
+
+/**
+ * An activeflow with VoIPBIN's fields always present: callbin has no activeflow started by another
+ * one's completion and no forward jump pending, so those ids are nil (docs/voipbin-compatibility.md).
+ */
+export function publicActiveflow<T extends Activeflow>(af: T) {
+  return {
+    ...af,
+    reference_activeflow_id: NIL_UUID,
+    on_complete_flow_id: NIL_UUID,
+    forward_action_id: NIL_UUID,
+    webhook_uri: af.webhook_uri ?? '',
+    webhook_method: af.webhook_uri ? (af.webhook_method ?? 'POST') : '',
+  };
+}
+
+/** 409 `ALREADY_EXISTS` on `id` when an activeflow (of any customer, deleted or not) has it. */
+async function checkFreeId(ctx: ApiContext, id: string | undefined): Promise<void> {
+  if (id === undefined || (await ctx.store.activeflows.ownerOf(id)) === undefined) return;
+  throw new ConflictError('ALREADY_EXISTS', `an activeflow with id ${id} exists`, {
+    details: [{ field: 'id', reason: 'ALREADY_EXISTS', message: `an activeflow with id ${id} exists` }],
+  });
 }
 
 function listOptions(customerId: string, q: Record<string, string | number | undefined>): ActiveflowListOptions {
@@ -56,7 +95,7 @@ function listOptions(customerId: string, q: Record<string, string | number | und
   for (const f of FILTERS) if (typeof q[f] === 'string') filter[f] = q[f] as string;
   return {
     customerId,
-    pageSize: (q.page_size as number | undefined) ?? 100,
+    pageSize: pageSizeOf(q),
     ...(typeof q.page_token === 'string' && q.page_token !== '' ? { pageToken: q.page_token } : {}),
     filter,
   };
@@ -72,18 +111,21 @@ async function load(deps: ActiveflowsApiDeps, id: string, scope: Scope): Promise
 /** `POST/GET /activeflows`, `GET/DELETE /activeflows/{id}` and `POST /activeflows/{id}/stop`, scoped to the caller's customer. */
 export function activeflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/activeflows', { schema: { tags, body: ActiveflowBody, querystring: CredentialQuery } }, async (req) => {
-    return depsOf(ctx).engine.startForApi(startRequest(principalOf(req).customerId, req.body as ActiveflowBodyT));
+    const deps = depsOf(ctx);
+    const body = req.body as ActiveflowBodyT;
+    await checkFreeId(ctx, chosenId(body));
+    return publicActiveflow(await deps.engine.startForApi(startRequest(principalOf(req).customerId, body)));
   });
 
   app.get('/activeflows', { schema: { tags, querystring: pageQueryWith([...FILTERS]) } }, async (req) => {
     const page = await depsOf(ctx).records.list(
       listOptions(principalOf(req).customerId, req.query as Record<string, string | number | undefined>),
     );
-    return { result: page.items, next_page_token: page.nextPageToken };
+    return { result: page.items.map(publicActiveflow), next_page_token: page.nextPageToken };
   });
 
   app.get('/activeflows/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
-    return load(depsOf(ctx), idOf(req), { customerId: principalOf(req).customerId });
+    return publicActiveflow(await load(depsOf(ctx), idOf(req), { customerId: principalOf(req).customerId }));
   });
 
   app.post(
@@ -96,7 +138,7 @@ export function activeflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
       await load(deps, id, scope);
       // As when the flow ends by itself: a call's activeflow stopped over the API hangs its call up.
       await deps.engine.stop(id, { hangupCall: true }, scope.customerId);
-      return load(deps, id, scope);
+      return publicActiveflow(await load(deps, id, scope));
     },
   );
 
@@ -108,6 +150,6 @@ export function activeflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (current.status === 'running') await deps.engine.stop(id, { hangupCall: true }, scope.customerId);
     const deleted = await deps.records.delete(id, scope);
     if (deleted === undefined) throw notFound('activeflow', id);
-    return deleted;
+    return publicActiveflow(deleted);
   });
 }

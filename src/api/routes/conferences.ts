@@ -6,8 +6,8 @@ import { NIL_UUID, ValidationError } from '../../shared/index.ts';
 import type { ConferenceListOptions } from '../../store/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { ApiError, notFound, type ErrorEnvelope } from '../errors.ts';
-import { CredentialQuery, PageQuery } from '../pagination.ts';
-import { Detail, Name, Uuid } from '../schemas.ts';
+import { CredentialQuery, PageQuery, pageSizeOf } from '../pagination.ts';
+import { Detail, FREE_DATA_MAX_BYTES, FreeData, Name, Uuid, freeDataTooLarge } from '../schemas.ts';
 import { IdParams } from './crud.ts';
 import type { ConferencesApiDeps } from './conferences-deps.ts';
 
@@ -23,6 +23,8 @@ const CreateBody = Type.Object(
     type: Type.Optional(Type.Enum([...CONFERENCE_TYPES])),
     name: Type.Optional(Name),
     detail: Type.Optional(Detail),
+    // The client's own data, stored and echoed (docs/voipbin-compatibility.md "Conferences").
+    data: Type.Optional(FreeData),
     timeout: Type.Optional(Timeout),
     pre_flow_id: Type.Optional(FlowId),
     post_flow_id: Type.Optional(FlowId),
@@ -34,6 +36,7 @@ const UpdateBody = Type.Object(
   {
     name: Type.Optional(Name),
     detail: Type.Optional(Detail),
+    data: Type.Optional(FreeData),
     timeout: Type.Optional(Timeout),
     pre_flow_id: Type.Optional(FlowId),
     post_flow_id: Type.Optional(FlowId),
@@ -68,7 +71,7 @@ export function listOptionsOf(
   for (const [k, v] of Object.entries(filter)) if (v !== undefined && v !== '') set[k] = v;
   return {
     customerId,
-    pageSize: q.page_size ?? 100,
+    pageSize: pageSizeOf(q),
     ...(q.page_token ? { pageToken: q.page_token } : {}),
     filter: set,
   };
@@ -90,6 +93,17 @@ async function flowIds(
     out[field] = id === '' ? NIL_UUID : id;
   }
   return out;
+}
+
+/** 400 `TOO_LONG` on `data` above {@link FREE_DATA_MAX_BYTES} as JSON. */
+function checkData(data: unknown): void {
+  if (data !== undefined && freeDataTooLarge(data))
+    throw ValidationError.field('data', 'TOO_LONG', `data is more than ${FREE_DATA_MAX_BYTES} bytes as JSON`);
+}
+
+/** A conference with VoIPBIN's fields always present (callbin has no `direct_hash` address). */
+export function publicConference(c: Conference) {
+  return { ...c, data: c.data ?? {}, direct_hash: '' };
 }
 
 async function owned(
@@ -121,12 +135,14 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/conferences', { schema: { tags, body: CreateBody, querystring: CredentialQuery } }, async (req) => {
     const customerId = principalOf(req).customerId;
     const body = req.body as Static<typeof CreateBody>;
+    checkData(body.data);
     const { pre_flow_id: _pre, post_flow_id: _post, ...rest } = body;
-    return conferencesOf(ctx).service.create({
+    const created = await conferencesOf(ctx).service.create({
       customer_id: customerId,
       ...rest,
       ...(await flowIds(ctx, customerId, body)),
     });
+    return publicConference(created);
   });
 
   app.get('/conferences', { schema: { tags, querystring: ListQuery } }, async (req) => {
@@ -134,13 +150,11 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const page = await conferencesOf(ctx).records.listConferences(
       listOptionsOf(principalOf(req).customerId, q, { status: q.status, type: q.type }),
     );
-    return { result: page.items, next_page_token: page.nextPageToken };
+    return { result: page.items.map(publicConference), next_page_token: page.nextPageToken };
   });
 
-  app.get(
-    '/conferences/:id',
-    { schema: { tags, params: IdParams, querystring: CredentialQuery } },
-    async (req) => (await owned(ctx, req)).conference,
+  app.get('/conferences/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) =>
+    publicConference((await owned(ctx, req)).conference),
   );
 
   app.put(
@@ -149,14 +163,16 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const { deps, conference, customerId } = await owned(ctx, req);
       const body = req.body as Static<typeof UpdateBody>;
+      checkData(body.data);
       const { pre_flow_id: _pre, post_flow_id: _post, ...rest } = body;
-      return deps.service.update(conference.id, { customerId }, { ...rest, ...(await flowIds(ctx, customerId, body)) });
+      const patch = { ...rest, ...(await flowIds(ctx, customerId, body)) };
+      return publicConference(await deps.service.update(conference.id, { customerId }, patch));
     },
   );
 
   app.delete('/conferences/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
     const { deps, conference, customerId } = await owned(ctx, req);
-    return deps.service.delete(conference.id, { customerId });
+    return publicConference(await deps.service.delete(conference.id, { customerId }));
   });
 
   for (const action of ['recording_start', 'recording_stop'] as const) {
@@ -166,7 +182,9 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
       async (req, reply) => {
         const { deps, conference } = await owned(ctx, req);
         if (!deps.recording) return recordingUnavailable(reply, req.id);
-        return action === 'recording_start' ? deps.recording.start(conference) : deps.recording.stop(conference);
+        const changed =
+          action === 'recording_start' ? await deps.recording.start(conference) : await deps.recording.stop(conference);
+        return publicConference(changed);
       },
     );
   }

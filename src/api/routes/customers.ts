@@ -4,7 +4,17 @@ import { Type } from 'typebox';
 import type { Customer } from '../../store/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { notFound } from '../errors.ts';
-import { Detail, HttpUrlOrEmpty, Name, WebhookMethod } from '../schemas.ts';
+import {
+  Detail,
+  E164OrEmpty,
+  HttpUrlOrEmpty,
+  Name,
+  PostalAddress,
+  VoipbinMetadataBody,
+  WebhookMethod,
+  metadataFromBody,
+  publicMetadata,
+} from '../schemas.ts';
 import { CredentialQuery } from '../pagination.ts';
 import { pickDefined, registerCrud } from './crud.ts';
 
@@ -12,6 +22,9 @@ const Settings = {
   name: Type.Optional(Name),
   detail: Type.Optional(Detail),
   email: Type.Optional(Type.String({ maxLength: 320 })),
+  // Stored and echoed (docs/voipbin-compatibility.md "Customers").
+  phone_number: Type.Optional(E164OrEmpty),
+  address: Type.Optional(PostalAddress),
   webhook_method: Type.Optional(WebhookMethod),
   webhook_uri: Type.Optional(HttpUrlOrEmpty),
   webhook_event_types: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z_]{1,64}$' }), { maxItems: 100 })),
@@ -21,16 +34,32 @@ const SelfUpdate = Type.Object(
   { ...Settings, webhook_secret_rotate: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 );
-const FIELDS = ['name', 'detail', 'email', 'webhook_method', 'webhook_uri', 'webhook_event_types'] as const;
+const FIELDS = [
+  'name',
+  'detail',
+  'email',
+  'phone_number',
+  'address',
+  'webhook_method',
+  'webhook_uri',
+  'webhook_event_types',
+] as const;
 
 function newWebhookSecret(): string {
   return 'whsec_' + randomBytes(24).toString('base64url');
 }
 
-/** A customer as the admin sees it: without the webhook secret. */
+/** A customer as the admin sees it: without the webhook secret; VoIPBIN's fields always present. */
 export function publicCustomer(c: Customer, withSecret = false) {
   const { webhook_secret, tm_delete, ...rest } = c;
-  return { ...rest, ...(withSecret ? { webhook_secret } : {}), ...(tm_delete ? { tm_delete } : {}) };
+  return {
+    ...rest,
+    phone_number: c.phone_number ?? '',
+    address: c.address ?? '',
+    metadata: publicMetadata(c.metadata),
+    ...(withSecret ? { webhook_secret } : {}),
+    ...(tm_delete ? { tm_delete } : {}),
+  };
 }
 
 /** `/customers` (project admin) and `/customer` (the caller's own customer). */
@@ -48,6 +77,9 @@ export function customerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       name: (b.name as string | undefined) ?? '',
       detail: (b.detail as string | undefined) ?? '',
       email: (b.email as string | undefined) ?? '',
+      phone_number: (b.phone_number as string | undefined) ?? '',
+      address: (b.address as string | undefined) ?? '',
+      metadata: {},
       webhook_method: (b.webhook_method as string | undefined) || 'POST',
       webhook_uri: (b.webhook_uri as string | undefined) ?? '',
       webhook_secret: newWebhookSecret(),
@@ -78,6 +110,19 @@ export function customerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const patch: Partial<Customer> = pickDefined(b, FIELDS) as Partial<Customer>;
       if (b.webhook_secret_rotate === true) patch.webhook_secret = newWebhookSecret();
       const c = await ctx.store.customers.update(p.customerId, patch);
+      if (!c) throw notFound('customer', p.customerId);
+      return publicCustomer(c, true);
+    },
+  );
+
+  // VoIPBIN's flags of the caller's customer: the body replaces them all (docs/voipbin-compatibility.md).
+  app.put(
+    '/customer/metadata',
+    { schema: { tags: ['customer'], body: VoipbinMetadataBody, querystring: CredentialQuery } },
+    async (req) => {
+      const p = principalOf(req);
+      const metadata = metadataFromBody(req.body as Record<string, unknown>);
+      const c = await ctx.store.customers.update(p.customerId, { metadata });
       if (!c) throw notFound('customer', p.customerId);
       return publicCustomer(c, true);
     },

@@ -32,9 +32,11 @@ export function digestUsername(extension: string, customerId: string): string {
 }
 
 // The password is write-only: kept as digest HA1 values, never returned (like a provider's auth_password).
+// `direct_hash` is VoIPBIN's address of an extension without its customer's domain; callbin has
+// none, so it is always '' (docs/voipbin-compatibility.md "Extensions").
 function publicExtension(e: Extension) {
   const { tm_delete, password: _password, digest_ha1: _ha1, ...rest } = e;
-  return { ...rest, ...(tm_delete ? { tm_delete } : {}) };
+  return { ...rest, direct_hash: '', ...(tm_delete ? { tm_delete } : {}) };
 }
 
 /** `/extensions`: SIP accounts phones register with; GET one shows its registered contacts. */

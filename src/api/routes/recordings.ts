@@ -5,7 +5,7 @@ import type { RecordingListOptions, Scope } from '../../store/index.ts';
 import { principalOf } from '../context.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { CredentialQuery, pageQueryWith } from '../pagination.ts';
+import { CredentialQuery, pageQueryWith, pageSizeOf } from '../pagination.ts';
 import { IdParams } from './crud.ts';
 import { bodyBytes, downloadBody, parseRange, readAhead } from './recordings-download.ts';
 import type { RecordingsApiDeps } from './recordings-deps.ts';
@@ -28,7 +28,7 @@ function listOptions(customerId: string, q: Record<string, string | number | und
   for (const f of FILTERS) if (typeof q[f] === 'string') filter[f] = q[f] as string;
   return {
     customerId,
-    pageSize: (q.page_size as number | undefined) ?? 100,
+    pageSize: pageSizeOf(q),
     ...(typeof q.page_token === 'string' && q.page_token !== '' ? { pageToken: q.page_token } : {}),
     filter,
   };

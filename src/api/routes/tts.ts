@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { ValidationError } from '../../shared/index.ts';
-import { PageQuery } from '../pagination.ts';
+import { PageQuery, pageSizeOf } from '../pagination.ts';
 
 const VoiceQuery = Type.Object(
   {
@@ -28,7 +28,7 @@ export function ttsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!Number.isInteger(offset) || offset < 0 || String(offset) !== (q.page_token || '0')) {
       throw ValidationError.field('page_token', 'INVALID_PAGE_TOKEN', 'is not a token this list returned');
     }
-    const size = q.page_size ?? 100;
+    const size = pageSizeOf(q);
     const page = voices.slice(offset, offset + size);
     return { result: page, next_page_token: offset + size < voices.length ? String(offset + size) : '' };
   });

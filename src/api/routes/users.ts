@@ -71,7 +71,26 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }),
   });
 
-  app.post('/auth/login', { schema: { tags: ['users'], body: LoginBody } }, async (req) => {
+  loginRoute(app, ctx);
+}
+
+/**
+ * The `token` cookie of a login, as VoIPBIN sets it (`Path=/; HttpOnly`), valid as long as the
+ * token; `SameSite=Strict` keeps other sites' pages from sending it, and `Secure` in production
+ * keeps it off plain HTTP (docs/voipbin-compatibility.md "Login").
+ */
+export function loginCookie(token: string, mode: ApiContext['mode']): string {
+  const secure = mode === 'production' ? '; Secure' : '';
+  return `token=${token}; Path=/; Max-Age=${JWT_LIFETIME_SEC}; HttpOnly; SameSite=Strict${secure}`;
+}
+
+/**
+ * `POST /auth/login` → JWT in the body and the `token` cookie. Registered under each API prefix by
+ * `userRoutes`, and at the root, where VoIPBIN serves it, by whoever registers the server's root
+ * routes; one limiter (the server's) counts the failures of all of them.
+ */
+export function loginRoute(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/auth/login', { schema: { tags: ['users'], body: LoginBody } }, async (req, reply) => {
     const user = await checkLogin(ctx, req, req.body as LoginRequest);
     const iat = Math.floor(ctx.clock.now() / 1000);
     const claims = {
@@ -83,6 +102,7 @@ export function userRoutes(app: FastifyInstance, ctx: ApiContext): void {
       pwv: user.password_version,
     };
     const token = signJwt(claims, ctx.jwtSecret);
+    reply.header('set-cookie', loginCookie(token, ctx.mode));
     return { username: user.username, token, tm_expire: new Date((iat + JWT_LIFETIME_SEC) * 1000).toISOString() };
   });
 }

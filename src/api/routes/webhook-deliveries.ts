@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebhookDelivery } from '../../store/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { notFound } from '../errors.ts';
-import { CredentialQuery, pageQueryWith } from '../pagination.ts';
+import { CredentialQuery, pageQueryWith, pageSizeOf } from '../pagination.ts';
 import { IdParams } from './crud.ts';
 
 const FILTERS = ['event_type', 'status', 'resource_id', 'event_id'] as const;
@@ -23,7 +23,7 @@ export function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext): vo
     for (const f of FILTERS) if (typeof q[f] === 'string') filter[f] = q[f] as string;
     const page = await ctx.store.deliveries.list({
       customerId: p.customerId,
-      pageSize: (q.page_size as number | undefined) ?? 100,
+      pageSize: pageSizeOf(q),
       ...(typeof q.page_token === 'string' && q.page_token !== '' ? { pageToken: q.page_token } : {}),
       filter,
     });

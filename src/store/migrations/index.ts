@@ -12,6 +12,7 @@ import * as retention from './0010-retention.ts';
 import * as clusterNodes from './0011-cluster-nodes.ts';
 import * as sharedSecrets from './0012-shared-secrets.ts';
 import * as registrationPath from './0013-registration-path.ts';
+import * as voipbinFields from './0014-voipbin-fields.ts';
 
 // Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0011_cluster_nodes': clusterNodes,
   '0012_shared_secrets': sharedSecrets,
   '0013_registration_path': registrationPath,
+  '0014_voipbin_fields': voipbinFields,
 };
 
 /** The in-code migration provider kysely's Migrator runs at open. */

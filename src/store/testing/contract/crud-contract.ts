@@ -123,7 +123,7 @@ export function crudContract(ctx: ContractContext): void {
     name: 'customers',
     repo: (s) => s.customers,
     sample: () => newCustomer(),
-    patch: { name: 'renamed', webhook_event_types: [] },
+    patch: { name: 'renamed', webhook_event_types: [], metadata: { rtp_debug: false }, address: '' },
   });
   crudCase<Accesskey>(ctx, {
     name: 'accesskeys',
@@ -141,13 +141,13 @@ export function crudContract(ctx: ContractContext): void {
     name: 'flows',
     repo: (s) => s.flows,
     sample: (c) => newFlow(c),
-    patch: { actions: [{ type: 'hangup' }] },
+    patch: { actions: [{ type: 'hangup' }], on_complete_flow_id: newId() },
   });
   crudCase<PhoneNumber>(ctx, {
     name: 'numbers',
     repo: (s) => s.numbers,
     sample: (c) => newNumber(c),
-    patch: { status: 'deleted', call_flow_id: newId() },
+    patch: { status: 'deleted', call_flow_id: newId(), message_flow_id: newId(), metadata: { rtp_debug: true } },
   });
   crudCase<Extension>(ctx, {
     name: 'extensions',

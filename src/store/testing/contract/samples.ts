@@ -22,6 +22,9 @@ export function newCustomer(name = `cust-${uniq()}`): NewRow<Customer> {
     webhook_uri: 'https://example.com/hook',
     webhook_secret: 'secret',
     webhook_event_types: ['call_created', 'call_hangup'],
+    phone_number: '+14155550100',
+    address: '1 Main St',
+    metadata: { rtp_debug: true },
   };
 }
 
@@ -57,12 +60,23 @@ export function newFlow(customerId: string, name = 'flow'): NewRow<Flow> {
     name,
     detail: '',
     actions: [{ type: 'answer' }, { type: 'talk', option: { text: 'hi' } }],
+    on_complete_flow_id: NIL_UUID,
   };
 }
 
 /** A new phone number row of `customerId`. */
 export function newNumber(customerId: string, number = e164()): NewRow<PhoneNumber> {
-  return { customer_id: customerId, number, call_flow_id: NIL_UUID, name: 'main', detail: '', status: 'active' };
+  return {
+    customer_id: customerId,
+    number,
+    type: 'virtual',
+    call_flow_id: NIL_UUID,
+    message_flow_id: NIL_UUID,
+    name: 'main',
+    detail: '',
+    status: 'active',
+    metadata: { rtp_debug: false },
+  };
 }
 
 /** A new extension row of `customerId`. */
