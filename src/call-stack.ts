@@ -17,6 +17,7 @@ import {
   ActiveflowStoreAdapter,
   CallControlAdapter,
   CallMedia,
+  CallMediaTap,
   CallSignaling,
   CallStoreAdapter,
   DirectoryAdapter,
@@ -38,6 +39,7 @@ import {
   ConferenceStoreAdapter,
   InterNodeJoinAcceptor,
   InterNodeJoinDialer,
+  MediaStreams,
   type SipServer,
 } from './telephony/index.ts';
 
@@ -75,6 +77,8 @@ export interface CallStack {
   admission: OverloadGuard;
   calls: CallService;
   callStore: CallStoreAdapter;
+  /** `GET /calls/{id}/media_stream`: read-only listening to this node's calls. */
+  mediaTap: CallMediaTap;
   flows: FlowEngine;
   activeflowStore: ActiveflowStoreAdapter;
   providers: ProviderAddressBook;
@@ -209,6 +213,23 @@ export async function startCallStack(o: {
   // A recording's on_end_flow_id runs as an API activeflow once it ends (repaired ones included).
   runOnEndFlows(recordings, flows, logger);
   const conferenceRecording = new ConferenceRecording({ recordings, mixer, conferences, clock, logger });
+  // docs/media-streams.md: a call's audio to the customer's WebSocket, guarded and signed like webhooks.
+  const streams = new MediaStreams({
+    media,
+    guard,
+    clock,
+    logger,
+    secretOf: async (customerId) => (await store.customers.get(customerId))?.webhook_secret ?? '',
+    publish: async (type, stream) => {
+      await o.publisher.publishNow(store, {
+        customer_id: stream.customer_id,
+        resource_type: 'external_media',
+        resource_id: stream.id,
+        type,
+        data: stream,
+      });
+    },
+  });
   const recorder = new CallRecordings({
     recordings,
     endpoint: (legId) => media.endpoint(legId),
@@ -238,6 +259,7 @@ export async function startCallStack(o: {
     routing: new RoutingAdapter({ store, health }),
     directory,
     recorder,
+    streams,
     clock,
     logger,
     transferStore: transferOutbox(store, o.publisher),
@@ -295,6 +317,7 @@ export async function startCallStack(o: {
     admission,
     calls: service,
     callStore,
+    mediaTap: new CallMediaTap((callId) => service.mediaListener(callId)),
     flows,
     activeflowStore,
     providers,
@@ -318,6 +341,7 @@ export async function startCallStack(o: {
       await health.stop();
       service.close();
       conferences.close();
+      await streams.close();
       await flows.close();
       await recorder.close();
       stopServingFiles?.();

@@ -200,7 +200,7 @@ export async function startCallbin(
       isSupportedLanguage,
       ttsVoices: listVoices,
       events,
-      calls: { service: callCommands, repo: callStack.callStore },
+      calls: { service: callCommands, repo: callStack.callStore, mediaTap: callStack.mediaTap },
       activeflows: { engine: flowCommands, records: callStack.activeflowStore },
       conferences: {
         service: conferenceCommands,

@@ -70,11 +70,13 @@ export async function buildServer(deps: ApiDeps, limits: Partial<HttpLimits> = {
   app.server.maxConnections = lim.maxConnections;
 
   await app.register(errorEnvelopePlugin(deps.logger)); // any step's error, and unknown routes
+  // Upgrades, before every route it wraps and before authentication: its onRequest hook marks an
+  // upgrade request first, so an upgrade refused with 401 has its socket destroyed, not left open.
+  await app.register(websocketPlugin(ctx));
   await app.register(authenticationPlugin(ctx)); // 1. onRequest: Host, credential, rate limit
   await app.register(jsonBodyPlugin()); // 1. body parsing: depth, forbidden keys
   await app.register(schemaValidationPlugin()); // 2. validation
   await app.register(idempotencyPlugin(ctx)); // 3. preHandler and onSend on POST routes
-  await app.register(websocketPlugin(ctx)); // upgrades, before every route it wraps
   await app.register(healthMetricsPlugin(deps)); // onResponse: request counts; /health, /metrics
   await app.register(openapiPlugin()); // /openapi.json, /docs
   await app.register(phonePagePlugin(deps)); // /phone: the softphone page, public

@@ -22,6 +22,9 @@ import { answerIncoming, buildIncoming, openIncoming } from './incoming-call.ts'
 import type { IncomingCallRequest } from './incoming-call.ts';
 import { DEFAULT_CALL_TIMERS } from './live-call.ts';
 import type { CallRuntime, CallTimerOptions, LiveCall } from './live-call.ts';
+import type { MediaStream, MediaStreamRequest, StartedMediaStream } from './media-stream.ts';
+import { MediaStreamControls } from './media-stream-controls.ts';
+import type { MediaListener } from './media-stream-controls.ts';
 import type { MuteRequestDirection } from './mute-direction.ts';
 import { createOutgoingCalls, prepareOutgoing, requireChainable } from './outgoing-call.ts';
 import type { OutgoingCallRequest } from './outgoing-call.ts';
@@ -62,6 +65,7 @@ export class CallService {
   readonly #emitter: TypedEmitter<{ event: [CallEvent] }>;
   readonly #background = new Set<Promise<unknown>>();
   readonly #rt: CallRuntime;
+  readonly #streams: MediaStreamControls;
   /** Blind and attended transfers of this process's calls (`/transfers`, SIP REFER). */
   readonly transfers: TransferService;
 
@@ -86,6 +90,11 @@ export class CallService {
       background: (work, what) => this.#track(work, what),
     };
     this.transfers = new TransferService({ calls: this, media: ports.media, store: transferStore, clock, logger });
+    this.#streams = new MediaStreamControls({
+      rt: this.#rt,
+      live: (id) => this.#live.get(id),
+      notLiveError: (id) => this.#notLiveError(id),
+    });
   }
 
   /** Subscribes to committed call events, in order (a listener that throws is logged, never fails the call's operation); returns the unsubscribe function. */
@@ -239,6 +248,26 @@ export class CallService {
   /** `POST /calls/{id}/recording_stop`. */
   stopRecording(callId: string): Promise<Call> {
     return this.#control(callId, (live) => controls.stopRecording(live));
+  }
+
+  /** `POST /calls/{id}/external_media` and the flow's `external_media_start` (media-stream-controls.ts). */
+  startMediaStream(callId: string, request: MediaStreamRequest): Promise<StartedMediaStream> {
+    return this.#streams.start(callId, request);
+  }
+
+  /** `DELETE /calls/{id}/external_media`: one stream, or all of the call's; resolves with those stopped. */
+  stopMediaStream(callId: string, streamId?: string): Promise<MediaStream[]> {
+    return this.#streams.stop(callId, streamId);
+  }
+
+  /** `GET /calls/{id}/external_media`: the live streams (none for a call not live here). */
+  listMediaStreams(callId: string): Promise<MediaStream[]> {
+    return this.#streams.list(callId);
+  }
+
+  /** A read-only listener of the call's leg (`GET /calls/{id}/media_stream`), undefined without a live leg here. */
+  mediaListener(callId: string): MediaListener | undefined {
+    return this.#streams.listener(callId);
   }
 
   /** `POST /calls/{id}/redirect`: stop the activeflow, run another. */

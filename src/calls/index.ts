@@ -59,3 +59,4 @@ export type {
 } from './transfer.ts';
 export { TransferService, memoryTransferStore } from './transfer-service.ts';
 export type { TransferRequest, TransferServiceDeps } from './transfer-service.ts';
+export * from './media-stream.ts';

@@ -2,6 +2,7 @@ import type { Address } from './address.ts';
 import type { Call, MuteDirection } from './call.ts';
 import type { CallChange } from './call-events.ts';
 import type { AttemptFailure } from './hangup-reasons.ts';
+import type { MediaStreamPort } from './media-stream.ts';
 
 /*
  * What the calls domain needs from outside. The outer ring (store, SIP, media, flows, recordings)
@@ -255,4 +256,9 @@ export interface CallPorts {
   recorder: RecorderPort;
   /** Checks `sip` destinations before a call is created; without it every SIP address may be dialled. */
   sipTargets?: SipTargetPort;
+  /**
+   * Media streams to customers' WebSockets (docs/media-streams.md); without it the stream controls
+   * answer 409 `CALL_STATE_INVALID` ("media streams are not available on this server").
+   */
+  streams?: MediaStreamPort;
 }

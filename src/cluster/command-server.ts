@@ -7,11 +7,13 @@
  */
 import { nodeCommandSubject } from '../bus/index.ts';
 import type { Bus } from '../bus/index.ts';
+import { MEDIA_STREAM_FORMATS, MEDIA_STREAM_LISTEN, MEDIA_STREAM_SPEAK } from '../calls/index.ts';
 import type {
   CallService,
   DigitsCommand,
   FlowSource,
   LocalHangup,
+  MediaStreamRequest,
   MuteRequestDirection,
   OutgoingCallRequest,
   RecordingOptions,
@@ -58,6 +60,34 @@ function stringArg(req: CommandRequest, i: number): string {
   return value;
 }
 
+function stringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
+}
+
+/** A stream request as the sender's API or flow resolved it, its types checked again. */
+function streamRequestArg(req: CommandRequest, i: number): MediaStreamRequest {
+  const r = objectArg<Record<string, unknown>>(req, i);
+  const oneOf = (list: readonly string[], value: unknown): boolean => typeof value === 'string' && list.includes(value);
+  if (
+    typeof r.url !== 'string' ||
+    !oneOf(MEDIA_STREAM_FORMATS, r.format) ||
+    !oneOf(MEDIA_STREAM_LISTEN, r.listen) ||
+    !oneOf(MEDIA_STREAM_SPEAK, r.speak) ||
+    !stringRecord(r.custom_parameters) ||
+    !stringRecord(r.variables) ||
+    typeof r.activeflow_id !== 'string'
+  )
+    throw badArgs(req.op, `argument ${i} is not a media stream request`);
+  const { url, format, listen, speak, custom_parameters, variables, activeflow_id } =
+    r as unknown as MediaStreamRequest;
+  return { url, format, listen, speak, custom_parameters, variables, activeflow_id };
+}
+
 /** The call `req.callId` when it is the customer's, otherwise the API's 404 for it. */
 async function ownCall(deps: CommandServerDeps, req: CommandRequest): Promise<string> {
   const call = await deps.calls.get(req.callId);
@@ -99,6 +129,17 @@ const HANDLERS: Record<CommandOp, Handler> = {
   redirect: control((calls, id, req) =>
     calls.redirect(id, objectArg<FlowSource>(req, 0), objectArg<Record<string, string>>(req, 1)),
   ),
+  // Only the resource crosses the wire: the stream's end stays on the node that runs it.
+  startMediaStream: control(async (calls, id, req) => {
+    const { stream } = await calls.startMediaStream(id, streamRequestArg(req, 0));
+    return { stream };
+  }),
+  stopMediaStream: control((calls, id, req) => {
+    const streamId = req.args[0] ?? undefined;
+    if (streamId !== undefined && typeof streamId !== 'string') throw badArgs(req.op, 'argument 0 is not a stream id');
+    return calls.stopMediaStream(id, streamId);
+  }),
+  listMediaStreams: control((calls, id) => calls.listMediaStreams(id)),
   // TransferService checks that the calls (and the transfer) are the customer's.
   transferCreate: (deps, req) =>
     deps.calls.transfers.create({ ...objectArg<TransferRequest>(req, 0), customer_id: req.customerId }),

@@ -19,7 +19,13 @@ import type { ErrorCode, ErrorCodeWithHttp, FieldIssue } from '../shared/index.t
 /** How long a node waits for the owner's reply before it answers 503 `NODE_UNAVAILABLE`. */
 export const COMMAND_TIMEOUT_MS = 5_000;
 
-/** The commands the owner runs: live call controls, transfers, activeflow stop, conferencecall kick and mute, conference update and delete. */
+/**
+ * What `startMediaStream` adds to that wait: the owner answers once the bot accepted the socket or
+ * its WebSocket handshake timed out (10 s, docs/media-streams.md "Limits").
+ */
+export const MEDIA_STREAM_HANDSHAKE_MS = 10_000;
+
+/** The commands the owner runs: live call controls and media streams, transfers, activeflow stop, conferencecall kick and mute, conference update and delete. */
 export const COMMAND_OPS = [
   'createOutgoing',
   'hangup',
@@ -34,6 +40,9 @@ export const COMMAND_OPS = [
   'stopRecording',
   'sendDigits',
   'redirect',
+  'startMediaStream',
+  'stopMediaStream',
+  'listMediaStreams',
   'transferCreate',
   'transferGet',
   'transferComplete',

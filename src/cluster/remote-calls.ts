@@ -11,6 +11,8 @@ import type {
   DigitsCommand,
   FlowSource,
   LocalHangup,
+  MediaStream,
+  MediaStreamRequest,
   MuteRequestDirection,
   OutgoingCallRequest,
   RecordingOptions,
@@ -19,6 +21,7 @@ import type {
 import { NIL_UUID, UnavailableError } from '../shared/index.ts';
 import { CommandSender } from './command-sender.ts';
 import type { CommandLink, OwnerLookup } from './command-sender.ts';
+import { COMMAND_TIMEOUT_MS, MEDIA_STREAM_HANDSHAKE_MS } from './command-wire.ts';
 import type { CommandOp } from './command-wire.ts';
 import { ClusterTransfers } from './remote-transfers.ts';
 import type { TransferEventsLookup } from './remote-transfers.ts';
@@ -40,6 +43,8 @@ export class ClusterCalls {
   readonly #local: CallService;
   readonly #owners: OwnerLookup;
   readonly #sender: CommandSender;
+  /** For `startMediaStream`, whose answer waits for the bot's handshake. */
+  readonly #streamSender: CommandSender;
   /** `/transfers` (docs/calls.md "Transfer"): each transfer runs on the node of its calls. */
   readonly transfers: ClusterTransfers;
 
@@ -47,6 +52,8 @@ export class ClusterCalls {
     this.#local = deps.local;
     this.#owners = deps.calls;
     this.#sender = new CommandSender(deps);
+    const streamTimeoutMs = (deps.timeoutMs ?? COMMAND_TIMEOUT_MS) + MEDIA_STREAM_HANDSHAKE_MS;
+    this.#streamSender = new CommandSender({ ...deps, timeoutMs: streamTimeoutMs });
     this.transfers = new ClusterTransfers(deps.local, (id) => this.ownerOf(id), this.#sender, deps.transferEvents);
   }
 
@@ -113,17 +120,35 @@ export class ClusterCalls {
     );
   }
 
-  async #run(
+  /** Opens a stream on the owner, where the call's media is; only the resource comes back (docs/media-streams.md). */
+  startMediaStream(callId: string, request: MediaStreamRequest, customerId: string): Promise<{ stream: MediaStream }> {
+    const here = async () => {
+      const { stream } = await this.#local.startMediaStream(callId, request);
+      return { stream };
+    };
+    return this.#run('startMediaStream', callId, customerId, [request], here, this.#streamSender);
+  }
+  stopMediaStream(callId: string, streamId: string | undefined, customerId: string): Promise<MediaStream[]> {
+    return this.#run('stopMediaStream', callId, customerId, [streamId ?? null], () =>
+      this.#local.stopMediaStream(callId, streamId),
+    );
+  }
+  listMediaStreams(callId: string, customerId: string): Promise<MediaStream[]> {
+    return this.#run('listMediaStreams', callId, customerId, [], () => this.#local.listMediaStreams(callId));
+  }
+
+  async #run<T = Call>(
     op: CommandOp,
     callId: string,
     customerId: string,
     args: unknown[],
-    here: () => Promise<Call>,
-  ): Promise<Call> {
+    here: () => Promise<T>,
+    sender = this.#sender,
+  ): Promise<T> {
     const owner = await this.ownerOf(callId);
     if (owner === undefined) return here();
     try {
-      return (await this.#sender.send(owner, { op, customerId, callId, args }, `call ${callId}`)) as Call;
+      return (await sender.send(owner, { op, customerId, callId, args }, `call ${callId}`)) as T;
     } catch (err) {
       // A dead owner's calls are hung up by the survivors (docs/cluster.md "Node health"): then
       // the command gets the single-node answer for a hung-up call, here.

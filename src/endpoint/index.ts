@@ -10,6 +10,7 @@ export type {
   MediaCodecName,
   MuteDirection,
   PlayOutcome,
+  LegTapListener,
 } from './media-endpoint.ts';
 export { LegOutput } from './leg-output.ts';
 export { LegRelay } from './leg-relay.ts';

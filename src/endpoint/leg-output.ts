@@ -10,8 +10,9 @@ interface Foreground {
  * Everything a leg hears, as the one never-ending source its endpoint plays, chosen per 20 ms
  * frame: silence while `silence` is on; else the foreground prompt (talk, play, beep); else hold
  * music while `musicOnHold` is set; else the bridged peer's audio; else silence. Choosing per frame
- * means a prompt over a bridge, hold music and unbridging never race a playback restart. While
- * {@link hearsPeer} holds, a relay may send the peer's packets to the leg instead of this output.
+ * means a prompt over a bridge, hold music and unbridging never race a playback restart. An
+ * {@link overlay} (a media stream's bot speaking) is mixed over all of it. While {@link hearsPeer}
+ * holds, a relay may send the peer's packets to the leg instead of this output.
  */
 export class LegOutput implements AudioSource {
   #silence = false;
@@ -19,6 +20,8 @@ export class LegOutput implements AudioSource {
   #held = false;
   #peer: AudioSource | undefined;
   #foreground: Foreground | undefined;
+  #overlay: AudioSource | undefined;
+  #overlayFrame: Int16Array | undefined;
   #onChange: (() => void) | undefined;
 
   /** Send silence instead of any media (docs/calls.md `silence`). */
@@ -61,17 +64,42 @@ export class LegOutput implements AudioSource {
     this.#changed();
   }
 
+  /**
+   * Audio mixed (saturating) over whatever the leg hears: prompt, hold music, bridged peer or
+   * silence. It is read on every frame the leg is sent, so it keeps time, but not heard while
+   * `silence` is on or the leg is held; a source that ends is removed.
+   */
+  get overlay(): AudioSource | undefined {
+    return this.#overlay;
+  }
+
+  set overlay(source: AudioSource | undefined) {
+    if (source === this.#overlay) return;
+    this.#overlay = source;
+    this.#changed();
+  }
+
   /** True while a prompt is playing. */
   get playing(): boolean {
     return this.#foreground !== undefined;
   }
 
-  /** True while the leg hears its bridged peer: bridged, and no silence, prompt, hold music or hold. */
+  /**
+   * True while the leg hears its bridged peer alone: bridged, and no silence, prompt, hold music,
+   * hold or overlay (a relay could not carry the mix).
+   */
   get hearsPeer(): boolean {
-    return this.#peer !== undefined && !this.#silence && !this.#foreground && !this.#musicOnHold && !this.#held;
+    return (
+      this.#peer !== undefined &&
+      !this.#silence &&
+      !this.#foreground &&
+      !this.#musicOnHold &&
+      !this.#held &&
+      !this.#overlay
+    );
   }
 
-  /** Sets the one listener told when {@link hearsPeer} may have changed; returns a function that removes it. */
+  /** Sets the one listener told when {@link hearsPeer} may have changed (overlay included); returns a function that removes it. */
   onChange(listener: () => void): () => void {
     this.#onChange = listener;
     return () => {
@@ -120,8 +148,25 @@ export class LegOutput implements AudioSource {
   }
 
   #silenced(frame: Int16Array): boolean {
+    const overlay = this.#overlay;
+    if (overlay) this.#mix(overlay, frame, !this.#silence && !this.#held);
     if (this.#silence) frame.fill(0);
     return true;
+  }
+
+  /** Reads one frame of the overlay and, when `audible`, adds it to `frame` (clipped to int16). */
+  #mix(overlay: AudioSource, frame: Int16Array, audible: boolean): void {
+    let extra = this.#overlayFrame;
+    if (extra?.length !== frame.length) extra = this.#overlayFrame = new Int16Array(frame.length);
+    if (!overlay.read(extra)) {
+      if (this.#overlay === overlay) this.overlay = undefined;
+      return;
+    }
+    if (!audible) return;
+    for (let i = 0; i < frame.length; i++) {
+      const sum = (frame[i] as number) + (extra[i] as number);
+      frame[i] = Math.min(32767, Math.max(-32768, sum));
+    }
   }
 
   #finish(entry: Foreground, outcome: PlayOutcome): void {

@@ -4,7 +4,7 @@ import {
   AudioSender,
   DtmfSender,
   FRAME_SAMPLES,
-  LegRecorder,
+  type LegRecorder,
   RelayBridge,
   type RtpSession,
   parseDtmfRelayInfo,
@@ -23,12 +23,14 @@ import type {
 } from './media-endpoint-types.ts';
 import { answerParts, offerParts, type EndpointParts } from './media-endpoint-setup.ts';
 import type { NegotiatedAudioCodec } from './media-negotiated-codec.ts';
+import { LegTaps, type LegTapListener } from './leg-taps.ts';
 import { MediaPlayback, type PlayOutcome } from './media-playback.ts';
 import type { MediaCodecName, MediaPlan, SdpSession } from './media-sdp-session.ts';
 import { WebRtcSdpSession } from './webrtc-sdp-session.ts';
 
 export type { MediaCodecName } from './media-sdp-session.ts';
 export type { PlayOutcome } from './media-playback.ts';
+export type { LegTapListener } from './leg-taps.ts';
 export type {
   MediaDtmfEvent,
   MediaEndpointEvents,
@@ -55,7 +57,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly #dtmfSender: DtmfSender;
   readonly #playback: MediaPlayback;
   readonly #silence = new Int16Array(FRAME_SAMPLES);
-  readonly #recorders = new Set<LegRecorder>();
+  readonly #taps = new LegTaps();
   readonly #detach: (() => void)[];
   #plan: MediaPlan;
   #muteIn = false;
@@ -223,14 +225,13 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   /** Starts recording the leg: `_in` = what the endpoint says, `_out` = what it hears from us. */
   async record(options: MediaRecordOptions): Promise<LegRecorder> {
     this.#assertOpen();
-    const recorder = await LegRecorder.open({ ...options, clock: this.#clock });
-    if (this.#closing) {
-      await recorder.stop('manual');
-      throw new InvalidStateError('media endpoint closed while the recording opened', 'MEDIA_ENDPOINT_CLOSED');
-    }
-    this.#recorders.add(recorder);
-    recorder.on('stopped', () => this.#recorders.delete(recorder));
-    return recorder;
+    return this.#taps.record({ ...options, clock: this.#clock }, () => this.closed);
+  }
+
+  /** Calls `listener` each tick with what the leg heard and was sent (LegTapListener) until detached or closed. */
+  tap(listener: LegTapListener): () => void {
+    this.#assertOpen();
+    return this.#taps.addTap(listener);
   }
 
   /** Reads a SIP INFO DTMF body (`application/dtmf-relay` or `application/dtmf`), emits and returns it; ValidationError otherwise. */
@@ -293,8 +294,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#session.close();
     this.#codec.close();
     await this.#webrtc?.whenClosed();
-    const recorders = [...this.#recorders];
-    this.#recorders.clear();
+    const recorders = this.#taps.detachAll();
     this.emit('closed');
     await Promise.all(recorders.map((r) => r.stop('manual')));
   }
@@ -313,7 +313,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   }
 
   #onDtmf(event: MediaDtmfEvent): void {
-    for (const r of this.#recorders) r.onDtmf(event.digit);
+    this.#taps.onDtmf(event.digit);
     this.emit('dtmf', event);
   }
 
@@ -328,14 +328,13 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
 
   readonly #onTick = (): void => {
     // The jitter buffer moves on every tick whoever listens, so audio never queues up; nothing is decoded here
-    // unless a recording takes it.
+    // unless a recording or a tap takes it.
     this.#receiver.advance();
     const played = this.#playback.takeSentFrame();
-    if (this.#recorders.size === 0) return;
-    // Relayed packets are not re-encoded: what the leg heard is the source's own decoded audio.
+    if (this.#taps.empty) return;
+    // Relayed packets are not re-encoded: what the leg was sent is the source's own decoded audio.
     const sent = this.#relayFrom ? this.#relayFrom.#heard() : played;
-    const heard = this.#heard();
-    for (const r of this.#recorders) r.write(heard, sent);
+    this.#taps.write(this.#heard(), sent);
   };
 
   #assertOpen(): void {

@@ -1,4 +1,13 @@
-import type { Address, Call, CallAction, FlowSource, HangupReason, RecordingOptions } from '../calls/index.ts';
+import type {
+  Address,
+  Call,
+  CallAction,
+  FlowSource,
+  HangupReason,
+  MediaStreamRequest,
+  RecordingOptions,
+  StartedMediaStream,
+} from '../calls/index.ts';
 import type { Activeflow, ActiveflowEvent } from './activeflow.ts';
 import type { FlowAction } from './flow-action.ts';
 
@@ -101,6 +110,10 @@ export interface CallControlPort {
   recordingStart(callId: string, options: RecordingOptions): Promise<void>;
   /** Stops the call's active recording; a call without one is fine. */
   recordingStop(callId: string): Promise<void>;
+  /** Opens a media stream on the call (docs/media-streams.md); resolves once it runs or failed to connect. */
+  mediaStreamStart(callId: string, request: MediaStreamRequest): Promise<StartedMediaStream>;
+  /** Stops the call's streams; resolves when stopped (none is fine). */
+  mediaStreamStop(callId: string): Promise<void>;
   /** Sends back what the caller says (and DTMF) until the signal aborts; then resolves. */
   echo(callId: string, signal: AbortSignal): Promise<void>;
   /** The audio the call receives as 20 ms frames of 8 kHz 16-bit PCM (160 samples), until the signal aborts. */

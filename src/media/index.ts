@@ -9,3 +9,4 @@ export * from './amd/index.ts';
 export * from './recorder/index.ts';
 export * from './player/index.ts';
 export * from './tts/index.ts';
+export * from './stream/index.ts';

@@ -85,6 +85,7 @@ const NOT_FOUND = {
   TRANSFER_NOT_FOUND: { http: 404, message: 'No such transfer.' },
   USER_NOT_FOUND: { http: 404, message: 'No such user.' },
   WEBHOOK_DELIVERY_NOT_FOUND: { http: 404, message: 'No such webhook delivery.' },
+  MEDIA_STREAM_NOT_FOUND: { http: 404, message: 'The call has no such media stream.' },
   ALREADY_EXISTS: { http: 409, message: 'A live resource with this name or key exists already.' },
 } as const satisfies Catalogue;
 
@@ -113,6 +114,8 @@ const FIELDS = {
   INVALID_TECH_POSTFIX: { http: 400, message: 'The tech postfix has characters a SIP user part cannot carry.' },
   INVALID_ROUTE_TARGET: { http: 400, message: 'A route target is a country code of digits or "all".' },
   INVALID_MEDIA_URL: { http: 400, message: 'The media URL is not an http(s) URL callbin may fetch.' },
+  INVALID_STREAM_URL: { http: 400, message: 'The stream address is not a ws:// or wss:// URL callbin may connect to.' },
+  UNSUPPORTED_STREAM_OPTION: { http: 400, message: 'callbin does not stream media with this option value.' },
   INVALID_DIGITS: { http: 400, message: 'The digits are not DTMF symbols 0-9 * # A-D.' },
   INVALID_PAGE_SIZE: { http: 400, message: 'page_size is not an integer in the allowed range.' },
   INVALID_PAGE_TOKEN: { http: 400, message: 'page_token is not a token a previous list returned.' },
@@ -163,6 +166,7 @@ const STATES = {
   TRANSFER_NOT_SUPPORTED: { http: 409, message: "Only an agent's call chained to a caller's call can be transferred." },
   TRANSFER_DIAL_FAILED: { http: 409, message: 'No call could be created for the transferee.' },
   RECORDING_ALREADY_ACTIVE: { http: 409, message: 'The call is recording already.' },
+  MEDIA_STREAM_LIMIT: { http: 409, message: 'The call has as many media streams as allowed (one of them speaking).' },
   RECORDING_NOT_ACTIVE: { http: 409, message: 'The call has no active recording.' },
   RECORDING_STATE_INVALID: { http: 409, message: 'The recording cannot move to that status.' },
   RECORDING_NOT_ENDED: { http: 409, message: 'The recording files are ready once it has ended.' },
@@ -218,6 +222,8 @@ const MEDIA = {
   TTS_TOO_LARGE: { http: 500, message: 'The speech engine wrote more audio than allowed.' },
   TTS_ABORTED: { http: 500, message: 'Speech synthesis was aborted.' },
   RTP_PORTS_EXHAUSTED: { http: 500, message: 'No free RTP port pair is left.' },
+  STREAM_PROTOCOL_ERROR: { http: 500, message: 'A media stream peer sent a message that is not of the protocol.' },
+  STREAM_CLOSED: { http: 409, message: 'The media stream is closed.' },
 } as const satisfies Catalogue;
 
 // SIP and SDP (sip/, sdp/)

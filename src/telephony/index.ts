@@ -16,6 +16,7 @@ export { DialogJournal, byeLeftoverDialogs } from './signaling/dialog-journal.ts
 export { IncomingCalls, connectDialPlan } from './signaling/incoming-calls.ts';
 export type { ExtensionDialPlan } from './signaling/incoming-calls.ts';
 export { CallMedia } from './media/call-media.ts';
+export { MediaStreams, type MediaStreamsOptions } from './media/media-streams.ts';
 export { RoutingAdapter, ProviderAddressBook } from './signaling/routing-adapter.ts';
 export { ProviderHealth } from './signaling/provider-health.ts';
 export { DirectoryAdapter } from './signaling/directory-adapter.ts';
@@ -30,3 +31,5 @@ export { ConferenceMixer } from './media/conference-mixer.ts';
 export { ConferenceRecording } from './media/conference-recording.ts';
 export { ConferenceStoreAdapter } from './persistence/conference-store-adapter.ts';
 export { InterNodeJoinAcceptor, InterNodeJoinDialer } from './signaling/conference-legs.ts';
+export { CallMediaTap } from './media/media-tap.ts';
+export type { PcmListener, TapFraming } from './media/media-tap.ts';

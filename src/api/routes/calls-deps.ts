@@ -2,7 +2,10 @@ import type {
   Call,
   DigitsCommand,
   FlowSource,
+  ListenTrack,
   LocalHangup,
+  MediaStream,
+  MediaStreamRequest,
   MuteRequestDirection,
   OutgoingCallRequest,
   RecordingOptions,
@@ -57,11 +60,46 @@ export interface CallCommands {
   stopRecording(callId: string, customerId: string): Promise<Call>;
   sendDigits(callId: string, command: DigitsCommand, customerId: string): Promise<Call>;
   redirect(callId: string, source: FlowSource, variables: Record<string, string>, customerId: string): Promise<Call>;
+  /** `POST /calls/{id}/external_media`: resolves once the bot accepted the stream or could not be reached. */
+  startMediaStream(callId: string, request: MediaStreamRequest, customerId: string): Promise<{ stream: MediaStream }>;
+  /** `DELETE /calls/{id}/external_media`: one stream (404 `MEDIA_STREAM_NOT_FOUND` when unknown) or all; the stopped ones. */
+  stopMediaStream(callId: string, streamId: string | undefined, customerId: string): Promise<MediaStream[]>;
+  /** `GET /calls/{id}/external_media`: the streams that have not stopped (none for a call that is not live). */
+  listMediaStreams(callId: string, customerId: string): Promise<MediaStream[]>;
   readonly transfers: TransferCommands;
+}
+
+/** How `GET /calls/{id}/media_stream` frames the audio (docs/api.md "Media streams"). */
+export interface MediaTapOptions {
+  /** `rtp`: a 12-byte RTP header (PT 0) and 160 µ-law bytes per 20 ms; `sln`: 320 bytes of int16 LE 8 kHz per 20 ms. */
+  encapsulation: 'rtp' | 'sln';
+  track: ListenTrack;
+}
+
+/**
+ * Read-only listening to a live call (`GET /calls/{id}/media_stream`), implemented by the composition
+ * root over `CallService.mediaListener` and the µ-law encoder of the media module.
+ */
+export interface MediaTap {
+  /**
+   * Starts handing the call's audio to `onFrame`, one binary frame per 20 ms (`bytes` may be reused
+   * after the call: the API copies what it keeps), until the returned function is called or the call
+   * ends (`onEnd`, once; the returned function may still be called after it). Undefined when the call
+   * has no live leg on this node. `customerId` is the call's customer, which the API has checked already.
+   */
+  listen(
+    callId: string,
+    customerId: string,
+    options: MediaTapOptions,
+    onFrame: (bytes: Buffer) => void,
+    onEnd: () => void,
+  ): (() => void) | undefined;
 }
 
 /** What `/calls` and `/transfers` need: the live call commands and the stored calls. */
 export interface CallsApiDeps {
   service: CallCommands;
   repo: CallRecords;
+  /** `GET /calls/{id}/media_stream` (409 `CALL_STATE_INVALID` without it). */
+  mediaTap?: MediaTap;
 }

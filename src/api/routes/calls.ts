@@ -6,7 +6,7 @@ import { hasCode } from '../../shared/index.ts';
 import type { CallListOptions, Scope } from '../../store/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { CredentialQuery, PageQuery } from '../pagination.ts';
+import { CredentialQuery, PageQuery, pageSizeOf } from '../pagination.ts';
 import { CreateCallBody, emptyBodyAsObject, flowSourceOf } from './call-bodies.ts';
 import { CALL_CONTROLS } from './call-controls.ts';
 import { IdParams } from './crud.ts';
@@ -60,7 +60,7 @@ export async function ownedCall(
 function listOptions(customerId: string, q: Static<typeof ListQuery>): CallListOptions {
   return {
     customerId,
-    pageSize: q.page_size ?? 100,
+    pageSize: pageSizeOf(q),
     ...(q.page_token ? { pageToken: q.page_token } : {}),
     filter: { ...(q.status ? { status: q.status } : {}), ...(q.direction ? { direction: q.direction } : {}) },
   };

@@ -8,7 +8,9 @@ import { conferenceRoutes } from './conferences.ts';
 import { customerRoutes } from './customers.ts';
 import { eventStreamRoutes } from './events-ws.ts';
 import { extensionRoutes } from './extensions.ts';
+import { externalMediaRoutes } from './external-media.ts';
 import { flowRoutes } from './flows.ts';
+import { mediaStreamRoutes } from './media-stream-ws.ts';
 import { numberRoutes } from './numbers.ts';
 import { providerRoutes } from './providers.ts';
 import { recordingRoutes } from './recordings.ts';
@@ -33,6 +35,8 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   webhookDeliveryRoutes(app, ctx);
   eventStreamRoutes(app, ctx);
   callRoutes(app, ctx);
+  externalMediaRoutes(app, ctx);
+  mediaStreamRoutes(app, ctx);
   transferRoutes(app, ctx);
   recordingRoutes(app, ctx);
   conferenceRoutes(app, ctx);

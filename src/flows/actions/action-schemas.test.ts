@@ -67,6 +67,26 @@ const EXAMPLES: Record<ActionType, Example> = {
     valid: { duration: 180000 },
     invalid: { option: { duration: '10s' }, field: 'duration', reason: 'INVALID_ACTION' },
   },
+  external_media_start: {
+    valid: {
+      external_host: 'wss://bot.example.com/media',
+      transport: 'websocket',
+      encapsulation: 'none',
+      connection_type: 'client',
+      format: 'slin16',
+      direction_listen: 'both',
+      direction_speak: 'in',
+      data: '{"lang":"en"}',
+      variables: ['voipbin.call.id'],
+      sync: true,
+    },
+    invalid: {
+      option: { external_host: 'https://bot.example.com/media' },
+      field: 'external_host',
+      reason: 'INVALID_STREAM_URL',
+    },
+  },
+  external_media_stop: { valid: undefined, invalid: { option: { id: 1 }, field: 'id', reason: 'INVALID_ACTION' } },
   hangup: {
     valid: { reason: 'busy' },
     invalid: { option: { reason: 'bored' }, field: 'reason', reason: 'INVALID_ACTION' },
@@ -179,6 +199,8 @@ const NEEDS: Record<ActionNeeds, readonly ActionType[]> = {
     'recording_start',
     'recording_stop',
     'echo',
+    'external_media_start',
+    'external_media_stop',
     'amd',
     'connect',
     'conference_join',
@@ -206,7 +228,7 @@ function withTarget(action: Record<string, unknown>): unknown[] {
 describe('action schemas', () => {
   it('the example table covers every action type of the catalogue', () => {
     assert.deepEqual(Object.keys(EXAMPLES).sort(), [...ACTION_TYPES].sort());
-    assert.equal(ACTION_TYPES.length, 24);
+    assert.equal(ACTION_TYPES.length, 26);
   });
 
   it('the registry files every type under its own key with the catalogue needs', () => {

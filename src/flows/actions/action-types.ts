@@ -10,6 +10,8 @@ export const ACTION_TYPES = [
   'recording_stop',
   'sleep',
   'echo',
+  'external_media_start',
+  'external_media_stop',
   'hangup',
   'connect',
   'call',

@@ -12,6 +12,8 @@ import { connectAction } from './connect.ts';
 import { digitsReceiveAction } from './digits-receive.ts';
 import { digitsSendAction } from './digits-send.ts';
 import { echoAction } from './echo.ts';
+import { externalMediaStartAction } from './external-media-start.ts';
+import { externalMediaStopAction } from './external-media-stop.ts';
 import { fetchFlowAction } from './fetch-flow.ts';
 import { fetchAction } from './fetch.ts';
 import { gotoAction } from './goto.ts';
@@ -43,6 +45,8 @@ export const actionRegistry = {
   recording_stop: recordingStopAction,
   sleep: sleepAction,
   echo: echoAction,
+  external_media_start: externalMediaStartAction,
+  external_media_stop: externalMediaStopAction,
   hangup: hangupAction,
   connect: connectAction,
   call: callAction,

@@ -1,4 +1,12 @@
-import type { Call, CallAction, CallService, HangupReason, RecordingOptions } from '../../calls/index.ts';
+import type {
+  Call,
+  CallAction,
+  CallService,
+  HangupReason,
+  MediaStreamRequest,
+  RecordingOptions,
+  StartedMediaStream,
+} from '../../calls/index.ts';
 import type { CallControlPort, CallProgress, DialCallsRequest, DtmfDigit, SpeechRequest } from '../../flows/index.ts';
 import type { AudioSource } from '../../media/index.ts';
 import { InvalidStateError, NIL_UUID, type Clock } from '../../shared/index.ts';
@@ -103,6 +111,14 @@ export class CallControlAdapter implements CallControlPort {
     // A call without a running recording is fine for the flow action.
     if (!call || call.status === 'hangup' || call.recording_id === NIL_UUID) return;
     await this.#o.calls().stopRecording(callId);
+  }
+
+  mediaStreamStart(callId: string, request: MediaStreamRequest): Promise<StartedMediaStream> {
+    return this.#o.calls().startMediaStream(callId, request);
+  }
+
+  async mediaStreamStop(callId: string): Promise<void> {
+    await this.#o.calls().stopMediaStream(callId);
   }
 
   async echo(callId: string, signal: AbortSignal): Promise<void> {

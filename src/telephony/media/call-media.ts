@@ -219,6 +219,15 @@ export class CallMedia implements MediaPort {
     return this.#leg(legId).endpoint.on('dtmf', listener);
   }
 
+  /**
+   * Mixes `source` over whatever the leg hears (a media stream's bot speaking, LegOutput.overlay), or
+   * removes it (undefined; a leg already released is then ignored).
+   */
+  setOverlay(legId: string, source: AudioSource | undefined): void {
+    const leg = source === undefined ? this.#legs.get(legId) : this.#leg(legId);
+    if (leg) leg.output.overlay = source;
+  }
+
   /** What the leg says, decoded, one 20 ms frame per read (silence while muted `out`). */
   audioOf(legId: string): AudioSource {
     return this.#leg(legId).endpoint.audio;
