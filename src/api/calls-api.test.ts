@@ -1,148 +1,27 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { CallService } from '../calls/index.ts';
+import { type CallsApi, startCallsApi } from '../../test/support/calls-api.ts';
 import type { Call } from '../calls/index.ts';
-import {
-  FakeDirectory,
-  FakeFlows,
-  FakeIncomingLeg,
-  FakeMedia,
-  FakeRecorder,
-  FakeRouting,
-  FakeSignaling,
-  address,
-  provider,
-} from '../calls/testing/fake-ports.ts';
-import { EventHub, EventPublisher } from '../events/index.ts';
+import { FLOW, KR_NUMBER as KR } from '../calls/testing/call-fixtures.ts';
+import { FakeIncomingLeg, address } from '../calls/testing/fake-ports.ts';
 import { isSupportedLanguage } from '../media/index.ts';
-import { FakeClock, NIL_UUID, silentLogger } from '../shared/index.ts';
-import { openStore } from '../store/index.ts';
-import type { Store } from '../store/index.ts';
-import { CallStoreAdapter } from '../telephony/persistence/call-store-adapter.ts';
-import { buildServer, ensureProjectAdmin } from './index.ts';
-
-const FLOW = '11111111-1111-4111-8111-111111111111';
-const KR = '+821012345678';
-
-interface Res {
-  status: number;
-  body: any;
-  headers: Record<string, unknown>;
-}
-
-/** An in-process API with the real CallService on fake signalling/media/flows and a real SQLite store. */
-async function startCallsApi() {
-  const dir = await mkdtemp(join(tmpdir(), 'callbin-calls-api-'));
-  const clock = new FakeClock(Date.UTC(2026, 10, 25, 10, 0, 0, 0));
-  const store: Store = await openStore({ dataDir: dir, clock });
-  const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
-  if (!admin) throw new Error('project admin was not created');
-  const adapter = new CallStoreAdapter({ store, events: new EventPublisher({ hub: new EventHub() }) });
-  const fakes = {
-    signaling: new FakeSignaling(),
-    media: new FakeMedia(),
-    flows: new FakeFlows(),
-    routing: new FakeRouting(),
-    directory: new FakeDirectory(),
-    recorder: new FakeRecorder(),
-  };
-  fakes.flows.knownFlowIds.add(FLOW);
-  fakes.routing.providers = [provider('p1')];
-  // Only +82 has a route, so a +1 destination is ROUTE_NOT_FOUND.
-  fakes.routing.routes = [
-    {
-      id: 'r1',
-      customer_id: NIL_UUID,
-      provider_id: 'p1',
-      priority: 1,
-      target: '+82',
-      tm_create: '2026-01-01T00:00:00.000Z',
-    },
-  ];
-  const service = new CallService({ store: adapter, ...fakes, clock });
-  const app: FastifyInstance = await buildServer({
-    store,
-    clock,
-    logger: silentLogger,
-    jwtSecret: randomBytes(32),
-    sipDomain: 'sip.test',
-    mode: 'local',
-    rateLimitPerSec: 10_000,
-    rateLimitBurst: 10_000,
-    isSupportedLanguage,
-    calls: { service, repo: adapter },
-  });
-  const request = async (
-    method: string,
-    url: string,
-    o: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<Res> => {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${o.key ?? admin.accessKey}`,
-      ...(o.headers ?? {}),
-    };
-    if (o.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.inject({
-      method: method as 'GET',
-      url,
-      headers,
-      ...(o.body !== undefined ? { payload: JSON.stringify(o.body) } : {}),
-    });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
-  };
-  const newCustomerKey = async (name: string): Promise<string> => {
-    const c = await request('POST', '/v1.0/customers', { body: { name } });
-    const k = await request('POST', '/v1.0/accesskeys', { body: { name: 'k', customer_id: c.body.id } });
-    return k.body.token as string;
-  };
-  const body = (fields: Record<string, unknown> = {}) => ({
-    source: address('tel', '+15550001111'),
-    destinations: [address('tel', KR)],
-    flow_id: FLOW,
-    ...fields,
-  });
-  /** POST /calls as `key` for one destination; returns the created call after its INVITE went out. */
-  const create = async (key: string, fields: Record<string, unknown> = {}): Promise<Call> => {
-    const res = await request('POST', '/v1.0/calls', { key, body: body(fields) });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    await service.whenIdle();
-    return res.body.calls[0] as Call;
-  };
-  const answer = async (callId: string): Promise<void> => {
-    fakes.signaling.last(callId).ring();
-    fakes.signaling.last(callId).answer();
-    await service.whenIdle();
-  };
-  const close = async () => {
-    await service.whenIdle();
-    service.close();
-    await app.close();
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  };
-  return { app, store, clock, service, fakes, request, newCustomerKey, body, create, answer, close };
-}
-
-type Api = Awaited<ReturnType<typeof startCallsApi>>;
+import { FakeClock, NIL_UUID } from '../shared/index.ts';
+import { openTestStore, startTestServer } from './testing/test-server.ts';
 
 describe('calls API', () => {
-  let api: Api;
+  let api: CallsApi;
   let keyA = '';
   let keyB = '';
   before(async () => {
-    api = await startCallsApi();
-    keyA = await api.newCustomerKey('a');
-    keyB = await api.newCustomerKey('b');
+    // Only +82 has a route, so a +1 destination is ROUTE_NOT_FOUND.
+    api = await startCallsApi({ name: 'callbin-calls-api-', deps: { isSupportedLanguage } });
+    keyA = (await api.newCustomer('a')).key;
+    keyB = (await api.newCustomer('b')).key;
   });
   after(() => api.close());
 
   it('POST /calls: 200 with dialing calls and their activeflow; call_created is seq 1 in the outbox; one INVITE', async () => {
-    const res = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.body({ metadata: { order: 7 } }) });
+    const res = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.callBody({ metadata: { order: 7 } }) });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const [call] = res.body.calls as Call[];
     assert.ok(call);
@@ -179,7 +58,7 @@ describe('calls API', () => {
     for (const target of ['+1 (606) 206-7563', '16062067563']) {
       const res = await api.request('POST', '/v1.0/calls', {
         key: keyA,
-        body: api.body({ destinations: [address('tel', target)] }),
+        body: api.callBody({ destinations: [address('tel', target)] }),
       });
       assert.equal(res.status, 400);
       assert.equal(res.body.error.reason, 'INVALID_E164');
@@ -191,11 +70,11 @@ describe('calls API', () => {
   });
 
   it('no route is 400 ROUTE_NOT_FOUND; unknown flow 404; bad inline actions 400 INVALID_ACTION; nothing dialled', async () => {
-    const keyC = await api.newCustomerKey('c');
+    const keyC = (await api.newCustomer('c')).key;
     const before = api.fakes.signaling.attempts.length;
     const noRoute = await api.request('POST', '/v1.0/calls', {
       key: keyC,
-      body: api.body({ destinations: [address('tel', '+16062067563')] }),
+      body: api.callBody({ destinations: [address('tel', '+16062067563')] }),
     });
     assert.deepEqual(
       [noRoute.status, noRoute.body.error.reason, noRoute.body.error.details[0].field],
@@ -203,10 +82,10 @@ describe('calls API', () => {
     );
     const noFlow = await api.request('POST', '/v1.0/calls', {
       key: keyC,
-      body: api.body({ flow_id: 'f0000000-0000-4000-8000-00000000dead' }),
+      body: api.callBody({ flow_id: 'f0000000-0000-4000-8000-00000000dead' }),
     });
     assert.deepEqual([noFlow.status, noFlow.body.error.reason], [404, 'FLOW_NOT_FOUND']);
-    const { flow_id: _f, ...withoutFlow } = api.body();
+    const { flow_id: _f, ...withoutFlow } = api.callBody();
     const badAction = await api.request('POST', '/v1.0/calls', {
       key: keyC,
       body: { ...withoutFlow, actions: [{ type: 'bogus' }] },
@@ -217,10 +96,10 @@ describe('calls API', () => {
     );
     const both = await api.request('POST', '/v1.0/calls', {
       key: keyC,
-      body: api.body({ actions: [{ type: 'answer' }] }),
+      body: api.callBody({ actions: [{ type: 'answer' }] }),
     });
     assert.deepEqual([both.status, both.body.error.details[0].field], [400, 'flow_id']);
-    const unknown = await api.request('POST', '/v1.0/calls', { key: keyC, body: api.body({ colour: 'red' }) });
+    const unknown = await api.request('POST', '/v1.0/calls', { key: keyC, body: api.callBody({ colour: 'red' }) });
     assert.deepEqual([unknown.status, unknown.body.error.reason], [400, 'UNKNOWN_FIELD']);
     await api.service.whenIdle();
     assert.equal(api.fakes.signaling.attempts.length, before);
@@ -231,7 +110,7 @@ describe('calls API', () => {
   });
 
   it('inline actions become the call flow', async () => {
-    const { flow_id: _f, ...withoutFlow } = api.body();
+    const { flow_id: _f, ...withoutFlow } = api.callBody();
     const res = await api.request('POST', '/v1.0/calls', {
       key: keyA,
       body: { ...withoutFlow, actions: [{ type: 'answer' }] },
@@ -261,7 +140,10 @@ describe('calls API', () => {
     await api.request('POST', `/v1.0/calls/${master.id}/hangup`, { key: keyA });
     await api.service.whenIdle();
     const before = api.fakes.signaling.attempts.length;
-    const late = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.body({ master_call_id: master.id }) });
+    const late = await api.request('POST', '/v1.0/calls', {
+      key: keyA,
+      body: api.callBody({ master_call_id: master.id }),
+    });
     assert.deepEqual(
       [late.status, late.body.error.status, late.body.error.reason],
       [409, 'FAILED_PRECONDITION', 'CALL_STATE_INVALID'],
@@ -294,7 +176,10 @@ describe('calls API', () => {
     }
     const list = await api.request('GET', '/v1.0/calls', { key: keyB });
     assert.ok(!list.body.result.some((c: Call) => c.id === call.id));
-    const chain = await api.request('POST', '/v1.0/calls', { key: keyB, body: api.body({ master_call_id: call.id }) });
+    const chain = await api.request('POST', '/v1.0/calls', {
+      key: keyB,
+      body: api.callBody({ master_call_id: call.id }),
+    });
     assert.deepEqual([chain.status, chain.body.error.reason], [404, 'CALL_NOT_FOUND']);
     assert.equal((await api.request('GET', `/v1.0/calls/${call.id}`, { key: keyA })).body.status, 'dialing');
   });
@@ -302,9 +187,9 @@ describe('calls API', () => {
   it('a retried POST /calls with the same Idempotency-Key replays the first answer and dials once', async () => {
     const before = api.fakes.signaling.attempts.length;
     const headers = { 'idempotency-key': 'retry-of-post-calls' };
-    const first = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.body(), headers });
+    const first = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.callBody(), headers });
     await api.service.whenIdle();
-    const second = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.body(), headers });
+    const second = await api.request('POST', '/v1.0/calls', { key: keyA, body: api.callBody(), headers });
     await api.service.whenIdle();
     assert.equal(first.status, 200);
     assert.equal(second.status, 200);
@@ -314,7 +199,7 @@ describe('calls API', () => {
   });
 
   it('pagination and filters: newest first by pages, status and direction filters, bad filter 400', async () => {
-    const key = await api.newCustomerKey('pages');
+    const key = (await api.newCustomer('pages')).key;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       ids.unshift((await api.create(key)).id);
@@ -343,7 +228,7 @@ describe('calls API', () => {
   });
 
   it('an incoming call is listed with direction=incoming', async () => {
-    const key = await api.newCustomerKey('incoming');
+    const key = (await api.newCustomer('incoming')).key;
     const customerId = (await api.request('GET', '/v1.0/customer', { key })).body.id as string;
     const call = await api.service.acceptIncoming({
       customer_id: customerId,
@@ -504,7 +389,7 @@ describe('calls API', () => {
   });
 
   it('DELETE hangs a live call up, hides it, and emits call_deleted last; a second DELETE is 404', async () => {
-    const key = await api.newCustomerKey('delete');
+    const key = (await api.newCustomer('delete')).key;
     const call = await api.create(key);
     await api.answer(call.id);
     const res = await api.request('DELETE', `/v1.0/calls/${call.id}`, { key });
@@ -530,31 +415,14 @@ describe('calls API', () => {
 
 describe('calls API without telephony', () => {
   it('answers 503 CALLS_UNAVAILABLE', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'callbin-calls-none-'));
-    const store = await openStore({ dataDir: dir });
-    const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
-    const app = await buildServer({
-      store,
-      clock: new FakeClock(),
-      logger: silentLogger,
-      jwtSecret: randomBytes(32),
-      sipDomain: 'sip.test',
-      mode: 'local',
-      rateLimitPerSec: 100,
-      rateLimitBurst: 100,
-    });
+    const base = await openTestStore(new FakeClock(), 'callbin-calls-none-');
+    const server = await startTestServer(base, { rateLimitPerSec: 100, rateLimitBurst: 100 });
     try {
-      const res = await app.inject({
-        method: 'GET',
-        url: '/v1.0/calls',
-        headers: { authorization: `Bearer ${admin?.accessKey ?? ''}` },
-      });
-      assert.equal(res.statusCode, 503);
-      assert.equal(JSON.parse(res.body).error.reason, 'CALLS_UNAVAILABLE');
+      const res = await server.request('GET', '/v1.0/calls');
+      assert.equal(res.status, 503);
+      assert.equal(res.body.error.reason, 'CALLS_UNAVAILABLE');
     } finally {
-      await app.close();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
+      await server.close();
     }
   });
 });

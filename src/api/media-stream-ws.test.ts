@@ -1,32 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { CallService } from '../calls/index.ts';
-import type { Call } from '../calls/index.ts';
-import {
-  FakeDirectory,
-  FakeFlows,
-  FakeMedia,
-  FakeRecorder,
-  FakeRouting,
-  FakeSignaling,
-  address,
-  provider,
-} from '../calls/testing/fake-ports.ts';
-import { route } from '../calls/testing/call-fixtures.ts';
-import { EventHub, EventPublisher } from '../events/index.ts';
-import { FakeClock, NIL_UUID, newId, silentLogger } from '../shared/index.ts';
-import { openStore } from '../store/index.ts';
-import { CallStoreAdapter } from '../telephony/persistence/call-store-adapter.ts';
-import { buildServer, ensureProjectAdmin } from './index.ts';
+import { type CallsApi, startCallsApi } from '../../test/support/calls-api.ts';
+import type { CallService } from '../calls/index.ts';
+import { EventHub } from '../events/index.ts';
+import { newId } from '../shared/index.ts';
 import type { MediaTap, MediaTapOptions } from './routes/calls-deps.ts';
 import { MAX_LISTENERS_PER_CALL } from './routes/media-stream-ws.ts';
-
-const FLOW = '11111111-1111-4111-8111-111111111111';
 
 /** One listener the tap started: what it was asked, and the ends the test plays. */
 interface Tapped {
@@ -55,77 +35,6 @@ class TestTap implements MediaTap {
       tapped.stopped = true;
     };
   }
-}
-
-async function startServer() {
-  const dir = await mkdtemp(join(tmpdir(), 'callbin-media-stream-ws-'));
-  const clock = new FakeClock(Date.UTC(2026, 10, 25, 10, 0, 0, 0));
-  const store = await openStore({ dataDir: dir, clock });
-  const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
-  if (!admin) throw new Error('project admin was not created');
-  const hub = new EventHub();
-  const adapter = new CallStoreAdapter({ store, events: new EventPublisher({ hub }) });
-  const signaling = new FakeSignaling();
-  const flows = new FakeFlows();
-  flows.knownFlowIds.add(FLOW);
-  const routing = new FakeRouting();
-  routing.providers = [provider('p1')];
-  routing.routes = [route('r1', { provider_id: 'p1', target: '+82', customer_id: NIL_UUID })];
-  const ports = { media: new FakeMedia(), directory: new FakeDirectory(), recorder: new FakeRecorder() };
-  const service = new CallService({ store: adapter, signaling, flows, routing, ...ports, clock });
-  const tap = new TestTap(service);
-  const app = await buildServer({
-    store,
-    clock,
-    logger: silentLogger,
-    jwtSecret: randomBytes(32),
-    sipDomain: 'sip.test',
-    mode: 'local',
-    rateLimitPerSec: 10_000,
-    rateLimitBurst: 10_000,
-    events: hub,
-    calls: { service, repo: adapter, mediaTap: tap },
-  });
-  const base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
-  const request = async (method: string, url: string, key: string, body?: unknown) => {
-    const res = await app.inject({
-      method: method as 'GET',
-      url,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-    });
-    return res.json();
-  };
-  const newCustomerKey = async (name: string): Promise<string> => {
-    const c = await request('POST', '/v1.0/customers', admin.accessKey, { name });
-    return (await request('POST', '/v1.0/accesskeys', admin.accessKey, { name: 'k', customer_id: c.id })).token;
-  };
-  const call = async (key: string, answered = true): Promise<Call> => {
-    const res = await request('POST', '/v1.0/calls', key, {
-      source: address('tel', '+15550001111'),
-      destinations: [address('tel', '+821012345678')],
-      flow_id: FLOW,
-    });
-    await service.whenIdle();
-    const created = res.calls[0] as Call;
-    if (answered) {
-      signaling.last(created.id).ring();
-      signaling.last(created.id).answer();
-      await service.whenIdle();
-    }
-    return created;
-  };
-  const close = async () => {
-    await service.whenIdle();
-    service.close();
-    await app.close();
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  };
-  return { base, service, tap, request, newCustomerKey, call, close };
 }
 
 /** A client socket: binary frames received, and how it closed. */
@@ -168,15 +77,21 @@ async function until(what: string, check: () => boolean): Promise<void> {
 }
 
 describe('GET /calls/{id}/media_stream', () => {
-  let s: Awaited<ReturnType<typeof startServer>>;
+  let s: CallsApi;
+  let tap: TestTap;
   let keyA = '';
   let keyB = '';
   const path = (callId: string, key: string, query = '') =>
-    `${s.base}/v1.0/calls/${callId}/media_stream?accesskey=${encodeURIComponent(key)}${query}`;
+    `${s.wsBase}/v1.0/calls/${callId}/media_stream?accesskey=${encodeURIComponent(key)}${query}`;
   before(async () => {
-    s = await startServer();
-    keyA = await s.newCustomerKey('a');
-    keyB = await s.newCustomerKey('b');
+    s = await startCallsApi({
+      name: 'callbin-media-stream-ws-',
+      events: new EventHub(),
+      mediaTap: (service) => (tap = new TestTap(service)),
+      listen: true,
+    });
+    keyA = (await s.newCustomer('a')).key;
+    keyB = (await s.newCustomer('b')).key;
   });
   after(() => s.close());
 
@@ -184,7 +99,7 @@ describe('GET /calls/{id}/media_stream', () => {
     const call = await s.call(keyA);
     const client = await connect(path(call.id, keyA, '&encapsulation=sln&track=both'));
     assert.ok(isClient(client));
-    const tapped = s.tap.taps.at(-1) ?? assert.fail('no tap');
+    const tapped = tap.taps.at(-1) ?? assert.fail('no tap');
     assert.deepEqual([tapped.callId, tapped.options], [call.id, { encapsulation: 'sln', track: 'both' }]);
     const frame = Buffer.alloc(320, 7);
     tapped.emit(frame);
@@ -202,7 +117,7 @@ describe('GET /calls/{id}/media_stream', () => {
     const call = await s.call(keyA);
     const client = await connect(path(call.id, keyA));
     assert.ok(isClient(client));
-    const tapped = s.tap.taps.at(-1) ?? assert.fail('no tap');
+    const tapped = tap.taps.at(-1) ?? assert.fail('no tap');
     assert.deepEqual(tapped.options, { encapsulation: 'rtp', track: 'in' });
     client.ws.close();
     await client.closed;
@@ -211,7 +126,7 @@ describe('GET /calls/{id}/media_stream', () => {
 
   it('refuses before the upgrade: 404 for an unknown or foreign call, 400 for a bad query', async () => {
     const call = await s.call(keyA);
-    const taps = s.tap.taps.length;
+    const taps = tap.taps.length;
     const cases: [string, number, string][] = [
       [path(newId(), keyA), 404, 'CALL_NOT_FOUND'],
       [path(call.id, keyB), 404, 'CALL_NOT_FOUND'],
@@ -225,7 +140,7 @@ describe('GET /calls/{id}/media_stream', () => {
       assert.ok(!isClient(res), url);
       assert.deepEqual([res.status, res.body?.error?.reason], [status, reason], url);
     }
-    assert.equal(s.tap.taps.length, taps);
+    assert.equal(tap.taps.length, taps);
   });
 
   it('409 before the upgrade for a call with no live leg here, and for a hung-up call', async () => {
@@ -254,7 +169,7 @@ describe('GET /calls/{id}/media_stream', () => {
     assert.deepEqual([over.status, over.body.error.reason], [409, 'MEDIA_STREAM_LIMIT']);
     clients[0]?.ws.close();
     await clients[0]?.closed;
-    const mine = s.tap.taps.filter((t) => t.callId === call.id);
+    const mine = tap.taps.filter((t) => t.callId === call.id);
     await until('one tap stopped', () => mine.some((t) => t.stopped));
     const again = await connect(path(call.id, keyA));
     assert.ok(isClient(again));
@@ -273,7 +188,7 @@ describe('GET /calls/{id}/media_stream', () => {
     const call = await s.call(keyA);
     const client = await connect(path(call.id, keyA));
     assert.ok(isClient(client));
-    const tapped = s.tap.taps.at(-1) ?? assert.fail('no tap');
+    const tapped = tap.taps.at(-1) ?? assert.fail('no tap');
     // ws exposes no public pause; stopping the TCP reads makes the server's send buffer fill up.
     const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();

@@ -1,73 +1,15 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CallService } from '../calls/index.ts';
+import { startCallsApi } from '../../test/support/calls-api.ts';
 import type { Call } from '../calls/index.ts';
-import {
-  FakeDirectory,
-  FakeFlows,
-  FakeIncomingLeg,
-  FakeMedia,
-  FakeRecorder,
-  FakeRouting,
-  FakeSignaling,
-  address,
-} from '../calls/testing/fake-ports.ts';
-import { EventHub, EventPublisher } from '../events/index.ts';
-import { FakeClock, silentLogger } from '../shared/index.ts';
-import { openStore } from '../store/index.ts';
-import { CallStoreAdapter } from '../telephony/persistence/call-store-adapter.ts';
-import { buildServer, ensureProjectAdmin } from './index.ts';
+import { FakeIncomingLeg, address } from '../calls/testing/fake-ports.ts';
 
 /** An in-process API over the real CallService (fake signalling and media) and a real SQLite store. */
 async function startTransfersApi() {
-  const dir = await mkdtemp(join(tmpdir(), 'callbin-transfers-api-'));
-  const clock = new FakeClock(Date.UTC(2026, 10, 25, 10, 0, 0, 0));
-  const store = await openStore({ dataDir: dir, clock });
-  const admin = await ensureProjectAdmin(store, { dataDir: dir, adminKey: '' });
-  if (!admin) throw new Error('project admin was not created');
-  const adapter = new CallStoreAdapter({ store, events: new EventPublisher({ hub: new EventHub() }) });
-  const fakes = {
-    signaling: new FakeSignaling(),
-    media: new FakeMedia(),
-    flows: new FakeFlows(),
-    routing: new FakeRouting(),
-    directory: new FakeDirectory(),
-    recorder: new FakeRecorder(),
-  };
+  const api = await startCallsApi({ name: 'callbin-transfers-api-' });
+  const { service, fakes } = api;
   fakes.directory.extensions.set('1002', ['sip:1002@127.0.0.1:5999']);
   fakes.directory.extensions.set('1003', ['sip:1003@127.0.0.1:6000']);
-  const service = new CallService({ store: adapter, ...fakes, clock });
-  const app = await buildServer({
-    store,
-    clock,
-    logger: silentLogger,
-    jwtSecret: randomBytes(32),
-    sipDomain: 'sip.test',
-    mode: 'local',
-    rateLimitPerSec: 10_000,
-    rateLimitBurst: 10_000,
-    calls: { service, repo: adapter },
-  });
-  const request = async (method: string, url: string, o: { key?: string; body?: unknown } = {}) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${o.key ?? admin.accessKey}` };
-    if (o.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.inject({
-      method: method as 'GET',
-      url,
-      headers,
-      ...(o.body !== undefined ? { payload: JSON.stringify(o.body) } : {}),
-    });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
-  };
-  const newCustomer = async (name: string): Promise<{ id: string; key: string }> => {
-    const c = await request('POST', '/v1.0/customers', { body: { name } });
-    const k = await request('POST', '/v1.0/accesskeys', { body: { name: 'k', customer_id: c.body.id } });
-    return { id: c.body.id as string, key: k.body.token as string };
-  };
   const idle = async () => {
     for (let i = 0; i < 3; i++) {
       await service.whenIdle();
@@ -99,12 +41,9 @@ async function startTransfersApi() {
   };
   const close = async () => {
     await idle();
-    service.close();
-    await app.close();
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
+    await api.close();
   };
-  return { fakes, service, request, newCustomer, idle, talking, close };
+  return { ...api, idle, talking, close };
 }
 
 describe('/v1.0/transfers', () => {

@@ -1,79 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { NIL_UUID, NotFoundError, newId } from '../shared/index.ts';
+import { newId } from '../shared/index.ts';
 import { CallService } from './call-service.ts';
-import type {
-  ListenTrack,
-  MediaStream,
-  MediaStreamEnd,
-  MediaStreamOwner,
-  MediaStreamPort,
-  MediaStreamRequest,
-  StartedMediaStream,
-} from './media-stream.ts';
+import type { MediaStreamPort } from './media-stream.ts';
 import { CUSTOMER, acceptOne, answerOutgoing, current, dialOne, useRoutes } from './testing/call-fixtures.ts';
+import { FakeMediaStreams, streamRequest } from './testing/fake-media-streams.ts';
 import { Gate, makeHarness } from './testing/fake-ports.ts';
 
-/** A MediaStreamPort that records what it is asked and keeps its streams in memory. */
-class RecordingStreams implements MediaStreamPort {
-  readonly starts: { legId: string; owner: MediaStreamOwner; request: MediaStreamRequest }[] = [];
-  readonly listens: { legId: string; track: ListenTrack }[] = [];
-  readonly live = new Map<string, MediaStream>();
-  /** When set, `start` waits for it (a bot that takes its time to accept). */
-  connectGate: Gate | undefined;
-  /** What the next stream's `ended` settles with. */
-  ending: Promise<MediaStreamEnd> = new Promise(() => undefined);
-
-  async start(legId: string, owner: MediaStreamOwner, request: MediaStreamRequest): Promise<StartedMediaStream> {
-    this.starts.push({ legId, owner, request });
-    if (this.connectGate) await this.connectGate.promise;
-    const stream: MediaStream = {
-      id: newId(),
-      customer_id: owner.customer_id,
-      reference_type: 'call',
-      reference_id: owner.call_id,
-      activeflow_id: request.activeflow_id,
-      status: 'running',
-      transport: 'websocket',
-      encapsulation: 'none',
-      external_host: request.url,
-      format: request.format,
-      direction_listen: request.listen,
-      direction_speak: request.speak,
-      stop_reason: '',
-      tm_create: '2026-01-01T00:00:00.000Z',
-      tm_start: '2026-01-01T00:00:00.000Z',
-      tm_end: '',
-    };
-    this.live.set(stream.id, stream);
-    return { stream, ended: this.ending };
-  }
-  async stop(callId: string, streamId?: string): Promise<MediaStream[]> {
-    const mine = [...this.live.values()].filter((s) => s.reference_id === callId);
-    const picked = streamId === undefined ? mine : mine.filter((s) => s.id === streamId);
-    if (streamId !== undefined && picked.length === 0)
-      throw new NotFoundError('MEDIA_STREAM_NOT_FOUND', `no stream ${streamId}`);
-    for (const s of picked) this.live.delete(s.id);
-    return picked.map((s) => ({ ...s, status: 'stopped', stop_reason: 'stopped' }));
-  }
-  list(callId: string): MediaStream[] {
-    return [...this.live.values()].filter((s) => s.reference_id === callId);
-  }
-  listen(legId: string, track: ListenTrack): () => void {
-    this.listens.push({ legId, track });
-    return () => undefined;
-  }
-}
-
-const REQUEST: MediaStreamRequest = {
-  url: 'wss://bot.example.com/stream?key=k',
-  format: 'ulaw',
-  listen: 'in',
-  speak: 'in',
-  custom_parameters: { lang: 'en' },
-  variables: {},
-  activeflow_id: NIL_UUID,
-};
+const REQUEST = streamRequest({ url: 'wss://bot.example.com/stream?key=k', custom_parameters: { lang: 'en' } });
 
 /** The calls harness with a CallService that has (or lacks) the stream port. */
 function harness(streams: MediaStreamPort | null) {
@@ -93,7 +27,7 @@ async function answered(h: ReturnType<typeof harness>) {
 
 describe('media stream controls', () => {
   it('starts a stream on the leg of an answered call, lists it, stops it', async () => {
-    const streams = new RecordingStreams();
+    const streams = new FakeMediaStreams();
     const h = harness(streams);
     const { call, legId } = await answered(h);
     const { stream } = await h.service.startMediaStream(call.id, REQUEST);
@@ -109,7 +43,7 @@ describe('media stream controls', () => {
   });
 
   it('answers a ringing incoming call first, like talk', async () => {
-    const streams = new RecordingStreams();
+    const streams = new FakeMediaStreams();
     const h = harness(streams);
     const { call, leg } = await acceptOne(h);
     await h.service.startMediaStream(call.id, REQUEST);
@@ -119,7 +53,7 @@ describe('media stream controls', () => {
   });
 
   it('refuses an unanswered outgoing call (409 CALL_STATE_INVALID), a hung-up one (409 CALL_ALREADY_HANGUP), an unknown one (404)', async () => {
-    const streams = new RecordingStreams();
+    const streams = new FakeMediaStreams();
     const h = harness(streams);
     const dialing = await dialOne(h);
     await assert.rejects(h.service.startMediaStream(dialing.id, REQUEST), {
@@ -137,7 +71,7 @@ describe('media stream controls', () => {
   });
 
   it('refuses a stream that neither listens nor speaks before touching the call', async () => {
-    const streams = new RecordingStreams();
+    const streams = new FakeMediaStreams();
     const h = harness(streams);
     const { call, leg } = await acceptOne(h);
     await assert.rejects(h.service.startMediaStream(call.id, { ...REQUEST, listen: '', speak: '' }), {
@@ -160,8 +94,9 @@ describe('media stream controls', () => {
   });
 
   it("does not hold the call's queue while the bot connects: a hangup goes through meanwhile", async () => {
-    const streams = new RecordingStreams();
-    streams.connectGate = new Gate();
+    const streams = new FakeMediaStreams();
+    const gate = new Gate();
+    streams.connecting = () => gate.promise;
     const h = harness(streams);
     const { call } = await answered(h);
     const starting = h.service.startMediaStream(call.id, REQUEST);
@@ -171,13 +106,13 @@ describe('media stream controls', () => {
     // Not a timing: a queue held by the connecting stream would never let the hangup run at all.
     for (let turn = 0; turn < 100 && !hungUp; turn++) await new Promise((r) => setImmediate(r));
     assert.ok(hungUp, 'the hangup waited for the stream to connect');
-    streams.connectGate.open();
+    gate.open();
     await hangup;
     assert.equal((await starting).stream.status, 'running');
   });
 
   it('a stream whose end rejects with nobody waiting on it leaves no unhandled rejection', async () => {
-    const streams = new RecordingStreams();
+    const streams = new FakeMediaStreams();
     const h = harness(streams);
     const { call } = await answered(h);
     const unhandled: unknown[] = [];
@@ -195,7 +130,7 @@ describe('media stream controls', () => {
   });
 
   it('mediaListener: a listener of the live leg; none before the call has a leg, after hangup, or for an unknown call', async () => {
-    const streams = new RecordingStreams();
+    const streams = new FakeMediaStreams();
     const h = harness(streams);
     const dialing = await dialOne(h);
     assert.equal(h.service.mediaListener(dialing.id), undefined);

@@ -2,79 +2,26 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { InProcessBroker, InProcessBus } from '../bus/index.ts';
 import { CallService } from '../calls/index.ts';
-import type {
-  MediaStream,
-  MediaStreamOwner,
-  MediaStreamPort,
-  MediaStreamRequest,
-  StartedMediaStream,
-} from '../calls/index.ts';
 import { CUSTOMER, answerOutgoing, dialOne, useRoutes } from '../calls/testing/call-fixtures.ts';
+import { FakeMediaStreams, streamRequest } from '../calls/testing/fake-media-streams.ts';
 import { makeHarness } from '../calls/testing/fake-ports.ts';
-import { NIL_UUID, NotFoundError, newId, silentLogger } from '../shared/index.ts';
+import { newId, silentLogger } from '../shared/index.ts';
 import { runCommand, startCommandServer } from './command-server.ts';
 import { ClusterCalls } from './remote-calls.ts';
 
 const OTHER_CUSTOMER = 'c0000000-0000-4000-8000-000000000002';
 
-/** Streams of node a, in memory: each start runs at once. */
-class MemoryStreams implements MediaStreamPort {
-  readonly requests: MediaStreamRequest[] = [];
-  readonly live = new Map<string, MediaStream>();
-  /** How long the bot takes to accept, in ms. */
-  connectMs = 0;
-  async start(_legId: string, owner: MediaStreamOwner, request: MediaStreamRequest): Promise<StartedMediaStream> {
-    this.requests.push(request);
-    if (this.connectMs > 0) await new Promise((r) => setTimeout(r, this.connectMs));
-    const stream: MediaStream = {
-      id: newId(),
-      customer_id: owner.customer_id,
-      reference_type: 'call',
-      reference_id: owner.call_id,
-      activeflow_id: request.activeflow_id,
-      status: 'running',
-      transport: 'websocket',
-      encapsulation: 'none',
-      external_host: 'wss://bot.example.com/s',
-      format: request.format,
-      direction_listen: request.listen,
-      direction_speak: request.speak,
-      stop_reason: '',
-      tm_create: '2026-01-01T00:00:00.000Z',
-      tm_start: '2026-01-01T00:00:00.000Z',
-      tm_end: '',
-    };
-    this.live.set(stream.id, stream);
-    return { stream, ended: new Promise(() => undefined) };
-  }
-  async stop(callId: string, streamId?: string): Promise<MediaStream[]> {
-    const picked = this.list(callId).filter((s) => streamId === undefined || s.id === streamId);
-    if (streamId !== undefined && picked.length === 0) throw new NotFoundError('MEDIA_STREAM_NOT_FOUND', 'no stream');
-    for (const s of picked) this.live.delete(s.id);
-    return picked.map((s) => ({ ...s, status: 'stopped', stop_reason: 'stopped' }));
-  }
-  list(callId: string): MediaStream[] {
-    return [...this.live.values()].filter((s) => s.reference_id === callId);
-  }
-  listen(): () => void {
-    return () => undefined;
-  }
-}
-
-const REQUEST: MediaStreamRequest = {
+const REQUEST = streamRequest({
   url: 'wss://bot.example.com/s?token=t',
   format: 'slin16',
   listen: 'both',
-  speak: 'in',
   custom_parameters: { a: '1' },
-  variables: {},
-  activeflow_id: NIL_UUID,
-};
+});
 
 /** Node a holds an answered call and its streams; node b serves the API for it over the bus. */
 async function twoNodes(options: { timeoutMs?: number } = {}) {
   const broker = new InProcessBroker();
-  const streams = new MemoryStreams();
+  const streams = new FakeMediaStreams();
   const h = makeHarness();
   const { clock, store, signaling, media, flows, routing, directory, recorder } = h;
   const a = {
@@ -144,7 +91,7 @@ describe('media streams across nodes', () => {
 
   it('a start waits past the command deadline for the bot to accept, other commands do not', async () => {
     const n = await twoNodes({ timeoutMs: 20 });
-    n.streams.connectMs = 200;
+    n.streams.connecting = () => new Promise((r) => setTimeout(r, 200)); // ten times the command deadline
     const { stream } = await n.calls.startMediaStream(n.call.id, REQUEST, CUSTOMER);
     assert.equal(stream.status, 'running');
     n.a.media.stop = () => new Promise(() => undefined); // an owner that never finishes the command

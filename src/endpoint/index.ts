@@ -11,6 +11,7 @@ export type {
   MuteDirection,
   PlayOutcome,
   LegTapListener,
+  HeardPacketListener,
 } from './media-endpoint.ts';
 export { LegOutput } from './leg-output.ts';
 export { LegRelay } from './leg-relay.ts';

@@ -24,6 +24,7 @@ import type {
 import { answerParts, offerParts, type EndpointParts } from './media-endpoint-setup.ts';
 import type { NegotiatedAudioCodec } from './media-negotiated-codec.ts';
 import { LegTaps, type LegTapListener } from './leg-taps.ts';
+import { HeardPackets, type HeardPacketListener } from './heard-packets.ts';
 import { MediaPlayback, type PlayOutcome } from './media-playback.ts';
 import type { MediaCodecName, MediaPlan, SdpSession } from './media-sdp-session.ts';
 import { WebRtcSdpSession } from './webrtc-sdp-session.ts';
@@ -31,6 +32,7 @@ import { WebRtcSdpSession } from './webrtc-sdp-session.ts';
 export type { MediaCodecName } from './media-sdp-session.ts';
 export type { PlayOutcome } from './media-playback.ts';
 export type { LegTapListener } from './leg-taps.ts';
+export type { HeardPacketListener } from './heard-packets.ts';
 export type {
   MediaDtmfEvent,
   MediaEndpointEvents,
@@ -58,6 +60,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly #playback: MediaPlayback;
   readonly #silence = new Int16Array(FRAME_SAMPLES);
   readonly #taps = new LegTaps();
+  readonly #packets: HeardPackets;
   readonly #detach: (() => void)[];
   #plan: MediaPlan;
   #muteIn = false;
@@ -80,6 +83,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#playback = new MediaPlayback(this.#sender);
     this.#receiver = new AudioReceiver(session, { mediaClock: options.mediaClock });
     this.#dtmfSender = new DtmfSender(session, this.#clock);
+    this.#packets = new HeardPackets(session, () => !this.#closing && !this.#muteOut && this.#plan.receive);
     this.#detach = [
       options.mediaClock.addListener(this.#onTick),
       session.on('dtmf', (e) => this.#onDtmf({ ...e, via: 'rfc4733' })),
@@ -234,6 +238,23 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     return this.#taps.addTap(listener);
   }
 
+  /** True while the leg's codec is G.711, whose packets {@link onHeardPacket} passes on (not Opus). */
+  get packetAudio(): boolean {
+    return this.#packets.available;
+  }
+
+  /**
+   * Calls `listener` with each received audio packet as it arrives, decoded on its own, before the
+   * jitter buffer (HeardPackets): in arrival order, reordered, late and duplicate packets dropped,
+   * nothing while muted `out` or not receiving, nor while a re-INVITE has moved the leg to Opus. On a
+   * leg whose codec is not G.711 (Opus, as browsers use) it returns a no-op and never calls: take
+   * the tick {@link tap} there ({@link packetAudio} tells which).
+   */
+  onHeardPacket(listener: HeardPacketListener): () => void {
+    this.#assertOpen();
+    return this.#packets.add(listener);
+  }
+
   /** Reads a SIP INFO DTMF body (`application/dtmf-relay` or `application/dtmf`), emits and returns it; ValidationError otherwise. */
   handleInfo(body: string, contentType: string): MediaDtmfEvent {
     this.#assertOpen();
@@ -288,6 +309,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.stopPlayback();
     this.#relayFrom = undefined;
     for (const off of this.#detach) off();
+    this.#packets.close();
     this.#dtmfSender.close();
     this.#sender.close();
     this.#receiver.close();

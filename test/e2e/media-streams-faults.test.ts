@@ -8,16 +8,15 @@ import {
   createProvider,
   createRoute,
   expectStatus,
-  startSippCaller,
   startSippProvider,
   startTestCallbin,
   waitForCall,
 } from '../support/callbin.ts';
-import { CustomerServer, activeflowOf, eventually, incomingCallTo, numberWithFlow } from '../support/flows-peers.ts';
-import { startFlowsCallbin } from '../support/flows-peers.ts';
-import type { FlowsCallbin } from '../support/flows-peers.ts';
+import { activeflowOf, eventually } from '../support/flows-peers.ts';
+import type { CustomerServer, FlowsCallbin } from '../support/flows-peers.ts';
 import { newId } from '../../src/shared/index.ts';
-import { StreamBot, StreamCaller } from '../support/stream-bot-process.ts';
+import { StreamBot } from '../support/stream-bot-process.ts';
+import { type BotCallOptions, StreamCalls } from '../support/stream-calls.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -31,63 +30,25 @@ async function closedPort(): Promise<number> {
 }
 
 describe('media streams e2e: faults of the bot', { concurrency: true }, () => {
+  let calls: StreamCalls;
   let callbin: FlowsCallbin;
   let server: CustomerServer;
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const callIds: string[] = [];
 
   before(async () => {
-    callbin = await startFlowsCallbin();
-    server = await CustomerServer.start();
-    server.on('/hook', {}).on('/after-close', {}).on('/connect-failed', {});
-    const me = await callbin.api('PUT', '/customer', { webhook_uri: server.url('/hook'), webhook_method: 'POST' });
-    assert.equal(me.status, 200, JSON.stringify(me.body));
-    // A provider on 127.0.0.1 makes the sipp callers (same address) a trusted source.
-    const provider = await callbin.api('POST', '/providers', { hostname: '127.0.0.1', port: 5999, transport: 'udp' });
-    assert.equal(provider.status, 200, JSON.stringify(provider.body));
+    calls = await StreamCalls.start(['/after-close', '/connect-failed']);
+    ({ callbin, server } = calls);
   });
 
-  after(async () => {
-    await Promise.all(callIds.map((id) => callbin.api('POST', `/calls/${id}/hangup`).catch(() => undefined)));
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await server?.close();
-    await callbin?.close();
-  });
+  after(() => calls?.close());
 
-  /** A call into a flow that answers, starts a stream (to a new bot unless `url` is given), then runs `next` (default: a long sleep). */
-  async function botCall(
-    number: string,
-    stream: Record<string, unknown>,
-    options: { next?: unknown[]; url?: string; noHandshake?: boolean } = {},
-  ) {
-    const bot = await StreamBot.start({ noHandshake: options.noHandshake === true });
-    cleanups.push(() => bot.stop());
-    const option = { external_host: options.url ?? bot.url(), format: 'ulaw', direction_listen: 'in', ...stream };
-    await numberWithFlow(callbin, number, [
-      { type: 'answer' },
-      { type: 'external_media_start', option },
-      ...(options.next ?? [{ type: 'sleep', option: { duration: 120_000 } }]),
-    ]);
-    const caller = await StreamCaller.open();
-    cleanups.push(() => caller.close());
-    caller.startSending();
-    const sipp = await startSippCaller(callbin, 'flows-caller-wait-bye.xml', number, {
-      keys: { rtp_port: String(caller.port) },
-    });
-    cleanups.push(() => sipp.stop());
-    const call = await incomingCallTo(callbin, number, (c) => c.status === 'progressing', 20_000);
-    callIds.push(call.id);
-    return { bot, call };
-  }
+  /** A call into a flow that answers, starts a µ-law stream of the caller (to a new bot unless `url` is given), then runs `next`. */
+  const botCall = (number: string, stream: Record<string, unknown>, options: BotCallOptions = {}) =>
+    calls.botCall(number, { format: 'ulaw', direction_listen: 'in', ...stream }, options);
 
   /** The `external_media_stopped` webhook of the call (waits up to `timeoutMs`); returns its stream. */
   const stopped = (callId: string, timeoutMs: number): Promise<any> =>
     eventually(
-      async () =>
-        server
-          .requestsTo('/hook')
-          .map((r) => JSON.parse(r.body))
-          .find((e) => e.type === 'external_media_stopped' && e.data?.reference_id === callId)?.data,
+      async () => calls.streamHooks(callId).find((e) => e.type === 'external_media_stopped')?.data,
       timeoutMs,
       `external_media_stopped of call ${callId}`,
     );
@@ -215,11 +176,11 @@ describe('media streams e2e: faults of the bot', { concurrency: true }, () => {
 
   it('production mode: POST /calls/{id}/external_media refuses ws:// URLs of loopback and private hosts', async () => {
     const cb = await startTestCallbin({ mode: 'production' });
-    cleanups.push(() => cb.close());
+    calls.defer(() => cb.close());
     const bot = await StreamBot.start();
-    cleanups.push(() => bot.stop());
+    calls.defer(() => bot.stop());
     const provider = await startSippProvider('uas');
-    cleanups.push(() => provider.sipp.stop());
+    calls.defer(() => provider.sipp.stop());
     await createRoute(cb, await createProvider(cb, provider.port), 1, '+1');
     const [created] = expectStatus(
       await cb.api('POST', '/v1.0/calls', {
@@ -229,7 +190,7 @@ describe('media streams e2e: faults of the bot', { concurrency: true }, () => {
       }),
       200,
     ).calls;
-    cleanups.push(() => cb.api('POST', `/v1.0/calls/${created.id}/hangup`));
+    calls.defer(() => cb.api('POST', `/v1.0/calls/${created.id}/hangup`));
     await waitForCall(cb, created.id, (c) => c.status === 'progressing');
     for (const url of [bot.url(), `ws://10.1.2.3:${bot.port}/bot`, `ws://[::1]:${bot.port}/bot`]) {
       const res = await cb.api('POST', `/v1.0/calls/${created.id}/external_media`, {

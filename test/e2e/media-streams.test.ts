@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { signWebhook } from '../../src/events/index.ts';
-import { startSippCaller } from '../support/callbin.ts';
-import { CustomerServer, activeflowOf, eventually, incomingCallTo, numberWithFlow } from '../support/flows-peers.ts';
-import { startFlowsCallbin } from '../support/flows-peers.ts';
-import type { FlowsCallbin } from '../support/flows-peers.ts';
-import { StreamBot, StreamCaller, dominantTone, mulawTone, pcmOfMulaw, runsOf } from '../support/stream-bot-process.ts';
+import { activeflowOf, eventually } from '../support/flows-peers.ts';
+import type { CustomerServer, FlowsCallbin } from '../support/flows-peers.ts';
+import { dominantTone, mulawTone, pcmOfMulaw, runsOf } from '../support/stream-bot-process.ts';
+import { type BotCallOptions, StreamCalls } from '../support/stream-calls.ts';
 
 const PATTERN = [500, 800, 1100, 1400, 1700];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -17,65 +16,23 @@ const until = (holds: () => boolean, timeoutMs: number, what: string) =>
   eventually(async () => (holds() ? true : undefined), timeoutMs, what);
 
 describe('media streams e2e: a voice bot on a live call', { concurrency: true }, () => {
+  let calls: StreamCalls;
   let callbin: FlowsCallbin;
   let server: CustomerServer;
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const callIds: string[] = [];
 
   before(async () => {
-    callbin = await startFlowsCallbin();
-    server = await CustomerServer.start();
-    server.on('/hook', {}).on('/after-continue', {});
-    const me = await callbin.api('PUT', '/customer', { webhook_uri: server.url('/hook'), webhook_method: 'POST' });
-    assert.equal(me.status, 200, JSON.stringify(me.body));
-    // A provider on 127.0.0.1 makes the sipp callers (same address) a trusted source.
-    const provider = await callbin.api('POST', '/providers', { hostname: '127.0.0.1', port: 5999, transport: 'udp' });
-    assert.equal(provider.status, 200, JSON.stringify(provider.body));
+    calls = await StreamCalls.start(['/after-continue']);
+    ({ callbin, server } = calls);
   });
 
-  after(async () => {
-    await Promise.all(callIds.map((id) => callbin.api('POST', `/calls/${id}/hangup`).catch(() => undefined)));
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await server?.close();
-    await callbin?.close();
-  });
+  after(() => calls?.close());
 
-  /** A call into a flow that answers, runs `before`, starts a stream to a new bot, then runs `then` (default: a long sleep). */
-  async function botCall(
-    number: string,
-    stream: Record<string, unknown>,
-    options: { before?: unknown[]; next?: unknown[]; scenario?: string; path?: string; bot?: boolean } = {},
-  ) {
-    const bot = await StreamBot.start();
-    cleanups.push(() => bot.stop());
-    const url = bot.url(options.path ?? '/bot');
-    const ems = { type: 'external_media_start', option: { external_host: url, ...stream } };
-    const next = options.next ?? [{ type: 'sleep', option: { duration: 120_000 } }];
-    await numberWithFlow(callbin, number, [
-      { type: 'answer' },
-      ...(options.before ?? []),
-      ...(options.bot === false ? [] : [ems]),
-      ...next,
-    ]);
-    const caller = await StreamCaller.open();
-    cleanups.push(() => caller.close());
-    caller.startSending();
-    const sipp = await startSippCaller(callbin, options.scenario ?? 'flows-caller-wait-bye.xml', number, {
-      keys: { rtp_port: String(caller.port) },
-    });
-    cleanups.push(() => sipp.stop());
-    const call = await incomingCallTo(callbin, number, (c) => c.status === 'progressing', 20_000);
-    callIds.push(call.id);
-    const start = options.bot === false ? undefined : await bot.waitForEvent('start', 15_000);
-    return { bot, caller, sipp, call, start, url };
+  /** A call into a flow that answers, runs `before`, starts a stream to a new bot, then runs `next`; with the bot's `start`. */
+  async function botCall(number: string, stream: Record<string, unknown>, options: BotCallOptions = {}) {
+    const started = await calls.botCall(number, stream, options);
+    const start = options.bot === false ? undefined : await started.bot.waitForEvent('start', 15_000);
+    return { ...started, start };
   }
-
-  /** The `external_media_*` webhooks of the call so far. */
-  const streamHooks = (callId: string): any[] =>
-    server
-      .requestsTo('/hook')
-      .map((r) => JSON.parse(r.body))
-      .filter((e) => String(e.type).startsWith('external_media_') && e.data?.reference_id === callId);
 
   it('1 the bot gets connected, start (call, activeflow, parameters, variables, tracks) and the caller audio in order', async () => {
     const { bot, caller, call, start, url } = await botCall(
@@ -212,8 +169,8 @@ describe('media streams e2e: a voice bot on a live call', { concurrency: true },
     assert.equal(stop.streamSid, start.streamSid);
     assert.equal(close.code, 1000);
     assert.ok(close.at >= stop.at, 'stop came before the close');
-    await until(() => streamHooks(call.id).length >= 2, 15_000, 'external_media_stopped');
-    const hooks = streamHooks(call.id);
+    await until(() => calls.streamHooks(call.id).length >= 2, 15_000, 'external_media_stopped');
+    const hooks = calls.streamHooks(call.id);
     assert.deepEqual(hooks.map((e) => e.type).join(), 'external_media_started,external_media_stopped');
     const stopped = hooks[1].data;
     assert.equal(stopped.id, start.streamSid);
@@ -276,7 +233,7 @@ describe('media streams e2e: a voice bot on a live call', { concurrency: true },
       const ws = new WebSocket(`${base}?${query}&accesskey=${key.body.token}`);
       ws.on('message', (data: Buffer, binary: boolean) => frames.push({ binary, data }));
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-      cleanups.push(async () => ws.terminate());
+      calls.defer(async () => ws.terminate());
       return frames;
     };
     const rtp = await listen('encapsulation=rtp&track=in');

@@ -1,20 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallService } from '../../src/calls/index.ts';
 import type { Call, CallEvent, FlowPort, FlowSource, RecorderPort } from '../../src/calls/index.ts';
 import { MemoryCallStore } from '../../src/calls/testing/fake-ports.ts';
-import {
-  MULAW_DECODE_TABLE,
-  MULAW_ENCODE_TABLE,
-  MediaClock,
-  parseRtpPacket,
-  serializeRtpPacket,
-  tone,
-} from '../../src/media/index.ts';
+import { MULAW_ENCODE_TABLE, MediaClock, tone } from '../../src/media/index.ts';
 import type { PortAllocator } from '../../src/media/index.ts';
 import { NIL_UUID, newId, systemClock, silentLogger } from '../../src/shared/index.ts';
 import { DigestChallenger, DigestGuard, SipTransport, TransactionLayer } from '../../src/sip/index.ts';
@@ -27,6 +19,7 @@ import { DirectoryAdapter } from '../../src/telephony/signaling/directory-adapte
 import { IncomingCalls } from '../../src/telephony/signaling/incoming-calls.ts';
 import { ProviderAddressBook, RoutingAdapter } from '../../src/telephony/signaling/routing-adapter.ts';
 import { StoreRegistrarBackend } from '../../src/telephony/signaling/store-registrar-backend.ts';
+import { CallerRtpSocket, peakOfMulaw } from './caller-rtp.ts';
 import { randomPortAllocator } from './media-call.ts';
 
 /** A FlowPort whose activeflows run a script the test sets (`onExecute`), per call. */
@@ -232,52 +225,22 @@ export async function waitForUdpBound(
   throw new Error(`nothing bound UDP port ${port} within ${timeoutMs} ms`);
 }
 
-/** The peak absolute sample of a µ-law payload. */
-function peakOfMulaw(payload: Uint8Array): number {
-  let peak = 0;
-  for (const byte of payload) peak = Math.max(peak, Math.abs(MULAW_DECODE_TABLE[byte] ?? 0));
-  return peak;
-}
-
 /**
  * A caller's media on a UDP socket the test owns: counts the RTP callbin sends (and how much of it
  * is audible), and can answer with a PCMU tone sent back to wherever callbin's RTP comes from.
  */
-export class RtpProbe {
-  readonly #socket: Socket;
+export class RtpProbe extends CallerRtpSocket {
   packets = 0;
   audiblePackets = 0;
-  #remote: { address: string; port: number } | undefined;
-  #timer: NodeJS.Timeout | undefined;
-
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on('message', (msg, rinfo) => {
-      this.#remote ??= { address: rinfo.address, port: rinfo.port };
-      try {
-        const packet = parseRtpPacket(msg);
-        if (packet.payloadType !== 0) return;
-        this.packets += 1;
-        if (peakOfMulaw(packet.payload) > 1000) this.audiblePackets += 1;
-      } catch {
-        // RTCP and anything else that is not RTP is not counted.
-      }
-    });
-  }
 
   /** Binds a probe on 127.0.0.1 on an ephemeral port. */
   static async open(): Promise<RtpProbe> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => resolve());
-    });
-    return new RtpProbe(socket);
+    return new RtpProbe(await CallerRtpSocket.bind());
   }
 
-  /** The bound port (write it into the caller's SDP). */
-  get port(): number {
-    return this.#socket.address().port;
+  protected override onPcmu(payload: Uint8Array): void {
+    this.packets += 1;
+    if (peakOfMulaw(payload) > 1000) this.audiblePackets += 1;
   }
 
   /** Sends a 1 kHz PCMU tone every 20 ms to where callbin's RTP comes from, until stop(). */
@@ -286,17 +249,10 @@ export class RtpProbe {
     const payload = new Uint8Array(160);
     pcm.forEach((s, i) => (payload[i] = MULAW_ENCODE_TABLE[s & 0xffff] ?? 0xff));
     let seq = 0;
-    this.#timer = setInterval(() => {
-      if (!this.#remote) return;
-      const packet = serializeRtpPacket({
-        payloadType: 0,
-        sequenceNumber: seq & 0xffff,
-        timestamp: seq * 160,
-        ssrc: 0x1234abcd,
-        payload,
-      });
+    this.timer = setInterval(() => {
+      if (!this.connected) return;
+      this.send({ payloadType: 0, sequenceNumber: seq & 0xffff, timestamp: seq * 160, ssrc: 0x1234abcd, payload });
       seq += 1;
-      this.#socket.send(packet, this.#remote.port, this.#remote.address);
     }, 20);
   }
 
@@ -304,11 +260,5 @@ export class RtpProbe {
   reset(): void {
     this.packets = 0;
     this.audiblePackets = 0;
-  }
-
-  /** Stops sending and closes the socket. */
-  async close(): Promise<void> {
-    clearInterval(this.#timer);
-    await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 }

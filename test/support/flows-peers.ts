@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
@@ -8,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MULAW_DECODE_TABLE, parseRtpPacket, serializeRtpPacket } from '../../src/media/index.ts';
+import type { CallerMedia } from './caller-rtp.ts';
 import { SIPP_FIXTURES, startTestCallbin } from './callbin.ts';
 import type { ApiResponse } from './callbin.ts';
 import { startSipp } from './calls-harness.ts';
@@ -16,6 +14,8 @@ import type { SippProcess } from './calls-harness.ts';
 import { freeMediaPort, freePort } from './sipp.ts';
 
 const run = promisify(execFile);
+
+export { CallerMedia } from './caller-rtp.ts';
 
 /** A whole callbin in this process (store, SIP, media, flows, API) on ephemeral loopback ports. */
 export interface FlowsCallbin {
@@ -185,97 +185,6 @@ export async function speechMulaw(text: string, silenceMs = 0): Promise<Buffer> 
     return Buffer.concat([await readFile(raw), Buffer.alloc((silenceMs * 8000) / 1000, 0xff)]);
   } finally {
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** One RTP packet callbin sent to the caller. */
-interface HeardPacket {
-  atMs: number;
-  audible: boolean;
-}
-
-/**
- * The caller's media socket (its port goes into sipp's SDP with `-key rtp_port`): it records what
- * callbin sends and can keep sending µ-law frames (silence, or speech queued with `say`) back to
- * where callbin's RTP comes from, which also keeps callbin's symmetric RTP latched on this socket.
- */
-export class CallerMedia {
-  readonly heard: HeardPacket[] = [];
-  readonly #socket: Socket;
-  #remote: { address: string; port: number } | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #queue: Buffer = Buffer.alloc(0);
-  #seq = 0;
-
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on('message', (msg, rinfo) => {
-      this.#remote ??= { address: rinfo.address, port: rinfo.port };
-      try {
-        const packet = parseRtpPacket(msg);
-        if (packet.payloadType !== 0) return;
-        let peak = 0;
-        for (const byte of packet.payload) peak = Math.max(peak, Math.abs(MULAW_DECODE_TABLE[byte] ?? 0));
-        this.heard.push({ atMs: Date.now(), audible: peak > 1000 });
-      } catch {
-        // RTCP and anything that is not RTP is not counted.
-      }
-    });
-  }
-
-  /** Binds on 127.0.0.1, ephemeral port. */
-  static async open(): Promise<CallerMedia> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => resolve());
-    });
-    return new CallerMedia(socket);
-  }
-
-  /** The bound port. */
-  get port(): number {
-    return this.#socket.address().port;
-  }
-
-  /** Whether callbin's RTP has arrived (so there is an address to send to). */
-  get connected(): boolean {
-    return this.#remote !== undefined;
-  }
-
-  /** Audible packets callbin sent at or after `sinceMs` (epoch ms). */
-  audiblePacketsSince(sinceMs: number): number {
-    return this.heard.filter((p) => p.audible && p.atMs >= sinceMs).length;
-  }
-
-  /** Starts sending a 20 ms µ-law frame every 20 ms: queued speech first, silence otherwise. */
-  startSending(): void {
-    this.#timer ??= setInterval(() => {
-      if (!this.#remote) return;
-      const payload = Buffer.alloc(160, 0xff);
-      this.#queue.copy(payload, 0, 0, 160);
-      this.#queue = this.#queue.subarray(Math.min(160, this.#queue.length));
-      const seq = this.#seq++;
-      const packet = serializeRtpPacket({
-        payloadType: 0,
-        sequenceNumber: seq & 0xffff,
-        timestamp: seq * 160,
-        ssrc: 0x5eed0001,
-        payload,
-      });
-      this.#socket.send(packet, this.#remote.port, this.#remote.address);
-    }, 20);
-  }
-
-  /** Queues µ-law audio to be sent after what is already queued. */
-  say(mulaw: Buffer): void {
-    this.#queue = Buffer.concat([this.#queue, mulaw]);
-  }
-
-  /** Stops sending and closes the socket. */
-  async close(): Promise<void> {
-    clearInterval(this.#timer);
-    await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 }
 

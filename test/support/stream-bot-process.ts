@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { MULAW_DECODE_TABLE, MULAW_ENCODE_TABLE, parseRtpPacket, serializeRtpPacket } from '../../src/media/index.ts';
+import { MULAW_DECODE_TABLE, MULAW_ENCODE_TABLE } from '../../src/media/index.ts';
 import { goertzelPower, sineTone } from '../../src/media/testing/tones.ts';
+import { CallerRtpSocket } from './caller-rtp.ts';
 import type { Command } from './stream-bot.ts';
 
 const BOT = fileURLToPath(new URL('./stream-bot.ts', import.meta.url));
@@ -178,51 +177,29 @@ export interface HeardFrame {
 
 /**
  * The caller's media socket (its port goes into sipp's SDP with `-key rtp_port`), like `CallerMedia`
- * of flows-peers but keeping every frame heard, telling when queued audio starts going out, and able
- * to send RFC 4733 telephone events.
+ * but keeping every frame heard, telling when queued audio starts going out, and able to send
+ * RFC 4733 telephone events.
  */
-export class StreamCaller {
+export class StreamCaller extends CallerRtpSocket {
   readonly heard: HeardFrame[] = [];
-  readonly #socket: Socket;
-  #remote: { address: string; port: number } | undefined;
-  #timer: NodeJS.Timeout | undefined;
   readonly #queue: { audio?: Buffer; digit?: string; onStart?: ((atMs: number) => void) | undefined }[] = [];
   #seq = 0;
   #ts = 0;
 
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on('message', (msg, rinfo) => {
-      this.#remote ??= { address: rinfo.address, port: rinfo.port };
-      try {
-        const packet = parseRtpPacket(msg);
-        if (packet.payloadType !== 0 || this.heard.length >= MAX_LINES) return;
-        const pcm = pcmOfMulaw(packet.payload);
-        this.heard.push({ atMs: Date.now(), pcm, audible: pcm.some((s) => Math.abs(s) > 1000) });
-      } catch {
-        // RTCP and anything that is not RTP is not counted.
-      }
-    });
-  }
-
   /** Binds on 127.0.0.1, ephemeral port. */
   static async open(): Promise<StreamCaller> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => resolve());
-    });
-    return new StreamCaller(socket);
+    return new StreamCaller(await CallerRtpSocket.bind());
   }
 
-  /** The bound port. */
-  get port(): number {
-    return this.#socket.address().port;
+  protected override onPcmu(payload: Uint8Array): void {
+    if (this.heard.length >= MAX_LINES) return;
+    const pcm = pcmOfMulaw(payload);
+    this.heard.push({ atMs: Date.now(), pcm, audible: pcm.some((s) => Math.abs(s) > 1000) });
   }
 
   /** Sends a 20 ms PCMU frame every 20 ms to where callbin's RTP comes from: queued audio or digits first, silence otherwise. */
   startSending(): void {
-    this.#timer ??= setInterval(() => this.#tick(), 20);
+    this.timer ??= setInterval(() => this.#tick(), 20);
   }
 
   /** Queues µ-law audio; resolves with the time its first frame went out. */
@@ -236,20 +213,13 @@ export class StreamCaller {
   }
 
   #send(payloadType: number, payload: Uint8Array, marker = false, timestamp = this.#ts): void {
-    if (!this.#remote) return;
-    const packet = serializeRtpPacket({
-      payloadType,
-      marker,
-      sequenceNumber: this.#seq++ & 0xffff,
-      timestamp: timestamp >>> 0,
-      ssrc: 0x5eed0002,
-      payload,
-    });
-    this.#socket.send(packet, this.#remote.port, this.#remote.address);
+    if (!this.connected) return;
+    const sequenceNumber = this.#seq++ & 0xffff;
+    this.send({ payloadType, marker, sequenceNumber, timestamp: timestamp >>> 0, ssrc: 0x5eed0002, payload });
   }
 
   #tick(): void {
-    if (!this.#remote) return;
+    if (!this.connected) return;
     const head = this.#queue[0];
     head?.onStart?.(Date.now());
     if (head) head.onStart = undefined;
@@ -275,21 +245,15 @@ export class StreamCaller {
     const packet = (duration: number, end: boolean): Uint8Array =>
       Uint8Array.from([code, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff]);
     let step = 0;
-    clearInterval(this.#timer);
+    clearInterval(this.timer);
     const timer = setInterval(() => {
       step += 1;
       if (step <= 5) return this.#send(101, packet(step * 160, false), step === 1, start);
       for (let i = 0; i < 3; i++) this.#send(101, packet(5 * 160, true), false, start);
       clearInterval(timer);
       this.#ts += 6 * 160;
-      this.#timer = setInterval(() => this.#tick(), 20);
+      this.timer = setInterval(() => this.#tick(), 20);
     }, 20);
-    this.#timer = timer;
-  }
-
-  /** Stops sending and closes the socket. */
-  async close(): Promise<void> {
-    clearInterval(this.#timer);
-    await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+    this.timer = timer;
   }
 }

@@ -4,8 +4,6 @@ import type {
   Call,
   CallAction,
   HangupReason,
-  MediaStream,
-  MediaStreamEnd,
   MediaStreamRequest,
   MediaStreamStopReason,
   NewCallFields,
@@ -13,6 +11,7 @@ import type {
   StartedMediaStream,
 } from '../../calls/index.ts';
 import { snapshot } from '../activeflow.ts';
+import { type FakeStream, startFakeStream } from './fake-streams.ts';
 import type { Activeflow, ActiveflowEvent } from '../activeflow.ts';
 import type * as ports from '../ports.ts';
 
@@ -88,39 +87,6 @@ export interface PendingOp {
   aborted: boolean;
   done: boolean;
   finish(err?: unknown): void;
-}
-
-/** A media stream FakeCallControl started; the test ends it as the bot or the call would. */
-export interface FakeStream {
-  callId: string;
-  request: MediaStreamRequest;
-  /** The resource; `status`/`stop_reason` follow `end`. */
-  stream: MediaStream;
-  /** Ends the stream (a second end is ignored); `variables` are those of a bot's `continue`. */
-  end(reason: MediaStreamStopReason, variables?: Record<string, string>): void;
-}
-
-function fakeStream(id: string, callId: string, request: MediaStreamRequest): MediaStream {
-  const url = new URL(request.url);
-  const at = '2026-01-05T12:00:00.000Z';
-  return {
-    id,
-    customer_id: 'c1',
-    reference_type: 'call',
-    reference_id: callId,
-    activeflow_id: request.activeflow_id,
-    status: 'running',
-    transport: 'websocket',
-    encapsulation: 'none',
-    external_host: `${url.protocol}//${url.host}${url.pathname}`,
-    format: request.format,
-    direction_listen: request.listen,
-    direction_speak: request.speak,
-    stop_reason: '',
-    tm_create: at,
-    tm_start: at,
-    tm_end: '',
-  };
 }
 
 /** An in-memory CallControlPort: records every operation; playback finishes at once unless listed in `blocking`, echo and audio last until aborted. */
@@ -240,22 +206,10 @@ export class FakeCallControl implements ports.CallControlPort {
 
   async mediaStreamStart(callId: string, request: MediaStreamRequest): Promise<StartedMediaStream> {
     this.log.push(`mediaStreamStart ${callId}`);
-    let resolve: (end: MediaStreamEnd) => void = () => {};
-    const ended = new Promise<MediaStreamEnd>((r) => (resolve = r));
-    const stream = fakeStream(`stream-${this.streams.length + 1}`, callId, request);
-    const entry: FakeStream = {
-      callId,
-      request: structuredClone(request),
-      stream,
-      end: (reason, variables = {}) => {
-        if (stream.status === 'stopped') return;
-        Object.assign(stream, { status: 'stopped', stop_reason: reason, tm_end: stream.tm_create });
-        resolve({ reason, variables });
-      },
-    };
-    this.streams.push(entry);
-    if (this.streamFailure !== undefined) entry.end(this.streamFailure);
-    return { stream: { ...stream }, ended };
+    const started = startFakeStream(this.streams.length + 1, callId, request);
+    this.streams.push(started.entry);
+    if (this.streamFailure !== undefined) started.entry.end(this.streamFailure);
+    return started.result;
   }
 
   async mediaStreamStop(callId: string): Promise<void> {

@@ -139,6 +139,43 @@ test('playout: a bot streaming in real time behind a backlog is brought back to 
   assert.equal(new Set(played).size + 3, next, 'three frames were skipped');
 });
 
+test('playout: the trim drops a quiet frame when one comes, a loud one only after half a second without', () => {
+  const run = (loudness: (n: number) => number) => {
+    const { queue, read } = setup();
+    let next = 0;
+    const push = () => queue.push(new Int16Array(160).fill(loudness(next++)));
+    push();
+    push();
+    push();
+    const played: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      push();
+      played.push(read()[0]!);
+    }
+    return { queue, played };
+  };
+  // Loud speech with one quiet frame (value 0) just after the first second: that one goes.
+  const quietAt = 53;
+  const mixed = run((n) => (n === quietAt ? 0 : 20_000 + n));
+  assert.equal(mixed.queue.trimmedMs, 20);
+  assert.ok(!mixed.played.includes(0), 'the quiet frame was the one dropped');
+  // Loud all along: a frame goes once the half-second search ran out.
+  const loud = run((n) => 20_000 + n);
+  assert.equal(loud.queue.trimmedMs, 20);
+});
+
+test('playout: a bot sending faster than real time is not trimmed', () => {
+  const { queue, read } = setup();
+  let reads = 0;
+  for (let i = 0; i < 300; i++) {
+    queue.push(new Int16Array(i % 2 === 0 ? 320 : 160)); // 1.5 frames a frame
+    read();
+    reads++;
+  }
+  assert.equal(queue.trimmedMs, 0);
+  assert.equal(queue.queuedMs, (300 * 240 - reads * 160) / 8);
+});
+
 test('playout: speech sent ahead in a burst is played whole, however deep the queue', () => {
   const { queue, read } = setup();
   const seconds = 10;

@@ -7,6 +7,10 @@ const BLOCK_SAMPLES = 1600;
 const WINDOW_READS = 50;
 /** Samples of one 20 ms frame. */
 const FRAME = 160;
+/** Reads a due trim waits for a quiet frame before it drops the next frame anyway. */
+const QUIET_SEARCH_READS = 25;
+/** Peak below which a frame counts as quiet (about −30 dBFS). */
+const QUIET_PEAK = 1000;
 
 /** Options of a {@link PlayoutQueue}. */
 export interface PlayoutQueueOptions {
@@ -47,7 +51,11 @@ export class PlayoutQueue implements AudioSource {
   /** The window of queue depths seen at each read: how many reads, and the least and most samples queued. */
   #windowReads = 0;
   #windowMin = Number.POSITIVE_INFINITY;
-  #windowMax = 0;
+  /** Depth at the window's first read, and samples pushed during the window. */
+  #windowStart = 0;
+  #windowPushed = 0;
+  /** Reads left in which a due trim looks for a quiet frame (0: none due). */
+  #trimDue = 0;
   #trimmed = 0;
 
   constructor(options: PlayoutQueueOptions) {
@@ -87,6 +95,7 @@ export class PlayoutQueue implements AudioSource {
       from += n;
     }
     this.#pushed += pcm8k.length;
+    this.#windowPushed += pcm8k.length;
     return true;
   }
 
@@ -105,16 +114,18 @@ export class PlayoutQueue implements AudioSource {
     this.#readOffset = 0;
     this.#writeOffset = BLOCK_SAMPLES;
     this.#played = this.#pushed;
+    this.#trimDue = 0;
     this.#resetWindow();
     return names;
   }
 
   /**
    * Fills `frame` with the next queued audio (zeros past its end), then reports the marks it reached;
-   * always true. A bot that sends in real time keeps whatever delay its worst hiccup added: when the
-   * queue was at least 40 ms deep at every read of a whole second and never varied by more than
-   * 40 ms (a steady stream, not a burst of speech sent ahead), 20 ms of it is dropped, so the
-   * bot's audio is played no later than needed (docs/media-streams.md "Limits").
+   * always true. A bot that sends in real time keeps whatever delay its worst hiccup added, so the
+   * queue trims it (docs/media-streams.md "Marks and clear"): after a second in which it was at least
+   * 40 ms deep at every read while the bot kept sending at the pace of playback (it neither drained a
+   * burst sent ahead nor sent faster), one 20 ms frame is dropped — the first quiet one within the
+   * next half second, else the next one.
    */
   read(frame: Int16Array): boolean {
     this.#watchLatency();
@@ -145,12 +156,47 @@ export class PlayoutQueue implements AudioSource {
 
   #watchLatency(): void {
     const queued = this.#pushed - this.#played;
+    if (this.#trimDue > 0) this.#trimIfQuiet(queued);
+    if (this.#windowReads === 0) {
+      // What was pushed before the window's first read is part of its starting depth.
+      this.#windowStart = queued;
+      this.#windowPushed = 0;
+    }
     if (queued < this.#windowMin) this.#windowMin = queued;
-    if (queued > this.#windowMax) this.#windowMax = queued;
     if (++this.#windowReads < WINDOW_READS) return;
-    const steady = this.#windowMax - this.#windowMin <= 2 * FRAME;
-    if (steady && this.#windowMin >= 2 * FRAME) this.#skip(FRAME);
+    const read = WINDOW_READS * FRAME;
+    const keptPace = this.#windowPushed >= 0.8 * read && queued - this.#windowStart <= 2 * FRAME;
+    if (keptPace && this.#windowMin >= 2 * FRAME && this.#trimDue === 0) this.#trimDue = QUIET_SEARCH_READS;
     this.#resetWindow();
+  }
+
+  /** A due trim: drops the head frame when it is quiet, or when the search ran out; cancelled once the lag is gone. */
+  #trimIfQuiet(queued: number): void {
+    if (queued < 2 * FRAME) {
+      this.#trimDue = 0;
+      return;
+    }
+    this.#trimDue--;
+    if (this.#trimDue === 0 || this.#headPeak() < QUIET_PEAK) {
+      this.#trimDue = 0;
+      this.#skip(FRAME);
+    }
+  }
+
+  /** The largest magnitude among the next frame's samples. */
+  #headPeak(): number {
+    let peak = 0;
+    let block = 0;
+    let offset = this.#readOffset;
+    for (let i = 0; i < FRAME; i++) {
+      if (offset === BLOCK_SAMPLES) {
+        block++;
+        offset = 0;
+      }
+      const v = Math.abs(this.#blocks[block]?.[offset++] ?? 0);
+      if (v > peak) peak = v;
+    }
+    return peak;
   }
 
   /** Drops the next `samples` of queued audio (marks they pass fire at the read that follows). */
@@ -173,6 +219,6 @@ export class PlayoutQueue implements AudioSource {
   #resetWindow(): void {
     this.#windowReads = 0;
     this.#windowMin = Number.POSITIVE_INFINITY;
-    this.#windowMax = 0;
+    this.#windowPushed = 0;
   }
 }

@@ -6,7 +6,12 @@ import type {
   StartedMediaStream,
 } from '../../calls/index.ts';
 import type { MediaEndpoint } from '../../endpoint/index.ts';
-import { MediaStreamClient, type MediaStreamClientOptions, type StreamClientEnd } from '../../media/index.ts';
+import {
+  MediaStreamClient,
+  STREAM_FRAME_SAMPLES,
+  type MediaStreamClientOptions,
+  type StreamClientEnd,
+} from '../../media/index.ts';
 import { isoNow, type Clock, type Logger } from '../../shared/index.ts';
 import type { CallMedia } from './call-media.ts';
 
@@ -38,12 +43,13 @@ const NO_VARIABLES: Record<string, string> = Object.freeze({}) as Record<string,
 
 /**
  * One media stream of a leg (docs/media-streams.md): its resource, its client to the bot and the
- * wiring between them once the bot accepted the socket: a tap sends what the leg heard (`inbound`)
- * and/or was sent (`outbound`), the leg's digits go out as `dtmf`, and a speaking stream's playout
- * is mixed over what the leg hears. It ends exactly once, whoever ends it (the bot, a stop, the
- * leg closing, shutdown): everything detached, the bot told `stop`, the resource `stopped`, the
- * `external_media_stopped` event written after `external_media_started`. Nothing here throws into
- * the media clock's tick.
+ * wiring between them once the bot accepted the socket: what the leg heard (`inbound`, from each
+ * packet as it arrives where the codec allows) and/or was sent (`outbound`, on each media tick),
+ * the leg's digits go out as `dtmf`, and a speaking stream's playout is mixed over what the leg
+ * hears. It ends exactly once, whoever ends it (the bot, a stop, the leg closing, shutdown):
+ * everything detached, the bot told `stop`, the resource `stopped`, the `external_media_stopped`
+ * event written after `external_media_started`. Nothing here throws into the media clock's tick or
+ * the leg's packet path.
  */
 export class MediaStreamSession {
   /** The live resource (mutated as it moves); hand out {@link snapshot}s. */
@@ -159,20 +165,7 @@ export class MediaStreamSession {
         variables: { ...this.#request.variables },
       },
     });
-    if (inbound || outbound) {
-      let failed = false;
-      this.#detach.push(
-        this.#endpoint.tap((heard, sent) => {
-          try {
-            if (inbound) client.sendAudio('inbound', heard);
-            if (outbound) client.sendAudio('outbound', sent);
-          } catch (err) {
-            if (!failed) this.#deps.logger.warn({ err }, 'a media stream frame could not be sent');
-            failed = true;
-          }
-        }),
-      );
-    }
+    if (inbound || outbound) this.#wireAudio(client, inbound, outbound);
     this.#detach.push(
       this.#endpoint.on('dtmf', (event) => {
         try {
@@ -186,6 +179,66 @@ export class MediaStreamSession {
       this.#deps.media.setOverlay(this.legId, client.playout);
       this.#detach.push(() => this.#deps.media.setOverlay(this.legId, undefined));
     }
+  }
+
+  /**
+   * The leg's audio to the bot (docs/media-streams.md "Tracks"): `inbound` from each received packet
+   * as it arrives while the leg's codec allows it (G.711), re-chunked into 20 ms frames, else from
+   * the tick tap; `outbound` from the tick tap. A re-INVITE that changes the codec switches the
+   * inbound source; the track's chunks stay contiguous either way.
+   */
+  #wireAudio(client: MediaStreamClient, inbound: boolean, outbound: boolean): void {
+    const endpoint = this.#endpoint;
+    let failed = false;
+    const send = (track: 'inbound' | 'outbound', pcm: Int16Array): void => {
+      try {
+        client.sendAudio(track, pcm);
+      } catch (err) {
+        if (!failed) this.#deps.logger.warn({ err }, 'a media stream frame could not be sent');
+        failed = true;
+      }
+    };
+    const chunk = new Int16Array(STREAM_FRAME_SAMPLES);
+    let filled = 0;
+    const onPacket = (pcm: Int16Array): void => {
+      for (let at = 0; at < pcm.length; ) {
+        const n = Math.min(STREAM_FRAME_SAMPLES - filled, pcm.length - at);
+        chunk.set(pcm.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === STREAM_FRAME_SAMPLES) {
+          filled = 0;
+          send('inbound', chunk);
+        }
+      }
+    };
+    let offPackets: (() => void) | undefined;
+    let offTap: (() => void) | undefined;
+    const wire = (): void => {
+      if (endpoint.closed) return;
+      const packets = inbound && endpoint.packetAudio;
+      if (packets && !offPackets) offPackets = endpoint.onHeardPacket(onPacket);
+      if (!packets && offPackets) {
+        offPackets();
+        offPackets = undefined;
+        filled = 0;
+      }
+      const tapped = outbound || (inbound && !offPackets);
+      if (tapped && !offTap)
+        offTap = endpoint.tap((heard, sent) => {
+          if (inbound && !offPackets) send('inbound', heard);
+          if (outbound) send('outbound', sent);
+        });
+      if (!tapped && offTap) {
+        offTap();
+        offTap = undefined;
+      }
+    };
+    wire();
+    this.#detach.push(endpoint.on('state', wire), () => {
+      offPackets?.();
+      offTap?.();
+    });
   }
 
   async #finish(reason: MediaStreamStopReason, variables: Record<string, string>): Promise<void> {
