@@ -177,7 +177,7 @@ describe('api: /activeflows over the real engine, store and HTTP adapter', () =>
     const created = await request('POST', '/v1.0/activeflows', a.key, {
       actions: [
         { id: loopId, type: 'variable_set', option: { key: 'x', value: 'y' } },
-        { type: 'goto', option: { target_id: loopId } },
+        { type: 'goto', option: { target_id: loopId, loop_count: 1000 } },
       ],
     });
     assert.equal(created.status, 200, JSON.stringify(created.body));

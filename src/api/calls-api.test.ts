@@ -94,11 +94,8 @@ describe('calls API', () => {
       [badAction.status, badAction.body.error.reason, badAction.body.error.details[0].field],
       [400, 'INVALID_ACTION', 'actions[0].type'],
     );
-    const both = await api.request('POST', '/v1.0/calls', {
-      key: keyC,
-      body: api.callBody({ actions: [{ type: 'answer' }] }),
-    });
-    assert.deepEqual([both.status, both.body.error.details[0].field], [400, 'flow_id']);
+    const neither = await api.request('POST', '/v1.0/calls', { key: keyC, body: withoutFlow });
+    assert.deepEqual([neither.status, neither.body.error.details[0].field], [400, 'flow_id']);
     const unknown = await api.request('POST', '/v1.0/calls', { key: keyC, body: api.callBody({ colour: 'red' }) });
     assert.deepEqual([unknown.status, unknown.body.error.reason], [400, 'UNKNOWN_FIELD']);
     await api.service.whenIdle();

@@ -1,57 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCallsApi } from '../../test/support/calls-api.ts';
+import { startTransfersApi } from '../../test/support/transfers-api.ts';
 import type { Call } from '../calls/index.ts';
 import { FakeIncomingLeg, address } from '../calls/testing/fake-ports.ts';
-
-/** An in-process API over the real CallService (fake signalling and media) and a real SQLite store. */
-async function startTransfersApi() {
-  const api = await startCallsApi({ name: 'callbin-transfers-api-' });
-  const { service, fakes } = api;
-  fakes.directory.extensions.set('1002', ['sip:1002@127.0.0.1:5999']);
-  fakes.directory.extensions.set('1003', ['sip:1003@127.0.0.1:6000']);
-  const idle = async () => {
-    for (let i = 0; i < 3; i++) {
-      await service.whenIdle();
-      await service.transfers.whenIdle();
-    }
-  };
-  /** A caller (incoming, answered) talking to an agent call chained to it. */
-  const talking = async (customerId: string): Promise<{ caller: Call; agent: Call }> => {
-    const caller = await service.acceptIncoming({
-      customer_id: customerId,
-      source: address('extension', '1001'),
-      destination: address('extension', '1002'),
-      flow: { actions: [] },
-      leg: new FakeIncomingLeg(),
-    });
-    await service.answer(caller.id);
-    const [agent] = await service.createOutgoing({
-      customer_id: customerId,
-      source: caller.source,
-      destinations: [address('extension', '1002')],
-      actions: [],
-      master_call_id: caller.id,
-    });
-    assert.ok(agent);
-    await idle();
-    fakes.signaling.last(agent.id).answer();
-    await idle();
-    return { caller, agent };
-  };
-  const close = async () => {
-    await idle();
-    await api.close();
-  };
-  return { ...api, idle, talking, close };
-}
 
 describe('/v1.0/transfers', () => {
   let api: Awaited<ReturnType<typeof startTransfersApi>>;
   let acme: { id: string; key: string };
   let other: { id: string; key: string };
   before(async () => {
-    api = await startTransfersApi();
+    api = await startTransfersApi('callbin-transfers-api-');
     acme = await api.newCustomer('acme');
     other = await api.newCustomer('other');
   });

@@ -30,6 +30,11 @@ describe('address validation', () => {
     assert.equal(addressIssues({ type: 'extension', target: 'agent01' }, 'd').length, 0);
     assert.equal(addressIssues({ type: 'extension', target: 'agent-01' }, 'd')[0]?.reason, 'INVALID_EXTENSION');
   });
+  it('takes an extension id as an extension target', () => {
+    assert.equal(addressIssues({ type: 'extension', target: '5e4a0b3c-1d2e-4f60-8a9b-0c1d2e3f4a5b' }, 'd').length, 0);
+    for (const bad of ['5e4a0b3c-1d2e-4f60-8a9b-0c1d2e3f4a5', '5e4a0b3c-1d2e-4f60-8a9b-0c1d2e3f4a5b-', '{5e4a0b3c}'])
+      assert.equal(addressIssues({ type: 'extension', target: bad }, 'd')[0]?.reason, 'INVALID_EXTENSION', bad);
+  });
   it('checks SIP addresses', () => {
     assert.equal(addressIssues({ type: 'sip', target: 'sip:alice@example.com:5060' }, 'd').length, 0);
     assert.equal(addressIssues({ type: 'sip', target: 'alice@example.com:99999' }, 'd')[0]?.reason, 'INVALID_SIP_URI');

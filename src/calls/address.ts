@@ -1,4 +1,4 @@
-import { ValidationError } from '../shared/index.ts';
+import { ValidationError, isUuid } from '../shared/index.ts';
 import type { FieldIssue } from '../shared/index.ts';
 
 /** E.164 as the API requires it: a leading `+`, 7 to 15 digits, no spaces or punctuation. */
@@ -44,12 +44,13 @@ export function addressTargetIssue(address: Pick<Address, 'type' | 'target'>, fi
             message: `${shown} is not E.164: it must be '+' followed by 7 to 15 digits with no spaces or punctuation`,
           };
     case 'extension':
-      return EXTENSION_RE.test(address.target)
+      // An extension by name, or by its id (VoIPBIN addresses extensions by id, docs/calls.md "Creating calls").
+      return EXTENSION_RE.test(address.target) || isUuid(address.target)
         ? undefined
         : {
             field: at,
             reason: 'INVALID_EXTENSION',
-            message: `${shown} is not an extension name: it must be 1 to 32 letters or digits`,
+            message: `${shown} is not an extension: it must be a name of 1 to 32 letters or digits, or an extension id`,
           };
     case 'sip':
       return SIP_ADDRESS_RE.test(address.target) && sipPortInRange(address.target)

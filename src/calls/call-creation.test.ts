@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { CallService } from './call-service.ts';
 import { address, makeHarness } from './testing/fake-ports.ts';
 import { CUSTOMER, current, dialOne, outgoingRequest, useRoutes } from './testing/call-fixtures.ts';
 
@@ -22,20 +23,62 @@ describe('creating outgoing calls', () => {
     assert.equal(h.flows.created.length, 0);
   });
 
-  it('ROUTE_NOT_FOUND names the destination without a route; nothing is created', async () => {
+  it('ROUTE_NOT_FOUND names the destination without a route when no destination is left; nothing is created', async () => {
     const h = makeHarness();
     useRoutes(h, 1);
     await assert.rejects(
       h.service.createOutgoing(
-        outgoingRequest({ destinations: [address('tel', '+821012345678'), address('tel', '+15550009999')] }),
+        outgoingRequest({ destinations: [address('tel', '+15550009998'), address('tel', '+15550009999')] }),
       ),
       (err: { code: string; details: { field: string }[] }) => {
         assert.equal(err.code, 'ROUTE_NOT_FOUND');
-        assert.equal(err.details[0]?.field, 'destinations[1]');
+        assert.equal(err.details[0]?.field, 'destinations[0]');
         return true;
       },
     );
     assert.equal(h.store.rows.size, 0);
+    assert.equal(h.flows.created.length, 0);
+  });
+
+  it('a destination without a route, an unknown extension or a refused SIP target is skipped; the others are dialled', async () => {
+    const h = makeHarness();
+    useRoutes(h, 1);
+    const { clock, store, signaling, media, flows, routing, directory, recorder } = h;
+    const sipTargets = { refusal: (t: string) => (t.endsWith('@127.0.0.1') ? 'a loopback address' : undefined) };
+    const service = new CallService({
+      store,
+      signaling,
+      media,
+      flows,
+      routing,
+      directory,
+      recorder,
+      clock,
+      sipTargets,
+    });
+    const calls = await service.createOutgoing(
+      outgoingRequest({
+        destinations: [
+          address('tel', '+15550009999'),
+          address('extension', 'nobody'),
+          address('sip', 'bob@127.0.0.1'),
+          address('tel', '+821012345678'),
+        ],
+      }),
+    );
+    await service.whenIdle();
+    assert.deepEqual(
+      calls.map((c) => c.destination.target),
+      ['+821012345678'],
+    );
+    assert.equal(signaling.attempts.length, 1);
+    assert.equal(flows.created.length, 1);
+    await assert.rejects(
+      service.createOutgoing(outgoingRequest({ destinations: [address('sip', 'bob@127.0.0.1')] })),
+      (err: { code: string; details: { field: string }[] }) =>
+        err.code === 'SIP_TARGET_FORBIDDEN' && err.details[0]?.field === 'destinations[0].target',
+    );
+    service.close();
   });
 
   it('an unknown flow is FLOW_NOT_FOUND and an unknown extension EXTENSION_NOT_FOUND', async () => {

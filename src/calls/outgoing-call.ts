@@ -1,4 +1,4 @@
-import { InvalidStateError, NotFoundError, ValidationError, newId } from '../shared/index.ts';
+import { InvalidStateError, NotFoundError, ValidationError, hasCode, newId } from '../shared/index.ts';
 import type { FieldIssue } from '../shared/index.ts';
 import { addressIssues, validateAddress } from './address.ts';
 import type { Address } from './address.ts';
@@ -22,7 +22,8 @@ export interface OutgoingCallRequest {
   actions?: readonly unknown[];
   master_call_id?: string;
   early_execution?: boolean;
-  anonymous?: 'yes' | 'no';
+  /** `auto` (VoIPBIN's default) is callbin's default: the caller id is shown. */
+  anonymous?: 'yes' | 'no' | 'auto';
   variables?: Record<string, string>;
   metadata?: Record<string, unknown>;
   /** Seconds (default 60). */
@@ -46,6 +47,21 @@ export interface PreparedOutgoing {
   source: Address;
   flow: FlowSource;
   destinations: PreparedDestination[];
+  /** Destinations that cannot be dialled and were left out (docs/calls.md "Creating calls"). */
+  skipped: SkippedDestination[];
+}
+
+/** A destination left out of a request because it cannot be dialled, with why. */
+export interface SkippedDestination {
+  index: number;
+  error: Error;
+}
+
+/** Why one destination cannot be dialled while the others still can (VoIPBIN skips such a destination). */
+const UNDIALABLE = ['EXTENSION_NOT_FOUND', 'ROUTE_NOT_FOUND', 'SIP_TARGET_FORBIDDEN'] as const;
+
+function isUndialable(err: unknown): err is Error {
+  return err instanceof Error && UNDIALABLE.some((code) => hasCode(err, code));
 }
 
 const DIALABLE = ['tel', 'sip', 'extension'] as const;
@@ -97,7 +113,11 @@ async function routesFor(
   return { routes, providers };
 }
 
-/** Validates a request completely (addresses, flow, routes, extensions) before anything is created or dialled. */
+/**
+ * Validates a request completely (addresses, flow, routes, extensions) before anything is created or
+ * dialled. A destination that is well formed but cannot be dialled (unknown extension, no route, refused
+ * SIP target) is skipped; the request fails with the first such error only when no destination is left.
+ */
 export async function prepareOutgoing(rt: CallRuntime, request: OutgoingCallRequest): Promise<PreparedOutgoing> {
   const source = validateAddress(request.source, 'source');
   const issues = [...destinationIssues(request.destinations), ...secondsIssues(request)];
@@ -107,10 +127,17 @@ export async function prepareOutgoing(rt: CallRuntime, request: OutgoingCallRequ
   const destinations = request.destinations.map((d, i) => validateAddress(d, `destinations[${i}]`));
   const table = destinations.some((d) => d.type === 'tel') ? await routesFor(rt, request.customer_id) : undefined;
   const prepared: PreparedDestination[] = [];
+  const skipped: SkippedDestination[] = [];
   for (const [i, destination] of destinations.entries()) {
-    prepared.push(await prepareDestination(rt, request.customer_id, destination, i, table));
+    try {
+      prepared.push(await prepareDestination(rt, request.customer_id, destination, i, table));
+    } catch (err) {
+      if (!isUndialable(err)) throw err;
+      skipped.push({ index: i, error: err });
+    }
   }
-  return { request, source, flow, destinations: prepared };
+  if (prepared.length === 0 && skipped[0]) throw skipped[0].error;
+  return { request, source, flow, destinations: prepared, skipped };
 }
 
 async function prepareDestination(

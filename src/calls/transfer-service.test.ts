@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ValidationError, hasCode } from '../shared/index.ts';
+import { NIL_UUID, ValidationError, hasCode } from '../shared/index.ts';
 import type { Call } from './call.ts';
 import { CUSTOMER, acceptOne, answerOutgoing, current } from './testing/call-fixtures.ts';
 import type { Harness } from './testing/call-fixtures.ts';
@@ -57,6 +57,10 @@ describe('TransferService', () => {
     await idle(s.h);
     assert.equal(t.status, 'initiated');
     assert.equal(t.transferred_call_id, s.caller.id);
+    // VoIPBIN's fields, in the answer and in the events that reach webhooks (docs/calls.md "Transfer").
+    assert.deepEqual(t.transferee_addresses, [t.transferee]);
+    assert.equal(t.groupcall_id, NIL_UUID);
+    assert.deepEqual(s.events[0]?.transfer.transferee_addresses, [t.transferee]);
     const transferee = await current(s.h, t.transferee_call_id);
     assert.equal(transferee.master_call_id, s.caller.id);
     assert.ok(s.h.media.log.includes(`unbridge ${s.callerLeg.leg_id} ${s.agentLeg}`));

@@ -14,7 +14,13 @@ import { isoTime } from './call.ts';
 import type { Call } from './call.ts';
 import type { CallEvent } from './call-events.ts';
 import type { MediaPort } from './ports.ts';
-import { createdTransferChange, isTransferEnded, requireTransferStatus, transferTransition } from './transfer.ts';
+import {
+  createdTransferChange,
+  isTransferEnded,
+  newTransfer,
+  requireTransferStatus,
+  transferTransition,
+} from './transfer.ts';
 import type {
   Transfer,
   TransferChange,
@@ -32,6 +38,7 @@ import {
   joinCallerToTransferee,
   parkCaller,
   reconnectCallerToAgent,
+  requireProgressing,
 } from './transfer-steps.ts';
 import type { TransferCalls, TransferStepContext } from './transfer-steps.ts';
 
@@ -104,19 +111,18 @@ export class TransferService {
     for (const id of parties) this.#busyCalls.add(id);
     try {
       const transfereeCall = await this.#dialTransferee(request.customer_id, caller, transferee);
-      const nowIso = isoTime(this.#deps.clock.now());
-      const transfer: Transfer = {
-        id: newId(),
-        customer_id: request.customer_id,
-        type: request.type,
-        status: 'initiated',
-        transferer_call_id: agent.id,
-        transferred_call_id: caller.id,
-        transferee,
-        transferee_call_id: transfereeCall.id,
-        tm_create: nowIso,
-        tm_update: nowIso,
-      };
+      const transfer = newTransfer(
+        {
+          id: newId(),
+          customer_id: request.customer_id,
+          type: request.type,
+          transferer_call_id: agent.id,
+          transferred_call_id: caller.id,
+          transferee,
+          transferee_call_id: transfereeCall.id,
+        },
+        isoTime(this.#deps.clock.now()),
+      );
       const live: LiveTransfer = { transfer, queue: new SerialQueue(), agentHeld: false };
       this.#live.set(transfer.id, live);
       await live.queue.run(async () => {
@@ -290,14 +296,4 @@ export class TransferService {
     this.#busyCalls.delete(live.transfer.transferer_call_id);
     this.#busyCalls.delete(live.transfer.transferred_call_id);
   }
-}
-
-function requireProgressing(call: Call, field: string): void {
-  if (call.status === 'hangup')
-    throw new InvalidStateError(`call ${call.id} (${field}) is already hung up`, 'CALL_ALREADY_HANGUP');
-  if (call.status !== 'progressing')
-    throw new InvalidStateError(
-      `a transfer needs answered calls; call ${call.id} (${field}) is ${call.status}`,
-      'CALL_STATE_INVALID',
-    );
 }

@@ -1,4 +1,4 @@
-import { hasCode } from '../shared/index.ts';
+import { InvalidStateError, hasCode } from '../shared/index.ts';
 import type { ErrorCode, Logger } from '../shared/index.ts';
 import type { Address } from './address.ts';
 import type { Call } from './call.ts';
@@ -122,4 +122,15 @@ export async function reconnectCallerToAgent(
 /** After completion the transferee hung up: the bridge is over, so the caller's call ends too. */
 export async function endCallerAfterTransferee(ctx: TransferStepContext, transfer: Transfer): Promise<void> {
   await bestEffort(ctx, "hang up the caller's call", () => ctx.calls.hangup(transfer.transferred_call_id));
+}
+
+/** Throws 409 unless `call` is answered (`progressing`): only talking parties can be transferred. */
+export function requireProgressing(call: Call, field: string): void {
+  if (call.status === 'hangup')
+    throw new InvalidStateError(`call ${call.id} (${field}) is already hung up`, 'CALL_ALREADY_HANGUP');
+  if (call.status !== 'progressing')
+    throw new InvalidStateError(
+      `a transfer needs answered calls; call ${call.id} (${field}) is ${call.status}`,
+      'CALL_STATE_INVALID',
+    );
 }

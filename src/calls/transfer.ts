@@ -1,4 +1,4 @@
-import { InvalidStateError } from '../shared/index.ts';
+import { InvalidStateError, NIL_UUID } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
 import type { Address } from './address.ts';
 import { isoTime } from './call.ts';
@@ -39,12 +39,37 @@ export interface Transfer {
   transferee: Address;
   /** The call dialled to the transferee, chained to the caller's call. */
   transferee_call_id: string;
+  /** VoIPBIN's list of transferee addresses: callbin dials one, so this is `[transferee]`. */
+  transferee_addresses: Address[];
+  /** VoIPBIN's group call of the transferees: always the nil UUID (callbin dials one call). */
+  groupcall_id: string;
+  /** VoIPBIN's conference bridge of the parties: always the nil UUID (callbin bridges the legs directly). */
+  confbridge_id: string;
   tm_create: string;
   tm_update: string;
   tm_ringing?: string;
   tm_answered?: string;
   /** Set on entering `completed`, `failed` or `canceled`. */
   tm_end?: string;
+}
+
+/** What a new transfer is made of; the rest is derived by `newTransfer`. */
+export type NewTransfer = Pick<
+  Transfer,
+  'id' | 'customer_id' | 'type' | 'transferer_call_id' | 'transferred_call_id' | 'transferee' | 'transferee_call_id'
+>;
+
+/** A transfer in `initiated`, created at `nowIso`, with VoIPBIN's fields filled in (docs/calls.md "Transfer"). */
+export function newTransfer(fields: NewTransfer, nowIso: string): Transfer {
+  return {
+    ...fields,
+    status: 'initiated',
+    transferee_addresses: [structuredClone(fields.transferee)],
+    groupcall_id: NIL_UUID,
+    confbridge_id: NIL_UUID,
+    tm_create: nowIso,
+    tm_update: nowIso,
+  };
 }
 
 /** Every event of the transfer lifecycle (docs/events.md `transfer_*`). */

@@ -250,7 +250,7 @@ describe('flow engine: guards and errors', () => {
   test('an exitless goto loop ends after 1,000 actions with an error event, yielding to the event loop', async () => {
     const h = new EngineHarness();
     let seenDuringLoop: number | undefined;
-    const id = await h.startCall([act(1, 'goto', { target_id: aid(1) })]);
+    const id = await h.startCall([act(1, 'goto', { target_id: aid(1), loop_count: 1000 })]);
     setTimeout(() => (seenDuringLoop = h.store.rows.get(id)?.executed_count), 0);
     const af = await h.ended(id);
     assert.equal(af.executed_count, 1000);

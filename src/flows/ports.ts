@@ -77,6 +77,8 @@ export interface DialCallsRequest {
   early_execution?: boolean;
   /** Seconds the destinations may ring (the calls' dial timeout). */
   ring_timeout_sec?: number;
+  /** Hide the caller id, like the calls API's `anonymous: "yes"` (docs/calls.md). */
+  anonymous?: boolean;
 }
 
 /**

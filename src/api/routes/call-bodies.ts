@@ -27,7 +27,7 @@ export const FlowFields = {
   variables: Type.Optional(Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 4096 }))),
 };
 
-/** `POST /calls` (docs/calls.md "Creating calls"). */
+/** `POST /calls` (docs/calls.md "Creating calls"); with both `flow_id` and `actions`, `flow_id` wins (VoIPBIN). */
 export const CreateCallBody = Type.Object(
   {
     source: AddressBody,
@@ -35,7 +35,8 @@ export const CreateCallBody = Type.Object(
     ...FlowFields,
     master_call_id: Type.Optional(Uuid),
     early_execution: Type.Optional(Type.Boolean()),
-    anonymous: Type.Optional(Type.Enum(['yes', 'no'])),
+    // `auto` is VoIPBIN's default and callbin's default: the caller id is shown.
+    anonymous: Type.Optional(Type.Enum(['yes', 'no', 'auto'])),
     metadata: Type.Optional(Type.Record(Type.String({ maxLength: 255 }), Type.Unknown())),
     dial_timeout: Type.Optional(Seconds),
     max_duration: Type.Optional(Seconds),
@@ -54,6 +55,13 @@ export function flowSourceOf(ctx: ApiContext, body: { flow_id?: string; actions?
   if (body.flow_id !== undefined) return { flow_id: body.flow_id };
   const langs = ctx.isSupportedLanguage ? { isSupportedLanguage: ctx.isSupportedLanguage } : {};
   return { actions: validateFlowActions(body.actions, langs) };
+}
+
+/** The flow of `POST /calls`: `flow_id` when given, even beside `actions` (VoIPBIN), else the inline actions. */
+export function callFlowFields<T extends { flow_id?: string; actions?: unknown[] }>(body: T): T {
+  if (body.flow_id === undefined || body.actions === undefined) return body;
+  const { actions: _ignored, ...rest } = body;
+  return rest as T;
 }
 
 /** Lets a control be POSTed without a body (`curl -X POST …/hangup`): absent is validated as `{}`. */

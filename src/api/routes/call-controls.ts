@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { HANGUP_REASONS, MUTE_REQUEST_DIRECTIONS } from '../../calls/index.ts';
-import type { Address, Call, TalkRequest } from '../../calls/index.ts';
+import type { Address, Call, MuteRequestDirection, TalkRequest } from '../../calls/index.ts';
 import { InvalidStateError, ValidationError, hasCode, httpUrlProblem } from '../../shared/index.ts';
 import type { ApiContext } from '../context.ts';
 import { Uuid } from '../schemas.ts';
@@ -75,7 +75,16 @@ function checkMediaUrls(urls: readonly string[]): void {
   if (issues.length > 0) throw new ValidationError(issues);
 }
 
-const MuteBody = Type.Object({ direction: Type.Enum(MUTE_REQUEST_DIRECTIONS) }, { additionalProperties: false });
+/** `direction` `""` or omitted means both, as in VoIPBIN (docs/calls.md "Live control endpoints"). */
+const MuteBody = Type.Object(
+  { direction: Type.Optional(Type.Enum([...MUTE_REQUEST_DIRECTIONS, ''])) },
+  { additionalProperties: false },
+);
+
+/** The direction a mute request acts on: `""` or none is `both`. */
+function muteRequestDirection(direction: MuteRequestDirection | '' | undefined): MuteRequestDirection {
+  return direction === undefined || direction === '' ? 'both' : direction;
+}
 
 const RecordingStartBody = Type.Object(
   {
@@ -182,8 +191,12 @@ export const CALL_CONTROLS: readonly CallControl[] = [
   control('DELETE', 'hold', NoBody, (t) => t.service.setHold(t.call.id, false, t.call.customer_id)),
   control('POST', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, true, t.call.customer_id)),
   control('DELETE', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, false, t.call.customer_id)),
-  control('POST', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, true, t.call.customer_id)),
-  control('DELETE', 'mute', MuteBody, (t, b) => t.service.setMute(t.call.id, b.direction, false, t.call.customer_id)),
+  control('POST', 'mute', MuteBody, (t, b) =>
+    t.service.setMute(t.call.id, muteRequestDirection(b.direction), true, t.call.customer_id),
+  ),
+  control('DELETE', 'mute', MuteBody, (t, b) =>
+    t.service.setMute(t.call.id, muteRequestDirection(b.direction), false, t.call.customer_id),
+  ),
   control('POST', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, true, t.call.customer_id)),
   control('DELETE', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, false, t.call.customer_id)),
   control('POST', 'recording_start', RecordingStartBody, (t, b) =>

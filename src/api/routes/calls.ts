@@ -7,7 +7,7 @@ import type { CallListOptions, Scope } from '../../store/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { CredentialQuery, PageQuery, pageSizeOf } from '../pagination.ts';
-import { CreateCallBody, emptyBodyAsObject, flowSourceOf } from './call-bodies.ts';
+import { CreateCallBody, callFlowFields, emptyBodyAsObject, flowSourceOf } from './call-bodies.ts';
 import { CALL_CONTROLS } from './call-controls.ts';
 import { IdParams } from './crud.ts';
 import type { CallsApiDeps } from './calls-deps.ts';
@@ -73,13 +73,14 @@ export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const create = { preValidation, schema: { tags, body: CreateCallBody, querystring: CredentialQuery } };
   app.post('/calls', create, async (req) => {
     const calls = callsOf(ctx);
-    const body = req.body as Static<typeof CreateCallBody>;
+    const body = callFlowFields(req.body as Static<typeof CreateCallBody>);
     const created = await calls.service.createOutgoing({
       ...body,
       ...flowSourceOf(ctx, body),
       customer_id: principalOf(req).customerId,
     });
-    return { calls: created };
+    // VoIPBIN answers groupcalls beside calls; callbin dials no groupcalls (docs/calls.md "Creating calls").
+    return { calls: created, groupcalls: [] };
   });
 
   app.get('/calls', { schema: { tags, querystring: ListQuery } }, async (req) => {

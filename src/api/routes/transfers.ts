@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { TRANSFER_TYPES } from '../../calls/index.ts';
+import type { TransferRequest } from '../../calls/index.ts';
+import { ValidationError } from '../../shared/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { CredentialQuery } from '../pagination.ts';
@@ -10,11 +12,65 @@ import { callsOf } from './calls.ts';
 import type { TransferCommands } from './calls-deps.ts';
 import { IdParams } from './crud.ts';
 
-/** `POST /transfers` (docs/calls.md "Transfer"); the calls domain checks the transferee against its type. */
+/** The most addresses VoIPBIN's form may list (one is dialled; more is refused with a clear reason). */
+const MAX_TRANSFEREE_ADDRESSES = 100;
+
+/**
+ * `POST /transfers` (docs/calls.md "Transfer"), in callbin's form `{type, transferer_call_id, transferee}`
+ * or VoIPBIN's `{transfer_type, transferer_call_id, transferee_addresses}` (docs/voipbin-compatibility.md);
+ * the calls domain checks the transferee against its type.
+ */
 export const CreateTransferBody = Type.Object(
-  { type: Type.Enum(TRANSFER_TYPES), transferer_call_id: Uuid, transferee: AddressBody },
+  {
+    type: Type.Optional(Type.Enum(TRANSFER_TYPES)),
+    transfer_type: Type.Optional(Type.Enum(TRANSFER_TYPES)),
+    transferer_call_id: Uuid,
+    transferee: Type.Optional(AddressBody),
+    transferee_addresses: Type.Optional(Type.Array(AddressBody, { minItems: 1, maxItems: MAX_TRANSFEREE_ADDRESSES })),
+  },
   { additionalProperties: false },
 );
+
+/** The request the calls domain takes, from either form of the body; 400 on a missing, doubled or second transferee. */
+export function transferRequestOf(body: Static<typeof CreateTransferBody>, customerId: string): TransferRequest {
+  const type = oneOf(body, 'type', 'transfer_type');
+  const addresses = oneOf(body, 'transferee', 'transferee_addresses');
+  const transferee = Array.isArray(addresses) ? addresses[0] : addresses;
+  if (Array.isArray(addresses) && addresses.length > 1) {
+    // VoIPBIN rings every address at once; callbin's transfer dials one call (docs/calls.md "Transfer").
+    throw ValidationError.field(
+      'transferee_addresses',
+      'TOO_MANY_ITEMS',
+      `a transfer dials one transferee: give one address, not ${addresses.length}`,
+    );
+  }
+  return { customer_id: customerId, type, transferer_call_id: body.transferer_call_id, transferee };
+}
+
+/** The value of exactly one of two fields that mean the same thing (callbin's name and VoIPBIN's). */
+function oneOf<B extends Record<string, unknown>, K1 extends keyof B & string, K2 extends keyof B & string>(
+  body: B,
+  own: K1,
+  voipbin: K2,
+): NonNullable<B[K1] | B[K2]> {
+  const a = body[own];
+  const b = body[voipbin];
+  if (a !== undefined && b !== undefined)
+    throw ValidationError.field(voipbin, 'INVALID_ARGUMENT', `give ${own} or ${voipbin}, not both`);
+  const value = a ?? b;
+  if (value === undefined || value === null)
+    throw ValidationError.field(own, 'MISSING_FIELD', `is required (or VoIPBIN's ${voipbin})`);
+  return value as NonNullable<B[K1] | B[K2]>;
+}
+
+/** A validation error about `transferee` names VoIPBIN's `transferee_addresses[0]` when that form was sent. */
+function asVoipbinFields(err: unknown): unknown {
+  if (!(err instanceof ValidationError)) return err;
+  return new ValidationError(
+    err.details.map((d) => ({ ...d, field: d.field.replace(/^transferee(?=\.|$)/, 'transferee_addresses[0]') })),
+    err.code,
+  );
+}
 
 const NoBody = Type.Object({}, { additionalProperties: false });
 
@@ -32,7 +88,12 @@ function transfersOf(ctx: ApiContext): TransferCommands {
 export function transferRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/transfers', { schema: { tags, body: CreateTransferBody, querystring: CredentialQuery } }, async (req) => {
     const body = req.body as Static<typeof CreateTransferBody>;
-    return transfersOf(ctx).create({ ...body, customer_id: principalOf(req).customerId });
+    const request = transferRequestOf(body, principalOf(req).customerId);
+    try {
+      return await transfersOf(ctx).create(request);
+    } catch (err) {
+      throw body.transferee_addresses ? asVoipbinFields(err) : err;
+    }
   });
 
   app.get('/transfers/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {

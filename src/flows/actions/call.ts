@@ -3,7 +3,7 @@ import { NIL_UUID } from '../../shared/index.ts';
 import { AddressSchema } from '../address.ts';
 import { defineAction } from './action-definition.ts';
 import type { OptionIssue } from './action-definition.ts';
-import { resourceId } from './option-fields.ts';
+import { Anonymous, resourceId } from './option-fields.ts';
 import type { FlowSource } from '../../calls/index.ts';
 import { fullAddress } from '../../calls/index.ts';
 import { defaultSource } from './dial-address.ts';
@@ -25,6 +25,7 @@ export const callAction = defineAction({
       ),
       chained: Type.Optional(Type.Boolean({ description: 'chain the new calls to this call' })),
       early_execution: Type.Optional(Type.Boolean({ description: 'start the flow before the callee answers' })),
+      anonymous: Type.Optional(Anonymous),
     },
     { additionalProperties: false },
   ),
@@ -49,6 +50,7 @@ export const callAction = defineAction({
       flow,
       ...(chained && ctx.callId !== undefined ? { master_call_id: ctx.callId } : {}),
       ...(option.early_execution !== undefined ? { early_execution: option.early_execution } : {}),
+      ...(option.anonymous === 'yes' ? { anonymous: true } : {}),
     });
     return undefined;
   },

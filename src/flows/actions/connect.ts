@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { AddressSchema } from '../address.ts';
 import { defineAction } from './action-definition.ts';
-import { durationSec } from './option-fields.ts';
+import { Anonymous, durationSec } from './option-fields.ts';
 import type { HangupReason } from '../../calls/index.ts';
 import { requireCall } from './call-media.ts';
 import { ConnectSession } from './connect-session.ts';
@@ -42,6 +42,7 @@ export const connectAction = defineAction({
       early_media: Type.Optional(Type.Boolean({ description: "pass the callee's early audio before answer" })),
       relay_reason: Type.Optional(Type.Boolean({ description: "end this call with a callee's busy/noanswer reason" })),
       ring_timeout: Type.Optional(durationSec(1, 600, 'how long the destinations ring')),
+      anonymous: Type.Optional(Anonymous),
     },
     { additionalProperties: false },
   ),
@@ -56,6 +57,7 @@ export const connectAction = defineAction({
       flow: { actions: CALLEE_HOLD_ACTIONS },
       master_call_id: masterId,
       ring_timeout_sec: ringTimeoutSec,
+      ...(option.anonymous === 'yes' ? { anonymous: true } : {}),
     });
     const session = new ConnectSession(ctx, {
       masterId,

@@ -9,7 +9,10 @@ import { answeredCall } from './call-media.ts';
 /** How long `digits_receive` waits when `duration` is not given (ms). */
 export const DEFAULT_DIGITS_DURATION_MS = 5000;
 
-/** Appends digits to `voipbin.call.digits` until `length` were taken or a terminator arrives. */
+/**
+ * Appends digits to `voipbin.call.digits` until `length` were taken or a terminator arrives; the
+ * terminator is appended too, as VoIPBIN keeps it (docs/flows.md "Action options").
+ */
 async function collectDigits(
   ctx: ActionContext,
   length: number | undefined,
@@ -18,19 +21,25 @@ async function collectDigits(
 ): Promise<void> {
   for (let collected = 0; length === undefined || collected < length; ) {
     const { digit } = await ctx.digits.take(signal);
-    if (terminators.includes(digit)) return;
     ctx.variables.set(DIGITS_VARIABLE, ctx.variables.get(DIGITS_VARIABLE) + digit);
+    if (terminators.includes(digit)) return;
     collected += 1;
   }
 }
 
-/** `digits_receive`: collect DTMF into `voipbin.call.digits` until a length, a terminator or a timeout. */
+/** `digits_receive`: collect DTMF into `voipbin.call.digits` until a length, a terminator (kept) or a timeout. */
 export const digitsReceiveAction = defineAction({
   type: 'digits_receive',
   schema: Type.Object(
     {
       duration: Type.Optional(durationMs(1, MAX_DURATION_MS, 'time allowed to finish the input')),
-      length: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'digits to collect' })),
+      length: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: 100,
+          description: 'digits to collect; 0 = no limit (ends on key or duration)',
+        }),
+      ),
       key: Type.Optional(
         Type.String({ pattern: '^[0-9*#A-D]*$', maxLength: 16, description: 'terminator DTMF symbols (0-9 * # A-D)' }),
       ),
@@ -43,7 +52,8 @@ export const digitsReceiveAction = defineAction({
     const { controller, dispose } = linkedController(signal);
     const timer = ctx.clock.setTimeout(() => controller.abort(), option.duration ?? DEFAULT_DIGITS_DURATION_MS);
     try {
-      await collectDigits(ctx, option.length, option.key ?? '', controller.signal);
+      const length = option.length === 0 ? undefined : option.length;
+      await collectDigits(ctx, length, option.key ?? '', controller.signal);
     } catch (err) {
       // Running out of time is how collection ends without a length or terminator; only a flow abort is passed on.
       if (signal.aborted) throw err;

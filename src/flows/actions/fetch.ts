@@ -21,7 +21,9 @@ export const fetchAction = defineAction({
       activeflow_id: ctx.activeflowId,
       url: option.event_url,
       method: option.event_method ?? 'POST',
-      body: ctx.snapshot(),
+      // The activeflow as docs/flows.md promises, with VoIPBIN's `activeflow_id` beside its
+      // `reference_id`, so a server written for either finds what it reads.
+      body: { ...ctx.snapshot(), activeflow_id: ctx.activeflowId },
     };
     const answer = await withTimeout(ctx.clock, FETCH_TIMEOUT_MS, signal, 'FETCH_TIMEOUT', (s) =>
       ctx.http.fetchJson(request, s),

@@ -168,12 +168,12 @@ describe('digits_receive', () => {
     assert.equal((await h.ended(id)).variables['got'], '123');
   });
 
-  test('ends at a terminator, which is not collected', async () => {
+  test('ends at a terminator, which is kept in the digits as VoIPBIN does', async () => {
     const h = new EngineHarness();
     const id = await h.startCall(receive({ key: '#*', duration: 10_000 }));
     await waitFor(() => h.clock.pending > 0);
     for (const d of '42#7') h.calls.pressDigit('call-1', d);
-    assert.equal((await h.ended(id)).variables['got'], '42');
+    assert.equal((await h.ended(id)).variables['got'], '42#');
   });
 
   test('ends after duration with what was collected', async () => {

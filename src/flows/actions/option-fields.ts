@@ -26,11 +26,18 @@ export function actionRef(description: string, unsetAllowed = false) {
   });
 }
 
+const UUID_PATTERN = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
 /** A UUID of a stored resource (flow, conference). */
 export function resourceId(description: string) {
+  return Type.String({ pattern: `^${UUID_PATTERN}$`, description: `${description} (a UUID)` });
+}
+
+/** A UUID of a resource, or `""` (with the nil UUID, "none"). */
+export function resourceIdOrUnset(description: string) {
   return Type.String({
-    pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-    description: `${description} (a UUID)`,
+    pattern: `^(${UUID_PATTERN})?$`,
+    description: `${description} (a UUID; "" or the nil UUID for none)`,
   });
 }
 
@@ -42,6 +49,9 @@ export function httpUrl(description: string) {
     description: `${description}: an http(s) URL`,
   });
 }
+
+/** `anonymous` of `connect` and `call`: `"yes"` hides the caller id, as in `POST /calls`. */
+export const Anonymous = Type.Enum(['yes', 'no', ''], { description: '"yes": hide the caller id' });
 
 /** An HTTP method the customer's server may be called with. */
 export const HttpMethod = Type.Enum(['GET', 'POST', 'PUT', 'DELETE'], { description: 'HTTP method' });

@@ -11,7 +11,11 @@ export const recordingStartAction = defineAction({
     {
       format: Type.Optional(Type.Enum(['wav'], { description: 'file format' })),
       end_of_silence: Type.Optional(durationSec(0, 3600, 'stop after this much silence, 0 = never')),
-      end_of_key: Type.Optional(Type.Enum(['', '#', '*', 'any'], { description: 'DTMF key that stops the recording' })),
+      end_of_key: Type.Optional(
+        Type.Enum(['', 'none', '#', '*', 'any'], {
+          description: 'DTMF key that stops the recording ("" or "none": no key)',
+        }),
+      ),
       duration: Type.Optional(durationSec(0, 86_400, 'maximum length, 0 = unlimited')),
       beep_start: Type.Optional(Type.Boolean({ description: 'beep when the recording starts' })),
       on_end_flow_id: Type.Optional(resourceId('flow to run when the recording ends')),
@@ -25,7 +29,9 @@ export const recordingStartAction = defineAction({
     const options: RecordingOptions = {
       format: 'wav',
       ...(option.end_of_silence !== undefined ? { end_of_silence: option.end_of_silence } : {}),
-      ...(option.end_of_key !== undefined && option.end_of_key !== '' ? { end_of_key: option.end_of_key } : {}),
+      ...(option.end_of_key !== undefined && option.end_of_key !== '' && option.end_of_key !== 'none'
+        ? { end_of_key: option.end_of_key }
+        : {}),
       ...(option.duration !== undefined ? { duration: option.duration } : {}),
       ...(option.on_end_flow_id !== undefined ? { on_end_flow_id: option.on_end_flow_id } : {}),
     };

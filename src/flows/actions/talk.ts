@@ -47,6 +47,12 @@ export const talkAction = defineAction({
       ),
       gender: Type.Optional(Type.Enum(['male', 'female', 'neutral'], { description: 'voice gender' })),
       voice_id: Type.Optional(Type.String({ maxLength: 256, description: 'engine voice id' })),
+      provider: Type.Optional(
+        Type.String({
+          maxLength: 64,
+          description: 'TTS provider: accepted and ignored, callbin speaks with its one engine',
+        }),
+      ),
       digits_handle: Type.Optional(
         Type.Enum(['', 'next'], { description: '"next": a DTMF digit stops the speech and moves on' }),
       ),

@@ -149,6 +149,7 @@ export class CallControlAdapter implements CallControlPort {
       ...(request.master_call_id ? { master_call_id: request.master_call_id } : {}),
       ...(request.early_execution !== undefined ? { early_execution: request.early_execution } : {}),
       ...(request.ring_timeout_sec !== undefined ? { dial_timeout: request.ring_timeout_sec } : {}),
+      ...(request.anonymous === true ? { anonymous: 'yes' as const } : {}),
     });
     return calls.map((c) => c.id);
   }

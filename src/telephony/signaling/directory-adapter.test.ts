@@ -61,6 +61,39 @@ describe('DirectoryAdapter', () => {
     assert.equal(await directory.extensionContacts(newId(), '1001'), undefined);
   });
 
+  it("finds an extension by its id too, only among the customer's own live extensions", async () => {
+    const customerId = newId();
+    const ext = await store.extensions.create({
+      customer_id: customerId,
+      extension: '3001',
+      password: 'pw',
+      username: `u-${newId()}`,
+      domain_name: 'd',
+      name: '',
+      detail: '',
+    });
+    await store.registrations.upsert({
+      customer_id: customerId,
+      extension_id: ext.id,
+      transport: 'UDP',
+      source: 'udp:192.0.2.9:5060',
+      call_id: 'c',
+      cseq: 1,
+      user_agent: 'phone',
+      contact: 'sip:c@192.0.2.9:5060',
+      path: ['<sip:192.0.2.5:5060;lr>'],
+      tm_expire: new Date(clock.now() + 60_000).toISOString(),
+    });
+    const directory = new DirectoryAdapter({ store, clock });
+    assert.deepEqual(await directory.extensionContacts(customerId, ext.id), ['sip:c@192.0.2.9:5060']);
+    assert.deepEqual(await directory.extensionContacts(customerId, ext.id.toUpperCase()), ['sip:c@192.0.2.9:5060']);
+    assert.deepEqual([...(await directory.contactRoutes(customerId, ext.id)).keys()], ['sip:c@192.0.2.9:5060']);
+    assert.equal(await directory.extensionContacts(newId(), ext.id), undefined, "another customer's id is unknown");
+    assert.equal(await directory.extensionContacts(customerId, newId()), undefined);
+    await store.extensions.delete(ext.id, { customerId });
+    assert.equal(await directory.extensionContacts(customerId, ext.id), undefined, 'a deleted extension is unknown');
+  });
+
   it("keeps each binding's Path (RFC 3327 §5.3) and gives it as the route set of the INVITE to that contact", async () => {
     const customerId = newId();
     const ext = await store.extensions.create({

@@ -1,5 +1,5 @@
 import type { DirectoryPort } from '../../calls/index.ts';
-import { systemClock } from '../../shared/index.ts';
+import { isUuid, systemClock } from '../../shared/index.ts';
 import type { Clock } from '../../shared/index.ts';
 import type { Registration, Store } from '../../store/index.ts';
 
@@ -30,7 +30,11 @@ export function connectionOfSource(source: string): ContactConnection | undefine
   return { transport: (m[1] as string).toUpperCase() as 'WS' | 'WSS', host: (m[2] ?? m[3]) as string, port };
 }
 
-/** DirectoryPort over the store: an extension's live registrations are its contacts, with their Path. */
+/**
+ * DirectoryPort over the store: an extension's live registrations are its contacts, with their Path.
+ * An extension is named by its `extension` or by its id (docs/calls.md "Creating calls"); either way only
+ * the customer's own extensions are found.
+ */
 export class DirectoryAdapter implements DirectoryPort, ContactRoutes {
   readonly #store: Pick<Store, 'extensions' | 'registrations'>;
   readonly #clock: Clock;
@@ -62,7 +66,9 @@ export class DirectoryAdapter implements DirectoryPort, ContactRoutes {
   }
 
   async #bindings(customerId: string, extension: string): Promise<Registration[] | undefined> {
-    const row = await this.#store.extensions.findByExtension(customerId, extension);
+    const row = isUuid(extension)
+      ? await this.#store.extensions.get(extension.toLowerCase(), { customerId })
+      : await this.#store.extensions.findByExtension(customerId, extension);
     if (!row) return undefined;
     return this.#store.registrations.listForExtension(row.id, new Date(this.#clock.now()).toISOString());
   }
