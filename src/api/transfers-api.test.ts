@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTransfersApi } from '../../test/support/transfers-api.ts';
-import type { Call } from '../calls/index.ts';
-import { FakeIncomingLeg, address } from '../calls/testing/fake-ports.ts';
 
 describe('/v1.0/transfers', () => {
   let api: Awaited<ReturnType<typeof startTransfersApi>>;
