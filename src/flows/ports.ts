@@ -5,6 +5,7 @@ import type {
   FlowSource,
   HangupReason,
   MediaStreamRequest,
+  MuteRequestDirection,
   RecordingOptions,
   StartedMediaStream,
 } from '../calls/index.ts';
@@ -116,6 +117,8 @@ export interface CallControlPort {
   mediaStreamStart(callId: string, request: MediaStreamRequest): Promise<StartedMediaStream>;
   /** Stops the call's streams; resolves when stopped (none is fine). */
   mediaStreamStop(callId: string): Promise<void>;
+  /** Mutes (`on`) or unmutes one direction of an answered call, combining with its current mute (`CallService.setMute`). */
+  setMute(callId: string, direction: MuteRequestDirection, on: boolean): Promise<void>;
   /** Sends back what the caller says (and DTMF) until the signal aborts; then resolves. */
   echo(callId: string, signal: AbortSignal): Promise<void>;
   /** The audio the call receives as 20 ms frames of 8 kHz 16-bit PCM (160 samples), until the signal aborts. */

@@ -186,6 +186,22 @@ const EXAMPLES: Record<ActionType, Example> = {
     invalid: { option: { machine_handle: 'ignore' }, field: 'machine_handle', reason: 'INVALID_ACTION' },
   },
   stop: { valid: {}, invalid: { option: { reason: 'done' }, field: 'reason', reason: 'INVALID_ACTION' } },
+  condition_call_digits: {
+    valid: { length: 4, key: '#', false_target_id: TARGET_ID },
+    invalid: { option: { key: 'E' }, field: 'key', reason: 'INVALID_ACTION' },
+  },
+  condition_call_status: {
+    valid: { status: 'progressing', false_target_id: TARGET_ID },
+    invalid: { option: { status: 'answered' }, field: 'status', reason: 'INVALID_ACTION' },
+  },
+  mute: {
+    valid: { direction: 'in' },
+    invalid: { option: { direction: 'sideways' }, field: 'direction', reason: 'INVALID_ACTION' },
+  },
+  stream_echo: {
+    valid: { duration: 30000 },
+    invalid: { option: { duration: 0 }, field: 'duration', reason: 'INVALID_ACTION' },
+  },
 };
 
 const NEEDS: Record<ActionNeeds, readonly ActionType[]> = {
@@ -204,8 +220,10 @@ const NEEDS: Record<ActionNeeds, readonly ActionType[]> = {
     'amd',
     'connect',
     'conference_join',
+    'mute',
+    'stream_echo',
   ],
-  call: ['hangup'],
+  call: ['hangup', 'condition_call_digits', 'condition_call_status'],
   none: [
     'goto',
     'branch',
@@ -228,7 +246,7 @@ function withTarget(action: Record<string, unknown>): unknown[] {
 describe('action schemas', () => {
   it('the example table covers every action type of the catalogue', () => {
     assert.deepEqual(Object.keys(EXAMPLES).sort(), [...ACTION_TYPES].sort());
-    assert.equal(ACTION_TYPES.length, 26);
+    assert.equal(ACTION_TYPES.length, 30);
   });
 
   it('the registry files every type under its own key with the catalogue needs', () => {

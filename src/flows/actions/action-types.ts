@@ -26,6 +26,10 @@ export const ACTION_TYPES = [
   'fetch_flow',
   'amd',
   'stop',
+  'condition_call_digits',
+  'condition_call_status',
+  'mute',
+  'stream_echo',
 ] as const;
 
 /** The name of one flow action, as written in a flow's `type` field. */

@@ -5,6 +5,8 @@ import { answerAction } from './answer.ts';
 import { beepAction } from './beep.ts';
 import { branchAction } from './branch.ts';
 import { callAction } from './call.ts';
+import { conditionCallDigitsAction } from './condition-call-digits.ts';
+import { conditionCallStatusAction } from './condition-call-status.ts';
 import { conditionDatetimeAction } from './condition-datetime.ts';
 import { conditionVariableAction } from './condition-variable.ts';
 import { conferenceJoinAction } from './conference-join.ts';
@@ -18,11 +20,13 @@ import { fetchFlowAction } from './fetch-flow.ts';
 import { fetchAction } from './fetch.ts';
 import { gotoAction } from './goto.ts';
 import { hangupAction } from './hangup.ts';
+import { muteAction } from './mute.ts';
 import { playAction } from './play.ts';
 import { recordingStartAction } from './recording-start.ts';
 import { recordingStopAction } from './recording-stop.ts';
 import { sleepAction } from './sleep.ts';
 import { stopAction } from './stop.ts';
+import { streamEchoAction } from './stream-echo.ts';
 import { talkAction } from './talk.ts';
 import { variableSetAction } from './variable-set.ts';
 import { webhookSendAction } from './webhook-send.ts';
@@ -61,6 +65,10 @@ export const actionRegistry = {
   fetch_flow: fetchFlowAction,
   amd: amdAction,
   stop: stopAction,
+  condition_call_digits: conditionCallDigitsAction,
+  condition_call_status: conditionCallStatusAction,
+  mute: muteAction,
+  stream_echo: streamEchoAction,
 } as const satisfies ActionRegistryShape;
 
 /** The definition of one action type, widened to the common shape. */

@@ -1,11 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { newCall } from '../../calls/index.ts';
+import { addMute, newCall, removeMute } from '../../calls/index.ts';
 import type {
   Call,
   CallAction,
   HangupReason,
   MediaStreamRequest,
   MediaStreamStopReason,
+  MuteRequestDirection,
   NewCallFields,
   RecordingOptions,
   StartedMediaStream,
@@ -215,6 +216,13 @@ export class FakeCallControl implements ports.CallControlPort {
   async mediaStreamStop(callId: string): Promise<void> {
     this.log.push(`mediaStreamStop ${callId}`);
     for (const entry of this.streams) if (entry.callId === callId) entry.end('stopped');
+  }
+
+  async setMute(callId: string, direction: MuteRequestDirection, on: boolean): Promise<void> {
+    this.log.push(`${on ? 'mute' : 'unmute'} ${callId} ${direction}`);
+    const call = this.calls.get(callId);
+    if (call)
+      call.mute_direction = on ? addMute(call.mute_direction, direction) : removeMute(call.mute_direction, direction);
   }
 
   echo(callId: string, signal: AbortSignal): Promise<void> {

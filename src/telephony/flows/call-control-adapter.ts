@@ -4,6 +4,7 @@ import type {
   CallService,
   HangupReason,
   MediaStreamRequest,
+  MuteRequestDirection,
   RecordingOptions,
   StartedMediaStream,
 } from '../../calls/index.ts';
@@ -119,6 +120,10 @@ export class CallControlAdapter implements CallControlPort {
 
   async mediaStreamStop(callId: string): Promise<void> {
     await this.#o.calls().stopMediaStream(callId);
+  }
+
+  async setMute(callId: string, direction: MuteRequestDirection, on: boolean): Promise<void> {
+    await this.#o.calls().setMute(callId, direction, on);
   }
 
   async echo(callId: string, signal: AbortSignal): Promise<void> {
