@@ -1,8 +1,7 @@
 // Part of the composition root: builds the calls stack (domain services and their adapters) for
 // main.ts. Only main.ts imports this file.
 import { join } from 'node:path';
-import { CallService } from './calls/index.ts';
-import type { TransferStorePort } from './calls/index.ts';
+import { CallService, DTMF_RECEIVED_EVENT, GroupcallService } from './calls/index.ts';
 import { ConferenceService } from './conferences/index.ts';
 import { allowedPrivateTargets, type Config } from './config/index.ts';
 import { type EventPublisher, SsrfGuard } from './events/index.ts';
@@ -16,13 +15,18 @@ import type { Store } from './store/index.ts';
 import {
   ActiveflowStoreAdapter,
   CallControlAdapter,
+  CallDtmfEvents,
   CallMedia,
+  HoldMusic,
+  MOH_MAX_BYTES,
+  MOH_TIMEOUT_MS,
   CallMediaTap,
   CallSignaling,
   CallStoreAdapter,
   DirectoryAdapter,
   FlowHttpAdapter,
   FlowLookupAdapter,
+  DirectAddresses,
   IncomingCalls,
   PhoneReferTransfers,
   ProviderAddressBook,
@@ -32,37 +36,18 @@ import {
   CallRecordings,
   RecordingStoreAdapter,
   SipTargetGuard,
-  DialogJournal,
+  LegDialogIndex,
   byeLeftoverDialogs,
   ConferenceMixer,
   ConferenceRecording,
   ConferenceStoreAdapter,
+  GroupcallStoreAdapter,
   InterNodeJoinAcceptor,
   InterNodeJoinDialer,
   MediaStreams,
+  TransferStoreAdapter,
   type SipServer,
 } from './telephony/index.ts';
-
-/** The outbox resource type of transfer events (topics `customer_id:<id>:transfer[:<transfer id>]`). */
-const TRANSFER_RESOURCE_TYPE = 'transfer';
-
-/** Transfer events through the same outbox as call events; transfers themselves live in memory (no table yet). */
-function transferOutbox(store: Store, publisher: EventPublisher): TransferStorePort {
-  return {
-    save: (change) =>
-      store.transaction(async (tx) => {
-        for (const e of change.events) {
-          await publisher.publish(tx, {
-            customer_id: e.transfer.customer_id,
-            resource_type: TRANSFER_RESOURCE_TYPE,
-            resource_id: e.transfer.id,
-            type: e.type,
-            data: e.transfer,
-          });
-        }
-      }),
-  };
-}
 
 /** Stops every activeflow of `customerId` running in this process (API ones; a call's stops with its hangup too). */
 async function stopActiveflowsOf(flows: FlowEngine, customerId: string): Promise<void> {
@@ -86,6 +71,9 @@ export interface CallStack {
   recordingStore: RecordingStoreAdapter;
   conferences: ConferenceService;
   conferenceStore: ConferenceStoreAdapter;
+  /** Groupcalls of this node (docs/api.md "Groupcalls") and their stored rows. */
+  groupcalls: GroupcallService;
+  groupcallStore: GroupcallStoreAdapter;
   conferenceRecording: ConferenceRecording;
   /** A customer was deleted: hang up its live calls and stop its activeflows, in the background. */
   endCustomer(customerId: string): void;
@@ -115,7 +103,9 @@ export async function startCallStack(o: {
 }): Promise<CallStack> {
   const { config, store, sip, clock, logger } = o;
   // Each confirmed dialog's state is kept so a restart after a crash can BYE its far end.
-  const journal = new DialogJournal({ store, clock, logger });
+  const journal = new LegDialogIndex({ store, clock, logger });
+  // A REFER's Replaces names one of these dialogs, possibly an early one (docs/calls.md "Transfer").
+  journal.watch(() => sip.ua.dialogs);
   const endpointOptions = {
     allocator: new PortAllocator({ minPort: config.rtpPortMin, maxPort: config.rtpPortMax }),
     address: sip.advertisedHost,
@@ -126,20 +116,46 @@ export async function startCallStack(o: {
   const guard = new SsrfGuard({ mode: config.mode, allow: allowedPrivateTargets(config) });
   const mediaHttp = new GuardedFetch({ guard, clock });
   const audio = new AudioLoader({ clock, http: mediaHttp });
-  const media = new CallMedia({
-    logger,
-    loadAudio: (url, opts) => audio.load(url, opts),
-    relayRtp: config.mediaRelay,
-  });
-  const health = new ProviderHealth({ ua: sip.ua, store, clock, logger });
-  const callStore = new CallStoreAdapter({ store, events: o.publisher });
-  const activeflowStore = new ActiveflowStoreAdapter({ store, events: o.publisher });
-  const http = new FlowHttpAdapter({ store, clock, guard });
   let calls: CallService | undefined;
   const lateCalls = () => {
     if (!calls) throw new Error('call service not built yet');
     return calls;
   };
+  // docs/events.md "Event types": every digit a call receives is a `dtmf_received` event on the call's topic.
+  const dtmfEvents = new CallDtmfEvents({
+    customerOf: async (callId) => (await lateCalls().get(callId))?.customer_id,
+    publish: async (event) => {
+      await o.publisher.publishNow(store, {
+        customer_id: event.customer_id,
+        resource_type: 'call',
+        resource_id: event.call_id,
+        type: DTMF_RECEIVED_EVENT,
+        data: event,
+      });
+    },
+    clock,
+    logger,
+  });
+  const media = new CallMedia({
+    logger,
+    loadAudio: (url, opts) => audio.load(url, opts),
+    relayRtp: config.mediaRelay,
+    onDigit: (callId, event) => dtmfEvents.received(callId, event),
+    // docs/calls.md "Music on hold": the call's or its customer's moh_url, fetched like `play` media.
+    mohLibrary: new HoldMusic({
+      load: (url) => audio.load(url, { maxBytes: MOH_MAX_BYTES, timeoutMs: MOH_TIMEOUT_MS }),
+      customerMohUrl: async (callId) => {
+        const call = await lateCalls().get(callId);
+        return call && (await store.customers.get(call.customer_id))?.moh_url;
+      },
+      clock,
+      logger,
+    }),
+  });
+  const health = new ProviderHealth({ ua: sip.ua, store, clock, logger });
+  const callStore = new CallStoreAdapter({ store, events: o.publisher });
+  const activeflowStore = new ActiveflowStoreAdapter({ store, events: o.publisher });
+  const http = new FlowHttpAdapter({ store, clock, guard });
   const conferenceStore = new ConferenceStoreAdapter({ store, events: o.publisher });
   const mixer = new ConferenceMixer({ media, mediaClock: endpointOptions.mediaClock, logger });
   const conferences = new ConferenceService({
@@ -236,7 +252,7 @@ export async function startCallStack(o: {
     calls: lateCalls,
     logger,
   });
-  const refers = new PhoneReferTransfers({ calls: lateCalls, logger });
+  const refers = new PhoneReferTransfers({ calls: lateCalls, dialogs: journal, logger });
   // Customers' `sip:` destinations may not reach internal hosts in production mode (docs/security.md).
   const sipTargets = new SipTargetGuard({ mode: config.mode, allow: allowedPrivateTargets(config) });
   // Registered contacts are called through their registration's Path (RFC 3327, docs/cluster.md "The SIP edge").
@@ -262,13 +278,20 @@ export async function startCallStack(o: {
     streams,
     clock,
     logger,
-    transferStore: transferOutbox(store, o.publisher),
+    // Transfers are rows with their events, so they outlive the process (docs/calls.md "Transfer").
+    transferStore: new TransferStoreAdapter({ store, events: o.publisher, nodeId: o.reconcileNodeId }),
     sipTargets,
   });
+  // docs/api.md "Groupcalls": each destination is an outgoing call of this CallService.
+  const groupcallStore = new GroupcallStoreAdapter({ store, events: o.publisher, nodeId: o.reconcileNodeId, clock });
+  const groupcalls = new GroupcallService({ calls, store: groupcallStore, clock, logger });
   const providers = new ProviderAddressBook({ store, clock, logger });
   // docs/security.md "Overload": new INVITEs and POST /calls are refused 503 over capacity.
   const lag = new LagSampler({ clock }).start();
   const service = calls;
+  service.onEvent((event) => {
+    if (event.type === 'call_hangup') dtmfEvents.forget(event.call.id);
+  });
   const admission = new OverloadGuard({
     maxSetups: config.maxCallSetups,
     lagThresholdMs: config.overloadLagMs,
@@ -277,6 +300,10 @@ export async function startCallStack(o: {
     maxUtilisation: config.overloadUtilisation / 100,
     otherSetups: () => service.outgoingSetups(),
   });
+  const joinable = {
+    isJoinable: async (customerId: string, conferenceId: string) =>
+      (await conferences.get(conferenceId, { customerId }))?.status === 'progressing',
+  };
   const incoming = new IncomingCalls({
     admission,
     ua: sip.ua,
@@ -290,10 +317,9 @@ export async function startCallStack(o: {
     logger,
     refers,
     journal,
-    conferences: {
-      isJoinable: async (customerId, conferenceId) =>
-        (await conferences.get(conferenceId, { customerId }))?.status === 'progressing',
-    },
+    conferences: joinable,
+    // docs/calls.md "Direct addresses": `sip:direct.<hash>@<customer domain>`.
+    direct: new DirectAddresses({ store, sipDomain: config.sipDomain, clock, conferences: joinable, logger }),
     ...(roomLink ? { interNode: roomLink.acceptor } : {}),
   });
   const nodeId = o.reconcileNodeId;
@@ -303,6 +329,11 @@ export async function startCallStack(o: {
     await recordings.repair({ nodeId });
     await flows.reconcile({ nodeId });
     await calls.reconcile({
+      nodeId,
+      lastAliveMs: o.lastAliveIso === undefined ? undefined : Date.parse(o.lastAliveIso),
+    });
+    await groupcalls.reconcile({ nodeId });
+    await calls.transfers.reconcile({
       nodeId,
       lastAliveMs: o.lastAliveIso === undefined ? undefined : Date.parse(o.lastAliveIso),
     });
@@ -325,6 +356,8 @@ export async function startCallStack(o: {
     recordingStore,
     conferences,
     conferenceStore,
+    groupcalls,
+    groupcallStore,
     conferenceRecording,
     endCustomer: (customerId) => {
       service.hangupCustomer(customerId);
@@ -339,6 +372,7 @@ export async function startCallStack(o: {
       await roomLink?.acceptor.close();
       await refers.whenIdle();
       await health.stop();
+      groupcalls.close();
       service.close();
       conferences.close();
       await streams.close();
@@ -346,6 +380,7 @@ export async function startCallStack(o: {
       await recorder.close();
       stopServingFiles?.();
       await media.close();
+      await dtmfEvents.whenIdle();
       await journal.whenIdle();
       await http.close();
       await mediaHttp.close();

@@ -208,6 +208,7 @@ export async function startCallbin(
         recording: callStack.conferenceRecording,
       },
       recordings: { service: callStack.recordings, records: callStack.recordingStore },
+      groupcalls: { service: callStack.groupcalls, records: callStack.groupcallStore },
       sipWebSocket: { wsPort: sipServer.wsPort, wssPort: sipServer.wssPort },
       onProvidersChanged: () => callStack.providers.invalidate(),
       onCustomerDeleted: (customerId) =>

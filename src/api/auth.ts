@@ -12,11 +12,15 @@ export interface Principal {
   credentialId: string;
   customerId: string;
   role: 'admin' | 'customer';
+  /** The customer is frozen: only `GET /customer` is answered (docs/api.md "Freezing a customer"). */
+  frozen?: boolean;
 }
 
 interface CachedKey {
   key: Accesskey | undefined;
   customerLive: boolean;
+  /** The key's customer is frozen (docs/api.md "Freezing a customer"). */
+  customerFrozen?: boolean;
   at: number;
 }
 
@@ -145,8 +149,14 @@ export class Authenticator {
     // The user row, not the claims, says who this is; a password change bumps its version.
     const user = await this.#store.users.get(claims.sub);
     if (!user || (claims.pwv ?? 0) !== user.password_version) throw invalid();
-    if (user.role !== 'admin' && !(await this.#customerLive(user.customer_id))) throw invalid();
-    return { credentialId: user.id, customerId: actingCustomer(user), role: user.role };
+    const state = user.role === 'admin' ? 'live' : await this.#customerState(user.customer_id);
+    if (state === 'gone') throw invalid();
+    return {
+      credentialId: user.id,
+      customerId: actingCustomer(user),
+      role: user.role,
+      ...(state === 'frozen' ? { frozen: true } : {}),
+    };
   }
 
   /**
@@ -175,8 +185,8 @@ export class Authenticator {
     let entry = this.#cache.get(token);
     if (!entry || now - entry.at > CACHE_TTL_MS) {
       const key = await this.#store.accesskeys.findByTokenHash(hashToken(token));
-      const customerLive = key ? key.role === 'admin' || (await this.#customerLive(key.customer_id)) : false;
-      entry = { key, customerLive, at: now };
+      const state = !key ? 'gone' : key.role === 'admin' ? 'live' : await this.#customerState(key.customer_id);
+      entry = { key, customerLive: state !== 'gone', customerFrozen: state === 'frozen', at: now };
       if (this.#cache.size > 10_000) this.#cache.clear();
       this.#cache.set(token, entry);
     }
@@ -187,12 +197,16 @@ export class Authenticator {
     const key = entry.key;
     if (!key || !entry.customerLive || key.tm_delete) throw invalid();
     if (key.tm_expire && Date.parse(key.tm_expire) <= now) throw invalid();
-    return { credentialId: key.id, customerId: actingCustomer(key), role: key.role };
+    const principal: Principal = { credentialId: key.id, customerId: actingCustomer(key), role: key.role };
+    if (entry.customerFrozen) principal.frozen = true;
+    return principal;
   }
 
-  async #customerLive(customerId: string): Promise<boolean> {
-    if (customerId === NIL_UUID) return true;
-    return (await this.#store.customers.get(customerId)) !== undefined;
+  /** Whether a credential's customer exists and is frozen (docs/api.md "Freezing a customer"). */
+  async #customerState(customerId: string): Promise<'live' | 'frozen' | 'gone'> {
+    if (customerId === NIL_UUID) return 'live';
+    const customer = await this.#store.customers.get(customerId);
+    return customer === undefined ? 'gone' : customer.status === 'frozen' ? 'frozen' : 'live';
   }
 }
 

@@ -6,6 +6,7 @@ import type { Principal } from './auth.ts';
 import type { ActiveflowsApiDeps } from './routes/activeflows-deps.ts';
 import type { CallsApiDeps } from './routes/calls-deps.ts';
 import type { ConferencesApiDeps } from './routes/conferences-deps.ts';
+import type { GroupcallsApiDeps } from './routes/groupcalls-deps.ts';
 import type { RecordingsApiDeps } from './routes/recordings-deps.ts';
 import type { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
@@ -48,6 +49,8 @@ export interface ApiDeps {
   recordings?: RecordingsApiDeps;
   /** The conference service and stored conferences behind `/conferences` and `/conferencecalls` (503 `CONFERENCES_UNAVAILABLE` without them). */
   conferences?: ConferencesApiDeps;
+  /** The groupcall service and stored groupcalls behind `/groupcalls` (503 `CALLS_UNAVAILABLE` without them). */
+  groupcalls?: GroupcallsApiDeps;
   /** The bound SIP-over-WebSocket ports the softphone page (`/phone`) signs in over; absent when off. */
   sipWebSocket?: { wsPort?: number | undefined; wssPort?: number | undefined };
 }

@@ -45,6 +45,13 @@ export const HttpUrlOrEmpty = Type.String({
   'x-reason': 'INVALID_URL',
   'x-message': 'must be an http:// or https:// URL',
 });
+/** A music-on-hold file: an http(s) URL, or '' for the built-in music (docs/calls.md "Music on hold"). */
+export const MohUrlOrEmpty = Type.String({
+  maxLength: 2048,
+  pattern: '^(|[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*)$',
+  'x-reason': 'INVALID_MEDIA_URL',
+  'x-message': 'must be an http:// or https:// URL of a WAV or MP3, or empty',
+});
 /** An HTTP method for webhooks. */
 export const WebhookMethod = Type.Union([
   Type.Literal('POST'),

@@ -10,6 +10,7 @@ import { idempotencyPlugin } from './plugins/idempotency.ts';
 import { jsonBodyPlugin } from './plugins/json-body.ts';
 import { openapiPlugin } from './plugins/openapi.ts';
 import { phonePagePlugin } from './routes/phone.ts';
+import { responseSchemasPlugin } from './plugins/response-schemas.ts';
 import { schemaValidationPlugin } from './plugins/schema-validation.ts';
 
 const BODY_LIMIT = 1024 * 1024;
@@ -79,6 +80,7 @@ export async function buildServer(deps: ApiDeps, limits: Partial<HttpLimits> = {
   await app.register(idempotencyPlugin(ctx)); // 3. preHandler and onSend on POST routes
   await app.register(healthMetricsPlugin(deps)); // onResponse: request counts; /health, /metrics
   await app.register(openapiPlugin()); // /openapi.json, /docs
+  await app.register(responseSchemasPlugin()); // the answers' schemas, before the first route
   await app.register(phonePagePlugin(deps)); // /phone: the softphone page, public
   await app.register(apiRoutesPlugin(ctx)); // 4. handlers under /v1.0 and /v1
   return app;

@@ -16,22 +16,31 @@ import type { DigitsRequest, RecordingOptions, TalkRequest } from './ports.ts';
  * leg hears silence or music at once; the re-INVITE telling the far end runs in the background
  * (hold-signal.ts), so a far end that never answers it cannot hold the request or the call's queue.
  */
-export async function setHold(live: LiveCall, on: boolean): Promise<void> {
+export async function setHold(live: LiveCall, on: boolean, mohUrl?: string): Promise<void> {
   live.requireProgressing(on ? 'hold' : 'unhold');
+  if (on && mohUrl !== undefined) await changeMohUrl(live, mohUrl);
   if (live.call.hold === on) return;
   const leg = live.requireLeg();
   await live.rt.media.setHold(leg.leg_id, on);
-  if (live.moh) await live.rt.media.setMusicOnHold(leg.leg_id, on);
+  if (live.moh) await live.rt.media.setMusicOnHold(leg.leg_id, on, live.mohUrl);
   await live.update({ hold: on });
   live.signalHold(leg, on);
 }
 
 /** Turns music on hold on or off; it is heard while the call is held. */
-export async function setMusicOnHold(live: LiveCall, on: boolean): Promise<void> {
+export async function setMusicOnHold(live: LiveCall, on: boolean, mohUrl?: string): Promise<void> {
   live.requireProgressing('moh');
+  if (on && mohUrl !== undefined) await changeMohUrl(live, mohUrl);
   if (live.moh === on) return;
-  if (live.call.hold) await live.rt.media.setMusicOnHold(live.requireLeg().leg_id, on);
+  if (live.call.hold) await live.rt.media.setMusicOnHold(live.requireLeg().leg_id, on, live.mohUrl);
   live.recordMedia('moh', on);
+}
+
+/** The call's own `moh_url` (docs/calls.md "Music on hold"); music already playing switches to it. */
+async function changeMohUrl(live: LiveCall, mohUrl: string): Promise<void> {
+  if (live.mohUrl === mohUrl) return;
+  live.mohUrl = mohUrl;
+  if (live.call.hold && live.moh) await live.rt.media.setMusicOnHold(live.requireLeg().leg_id, true, mohUrl);
 }
 
 /** Mutes (`on`) or unmutes one direction, combining with the current state (`both` minus `in` = `out`). */

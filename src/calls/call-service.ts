@@ -178,6 +178,17 @@ export class CallService {
     return this.#control(callId, (live) => answerIncoming(live));
   }
 
+  /**
+   * Lets an unanswered incoming call hear early media: 183 Session Progress with its SDP, the call
+   * stays `ringing` (docs/media.md "Early media"); a no-op for any other call.
+   */
+  sessionProgress(callId: string): Promise<Call> {
+    return this.#control(callId, async (live) => {
+      if (live.call.direction === 'incoming' && live.call.status === 'ringing')
+        await live.incoming?.sessionProgress?.();
+    });
+  }
+
   /** A local hangup (API, flow, cascade) as docs/calls.md's tables say. */
   hangup(callId: string, request: LocalHangup = {}): Promise<Call> {
     return this.#control(callId, (live) => hangupLocally(live, request));
@@ -196,13 +207,13 @@ export class CallService {
   }
 
   /** `POST|DELETE /calls/{id}/hold`. */
-  setHold(callId: string, on: boolean): Promise<Call> {
-    return this.#control(callId, (live) => controls.setHold(live, on));
+  setHold(callId: string, on: boolean, mohUrl?: string): Promise<Call> {
+    return this.#control(callId, (live) => controls.setHold(live, on, mohUrl));
   }
 
   /** `POST|DELETE /calls/{id}/moh`. */
-  setMusicOnHold(callId: string, on: boolean): Promise<Call> {
-    return this.#control(callId, (live) => controls.setMusicOnHold(live, on));
+  setMusicOnHold(callId: string, on: boolean, mohUrl?: string): Promise<Call> {
+    return this.#control(callId, (live) => controls.setMusicOnHold(live, on, mohUrl));
   }
 
   /** `POST|DELETE /calls/{id}/mute` with `{direction}`. */
@@ -273,6 +284,17 @@ export class CallService {
   /** `POST /calls/{id}/redirect`: stop the activeflow, run another. */
   redirect(callId: string, source: FlowSource, variables: Record<string, string> = {}): Promise<Call> {
     return this.#control(callId, (live) => redirectFlow(live, source, variables));
+  }
+
+  /**
+   * A transfer keeps `chainedId` up while its master ends (docs/calls.md "Transfer"): the call leaves
+   * the master's `chained_call_ids` and follows no master any more.
+   */
+  async unchain(masterId: string, chainedId: string): Promise<Call> {
+    await this.#control(chainedId, (live) => live.update({ master_call_id: NIL_UUID }));
+    return this.#control(masterId, (live) =>
+      live.update({ chained_call_ids: live.call.chained_call_ids.filter((id) => id !== chainedId) }),
+    );
   }
 
   /** The flows module reports the action now executing on the call. */

@@ -67,6 +67,9 @@ export interface CallAction {
 export interface Call {
   id: string;
   customer_id: string;
+  /** VoIPBIN's owner of a call (an agent, a queue): always `""` and the nil UUID (docs/calls.md). */
+  owner_type: string;
+  owner_id: string;
   flow_id: string;
   activeflow_id: string;
   type: CallType;
@@ -75,6 +78,8 @@ export interface Call {
   recording_id: string;
   recording_ids: string[];
   conference_id: string;
+  /** The groupcall that dialled the call (docs/api.md "Groupcalls"); the nil UUID for none. */
+  groupcall_id: string;
   source: Address;
   destination: Address;
   status: CallStatus;
@@ -110,6 +115,7 @@ export interface NewCallFields {
   flow_id?: string;
   activeflow_id?: string;
   master_call_id?: string;
+  groupcall_id?: string;
   metadata?: Record<string, unknown>;
   route_attempts?: RouteAttempt[];
 }
@@ -123,6 +129,8 @@ export function newCall(fields: NewCallFields, nowMs: number): Call {
   const call: Call = {
     id: fields.id,
     customer_id: fields.customer_id,
+    owner_type: '',
+    owner_id: NIL_UUID,
     flow_id: fields.flow_id ?? NIL_UUID,
     activeflow_id: fields.activeflow_id ?? NIL_UUID,
     type: fields.type,
@@ -131,6 +139,7 @@ export function newCall(fields: NewCallFields, nowMs: number): Call {
     recording_id: NIL_UUID,
     recording_ids: [],
     conference_id: NIL_UUID,
+    groupcall_id: fields.groupcall_id ?? NIL_UUID,
     source: { ...fields.source },
     destination: { ...fields.destination },
     status: fields.status,
@@ -160,6 +169,8 @@ function copyFields(call: Readonly<Call>): Call {
   const fields: Omit<Call, 'tm_ringing' | 'tm_progressing' | 'tm_hangup' | 'tm_update'> = {
     id: call.id,
     customer_id: call.customer_id,
+    owner_type: call.owner_type,
+    owner_id: call.owner_id,
     flow_id: call.flow_id,
     activeflow_id: call.activeflow_id,
     type: call.type,
@@ -168,6 +179,7 @@ function copyFields(call: Readonly<Call>): Call {
     recording_id: call.recording_id,
     recording_ids: call.recording_ids,
     conference_id: call.conference_id,
+    groupcall_id: call.groupcall_id,
     source: call.source,
     destination: call.destination,
     status: call.status,

@@ -18,6 +18,8 @@ export { CALL_STATUSES } from './call-status-types.ts';
 export type { CallStatus } from './call-status-types.ts';
 export { CALL_EVENT_TYPES } from './call-events.ts';
 export type { CallChange, CallEvent, CallEventType } from './call-events.ts';
+export { DTMF_EVENTS_PER_SECOND, DTMF_RECEIVED_EVENT, DtmfEventBudget, dtmfReceived } from './dtmf-received.ts';
+export type { DtmfReceived } from './dtmf-received.ts';
 export {
   ANSWERED_LOCAL_REASONS,
   DEFAULT_REJECT_SIP_STATUS,
@@ -47,6 +49,7 @@ export {
   TRANSFER_STATUS_TRANSITIONS,
   TRANSFER_TYPES,
   isTransferEnded,
+  newTransfer,
 } from './transfer.ts';
 export type {
   Transfer,
@@ -60,3 +63,25 @@ export type {
 export { TransferService, memoryTransferStore } from './transfer-service.ts';
 export type { TransferRequest, TransferServiceDeps } from './transfer-service.ts';
 export * from './media-stream.ts';
+export {
+  GROUPCALL_ANSWER_METHODS,
+  GROUPCALL_EVENT_TYPES,
+  GROUPCALL_RING_METHODS,
+  GROUPCALL_STATUSES,
+  MAX_GROUPCALL_DESTINATIONS,
+  newGroupcall,
+} from './groupcall.ts';
+export type {
+  Groupcall,
+  GroupcallAnswerMethod,
+  GroupcallChange,
+  GroupcallEvent,
+  GroupcallEventType,
+  GroupcallRingMethod,
+  GroupcallStatus,
+  GroupcallStorePort,
+} from './groupcall.ts';
+export { GROUPCALL_STATUS_TRANSITIONS } from './groupcall-status.ts';
+export type { GroupcallRequest } from './groupcall-request.ts';
+export { GroupcallService } from './groupcall-service.ts';
+export type { GroupcallCallsPort, GroupcallServiceDeps } from './groupcall-service.ts';

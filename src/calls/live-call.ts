@@ -126,6 +126,9 @@ export class LiveCall {
     return this.#sawRinging;
   }
 
+  /** The call's own music-on-hold URL (`moh_url` of a hold or moh request); undefined: the customer's or built-in. */
+  mohUrl: string | undefined;
+
   /** Music on hold is on (heard while the call is held). */
   get moh(): boolean {
     return this.#moh;

@@ -31,6 +31,8 @@ export interface OutgoingCallRequest {
   /** Seconds (default 3600). */
   max_duration?: number;
   type?: CallType;
+  /** Set by the groupcall that dials the call (groupcall-service.ts); never taken from a client. */
+  groupcall_id?: string;
 }
 
 /** One destination after validation, with how it will be reached. */
@@ -205,6 +207,7 @@ async function buildOne(rt: CallRuntime, prepared: PreparedOutgoing, dest: Prepa
       flow_id: created.flow_id,
       activeflow_id: created.activeflow_id,
       ...(request.master_call_id !== undefined ? { master_call_id: request.master_call_id } : {}),
+      ...(request.groupcall_id !== undefined ? { groupcall_id: request.groupcall_id } : {}),
       ...(request.metadata ? { metadata: request.metadata } : {}),
       route_attempts: attempts,
     },

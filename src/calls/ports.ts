@@ -140,6 +140,11 @@ export interface IncomingLeg extends CallLeg {
   listen(events: LegEvents): void;
   /** Sends 180 Ringing. */
   ring(): Promise<void>;
+  /**
+   * Sends 183 Session Progress with the SDP answer, so the caller hears our audio before the 200
+   * (RFC 3960 §3: a bridged callee's early media, docs/media.md "Early media"); a no-op once answered.
+   */
+  sessionProgress?(): Promise<void>;
   /** Sends 200 OK with the SDP answer; resolves when the ACK arrived. */
   answer(): Promise<void>;
   /** Sends a final non-2xx response (486, 480, 603, …). */
@@ -181,8 +186,11 @@ export interface MediaPort {
   setSilence(legId: string, on: boolean): Promise<void>;
   /** Marks the leg held by callbin: at once it hears hold music or silence, never its bridged peer. */
   setHold(legId: string, on: boolean): Promise<void>;
-  /** Plays the music-on-hold file to the leg while on. */
-  setMusicOnHold(legId: string, on: boolean): Promise<void>;
+  /**
+   * Plays the music-on-hold file to the leg while on: `mohUrl` (the call's own), else the customer's
+   * `moh_url`, else the built-in music (docs/calls.md "Music on hold").
+   */
+  setMusicOnHold(legId: string, on: boolean, mohUrl?: string): Promise<void>;
   /** Sends DTMF to the leg. */
   sendDigits(legId: string, request: DigitsRequest): Promise<void>;
   /** Relays audio between two legs (the two-call model of docs/calls.md; transfer bridges caller and transferee). */
@@ -221,6 +229,8 @@ export interface RecordingOptions {
   end_of_key?: string;
   duration?: number;
   on_end_flow_id?: string;
+  /** The activeflow whose `recording_start` asks (the recording's `activeflow_id`); absent from the API. */
+  activeflow_id?: string;
 }
 
 /** Recordings of a call's leg; the recordings module implements this. */

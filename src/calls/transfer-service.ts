@@ -1,15 +1,6 @@
-import {
-  InvalidStateError,
-  NIL_UUID,
-  NotFoundError,
-  SerialQueue,
-  TypedEmitter,
-  ValidationError,
-  newId,
-} from '../shared/index.ts';
+import { InvalidStateError, NotFoundError, SerialQueue, TypedEmitter, newId } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { validateAddress } from './address.ts';
-import type { Address } from './address.ts';
 import { isoTime } from './call.ts';
 import type { Call } from './call.ts';
 import type { CallEvent } from './call-events.ts';
@@ -24,21 +15,29 @@ import {
 import type {
   Transfer,
   TransferChange,
+  TransferEndReason,
   TransferEvent,
   TransferStatus,
   TransferStorePort,
   TransferType,
 } from './transfer.ts';
+import { blindParties, dialTransferee, endLeftoverTransfers } from './transfer-parties.ts';
 import {
-  WAIT_ACTIONS,
+  farEndOf,
+  hangUpTransferer,
+  joinReplaced,
+  replaceParties,
+  replacePartyIds,
+  restoreReplaced,
+} from './transfer-replace.ts';
+import type { ReplaceParties, ReplaceRequest } from './transfer-replace.ts';
+import {
   bridgeAgentToTransferee,
-  callerIdOf,
-  endCallerAfterTransferee,
+  endOtherAfterCompletion,
   hangUpAgent,
   joinCallerToTransferee,
   parkCaller,
   reconnectCallerToAgent,
-  requireProgressing,
 } from './transfer-steps.ts';
 import type { TransferCalls, TransferStepContext } from './transfer-steps.ts';
 
@@ -64,18 +63,26 @@ interface LiveTransfer {
   transfer: Transfer;
   readonly queue: SerialQueue;
   agentHeld: boolean;
+  /** The calls it keeps from other transfers until it ends. */
+  readonly parties: readonly string[];
 }
 
 /** A store that keeps nothing: transfers then live in memory only, their events reach in-process listeners. */
-export const memoryTransferStore: TransferStorePort = { save: async () => {} };
+export const memoryTransferStore: TransferStorePort = {
+  save: async () => {},
+  get: async () => undefined,
+  listUnfinished: async () => [],
+};
 
 /**
  * Blind and attended transfers (docs/calls.md "Transfer") composed on the calls ports: the agent's call
  * (`transferer_call_id`) must be chained to the caller's call; the transferee is dialled chained to
  * the caller's call; on answer (blind) or `complete` (attended) the caller is bridged to the
  * transferee and the agent's call hangs up; if the transferee fails, or on `cancel`, the caller is
- * bridged back to the agent. Transfers live in memory (their events are stored through the port);
- * operations on one transfer run one at a time.
+ * bridged back to the agent. A phone's REFER with Replaces (`replace`) joins the far ends of the
+ * phone's two calls. Every change is stored (row and events) before anyone is told; a transfer a
+ * previous process left running ends `failed` (`restart`) at start (`reconcile`). Operations on one
+ * transfer run one at a time.
  */
 export class TransferService {
   readonly #deps: TransferServiceDeps;
@@ -103,14 +110,10 @@ export class TransferService {
   /** Validates, dials the transferee chained to the caller's call and takes the caller from the agent. */
   async create(request: TransferRequest): Promise<Transfer> {
     const transferee = validateAddress(request.transferee, 'transferee');
-    const { agent, caller } = await this.#parties(request.customer_id, request.transferer_call_id);
-    const parties = [agent.id, caller.id];
-    if (parties.some((id) => this.#busyCalls.has(id))) {
-      throw new InvalidStateError(`call ${agent.id} is already being transferred`, 'TRANSFER_IN_PROGRESS');
-    }
-    for (const id of parties) this.#busyCalls.add(id);
+    const { agent, caller } = await blindParties(this.#deps.calls, request.customer_id, request.transferer_call_id);
+    const parties = this.#reserve([agent.id, caller.id]);
     try {
-      const transfereeCall = await this.#dialTransferee(request.customer_id, caller, transferee);
+      const transfereeCall = await dialTransferee(this.#deps.calls, request.customer_id, caller, transferee);
       const transfer = newTransfer(
         {
           id: newId(),
@@ -123,7 +126,7 @@ export class TransferService {
         },
         isoTime(this.#deps.clock.now()),
       );
-      const live: LiveTransfer = { transfer, queue: new SerialQueue(), agentHeld: false };
+      const live: LiveTransfer = { transfer, queue: new SerialQueue(), agentHeld: false, parties };
       this.#live.set(transfer.id, live);
       await live.queue.run(async () => {
         await this.#commit(live, createdTransferChange(transfer));
@@ -134,6 +137,55 @@ export class TransferService {
       for (const id of parties) this.#busyCalls.delete(id);
       throw err;
     }
+  }
+
+  /**
+   * A phone's REFER with Replaces (docs/calls.md "Transfer", RFC 5589 §7): the far ends of A's two
+   * calls are bridged and A's calls end. The transfer is `attended`, goes `initiated → answered →
+   * completed` at once (the transferee talks already), and names A's second call `replaced_call_id`.
+   * Throws before anything changes when the calls do not qualify (see `replaceParties`).
+   */
+  async replace(request: ReplaceRequest): Promise<Transfer> {
+    const p = await replaceParties(this.#deps.calls, request);
+    const parties = this.#reserve(replacePartyIds(p));
+    const transfer = newTransfer(
+      {
+        id: newId(),
+        customer_id: request.customer_id,
+        type: 'attended',
+        transferer_call_id: p.agent.own.id,
+        transferred_call_id: p.agent.peer.id,
+        transferee: farEndOf(p.consult.peer),
+        transferee_call_id: p.consult.peer.id,
+        replaced_call_id: p.consult.own.id,
+      },
+      isoTime(this.#deps.clock.now()),
+    );
+    const live: LiveTransfer = { transfer, queue: new SerialQueue(), agentHeld: false, parties };
+    this.#live.set(transfer.id, live);
+    try {
+      await live.queue.run(async () => {
+        await this.#commit(live, createdTransferChange(transfer));
+        await this.#move(live, 'answered');
+        await this.#completeReplace(live, p);
+      });
+    } finally {
+      if (!isTransferEnded(live.transfer.status)) this.#release(live);
+    }
+    return structuredClone(live.transfer);
+  }
+
+  /**
+   * Crash safety (docs/calls.md "Crash safety"): every stored transfer a previous process left
+   * running ends `failed` with `end_reason` `restart` and its events; its calls are ended by the
+   * calls' own reconciliation. `lastAliveMs` as for calls: the moment it ends.
+   */
+  async reconcile(
+    options: { nodeId?: string | undefined; lastAliveMs?: number | undefined } = {},
+  ): Promise<Transfer[]> {
+    const ended = await endLeftoverTransfers(this.#deps, (id) => this.#live.has(id), options);
+    for (const change of ended) for (const event of change.events) this.#emitter.safeEmit('event', event);
+    return ended.map((c) => c.transfer);
   }
 
   /** The transfer as it is now, or undefined (also for another customer's transfer when `customerId` is given). */
@@ -170,48 +222,6 @@ export class TransferService {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  async #parties(customerId: string, transfererCallId: string): Promise<{ agent: Call; caller: Call }> {
-    const agent = await this.#deps.calls.get(transfererCallId);
-    if (!agent || agent.customer_id !== customerId)
-      throw new NotFoundError('CALL_NOT_FOUND', `call ${transfererCallId} does not exist`);
-    requireProgressing(agent, 'transferer_call_id');
-    if (agent.master_call_id === NIL_UUID) {
-      // Hanging up a master would cascade to its chained calls, the caller among them (docs/calls.md "Chaining").
-      throw new InvalidStateError(
-        `call ${agent.id} is not chained to a caller's call: only the agent's (chained) call can be transferred`,
-        'TRANSFER_NOT_SUPPORTED',
-      );
-    }
-    const caller = await this.#deps.calls.get(agent.master_call_id);
-    if (!caller) throw new NotFoundError('CALL_NOT_FOUND', `call ${agent.master_call_id} does not exist`);
-    requireProgressing(caller, 'transferer_call_id');
-    if (this.#deps.calls.legId(agent.id) === undefined || this.#deps.calls.legId(caller.id) === undefined) {
-      throw new InvalidStateError(`call ${agent.id} is not bridged to its caller`, 'CALL_STATE_INVALID');
-    }
-    return { agent, caller };
-  }
-
-  async #dialTransferee(customerId: string, caller: Call, transferee: Address): Promise<Call> {
-    try {
-      const [call] = await this.#deps.calls.createOutgoing({
-        customer_id: customerId,
-        source: callerIdOf(caller),
-        destinations: [transferee],
-        actions: WAIT_ACTIONS,
-        master_call_id: caller.id,
-      });
-      if (!call) throw new InvalidStateError('no call was created for the transferee', 'TRANSFER_DIAL_FAILED');
-      return call;
-    } catch (err) {
-      // The domain validates a list of destinations; this request names a single `transferee`.
-      if (!(err instanceof ValidationError)) throw err;
-      throw new ValidationError(
-        err.details.map((d) => ({ ...d, field: d.field.replace(/^destinations\[0\]/, 'transferee') })),
-        err.code,
-      );
-    }
-  }
-
   async #operate(transferId: string, customerId: string, op: (live: LiveTransfer) => Promise<void>): Promise<Transfer> {
     const live = this.#live.get(transferId);
     if (!live || live.transfer.customer_id !== customerId)
@@ -241,14 +251,13 @@ export class TransferService {
     const t = live.transfer;
     if (call.id === t.transferred_call_id) {
       // The caller hung up: the transferee's call follows by the chaining cascade.
-      if (call.status === 'hangup' && !isTransferEnded(t.status)) await this.#move(live, 'failed');
+      if (call.status === 'hangup' && !isTransferEnded(t.status)) await this.#move(live, 'failed', 'caller_hangup');
+      if (call.status === 'hangup' && t.status === 'completed') await endOtherAfterCompletion(this.#ctx, t, call.id);
       if (call.status === 'hangup') this.#release(live);
       return;
     }
     if (t.status === 'completed') {
-      if (call.status === 'hangup') {
-        await endCallerAfterTransferee(this.#ctx, t);
-      }
+      if (call.status === 'hangup') await endOtherAfterCompletion(this.#ctx, t, call.id);
       return;
     }
     if (isTransferEnded(t.status)) return;
@@ -270,18 +279,36 @@ export class TransferService {
       await hangUpAgent(this.#ctx, live.transfer);
       this.#release(live);
     } else {
-      await this.#end(live, 'failed');
+      await this.#end(live, 'failed', 'bridge_failed');
     }
   }
 
-  async #end(live: LiveTransfer, status: 'failed' | 'canceled'): Promise<void> {
-    await this.#move(live, status);
+  async #completeReplace(live: LiveTransfer, parties: ReplaceParties): Promise<void> {
+    let joined = false;
+    try {
+      joined = await joinReplaced(this.#ctx, parties);
+    } catch (err) {
+      this.#ctx.logger.warn({ err, transfer_id: live.transfer.id }, 'transfer: bridging the far ends failed');
+    }
+    if (!joined) {
+      await this.#move(live, 'failed', 'bridge_failed');
+      await restoreReplaced(this.#ctx, parties);
+      this.#release(live);
+      return;
+    }
+    await this.#move(live, 'completed');
+    await hangUpTransferer(this.#ctx, parties);
+    this.#release(live);
+  }
+
+  async #end(live: LiveTransfer, status: 'failed' | 'canceled', reason?: TransferEndReason): Promise<void> {
+    await this.#move(live, status, reason);
     await reconnectCallerToAgent(this.#ctx, live.transfer, live.agentHeld);
     this.#release(live);
   }
 
-  async #move(live: LiveTransfer, to: TransferStatus): Promise<void> {
-    const change = transferTransition(live.transfer, to, this.#deps.clock.now(), this.#ctx.logger);
+  async #move(live: LiveTransfer, to: TransferStatus, reason?: TransferEndReason): Promise<void> {
+    const change = transferTransition(live.transfer, to, this.#deps.clock.now(), this.#ctx.logger, reason);
     if (change) await this.#commit(live, change);
   }
 
@@ -291,9 +318,17 @@ export class TransferService {
     for (const event of change.events) this.#emitter.safeEmit('event', event);
   }
 
+  /** Keeps `ids` from other transfers; 409 `TRANSFER_IN_PROGRESS` when one of them is taken. */
+  #reserve(ids: readonly string[]): readonly string[] {
+    const taken = ids.find((id) => this.#busyCalls.has(id));
+    if (taken !== undefined)
+      throw new InvalidStateError(`call ${taken} is already being transferred`, 'TRANSFER_IN_PROGRESS');
+    for (const id of ids) this.#busyCalls.add(id);
+    return ids;
+  }
+
   /** The calls may take part in another transfer from now on. */
   #release(live: LiveTransfer): void {
-    this.#busyCalls.delete(live.transfer.transferer_call_id);
-    this.#busyCalls.delete(live.transfer.transferred_call_id);
+    for (const id of live.parties) this.#busyCalls.delete(id);
   }
 }

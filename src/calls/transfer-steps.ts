@@ -16,6 +16,8 @@ export interface TransferCalls {
   hangup(callId: string, request?: LocalHangup): Promise<Call>;
   setHold(callId: string, on: boolean): Promise<Call>;
   redirect(callId: string, source: FlowSource, variables?: Record<string, string>): Promise<Call>;
+  /** Takes `chainedId` out of `masterId`'s chain: the master's end no longer ends it (docs/calls.md "Chaining"). */
+  unchain(masterId: string, chainedId: string): Promise<Call>;
   onEvent(listener: (event: CallEvent) => void): () => void;
 }
 
@@ -119,9 +121,14 @@ export async function reconnectCallerToAgent(
     await bestEffort(ctx, 'stop the music to the caller', () => ctx.media.setMusicOnHold(callerLeg, false));
 }
 
-/** After completion the transferee hung up: the bridge is over, so the caller's call ends too. */
-export async function endCallerAfterTransferee(ctx: TransferStepContext, transfer: Transfer): Promise<void> {
-  await bestEffort(ctx, "hang up the caller's call", () => ctx.calls.hangup(transfer.transferred_call_id));
+/** After completion one of the bridged pair hung up: the bridge is over, so the other's call ends too. */
+export async function endOtherAfterCompletion(
+  ctx: TransferStepContext,
+  transfer: Transfer,
+  endedId: string,
+): Promise<void> {
+  const other = endedId === transfer.transferee_call_id ? transfer.transferred_call_id : transfer.transferee_call_id;
+  await bestEffort(ctx, "hang up the bridged call's peer", () => ctx.calls.hangup(other));
 }
 
 /** Throws 409 unless `call` is answered (`progressing`): only talking parties can be transferred. */

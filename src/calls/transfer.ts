@@ -25,6 +25,27 @@ export const TRANSFER_STATUS_TRANSITIONS = {
   canceled: [],
 } as const satisfies Record<TransferStatus, readonly TransferStatus[]>;
 
+/**
+ * Why a transfer ended other than `completed` (docs/calls.md "Transfer"); `""` while it runs and
+ * after completion.
+ */
+export const TRANSFER_END_REASONS = [
+  '',
+  /** The transferee's call did not answer, or ended before the transfer completed. */
+  'transferee_failed',
+  /** The caller's call (the transferred one) hung up before the transfer completed. */
+  'caller_hangup',
+  /** `POST /transfers/{id}/cancel`. */
+  'canceled',
+  /** Caller or transferee had no media leg any more when they were to be bridged. */
+  'bridge_failed',
+  /** The process that ran the transfer stopped; the next start ended it with its calls (docs/calls.md "Crash safety"). */
+  'restart',
+] as const;
+
+/** One end reason of a transfer. */
+export type TransferEndReason = (typeof TRANSFER_END_REASONS)[number];
+
 /** A transfer as the API shows it; unset ids are the nil UUID, unset times are absent. */
 export interface Transfer {
   id: string;
@@ -39,6 +60,13 @@ export interface Transfer {
   transferee: Address;
   /** The call dialled to the transferee, chained to the caller's call. */
   transferee_call_id: string;
+  /**
+   * The transferer's second call, to the transferee, that a REFER with Replaces (RFC 3891) named and
+   * the transfer ended; the nil UUID for other transfers.
+   */
+  replaced_call_id: string;
+  /** Why the transfer failed or was canceled; `""` while it runs and once completed. */
+  end_reason: TransferEndReason;
   /** VoIPBIN's list of transferee addresses: callbin dials one, so this is `[transferee]`. */
   transferee_addresses: Address[];
   /** VoIPBIN's group call of the transferees: always the nil UUID (callbin dials one call). */
@@ -57,13 +85,16 @@ export interface Transfer {
 export type NewTransfer = Pick<
   Transfer,
   'id' | 'customer_id' | 'type' | 'transferer_call_id' | 'transferred_call_id' | 'transferee' | 'transferee_call_id'
->;
+> &
+  Partial<Pick<Transfer, 'replaced_call_id'>>;
 
 /** A transfer in `initiated`, created at `nowIso`, with VoIPBIN's fields filled in (docs/calls.md "Transfer"). */
 export function newTransfer(fields: NewTransfer, nowIso: string): Transfer {
   return {
     ...fields,
+    replaced_call_id: fields.replaced_call_id ?? NIL_UUID,
     status: 'initiated',
+    end_reason: '',
     transferee_addresses: [structuredClone(fields.transferee)],
     groupcall_id: NIL_UUID,
     confbridge_id: NIL_UUID,
@@ -98,10 +129,20 @@ export interface TransferChange {
   events: readonly TransferEvent[];
 }
 
-/** Where transfer changes go: the events reach webhooks and the event stream through the same outbox as calls. */
+/**
+ * Where transfers are kept: the row and its events (which reach webhooks and the event stream through
+ * the same outbox as calls) in one transaction, so a transfer outlives the process that ran it.
+ */
 export interface TransferStorePort {
-  /** Writes the transfer's events (and its row, when the adapter keeps one); resolves once committed. */
+  /** Writes the transfer's row and its events; resolves once committed. */
   save(change: TransferChange): Promise<void>;
+  /** The stored transfer, in any status, or undefined. */
+  get(transferId: string): Promise<Transfer | undefined>;
+  /**
+   * Every stored transfer not ended (crash recovery); with `nodeId`, only those that node ran
+   * (docs/cluster.md "Node health").
+   */
+  listUnfinished(filter?: { nodeId?: string }): Promise<Transfer[]>;
 }
 
 /** True when no further status can follow. */
@@ -116,14 +157,16 @@ export function createdTransferChange(transfer: Transfer): TransferChange {
 }
 
 /**
- * Moves a transfer through the table, stamping `tm_update` and the moment's time; returns the change
- * (`transfer_updated` then `transfer_<status>`), or undefined when the edge is refused (logged).
+ * Moves a transfer through the table, stamping `tm_update` and the moment's time (and, for `failed`
+ * or `canceled`, `end_reason`); returns the change (`transfer_updated` then `transfer_<status>`), or
+ * undefined when the edge is refused (logged).
  */
 export function transferTransition(
   transfer: Transfer,
   to: TransferStatus,
   nowMs: number,
   logger: Logger,
+  reason: TransferEndReason = '',
 ): TransferChange | undefined {
   const allowed: readonly TransferStatus[] = TRANSFER_STATUS_TRANSITIONS[transfer.status];
   if (!allowed.includes(to)) {
@@ -138,6 +181,8 @@ export function transferTransition(
   if (to === 'ringing') next.tm_ringing = at;
   if (to === 'answered') next.tm_answered = at;
   if (isTransferEnded(to)) next.tm_end = at;
+  if (to === 'failed' || to === 'canceled')
+    next.end_reason = reason || (to === 'canceled' ? 'canceled' : 'transferee_failed');
   const snapshot = structuredClone(next);
   return {
     transfer: snapshot,

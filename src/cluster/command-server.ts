@@ -60,6 +60,11 @@ function stringArg(req: CommandRequest, i: number): string {
   return value;
 }
 
+/** A string argument that may be absent (null or undefined on the wire). */
+function optionalStringArg(req: CommandRequest, i: number): string | undefined {
+  return req.args[i] === null || req.args[i] === undefined ? undefined : stringArg(req, i);
+}
+
 function stringRecord(value: unknown): value is Record<string, string> {
   return (
     typeof value === 'object' &&
@@ -119,8 +124,8 @@ const HANDLERS: Record<CommandOp, Handler> = {
     return calls.play(id, urls as string[]);
   }),
   stopMedia: control((calls, id) => calls.stopMedia(id)),
-  setHold: control((calls, id, req) => calls.setHold(id, boolArg(req, 0))),
-  setMusicOnHold: control((calls, id, req) => calls.setMusicOnHold(id, boolArg(req, 0))),
+  setHold: control((calls, id, req) => calls.setHold(id, boolArg(req, 0), optionalStringArg(req, 1))),
+  setMusicOnHold: control((calls, id, req) => calls.setMusicOnHold(id, boolArg(req, 0), optionalStringArg(req, 1))),
   setMute: control((calls, id, req) => calls.setMute(id, stringArg(req, 0) as MuteRequestDirection, boolArg(req, 1))),
   setSilence: control((calls, id, req) => calls.setSilence(id, boolArg(req, 0))),
   startRecording: control((calls, id, req) => calls.startRecording(id, objectArg<RecordingOptions>(req, 0))),

@@ -63,11 +63,16 @@ export class ClusterConferenceJoins implements ConferencePort {
     return this.#o.local.flowsOf(customerId, conferenceId);
   }
 
-  async join(callId: string, conferenceId: string, signal: AbortSignal): Promise<void> {
+  async join(
+    callId: string,
+    conferenceId: string,
+    signal: AbortSignal,
+    joiner: { activeflowId?: string } = {},
+  ): Promise<void> {
     signal.throwIfAborted();
     const owner = await this.#o.owners.ownerOf(conferenceId);
     if (owner === undefined || owner === '' || owner === this.#o.nodeId)
-      return this.#o.local.join(callId, conferenceId, signal);
+      return this.#o.local.join(callId, conferenceId, signal, joiner);
     const call = await this.#o.calls.get(callId);
     if (!call) throw new NotFoundError('CALL_NOT_FOUND', `call ${callId} not found`);
     const grant = await requestAdmission(this.#o.bus, owner, { conferenceId, callId, customerId: call.customer_id });

@@ -69,7 +69,7 @@ describe('ClusterCalls', () => {
   it('runs a command for a call of another node on that node and answers its public call', async () => {
     const n = twoNodes();
     const call = await answeredOn(n.a, n.owners, 'node-a');
-    const held = await n.calls.setHold(call.id, true, CUSTOMER);
+    const held = await n.calls.setHold(call.id, true, undefined, CUSTOMER);
     assert.equal(held.id, call.id);
     assert.equal(held.hold, true);
     const ended = await n.calls.hangup(call.id, { reason: 'normal' }, CUSTOMER);
@@ -82,7 +82,7 @@ describe('ClusterCalls', () => {
     const call = await answeredOn(n.a, n.owners, 'node-a');
     await n.a.service.hangup(call.id);
     await assert.rejects(
-      n.calls.setHold(call.id, true, CUSTOMER),
+      n.calls.setHold(call.id, true, undefined, CUSTOMER),
       (err) => err instanceof InvalidStateError && err.code === 'CALL_ALREADY_HANGUP',
     );
   });

@@ -91,11 +91,15 @@ export class ClusterCalls {
   stopMedia(callId: string, customerId: string): Promise<Call> {
     return this.#run('stopMedia', callId, customerId, [], () => this.#local.stopMedia(callId));
   }
-  setHold(callId: string, on: boolean, customerId: string): Promise<Call> {
-    return this.#run('setHold', callId, customerId, [on], () => this.#local.setHold(callId, on));
+  setHold(callId: string, on: boolean, mohUrl: string | undefined, customerId: string): Promise<Call> {
+    return this.#run('setHold', callId, customerId, [on, mohUrl ?? null], () =>
+      this.#local.setHold(callId, on, mohUrl),
+    );
   }
-  setMusicOnHold(callId: string, on: boolean, customerId: string): Promise<Call> {
-    return this.#run('setMusicOnHold', callId, customerId, [on], () => this.#local.setMusicOnHold(callId, on));
+  setMusicOnHold(callId: string, on: boolean, mohUrl: string | undefined, customerId: string): Promise<Call> {
+    return this.#run('setMusicOnHold', callId, customerId, [on, mohUrl ?? null], () =>
+      this.#local.setMusicOnHold(callId, on, mohUrl),
+    );
   }
   setMute(callId: string, direction: MuteRequestDirection, on: boolean, customerId: string): Promise<Call> {
     return this.#run('setMute', callId, customerId, [direction, on], () => this.#local.setMute(callId, direction, on));

@@ -121,9 +121,15 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
 
   /**
    * Puts the call into the conference of its own customer; resolves when it leaves (kick,
-   * conference end). Aborting `signal` takes it out and rejects with the signal's reason.
+   * conference end). Aborting `signal` takes it out and rejects with the signal's reason. The
+   * conferencecall shows `joiner.activeflowId`, the activeflow that asked (nil UUID: none).
    */
-  async join(callId: string, conferenceId: string, signal: AbortSignal): Promise<void> {
+  async join(
+    callId: string,
+    conferenceId: string,
+    signal: AbortSignal,
+    joiner: { activeflowId?: string } = {},
+  ): Promise<void> {
     signal.throwIfAborted();
     const call = await this.#d.calls.get(callId);
     if (!call) throw new NotFoundError('CALL_NOT_FOUND', `call ${callId} not found`);
@@ -134,7 +140,7 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
       }
       throw conferenceNotFound(conferenceId);
     }
-    const member = await live.queue.run(() => this.#admit(live, callId));
+    const member = await live.queue.run(() => this.#admit(live, callId, joiner.activeflowId ?? NIL_UUID));
     try {
       await this.#d.calls
         .setConference(callId, conferenceId)
@@ -212,7 +218,7 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
     for (const live of this.#live.values()) this.#d.clock.clearTimeout(live.timer);
   }
 
-  async #admit(live: LiveConference, callId: string): Promise<Member> {
+  async #admit(live: LiveConference, callId: string, activeflowId: string): Promise<Member> {
     const conference = live.conference;
     if (conference.status !== 'progressing')
       throw new InvalidStateError(`conference ${conference.id} has ended`, 'CONFERENCE_NOT_PROGRESSING');
@@ -223,6 +229,7 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
       conference_id: conference.id,
       reference_type: 'call',
       reference_id: callId,
+      activeflow_id: activeflowId,
       status: 'joining',
       muted: false,
       tm_create: now,

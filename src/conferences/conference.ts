@@ -59,6 +59,8 @@ export interface Conferencecall {
   /** What sits in the conference; calls only for now. */
   reference_type: 'call';
   reference_id: string;
+  /** The activeflow whose `conference_join` made it (docs/media.md "Conferences"); the nil UUID otherwise, absent on older rows. */
+  activeflow_id?: string;
   status: ConferencecallStatus;
   /** True while nobody in the conference hears this participant. */
   muted: boolean;

@@ -1,6 +1,7 @@
 import { isUuid, newId, NIL_UUID } from '../shared/index.ts';
 import { isActionType } from './actions/action-types.ts';
 import type { ActionType } from './actions/action-types.ts';
+import { missingServiceMessage } from './actions/missing-services.ts';
 import type { IssueList } from './issue-list.ts';
 import { childField, showValue } from './schema-issues.ts';
 
@@ -50,6 +51,11 @@ function readNextId(raw: Record<string, unknown>, field: string, issues: IssueLi
 function readType(raw: Record<string, unknown>, field: string, issues: IssueList): ActionType | undefined {
   const type = raw['type'];
   if (isActionType(type)) return type;
+  const missing = missingServiceMessage(type);
+  if (missing !== undefined) {
+    issues.add({ field: childField(field, 'type', false), reason: 'ACTION_NOT_SUPPORTED', message: missing });
+    return undefined;
+  }
   const message = type === undefined ? 'is required' : `${showValue(type)} is not an action type`;
   issues.add({ field: childField(field, 'type', false), reason: 'INVALID_ACTION', message });
   return undefined;

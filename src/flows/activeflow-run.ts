@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CallAction } from '../calls/index.ts';
-import { AppError, SerialQueue, clonePlain, lazyChild } from '../shared/index.ts';
+import { AppError, SerialQueue, clonePlain, isoNow, lazyChild } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { actionContext, loopCounter } from './action-context.ts';
 import type { ActionScope } from './action-context.ts';
@@ -171,8 +171,8 @@ export class ActiveflowRun {
   async #begin(action: FlowAction): Promise<boolean> {
     if (this.#af.status === 'ended') return false;
     this.#executed += 1;
-    const tmExecute = new Date(this.#deps.clock.now()).toISOString();
-    this.#af.current_action = currentActionOf(action);
+    const tmExecute = isoNow(this.#deps.clock);
+    this.#af.current_action = currentActionOf(action, tmExecute);
     recordExecuted(this.#af, { id: action.id, type: action.type, tm_execute: tmExecute });
     await this.#save('activeflow_updated');
     const { callId } = this.#scope;

@@ -32,6 +32,11 @@ export interface CurrentAction {
   next_id: string;
   type: string;
   option: Record<string, unknown>;
+  /**
+   * When the action started executing (RFC 3339, the engine's clock); null for the nil action
+   * (docs/flows.md "Activeflow"). Absent on activeflows stored before it was kept.
+   */
+  tm_execute?: string | null;
 }
 
 /** One execution of a flow, exactly as the API shows it. */
@@ -113,12 +118,18 @@ export interface ActiveflowEvent {
 
 /** The current action of an activeflow that runs none. */
 export function nilAction(): CurrentAction {
-  return { id: NIL_UUID, next_id: NIL_UUID, type: '', option: {} };
+  return { id: NIL_UUID, next_id: NIL_UUID, type: '', option: {}, tm_execute: null };
 }
 
-/** The cursor form of a flow action. */
-export function currentActionOf(action: FlowAction): CurrentAction {
-  return { id: action.id, next_id: action.next_id, type: action.type, option: clonePlain(action.option) };
+/** The cursor form of a flow action that started executing at `tmExecute`. */
+export function currentActionOf(action: FlowAction, tmExecute: string): CurrentAction {
+  return {
+    id: action.id,
+    next_id: action.next_id,
+    type: action.type,
+    option: clonePlain(action.option),
+    tm_execute: tmExecute,
+  };
 }
 
 /**

@@ -89,8 +89,12 @@ export interface DialCallsRequest {
 export interface CallControlPort {
   /** The call as it is now, or undefined when unknown. */
   get(callId: string): Promise<Call | undefined>;
-  /** Answers an unanswered incoming call (200 OK) -> `progressing`. */
-  answer(callId: string): Promise<void>;
+  /**
+   * Answers an unanswered incoming call (200 OK) -> `progressing`. With `early`, it sends 183 Session
+   * Progress with its SDP instead and the call stays `ringing`, so it hears a callee's early media
+   * (docs/media.md "Early media"); with `early`, any other call is left as it is.
+   */
+  answer(callId: string, options?: { early?: boolean }): Promise<void>;
   /** Speaks text; resolves when it has been played; aborting the signal stops the speech. */
   talk(callId: string, request: SpeechRequest, signal: AbortSignal): Promise<void>;
   /** Plays each URL in turn; resolves when all were played; aborting stops playback. */
@@ -130,8 +134,11 @@ export interface CallControlPort {
    * progressing, `hangup` when already ended), later changes as they happen. Returns the unsubscribe function.
    */
   onProgress(callId: string, listener: (progress: CallProgress) => void): () => void;
-  /** Relays audio between two calls (the two-call model of docs/calls.md). */
-  bridge(callIdA: string, callIdB: string): Promise<void>;
+  /**
+   * Relays audio between two calls (the two-call model of docs/calls.md). With `join`, call A keeps
+   * the calls it joined before and every joined call hears the others (docs/media.md "Join-all mixing").
+   */
+  bridge(callIdA: string, callIdB: string, options?: { join?: boolean }): Promise<void>;
   /** Stops relaying between two calls; fine when either has ended. */
   unbridge(callIdA: string, callIdB: string): Promise<void>;
   /** Reports the action now executing on the call (`CallService.setAction`). */
@@ -142,13 +149,22 @@ export interface CallControlPort {
 
 /** Conferences as a flow joins them. */
 export interface ConferencePort {
-  /** Puts the call into the conference; resolves when it leaves (kick, conference end); aborting takes it out. */
-  join(callId: string, conferenceId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Puts the call into the conference; resolves when it leaves (kick, conference end); aborting takes
+   * it out. `joiner.activeflowId` is the activeflow whose action joins: its conferencecall shows it.
+   */
+  join(callId: string, conferenceId: string, signal: AbortSignal, joiner?: ConferenceJoiner): Promise<void>;
   /**
    * The flows a joining call runs: `pre_flow_id` before it joins, `post_flow_id` after it leaves
    * (nil UUID or `""`: none). Undefined when the conference is not the customer's or not progressing.
    */
   flowsOf(customerId: string, conferenceId: string): Promise<ConferenceFlows | undefined>;
+}
+
+/** Who asks a call into a conference (docs/media.md "Conferences"). */
+export interface ConferenceJoiner {
+  /** The activeflow whose action joins the call; the conferencecall's `activeflow_id`. */
+  activeflowId?: string;
 }
 
 /** A conference's flows around a participant's stay. */

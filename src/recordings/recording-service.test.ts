@@ -225,3 +225,34 @@ test('local storage: reads a byte range, refuses names that leave the directory,
   await storage.remove('missing.wav');
   assert.throws(() => storage.read('../a.wav'), { code: 'INVALID_FILENAME' });
 });
+
+test('recording service: a recording shows the activeflow that started it (the nil UUID when none) in its row and events', async (t) => {
+  const { store, service } = await setup(t);
+  const activeflowId = newId();
+  const fromFlow = await service.startRecording({
+    reference_type: 'call',
+    reference_id: newId(),
+    customer_id: newId(),
+    source: new FakeSource(),
+    activeflow_id: activeflowId,
+  });
+  assert.equal(fromFlow.activeflow_id, activeflowId);
+  assert.equal(store.rows.get(fromFlow.id)?.activeflow_id, activeflowId);
+  const fromApi = await service.startRecording({
+    reference_type: 'call',
+    reference_id: newId(),
+    customer_id: newId(),
+    source: new FakeSource(),
+  });
+  assert.equal(fromApi.activeflow_id, '00000000-0000-0000-0000-000000000000');
+  const ended = await service.stopRecording(fromFlow.id);
+  assert.equal(ended?.activeflow_id, activeflowId, 'kept when it ends');
+  assert.deepEqual(
+    store.events.filter((e) => e.recording.id === fromFlow.id).map((e) => [e.type, e.recording.activeflow_id]),
+    [
+      ['recording_started', activeflowId],
+      ['recording_finished', activeflowId],
+    ],
+  );
+  await service.stopRecording(fromApi.id);
+});

@@ -36,6 +36,8 @@ export interface StartRecordingRequest {
   customer_id: string;
   source: RecordingSource;
   on_end_flow_id?: string;
+  /** The activeflow whose `recording_start` asked for it (nil UUID when none). */
+  activeflow_id?: string;
 }
 
 /** Why a recording ended: its capture's reason, `deleted` by the API, or `repaired` after a crash. */

@@ -44,6 +44,8 @@ export interface Recording {
   files: RecordingFile[];
   /** The flow to run when the recording ends (nil UUID when none). */
   on_end_flow_id: string;
+  /** The activeflow whose `recording_start` made it (docs/media.md "Recording"); the nil UUID otherwise, absent on older rows. */
+  activeflow_id?: string;
   /** Seconds of audio; absent until ended. */
   duration_sec?: number;
   tm_create: string;
@@ -76,6 +78,7 @@ export function newRecording(fields: {
   reference_id: string;
   layout: RecordingLayout;
   on_end_flow_id?: string;
+  activeflow_id?: string;
   nowMs: number;
 }): Recording {
   const now = new Date(fields.nowMs).toISOString();
@@ -89,6 +92,7 @@ export function newRecording(fields: {
     filenames: recordingFilenames(fields.id, fields.layout),
     files: [],
     on_end_flow_id: fields.on_end_flow_id ?? NIL_UUID,
+    activeflow_id: fields.activeflow_id ?? NIL_UUID,
     tm_create: now,
     tm_update: now,
   };

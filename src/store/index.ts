@@ -76,6 +76,8 @@ export type {
   JsonDocumentRepo,
 } from './conference-repo.ts';
 export type { Deleted, JsonListOptions, NodeFilter } from './json-document-table.ts';
+export { decodePageToken, encodePageToken } from './page-token.ts';
+export type { PageCursor } from './page-token.ts';
 export type {
   Accesskey,
   AccesskeyRepo,

@@ -17,10 +17,19 @@ export interface Customer {
   address?: string;
   /** VoIPBIN's configuration flags (`PUT /customer/metadata`); `{}` for rows made before them. */
   metadata?: VoipbinMetadata;
+  /** The http(s) WAV or MP3 its held calls hear, '' for the built-in music (docs/calls.md "Music on hold"). */
+  moh_url?: string;
+  /** `frozen` refuses its credentials and calls until recovered (docs/api.md "Freezing a customer"); `active` when absent. */
+  status?: CustomerStatus;
+  /** When the customer was frozen (VoIPBIN schedules its deletion from then); absent when not frozen. */
+  tm_deletion_scheduled?: string;
   tm_create: string;
   tm_update: string;
   tm_delete?: string;
 }
+
+/** Whether a customer may use callbin (`active`) or is frozen. */
+export type CustomerStatus = 'active' | 'frozen';
 
 /** VoIPBIN's configuration flags of a customer or a number, stored and echoed; callbin acts on none. */
 export interface VoipbinMetadata {
@@ -72,6 +81,8 @@ export interface Flow {
   actions: unknown[];
   /** The flow VoIPBIN runs after this one; stored and echoed, the nil UUID when none. */
   on_complete_flow_id?: string;
+  /** `sip:direct.<hash>@<customer domain>` reaches it (docs/api.md "Direct addresses"); '' for none. */
+  direct_hash?: string;
   tm_create: string;
   tm_update: string;
   tm_delete?: string;
@@ -118,6 +129,8 @@ export interface Extension {
   domain_name: string;
   name: string;
   detail: string;
+  /** `sip:direct.<hash>@<customer domain>` reaches it (docs/api.md "Direct addresses"); '' for none. */
+  direct_hash?: string;
   tm_create: string;
   tm_update: string;
   tm_delete?: string;

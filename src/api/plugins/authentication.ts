@@ -15,6 +15,15 @@ const PUBLIC_PATHS = new Set([
   '/v1/auth/login',
 ]);
 
+/** What a frozen customer's credentials may still do: read their own customer (docs/api.md "Freezing a customer"). */
+const FROZEN_READABLE = new Set(['/v1.0/customer', '/v1/customer']);
+
+/** 403 `CUSTOMER_FROZEN` for a frozen customer's credential on anything but `GET /customer`. */
+function refuseFrozen(principal: Principal, method: string, path: string): void {
+  if (principal.frozen !== true || (method === 'GET' && FROZEN_READABLE.has(path))) return;
+  throw new ApiError('CUSTOMER_FROZEN', 'the customer is frozen; the project admin can recover it');
+}
+
 /**
  * The `onRequest` step: a Host header on HTTP/1.1, then the credential (every path but the public
  * ones, `/docs` and `/phone`) and the per-credential token bucket (429 + Retry-After).
@@ -46,6 +55,7 @@ export function authenticationPlugin(ctx: ApiContext) {
         if (principal) {
           req.principal = principal;
           admit(principal);
+          refuseFrozen(principal, req.method, path);
           return done();
         }
       } catch (err) {
@@ -56,6 +66,7 @@ export function authenticationPlugin(ctx: ApiContext) {
         .then((principal) => {
           req.principal = principal;
           admit(principal);
+          refuseFrozen(principal, req.method, path);
           done();
         })
         .catch((err: unknown) => done(err as Error));

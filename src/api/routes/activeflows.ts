@@ -74,6 +74,8 @@ function startRequest(customerId: string, body: ActiveflowBodyT): ApiActiveflowR
 export function publicActiveflow<T extends Activeflow>(af: T) {
   return {
     ...af,
+    // When the current action started (docs/flows.md "Activeflow"); null on rows stored before it was kept.
+    current_action: { ...af.current_action, tm_execute: af.current_action.tm_execute ?? null },
     reference_activeflow_id: NIL_UUID,
     on_complete_flow_id: NIL_UUID,
     forward_action_id: NIL_UUID,

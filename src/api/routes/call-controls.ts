@@ -3,7 +3,7 @@ import { HANGUP_REASONS, MUTE_REQUEST_DIRECTIONS } from '../../calls/index.ts';
 import type { Address, Call, MuteRequestDirection, TalkRequest } from '../../calls/index.ts';
 import { InvalidStateError, ValidationError, hasCode, httpUrlProblem } from '../../shared/index.ts';
 import type { ApiContext } from '../context.ts';
-import { Uuid } from '../schemas.ts';
+import { UuidOrEmpty } from '../schemas.ts';
 import { AddressBody, FlowFields, flowSourceOf } from './call-bodies.ts';
 import type { CallCommands } from './calls-deps.ts';
 
@@ -46,6 +46,8 @@ const TalkBody = Type.Object(
     }),
     gender: Type.Optional(Type.Enum(['male', 'female', 'neutral'])),
     voice_id: Type.Optional(Type.String({ maxLength: 256 })),
+    // VoIPBIN's TTS provider: accepted and ignored, callbin speaks with one engine (docs/voipbin-compatibility.md).
+    provider: Type.Optional(Type.String({ maxLength: 32 })),
   },
   { additionalProperties: false },
 );
@@ -75,6 +77,17 @@ function checkMediaUrls(urls: readonly string[]): void {
   if (issues.length > 0) throw new ValidationError(issues);
 }
 
+/** `moh_url`: the call's own music on hold, an http(s) WAV or MP3 (docs/calls.md "Music on hold"). */
+const MohBody = Type.Object({ moh_url: Type.Optional(MediaUrl) }, { additionalProperties: false });
+
+/** The `moh_url` of a hold or moh request, checked like a media URL; undefined when not given. */
+function mohUrlOf(body: Static<typeof MohBody>): string | undefined {
+  if (body.moh_url === undefined) return undefined;
+  const problem = httpUrlProblem(body.moh_url);
+  if (problem !== undefined) throw ValidationError.field('moh_url', 'INVALID_MEDIA_URL', problem);
+  return body.moh_url;
+}
+
 /** `direction` `""` or omitted means both, as in VoIPBIN (docs/calls.md "Live control endpoints"). */
 const MuteBody = Type.Object(
   { direction: Type.Optional(Type.Enum([...MUTE_REQUEST_DIRECTIONS, ''])) },
@@ -92,7 +105,8 @@ const RecordingStartBody = Type.Object(
     end_of_silence: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
     end_of_key: Type.Optional(Type.Enum(['', '#', '*', 'any'])),
     duration: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
-    on_end_flow_id: Type.Optional(Uuid),
+    // `""` (VoIPBIN's unset id) is no flow, as the nil UUID.
+    on_end_flow_id: Type.Optional(UuidOrEmpty),
   },
   { additionalProperties: false },
 );
@@ -187,10 +201,10 @@ export const CALL_CONTROLS: readonly CallControl[] = [
     return t.service.play(t.call.id, b.media_urls, t.call.customer_id);
   }),
   control('POST', 'media_stop', NoBody, (t) => t.service.stopMedia(t.call.id, t.call.customer_id)),
-  control('POST', 'hold', NoBody, (t) => t.service.setHold(t.call.id, true, t.call.customer_id)),
-  control('DELETE', 'hold', NoBody, (t) => t.service.setHold(t.call.id, false, t.call.customer_id)),
-  control('POST', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, true, t.call.customer_id)),
-  control('DELETE', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, false, t.call.customer_id)),
+  control('POST', 'hold', MohBody, (t, b) => t.service.setHold(t.call.id, true, mohUrlOf(b), t.call.customer_id)),
+  control('DELETE', 'hold', NoBody, (t) => t.service.setHold(t.call.id, false, undefined, t.call.customer_id)),
+  control('POST', 'moh', MohBody, (t, b) => t.service.setMusicOnHold(t.call.id, true, mohUrlOf(b), t.call.customer_id)),
+  control('DELETE', 'moh', NoBody, (t) => t.service.setMusicOnHold(t.call.id, false, undefined, t.call.customer_id)),
   control('POST', 'mute', MuteBody, (t, b) =>
     t.service.setMute(t.call.id, muteRequestDirection(b.direction), true, t.call.customer_id),
   ),
@@ -199,9 +213,11 @@ export const CALL_CONTROLS: readonly CallControl[] = [
   ),
   control('POST', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, true, t.call.customer_id)),
   control('DELETE', 'silence', NoBody, (t) => t.service.setSilence(t.call.id, false, t.call.customer_id)),
-  control('POST', 'recording_start', RecordingStartBody, (t, b) =>
-    t.service.startRecording(t.call.id, { ...b, format: 'wav' }, t.call.customer_id),
-  ),
+  control('POST', 'recording_start', RecordingStartBody, (t, b) => {
+    const { on_end_flow_id: onEnd, ...options } = b;
+    const flow = onEnd === undefined || onEnd === '' ? {} : { on_end_flow_id: onEnd };
+    return t.service.startRecording(t.call.id, { ...options, ...flow, format: 'wav' }, t.call.customer_id);
+  }),
   control('POST', 'recording_stop', NoBody, (t) => t.service.stopRecording(t.call.id, t.call.customer_id)),
   control('POST', 'digits', DigitsBody, (t, b) => t.service.sendDigits(t.call.id, b, t.call.customer_id)),
   control('POST', 'chained_calls', ChainedCallBody, dialChained),

@@ -52,8 +52,9 @@ export interface CallCommands {
   talk(callId: string, request: TalkRequest, customerId: string): Promise<Call>;
   play(callId: string, mediaUrls: readonly string[], customerId: string): Promise<Call>;
   stopMedia(callId: string, customerId: string): Promise<Call>;
-  setHold(callId: string, on: boolean, customerId: string): Promise<Call>;
-  setMusicOnHold(callId: string, on: boolean, customerId: string): Promise<Call>;
+  /** `mohUrl`: the call's own music on hold from now on (docs/calls.md "Music on hold"). */
+  setHold(callId: string, on: boolean, mohUrl: string | undefined, customerId: string): Promise<Call>;
+  setMusicOnHold(callId: string, on: boolean, mohUrl: string | undefined, customerId: string): Promise<Call>;
   setMute(callId: string, direction: MuteRequestDirection, on: boolean, customerId: string): Promise<Call>;
   setSilence(callId: string, on: boolean, customerId: string): Promise<Call>;
   startRecording(callId: string, options: RecordingOptions, customerId: string): Promise<Call>;

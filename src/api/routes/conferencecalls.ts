@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
+import type { Conferencecall } from '../../conferences/index.ts';
+import { NIL_UUID } from '../../shared/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { CredentialQuery, PageQuery } from '../pagination.ts';
@@ -19,6 +21,11 @@ const ListQuery = Type.Object(
 
 const tags = ['conferencecalls'];
 
+/** A conferencecall with `activeflow_id` always present: the nil UUID on rows stored before it was kept. */
+export function publicConferencecall(cc: Conferencecall): Conferencecall & { activeflow_id: string } {
+  return { ...cc, activeflow_id: cc.activeflow_id ?? NIL_UUID };
+}
+
 function scopeOf(req: FastifyRequest): { id: string; scope: { customerId: string } } {
   return { id: (req.params as { id: string }).id, scope: { customerId: principalOf(req).customerId } };
 }
@@ -31,14 +38,14 @@ export function conferencecallRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const page = await conferencesOf(ctx).records.listConferencecalls(
       listOptionsOf(principalOf(req).customerId, q, filter),
     );
-    return { result: page.items, next_page_token: page.nextPageToken };
+    return { result: page.items.map(publicConferencecall), next_page_token: page.nextPageToken };
   });
 
   app.get('/conferencecalls/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
     const { id, scope } = scopeOf(req);
     const cc = await conferencesOf(ctx).service.getConferencecall(id, scope);
     if (!cc) throw notFound('conferencecall', id);
-    return cc;
+    return publicConferencecall(cc);
   });
 
   app.delete(
@@ -46,7 +53,7 @@ export function conferencecallRoutes(app: FastifyInstance, ctx: ApiContext): voi
     { schema: { tags, params: IdParams, querystring: CredentialQuery } },
     async (req) => {
       const { id, scope } = scopeOf(req);
-      return conferencesOf(ctx).service.kick(id, scope);
+      return publicConferencecall(await conferencesOf(ctx).service.kick(id, scope));
     },
   );
 
@@ -60,7 +67,7 @@ export function conferencecallRoutes(app: FastifyInstance, ctx: ApiContext): voi
       schema: { tags, params: IdParams, querystring: CredentialQuery },
       handler: async (req) => {
         const { id, scope } = scopeOf(req);
-        return conferencesOf(ctx).service.setMuted(id, scope, muted);
+        return publicConferencecall(await conferencesOf(ctx).service.setMuted(id, scope, muted));
       },
     });
   }

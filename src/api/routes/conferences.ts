@@ -10,6 +10,7 @@ import { CredentialQuery, PageQuery, pageSizeOf } from '../pagination.ts';
 import { Detail, FREE_DATA_MAX_BYTES, FreeData, Name, Uuid, freeDataTooLarge } from '../schemas.ts';
 import { IdParams } from './crud.ts';
 import type { ConferencesApiDeps } from './conferences-deps.ts';
+import { conferenceDirectHash, conferenceDirectHashes, regenerateConferenceHash } from './direct-hash-store.ts';
 
 const FlowId = Type.Union([Uuid, Type.Literal('')]);
 const Timeout = Type.Integer({
@@ -101,9 +102,14 @@ function checkData(data: unknown): void {
     throw ValidationError.field('data', 'TOO_LONG', `data is more than ${FREE_DATA_MAX_BYTES} bytes as JSON`);
 }
 
-/** A conference with VoIPBIN's fields always present (callbin has no `direct_hash` address). */
-export function publicConference(c: Conference) {
-  return { ...c, data: c.data ?? {}, direct_hash: '' };
+/** A conference with VoIPBIN's fields always present; `directHash` is stored beside it (docs/api.md "Direct addresses"). */
+export function publicConference(c: Conference, directHash = '') {
+  return { ...c, data: c.data ?? {}, direct_hash: directHash };
+}
+
+/** {@link publicConference} with its stored `direct_hash`. */
+async function shown(ctx: ApiContext, c: Conference) {
+  return publicConference(c, await conferenceDirectHash(ctx.store, c.id));
 }
 
 async function owned(
@@ -142,7 +148,8 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...rest,
       ...(await flowIds(ctx, customerId, body)),
     });
-    return publicConference(created);
+    // Reachable at its direct address from its creation (docs/api.md "Direct addresses").
+    return publicConference(created, (await regenerateConferenceHash(ctx.store, created.id, customerId)) ?? '');
   });
 
   app.get('/conferences', { schema: { tags, querystring: ListQuery } }, async (req) => {
@@ -150,11 +157,18 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const page = await conferencesOf(ctx).records.listConferences(
       listOptionsOf(principalOf(req).customerId, q, { status: q.status, type: q.type }),
     );
-    return { result: page.items.map(publicConference), next_page_token: page.nextPageToken };
+    const hashes = await conferenceDirectHashes(
+      ctx.store,
+      page.items.map((c) => c.id),
+    );
+    return {
+      result: page.items.map((c) => publicConference(c, hashes.get(c.id))),
+      next_page_token: page.nextPageToken,
+    };
   });
 
   app.get('/conferences/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) =>
-    publicConference((await owned(ctx, req)).conference),
+    shown(ctx, (await owned(ctx, req)).conference),
   );
 
   app.put(
@@ -166,13 +180,13 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
       checkData(body.data);
       const { pre_flow_id: _pre, post_flow_id: _post, ...rest } = body;
       const patch = { ...rest, ...(await flowIds(ctx, customerId, body)) };
-      return publicConference(await deps.service.update(conference.id, { customerId }, patch));
+      return shown(ctx, await deps.service.update(conference.id, { customerId }, patch));
     },
   );
 
   app.delete('/conferences/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
     const { deps, conference, customerId } = await owned(ctx, req);
-    return publicConference(await deps.service.delete(conference.id, { customerId }));
+    return shown(ctx, await deps.service.delete(conference.id, { customerId }));
   });
 
   for (const action of ['recording_start', 'recording_stop'] as const) {
@@ -184,7 +198,7 @@ export function conferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (!deps.recording) return recordingUnavailable(reply, req.id);
         const changed =
           action === 'recording_start' ? await deps.recording.start(conference) : await deps.recording.stop(conference);
-        return publicConference(changed);
+        return shown(ctx, changed);
       },
     );
   }

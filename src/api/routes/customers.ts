@@ -8,6 +8,7 @@ import {
   Detail,
   E164OrEmpty,
   HttpUrlOrEmpty,
+  MohUrlOrEmpty,
   Name,
   PostalAddress,
   VoipbinMetadataBody,
@@ -17,6 +18,7 @@ import {
 } from '../schemas.ts';
 import { CredentialQuery } from '../pagination.ts';
 import { pickDefined, registerCrud } from './crud.ts';
+import { customerFreezeRoutes } from './customer-freeze.ts';
 
 const Settings = {
   name: Type.Optional(Name),
@@ -28,6 +30,8 @@ const Settings = {
   webhook_method: Type.Optional(WebhookMethod),
   webhook_uri: Type.Optional(HttpUrlOrEmpty),
   webhook_event_types: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z_]{1,64}$' }), { maxItems: 100 })),
+  // docs/calls.md "Music on hold": what the customer's held calls hear ('' = the built-in music).
+  moh_url: Type.Optional(MohUrlOrEmpty),
 };
 const CustomerBody = Type.Object(Settings, { additionalProperties: false });
 const SelfUpdate = Type.Object(
@@ -43,6 +47,7 @@ const FIELDS = [
   'webhook_method',
   'webhook_uri',
   'webhook_event_types',
+  'moh_url',
 ] as const;
 
 function newWebhookSecret(): string {
@@ -57,6 +62,10 @@ export function publicCustomer(c: Customer, withSecret = false) {
     phone_number: c.phone_number ?? '',
     address: c.address ?? '',
     metadata: publicMetadata(c.metadata),
+    moh_url: c.moh_url ?? '',
+    // VoIPBIN's account state (docs/api.md "Freezing a customer"): `tm_deletion_scheduled` is null unless frozen.
+    status: c.status ?? 'active',
+    tm_deletion_scheduled: c.status === 'frozen' && c.tm_deletion_scheduled ? c.tm_deletion_scheduled : null,
     ...(withSecret ? { webhook_secret } : {}),
     ...(tm_delete ? { tm_delete } : {}),
   };
@@ -84,6 +93,7 @@ export function customerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       webhook_uri: (b.webhook_uri as string | undefined) ?? '',
       webhook_secret: newWebhookSecret(),
       webhook_event_types: (b.webhook_event_types as string[] | undefined) ?? [],
+      moh_url: (b.moh_url as string | undefined) ?? '',
     }),
     update: async (b) => pickDefined(b, FIELDS) as Partial<Customer>,
     // The store deleted what the customer owned in the same transaction (numbers, extensions and
@@ -93,6 +103,8 @@ export function customerRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ctx.onCustomerDeleted?.(c.id);
     },
   });
+
+  customerFreezeRoutes(app, ctx, (c) => publicCustomer(c));
 
   app.get('/customer', { schema: { tags: ['customer'], querystring: CredentialQuery } }, async (req) => {
     const p = principalOf(req);

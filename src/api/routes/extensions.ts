@@ -6,6 +6,7 @@ import type { Extension } from '../../store/index.ts';
 import type { ApiContext } from '../context.ts';
 import { Detail, ExtensionName, Name, SipPassword } from '../schemas.ts';
 import { pickDefined, registerCrud } from './crud.ts';
+import { newDirectHash } from './direct-hash-store.ts';
 
 const ExtensionBody = Type.Object(
   {
@@ -32,11 +33,10 @@ export function digestUsername(extension: string, customerId: string): string {
 }
 
 // The password is write-only: kept as digest HA1 values, never returned (like a provider's auth_password).
-// `direct_hash` is VoIPBIN's address of an extension without its customer's domain; callbin has
-// none, so it is always '' (docs/voipbin-compatibility.md "Extensions").
-function publicExtension(e: Extension) {
+// `direct_hash`: `sip:direct.<hash>@<customer domain>` rings it (docs/api.md "Direct addresses").
+export function publicExtension(e: Extension) {
   const { tm_delete, password: _password, digest_ha1: _ha1, ...rest } = e;
-  return { ...rest, direct_hash: '', ...(tm_delete ? { tm_delete } : {}) };
+  return { ...rest, direct_hash: e.direct_hash ?? '', ...(tm_delete ? { tm_delete } : {}) };
 }
 
 /** `/extensions`: SIP accounts phones register with; GET one shows its registered contacts. */
@@ -62,6 +62,7 @@ export function extensionRoutes(app: FastifyInstance, ctx: ApiContext): void {
         digest_ha1: extensionDigestHa1(identity, b.password as string),
         name: (b.name as string | undefined) ?? '',
         detail: (b.detail as string | undefined) ?? '',
+        direct_hash: newDirectHash(),
       };
     },
     update: async (b, current) => {

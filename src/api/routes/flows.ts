@@ -6,6 +6,7 @@ import type { ApiContext } from '../context.ts';
 import { NIL_UUID } from '../../shared/index.ts';
 import { Detail, Name, UuidOrEmpty } from '../schemas.ts';
 import { registerCrud } from './crud.ts';
+import { newDirectHash } from './direct-hash-store.ts';
 import { checkRef } from './refs.ts';
 
 const FlowBody = Type.Object(
@@ -21,7 +22,7 @@ const FlowBody = Type.Object(
 
 const FlowUpdate = Type.Partial(FlowBody, { additionalProperties: false });
 
-function publicFlow(f: Flow) {
+export function publicFlow(f: Flow) {
   return {
     id: f.id,
     customer_id: f.customer_id,
@@ -30,7 +31,7 @@ function publicFlow(f: Flow) {
     detail: f.detail,
     actions: f.actions,
     on_complete_flow_id: f.on_complete_flow_id ?? NIL_UUID,
-    direct_hash: '',
+    direct_hash: f.direct_hash ?? '',
     tm_create: f.tm_create,
     tm_update: f.tm_update,
     ...(f.tm_delete ? { tm_delete: f.tm_delete } : {}),
@@ -64,6 +65,8 @@ export function flowRoutes(app: FastifyInstance, ctx: ApiContext): void {
         detail: (b.detail as string | undefined) ?? '',
         actions: validateFlowActions(b.actions, langs),
         on_complete_flow_id: onComplete ?? NIL_UUID,
+        // A flow is reachable at its direct address from its creation (docs/api.md "Direct addresses").
+        direct_hash: newDirectHash(),
       };
     },
     update: async (b, _row, p) => {

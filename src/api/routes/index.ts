@@ -5,11 +5,13 @@ import { activeflowRoutes } from './activeflows.ts';
 import { callRoutes } from './calls.ts';
 import { conferencecallRoutes } from './conferencecalls.ts';
 import { conferenceRoutes } from './conferences.ts';
+import { directHashRoutes } from './direct-hashes.ts';
 import { customerRoutes } from './customers.ts';
 import { eventStreamRoutes } from './events-ws.ts';
 import { extensionRoutes } from './extensions.ts';
 import { externalMediaRoutes } from './external-media.ts';
 import { flowRoutes } from './flows.ts';
+import { groupcallRoutes } from './groupcalls.ts';
 import { mediaStreamRoutes } from './media-stream-ws.ts';
 import { numberRoutes } from './numbers.ts';
 import { providerRoutes } from './providers.ts';
@@ -38,7 +40,9 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   externalMediaRoutes(app, ctx);
   mediaStreamRoutes(app, ctx);
   transferRoutes(app, ctx);
+  groupcallRoutes(app, ctx);
   recordingRoutes(app, ctx);
   conferenceRoutes(app, ctx);
   conferencecallRoutes(app, ctx);
+  directHashRoutes(app, ctx);
 }

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Recording } from '../../recordings/index.ts';
+import { NIL_UUID } from '../../shared/index.ts';
 import type { RecordingListOptions, Scope } from '../../store/index.ts';
 import { principalOf } from '../context.ts';
 import type { ApiContext } from '../context.ts';
@@ -37,7 +38,12 @@ function listOptions(customerId: string, q: Record<string, string | number | und
 async function load(deps: RecordingsApiDeps, id: string, scope: Scope): Promise<Recording> {
   const recording = await deps.service.get(id, scope);
   if (recording === undefined) throw notFound('recording', id);
-  return recording;
+  return publicRecording(recording);
+}
+
+/** A recording with `activeflow_id` always present: the nil UUID on rows stored before it was kept. */
+export function publicRecording(recording: Recording): Recording & { activeflow_id: string } {
+  return { ...recording, activeflow_id: recording.activeflow_id ?? NIL_UUID };
 }
 
 /** Sends the recording's audio, whole (200) or one byte range (206), or 416 for a range it cannot serve. */
@@ -79,7 +85,7 @@ export function recordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/recordings', { schema: { tags, querystring: pageQueryWith([...FILTERS]) } }, async (req) => {
     const q = req.query as Record<string, string | number | undefined>;
     const page = await depsOf(ctx).records.list(listOptions(principalOf(req).customerId, q));
-    return { result: page.items, next_page_token: page.nextPageToken };
+    return { result: page.items.map(publicRecording), next_page_token: page.nextPageToken };
   });
 
   app.get('/recordings/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
@@ -90,7 +96,7 @@ export function recordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const deps = depsOf(ctx);
     const scope = { customerId: principalOf(req).customerId };
     await load(deps, idOf(req), scope);
-    return deps.service.delete(idOf(req), scope);
+    return publicRecording(await deps.service.delete(idOf(req), scope));
   });
 
   app.get(

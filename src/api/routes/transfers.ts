@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { TRANSFER_TYPES } from '../../calls/index.ts';
-import type { TransferRequest } from '../../calls/index.ts';
-import { ValidationError } from '../../shared/index.ts';
+import type { Transfer, TransferRequest } from '../../calls/index.ts';
+import { InvalidStateError, ValidationError } from '../../shared/index.ts';
 import { principalOf, type ApiContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { CredentialQuery } from '../pagination.ts';
@@ -80,6 +80,34 @@ function transfersOf(ctx: ApiContext): TransferCommands {
   return callsOf(ctx).service.transfers;
 }
 
+/** The `transfers` table (migration 0018) as this route reads it: the transfer as JSON in `data`. */
+type StoredTransfers = { transfers: { id: string; customer_id: string; data: string } };
+
+/**
+ * The customer's transfer as it was last stored, for one no process runs any more (ended, or left by
+ * a process that stopped: docs/calls.md "Transfer"); undefined when there is none.
+ */
+async function storedTransfer(ctx: ApiContext, id: string, customerId: string): Promise<Transfer | undefined> {
+  const row = await ctx.store.db
+    .withTables<StoredTransfers>()
+    .selectFrom('transfers')
+    .select('data')
+    .where('id', '=', id)
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  try {
+    return JSON.parse(row.data) as Transfer;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The transfer as it is now: live on its node, otherwise as stored. */
+async function findTransfer(ctx: ApiContext, id: string, customerId: string): Promise<Transfer | undefined> {
+  return (await transfersOf(ctx).get(id, customerId)) ?? (await storedTransfer(ctx, id, customerId));
+}
+
 /**
  * `/transfers`: start a blind or attended transfer of the caller's own call, read it, and complete
  * or cancel it. Transfers are customer-scoped (another customer's transfer is 404) and live on the
@@ -98,7 +126,7 @@ export function transferRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/transfers/:id', { schema: { tags, params: IdParams, querystring: CredentialQuery } }, async (req) => {
     const { id } = req.params as { id: string };
-    const transfer = await transfersOf(ctx).get(id, principalOf(req).customerId);
+    const transfer = await findTransfer(ctx, id, principalOf(req).customerId);
     if (!transfer) throw notFound('transfer', id);
     return transfer;
   });
@@ -114,7 +142,15 @@ export function transferRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const { id } = req.params as { id: string };
         const customerId = principalOf(req).customerId;
         const transfers = transfersOf(ctx);
-        if (!(await transfers.get(id, customerId))) throw notFound('transfer', id);
+        if (!(await transfers.get(id, customerId))) {
+          const stored = await storedTransfer(ctx, id, customerId);
+          if (!stored) throw notFound('transfer', id);
+          // No process runs it: it ended (a stopped process's transfers end at the next start).
+          throw new InvalidStateError(
+            `${action} needs a running transfer; transfer ${id} is ${stored.status}`,
+            'TRANSFER_STATE_INVALID',
+          );
+        }
         return action === 'complete' ? transfers.complete(id, customerId) : transfers.cancel(id, customerId);
       },
     );

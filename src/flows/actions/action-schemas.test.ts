@@ -120,6 +120,10 @@ const EXAMPLES: Record<ActionType, Example> = {
     valid: { conference_id: FLOW_ID },
     invalid: { option: {}, field: 'conference_id', reason: 'INVALID_ACTION' },
   },
+  confbridge_join: {
+    valid: { confbridge_id: FLOW_ID },
+    invalid: { option: { confbridge_id: 'room-1' }, field: 'confbridge_id', reason: 'INVALID_ACTION' },
+  },
   goto: {
     valid: { target_id: TARGET_ID, loop_count: 3 },
     invalid: { option: { target_id: 'abc' }, field: 'target_id', reason: 'INVALID_ACTION_TARGET' },
@@ -220,6 +224,7 @@ const NEEDS: Record<ActionNeeds, readonly ActionType[]> = {
     'amd',
     'connect',
     'conference_join',
+    'confbridge_join',
     'mute',
     'stream_echo',
   ],
@@ -246,7 +251,7 @@ function withTarget(action: Record<string, unknown>): unknown[] {
 describe('action schemas', () => {
   it('the example table covers every action type of the catalogue', () => {
     assert.deepEqual(Object.keys(EXAMPLES).sort(), [...ACTION_TYPES].sort());
-    assert.equal(ACTION_TYPES.length, 30);
+    assert.equal(ACTION_TYPES.length, 31);
   });
 
   it('the registry files every type under its own key with the catalogue needs', () => {

@@ -16,6 +16,7 @@ export const ACTION_TYPES = [
   'connect',
   'call',
   'conference_join',
+  'confbridge_join',
   'goto',
   'branch',
   'condition_variable',

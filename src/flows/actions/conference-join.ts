@@ -39,7 +39,9 @@ export const conferenceJoinAction = defineAction({
         ),
       };
     }
-    await ctx.conferences.join(await answeredCall(ctx), option.conference_id, signal);
+    await ctx.conferences.join(await answeredCall(ctx), option.conference_id, signal, {
+      activeflowId: ctx.activeflowId,
+    });
     // The post flow as it was when the call joined: a conference that ended meanwhile still runs it.
     if (isFlow(before?.post_flow_id)) {
       return {

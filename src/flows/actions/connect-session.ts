@@ -27,8 +27,11 @@ type CalleeState = 'dialing' | 'answered' | 'ended';
 
 /**
  * One `connect` in progress: follows the chained callees, bridges the master with those that
- * answer (the first one for `ring_all`, each for `join_all`), cancels those no longer wanted, and
- * settles when no bridged or ringing callee is left. Progress reports are handled one at a time.
+ * answer (the first one for `ring_all`, each for `join_all`, where every party hears the others),
+ * cancels those no longer wanted, and settles when no bridged or ringing callee is left. With
+ * `early_media`, the first callee whose early media starts is bridged before anyone answers and the
+ * unanswered master is sent 183 with SDP, not answered (docs/media.md "Early media"). Progress
+ * reports are handled one at a time.
  */
 export class ConnectSession {
   readonly #ctx: ActionContext;
@@ -39,6 +42,7 @@ export class ConnectSession {
   readonly #unsubscribes: (() => void)[] = [];
   readonly #outcome: ConnectOutcome = { answered: false, timedOut: false, reasons: [] };
   #masterAnswered = false;
+  #masterEarly = false;
   #timer: TimerHandle | undefined;
   #settle: ((err?: unknown) => void) | undefined;
 
@@ -77,7 +81,8 @@ export class ConnectSession {
     const state = this.#state.get(id);
     if (state === undefined || state === 'ended' || this.#settle === undefined) return;
     if (progress.kind === 'ringing') {
-      if (this.#plan.earlyMedia && progress.early_media && this.#bridged.size === 0) await this.#bridge(id);
+      const wanted = this.#plan.earlyMedia && progress.early_media && state === 'dialing';
+      if (wanted && this.#bridged.size === 0 && !this.#outcome.answered) await this.#bridgeEarly(id);
     } else if (progress.kind === 'answered') {
       if (state === 'dialing') await this.#answered(id);
     } else {
@@ -102,8 +107,10 @@ export class ConnectSession {
           await this.#hangup(other);
         }
       }
-      for (const other of [...this.#bridged]) if (other !== id) await this.#unbridge(other);
     }
+    // Early media is for before an answer: a callee still ringing stops being heard (it joins when it answers).
+    for (const other of [...this.#bridged])
+      if (other !== id && this.#state.get(other) !== 'answered') await this.#unbridge(other);
     await this.#bridge(id);
   }
 
@@ -131,15 +138,32 @@ export class ConnectSession {
     if (!live) this.#settle?.();
   }
 
+  /** An answered callee: the master is answered (200) if it was not, then bridged with the callee. */
   async #bridge(id: string): Promise<void> {
-    if (this.#bridged.has(id)) return;
     if (!this.#masterAnswered) {
-      const master = await this.#ctx.calls.get(this.#plan.masterId);
-      if (master?.direction === 'incoming' && (master.status === 'ringing' || master.status === 'dialing'))
-        await this.#ctx.calls.answer(this.#plan.masterId);
+      if (await this.#masterUnanswered()) await this.#ctx.calls.answer(this.#plan.masterId);
       this.#masterAnswered = true;
     }
-    await this.#ctx.calls.bridge(this.#plan.masterId, id);
+    await this.#join(id);
+  }
+
+  /** A callee's early media: the master hears it, an unanswered master after our 183 with SDP (RFC 3960). */
+  async #bridgeEarly(id: string): Promise<void> {
+    if (!this.#masterAnswered && !this.#masterEarly) {
+      if (await this.#masterUnanswered()) await this.#ctx.calls.answer(this.#plan.masterId, { early: true });
+      this.#masterEarly = true;
+    }
+    await this.#join(id);
+  }
+
+  async #masterUnanswered(): Promise<boolean> {
+    const master = await this.#ctx.calls.get(this.#plan.masterId);
+    return master?.direction === 'incoming' && (master.status === 'ringing' || master.status === 'dialing');
+  }
+
+  async #join(id: string): Promise<void> {
+    if (this.#bridged.has(id)) return;
+    await this.#ctx.calls.bridge(this.#plan.masterId, id, { join: this.#plan.ringMethod === 'join_all' });
     this.#bridged.add(id);
   }
 
@@ -161,10 +185,16 @@ export class ConnectSession {
     this.#settle = undefined;
     this.#ctx.clock.clearTimeout(this.#timer);
     for (const unsubscribe of this.#unsubscribes) unsubscribe();
+    // After an abort the bridges and mixes still standing are taken down with the callees.
+    for (const id of [...this.#bridged]) this.#ctx.background('connect unbridge', () => this.#unbridge(id));
     for (const [id, s] of this.#state) {
       if (s === 'ended') continue;
-      // On abort (master hung up, flow stopped) the callees must not stay up on their own.
-      this.#ctx.background('connect cleanup', () => this.#hangup(id));
+      // On abort (master hung up, flow stopped) the callees must not stay up on their own; a callee
+      // a transfer took from the master (no longer chained to it, docs/calls.md "Transfer") stays.
+      this.#ctx.background('connect cleanup', async () => {
+        if ((await this.#ctx.calls.get(id))?.master_call_id !== this.#plan.masterId) return;
+        await this.#hangup(id);
+      });
     }
   }
 }

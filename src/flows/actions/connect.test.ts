@@ -22,6 +22,19 @@ async function connect(
   return id;
 }
 
+/** Logs the options of `answer` and `bridge` the fake leaves out: `early call-1`, `bridge call-1 callee-1 join`. */
+function withOptions(h: EngineHarness): void {
+  const calls = h.calls;
+  const answer = calls.answer.bind(calls);
+  calls.answer = async (callId: string, options?: { early?: boolean }) => {
+    if (options?.early === true) calls.log.push(`early ${callId}`);
+    else await answer(callId);
+  };
+  calls.bridge = async (a: string, b: string, options?: { join?: boolean }) => {
+    calls.log.push(`bridge ${a} ${b}${options?.join === true ? ' join' : ''}`);
+  };
+}
+
 describe('connect', () => {
   test('ring_all: the first callee to answer is bridged, the others are cancelled; the flow continues when it leaves', async () => {
     const h = new EngineHarness();
@@ -94,6 +107,67 @@ describe('connect', () => {
     await waitFor(() => h.calls.log.includes('bridge call-1 callee-1'));
     assert.ok(h.calls.log.includes('unbridge call-1 callee-2'), 'the early bridge gives way to the answering callee');
     h.calls.progress('callee-1', { kind: 'hangup', reason: 'normal' });
+    assert.equal((await h.ended(id)).variables['after'], 'ran');
+  });
+
+  test("early_media: an unanswered master is sent 183 (not answered) while it hears the callee; the callee's answer answers it", async () => {
+    const h = new EngineHarness();
+    withOptions(h);
+    const id = await connect(h, { destinations: three.slice(0, 1), early_media: true });
+    h.calls.progress('callee-1', { kind: 'ringing', early_media: false });
+    h.calls.progress('callee-1', { kind: 'ringing', early_media: true });
+    await waitFor(() => h.calls.log.includes('bridge call-1 callee-1'), 'early bridge');
+    assert.ok(h.calls.log.includes('early call-1'), 'the master got 183 with SDP');
+    assert.ok(!h.calls.log.includes('answer call-1'), 'the master is not answered before the callee');
+    assert.ok(
+      h.calls.log.indexOf('early call-1') < h.calls.log.indexOf('bridge call-1 callee-1'),
+      'the 183 goes out before the bridge',
+    );
+    h.calls.progress('callee-1', { kind: 'answered' });
+    await waitFor(() => h.calls.log.includes('answer call-1'), 'master answered');
+    assert.equal(
+      h.calls.log.filter((l) => l.startsWith('bridge')).length,
+      1,
+      'the early bridge goes on after the answer',
+    );
+    assert.ok(!h.calls.log.some((l) => l.startsWith('unbridge')));
+    h.calls.progress('callee-1', { kind: 'hangup', reason: 'normal' });
+    assert.equal((await h.ended(id)).variables['after'], 'ran');
+  });
+
+  test('early_media: an answered master hears early media without a 183; without early_media nothing is bridged before an answer', async () => {
+    const h = new EngineHarness();
+    withOptions(h);
+    await connect(h, { destinations: three.slice(0, 1), early_media: true }, 'progressing');
+    h.calls.progress('callee-1', { kind: 'ringing', early_media: true });
+    await waitFor(() => h.calls.log.includes('bridge call-1 callee-1'), 'early bridge');
+    assert.ok(!h.calls.log.includes('early call-1'), 'an answered master needs no 183');
+
+    const off = new EngineHarness();
+    withOptions(off);
+    await connect(off, { destinations: three.slice(0, 1), early_media: false });
+    off.calls.progress('callee-1', { kind: 'ringing', early_media: true });
+    off.calls.progress('callee-1', { kind: 'answered' });
+    await waitFor(() => off.calls.log.includes('bridge call-1 callee-1'), 'bridge at answer');
+    assert.ok(!off.calls.log.includes('early call-1'));
+    assert.ok(off.calls.log.indexOf('answer call-1') < off.calls.log.indexOf('bridge call-1 callee-1'));
+  });
+
+  test("join_all: every bridge joins the master's mix; an early callee gives way when another answers and joins at its own answer", async () => {
+    const h = new EngineHarness();
+    withOptions(h);
+    const id = await connect(h, { destinations: three, ring_method: 'join_all', early_media: true });
+    h.calls.progress('callee-1', { kind: 'ringing', early_media: true });
+    await waitFor(() => h.calls.log.includes('bridge call-1 callee-1 join'), 'early join');
+    h.calls.progress('callee-2', { kind: 'answered' });
+    await waitFor(() => h.calls.log.includes('bridge call-1 callee-2 join'), 'answered join');
+    assert.ok(h.calls.log.includes('unbridge call-1 callee-1'), 'the early callee is no longer heard');
+    h.calls.progress('callee-1', { kind: 'answered' });
+    h.calls.progress('callee-3', { kind: 'answered' });
+    await waitFor(() => h.calls.log.filter((l) => l === 'bridge call-1 callee-1 join').length === 2, 'rejoined');
+    await waitFor(() => h.calls.log.includes('bridge call-1 callee-3 join'));
+    for (const callee of ['callee-1', 'callee-2', 'callee-3'])
+      h.calls.progress(callee, { kind: 'hangup', reason: 'normal' });
     assert.equal((await h.ended(id)).variables['after'], 'ran');
   });
 });

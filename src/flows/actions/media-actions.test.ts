@@ -92,15 +92,14 @@ describe('media actions', () => {
 
   test('recording_start beeps first when asked and passes its options; recording_stop stops', async () => {
     const h = new EngineHarness();
-    await h.ended(
-      await h.startCall([
-        act(1, 'recording_start', { beep_start: true, end_of_key: '#', duration: 60 }),
-        act(2, 'recording_stop'),
-      ]),
-    );
+    const id = await h.startCall([
+      act(1, 'recording_start', { beep_start: true, end_of_key: '#', duration: 60 }),
+      act(2, 'recording_stop'),
+    ]);
+    await h.ended(id);
     assert.deepEqual(h.calls.log, [
       'beep call-1',
-      'recordingStart call-1 {"format":"wav","end_of_key":"#","duration":60}',
+      `recordingStart call-1 {"format":"wav","end_of_key":"#","duration":60,"activeflow_id":"${id}"}`,
       'recordingStop call-1',
     ]);
   });

@@ -34,6 +34,8 @@ export const recordingStartAction = defineAction({
         : {}),
       ...(option.duration !== undefined ? { duration: option.duration } : {}),
       ...(option.on_end_flow_id !== undefined ? { on_end_flow_id: option.on_end_flow_id } : {}),
+      // The recording shows the activeflow that made it (docs/media.md "Recording").
+      activeflow_id: ctx.activeflowId,
     };
     await ctx.calls.recordingStart(callId, options);
     return undefined;

@@ -9,6 +9,7 @@ import { conditionCallDigitsAction } from './condition-call-digits.ts';
 import { conditionCallStatusAction } from './condition-call-status.ts';
 import { conditionDatetimeAction } from './condition-datetime.ts';
 import { conditionVariableAction } from './condition-variable.ts';
+import { confbridgeJoinAction } from './confbridge-join.ts';
 import { conferenceJoinAction } from './conference-join.ts';
 import { connectAction } from './connect.ts';
 import { digitsReceiveAction } from './digits-receive.ts';
@@ -55,6 +56,7 @@ export const actionRegistry = {
   connect: connectAction,
   call: callAction,
   conference_join: conferenceJoinAction,
+  confbridge_join: confbridgeJoinAction,
   goto: gotoAction,
   branch: branchAction,
   condition_variable: conditionVariableAction,

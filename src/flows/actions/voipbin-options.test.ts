@@ -100,8 +100,10 @@ describe('talk.provider and recording_start.end_of_key none', () => {
 
   test('end_of_key none starts a recording no key stops', async () => {
     const h = new EngineHarness();
-    await h.ended(await h.startCall([act(1, 'recording_start', { end_of_key: 'none', duration: 60 })]));
-    assert.ok(h.calls.log.includes('recordingStart call-1 {"format":"wav","duration":60}'), h.calls.log.join('\n'));
+    const id = await h.startCall([act(1, 'recording_start', { end_of_key: 'none', duration: 60 })]);
+    await h.ended(id);
+    const started = `recordingStart call-1 {"format":"wav","duration":60,"activeflow_id":"${id}"}`;
+    assert.ok(h.calls.log.includes(started), h.calls.log.join('\n'));
   });
 });
 

@@ -322,7 +322,13 @@ export class FakeCallControl implements ports.CallControlPort {
 
 /** A ConferencePort whose joins last until `leave()` or the abort. */
 export class FakeConferences implements ports.ConferencePort {
-  readonly joined: { callId: string; conferenceId: string; leave: () => void; signal: AbortSignal }[] = [];
+  readonly joined: {
+    callId: string;
+    conferenceId: string;
+    leave: () => void;
+    signal: AbortSignal;
+    joiner: ports.ConferenceJoiner | undefined;
+  }[] = [];
   /** The pre/post flows per conference id (absent: none). */
   readonly flows = new Map<string, ports.ConferenceFlows>();
 
@@ -330,10 +336,10 @@ export class FakeConferences implements ports.ConferencePort {
     return this.flows.get(conferenceId);
   }
 
-  join(callId: string, conferenceId: string, signal: AbortSignal): Promise<void> {
+  join(callId: string, conferenceId: string, signal: AbortSignal, joiner?: ports.ConferenceJoiner): Promise<void> {
     return new Promise((resolve, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      this.joined.push({ callId, conferenceId, leave: resolve, signal });
+      this.joined.push({ callId, conferenceId, leave: resolve, signal, joiner });
     });
   }
 }

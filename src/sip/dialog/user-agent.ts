@@ -261,6 +261,9 @@ export class UserAgent extends ListenedEmitter<UserAgentEvents> {
   #onInvite(req: SipRequest, tx: ServerTransaction & { kind: 'invite-server' }): void {
     const incoming = new IncomingInvite(req, tx, this.#ctx);
     if (!this.hasListeners('invite')) return incoming.reject(480);
+    // RFC 3891 §3: this UA does not let a new INVITE replace one of its dialogs (attended transfer
+    // ends with a REFER carrying Replaces instead); a clear refusal rather than a new call.
+    if (req.headers.get('replaces') !== undefined) return incoming.reject(501, 'Replaces Not Implemented');
     this.#incoming.add(incoming);
     tx.on('terminated', () => this.#incoming.delete(incoming));
     this.emit('invite', incoming);

@@ -13,6 +13,11 @@ import * as clusterNodes from './0011-cluster-nodes.ts';
 import * as sharedSecrets from './0012-shared-secrets.ts';
 import * as registrationPath from './0013-registration-path.ts';
 import * as voipbinFields from './0014-voipbin-fields.ts';
+import * as groupcalls from './0015-groupcalls.ts';
+import * as directHashes from './0016-direct-hashes.ts';
+import * as customerStatus from './0017-customer-status.ts';
+import * as transfers from './0018-transfers.ts';
+import * as moh from './0019-moh.ts';
 
 // Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
 const migrations: Record<string, Migration> = {
@@ -30,6 +35,11 @@ const migrations: Record<string, Migration> = {
   '0012_shared_secrets': sharedSecrets,
   '0013_registration_path': registrationPath,
   '0014_voipbin_fields': voipbinFields,
+  '0015_groupcalls': groupcalls,
+  '0016_direct_hashes': directHashes,
+  '0017_customer_status': customerStatus,
+  '0018_transfers': transfers,
+  '0019_moh': moh,
 };
 
 /** The in-code migration provider kysely's Migrator runs at open. */

@@ -12,6 +12,7 @@ import type { CallControlPort, CallProgress, DialCallsRequest, DtmfDigit, Speech
 import type { AudioSource } from '../../media/index.ts';
 import { InvalidStateError, NIL_UUID, type Clock } from '../../shared/index.ts';
 import type { CallMedia } from '../media/call-media.ts';
+import { JoinAllMix } from '../media/join-all-mix.ts';
 
 const FRAME_MS = 20;
 const FRAME_SAMPLES = 160;
@@ -42,11 +43,19 @@ function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function progressOf(call: Call): CallProgress | undefined {
+function progressOf(call: Call, early: boolean): CallProgress | undefined {
   if (call.status === 'hangup') return { kind: 'hangup', reason: call.hangup_reason };
   if (call.status === 'progressing' || call.status === 'terminating') return { kind: 'answered' };
-  if (call.status === 'ringing' && call.direction === 'outgoing') return { kind: 'ringing', early_media: false };
+  if (call.direction !== 'outgoing') return undefined;
+  if (early) return { kind: 'ringing', early_media: true };
+  if (call.status === 'ringing') return { kind: 'ringing', early_media: false };
   return undefined;
+}
+
+/** How far a call got: a report is passed on only when it goes further than the last one. */
+function rankOf(progress: CallProgress): number {
+  if (progress.kind === 'ringing') return progress.early_media ? 1 : 0;
+  return progress.kind === 'answered' ? 2 : 3;
 }
 
 /**
@@ -55,6 +64,8 @@ function progressOf(call: Call): CallProgress | undefined {
  */
 export class CallControlAdapter implements CallControlPort {
   readonly #o: CallControlAdapterOptions;
+  /** The join-all parties of each master call that joined others (`bridge` with `join`). */
+  readonly #mixes = new Map<string, JoinAllMix>();
 
   constructor(options: CallControlAdapterOptions) {
     this.#o = options;
@@ -64,8 +75,9 @@ export class CallControlAdapter implements CallControlPort {
     return this.#o.calls().get(callId);
   }
 
-  async answer(callId: string): Promise<void> {
-    await this.#o.calls().answer(callId);
+  async answer(callId: string, options: { early?: boolean } = {}): Promise<void> {
+    if (options.early === true) await this.#o.calls().sessionProgress(callId);
+    else await this.#o.calls().answer(callId);
   }
 
   async talk(callId: string, request: SpeechRequest, signal: AbortSignal): Promise<void> {
@@ -160,34 +172,60 @@ export class CallControlAdapter implements CallControlPort {
   }
 
   onProgress(callId: string, listener: (progress: CallProgress) => void): () => void {
-    let last: CallProgress['kind'] | undefined;
+    let last = -1;
     const report = (p: CallProgress | undefined) => {
-      if (!p || p.kind === last || last === 'hangup') return;
-      last = p.kind;
+      if (!p || rankOf(p) <= last) return;
+      last = rankOf(p);
       listener(p);
     };
-    const off = this.#o.calls().onEvent((event) => {
-      if (event.call.id === callId) report(progressOf(event.call));
+    const early = this.#o.media.earlyMedia;
+    const offEvents = this.#o.calls().onEvent((event) => {
+      if (event.call.id === callId) report(progressOf(event.call, early.has(callId)));
     });
+    // A 183 with SDP changes no call status: the outgoing leg's mark tells (docs/media.md "Early media").
+    const offEarly = early.onStart(callId, () => report({ kind: 'ringing', early_media: true }));
+    const off = (): void => {
+      offEvents();
+      offEarly();
+    };
     // The current state at once, so an answer that happened right after dial is not missed.
     const live = this.#o
       .calls()
       .listLive()
       .find((c) => c.id === callId);
-    if (live) report(progressOf(live));
+    if (live) report(progressOf(live, early.has(callId)));
     else
       void this.#o
         .calls()
         .get(callId)
-        .then((c) => c && report(progressOf(c)));
+        .then((c) => c && report(progressOf(c, early.has(callId))));
     return off;
   }
 
-  async bridge(callIdA: string, callIdB: string): Promise<void> {
-    await this.#o.media.bridge(this.#leg(callIdA), this.#leg(callIdB));
+  async bridge(callIdA: string, callIdB: string, options: { join?: boolean } = {}): Promise<void> {
+    const a = this.#leg(callIdA);
+    const b = this.#leg(callIdB);
+    if (options.join !== true) return this.#o.media.bridge(a, b);
+    let mix = this.#mixes.get(callIdA);
+    if (!mix) {
+      mix = new JoinAllMix(this.#o.media);
+      this.#mixes.set(callIdA, mix);
+      await mix.add(callIdA, a);
+    }
+    await mix.add(callIdB, b);
   }
 
   async unbridge(callIdA: string, callIdB: string): Promise<void> {
+    const mix = this.#mixes.get(callIdA);
+    if (mix) {
+      // The rest keep hearing each other; with one party left nobody is heard (docs/media.md "Join-all mixing").
+      await mix.remove(callIdB);
+      if (mix.parties.length <= 1) {
+        this.#mixes.delete(callIdA);
+        await mix.close();
+      }
+      return;
+    }
     const a = this.#legOrUndefined(callIdA);
     const b = this.#legOrUndefined(callIdB);
     if (a && b) await this.#o.media.unbridge(a, b);

@@ -10,6 +10,8 @@ import {
   type MediaEndpoint,
   type PlayOutcome,
 } from '../../endpoint/index.ts';
+import type { HoldMusic } from './hold-music.ts';
+import { EarlyMediaCalls } from './early-media.ts';
 
 /** Options of {@link CallMedia}. */
 export interface CallMediaOptions {
@@ -19,12 +21,16 @@ export interface CallMediaOptions {
   loadAudio?: (url: string, options: { signal?: AbortSignal }) => Promise<Int16Array>;
   /** The music looped to a held leg (default the built-in `holdMusic()`). */
   holdMusic?: Int16Array;
+  /** Picks a held call's music: its own or its customer's `moh_url` (docs/calls.md "Music on hold"); default `holdMusic`. */
+  mohLibrary?: HoldMusic;
   /**
    * Relay bridged same-codec legs header-rewritten (LegRelay) instead of decoding; default on. False
    * keeps every bridge on the decoded path (docs/media.md "Bridging").
    */
   relayRtp?: boolean;
   logger?: Logger;
+  /** Told of every digit a leg of a known call receives, RFC 4733 or SIP INFO, once each (`dtmf_received`, docs/events.md). */
+  onDigit?: (callId: string, event: MediaDtmfEvent) => void;
 }
 
 interface LegMedia {
@@ -60,6 +66,12 @@ export class CallMedia implements MediaPort {
   readonly #holdMusic: Int16Array | undefined;
   readonly #logger: Logger;
   readonly #relayRtp: boolean;
+  readonly #onDigit: CallMediaOptions['onDigit'];
+  readonly #mohLibrary: HoldMusic | undefined;
+  /** Per leg, the latest music-on-hold request still being resolved (an older one's answer is dropped). */
+  readonly #mohPending = new Map<string, object>();
+  /** Outgoing calls whose callee sends early media now (docs/media.md "Early media"). */
+  readonly earlyMedia = new EarlyMediaCalls();
 
   constructor(options: CallMediaOptions = {}) {
     this.#tts = options.tts ?? new CachedTtsEngine(new EspeakTtsEngine());
@@ -67,6 +79,8 @@ export class CallMedia implements MediaPort {
     this.#holdMusic = options.holdMusic;
     this.#logger = options.logger ?? silentLogger;
     this.#relayRtp = options.relayRtp ?? true;
+    this.#onDigit = options.onDigit;
+    this.#mohLibrary = options.mohLibrary;
   }
 
   /** Legs registered now. */
@@ -80,6 +94,14 @@ export class CallMedia implements MediaPort {
     this.#legs.set(legId, { endpoint, output, callId });
     if (callId !== undefined) this.#legOfCall.set(callId, legId);
     void endpoint.play(output);
+    const onDigit = this.#onDigit;
+    if (onDigit) {
+      // The leg's call as it is when the digit comes: incoming legs learn it after acceptance (bindCall).
+      endpoint.on('dtmf', (event) => {
+        const id = this.#legs.get(legId)?.callId;
+        if (id !== undefined) onDigit(id, event);
+      });
+    }
   }
 
   /** Records that leg `legId` belongs to call `callId` (incoming legs learn their call id after acceptance). */
@@ -151,10 +173,23 @@ export class CallMedia implements MediaPort {
     this.setHeld(legId, on);
   }
 
-  async setMusicOnHold(legId: string, on: boolean): Promise<void> {
-    this.#leg(legId).output.musicOnHold = on
-      ? new PcmSource(this.#holdMusic ?? holdMusic(), { loop: true })
-      : undefined;
+  async setMusicOnHold(legId: string, on: boolean, mohUrl?: string): Promise<void> {
+    const leg = this.#leg(legId);
+    this.#mohPending.delete(legId);
+    const library = this.#mohLibrary;
+    if (!on || !library) {
+      leg.output.musicOnHold = on ? new PcmSource(this.#holdMusic ?? holdMusic(), { loop: true }) : undefined;
+      return;
+    }
+    // The music may have to be fetched first: the leg hears silence meanwhile, the call's queue does not wait.
+    const request = {};
+    this.#mohPending.set(legId, request);
+    void library.forCall(leg.callId, mohUrl).then((pcm) => {
+      if (this.#mohPending.get(legId) !== request) return;
+      this.#mohPending.delete(legId);
+      const now = this.#legs.get(legId);
+      if (now) now.output.musicOnHold = new PcmSource(pcm, { loop: true });
+    });
   }
 
   async sendDigits(legId: string, request: DigitsRequest): Promise<void> {
@@ -180,6 +215,19 @@ export class CallMedia implements MediaPort {
     const relay = new LegRelay(a, b);
     a.relay = relay;
     b.relay = relay;
+  }
+
+  /**
+   * Sets what the leg hears as its peer without a pairwise bridge (a mix of several legs, docs/media.md
+   * "Join-all mixing"), or removes it (undefined; a leg bridged pairwise keeps its peer); a pairwise
+   * bridge of the leg is ended first.
+   */
+  setPeerSource(legId: string, source: AudioSource | undefined): void {
+    const leg = source === undefined ? this.#legs.get(legId) : this.#leg(legId);
+    if (!leg || (source === undefined && leg.peerLegId !== undefined)) return;
+    if (leg.peerLegId !== undefined) this.#unbridgeOne(leg.peerLegId, legId);
+    this.#unbridgeOne(legId, leg.peerLegId);
+    leg.output.peer = source;
   }
 
   /** The relay between a bridged leg and its peer, while bridged. */

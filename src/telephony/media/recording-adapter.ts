@@ -143,6 +143,7 @@ export class CallRecordings implements RecorderPort {
       customer_id: request.customer_id,
       source: new LegRecordingSource(this.#endpoint(request.leg_id), request.options),
       ...(request.options.on_end_flow_id ? { on_end_flow_id: request.options.on_end_flow_id } : {}),
+      ...(request.options.activeflow_id ? { activeflow_id: request.options.activeflow_id } : {}),
     });
     return { recording_id: recording.id };
   }

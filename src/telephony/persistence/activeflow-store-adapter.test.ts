@@ -121,6 +121,11 @@ describe('telephony: activeflow store and flow lookup adapters', () => {
     assert.deepEqual(await lookup.getFlow(customerId, flow.id), { id: flow.id, customer_id: customerId, actions });
     assert.equal(await lookup.getFlow(newId(), flow.id), undefined);
     assert.equal(await lookup.getFlow(customerId, newId()), undefined);
+    // A frozen customer starts no flow (docs/api.md "Freezing a customer"); recovered, it does again.
+    await store.customers.update(customerId, { status: 'frozen', tm_deletion_scheduled: '2026-01-01T00:00:00.000Z' });
+    assert.equal(await lookup.getFlow(customerId, flow.id), undefined);
+    await store.customers.update(customerId, { status: 'active', tm_deletion_scheduled: '' });
+    assert.equal((await lookup.getFlow(customerId, flow.id))?.id, flow.id);
     await store.flows.delete(flow.id);
     assert.equal(await lookup.getFlow(customerId, flow.id), undefined);
   });

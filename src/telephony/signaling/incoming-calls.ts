@@ -62,7 +62,8 @@ export const connectDialPlan: ExtensionDialPlan = {
 /** Options of {@link IncomingCalls}. */
 export interface IncomingCallsOptions {
   ua: UserAgent;
-  store: Pick<Store, 'numbers' | 'extensions'>;
+  /** With `customers`, a frozen customer's calls are refused 403 (docs/api.md "Freezing a customer"). */
+  store: Pick<Store, 'numbers' | 'extensions'> & Partial<Pick<Store, 'customers'>>;
   providers: Pick<ProviderAddressBook, 'isProvider'>;
   accounts: ExtensionAccounts;
   /** Digest authentication of extensions' INVITEs, with the failure limiter shared with REGISTER. */
@@ -81,6 +82,14 @@ export interface IncomingCallsOptions {
   /** Whether a customer's conference can be joined now; without it `conference:<id>` is refused 501. */
   conferences?: { isJoinable(customerId: string, conferenceId: string): Promise<boolean> };
   /**
+   * `sip:direct.<hash>@<customer domain>` (docs/calls.md "Direct addresses"): the hash is the
+   * caller's credential, so such an INVITE needs no digest; without it the address is not special.
+   */
+  direct?: {
+    isDirect(request: SipRequest): boolean;
+    route(request: SipRequest, source: string): Promise<InviteRoute>;
+  };
+  /**
    * Cluster mode: takes the legs other nodes open into this node's conference rooms (an INVITE with
    * `X-Callbin-Join`, docs/cluster.md "Conferences across nodes") before admission and every other check.
    */
@@ -92,6 +101,7 @@ export interface IncomingCallsOptions {
 export type InviteVerdict =
   | { kind: 'provider' }
   | { kind: 'extension'; account: ExtensionAccount }
+  | { kind: 'direct'; source: string }
   | { kind: 'challenge'; realm: string; stale: boolean }
   | { kind: 'refuse'; status: number; reason: string };
 
@@ -171,6 +181,7 @@ export class IncomingCalls {
   /** Who sent `request` from `source`, checking digest credentials of extensions. */
   async verify(request: SipRequest, source: Pick<MessageSource, 'address'>): Promise<InviteVerdict> {
     if (isScanner(request.headers.get('user-agent'))) return { kind: 'refuse', status: 403, reason: 'Forbidden' };
+    if (this.#o.direct?.isDirect(request)) return { kind: 'direct', source: source.address };
     if (await this.#o.providers.isProvider(source.address)) return { kind: 'provider' };
     const from = parseNameAddr(request.headers.get('from') ?? '').uri;
     const user = from.user ?? '';
@@ -197,7 +208,12 @@ export class IncomingCalls {
   }
 
   /** Where a verified INVITE goes. */
-  async route(request: SipRequest, verdict: InviteVerdict & { kind: 'provider' | 'extension' }): Promise<InviteRoute> {
+  async route(
+    request: SipRequest,
+    verdict: InviteVerdict & { kind: 'provider' | 'extension' | 'direct' },
+  ): Promise<InviteRoute> {
+    if (verdict.kind === 'direct')
+      return this.#o.direct?.route(request, verdict.source) ?? { kind: 'refuse', status: 404, reason: 'Not Found' };
     const user = calledUser(request);
     if (verdict.kind === 'provider') return this.#routeNumber(user);
     return this.#routeDialled(verdict.account, user);
@@ -262,6 +278,9 @@ export class IncomingCalls {
       if (verdict.kind === 'refuse') return refuse(invite, verdict.status, verdict.reason);
       const route = await this.route(invite.request, verdict);
       if (route.kind === 'refuse') return refuse(invite, route.status, route.reason);
+      // A frozen customer's numbers and extensions take and make no new calls (docs/api.md "Freezing a customer").
+      if ((await this.#o.store.customers?.get(route.customerId))?.status === 'frozen')
+        return refuse(invite, 403, 'Forbidden');
       const source = verdict.kind === 'extension' ? extensionAddress(verdict.account) : callerAddress(invite.request);
       await this.#accept(invite, route, source);
     } catch (err) {

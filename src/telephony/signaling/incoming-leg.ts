@@ -65,6 +65,12 @@ export class SipIncomingLeg implements IncomingLeg {
     });
   }
 
+  async sessionProgress(): Promise<void> {
+    if (this.#invite.finalStatus !== undefined) return;
+    // RFC 3264 §2: the same answer goes in the 200 later, so the 183's SDP stays valid after it.
+    this.#invite.progress(183, { body: this.#answerSdp, contentType: SDP });
+  }
+
   async answer(): Promise<void> {
     if (this.#dialog) return;
     if (this.#invite.finalStatus !== undefined)

@@ -193,6 +193,9 @@ export class OutgoingLeg implements OutgoingAttempt {
     if (res.status <= 100 || this.#won || this.#failed) return;
     const earlyMedia = res.status === 183 && res.body.length > 0;
     if (earlyMedia && !this.#answerApplied && this.#useEndpoint(kind)) this.#applyAnswer(res);
+    // RFC 3960 §3: the callee's audio flows once its 183's SDP is applied (docs/media.md "Early media").
+    if (earlyMedia && this.#answerApplied && this.#endpointKind === kind)
+      this.#o.media.earlyMedia.started(this.#o.callId, this.leg_id);
     this.#o.events.ringing({ sip_status: res.status, early_media: earlyMedia });
   }
 
@@ -208,6 +211,7 @@ export class OutgoingLeg implements OutgoingAttempt {
     this.#won = true;
     for (const invite of this.#invites) if (invite !== winner) invite.cancel();
     if (!this.#answerApplied) this.#applyAnswer(response);
+    this.#o.media.earlyMedia.ended(this.#o.callId, this.leg_id);
     this.#dialog = new LegDialog(
       dialog,
       endpoint,
@@ -245,6 +249,7 @@ export class OutgoingLeg implements OutgoingAttempt {
   }
 
   #release(): void {
+    this.#o.media.earlyMedia.ended(this.#o.callId, this.leg_id);
     this.#closeOffers(undefined);
     this.#o.media
       .release(this.leg_id)

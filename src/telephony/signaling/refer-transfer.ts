@@ -4,6 +4,10 @@ import { AppError, NotFoundError, ValidationError, silentLogger } from '../../sh
 import type { Logger } from '../../shared/index.ts';
 import type { IncomingRefer } from '../../sip/index.ts';
 import { parseNameAddr } from '../../sip/index.ts';
+import { replacesOfReferTo } from './replaces-dialogs.ts';
+import type { ReplacesTarget } from './replaces-dialogs.ts';
+import { takeReplacesRefer } from './replaces-transfer.ts';
+import type { ReplacesDialogs } from './replaces-transfer.ts';
 
 /** Where a call leg hands an in-dialog REFER it received (RFC 3515). */
 export interface ReferSink {
@@ -14,19 +18,25 @@ export interface ReferSink {
 /** What {@link PhoneReferTransfers} needs; `calls` is late-bound because legs exist before the service. */
 export interface PhoneReferTransfersOptions {
   calls: () => CallService;
+  /** Finds the call leg a REFER's Replaces names; without it every Replaces matches no dialog. */
+  dialogs?: ReplacesDialogs;
   logger?: Logger;
 }
 
-/** The referred target as an API address: `+E164` → tel, an extension name → extension; else undefined. */
-export function referTarget(referTo: string): Address | { replaces: true } | undefined {
+/**
+ * The referred target as an API address: `+E164` → tel, an extension name → extension; the dialog a
+ * Replaces in the URI names (RFC 3891 §3: the end of an attended transfer); else undefined.
+ */
+export function referTarget(referTo: string): Address | { replaces: ReplacesTarget } | undefined {
+  const replaces = replacesOfReferTo(referTo);
+  if (replaces === 'malformed') return undefined;
+  if (replaces) return { replaces };
   let uri: ReturnType<typeof parseNameAddr>['uri'];
   try {
     uri = parseNameAddr(referTo.trim()).uri;
   } catch {
     return undefined;
   }
-  // RFC 3891 §3: a Replaces header in the Refer-To URI asks for an attended transfer.
-  if (/[?&]replaces=/i.test(referTo)) return { replaces: true };
   const user = decodeURIComponent(uri.user ?? '');
   const base = { target_name: '', name: '', detail: '' };
   if (E164_RE.test(user)) return { ...base, type: 'tel', target: user };
@@ -59,10 +69,10 @@ function sipfragOf(event: TransferEvent): string | undefined {
 }
 
 /**
- * Blind transfer asked by a phone (docs/calls.md "Transfer"): a REFER on the agent's dialog starts the
- * same transfer as `POST /transfers` (type blind, the REFER's call as transferer), is answered 202,
- * and the transfer's progress is reported in NOTIFYs until it completes or fails. REFER with
- * Replaces (attended, RFC 3891) is answered 501 for now.
+ * Transfers asked by a phone (docs/calls.md "Transfer"): a REFER on the agent's dialog starts the
+ * same blind transfer as `POST /transfers` (the REFER's call as transferer), is answered 202, and the
+ * transfer's progress is reported in NOTIFYs until it completes or fails. A REFER whose Refer-To
+ * carries Replaces finishes an attended transfer (RFC 5589 §7, `takeReplacesRefer`).
  */
 export class PhoneReferTransfers implements ReferSink {
   readonly #o: PhoneReferTransfersOptions;
@@ -94,7 +104,8 @@ export class PhoneReferTransfers implements ReferSink {
     if (!call) return refer.reject(481, 'Call Does Not Exist');
     const target = referTarget(refer.referTo);
     if (target === undefined) return refer.reject(400, 'Unsupported Refer-To');
-    if ('replaces' in target) return refer.reject(501, 'Replaces Not Implemented');
+    if ('replaces' in target)
+      return takeReplacesRefer({ calls, dialogs: this.#o.dialogs, logger: this.#logger }, call, refer, target.replaces);
     let transferId: string;
     const events: TransferEvent[] = [];
     const off = calls.transfers.onEvent((e) => events.push(e));

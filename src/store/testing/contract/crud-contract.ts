@@ -49,6 +49,11 @@ function ownerOf(row: Row): string {
   return row.customer_id ?? row.id;
 }
 
+/** A unique 24-hex-digit direct hash. */
+function directHash(): string {
+  return newId().replaceAll('-', '').slice(8);
+}
+
 function crudCase<T extends Row>(ctx: ContractContext, c: CrudCase<T>): void {
   const repo = (): Repo<T> => c.repo(ctx.store);
 
@@ -140,7 +145,8 @@ export function crudContract(ctx: ContractContext): void {
   crudCase<Flow>(ctx, {
     name: 'flows',
     repo: (s) => s.flows,
-    sample: (c) => newFlow(c),
+    // A direct hash as the API stores one (docs/api.md "Direct addresses"): a column beside the row.
+    sample: (c) => ({ ...newFlow(c), direct_hash: directHash() }),
     patch: { actions: [{ type: 'hangup' }], on_complete_flow_id: newId() },
   });
   crudCase<PhoneNumber>(ctx, {
@@ -152,7 +158,7 @@ export function crudContract(ctx: ContractContext): void {
   crudCase<Extension>(ctx, {
     name: 'extensions',
     repo: (s) => s.extensions,
-    sample: (c) => newExtension(c),
+    sample: (c) => ({ ...newExtension(c), direct_hash: directHash() }),
     patch: { password: 'new-pw', name: 'lobby' },
   });
   crudCase<Provider>(ctx, {

@@ -25,6 +25,7 @@ export function newCustomer(name = `cust-${uniq()}`): NewRow<Customer> {
     phone_number: '+14155550100',
     address: '1 Main St',
     metadata: { rtp_debug: true },
+    moh_url: 'https://example.com/moh.wav',
   };
 }
 

@@ -1,0 +1,26 @@
+import type { Groupcall, GroupcallRequest } from '../../calls/index.ts';
+import type { Deleted, Page, Scope } from '../../store/index.ts';
+
+/** What `/groupcalls` drives: the groupcall service of this node (docs/api.md "Groupcalls"). */
+export interface GroupcallCommands {
+  /** Validates, dials and stores a groupcall. */
+  create(request: GroupcallRequest): Promise<Groupcall>;
+  /** Hangs up every call of the groupcall; 409 once it is over or when another node runs it. */
+  hangup(groupcallId: string, customerId: string): Promise<Groupcall>;
+}
+
+/** Stored groupcalls as the API reads and deletes them (the telephony GroupcallStoreAdapter implements this). */
+export interface GroupcallRecords {
+  /** A not-deleted groupcall within the scope. */
+  get(groupcallId: string, scope: Scope): Promise<Groupcall | undefined>;
+  /** One customer's not-deleted groupcalls, newest first. */
+  list(options: { customerId: string; pageSize: number; pageToken?: string }): Promise<Page<Groupcall>>;
+  /** Hides the groupcall from lists and publishes `groupcall_deleted`; undefined when not found in the scope. */
+  delete(groupcallId: string, scope: Scope): Promise<Deleted<Groupcall> | undefined>;
+}
+
+/** What `/groupcalls` needs. */
+export interface GroupcallsApiDeps {
+  service: GroupcallCommands;
+  records: GroupcallRecords;
+}
