@@ -235,6 +235,8 @@ export async function startCallbin(
         flows: callStack.flows,
         conferences: callStack.conferences,
         recordings: callStack.recordings,
+        groupcalls: callStack.groupcalls,
+        transfers: callStack.calls.transfers,
         deliveries: store.deliveries,
         byeDialogs: (dead: string) => byeLeftoverDialogs({ store, ua: sipServer.ua, logger, nodeId: dead }),
       };

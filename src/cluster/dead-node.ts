@@ -1,4 +1,4 @@
-import type { CallService } from '../calls/index.ts';
+import type { CallService, GroupcallService, TransferService } from '../calls/index.ts';
 import type { ConferenceService } from '../conferences/index.ts';
 import type { FlowEngine } from '../flows/index.ts';
 import type { RecordingService } from '../recordings/index.ts';
@@ -10,6 +10,10 @@ export interface DeadNodeSteps {
   flows: Pick<FlowEngine, 'reconcile'>;
   conferences: Pick<ConferenceService, 'reconcile'>;
   recordings: Pick<RecordingService, 'endOrphaned'>;
+  /** Its groupcalls left `progressing` end (`groupcall_hangup`) once its calls are reconciled. */
+  groupcalls?: Pick<GroupcallService, 'reconcile'>;
+  /** Its transfers left running end `failed` (`end_reason` `restart`, docs/calls.md "Transfer"). */
+  transfers?: Pick<TransferService, 'reconcile'>;
   deliveries: Pick<Store['deliveries'], 'releaseLeasesTakenBy'>;
   /**
    * BYE the far ends of the node's stored dialogs (RFC 3261 §15.1.1); resolves once every BYE was
@@ -24,6 +28,8 @@ export interface DeadNodeReport {
   flows: number;
   rooms: number;
   recordings: number;
+  groupcalls: number;
+  transfers: number;
   /** Webhook deliveries it had leased, queued again for the survivors' workers. */
   deliveries: number;
   /** Steps that failed (logged each); the others ran. */
@@ -32,8 +38,8 @@ export interface DeadNodeReport {
 
 /**
  * Reconciles dead node `nodeId`, last alive at `lastAliveMs` (its last heartbeat), in the order of a
- * start-up reconciliation: its activeflows end, its calls hang up (`reconcile`, at its last beat)
- * and their far ends get a BYE (not waited for), its conference rooms end, its unfinished recordings
+ * start-up reconciliation: its activeflows end, its calls hang up (`reconcile`, at its last beat),
+ * its groupcalls and transfers end, and the calls' far ends get a BYE (not waited for), its conference rooms end, its unfinished recordings
  * end with what is known (their files stay on its disk), and its delivery leases taken up to
  * `leasesUpToMs` are freed so its queued events leave now, not when the lease ends.
  */
@@ -41,7 +47,16 @@ export async function reconcileDeadNode(
   steps: DeadNodeSteps,
   o: { nodeId: string; lastAliveMs: number; leasesUpToMs: number; onError(step: string, err: unknown): void },
 ): Promise<DeadNodeReport> {
-  const report: DeadNodeReport = { calls: 0, flows: 0, rooms: 0, recordings: 0, deliveries: 0, failed: [] };
+  const report: DeadNodeReport = {
+    calls: 0,
+    flows: 0,
+    rooms: 0,
+    recordings: 0,
+    groupcalls: 0,
+    transfers: 0,
+    deliveries: 0,
+    failed: [],
+  };
   const { nodeId, lastAliveMs } = o;
   const step = async (name: string, run: () => Promise<void>): Promise<void> => {
     try {
@@ -56,6 +71,12 @@ export async function reconcileDeadNode(
   });
   await step('calls', async () => {
     report.calls = (await steps.calls.reconcile({ nodeId, lastAliveMs })).length;
+  });
+  await step('groupcalls', async () => {
+    report.groupcalls = (await steps.groupcalls?.reconcile({ nodeId }))?.length ?? 0;
+  });
+  await step('transfers', async () => {
+    report.transfers = (await steps.transfers?.reconcile({ nodeId, lastAliveMs }))?.length ?? 0;
   });
   void steps.byeDialogs(nodeId).catch((err: unknown) => o.onError('dialogs', err));
   await step('conferences', async () => {

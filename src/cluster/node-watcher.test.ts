@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { CallService, newCall, type Call } from '../calls/index.ts';
+import { CallService, GroupcallService, newCall, newGroupcall, newTransfer, type Call } from '../calls/index.ts';
 import {
   FakeDirectory,
   FakeFlows,
@@ -27,7 +27,9 @@ import {
   byeLeftoverDialogs,
   CallStoreAdapter,
   ConferenceStoreAdapter,
+  GroupcallStoreAdapter,
   RecordingStoreAdapter,
+  TransferStoreAdapter,
 } from '../telephony/index.ts';
 import { NodeWatcher } from './node-watcher.ts';
 
@@ -39,7 +41,11 @@ const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 function servicesOf(store: Store, clock: FakeClock, dir: string) {
   const publisher = new EventPublisher({ hub: new EventHub(silentLogger) });
   const callStore = new CallStoreAdapter({ store, events: publisher });
+  const nodeId = store.processes.nodeId;
+  const transferStore = new TransferStoreAdapter({ store, events: publisher, nodeId });
+  const groupcallStore = new GroupcallStoreAdapter({ store, events: publisher, nodeId, clock });
   const calls = new CallService({
+    transferStore,
     store: callStore,
     signaling: new FakeSignaling(),
     media: new FakeMedia(),
@@ -70,7 +76,18 @@ function servicesOf(store: Store, clock: FakeClock, dir: string) {
     storage: new LocalRecordingStorage({ dir, repairWav: async () => ({ durationSec: 0 }) }),
     clock,
   });
-  return { callStore, calls, flows, conferences, conferenceCalls, recordings };
+  const groupcalls = new GroupcallService({ calls, store: groupcallStore, clock });
+  return {
+    callStore,
+    calls,
+    flows,
+    conferences,
+    conferenceCalls,
+    recordings,
+    transferStore,
+    groupcallStore,
+    groupcalls,
+  };
 }
 
 function watcherOf(store: Store, clock: FakeClock, s: ReturnType<typeof servicesOf>, byes: string[]): NodeWatcher {
@@ -85,6 +102,8 @@ function watcherOf(store: Store, clock: FakeClock, s: ReturnType<typeof services
       flows: s.flows,
       conferences: s.conferences,
       recordings: s.recordings,
+      groupcalls: s.groupcalls,
+      transfers: s.calls.transfers,
       deliveries: store.deliveries,
       byeDialogs: (nodeId) => {
         byes.push(nodeId);
@@ -172,6 +191,37 @@ describe('NodeWatcher over PostgreSQL: a dead node is reconciled by one survivor
       customer_id: CUSTOMER,
       source: { layout: 'mix', start: async () => ({ stop: async () => ({ reason: 'manual', durationSec: 0 }) }) },
     });
+    // A groupcall and a transfer A was running when it died.
+    const address = { type: 'tel', target: '+15550003000', target_name: '', name: '', detail: '' } as const;
+    const groupcall = newGroupcall(
+      {
+        id: randomUUID(),
+        customer_id: CUSTOMER,
+        flow_id: randomUUID(),
+        source: address,
+        destinations: [address],
+        ring_method: 'ring_all',
+        answer_method: 'hangup_others',
+      },
+      clock.now(),
+    );
+    await onA.groupcallStore.save({ groupcall, events: [{ type: 'groupcall_created', groupcall }] });
+    const transfer = {
+      ...newTransfer(
+        {
+          id: randomUUID(),
+          customer_id: CUSTOMER,
+          type: 'blind',
+          transferer_call_id: call.id,
+          transferred_call_id: randomUUID(),
+          transferee: address,
+          transferee_call_id: randomUUID(),
+        },
+        isoTime(clock.now()),
+      ),
+      status: 'ringing' as const,
+    };
+    await onA.transferStore.save({ transfer, events: [{ type: 'transfer_created', transfer }] });
     const leased = await leaseDeliveryOf(a, call.id, clock);
     assert.equal(leased.length, 1);
     // Node B's own live call must stay.
@@ -204,9 +254,11 @@ describe('NodeWatcher over PostgreSQL: a dead node is reconciled by one survivor
         flows: report.flows,
         rooms: report.rooms,
         recordings: report.recordings,
+        groupcalls: report.groupcalls,
+        transfers: report.transfers,
         failed: report.failed,
       },
-      { calls: 1, flows: 1, rooms: 1, recordings: 1, failed: [] },
+      { calls: 1, flows: 1, rooms: 1, recordings: 1, groupcalls: 1, transfers: 1, failed: [] },
     );
     assert.equal(report.deliveries, 1, "A's leased delivery is pending again");
     assert.deepEqual(byes, ['node-a']);
@@ -222,6 +274,9 @@ describe('NodeWatcher over PostgreSQL: a dead node is reconciled by one survivor
     assert.deepEqual([closed?.status, closed?.conferencecall_ids], ['terminated', []]);
     const roomEvents = (await b.outbox.listForResource('conference', room.id)).map((e) => e.type);
     assert.deepEqual(roomEvents.slice(-3), ['conference_updated', 'conference_updated', 'conference_updated']);
+    assert.equal((await onB.groupcallStore.get(groupcall.id))?.status, 'hangup', "A's groupcall ended");
+    const endedTransfer = await onB.transferStore.get(transfer.id);
+    assert.deepEqual([endedTransfer?.status, endedTransfer?.end_reason], ['failed', 'restart']);
     const rec = await b.recordings.get(recording.id);
     assert.equal(rec?.status, 'ended');
     assert.equal(rec?.tm_end, isoTime(lastBeat));

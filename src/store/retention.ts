@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { sql } from 'kysely';
 import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
 import type { Store } from './open-store.ts';
 
@@ -17,6 +18,8 @@ export interface RetentionReport {
   idempotency_records: number;
   deleted_calls: number;
   deleted_activeflows: number;
+  deleted_groupcalls: number;
+  ended_transfers: number;
 }
 
 /** Options of {@link purgeExpiredRows}. */
@@ -26,10 +29,23 @@ export interface PurgeOptions {
   stopped?: () => boolean;
 }
 
-type DeletedTable = 'calls' | 'activeflows';
+type DeletedTable = 'calls' | 'activeflows' | 'groupcalls';
 
 /** The status a soft-deleted row must have reached before it may go: nothing writes it any more. */
-const FINAL_STATUS: Record<DeletedTable, string> = { calls: 'hangup', activeflows: 'ended' };
+const FINAL_STATUS: Record<DeletedTable, string> = { calls: 'hangup', activeflows: 'ended', groupcalls: 'hangup' };
+
+/** The statuses after which a transfer changes no more (docs/calls.md "Transfer"). */
+const TRANSFER_FINAL = ['completed', 'failed', 'canceled'];
+
+/**
+ * Deletes up to `limit` transfers that ended before `iso`: a transfer is never soft-deleted, so an
+ * ended one is kept for the retention window and then goes, as its events do.
+ */
+async function purgeEndedTransfers(store: Store, iso: string, limit: number): Promise<number> {
+  const result = await sql`delete from transfers where id in (select id from transfers
+    where status in (${sql.join(TRANSFER_FINAL)}) and tm_update < ${iso} limit ${limit})`.execute(store.db);
+  return Number(result.numAffectedRows ?? 0n);
+}
 
 /** Deletes up to `limit` rows of `table` soft-deleted before `iso` and in their final status. */
 async function purgeDeleted(store: Store, table: DeletedTable, iso: string, limit: number): Promise<number> {
@@ -56,7 +72,8 @@ export function retentionCutoff(nowMs: number, retentionDays: number): string {
 /**
  * One purge round: deletes every row older than `cutoffIso` from the logs that grow with traffic —
  * webhook deliveries (first, so a pending one goes only with its event), outbox events, idempotency
- * records, and calls and activeflows soft-deleted before the cut-off — each in batches of
+ * records, calls, activeflows and groupcalls soft-deleted before the cut-off, and transfers that ended
+ * before it — each in batches of
  * `batchSize` rows per statement, yielding to the event loop between batches.
  */
 export async function purgeExpiredRows(
@@ -72,6 +89,8 @@ export async function purgeExpiredRows(
     ['idempotency_records', (n) => store.idempotency.purgeBefore(cutoffIso, n)],
     ['deleted_calls', (n) => purgeDeleted(store, 'calls', cutoffIso, n)],
     ['deleted_activeflows', (n) => purgeDeleted(store, 'activeflows', cutoffIso, n)],
+    ['deleted_groupcalls', (n) => purgeDeleted(store, 'groupcalls', cutoffIso, n)],
+    ['ended_transfers', (n) => purgeEndedTransfers(store, cutoffIso, n)],
   ];
   const report: RetentionReport = {
     webhook_deliveries: 0,
@@ -79,6 +98,8 @@ export async function purgeExpiredRows(
     idempotency_records: 0,
     deleted_calls: 0,
     deleted_activeflows: 0,
+    deleted_groupcalls: 0,
+    ended_transfers: 0,
   };
   for (const [kind, purge] of steps) {
     for (;;) {

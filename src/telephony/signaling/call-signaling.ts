@@ -130,11 +130,15 @@ export async function withContactRoutes(
   customerId: string,
   lookup: ContactRoutes,
 ): Promise<InviteTarget[]> {
-  const [routes, connections] = await Promise.all([
+  const [routes, connections, name] = await Promise.all([
     lookup.contactRoutes(customerId, target.extension),
     lookup.contactConnections?.(customerId, target.extension) ?? new Map<string, ContactConnection>(),
+    lookup.extensionName?.(customerId, target.extension),
   ]);
-  return targets.map((t, i) => {
+  // An extension dialled by its id (docs/calls.md "Creating calls") is named by its name in the To header.
+  const renamed = name !== undefined && name !== target.extension;
+  return targets.map((t0, i) => {
+    const t = renamed ? { ...t0, to: t0.to.replace(`<sip:${target.extension}@`, `<sip:${name}@`) } : t0;
     const contact = target.contacts[i] ?? '';
     const path = routes.get(contact);
     if (path) return { ...t, routes: path };

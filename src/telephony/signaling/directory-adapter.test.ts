@@ -130,6 +130,16 @@ describe('DirectoryAdapter', () => {
     assert.deepEqual(byUri.get('sip:a@10.0.0.7:5062'), edge, 'the phone behind the edge is called through it');
     assert.equal(byUri.get('sip:b@192.0.2.8:5062'), undefined, 'a contact registered directly is called directly');
     assert.deepEqual([...(await directory.contactRoutes(newId(), '1001'))], []);
+    assert.ok(targets.every((t) => t.to === '<sip:1001@sip.test>'));
+
+    // Dialled by its id (docs/calls.md "Creating calls"), the extension is still named by its name in To.
+    const byId = { kind: 'contacts' as const, extension: ext.id, contacts };
+    const viaId = await withContactRoutes(inviteTargets(byId, 'sip.test'), byId, customerId, directory);
+    assert.deepEqual(viaId.map((t) => [t.requestUri, t.to]).sort(), [
+      ['sip:a@10.0.0.7:5062', '<sip:1001@sip.test>'],
+      ['sip:b@192.0.2.8:5062', '<sip:1001@sip.test>'],
+    ]);
+    assert.equal(await directory.extensionName(newId(), ext.id), undefined, "another customer's id names nothing");
   });
 
   it('calls a browser (a contact registered over a WebSocket) back over its connection, with a WebRTC offer', async () => {

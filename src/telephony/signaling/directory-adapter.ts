@@ -19,6 +19,8 @@ export interface ContactRoutes {
    * name (RFC 7118 §5.2), so requests to it go back over that connection. Other contacts are absent.
    */
   contactConnections?(customerId: string, extension: string): Promise<ReadonlyMap<string, ContactConnection>>;
+  /** The extension's name when `extension` is its id (the To header names the extension, not its id). */
+  extensionName?(customerId: string, extension: string): Promise<string | undefined>;
 }
 
 /** `ws:203.0.113.7:51000` (a binding's source) as a connection, or undefined for other transports. */
@@ -63,6 +65,11 @@ export class DirectoryAdapter implements DirectoryPort, ContactRoutes {
       if (connection && !connections.has(b.contact)) connections.set(b.contact, connection);
     }
     return connections;
+  }
+
+  async extensionName(customerId: string, extension: string): Promise<string | undefined> {
+    if (!isUuid(extension)) return extension;
+    return (await this.#store.extensions.get(extension.toLowerCase(), { customerId }))?.extension;
   }
 
   async #bindings(customerId: string, extension: string): Promise<Registration[] | undefined> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { sql } from 'kysely';
 import type { Activeflow } from '../../../flows/index.ts';
 import { NIL_UUID, newId, silentLogger } from '../../../shared/index.ts';
 import type { Store, StoreTx } from '../../open-store.ts';
@@ -99,6 +100,24 @@ function sampleActiveflow(ctx: ContractContext, status: Activeflow['status']): A
   };
 }
 
+/** Writes a groupcall row (`deleted`: soft-deleted now) and a transfer row, straight into their tables. */
+async function groupcallAndTransfer(
+  store: Store,
+  now: string,
+  o: { groupcall: string; deleted: boolean; transfer: string; transferStatus: string },
+): Promise<void> {
+  const tmDelete = o.deleted ? now : null;
+  await sql`insert into groupcalls (id, customer_id, status, node_id, tm_create, tm_update, tm_delete, data)
+    values (${o.groupcall}, ${NIL_UUID}, 'hangup', '', ${now}, ${now}, ${tmDelete}, '{}')`.execute(store.db);
+  await sql`insert into transfers (id, customer_id, node_id, status, data, tm_create, tm_update)
+    values (${o.transfer}, ${NIL_UUID}, '', ${o.transferStatus}, '{}', ${now}, ${now})`.execute(store.db);
+}
+
+async function storedRow(store: Store, table: 'groupcalls' | 'transfers', id: string): Promise<boolean> {
+  const { rows } = await sql`select id from ${sql.table(table)} where id = ${id}`.execute(store.db);
+  return rows.length === 1;
+}
+
 async function storedActiveflow(store: Store, id: string): Promise<boolean> {
   return (await store.db.selectFrom('activeflows').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 }
@@ -123,6 +142,10 @@ export function retentionContract(ctx: ContractContext): void {
       await store.activeflows.markDeleted(tx, endedDeleted.id);
       await store.activeflows.markDeleted(tx, runningDeleted.id);
     });
+    const oldRows = { groupcall: newId(), deleted: true, transfer: newId(), transferStatus: 'completed' };
+    const oldLive = { groupcall: newId(), deleted: false, transfer: newId(), transferStatus: 'ringing' };
+    await groupcallAndTransfer(store, isoNow(ctx.clock), oldRows);
+    await groupcallAndTransfer(store, isoNow(ctx.clock), oldLive);
     // A delivery created in the old days but (re)pointed at an event inside the window is kept while pending.
     const [oldPending] = await store.transaction((tx) =>
       tx.deliveries.enqueue(tx, [
@@ -186,6 +209,10 @@ export function retentionContract(ctx: ContractContext): void {
     );
     assert.equal(await storedActiveflow(store, runningDeleted.id), true, 'a deleted activeflow still running is kept');
     assert.equal(await storedActiveflow(store, endedLive.id), true, 'a live activeflow is kept');
+    assert.equal(await storedRow(store, 'groupcalls', oldRows.groupcall), false, 'an old deleted groupcall is purged');
+    assert.equal(await storedRow(store, 'groupcalls', oldLive.groupcall), true, 'a groupcall not deleted is kept');
+    assert.equal(await storedRow(store, 'transfers', oldRows.transfer), false, 'an old ended transfer is purged');
+    assert.equal(await storedRow(store, 'transfers', oldLive.transfer), true, 'a transfer not ended is kept');
 
     // The next round runs an hour later on the clock; after stop() none does.
     await store.idempotency.put({
