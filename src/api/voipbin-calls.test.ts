@@ -133,4 +133,24 @@ describe('calls API: VoIPBIN forms', () => {
     const bad = await api.request('POST', `/v1.0/calls/${call.id}/mute`, { key: keyA, body: { direction: 'up' } });
     assert.equal(bad.status, 400);
   });
+
+  it('talk without language speaks en-US, as the talk action; provider is accepted', async () => {
+    const call = await api.create(keyA);
+    await api.answer(call.id);
+    const spoken: string[] = [];
+    const talk = api.fakes.media.talk.bind(api.fakes.media);
+    api.fakes.media.talk = async (legId, request) => {
+      spoken.push(`${request.text}/${request.language}`);
+      return talk(legId, request);
+    };
+    for (const body of [
+      { text: 'plain' },
+      { text: 'as voipbin', provider: 'gcp' },
+      { text: 'hei', language: 'fi-FI' },
+    ]) {
+      const res = await api.request('POST', `/v1.0/calls/${call.id}/talk`, { key: keyA, body });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    assert.deepEqual(spoken, ['plain/en-US', 'as voipbin/en-US', 'hei/fi-FI']);
+  });
 });

@@ -38,12 +38,15 @@ const HangupBody = Type.Object({ reason: Type.Optional(Type.Enum(HANGUP_REASONS)
 const TalkBody = Type.Object(
   {
     text: Type.String({ minLength: 1, maxLength: 10_000 }),
-    language: Type.String({
-      pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$',
-      maxLength: 35,
-      'x-reason': 'UNSUPPORTED_LANGUAGE',
-      'x-message': 'is not a BCP-47 language tag such as en-US',
-    }),
+    // Optional as in VoIPBIN's body: en-US when omitted, as the `talk` flow action (docs/calls.md "Live control endpoints").
+    language: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$',
+        maxLength: 35,
+        'x-reason': 'UNSUPPORTED_LANGUAGE',
+        'x-message': 'is not a BCP-47 language tag such as en-US',
+      }),
+    ),
     gender: Type.Optional(Type.Enum(['male', 'female', 'neutral'])),
     voice_id: Type.Optional(Type.String({ maxLength: 256 })),
     // VoIPBIN's TTS provider: accepted and ignored, callbin speaks with one engine (docs/voipbin-compatibility.md).
@@ -138,17 +141,21 @@ const ChainedCallBody = Type.Object(
 
 const RedirectBody = Type.Object(FlowFields, { additionalProperties: false });
 
+/** The language of a `talk` request that names none. */
+const DEFAULT_TALK_LANGUAGE = 'en-US';
+
 function talkRequest(ctx: ApiContext, body: Static<typeof TalkBody>): TalkRequest {
-  if (ctx.isSupportedLanguage && !ctx.isSupportedLanguage(body.language)) {
+  const language = body.language ?? DEFAULT_TALK_LANGUAGE;
+  if (ctx.isSupportedLanguage && !ctx.isSupportedLanguage(language)) {
     throw ValidationError.field(
       'language',
       'UNSUPPORTED_LANGUAGE',
-      `${JSON.stringify(body.language)} is not a language the TTS engine speaks (see GET /tts/voices)`,
+      `${JSON.stringify(language)} is not a language the TTS engine speaks (see GET /tts/voices)`,
     );
   }
   return {
     text: body.text,
-    language: body.language,
+    language,
     ...(body.gender ? { gender: body.gender } : {}),
     ...(body.voice_id !== undefined ? { voice_id: body.voice_id } : {}),
   };
