@@ -6,6 +6,8 @@
 //      on PostgreSQL (a fresh database on that server, dropped after):
 //        npm run bench:calls -- --scenario cost --postgres postgres://postgres@127.0.0.1:5432/postgres
 //      profile callbin: npm run bench:calls -- --scenario cost --cpu-prof <dir>
+//      the timeline's cost (CPU per call on vs off, same run; not in the default scenarios):
+//        npm run bench:calls -- --scenario timeline [--timeline-rate 50] [--timeline-seconds 10] [--timeline-rounds 2]
 import { fileURLToPath } from 'node:url';
 import { AppError, ValidationError } from '../src/shared/index.ts';
 import { createBenchDatabase, formatPgActivity } from './calls/bench-postgres.ts';
@@ -25,11 +27,13 @@ export const QUICK_OPTIONS: CallsBenchOptions = {
   talkLevels: [20, 50],
   holdMs: 5000,
   apiDurationMs: 2000,
+  timelineSeconds: 3,
 };
 
 /**
  * Reads `--quick`, `--scenario a,b`, `--hold <s>`, `--levels a,b`, `--rates a,b`, `--no-pin`,
- * `--cpu-prof <dir>` (callbin writes a CPU profile there when it stops).
+ * `--cpu-prof <dir>` (callbin writes a CPU profile there when it stops), `--timeline-rate <n>`,
+ * `--timeline-seconds <n>`, `--timeline-rounds <n>` (the timeline scenario).
  */
 export function parseCallsArgs(argv: readonly string[]): CallsBenchOptions {
   const o: CallsBenchOptions = { ...(argv.includes('--quick') ? QUICK_OPTIONS : FULL_OPTIONS) };
@@ -51,6 +55,14 @@ export function parseCallsArgs(argv: readonly string[]): CallsBenchOptions {
   const rates = value('--rates');
   if (rates) o.cpsRates = list(rates);
   if (argv.includes('--no-pin')) o.pin = false;
+  for (const [flag, key] of [
+    ['--timeline-rate', 'timelineRatePerSec'],
+    ['--timeline-seconds', 'timelineSeconds'],
+    ['--timeline-rounds', 'timelineRounds'],
+  ] as const) {
+    const n = list(value(flag) ?? '')[0];
+    if (n !== undefined) o[key] = n;
+  }
   const profileDir = value('--cpu-prof');
   if (profileDir) o.callbinNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   return o;

@@ -34,6 +34,11 @@ function forbidden(from, to) {
   if (to === ENDPOINT && from !== 'telephony')
     return 'endpoint/ is imported only by telephony/ and the composition root';
   if (from === 'shared') return 'shared/ imports nothing of the product';
+  if (from === 'timeline') return to === 'shared' ? undefined : 'timeline/ is a contract and imports only shared/';
+  // The flow simulator (docs/testing-your-flows.md "Simulator"): the flow engine on simulated ports.
+  if (from === 'simulator')
+    return ['flows', 'calls', 'shared'].includes(to) ? undefined : 'simulator/ imports only flows/, calls/ and shared/';
+  if (to === 'simulator' && from !== 'api') return 'simulator/ is imported only by api/ and the CLI';
   if (from === 'config') return to === 'shared' ? undefined : 'config/ imports only shared/';
   if (PROTOCOL.has(from)) return to === 'shared' ? undefined : `${from}/ is a protocol layer and imports only shared/`;
   const di = DOMAIN_ORDER.indexOf(from);

@@ -3,20 +3,29 @@
 import { join } from 'node:path';
 import { CallService, DTMF_RECEIVED_EVENT, GroupcallService } from './calls/index.ts';
 import { ConferenceService } from './conferences/index.ts';
-import { allowedPrivateTargets, type Config } from './config/index.ts';
+import { allowedPrivateTargets, testNumbersEnabled, type Config } from './config/index.ts';
 import { type EventPublisher, SsrfGuard } from './events/index.ts';
 import { FlowEngine } from './flows/index.ts';
-import { AudioLoader, MediaClock, PortAllocator, isSupportedLanguage, repairWav } from './media/index.ts';
+import {
+  AudioLoader,
+  MediaClock,
+  PortAllocator,
+  QualityMetrics,
+  isSupportedLanguage,
+  repairWav,
+} from './media/index.ts';
 import { GuardedFetch, LagSampler, LoopLoad, OverloadGuard, type Clock, type Logger } from './shared/index.ts';
 import { LocalRecordingStorage, RecordingService, runOnEndFlows } from './recordings/index.ts';
 import type { Bus } from './bus/index.ts';
 import { ClusterConferenceJoins, ConferenceAdmissions, RemoteFiles } from './cluster/index.ts';
 import type { Store } from './store/index.ts';
+import { noTimeline, type TimelineRecorder } from './timeline/index.ts';
 import {
   ActiveflowStoreAdapter,
   CallControlAdapter,
   CallDtmfEvents,
   CallMedia,
+  CallQuality,
   HoldMusic,
   MOH_MAX_BYTES,
   MOH_TIMEOUT_MS,
@@ -26,6 +35,8 @@ import {
   DirectoryAdapter,
   FlowHttpAdapter,
   FlowLookupAdapter,
+  flowStepTimeline,
+  recordCallStatus,
   DirectAddresses,
   IncomingCalls,
   PhoneReferTransfers,
@@ -45,7 +56,10 @@ import {
   InterNodeJoinAcceptor,
   InterNodeJoinDialer,
   MediaStreams,
+  startCallTimelines,
   TransferStoreAdapter,
+  TestCarrier,
+  TestNumberRouting,
   type SipServer,
 } from './telephony/index.ts';
 
@@ -75,6 +89,10 @@ export interface CallStack {
   groupcalls: GroupcallService;
   groupcallStore: GroupcallStoreAdapter;
   conferenceRecording: ConferenceRecording;
+  /** Jitter, loss and MOS histograms of the legs of ended calls (docs/timeline.md "Media quality"). */
+  mediaQuality: QualityMetrics;
+  /** Where every producer records timeline entries (docs/timeline.md); `noTimeline` when switched off. */
+  timeline: TimelineRecorder;
   /** A customer was deleted: hang up its live calls and stop its activeflows, in the background. */
   endCustomer(customerId: string): void;
   close(): Promise<void>;
@@ -100,8 +118,11 @@ export async function startCallStack(o: {
   remoteFiles?: { bus: Bus; nodeId: string } | undefined;
   /** Cluster mode: a conference whose room is on another node is joined over a leg between the nodes (docs/cluster.md). */
   conferenceLink?: { bus: Bus; nodeId: string } | undefined;
+  /** The process's timeline recorder (docs/timeline.md); none recorded when absent. */
+  timeline?: TimelineRecorder | undefined;
 }): Promise<CallStack> {
   const { config, store, sip, clock, logger } = o;
+  const timeline = o.timeline ?? noTimeline;
   // Each confirmed dialog's state is kept so a restart after a crash can BYE its far end.
   const journal = new LegDialogIndex({ store, clock, logger });
   // A REFER's Replaces names one of these dialogs, possibly an early one (docs/calls.md "Transfer").
@@ -136,7 +157,25 @@ export async function startCallStack(o: {
     clock,
     logger,
   });
+  // docs/timeline.md "SIP ladder": the SIP messages and media events of the calls' legs, when the timeline is on.
+  const callTimelines = startCallTimelines({
+    recorder: timeline,
+    sip,
+    customerOf: async (callId) => (await lateCalls().get(callId))?.customer_id,
+    clock,
+    logger,
+  });
+  // docs/timeline.md "Media quality": a `quality` entry per leg every 5 s, each leg's figures at hangup.
+  const quality = new CallQuality({
+    clock,
+    timeline,
+    customerOf: async (callId) => (await lateCalls().get(callId))?.customer_id,
+    logger,
+  });
+  const mediaQuality = new QualityMetrics();
   const media = new CallMedia({
+    quality,
+    timeline: callTimelines?.media,
     logger,
     loadAudio: (url, opts) => audio.load(url, opts),
     relayRtp: config.mediaRelay,
@@ -155,7 +194,7 @@ export async function startCallStack(o: {
   const health = new ProviderHealth({ ua: sip.ua, store, clock, logger });
   const callStore = new CallStoreAdapter({ store, events: o.publisher });
   const activeflowStore = new ActiveflowStoreAdapter({ store, events: o.publisher });
-  const http = new FlowHttpAdapter({ store, clock, guard });
+  const http = new FlowHttpAdapter({ store, clock, guard, timeline });
   const conferenceStore = new ConferenceStoreAdapter({ store, events: o.publisher });
   const mixer = new ConferenceMixer({ media, mediaClock: endpointOptions.mediaClock, logger });
   const conferences = new ConferenceService({
@@ -206,6 +245,7 @@ export async function startCallStack(o: {
     clock,
     logger,
     isSupportedLanguage,
+    steps: flowStepTimeline(timeline),
   });
   const recordingStore = new RecordingStoreAdapter({ store, events: o.publisher });
   const recordingDisk = new LocalRecordingStorage({ dir: join(config.dataDir, 'recordings'), repairWav });
@@ -250,6 +290,7 @@ export async function startCallStack(o: {
     recordings,
     endpoint: (legId) => media.endpoint(legId),
     calls: lateCalls,
+    timeline: callTimelines?.media,
     logger,
   });
   const refers = new PhoneReferTransfers({ calls: lateCalls, dialogs: journal, logger });
@@ -257,6 +298,10 @@ export async function startCallStack(o: {
   const sipTargets = new SipTargetGuard({ mode: config.mode, allow: allowedPrivateTargets(config) });
   // Registered contacts are called through their registration's Path (RFC 3327, docs/cluster.md "The SIP edge").
   const directory = new DirectoryAdapter({ store, clock });
+  // docs/testing-your-flows.md "Test numbers": a built-in carrier on loopback, on in local mode (docs/security.md).
+  const carrier = testNumbersEnabled(config)
+    ? await TestCarrier.start({ clock, logger: logger.child({ module: 'test-carrier' }), endpointOptions })
+    : undefined;
   calls = new CallService({
     store: callStore,
     signaling: new CallSignaling({
@@ -272,7 +317,7 @@ export async function startCallStack(o: {
     }),
     media,
     flows,
-    routing: new RoutingAdapter({ store, health }),
+    routing: new TestNumberRouting(new RoutingAdapter({ store, health }), carrier),
     directory,
     recorder,
     streams,
@@ -289,7 +334,10 @@ export async function startCallStack(o: {
   // docs/security.md "Overload": new INVITEs and POST /calls are refused 503 over capacity.
   const lag = new LagSampler({ clock }).start();
   const service = calls;
+  // docs/timeline.md "Entries": each status change of a call, with its hangup cause.
+  const stopStatusEntries = recordCallStatus(service, timeline);
   service.onEvent((event) => {
+    if (event.type === 'call_hangup') for (const leg of event.call.qos ?? []) mediaQuality.observe(leg);
     if (event.type === 'call_hangup') dtmfEvents.forget(event.call.id);
   });
   const admission = new OverloadGuard({
@@ -359,6 +407,8 @@ export async function startCallStack(o: {
     groupcalls,
     groupcallStore,
     conferenceRecording,
+    mediaQuality,
+    timeline,
     endCustomer: (customerId) => {
       service.hangupCustomer(customerId);
       void stopActiveflowsOf(flows, customerId).catch((err: unknown) =>
@@ -367,6 +417,8 @@ export async function startCallStack(o: {
     },
     close: async () => {
       lag.stop();
+      stopStatusEntries();
+      callTimelines?.stop();
       roomLink?.stopServing();
       await incoming.stop();
       await roomLink?.acceptor.close();
@@ -374,6 +426,7 @@ export async function startCallStack(o: {
       await health.stop();
       groupcalls.close();
       service.close();
+      await carrier?.close();
       conferences.close();
       await streams.close();
       await flows.close();

@@ -5,8 +5,15 @@ import pino from 'pino';
 import { buildServer, ensureProjectAdmin, redactingLoggerOptions, type ProjectAdmin } from './api/index.ts';
 import { allowedPrivateTargets, type Config } from './config/index.ts';
 import { systemClock, type Clock, type Logger } from './shared/index.ts';
-import { RetentionPurger, openStore, startHeartbeat, type Store } from './store/index.ts';
-import { byeLeftoverDialogs, startSipServer, type SipServer } from './telephony/index.ts';
+import { RetentionPurger, TimelineRepo, openStore, startHeartbeat, type Store } from './store/index.ts';
+import {
+  BufferedTimeline,
+  byeLeftoverDialogs,
+  recordConferenceStatus,
+  startSipServer,
+  type SipServer,
+} from './telephony/index.ts';
+import { noTimeline } from './timeline/index.ts';
 import { DeliveryWorker, EventHub, EventPublisher } from './events/index.ts';
 import { isSupportedLanguage, listVoices } from './media/index.ts';
 import { startCallStack, type CallStack } from './call-stack.ts';
@@ -116,6 +123,10 @@ export async function startCallbin(
   let watcher: NodeWatcher | undefined;
   // Old events, deliveries and idempotency records go after `retentionDays` (docs/security.md).
   const retention = new RetentionPurger({ store, clock, logger, retentionDays: config.retentionDays });
+  // docs/timeline.md "Reading a timeline": one recorder for every producer; CALLBIN_TIMELINE=0 records nothing.
+  const timelineRepo = new TimelineRepo(store);
+  const recorder = config.timeline ? new BufferedTimeline({ sink: timelineRepo, clock, logger }) : undefined;
+  const timeline = recorder ?? noTimeline;
   try {
     retention.start();
     // Crash recovery: when the previous process was last alive, then this one's heartbeat every few seconds.
@@ -145,6 +156,8 @@ export async function startCallbin(
     const sipServer = sip;
     const events = new EventHub(logger);
     const publisher = new EventPublisher({ hub: events });
+    // docs/timeline.md "Entries": the status changes of conferences and their calls.
+    recordConferenceStatus(events, timeline);
     const worker = new DeliveryWorker({
       store,
       clock,
@@ -152,6 +165,7 @@ export async function startCallbin(
       mode: config.mode,
       ssrfAllow: allowedPrivateTargets(config),
       hub: events,
+      timeline,
     });
     await worker.start();
     stopWorker = () => worker.stop();
@@ -167,6 +181,7 @@ export async function startCallbin(
       reconcileNodeId: bus ? nodeId : undefined,
       remoteFiles: bus && { bus, nodeId },
       conferenceLink: bus && { bus, nodeId },
+      timeline,
     });
     const callStack = stack;
     // Signalling before webhooks: deliveries wait while call set-ups need the event loop.
@@ -195,7 +210,8 @@ export async function startCallbin(
       mode: config.mode,
       rateLimitPerSec: config.rateLimitPerSec,
       rateLimitBurst: config.rateLimitBurst,
-      metricsText: () => sipServer.metricsText() + callStack.admission.metricsText(),
+      metricsText: () =>
+        sipServer.metricsText() + callStack.admission.metricsText() + callStack.mediaQuality.metricsText(),
       admission: callStack.admission,
       isSupportedLanguage,
       ttsVoices: listVoices,
@@ -210,6 +226,7 @@ export async function startCallbin(
       recordings: { service: callStack.recordings, records: callStack.recordingStore },
       groupcalls: { service: callStack.groupcalls, records: callStack.groupcallStore },
       sipWebSocket: { wsPort: sipServer.wsPort, wssPort: sipServer.wssPort },
+      ...(recorder ? { timeline: { flush: () => recorder.flush() } } : {}),
       onProvidersChanged: () => callStack.providers.invalidate(),
       onCustomerDeleted: (customerId) =>
         customerDeletion ? customerDeletion.deleted(customerId) : endCustomer(customerId),
@@ -254,6 +271,7 @@ export async function startCallbin(
       await callStack.close();
       await sipServer.close();
       await worker.stop();
+      await recorder?.close();
       await retention.stop();
       await stopHeartbeat?.();
       stopRelay?.();
@@ -294,6 +312,7 @@ export async function startCallbin(
     await stack?.close();
     await sip?.close();
     await stopWorker?.();
+    await recorder?.close();
     await retention.stop();
     await stopHeartbeat?.();
     customerDeletion?.stop();

@@ -72,9 +72,18 @@ export interface CallbinServer {
   stop(): Promise<void>;
 }
 
-/** Starts `callbin start` pinned to `pin`, on ephemeral API/SIP ports, with a fresh data folder; `nodeArgs` e.g. `--cpu-prof`. */
+/**
+ * Starts `callbin start` pinned to `pin`, on ephemeral API/SIP ports, with a fresh data folder;
+ * `nodeArgs` e.g. `--cpu-prof`; `env` adds CALLBIN_* settings of this server only (`CALLBIN_TIMELINE`).
+ */
 export async function startCallbinServer(
-  o: { pin?: CpuPin; rtpPortMin?: number; rtpPortMax?: number; nodeArgs?: readonly string[] } = {},
+  o: {
+    pin?: CpuPin;
+    rtpPortMin?: number;
+    rtpPortMax?: number;
+    nodeArgs?: readonly string[];
+    env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<CallbinServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-bench-data-'));
   const key = `vb_bench_${randomBytes(12).toString('hex')}`;
@@ -93,6 +102,7 @@ export async function startCallbinServer(
     CALLBIN_RATE_LIMIT_BURST: '1000000',
     CALLBIN_RTP_PORT_MIN: String(o.rtpPortMin ?? 20000),
     CALLBIN_RTP_PORT_MAX: String(o.rtpPortMax ?? 29999),
+    ...o.env,
   };
   const node = [
     process.execPath,

@@ -8,6 +8,8 @@ export type { CpsRamp, RateStep, SetupLatency } from './sip-scenarios.ts';
 export { runMediaLadder, runMediaLevel, MAX_RTP_LOSS_PCT } from './media-scenarios.ts';
 export type { MediaLadder, MediaLevel, MediaMode } from './media-scenarios.ts';
 export { runApiCalls } from './api-scenario.ts';
+export { runTimelineCost, timelineCostLine, TALK_SHORT_FLOW, TIMELINE_MAX_OVERHEAD_PCT } from './timeline-cost.ts';
+export type { TimelineCost, TimelineCostSide } from './timeline-cost.ts';
 export type { ApiCallsResult, HttpFigures } from './api-scenario.ts';
 export { ServerProbe, cpuMsOf, rssBytesOf, processTree } from './proc-stats.ts';
 export { requireBinaries, missingBinaries, installCommand } from './system-tools.ts';

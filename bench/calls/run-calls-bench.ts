@@ -11,9 +11,11 @@ import type { ScenarioLine } from './report.ts';
 import { runCpsRamp, runRateStep, runSetupLatency } from './sip-scenarios.ts';
 import type { CpsRamp, RateStep, SetupLatency } from './sip-scenarios.ts';
 import { requireBinaries } from './system-tools.ts';
+import { runTimelineCost, timelineCostLine } from './timeline-cost.ts';
+import type { TimelineCost } from './timeline-cost.ts';
 
-/** The scenarios of the call benchmarks. */
-export type CallsScenario = 'cps' | 'cost' | 'latency' | 'media' | 'api';
+/** The scenarios of the call benchmarks; `timeline` runs only when asked for (`--scenario timeline`). */
+export type CallsScenario = 'cps' | 'cost' | 'latency' | 'media' | 'api' | 'timeline';
 
 /** Every knob of a run; {@link FULL_OPTIONS} are the documented defaults. */
 export interface CallsBenchOptions {
@@ -30,6 +32,10 @@ export interface CallsBenchOptions {
   mediaSetupRatePerSec: number;
   apiDurationMs: number;
   apiConcurrency: number;
+  /** The timeline scenario: calls/s, seconds per round and side, rounds. */
+  timelineRatePerSec: number;
+  timelineSeconds: number;
+  timelineRounds: number;
   resultsDir: string;
   install: boolean;
   pin: boolean;
@@ -52,6 +58,9 @@ export const FULL_OPTIONS: CallsBenchOptions = {
   mediaSetupRatePerSec: 50,
   apiDurationMs: 5000,
   apiConcurrency: 8,
+  timelineRatePerSec: 50,
+  timelineSeconds: 10,
+  timelineRounds: 2,
   resultsDir: fileURLToPath(new URL('../results/', import.meta.url)),
   install: true,
   pin: true,
@@ -68,6 +77,7 @@ export interface CallsBenchResult {
   latency?: { callbin: SetupLatency; kamailio: SetupLatency };
   media?: { callbinRelay: MediaLadder; kamailioRtpengine: MediaLadder; callbinTalk: MediaLadder };
   api?: ApiCallsResult;
+  timeline?: TimelineCost;
   memory: { callbinIdleRssBytes: number; callbinPeakRssBytes: number };
   webhooksReceived: number;
   resultFile?: string;
@@ -245,6 +255,12 @@ export async function runCallsBench(o: CallsBenchOptions): Promise<CallsBenchRes
   try {
     if (wantsSip) await sipScenarios(env, o, r);
     if (needs(o, 'media')) await mediaScenarios(env, o, r);
+    if (needs(o, 'timeline')) {
+      const { timelineRatePerSec: ratePerSec, timelineSeconds: seconds, timelineRounds: rounds } = o;
+      const nodeArgs = o.callbinNodeArgs ? { nodeArgs: o.callbinNodeArgs } : {};
+      r.timeline = await runTimelineCost({ ratePerSec, seconds, rounds, env, ...nodeArgs });
+      r.lines.push(timelineCostLine(r.timeline));
+    }
     if (needs(o, 'api')) {
       r.api = await runApiCalls(env, { durationMs: o.apiDurationMs, concurrency: o.apiConcurrency });
       r.lines.push(

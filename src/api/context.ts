@@ -8,6 +8,7 @@ import type { CallsApiDeps } from './routes/calls-deps.ts';
 import type { ConferencesApiDeps } from './routes/conferences-deps.ts';
 import type { GroupcallsApiDeps } from './routes/groupcalls-deps.ts';
 import type { RecordingsApiDeps } from './routes/recordings-deps.ts';
+import type { TimelineApiDeps } from './routes/timeline-deps.ts';
 import type { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
 
@@ -53,6 +54,8 @@ export interface ApiDeps {
   groupcalls?: GroupcallsApiDeps;
   /** The bound SIP-over-WebSocket ports the softphone page (`/phone`) signs in over; absent when off. */
   sipWebSocket?: { wsPort?: number | undefined; wssPort?: number | undefined };
+  /** The timeline recorder of this process: flushed before a timeline is read (docs/timeline.md). */
+  timeline?: TimelineApiDeps;
 }
 
 /** Per-server state shared by route plugins. */

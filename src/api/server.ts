@@ -9,6 +9,7 @@ import { healthMetricsPlugin } from './plugins/health-metrics.ts';
 import { idempotencyPlugin } from './plugins/idempotency.ts';
 import { jsonBodyPlugin } from './plugins/json-body.ts';
 import { openapiPlugin } from './plugins/openapi.ts';
+import { consolePagePlugin } from './console/console-plugin.ts';
 import { phonePagePlugin } from './routes/phone.ts';
 import { responseSchemasPlugin } from './plugins/response-schemas.ts';
 import { schemaValidationPlugin } from './plugins/schema-validation.ts';
@@ -82,6 +83,7 @@ export async function buildServer(deps: ApiDeps, limits: Partial<HttpLimits> = {
   await app.register(openapiPlugin()); // /openapi.json, /docs
   await app.register(responseSchemasPlugin()); // the answers' schemas, before the first route
   await app.register(phonePagePlugin(deps)); // /phone: the softphone page, public
+  await app.register(consolePagePlugin(deps)); // /console: the web console, public (it signs in by script)
   await app.register(apiRoutesPlugin(ctx)); // 4. handlers under /v1.0 and /v1
   return app;
 }

@@ -114,7 +114,7 @@ export class CallService {
       const calls = await createOutgoingCalls(this.#rt, prepared, master);
       for (const live of calls) {
         this.#live.set(live.id, live);
-        this.#track(
+        live.background(
           live.run(() => dialOutgoing(live)),
           `dial call ${shortId(live.id)}`,
         );
@@ -136,11 +136,11 @@ export class CallService {
     } catch (err) {
       this.#live.delete(live.id);
       live.clearTimers();
-      this.#track(
+      live.background(
         request.leg.reject(SERVER_ERROR_SIP_STATUS),
         `reject incoming call ${shortId(live.id)} after a failed creation`,
       );
-      this.#track(
+      live.background(
         this.#rt.flows.stop(live.call.activeflow_id),
         `stop activeflow of uncreated call ${shortId(live.id)}`,
       );
@@ -198,7 +198,7 @@ export class CallService {
   hangupCustomer(customerId: string): number {
     const owned = [...this.#live.values()].filter((live) => live.call.customer_id === customerId);
     for (const live of owned) {
-      this.#track(
+      live.background(
         live.run(() => (live.call.status === 'hangup' ? undefined : hangupLocally(live))),
         `hangup of ${shortId(live.id)} (customer deleted)`,
       );
@@ -404,7 +404,7 @@ export class CallService {
     for (const chainedId of live.call.chained_call_ids) {
       const chained = this.#live.get(chainedId);
       if (chained)
-        this.#track(
+        chained.background(
           chained.run(() => (chained.call.status === 'hangup' ? undefined : hangupLocally(chained))),
           `cascade hangup of ${shortId(chainedId)}`,
         );

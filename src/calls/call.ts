@@ -63,6 +63,23 @@ export interface CallAction {
   tm_execute: string;
 }
 
+/** One leg's media quality at hangup (docs/calls.md "Media quality"); the media layer fills it. */
+export interface CallLegQos {
+  leg_id: string;
+  codec: string;
+  packets_sent: number;
+  packets_received: number;
+  bytes_sent: number;
+  bytes_received: number;
+  packets_lost: number;
+  loss_pct: number;
+  jitter_ms: number;
+  rtt_ms: number | null;
+  late: number;
+  discarded: number;
+  mos: number | null;
+}
+
 /** The Call object exactly as the API shows it (docs/calls.md); unset ids are the nil UUID. */
 export interface Call {
   id: string;
@@ -95,6 +112,8 @@ export interface Call {
   tm_ringing?: string;
   tm_progressing?: string;
   tm_hangup?: string;
+  /** Per leg media quality, set at hangup on calls that had media (docs/calls.md "Media quality"). */
+  qos?: CallLegQos[];
   tm_update: string;
 }
 
@@ -166,7 +185,7 @@ export function newCall(fields: NewCallFields, nowMs: number): Call {
  */
 function copyFields(call: Readonly<Call>): Call {
   // Typed without a cast: a field added to Call and missing here is a compile error.
-  const fields: Omit<Call, 'tm_ringing' | 'tm_progressing' | 'tm_hangup' | 'tm_update'> = {
+  const fields: Omit<Call, 'tm_ringing' | 'tm_progressing' | 'tm_hangup' | 'qos' | 'tm_update'> = {
     id: call.id,
     customer_id: call.customer_id,
     owner_type: call.owner_type,
@@ -197,6 +216,7 @@ function copyFields(call: Readonly<Call>): Call {
   if (call.tm_ringing !== undefined) out.tm_ringing = call.tm_ringing;
   if (call.tm_progressing !== undefined) out.tm_progressing = call.tm_progressing;
   if (call.tm_hangup !== undefined) out.tm_hangup = call.tm_hangup;
+  if (call.qos !== undefined) out.qos = call.qos;
   out.tm_update = call.tm_update;
   return out;
 }
@@ -216,6 +236,7 @@ export function toPublic(call: Call): Call {
   out.action = { ...call.action, option: clonePlain(call.action.option) };
   out.route_attempts = call.route_attempts.map((a) => ({ ...a }));
   out.metadata = clonePlain(call.metadata);
+  if (call.qos !== undefined) out.qos = call.qos.map((q) => ({ ...q }));
   return out;
 }
 

@@ -42,7 +42,9 @@ export async function buildIncoming(rt: CallRuntime, request: IncomingCallReques
   } catch (err) {
     await request.leg
       .reject(FLOW_UNAVAILABLE_SIP_STATUS)
-      .catch((rejectErr: unknown) => rt.logger.warn({ err: rejectErr }, 'reject of an incoming call failed'));
+      .catch((rejectErr: unknown) =>
+        rt.logger.warn({ err: rejectErr, call_id: id }, 'reject of an incoming call failed'),
+      );
     throw err;
   }
   const call = newCall(
@@ -67,7 +69,7 @@ export async function buildIncoming(rt: CallRuntime, request: IncomingCallReques
 
 function incomingEvents(live: LiveCall): LegEvents {
   const queue = (what: string, op: () => Promise<void>): void =>
-    live.rt.background(live.run(op), `call ${live.id}: ${what}`);
+    live.background(live.run(op), `call ${live.id}: ${what}`);
   return {
     ringing: () => live.logger.debug('18x reported on an incoming leg; ignored'),
     answered: () => live.logger.debug('2xx reported on an incoming leg; ignored'),

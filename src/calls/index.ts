@@ -3,6 +3,7 @@ export { HANGUP_REASONS, emptyAction, isHungUp, newCall, toPublic } from './call
 export type {
   Call,
   CallAction,
+  CallLegQos,
   CallDirection,
   CallType,
   HangupBy,

@@ -1,4 +1,4 @@
-import { InvalidStateError, NIL_UUID, SerialQueue } from '../shared/index.ts';
+import { InvalidStateError, NIL_UUID, SerialQueue, lazyChild } from '../shared/index.ts';
 import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
 import { isoTime, withChanges } from './call.ts';
 import type { Call } from './call.ts';
@@ -80,6 +80,7 @@ export class LiveCall {
   #holdSignal: HoldSignal | undefined;
   #moh = false;
   #silence = false;
+  #logger: Logger | undefined;
 
   constructor(call: Call, rt: CallRuntime, init: LiveCallInit = {}) {
     this.id = call.id;
@@ -96,9 +97,18 @@ export class LiveCall {
     return this.#call;
   }
 
-  /** Log context of this call. */
+  /** Log context of this call: every line carries `call_id` (docs/architecture.md "Logs"); built once, on first use. */
   get logger(): Logger {
-    return this.rt.logger.child({ call_id: this.id });
+    this.#logger ??= lazyChild(this.rt.logger, { call_id: this.id });
+    return this.#logger;
+  }
+
+  /** Runs work nobody awaits; its failure is logged with this call's id. */
+  background(work: Promise<unknown>, what: string): void {
+    this.rt.background(
+      work.catch((err: unknown) => this.logger.error({ err }, `${what} failed`)),
+      what,
+    );
   }
 
   /** How the call dials (outgoing calls only). */
@@ -195,16 +205,16 @@ export class LiveCall {
       0,
       this.rt.clock.now(),
     );
+    // docs/calls.md "Media quality": each leg's figures, taken as the call ends.
+    const qos = this.rt.media.qos?.(this.id);
     const moved = await this.move('hangup', {
       hangup: fields,
-      patch: { ...patch, route_attempts: attempts, recording_id: NIL_UUID },
+      patch: { ...patch, route_attempts: attempts, recording_id: NIL_UUID, ...(qos?.length ? { qos } : {}) },
     });
     if (!moved) return;
     this.clearTimers();
-    if (recordingId !== NIL_UUID)
-      this.rt.background(this.rt.recorder.stop(recordingId), `stop recording ${recordingId}`);
-    if (activeflowId !== NIL_UUID)
-      this.rt.background(this.rt.flows.stop(activeflowId), `stop activeflow ${activeflowId}`);
+    if (recordingId !== NIL_UUID) this.background(this.rt.recorder.stop(recordingId), `stop recording ${recordingId}`);
+    if (activeflowId !== NIL_UUID) this.background(this.rt.flows.stop(activeflowId), `stop activeflow ${activeflowId}`);
     this.rt.hungUp(this);
   }
 
@@ -252,7 +262,7 @@ export class LiveCall {
     if (this.#flowStarted || activeflowId === NIL_UUID) return;
     this.#flowStarted = true;
     // Not awaited: the flow's first actions call back into this call's queue, which this operation holds.
-    this.rt.background(this.rt.flows.execute(activeflowId), `execute activeflow ${activeflowId}`);
+    this.background(this.rt.flows.execute(activeflowId), `execute activeflow ${activeflowId}`);
   }
 
   /** The activeflow was replaced (redirect); returns whether the previous one had been started. */
@@ -274,7 +284,7 @@ export class LiveCall {
       this.#holdSignal?.parentClosed();
       this.#holdSignal = new HoldSignal(leg, {
         logger: this.logger,
-        background: this.rt.background,
+        background: (work, what) => this.background(work, what),
         name: shortId(this.id),
       });
     }
@@ -286,7 +296,7 @@ export class LiveCall {
     this.clearTimer(name);
     const handle = this.rt.clock.setTimeout(() => {
       this.#timers.delete(name);
-      this.rt.background(this.run(op), `call ${shortId(this.id)}: ${name} timer`);
+      this.background(this.run(op), `call ${shortId(this.id)}: ${name} timer`);
     }, ms);
     this.#timers.set(name, handle);
   }

@@ -151,7 +151,14 @@ async function prepareDestination(
 ): Promise<PreparedDestination> {
   const target = destination.type as OutgoingPlan['target'];
   if (target === 'tel') {
-    const candidates = orderRoutes(customerId, destination.target, table?.routes ?? [], table?.providers ?? []);
+    const reserved = rt.routing.reservedRoutes?.(destination.target);
+    const routed =
+      reserved && !reserved.thenCustomerRoutes
+        ? []
+        : orderRoutes(customerId, destination.target, table?.routes ?? [], table?.providers ?? []);
+    // docs/calls.md "Test numbers": the platform's own routes come first, a provider once.
+    const first = reserved?.candidates ?? [];
+    const candidates = [...first, ...routed.filter((c) => !first.some((r) => r.provider.id === c.provider.id))];
     requireRoutes(candidates, destination.target, `destinations[${index}]`);
     return { destination, target, candidates, contacts: [] };
   }
@@ -254,7 +261,7 @@ export async function createOutgoingCalls(
     return calls;
   } catch (err) {
     for (const c of calls)
-      rt.background(rt.flows.stop(c.call.activeflow_id), `stop activeflow of uncreated call ${c.id}`);
+      c.background(rt.flows.stop(c.call.activeflow_id), `stop activeflow of uncreated call ${c.id}`);
     throw err;
   }
 }

@@ -56,7 +56,7 @@ function startAttempt(live: LiveCall): void {
 
 function attemptEvents(live: LiveCall, seq: number, holder: { attempt?: OutgoingAttempt }): LegEvents {
   const queue = (what: string, op: (current: boolean) => Promise<void>): void => {
-    live.rt.background(
+    live.background(
       live.run(() => op(live.isCurrentAttempt(seq))),
       `call ${live.id}: ${what}`,
     );
@@ -85,7 +85,7 @@ async function onAnswered(live: LiveCall, current: boolean, attempt: OutgoingAtt
   const { status } = live.call;
   if (!current || (status !== 'dialing' && status !== 'ringing')) {
     // RFC 3261 §9.1: a 2xx that crossed our CANCEL established a dialog nobody wants; end it.
-    if (attempt) live.rt.background(attempt.bye(), `call ${live.id}: BYE after a late 2xx`);
+    if (attempt) live.background(attempt.bye(), `call ${live.id}: BYE after a late 2xx`);
     return;
   }
   live.clearTimer('dial');

@@ -1,5 +1,5 @@
 import type { Address } from './address.ts';
-import type { Call, MuteDirection } from './call.ts';
+import type { Call, CallLegQos, MuteDirection } from './call.ts';
 import type { CallChange } from './call-events.ts';
 import type { AttemptFailure } from './hangup-reasons.ts';
 import type { MediaStreamPort } from './media-stream.ts';
@@ -67,6 +67,19 @@ export interface RoutingPort {
   listProviders(providerIds: readonly string[]): Promise<readonly Provider[]>;
   /** False when the provider is known to be down (e.g. OPTIONS pings failing); asked right before each attempt. */
   isHealthy(providerId: string): boolean;
+  /**
+   * Numbers the platform carries itself (docs/calls.md "Test numbers"): undefined for any other
+   * number; else the routes tried first (none: the number is refused like an unroutable one) and
+   * whether the customer's own routes follow them.
+   */
+  reservedRoutes?(number: string): ReservedRoutes | undefined;
+}
+
+/** The routes of a number the platform carries itself ({@link RoutingPort.reservedRoutes}). */
+export interface ReservedRoutes {
+  candidates: readonly { route: Route; provider: Provider }[];
+  /** True when the customer's routes are tried after these (failover); false: only these. */
+  thenCustomerRoutes: boolean;
 }
 
 /** Extensions and their registrations, for `extension` destinations. */
@@ -197,6 +210,11 @@ export interface MediaPort {
   bridge(legIdA: string, legIdB: string): Promise<void>;
   /** Stops relaying between two legs. */
   unbridge(legIdA: string, legIdB: string): Promise<void>;
+  /**
+   * The media quality of each leg the call had, taken once at its hangup (docs/calls.md "Media
+   * quality"); absent or empty where the call had no media.
+   */
+  qos?(callId: string): CallLegQos[];
 }
 
 /** The flow a call runs: a stored flow or inline actions (a non-persisted flow). */

@@ -1,12 +1,21 @@
 import type { Command } from 'commander';
-import { hashToken, newAccessKeyToken } from '../api/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { openStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+
+/** The API's token helpers and the store, loaded when an admin command runs, so other commands start light. */
+async function adminDeps() {
+  const [{ hashToken, newAccessKeyToken }, { openStore }] = await Promise.all([
+    import('../api/index.ts'),
+    import('../store/index.ts'),
+  ]);
+  return { hashToken, newAccessKeyToken, openStore };
+}
 
 /** Admin basics without the HTTP API: create a customer, create an access key. */
 export function adminCommands(program: Command, fail: (err: unknown) => never): void {
-  const withStore = async <T>(fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> => {
+  const withStore = async <T>(fn: (store: Store) => Promise<T>): Promise<T> => {
     const config = loadConfig();
+    const { openStore } = await adminDeps();
     // A short command beside the running server: it does not take the data directory's lock.
     const store = await openStore({
       dataDir: config.dataDir,
@@ -27,6 +36,7 @@ export function adminCommands(program: Command, fail: (err: unknown) => never): 
     .option('--email <email>', 'contact email', '')
     .action(async (opts: { name: string; email: string }) => {
       try {
+        const { newAccessKeyToken } = await adminDeps();
         const c = await withStore((s) =>
           s.customers.create({
             name: opts.name,
@@ -51,6 +61,7 @@ export function adminCommands(program: Command, fail: (err: unknown) => never): 
     .option('--name <name>', 'key name', 'cli')
     .action(async (opts: { customer: string; name: string }) => {
       try {
+        const { hashToken, newAccessKeyToken } = await adminDeps();
         const token = newAccessKeyToken();
         const key = await withStore(async (s) => {
           if (!(await s.customers.get(opts.customer))) throw new Error(`customer ${opts.customer} not found`);

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.ts';
 import { AppError, ValidationError } from '../shared/index.ts';
-import { startCallbin } from '../main.ts';
 import { adminCommands } from './admin.ts';
+import { lintCommands } from './lint.ts';
+import { simulateCommands } from './simulate.ts';
 import { webhookCommands } from './webhook.ts';
 
 function fail(err: unknown): never {
@@ -24,6 +25,8 @@ program
   .description('run the callbin server (API, SIP, media) with the configured store')
   .action(async () => {
     try {
+      // Loaded here, not at the top: `callbin lint` and `callbin simulate` start without the whole server.
+      const { startCallbin } = await import('../main.ts');
       const handle = await startCallbin(loadConfig());
       // Before the banner: whoever waits for it may signal at once (stdout to a pipe is synchronous).
       // SIGTERM or SIGINT drains the node (docs/security.md "Overload"); a second one cuts the live calls now.
@@ -66,5 +69,7 @@ program
 
 adminCommands(program, fail);
 webhookCommands(program, fail);
+lintCommands(program);
+simulateCommands(program, fail);
 
 program.parseAsync(process.argv).catch(fail);

@@ -61,6 +61,10 @@ export const ConfigSchema = Type.Object(
     overloadUtilisation: Type.Integer({ minimum: 0, maximum: 100 }),
     /** Bridged same-codec legs relay RTP header-rewritten; false decodes every bridge (docs/media.md "Bridging"). */
     mediaRelay: Type.Boolean(),
+    /** Test numbers `+1500555xxxx` reach the built-in carrier (docs/testing-your-flows.md "Test numbers"); `auto`: in local mode only. */
+    testNumbers: Type.Union([Type.Literal('auto'), Type.Boolean()]),
+    /** Record each call's timeline (docs/timeline.md "Reading a timeline"); false records none. */
+    timeline: Type.Boolean(),
     /** NATS server(s) of a cluster (comma-separated `nats://host:port`); empty: one node (docs/cluster.md). */
     natsUrl: Type.String({ pattern: '^(|nats://[^,\\s]+(,nats://[^,\\s]+)*)$', maxLength: 4096 }),
     /** This node's id in a cluster (a NATS subject token: no dots); empty: derived from the host name and the SIP port. */
@@ -106,6 +110,8 @@ const ENV: Record<string, [keyof Config, 'string' | 'int' | 'number' | 'bool']> 
   CALLBIN_OVERLOAD_LAG_MS: ['overloadLagMs', 'int'],
   CALLBIN_OVERLOAD_UTILISATION: ['overloadUtilisation', 'int'],
   CALLBIN_MEDIA_RELAY: ['mediaRelay', 'bool'],
+  CALLBIN_TEST_NUMBERS: ['testNumbers', 'bool'],
+  CALLBIN_TIMELINE: ['timeline', 'bool'],
   CALLBIN_NATS_URL: ['natsUrl', 'string'],
   CALLBIN_NODE_ID: ['nodeId', 'string'],
   CALLBIN_DRAIN_SECONDS: ['drainSeconds', 'int'],
@@ -145,6 +151,8 @@ export const DEFAULT_CONFIG: Config = {
   overloadLagMs: 0,
   overloadUtilisation: 90,
   mediaRelay: true,
+  testNumbers: 'auto',
+  timeline: true,
   natsUrl: '',
   nodeId: '',
   drainSeconds: 30,
@@ -156,6 +164,11 @@ export function allowedPrivateTargets(cfg: Pick<Config, 'allowPrivateTargets'>):
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+/** True when calls to test numbers reach the built-in carrier: `CALLBIN_TEST_NUMBERS`, else local mode only (docs/security.md "Test numbers"). */
+export function testNumbersEnabled(cfg: Pick<Config, 'testNumbers' | 'mode'>): boolean {
+  return cfg.testNumbers === 'auto' ? cfg.mode === 'local' : cfg.testNumbers;
 }
 
 const check = Compile(ConfigSchema);

@@ -1,1 +1,8 @@
-export { loadConfig, DEFAULT_CONFIG, ConfigSchema, allowedPrivateTargets, type Config } from './config.ts';
+export {
+  loadConfig,
+  DEFAULT_CONFIG,
+  ConfigSchema,
+  allowedPrivateTargets,
+  testNumbersEnabled,
+  type Config,
+} from './config.ts';

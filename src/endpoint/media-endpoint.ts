@@ -10,6 +10,8 @@ import {
   parseDtmfRelayInfo,
   type AudioSource,
   type RtpStats,
+  type LegQuality,
+  legQuality,
   type WebRtcState,
   type WebRtcTransport,
 } from '../media/index.ts';
@@ -297,6 +299,13 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   /** Packets, bytes, loss and jitter of the leg. */
   stats(): RtpStats {
     return this.#session.stats();
+  }
+
+  /** The leg's media quality: RTP and RTCP figures, the jitter buffer's drops, an estimated MOS (docs/timeline.md "Media quality"). */
+  quality(): LegQuality {
+    const jb = this.#receiver.jitterBuffer;
+    const { late, duplicate, skipped } = jb.stats;
+    return legQuality(this.#codec.name, this.#session.stats(), { late, duplicate, skipped, delayMs: jb.target * 20 });
   }
 
   /** Stops playback and DTMF, releases the ports at once, then finalises running recordings; idempotent. */

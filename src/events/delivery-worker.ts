@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
 import type { ClaimedDelivery, DeliveryAttempt, Store, WebhookDelivery } from '../store/index.ts';
+import { deliveryLogIds } from './delivery-log-ids.ts';
 import { DeliveryQueues } from './delivery-queues.ts';
 import { envelopeText } from './envelope.ts';
 import type { EventHub, QueuedDelivery } from './event-hub.ts';
@@ -8,6 +9,8 @@ import { outcomeOfStatus, retryDelayMs } from './retry-policy.ts';
 import { SsrfGuard, isoTime } from '../shared/index.ts';
 import type { ResolveHost } from '../shared/index.ts';
 import { WebhookSender } from './webhook-sender.ts';
+import { webhookEntry } from './delivery-timeline.ts';
+import type { TimelineRecorder } from '../timeline/index.ts';
 import type { SendResult } from './webhook-sender.ts';
 
 /** Options of the delivery worker; durations in milliseconds. */
@@ -32,6 +35,8 @@ export interface DeliveryWorkerOptions {
   resolveHost?: ResolveHost;
   random?: () => number;
   dispatcher?: Dispatcher;
+  /** Each attempt of an event of a call, activeflow or conference is a `webhook` entry (docs/timeline.md). */
+  timeline?: TimelineRecorder;
 }
 
 const SECRET_CACHE_MS = 5_000;
@@ -59,6 +64,7 @@ export class DeliveryWorker {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #hub: EventHub | undefined;
+  readonly #timeline: TimelineRecorder | undefined;
   readonly #sender: WebhookSender;
   readonly #concurrency: number;
   readonly #maxAttempts: number;
@@ -84,6 +90,7 @@ export class DeliveryWorker {
     this.#clock = opts.clock;
     this.#logger = opts.logger.child({ module: 'webhook-delivery' });
     this.#hub = opts.hub;
+    this.#timeline = opts.timeline?.enabled ? opts.timeline : undefined;
     this.#concurrency = opts.concurrency ?? 16;
     this.#maxAttempts = opts.maxAttempts ?? 10;
     this.#pollIntervalMs = opts.pollIntervalMs ?? 500;
@@ -217,7 +224,10 @@ export class DeliveryWorker {
       .catch((err: unknown) => {
         // No outcome to record: the lease ends on its own and the poll sends it again.
         this.#queues.abandoned(claimed.delivery);
-        this.#logger.warn({ err, delivery_id: claimed.delivery.id }, 'webhook delivery bookkeeping failed');
+        this.#logger.warn(
+          { err, ...deliveryLogIds(claimed.delivery, claimed.event) },
+          'webhook delivery bookkeeping failed',
+        );
       })
       .finally(() => this.#inflight.delete(task));
     this.#inflight.add(task);
@@ -231,10 +241,18 @@ export class DeliveryWorker {
     }
     const result = await this.#sender.send(d, envelopeText(event), secret);
     const attempt = this.#attemptOf(d, result);
+    const entry = this.#timeline && webhookEntry(d, event, result);
+    if (entry) this.#timeline?.record({ ...entry, atMs: this.#clock.now() - result.latencyMs });
     await this.#finished(d, attempt);
     if (attempt.status !== 'delivered') {
       this.#logger.debug(
-        { delivery_id: d.id, uri: d.uri, status_code: result.statusCode, error: result.error, next: attempt.status },
+        {
+          ...deliveryLogIds(d, event),
+          uri: d.uri,
+          status_code: result.statusCode,
+          error: result.error,
+          next: attempt.status,
+        },
         'webhook attempt failed',
       );
     }

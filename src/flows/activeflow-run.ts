@@ -11,6 +11,8 @@ import { actionDefinition } from './actions/registry.ts';
 import { DigitBuffer } from './digit-buffer.ts';
 import type { FlowAction } from './flow-action.ts';
 import { FlowCursor } from './flow-cursor.ts';
+import { changedVariables } from './flow-steps.ts';
+import type { FlowStep, FlowStepObserver } from './flow-steps.ts';
 import type { FlowPorts } from './ports.ts';
 import { callVariables, substituteOption } from './variables.ts';
 
@@ -25,6 +27,16 @@ export interface RunDeps {
   track(work: Promise<unknown>, what: string): void;
   /** The run ended (by itself or stopped): the engine forgets it. */
   ended(activeflowId: string): void;
+  /** Hears each step's start and end (docs/timeline.md "Entries"). */
+  readonly steps?: FlowStepObserver | undefined;
+}
+
+/** The `result` of a step that ended without an error (docs/timeline.md "Entries"). */
+function resultOf(executed: Executed): string {
+  if (executed.kind === 'skipped') return 'skipped';
+  if (executed.kind !== 'done' || executed.outcome === undefined) return 'next';
+  if ('jump' in executed.outcome) return `jump:${executed.outcome.jump}`;
+  return 'push' in executed.outcome ? 'push' : 'end';
 }
 
 /** How one action went. */
@@ -78,6 +90,8 @@ export class ActiveflowRun {
   readonly #scope: ActionScope;
   readonly #digits = new DigitBuffer();
   #unsubscribeDtmf: (() => void) | undefined;
+  /** The variables when the current step started, kept only for a step observer. */
+  #varsBefore: Record<string, string> | undefined;
   #started = false;
   #executed = 0;
 
@@ -87,7 +101,8 @@ export class ActiveflowRun {
     activeflow.executed_count ??= activeflow.executed_actions.length;
     this.#cursor = new FlowCursor(actions);
     const callId = activeflow.reference_type === 'call' ? activeflow.reference_id : undefined;
-    const logger = lazyChild(deps.logger, { activeflow_id: activeflow.id });
+    // Every line of the run carries its ids (docs/architecture.md "Logs").
+    const logger = lazyChild(deps.logger, { activeflow_id: activeflow.id, ...(callId ? { call_id: callId } : {}) });
     this.#scope = {
       activeflow,
       callId,
@@ -120,7 +135,7 @@ export class ActiveflowRun {
   start(): void {
     if (this.#started || this.#af.status === 'ended') return;
     this.#started = true;
-    this.#deps.track(this.#loop(), `activeflow ${this.#af.id}`);
+    this.#track(this.#loop(), `activeflow ${this.#af.id}`);
   }
 
   /** Ends the activeflow and aborts the waiting action; with `hangupCall` its call is told as when the flow ends by itself. */
@@ -164,7 +179,10 @@ export class ActiveflowRun {
     }
     if (!(await this.#queue.run(() => this.#begin(action)))) return false;
     const executed = await this.#execute(action);
-    if (executed.kind === 'aborted') return false;
+    if (executed.kind === 'aborted') {
+      this.#stepEnded(action, 'aborted');
+      return false;
+    }
     return this.#queue.run(() => this.#after(action, executed));
   }
 
@@ -179,9 +197,37 @@ export class ActiveflowRun {
     if (callId !== undefined) {
       // The calls side copies what it keeps, so the cursor's action (never changed, only replaced) is shared.
       const callAction: CallAction = { ...this.#af.current_action, tm_execute: tmExecute };
-      this.#deps.track(this.#deps.ports.calls.setAction(callId, callAction), `report action to call ${callId}`);
+      this.#track(this.#deps.ports.calls.setAction(callId, callAction), `report action to call ${callId}`);
+    }
+    if (this.#deps.steps) {
+      this.#varsBefore = { ...this.#af.variables };
+      this.#deps.steps.started(this.#stepOf(action));
     }
     return true;
+  }
+
+  #stepOf(action: FlowAction): FlowStep {
+    const af = this.#af;
+    return {
+      customer_id: af.customer_id,
+      activeflow_id: af.id,
+      call_id: this.#scope.callId,
+      action_id: action.id,
+      action_type: action.type,
+    };
+  }
+
+  #stepEnded(action: FlowAction, result: string, error?: ActiveflowError): void {
+    const steps = this.#deps.steps;
+    if (!steps) return;
+    const before = this.#varsBefore ?? {};
+    this.#varsBefore = undefined;
+    steps.ended({
+      ...this.#stepOf(action),
+      result,
+      variables: changedVariables(before, this.#af.variables),
+      ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    });
   }
 
   async #execute(action: FlowAction): Promise<Executed> {
@@ -200,9 +246,13 @@ export class ActiveflowRun {
 
   /** Moves the cursor after an action; false once the activeflow ended. */
   async #after(action: FlowAction, executed: Executed): Promise<boolean> {
-    if (this.#af.status === 'ended') return false;
+    if (this.#af.status === 'ended') {
+      this.#stepEnded(action, 'aborted');
+      return false;
+    }
     if (executed.kind === 'skipped') this.#amendLast({ skipped: true });
     if (executed.kind === 'done' && executed.outcome !== undefined && 'end' in executed.outcome) {
+      this.#stepEnded(action, 'end');
       await this.#finish(true, undefined);
       return false;
     }
@@ -210,6 +260,7 @@ export class ActiveflowRun {
       executed.kind === 'failed'
         ? executed.error
         : this.#move(action, executed.kind === 'done' ? executed.outcome : undefined);
+    this.#stepEnded(action, error?.code ?? resultOf(executed), error);
     if (error !== undefined) {
       this.#scope.logger.warn(
         { action_id: error.action_id, type: error.type, code: error.code },
@@ -255,7 +306,7 @@ export class ActiveflowRun {
       this.#deps.ended(this.#af.id);
       const { callId } = this.#scope;
       if (byItself && callId !== undefined)
-        this.#deps.track(this.#deps.ports.calls.flowEnded(callId, this.#af.id), `end call ${callId}`);
+        this.#track(this.#deps.ports.calls.flowEnded(callId, this.#af.id), `end call ${callId}`);
     }
   }
 
@@ -265,9 +316,17 @@ export class ActiveflowRun {
     await this.#deps.ports.store.save(row, [activeflowEvent(type, row, error)]);
   }
 
+  /** Runs work nobody awaits; its failure is logged with the activeflow's ids. */
+  #track(work: Promise<unknown>, what: string): void {
+    this.#deps.track(
+      work.catch((err: unknown) => this.#scope.logger.error({ err }, `${what} failed`)),
+      what,
+    );
+  }
+
   #background(what: string, work: (signal: AbortSignal) => Promise<void>): void {
     const run = async (): Promise<void> => work(this.#controller.signal);
-    this.#deps.track(
+    this.#track(
       run().catch((err: unknown) => {
         // Work cut short by the activeflow's end is expected; anything else is the customer's error, logged.
         if (!this.#controller.signal.aborted || err !== this.#controller.signal.reason) throw err;

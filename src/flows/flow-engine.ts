@@ -15,6 +15,7 @@ import { ActiveflowRun } from './activeflow-run.ts';
 import type { RunDeps } from './activeflow-run.ts';
 import { validateFlowActions } from './flow-action-validator.ts';
 import type { FlowAction } from './flow-action.ts';
+import type { FlowStepObserver } from './flow-steps.ts';
 import type { FlowPorts } from './ports.ts';
 import { initialVariables, validateRequestVariables } from './variables.ts';
 
@@ -29,6 +30,8 @@ export interface FlowEngineDeps extends FlowPorts {
   isSupportedLanguage?: (tag: string) => boolean;
   /** Default 1000. */
   maxExecutedActions?: number;
+  /** Hears each step of every activeflow (docs/timeline.md "Entries"). */
+  steps?: FlowStepObserver | undefined;
 }
 
 /** `POST /activeflows`: run a flow without a call. */
@@ -75,6 +78,7 @@ export class FlowEngine implements FlowPort {
       logger = silentLogger,
       isSupportedLanguage,
       maxExecutedActions = MAX_EXECUTED_ACTIONS,
+      steps,
       ...ports
     } = deps;
     this.#ports = ports;
@@ -89,6 +93,7 @@ export class FlowEngine implements FlowPort {
       parseActions: (raw, field) => this.#parseActions(raw, field),
       track: (work, what) => this.#track(work, what),
       ended: (id) => this.#runs.delete(id),
+      steps,
     };
   }
 

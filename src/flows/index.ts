@@ -13,6 +13,8 @@ export { DEFAULT_MAX_ACTIONS, MAX_VALIDATION_DETAILS, validateFlowActions } from
 export type { ValidateFlowActionsOptions } from './flow-action-validator.ts';
 export type { FlowAction } from './flow-action.ts';
 export { flowsJsonSchema } from './flows-json-schema.ts';
+export { LINT_CODES, checkFlow, lintFlow } from './lint/index.ts';
+export type { FlowCheck, LintCode, LintContext, LintWarning } from './lint/index.ts';
 export { isKnownTimeZone } from './option-checks.ts';
 export { activeflowEvent, nilAction } from './activeflow.ts';
 export type {
@@ -29,6 +31,7 @@ export { FlowEngine, MAX_EXECUTED_ACTIONS } from './flow-engine.ts';
 export type { ApiActiveflowRequest, FlowEngineDeps } from './flow-engine.ts';
 export { MAX_PUSHED_LISTS } from './flow-cursor.ts';
 export { TOO_MANY_ACTIONS } from './activeflow-run.ts';
+export type { FlowStep, FlowStepEnd, FlowStepObserver } from './flow-steps.ts';
 export {
   AMD_RESULT_VARIABLE,
   DIGITS_VARIABLE,

@@ -177,6 +177,9 @@ export interface ConferenceFlows {
 export interface WebhookRequest {
   customer_id: string;
   activeflow_id: string;
+  /** The action sending it and the activeflow's call, for the timeline (docs/timeline.md "Entries"). */
+  action_id?: string;
+  call_id?: string | undefined;
   uri: string;
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   data_type: string;
@@ -187,6 +190,9 @@ export interface WebhookRequest {
 export interface FetchRequest {
   customer_id: string;
   activeflow_id: string;
+  /** The action sending it and the activeflow's call, for the timeline (docs/timeline.md "Entries"). */
+  action_id?: string;
+  call_id?: string | undefined;
   url: string;
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body: unknown;

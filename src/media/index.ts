@@ -10,3 +10,4 @@ export * from './recorder/index.ts';
 export * from './player/index.ts';
 export * from './tts/index.ts';
 export * from './stream/index.ts';
+export * from './quality/index.ts';

@@ -294,6 +294,10 @@ const CONFIG = {
   },
   NODE_ID_IN_USE: { http: 409, message: 'Another running node has this node id (CALLBIN_NODE_ID).' },
   NATS_UNREACHABLE: { http: 500, message: 'The NATS server of the cluster (CALLBIN_NATS_URL) does not answer.' },
+  TIMELINE_ENTRIES_DROPPED: {
+    http: 500,
+    message: "A call's timeline reached its entry limit; the entry says how many later ones were dropped.",
+  },
 } as const satisfies Catalogue;
 
 // The event stream (events/event-stream-session.ts)

@@ -77,6 +77,9 @@ export type {
 } from './conference-repo.ts';
 export type { Deleted, JsonListOptions, NodeFilter } from './json-document-table.ts';
 export { decodePageToken, encodePageToken } from './page-token.ts';
+export { timeOrderedId } from './time-ordered-id.ts';
+export { TimelineRepo } from './timeline-repo.ts';
+export type { TimelineListQuery, TimelinePage, TimelineRow } from './timeline-repo.ts';
 export type { PageCursor } from './page-token.ts';
 export type {
   Accesskey,

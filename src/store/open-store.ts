@@ -89,6 +89,11 @@ export interface Store extends ResourceRepos {
   readonly conferences: ConferenceRepo;
   readonly conferencecalls: ConferencecallRepo;
   /**
+   * SQLite: the one connection's session, for repositories that write with its cached prepared
+   * statements inside its group commit (store/timeline-repo.ts); undefined on PostgreSQL.
+   */
+  readonly sqliteSession?: SqliteSession | undefined;
+  /**
    * Run `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. The
    * returned promise (and `afterCommit`) settle only once the transaction is committed; on SQLite
    * the transactions of one event-loop turn share one commit (see SqliteSession).
@@ -266,6 +271,10 @@ class SqlStore implements Store {
     this.recordings = new RecordingTable(db, clock, session, nodeId);
     this.conferences = conferenceTable(db, clock, session, nodeId);
     this.conferencecalls = conferencecallTable(db, clock, session);
+  }
+
+  get sqliteSession(): SqliteSession | undefined {
+    return this.#session;
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

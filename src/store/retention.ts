@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
 import type { Store } from './open-store.ts';
+import { TimelineRepo } from './timeline-repo.ts';
 
 /** How often the purge runs (it also runs once at start). */
 export const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
@@ -20,6 +21,7 @@ export interface RetentionReport {
   deleted_activeflows: number;
   deleted_groupcalls: number;
   ended_transfers: number;
+  timeline_entries: number;
 }
 
 /** Options of {@link purgeExpiredRows}. */
@@ -83,6 +85,7 @@ export async function purgeExpiredRows(
 ): Promise<RetentionReport> {
   const limit = options.batchSize ?? RETENTION_BATCH_SIZE;
   const stopped = options.stopped ?? (() => false);
+  const timeline = new TimelineRepo(store);
   const steps: [keyof RetentionReport, (n: number) => Promise<number>][] = [
     ['webhook_deliveries', (n) => store.deliveries.purgeBefore(cutoffIso, n)],
     ['outbox_events', (n) => store.outbox.purgeBefore(cutoffIso, n)],
@@ -91,6 +94,8 @@ export async function purgeExpiredRows(
     ['deleted_activeflows', (n) => purgeDeleted(store, 'activeflows', cutoffIso, n)],
     ['deleted_groupcalls', (n) => purgeDeleted(store, 'groupcalls', cutoffIso, n)],
     ['ended_transfers', (n) => purgeEndedTransfers(store, cutoffIso, n)],
+    // docs/timeline.md "Reading a timeline": entries go after the retention window, like events.
+    ['timeline_entries', (n) => timeline.purgeBefore(cutoffIso, n)],
   ];
   const report: RetentionReport = {
     webhook_deliveries: 0,
@@ -100,6 +105,7 @@ export async function purgeExpiredRows(
     deleted_activeflows: 0,
     deleted_groupcalls: 0,
     ended_transfers: 0,
+    timeline_entries: 0,
   };
   for (const [kind, purge] of steps) {
     for (;;) {

@@ -19,6 +19,7 @@ import { eventsContract } from './testing/contract/events-contract.ts';
 import { pagingContract } from './testing/contract/paging-contract.ts';
 import { retentionContract } from './testing/contract/retention-contract.ts';
 import { sessionContract } from './testing/contract/session-contract.ts';
+import { timelineContract } from './testing/contract/timeline-contract.ts';
 import { uniqueContract } from './testing/contract/unique-contract.ts';
 import { voipbinContract } from './testing/contract/voipbin-contract.ts';
 import { openStore } from './index.ts';
@@ -39,6 +40,7 @@ function storeContract(ctx: ContractContext): void {
   clusterContract(ctx);
   processesContract(ctx);
   voipbinContract(ctx);
+  timelineContract(ctx);
   // Last: it moves the clock a month on and purges what the others left.
   retentionContract(ctx);
 }

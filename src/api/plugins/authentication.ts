@@ -3,6 +3,7 @@ import type { Principal } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { RateLimiter } from '../rate-limiter.ts';
+import { isConsolePath } from '../console/console-plugin.ts';
 import { isPhonePath } from '../routes/phone.ts';
 import { rootPlugin } from './root-plugin.ts';
 
@@ -49,7 +50,7 @@ export function authenticationPlugin(ctx: ApiContext) {
     app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
       const q = req.url.indexOf('?');
       const path = q < 0 ? req.url : req.url.slice(0, q);
-      if (PUBLIC_PATHS.has(path) || path.startsWith('/docs') || isPhonePath(path)) return done();
+      if (PUBLIC_PATHS.has(path) || path.startsWith('/docs') || isPhonePath(path) || isConsolePath(path)) return done();
       try {
         const principal = ctx.auth.cached(req);
         if (principal) {

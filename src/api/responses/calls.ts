@@ -22,6 +22,23 @@ const RouteAttempt = obj({
   tm_end: opt(Time),
 });
 
+/** One leg's media quality at hangup (docs/calls.md "Media quality"). */
+const LegQos = obj({
+  leg_id: Type.String({ description: 'the media leg' }),
+  codec: Type.String(),
+  packets_sent: Type.Integer(),
+  packets_received: Type.Integer(),
+  bytes_sent: Type.Integer(),
+  bytes_received: Type.Integer(),
+  packets_lost: Type.Integer(),
+  loss_pct: Type.Number({ description: 'packets lost in percent of those expected' }),
+  jitter_ms: Type.Number({ description: 'interarrival jitter (RFC 3550 A.8)' }),
+  rtt_ms: Type.Union([Type.Number(), Type.Null()], { description: 'from RTCP; null where the peer sent none' }),
+  late: Type.Integer(),
+  discarded: Type.Integer(),
+  mos: Type.Union([Type.Number(), Type.Null()], { description: 'E-model (ITU-T G.107) estimate; null without media' }),
+});
+
 /** The Call object (docs/calls.md). */
 export const Call = obj(
   {
@@ -53,6 +70,7 @@ export const Call = obj(
     tm_ringing: opt(Time),
     tm_progressing: opt(Time),
     tm_hangup: opt(Time),
+    qos: opt(Type.Array(LegQos)),
     tm_update: Time,
     tm_delete: opt(Time),
   },

@@ -15,10 +15,12 @@ import { providerResponses } from './providers.ts';
 import { recordingResponses } from './recordings.ts';
 import type { ResponseMap, StatusAnswers } from './response-map.ts';
 import { routeResponses } from './routes.ts';
+import { simulationResponses } from './simulations.ts';
 import { transferResponses } from './transfers.ts';
 import { ttsResponses } from './tts.ts';
 import { userResponses } from './users.ts';
 import { webhookDeliveryResponses } from './webhook-deliveries.ts';
+import { timelineResponses } from './timeline.ts';
 
 export type { ResponseMap, StatusAnswers } from './response-map.ts';
 export { ErrorEnvelope } from './common.ts';
@@ -43,6 +45,8 @@ export const RESPONSES: ResponseMap = {
   ...recordingResponses,
   ...conferenceResponses,
   ...conferencecallResponses,
+  ...simulationResponses,
+  ...timelineResponses,
 };
 
 /** Resources served by the telephony stack: 503 on a server without it, or over capacity. */

@@ -8,6 +8,7 @@ import { Detail, Name, UuidOrEmpty } from '../schemas.ts';
 import { registerCrud } from './crud.ts';
 import { newDirectHash } from './direct-hash-store.ts';
 import { checkRef } from './refs.ts';
+import { flowLintRoute, storedFlowWarnings } from './flows-lint.ts';
 
 const FlowBody = Type.Object(
   {
@@ -42,6 +43,7 @@ export function publicFlow(f: Flow) {
 export function flowRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const langs = ctx.isSupportedLanguage ? { isSupportedLanguage: ctx.isSupportedLanguage } : {};
   app.get('/flows/schema', { schema: { tags: ['flows'] } }, async () => flowsJsonSchema());
+  flowLintRoute(app, ctx);
   /** The body's `on_complete_flow_id` ('' = none) once it names a flow of the customer; undefined when absent. */
   const onCompleteOf = async (b: Record<string, unknown>, customerId: string): Promise<string | undefined> => {
     if (typeof b.on_complete_flow_id !== 'string') return undefined;
@@ -57,6 +59,8 @@ export function flowRoutes(app: FastifyInstance, ctx: ApiContext): void {
     createBody: FlowBody,
     updateBody: FlowUpdate,
     toPublic: publicFlow,
+    // The linter's findings on the flow as saved (docs/testing-your-flows.md "Linter"): saved all the same.
+    detail: async (row) => ({ warnings: await storedFlowWarnings(ctx, row) }),
     create: async (b, p) => {
       const onComplete = await onCompleteOf(b, p.customerId);
       return {

@@ -17,10 +17,12 @@ import { numberRoutes } from './numbers.ts';
 import { providerRoutes } from './providers.ts';
 import { recordingRoutes } from './recordings.ts';
 import { routeRoutes } from './routes.ts';
+import { simulationRoutes } from './simulations.ts';
 import { transferRoutes } from './transfers.ts';
 import { ttsRoutes } from './tts.ts';
 import { userRoutes } from './users.ts';
 import { webhookDeliveryRoutes } from './webhook-deliveries.ts';
+import { timelineRoutes } from './timeline.ts';
 
 /** Every resource's routes, registered once per API prefix. */
 export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -45,4 +47,6 @@ export function resourceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   conferenceRoutes(app, ctx);
   conferencecallRoutes(app, ctx);
   directHashRoutes(app, ctx);
+  simulationRoutes(app, ctx);
+  timelineRoutes(app, ctx);
 }

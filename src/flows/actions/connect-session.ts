@@ -177,7 +177,7 @@ export class ConnectSession {
       await this.#ctx.calls.hangup(id, '');
     } catch (err) {
       // The callee may have ended on its own meanwhile; its hangup report follows.
-      this.#ctx.logger.debug({ err, call_id: id }, 'connect: callee hangup refused');
+      this.#ctx.logger.debug({ err, callee_call_id: id }, 'connect: callee hangup refused');
     }
   }
 

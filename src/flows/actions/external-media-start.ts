@@ -154,7 +154,7 @@ async function stopAfterAbort(ctx: ActionContext, callId: string): Promise<void>
   try {
     await ctx.calls.mediaStreamStop(callId);
   } catch (err) {
-    ctx.logger.warn({ err, call_id: callId }, 'could not stop the media stream of an aborted flow action');
+    ctx.logger.warn({ err }, 'could not stop the media stream of an aborted flow action');
   }
 }
 

@@ -19,6 +19,8 @@ export const fetchAction = defineAction({
     const request: FetchRequest = {
       customer_id: ctx.customerId,
       activeflow_id: ctx.activeflowId,
+      action_id: ctx.actionId,
+      ...(ctx.callId ? { call_id: ctx.callId } : {}),
       url: option.event_url,
       method: option.event_method ?? 'POST',
       // The activeflow as docs/flows.md promises, with VoIPBIN's `activeflow_id` beside its

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { act } from '../testing/action-ids.ts';
+import { act, aid } from '../testing/action-ids.ts';
 import { CUSTOMER, EngineHarness } from '../testing/engine-harness.ts';
 import { Gate, waitFor } from '../testing/fake-ports.ts';
 
@@ -25,6 +25,7 @@ describe('webhook_send', () => {
     assert.deepEqual(h.http.sent[0], {
       customer_id: CUSTOMER,
       activeflow_id: id,
+      action_id: aid(1),
       uri: 'https://hooks.test/a',
       method: 'POST',
       data_type: 'application/json',

@@ -38,6 +38,8 @@ export const webhookSendAction = defineAction({
     const request: WebhookRequest = {
       customer_id: ctx.customerId,
       activeflow_id: ctx.activeflowId,
+      action_id: ctx.actionId,
+      ...(ctx.callId ? { call_id: ctx.callId } : {}),
       uri: option.uri,
       method: option.method ?? 'POST',
       data_type: option.data_type ?? 'application/json',

@@ -1,6 +1,7 @@
 export * from './bytes.ts';
 export * from './rtp-packet.ts';
 export * from './rtcp-packet.ts';
+export * from './rtcp.ts';
 export * from './receive-stats.ts';
 export * from './port-allocator.ts';
 export * from './packet-transport.ts';

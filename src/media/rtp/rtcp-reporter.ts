@@ -1,32 +1,37 @@
+import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 import type { Clock, TimerHandle } from '../../shared/index.ts';
 import { bytesOf } from './bytes.ts';
 import type { ReceiveStats } from './receive-stats.ts';
-import {
-  parseRtcpReports,
-  serializeRtcpReport,
-  toNtpTime,
-  type RtcpReport,
-  type RtcpReportBlock,
-} from './rtcp-packet.ts';
+import { toNtpTime, type RtcpReport, type RtcpReportBlock } from './rtcp-packet.ts';
+import { ntpMiddle, readRtcpReports, roundTripMs, serializeRtcpCompound } from './rtcp.ts';
 
 /** What the reporter reads from its session when a report is due. */
 export interface RtcpReporterOptions {
   socket: dgram.Socket;
   clock: Clock;
+  /** The deterministic report interval T (RFC 3550 §6.2: 5 s minimum). */
   intervalMs: number;
   stats: ReceiveStats;
   sender: () => { ssrc: number; packetCount: number; octetCount: number; rtpTimestamp: number };
   remoteSsrc: () => number;
   remoteRtp: () => { address: string; port: number } | undefined;
+  /** Uniform in [0, 1): randomizes the interval (default Math.random; tests pin it). */
+  random?: () => number;
+  /** The CNAME of our SDES (default a random 96-bit one, RFC 7022 §4.2). */
+  cname?: string;
 }
 
 /**
- * Sends an SR (when we sent media since the last report) or an RR every interval on the injected
- * clock (RFC 3550 §6.4), and keeps the last report received from the peer.
+ * Sends a compound SR (when we sent media since the last report) or RR, each with an SDES CNAME,
+ * every randomized interval on the injected clock (RFC 3550 §6.2, §6.3), and reads the peer's: the
+ * peer's SR gives our next report's LSR/DLSR, the peer's report block about our stream gives the
+ * round-trip time (§6.4.1). Garbage on the port is dropped without an exception.
  */
 export class RtcpReporter {
   readonly #o: RtcpReporterOptions;
+  readonly #random: () => number;
+  readonly #cname: string;
   #timer: TimerHandle | undefined;
   #lastSentPackets = 0;
   #lastSrNtpMiddle = 0;
@@ -34,14 +39,20 @@ export class RtcpReporter {
   #remoteRtcp: { address: string; port: number } | undefined;
   #lastReceived: RtcpReport | undefined;
   #reportsSent = 0;
+  #reportsReceived = 0;
+  #malformed = 0;
+  #rttMs: number | undefined;
   #closed = false;
 
   constructor(options: RtcpReporterOptions) {
     this.#o = options;
+    this.#random = options.random ?? Math.random;
+    this.#cname = options.cname ?? randomBytes(12).toString('base64');
     options.socket.on('message', (buf, rinfo) =>
       this.#onRtcp(bytesOf(buf), { address: rinfo.address, port: rinfo.port }),
     );
-    this.#schedule();
+    // RFC 3550 §6.2: the first report goes out after half the interval.
+    this.#schedule(options.intervalMs / 2);
   }
 
   /** The peer's latest SR/RR, if any. */
@@ -54,6 +65,21 @@ export class RtcpReporter {
     return this.#reportsSent;
   }
 
+  /** Valid RTCP datagrams received, and datagrams dropped as malformed. */
+  get received(): { reports: number; malformed: number } {
+    return { reports: this.#reportsReceived, malformed: this.#malformed };
+  }
+
+  /** The latest round-trip time from the peer's report on our stream; undefined until one came. */
+  get rttMs(): number | undefined {
+    return this.#rttMs;
+  }
+
+  /** Our SDES CNAME. */
+  get cname(): string {
+    return this.#cname;
+  }
+
   /** Stops the timer; idempotent. */
   close(): void {
     this.#closed = true;
@@ -61,12 +87,14 @@ export class RtcpReporter {
     this.#timer = undefined;
   }
 
-  #schedule(): void {
+  /** RFC 3550 §6.3.1: the interval times a uniform factor in [0.5, 1.5], so reports of many sessions do not synchronise. */
+  #schedule(baseMs: number): void {
+    const delay = Math.round(baseMs * (0.5 + this.#random()));
     this.#timer = this.#o.clock.setTimeout(() => {
       if (this.#closed) return;
       this.#sendReport();
-      this.#schedule();
-    }, this.#o.intervalMs);
+      this.#schedule(this.#o.intervalMs);
+    }, delay);
   }
 
   #sendReport(): void {
@@ -80,20 +108,23 @@ export class RtcpReporter {
     const sent = s.packetCount !== this.#lastSentPackets;
     this.#lastSentPackets = s.packetCount;
     const now = this.#o.clock.now();
-    const buf = serializeRtcpReport({
-      ssrc: s.ssrc,
-      reports,
-      ...(sent
-        ? {
-            sender: {
-              ...toNtpTime(now),
-              rtpTimestamp: s.rtpTimestamp,
-              packetCount: s.packetCount,
-              octetCount: s.octetCount,
-            },
-          }
-        : {}),
-    });
+    const buf = serializeRtcpCompound(
+      {
+        ssrc: s.ssrc,
+        reports,
+        ...(sent
+          ? {
+              sender: {
+                ...toNtpTime(now),
+                rtpTimestamp: s.rtpTimestamp,
+                packetCount: s.packetCount,
+                octetCount: s.octetCount,
+              },
+            }
+          : {}),
+      },
+      this.#cname,
+    );
     this.#reportsSent++;
     this.#o.socket.send(buf, to.port, to.address);
   }
@@ -106,7 +137,7 @@ export class RtcpReporter {
     return {
       ssrc: this.#o.remoteSsrc() >>> 0,
       fractionLost: stats.takeFractionLost(),
-      packetsLost: stats.lost,
+      packetsLost: Math.max(0, stats.lost),
       highestSequence: stats.extendedMaxSeq,
       jitter: Math.round(stats.jitter),
       lastSr: this.#lastSrNtpMiddle,
@@ -116,19 +147,28 @@ export class RtcpReporter {
 
   #onRtcp(buf: Uint8Array, from: { address: string; port: number }): void {
     if (this.#closed) return;
-    let reports: RtcpReport[];
-    try {
-      reports = parseRtcpReports(buf);
-    } catch {
-      // Garbage on the RTCP port is ignored; RTCP is advisory.
+    // Only the RTP peer's host may steer where our reports go (no reflection towards a third party).
+    const rtp = this.#o.remoteRtp();
+    const reports = rtp && rtp.address !== from.address ? undefined : readRtcpReports(buf);
+    if (!reports) {
+      this.#malformed++;
       return;
     }
+    this.#reportsReceived++;
     this.#remoteRtcp = from;
+    const now = this.#o.clock.now();
+    const ours = this.#o.sender().ssrc >>> 0;
     for (const r of reports) {
       this.#lastReceived = r;
       if (r.sender) {
-        this.#lastSrNtpMiddle = (((r.sender.ntpSec & 0xffff) << 16) | (r.sender.ntpFrac >>> 16)) >>> 0;
-        this.#lastSrArrivalMs = this.#o.clock.now();
+        this.#lastSrNtpMiddle = ntpMiddle(r.sender.ntpSec, r.sender.ntpFrac);
+        this.#lastSrArrivalMs = now;
+      }
+      for (const block of r.reports) {
+        if (block.ssrc >>> 0 !== ours) continue;
+        const { ntpSec, ntpFrac } = toNtpTime(now);
+        const rtt = roundTripMs(ntpMiddle(ntpSec, ntpFrac), block.lastSr, block.delaySinceLastSr);
+        if (rtt !== undefined) this.#rttMs = rtt;
       }
     }
   }

@@ -39,6 +39,8 @@ export interface RtpSessionOptions {
   clock?: Clock;
   /** RTCP report interval; default 5000 ms (RFC 3550 §6.2 minimum). */
   rtcpIntervalMs?: number;
+  /** Uniform in [0, 1): randomizes the RTCP interval (RFC 3550 §6.3.1); default Math.random. */
+  rtcpRandom?: () => number;
 }
 
 /** Per-leg quality figures (snake_case: they go into the `hangup` event as they are). */
@@ -51,6 +53,10 @@ export interface RtpStats {
   /** Interarrival jitter in RTP timestamp units (RFC 3550 A.8). */
   jitter: number;
   jitter_ms: number;
+  /** Packets that came twice (not counted as received for loss). */
+  duplicates: number;
+  /** Round-trip time from the peer's RTCP reports (RFC 3550 §6.4.1); null until one answered our SR. */
+  rtt_ms: number | null;
 }
 
 /** Events of an RtpSession. */
@@ -122,6 +128,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
       }),
       remoteSsrc: () => this.#remoteSsrc,
       remoteRtp: () => this.#remote,
+      ...(options.rtcpRandom ? { random: options.rtcpRandom } : {}),
     });
   }
 
@@ -133,6 +140,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
   /** Starts a session on a transport the caller opened (WebRTC); closing the session closes it. */
   static over(transport: PacketTransport, options: RtpSessionTransportOptions): RtpSession {
     return new RtpSession(transport, options);
+  }
+
+  /** The session's RTCP (docs/media.md "RTCP"); undefined where the transport runs RTCP itself (WebRTC). */
+  get rtcp(): RtcpReporter | undefined {
+    return this.#rtcp;
   }
 
   /** Local RTP port (put it in the SDP). */
@@ -287,6 +299,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
       lost: Math.max(0, this.#stats.lost),
       jitter: Math.round(jitter),
       jitter_ms: Math.round((jitter / (this.codec.clockRate / 1000)) * 100) / 100,
+      duplicates: this.#stats.duplicates,
+      rtt_ms: this.#rtcp?.rttMs === undefined ? null : Math.round(this.#rtcp.rttMs * 10) / 10,
     };
   }
 
@@ -320,14 +334,17 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements Teleph
     // ICE decided the path of a non-latching transport (RFC 8445 §12): no latching there.
     if (rinfo && this.#latching) this.#latch(rinfo);
     this.#remoteSsrc = readSsrc(buf);
+    const event = readPayloadType(buf) === this.telephoneEventPt;
     this.#stats.update(
       readSequenceNumber(buf),
       readTimestamp(buf),
       buf.length,
       this.#clock.now(),
       this.codec.clockRate,
+      this.#remoteSsrc,
+      !event,
     );
-    if (readPayloadType(buf) === this.telephoneEventPt) this.#onTelephoneEvent(buf);
+    if (event) this.#onTelephoneEvent(buf);
     for (let i = 0; i < this.#observers.length; i++) (this.#observers[i] as RtpObserver)(buf, this);
     if (this.#rtpListeners > 0) this.#emitParsed(buf);
     this.#forwarder?.(buf, this);

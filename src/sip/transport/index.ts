@@ -13,5 +13,7 @@ export type {
   SendDestination,
   TransportStats,
   MalformedInfo,
+  MessagePeer,
+  SipMessageObserver,
   SipTransportEvents,
 } from './transport-types.ts';

@@ -20,8 +20,10 @@ import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from './stream-fr
 import { normalizeAddress } from './transport-types.ts';
 import type {
   HostPort,
+  MessagePeer,
   MessageSource,
   SendDestination,
+  SipMessageObserver,
   SipTransportEvents,
   TransportStats,
 } from './transport-types.ts';
@@ -89,6 +91,8 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
   readonly #wss: WebSocketServer;
   readonly #stats = { received: 0, sent: 0, malformed: 0, sendErrors: 0, closedIdle: 0, closedDeadline: 0 };
   #closed = false;
+  /** Who sees every message (docs/timeline.md "SIP ladder"); with none, sending and receiving do no extra work. */
+  #observers: readonly SipMessageObserver[] = [];
 
   constructor(options: SipTransportOptions = {}) {
     super();
@@ -141,6 +145,14 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
       refusedTotal,
       refusedPerSource,
       connections: this.#pool.size,
+    };
+  }
+
+  /** Let `observer` see each message received and sent from now on; returns a function that stops it. */
+  observe(observer: SipMessageObserver): () => void {
+    this.#observers = [...this.#observers, observer];
+    return () => {
+      this.#observers = this.#observers.filter((o) => o !== observer);
     };
   }
 
@@ -246,6 +258,8 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
       if (dest.transport === 'UDP') await this.#sendUdp(bytes, dest.host, dest.port);
       else await (await this.#connectionFor(msg, dest)).send(bytes);
       this.#stats.sent += 1;
+      if (this.#observers.length > 0)
+        this.#notify(msg, 'out', { transport: dest.transport, address: dest.host, port: dest.port }, bytes);
     } catch (err) {
       this.#stats.sendErrors += 1;
       if (err instanceof AppError && err.code === 'TRANSPORT_ERROR') throw err;
@@ -334,7 +348,18 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
       void this.#malformed(bytes, source, err instanceof Error ? err.message : 'unparseable');
       return;
     }
+    if (this.#observers.length > 0) this.#notify(msg, 'in', source, bytes);
     this.emit('message', msg, source);
+  }
+
+  #notify(msg: SipMessage, direction: 'in' | 'out', peer: MessagePeer, bytes: Buffer): void {
+    for (const observer of this.#observers) {
+      try {
+        observer(msg, direction, peer, bytes);
+      } catch (err) {
+        this.#logger.warn({ err }, 'SIP message observer failed');
+      }
+    }
   }
 
   /** Count, report and (when possible) answer a bad message; settles once the answer is written. */

@@ -57,6 +57,20 @@ export interface MalformedInfo {
   answeredWith?: number;
 }
 
+/** The far end of a message sent or received: its transport, address and port. */
+export interface MessagePeer {
+  transport: TransportProtocol;
+  address: string;
+  port: number;
+}
+
+/**
+ * Sees each message a transport receives (parsed, before anyone handles it) or has sent (after the
+ * network took it): `bytes` is the message as on the wire. Observers run inline and must be cheap
+ * and never throw (docs/timeline.md "SIP ladder").
+ */
+export type SipMessageObserver = (msg: SipMessage, direction: 'in' | 'out', peer: MessagePeer, bytes: Buffer) => void;
+
 /** Events of a SipTransport. */
 export type SipTransportEvents = {
   message: [msg: SipMessage, source: MessageSource];

@@ -18,6 +18,7 @@ import * as directHashes from './0016-direct-hashes.ts';
 import * as customerStatus from './0017-customer-status.ts';
 import * as transfers from './0018-transfers.ts';
 import * as moh from './0019-moh.ts';
+import * as timeline from './0020-timeline.ts';
 
 // Names sort lexicographically in the order they must run; never rename or edit a shipped migration.
 const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '0017_customer_status': customerStatus,
   '0018_transfers': transfers,
   '0019_moh': moh,
+  '0020_timeline': timeline,
 };
 
 /** The in-code migration provider kysely's Migrator runs at open. */

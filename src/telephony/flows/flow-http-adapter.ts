@@ -4,6 +4,8 @@ import type { FetchRequest, HttpPort, WebhookRequest } from '../../flows/index.t
 import { AppError, GuardedFetch, NotFoundError } from '../../shared/index.ts';
 import type { Clock, GuardedFetchCodes, GuardedResponse, SsrfGuard } from '../../shared/index.ts';
 import type { Store } from '../../store/index.ts';
+import type { TimelineRecorder } from '../../timeline/index.ts';
+import { HttpTimeline } from '../timeline/http-entries.ts';
 
 /** How long one `webhook_send` or `fetch` request may take, answer included (ms). */
 export const FLOW_HTTP_TIMEOUT_MS = 5000;
@@ -22,6 +24,8 @@ export interface FlowHttpAdapterOptions {
   maxResponseBytes?: number;
   /** Use this dispatcher instead of an own guarded keep-alive Agent (the caller closes it). */
   dispatcher?: Dispatcher;
+  /** Each request is an `http` entry of its activeflow's timeline (docs/timeline.md "Entries"). */
+  timeline?: TimelineRecorder;
 }
 
 /** The answer read of a `webhook_send` before it is dropped (bytes). */
@@ -59,12 +63,14 @@ export class FlowHttpAdapter implements HttpPort {
   readonly #http: GuardedFetch;
   readonly #timeoutMs: number;
   readonly #maxResponseBytes: number;
+  readonly #timeline: HttpTimeline;
 
   constructor(options: FlowHttpAdapterOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#timeoutMs = options.timeoutMs ?? FLOW_HTTP_TIMEOUT_MS;
     this.#maxResponseBytes = options.maxResponseBytes ?? MAX_FETCH_RESPONSE_BYTES;
+    this.#timeline = new HttpTimeline(options.timeline, options.clock);
     this.#http = new GuardedFetch({
       guard: options.guard,
       clock: options.clock,
@@ -79,9 +85,8 @@ export class FlowHttpAdapter implements HttpPort {
       ...(await this.#signature(request.customer_id, body ?? '')),
       ...(body !== undefined ? { 'content-type': request.data_type } : {}),
     };
-    const res = await this.#exchange(
-      { url: request.uri, method: request.method, headers, body, kind: 'WEBHOOK' },
-      signal,
+    const res = await this.#timeline.timed({ ...request, url: request.uri, action_type: 'webhook_send' }, () =>
+      this.#exchange({ url: request.uri, method: request.method, headers, body, kind: 'WEBHOOK' }, signal),
     );
     return { status: res.status };
   }
@@ -96,7 +101,9 @@ export class FlowHttpAdapter implements HttpPort {
       accept: 'application/json',
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     };
-    const res = await this.#exchange({ url, method: request.method, headers, body, kind: 'FETCH' }, signal);
+    const res = await this.#timeline.timed({ ...request, action_type: 'fetch' }, () =>
+      this.#exchange({ url, method: request.method, headers, body, kind: 'FETCH' }, signal),
+    );
     if (res.status < 200 || res.status >= 300)
       throw new AppError('FETCH_FAILED', `${request.method} ${request.url} answered ${res.status}`);
     return parseActionList(Buffer.from(res.body).toString('utf8'), request.url);

@@ -1,7 +1,7 @@
-import type { DigitsRequest, MediaPort, MuteDirection, TalkRequest } from '../../calls/index.ts';
+import type { CallLegQos, DigitsRequest, MediaPort, MuteDirection, TalkRequest } from '../../calls/index.ts';
 import { CachedTtsEngine, EspeakTtsEngine, PcmSource, beep, holdMusic, loadAudio } from '../../media/index.ts';
 import type { AudioSource, TtsEngine, TtsGender } from '../../media/index.ts';
-import { AppError, NotFoundError, ValidationError, silentLogger } from '../../shared/index.ts';
+import { AppError, NotFoundError, ValidationError, silentLogger, systemClock } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
 import {
   LegOutput,
@@ -11,7 +11,9 @@ import {
   type PlayOutcome,
 } from '../../endpoint/index.ts';
 import type { HoldMusic } from './hold-music.ts';
+import { CallQuality, type QualityLeg } from './call-quality.ts';
 import { EarlyMediaCalls } from './early-media.ts';
+import type { MediaTimeline } from './media-timeline.ts';
 
 /** Options of {@link CallMedia}. */
 export interface CallMediaOptions {
@@ -31,6 +33,10 @@ export interface CallMediaOptions {
   logger?: Logger;
   /** Told of every digit a leg of a known call receives, RFC 4733 or SIP INFO, once each (`dtmf_received`, docs/events.md). */
   onDigit?: (callId: string, event: MediaDtmfEvent) => void;
+  /** Media quality at hangup and its timeline samples (docs/calls.md "Media quality"); default: at hangup only. */
+  quality?: CallQuality;
+  /** Where legs' media events (and, through it, their SIP dialogs) are recorded (docs/timeline.md); none without it. */
+  timeline?: MediaTimeline | undefined;
 }
 
 interface LegMedia {
@@ -68,10 +74,13 @@ export class CallMedia implements MediaPort {
   readonly #relayRtp: boolean;
   readonly #onDigit: CallMediaOptions['onDigit'];
   readonly #mohLibrary: HoldMusic | undefined;
+  readonly #quality: CallQuality;
   /** Per leg, the latest music-on-hold request still being resolved (an older one's answer is dropped). */
   readonly #mohPending = new Map<string, object>();
   /** Outgoing calls whose callee sends early media now (docs/media.md "Early media"). */
   readonly earlyMedia = new EarlyMediaCalls();
+  /** The calls' timeline of media events, when on (docs/timeline.md "Entries"). */
+  readonly timeline: MediaTimeline | undefined;
 
   constructor(options: CallMediaOptions = {}) {
     this.#tts = options.tts ?? new CachedTtsEngine(new EspeakTtsEngine());
@@ -81,6 +90,9 @@ export class CallMedia implements MediaPort {
     this.#relayRtp = options.relayRtp ?? true;
     this.#onDigit = options.onDigit;
     this.#mohLibrary = options.mohLibrary;
+    this.#quality = options.quality ?? new CallQuality({ clock: systemClock });
+    this.#quality.start(() => this.#qualityLegs());
+    this.timeline = options.timeline;
   }
 
   /** Legs registered now. */
@@ -94,6 +106,8 @@ export class CallMedia implements MediaPort {
     this.#legs.set(legId, { endpoint, output, callId });
     if (callId !== undefined) this.#legOfCall.set(callId, legId);
     void endpoint.play(output);
+    if (callId !== undefined) this.timeline?.bindLeg(legId, callId);
+    this.timeline?.watchDigits(legId, endpoint);
     const onDigit = this.#onDigit;
     if (onDigit) {
       // The leg's call as it is when the digit comes: incoming legs learn it after acceptance (bindCall).
@@ -108,6 +122,7 @@ export class CallMedia implements MediaPort {
   bindCall(legId: string, callId: string): void {
     const leg = this.#legs.get(legId);
     if (leg) this.#legs.set(legId, { ...leg, callId });
+    this.timeline?.bindLeg(legId, callId);
     this.#legOfCall.set(callId, legId);
   }
 
@@ -129,27 +144,38 @@ export class CallMedia implements MediaPort {
     if (leg.peerLegId !== undefined) this.#unbridgeOne(leg.peerLegId, legId);
     this.#unbridgeOne(legId, leg.peerLegId);
     leg.output.stop();
+    this.#quality.released({ legId, callId: leg.callId, quality: () => leg.endpoint.quality() });
     this.#legs.delete(legId);
     if (leg.callId !== undefined && this.#legOfCall.get(leg.callId) === legId) this.#legOfCall.delete(leg.callId);
     await leg.endpoint.close();
   }
 
+  /** Each leg's media quality as the call ends: its legs still up and those released before (docs/calls.md "Media quality"). */
+  qos(callId: string): CallLegQos[] {
+    return this.#quality.take(callId, this.#qualityLegs());
+  }
+
+  *#qualityLegs(): Iterable<QualityLeg> {
+    for (const [legId, leg] of this.#legs) yield { legId, callId: leg.callId, quality: () => leg.endpoint.quality() };
+  }
+
   /** Releases every leg (shutdown). */
   async close(): Promise<void> {
+    this.#quality.close();
     await Promise.all([...this.#legs.keys()].map((id) => this.release(id)));
   }
 
   async play(legId: string, mediaUrls: readonly string[]): Promise<void> {
     const sources = await this.#loadAll(mediaUrls, 'media_urls');
     this.#leg(legId);
-    this.#playSequence(legId, sources).catch((err: unknown) =>
-      this.#logger.debug({ err, legId }, 'playback ended with the leg'),
+    this.#timed(legId, 'play', { url: mediaUrls[0] }, this.#playSequence(legId, sources)).catch((err: unknown) =>
+      this.#logger.debug({ err, call_id: this.#legs.get(legId)?.callId, leg_id: legId }, 'playback ended with the leg'),
     );
   }
 
   async talk(legId: string, request: TalkRequest): Promise<void> {
     const pcm = await this.#speak(request);
-    void this.playAndWait(legId, pcm);
+    void this.#timed(legId, 'talk', { language: request.language }, this.playAndWait(legId, pcm));
   }
 
   async stop(legId: string): Promise<void> {
@@ -158,6 +184,7 @@ export class CallMedia implements MediaPort {
 
   async setMute(legId: string, direction: MuteDirection): Promise<void> {
     this.#leg(legId).endpoint.setMuted(direction === '' ? 'none' : direction);
+    this.timeline?.media(legId, direction === '' ? 'unmute' : 'mute', direction === '' ? {} : { direction });
   }
 
   async setSilence(legId: string, on: boolean): Promise<void> {
@@ -167,6 +194,7 @@ export class CallMedia implements MediaPort {
   /** Marks the leg held by us: it hears hold music when on, else silence, never the bridged peer. */
   setHeld(legId: string, held: boolean): void {
     this.#leg(legId).output.held = held;
+    this.timeline?.media(legId, held ? 'hold' : 'unhold');
   }
 
   async setHold(legId: string, on: boolean): Promise<void> {
@@ -197,6 +225,7 @@ export class CallMedia implements MediaPort {
       durationMs: request.durationMs,
       intervalMs: request.intervalMs,
     });
+    this.timeline?.media(legId, 'dtmf_out', { digits: request.digits }, `dtmf_out ${request.digits}`);
   }
 
   async bridge(legIdA: string, legIdB: string): Promise<void> {
@@ -211,10 +240,11 @@ export class CallMedia implements MediaPort {
     }
     this.#link(a, b, legIdB);
     this.#link(b, a, legIdA);
-    if (!this.#relayRtp) return;
+    if (!this.#relayRtp) return void this.timeline?.bridged(legIdA, legIdB, 'decoded');
     const relay = new LegRelay(a, b);
     a.relay = relay;
     b.relay = relay;
+    this.timeline?.bridged(legIdA, legIdB, relay.active ? 'relay' : 'decoded');
   }
 
   /**
@@ -236,6 +266,7 @@ export class CallMedia implements MediaPort {
   }
 
   async unbridge(legIdA: string, legIdB: string): Promise<void> {
+    if (this.timeline && this.#legs.get(legIdA)?.peerLegId === legIdB) this.timeline.unbridged(legIdA, legIdB);
     this.#unbridgeOne(legIdA, legIdB);
     this.#unbridgeOne(legIdB, legIdA);
   }
@@ -249,12 +280,13 @@ export class CallMedia implements MediaPort {
   /** Speaks text to the leg; resolves when it was played or stopped. */
   async talkAndWait(legId: string, request: TalkRequest, signal?: AbortSignal): Promise<PlayOutcome> {
     const pcm = await this.#speak(request, signal);
-    return this.playAndWait(legId, pcm, signal);
+    return this.#timed(legId, 'talk', { language: request.language }, this.playAndWait(legId, pcm, signal));
   }
 
   /** Plays each URL in turn; resolves when all ended, or `stopped` as soon as one was stopped. */
   async playUrlsAndWait(legId: string, mediaUrls: readonly string[], signal?: AbortSignal): Promise<PlayOutcome> {
-    return this.#playSequence(legId, await this.#loadAll(mediaUrls, 'stream_urls', signal), signal);
+    const sources = await this.#loadAll(mediaUrls, 'stream_urls', signal);
+    return this.#timed(legId, 'play', { url: mediaUrls[0] }, this.#playSequence(legId, sources, signal));
   }
 
   /** Plays the prompt beep; resolves when played. */
@@ -281,6 +313,11 @@ export class CallMedia implements MediaPort {
     return this.#leg(legId).endpoint.audio;
   }
 
+  /** A prompt's start and end on the timeline (docs/timeline.md "Entries"); returns `outcome`. */
+  #timed<T>(legId: string, event: 'play' | 'talk', data: Record<string, unknown>, outcome: Promise<T>): Promise<T> {
+    return this.timeline ? this.timeline.playback(legId, event, data, outcome) : outcome;
+  }
+
   #leg(legId: string): LegMedia {
     const leg = this.#legs.get(legId);
     if (!leg) throw new NotFoundError('MEDIA_LEG_NOT_FOUND', `no media leg ${legId}`);
@@ -297,7 +334,9 @@ export class CallMedia implements MediaPort {
       if (!leg.output.hearsPeer || !leg.endpoint.sending) return;
       leg.endpoint
         .sendDigits(event.digit, { durationMs: event.durationMs })
-        .catch((err: unknown) => this.#logger.debug({ err }, 'DTMF relay failed'));
+        .catch((err: unknown) =>
+          this.#logger.debug({ err, call_id: leg.callId, peer_leg_id: peerLegId }, 'DTMF relay failed'),
+        );
     });
   }
 

@@ -88,9 +88,16 @@ export class ConferenceMixer implements ConferenceMediaPort {
     this.#o.media.playAndWait(legId, slot, stop.signal).then(
       (outcome: PlayOutcome) => {
         if (!stop.signal.aborted)
-          this.#logger.debug({ conferenceId, participantId, outcome }, 'conference audio to the leg was replaced');
+          this.#logger.debug(
+            { conference_id: conferenceId, call_id: callId, leg_id: legId, participantId, outcome },
+            'conference audio to the leg was replaced',
+          );
       },
-      (err: unknown) => this.#logger.debug({ err, participantId }, 'conference audio to the leg ended'),
+      (err: unknown) =>
+        this.#logger.debug(
+          { err, conference_id: conferenceId, call_id: callId, leg_id: legId, participantId },
+          'conference audio to the leg ended',
+        ),
     );
     if (!this.#o.mediaClock.running) this.#o.mediaClock.start();
   }

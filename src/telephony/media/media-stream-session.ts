@@ -269,6 +269,11 @@ export class MediaStreamSession {
   /** Writes an event of the resource as it is now, after the stream's earlier events; never rejects. */
   #event(type: MediaStreamEventType): Promise<void> {
     const snapshot = this.snapshot();
+    this.#deps.media.timeline?.stream(
+      this.legId,
+      type === 'external_media_started' ? 'stream_start' : 'stream_stop',
+      snapshot,
+    );
     const next = this.#events.then(() =>
       this.#deps.publish(type, snapshot).catch((err: unknown) => {
         this.#deps.logger.error({ err, type }, 'the media stream event could not be written');

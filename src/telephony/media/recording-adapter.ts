@@ -9,6 +9,7 @@ import {
 import type { CaptureResult, RecordingCapture, RecordingService, RecordingSource } from '../../recordings/index.ts';
 import { systemClock, type Clock, type Logger } from '../../shared/index.ts';
 import type { MediaEndpoint } from '../../endpoint/index.ts';
+import type { MediaTimeline } from './media-timeline.ts';
 
 const DIGITS = new Set<string>(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#', 'A', 'B', 'C', 'D']);
 
@@ -105,6 +106,8 @@ export interface CallRecordingsOptions {
   endpoint: (legId: string) => MediaEndpoint;
   calls: () => CallService;
   logger: Logger;
+  /** Where recording starts and stops are put on the call's timeline (docs/timeline.md); none without it. */
+  timeline?: MediaTimeline | undefined;
 }
 
 /**
@@ -115,18 +118,24 @@ export interface CallRecordingsOptions {
 export class CallRecordings implements RecorderPort {
   readonly #recordings: RecordingService;
   readonly #endpoint: (legId: string) => MediaEndpoint;
+  readonly #timeline: MediaTimeline | undefined;
 
   constructor(options: CallRecordingsOptions) {
     this.#recordings = options.recordings;
     this.#endpoint = options.endpoint;
+    this.#timeline = options.timeline;
     this.#recordings.on('ended', (recording) => {
       if (recording.reference_type !== 'call') return;
+      this.#timeline?.recordingStopped(recording.id);
       // recordingEnded ignores a recording that is no longer the call's active one (an API stop).
       options
         .calls()
         .recordingEnded(recording.reference_id, recording.id)
         .catch((err: unknown) => {
-          options.logger.warn({ err, recording_id: recording.id }, 'recording end not recorded on the call');
+          options.logger.warn(
+            { err, call_id: recording.reference_id, recording_id: recording.id },
+            'recording end not recorded on the call',
+          );
         });
     });
   }
@@ -145,6 +154,7 @@ export class CallRecordings implements RecorderPort {
       ...(request.options.on_end_flow_id ? { on_end_flow_id: request.options.on_end_flow_id } : {}),
       ...(request.options.activeflow_id ? { activeflow_id: request.options.activeflow_id } : {}),
     });
+    this.#timeline?.recordingStarted(request.leg_id, { ...request, id: recording.id });
     return { recording_id: recording.id };
   }
 

@@ -7,7 +7,7 @@ import type {
   Provider,
   SignalingPort,
 } from '../../calls/index.ts';
-import { silentLogger } from '../../shared/index.ts';
+import { lazyChild, silentLogger } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
 import type { SendDestination, UserAgent } from '../../sip/index.ts';
 import { formatHostPort, formatUri, parseNameAddr, parseUri, quote } from '../../sip/index.ts';
@@ -187,7 +187,12 @@ export class CallSignaling implements SignalingPort {
     if (target.kind !== 'sip' || !guard?.enforcing) return this.#start(request, events);
     // A customer's SIP address is checked after DNS and dialled at the address that was checked.
     const start = (destination?: SendDestination): OutgoingAttempt => this.#start(request, events, destination);
-    return new GuardedAttempt(guard.check(target.uri), start, events, this.#logger.child({ call_id: request.call_id }));
+    return new GuardedAttempt(
+      guard.check(target.uri),
+      start,
+      events,
+      lazyChild(this.#logger, { call_id: request.call_id }),
+    );
   }
 
   #start(request: DialRequest, events: LegEvents, destination?: SendDestination): OutgoingAttempt {
@@ -208,7 +213,7 @@ export class CallSignaling implements SignalingPort {
         : target.kind === 'contacts' && lookup
           ? withContactRoutes(targets, target, request.customer_id, lookup)
           : targets,
-      logger: this.#logger.child({ call_id: request.call_id }),
+      logger: lazyChild(this.#logger, { call_id: request.call_id }),
       refers: this.#o.refers,
       journal: this.#o.journal,
     });

@@ -185,6 +185,7 @@ export class InterNodeJoinAcceptor {
       answerSdp: answered.answerSdp,
       media: this.#o.media,
       logger: this.#logger,
+      callId: () => ticket.callId,
     });
     // The leg is the participant of the caller's call, which lives on the other node.
     this.#o.media.bindCall(leg.leg_id, ticket.callId);

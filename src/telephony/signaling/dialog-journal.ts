@@ -34,13 +34,13 @@ export class DialogJournal {
   forLeg(legId: string, callId: () => string): LegJournal {
     return {
       save: (snapshot) =>
-        this.#enqueue(legId, () =>
+        this.#enqueue(legId, callId, () =>
           this.#store.calls.saveDialog(
             { leg_id: legId, call_id: callId(), dialog: snapshot },
             new Date(this.#clock.now()).toISOString(),
           ),
         ),
-      remove: () => this.#enqueue(legId, () => this.#store.calls.removeDialog(legId)),
+      remove: () => this.#enqueue(legId, callId, () => this.#store.calls.removeDialog(legId)),
     };
   }
 
@@ -49,10 +49,10 @@ export class DialogJournal {
     while (this.#tails.size > 0) await Promise.allSettled([...this.#tails.values()]);
   }
 
-  #enqueue(legId: string, write: () => Promise<void>): void {
+  #enqueue(legId: string, callId: () => string, write: () => Promise<void>): void {
     const tail = (this.#tails.get(legId) ?? Promise.resolve())
       .then(write)
-      .catch((err: unknown) => this.#logger.warn({ err, leg_id: legId }, 'dialog state not stored'));
+      .catch((err: unknown) => this.#logger.warn({ err, call_id: callId(), leg_id: legId }, 'dialog state not stored'));
     this.#tails.set(legId, tail);
     void tail.finally(() => {
       if (this.#tails.get(legId) === tail) this.#tails.delete(legId);

@@ -321,6 +321,7 @@ export class IncomingCalls {
       answerSdp: answered.answerSdp,
       media: this.#o.media,
       logger: this.#logger,
+      callId: () => callId,
       refers: this.#o.refers,
       journal: journal ? (legId) => journal.forLeg(legId, () => callId) : undefined,
     });

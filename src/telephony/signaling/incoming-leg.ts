@@ -1,10 +1,11 @@
 import type { IncomingLeg, LegEvents } from '../../calls/index.ts';
-import { InvalidStateError, newId } from '../../shared/index.ts';
+import { InvalidStateError, lazyChild, newId } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
 import type { IncomingInvite, IncomingRefer } from '../../sip/index.ts';
 import type { CallMedia } from '../media/call-media.ts';
 import type { LegJournal } from './dialog-journal.ts';
 import { LegDialog } from './leg-dialog.ts';
+import { incomingLegLogger } from './leg-logger.ts';
 import type { MediaEndpoint } from '../../endpoint/index.ts';
 import type { ReferSink } from './refer-transfer.ts';
 
@@ -36,6 +37,8 @@ export class SipIncomingLeg implements IncomingLeg {
     answerSdp: string;
     media: CallMedia;
     logger: Logger;
+    /** The id of the leg's call once it exists ('' before), for the leg's log lines. */
+    callId?: () => string;
     refers?: ReferSink | undefined;
     /** Keeps the confirmed dialog's state for a restart after a crash. */
     journal?: ((legId: string) => LegJournal) | undefined;
@@ -46,8 +49,11 @@ export class SipIncomingLeg implements IncomingLeg {
     this.#endpoint = options.endpoint;
     this.#answerSdp = options.answerSdp;
     this.#media = options.media;
-    this.#logger = options.logger;
+    this.#logger = options.callId
+      ? incomingLegLogger(options.logger, this.leg_id, options.callId)
+      : lazyChild(options.logger, { leg_id: this.leg_id });
     options.media.register(this.leg_id, options.endpoint);
+    options.media.timeline?.dialogs?.track(options.invite.request.headers.get('call-id') ?? '', this.leg_id);
     options.invite.on('cancelled', () => this.#onCancelled());
   }
 

@@ -1,5 +1,5 @@
 import type { AttemptFailure, LegEvents, OutgoingAttempt } from '../../calls/index.ts';
-import { InvalidStateError, SipResponseError, TransactionTimeoutError, newId } from '../../shared/index.ts';
+import { InvalidStateError, SipResponseError, TransactionTimeoutError, lazyChild, newId } from '../../shared/index.ts';
 import type { Logger } from '../../shared/index.ts';
 import type { IncomingRefer, InviteAnswer, OutgoingInvite, SendDestination, UserAgent } from '../../sip/index.ts';
 import type { SipResponse } from '../../sip/index.ts';
@@ -160,6 +160,7 @@ export class OutgoingLeg implements OutgoingAttempt {
         continue;
       }
       this.#invites.push(invite);
+      this.#o.media.timeline?.dialogs?.track(invite.callId, this.leg_id, this.#o.callId);
       invite.on('provisional', (res) => this.#onProvisional(res, kind));
       invite.then(
         (answer) => this.#onAnswer(invite, answer, kind),
@@ -221,7 +222,7 @@ export class OutgoingLeg implements OutgoingAttempt {
         journal: this.#o.journal?.forLeg(this.leg_id, () => this.#o.callId),
         ...(this.#o.refers ? { refer: (refer: IncomingRefer) => this.#o.refers?.referred(this.leg_id, refer) } : {}),
       },
-      this.#o.logger,
+      lazyChild(this.#o.logger, { leg_id: this.leg_id }),
     );
     this.#o.events.answered();
   }

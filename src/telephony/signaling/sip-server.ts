@@ -16,6 +16,7 @@ import {
   getTag,
 } from '../../sip/index.ts';
 import type { HostPort, LocalContact, ServerTransaction, SipRequest, SipTransportOptions } from '../../sip/index.ts';
+import type { SipMessageObserver } from '../../sip/index.ts';
 import { Registrar } from '../../sip/index.ts';
 import type { Store } from '../../store/index.ts';
 import { BindingPurge } from './binding-purge.ts';
@@ -57,6 +58,8 @@ export interface SipServer {
   ua: UserAgent;
   /** Digest authentication with the one failure limiter of every challenged method (REGISTER, INVITE). */
   digest: DigestGuard;
+  /** Let `observer` see each SIP message sent or received (docs/timeline.md "SIP ladder"); returns the stop function. */
+  observe(observer: SipMessageObserver): () => void;
   /** Counters, flat: `messages_received`, `malformed`, `register_ok`, … */
   stats(): Record<string, number>;
   /** The counters as Prometheus text for `/metrics`. */
@@ -217,6 +220,7 @@ export async function startSipServer(options: SipServerOptions): Promise<SipServ
     advertisedHost: host,
     ua,
     digest,
+    observe: (observer) => transport.observe(observer),
     stats: () => flattenSipStats(stats()),
     metricsText: () => sipMetricsText(stats()),
     startDraining: () => {
