@@ -6,10 +6,12 @@ type Db = Kysely<any>;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**
- * The per-call timeline (docs/timeline.md): one row per entry, `data` JSON text. Read by one call's,
- * activeflow's or conference's id in (tm, seq) order. Few entries have an activeflow or a conference
- * besides their call, so those two indexes hold only the rows that do (each insert updates fewer
- * B-trees); the retention purge deletes by `id`, which is time-ordered (UUIDv7), so `tm` needs no index.
+ * The per-call timeline (docs/timeline.md "Storage"): one row per chunk, the entries of one
+ * (customer, call, activeflow, conference) written by one flush. `id` is the chunk's smallest entry id
+ * (a time-ordered UUIDv7), `tm_first`/`tm_last` its entries' earliest and latest `tm`, `count` how many
+ * it holds and `data` their JSON array (`{id, tm, seq, kind, summary, data}` each). Read by one call's,
+ * activeflow's or conference's id; few chunks have an activeflow or a conference besides their call, so
+ * those two indexes hold only the rows that do. The retention purge walks `id`, so `tm` needs no index.
  */
 export async function up(db: Db): Promise<void> {
   await db.schema
@@ -19,22 +21,21 @@ export async function up(db: Db): Promise<void> {
     .addColumn('call_id', 'text', (c) => c.notNull())
     .addColumn('activeflow_id', 'text', (c) => c.notNull())
     .addColumn('conference_id', 'text', (c) => c.notNull())
-    .addColumn('tm', 'text', (c) => c.notNull())
-    .addColumn('seq', 'bigint', (c) => c.notNull())
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('summary', 'text', (c) => c.notNull())
+    .addColumn('tm_first', 'text', (c) => c.notNull())
+    .addColumn('tm_last', 'text', (c) => c.notNull())
+    .addColumn('count', 'integer', (c) => c.notNull())
     .addColumn('data', 'text', (c) => c.notNull())
     .execute();
   await db.schema
     .createIndex('timeline_entries_call_id_idx')
     .on('timeline_entries')
-    .columns(['call_id', 'tm', 'seq', 'id'])
+    .columns(['call_id', 'tm_first'])
     .execute();
   for (const column of ['activeflow_id', 'conference_id'])
     await db.schema
       .createIndex(`timeline_entries_${column}_idx`)
       .on('timeline_entries')
-      .columns([column, 'tm', 'seq', 'id'])
+      .columns([column, 'tm_first'])
       .where(sql.ref(column), '<>', NIL_UUID)
       .execute();
 }
