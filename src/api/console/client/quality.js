@@ -40,8 +40,11 @@ export function qualityCharts(entries) {
   }
   // Every leg's samples on one time axis: the union of the sample times, gaps where a leg has none.
   const times = [...new Set(series.flatMap((s) => s.times))].sort((a, b) => a - b);
+  // The x axis counts seconds from the first sample, not dates.
+  const t0 = times[0] ?? 0;
+  const seconds = times.map((t) => Math.round((t - t0) * 10) / 10);
   for (const [metric] of METRICS) {
-    const data = [times];
+    const data = [seconds];
     for (const s of series) {
       const at = new Map(s.times.map((t, i) => [t, s.values[metric][i]]));
       data.push(times.map((t) => at.get(t) ?? null));
@@ -57,8 +60,9 @@ export function qualityCharts(entries) {
       {
         width: 520,
         height: 180,
-        // One sample alone gets a minute around it instead of uPlot's range of years.
-        scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 30, max + 30] : [min, max]) } },
+        // One sample alone gets ten seconds after it instead of an empty range.
+        scales: { x: { time: false, range: (_u, min, max) => (min === max ? [min, min + 10] : [min, max]) } },
+        axes: [{ label: 's since the first sample' }, {}],
         series: [
           {},
           ...series.map((s, i) => ({
