@@ -29,7 +29,46 @@ function assertSameAudio(played: Int16Array, heard: Int16Array, what: string): v
     `${what}: played ${a.length / 8} ms, recorded ${b.length / 8} ms`,
   );
   const { value, lag } = bestCorrelation(a, b);
-  assert.ok(value >= MIN_CORRELATION, `${what}: normalised cross-correlation ${value.toFixed(3)} at lag ${lag}`);
+  if (value >= MIN_CORRELATION) return;
+  // A starved machine can make the real-time path drop or repeat a 20 ms frame mid-way, which
+  // shifts the rest by a frame and lowers the whole-signal figure: then every quarter of the
+  // played audio must still be found, in order, near its place (within ±100 ms).
+  const quarters = [0, 1, 2, 3].map((k) => {
+    const from = Math.floor((k * a.length) / 4);
+    return windowCorrelation(a.subarray(from, Math.floor(((k + 1) * a.length) / 4)), b, from, 800);
+  });
+  assert.ok(
+    quarters.every((q) => q.value >= MIN_CORRELATION),
+    `${what}: normalised cross-correlation ${value.toFixed(3)} at lag ${lag}; by quarter ${quarters
+      .map((q) => `${q.value.toFixed(3)}@${q.lag}`)
+      .join(', ')}`,
+  );
+}
+
+/** Highest normalised correlation of `seg` with the window of `b` of its length at `offset` ± `maxLag`. */
+function windowCorrelation(
+  seg: Int16Array,
+  b: Int16Array,
+  offset: number,
+  maxLag: number,
+): { value: number; lag: number } {
+  let energySeg = 0;
+  for (const x of seg) energySeg += x * x;
+  let best = { value: 0, lag: 0 };
+  for (let lag = -maxLag; lag <= maxLag; lag++) {
+    const start = offset + lag;
+    if (start < 0 || start + seg.length > b.length) continue;
+    let sum = 0;
+    let energyB = 0;
+    for (let i = 0; i < seg.length; i++) {
+      const y = b[start + i] as number;
+      sum += (seg[i] as number) * y;
+      energyB += y * y;
+    }
+    const norm = Math.sqrt(energySeg * energyB);
+    if (norm > 0 && sum / norm > best.value) best = { value: sum / norm, lag };
+  }
+  return best;
 }
 
 describe('media with a real peer (baresip)', () => {
