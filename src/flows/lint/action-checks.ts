@@ -1,6 +1,7 @@
 import type { FlowGraph } from './flow-graph.ts';
 import { hasDefaultTarget } from './flow-graph.ts';
 import type { LintAction, LintContext, LintWarning } from './lint-types.ts';
+import type { LintWork } from './lint-work.ts';
 import { warning } from './lint-warning.ts';
 import { replaceReferences } from './variable-refs.ts';
 import { setVariables } from './variables-check.ts';
@@ -21,8 +22,19 @@ export function branchWarnings(graph: FlowGraph): LintWarning[] {
     );
 }
 
-function isBlank(text: string): boolean {
-  return text.replace(/<[^>]*>/g, '').trim() === '';
+/**
+ * True when nothing but white space is left of a text once its `<…>` markup is set aside (from a `<`
+ * to the first `>` after it), read in one pass.
+ */
+function isBlank(text: string, work: LintWork): boolean {
+  work.add(text.length);
+  let at = 0;
+  for (let open = text.indexOf('<'); open !== -1; open = text.indexOf('<', at)) {
+    const close = text.indexOf('>', open + 1);
+    if (close === -1 || text.slice(at, open).trim() !== '') return false;
+    at = close + 1;
+  }
+  return text.slice(at).trim() === '';
 }
 
 /** Whether a variable may read as `""` when the action runs, as far as the list shows. */
@@ -35,7 +47,12 @@ function mayBeEmpty(graph: FlowGraph, context: LintContext): (name: string) => b
     const key = a.option['key'];
     if (a.type !== 'variable_set' || typeof key !== 'string') continue;
     const value = a.option['value'];
-    const blank = typeof value !== 'string' || isBlank(replaceReferences(value, () => ''));
+    const blank =
+      typeof value !== 'string' ||
+      isBlank(
+        replaceReferences(value, () => '', graph.work),
+        graph.work,
+      );
     blankable.set(key, (blankable.get(key) ?? false) || blank);
   }
   return (name) => {
@@ -63,7 +80,13 @@ export function talkWarnings(graph: FlowGraph, context: LintContext): LintWarnin
       out.push(
         warning(action, 'TALK_UNSPEAKABLE', `the speech engine has no voice "${voiceId}" (see GET /tts/voices)`),
       );
-    if (typeof text === 'string' && isBlank(replaceReferences(text, (name) => (empty(name) ? '' : 'x'))))
+    if (
+      typeof text === 'string' &&
+      isBlank(
+        replaceReferences(text, (name) => (empty(name) ? '' : 'x'), graph.work),
+        graph.work,
+      )
+    )
       out.push(
         warning(
           action,
@@ -86,17 +109,24 @@ function extensionTargets(action: LintAction): string[] {
     .filter((target) => target !== '' && !target.includes('${'));
 }
 
-/** Most distinct extensions looked up in one list; the rest are not checked. */
+/** Most distinct extensions one lint looks up, its inline lists included; the rest are not checked. */
 const MAX_EXTENSION_LOOKUPS = 100;
 
-/** `UNKNOWN_EXTENSION`: a `connect` or `call` that dials an extension the customer does not have (lookup injected). */
-export async function extensionWarnings(graph: FlowGraph, context: LintContext): Promise<LintWarning[]> {
+/**
+ * `UNKNOWN_EXTENSION`: a `connect` or `call` that dials an extension the customer does not have
+ * (lookup injected). `known` holds the answers of the whole lint, its inline lists included.
+ */
+export async function extensionWarnings(
+  graph: FlowGraph,
+  context: LintContext,
+  known: Map<string, boolean>,
+): Promise<LintWarning[]> {
   const { extensionExists } = context;
   if (extensionExists === undefined) return [];
-  const known = new Map<string, boolean>();
   const out: LintWarning[] = [];
   for (const action of graph.actions) {
     for (const target of extensionTargets(action)) {
+      graph.work.add(1);
       let exists = known.get(target);
       if (exists === undefined && known.size >= MAX_EXTENSION_LOOKUPS) continue;
       if (exists === undefined) {

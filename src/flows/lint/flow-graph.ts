@@ -4,6 +4,7 @@ import { isActionType } from '../actions/action-types.ts';
 import { markedValues } from '../marked-values.ts';
 import { childField } from '../schema-issues.ts';
 import type { LintAction } from './lint-types.ts';
+import { LintWork } from './lint-work.ts';
 
 /** Types after which the activeflow ends (docs/flows.md "Action options"). */
 const ENDING_TYPES = new Set(['hangup', 'stop']);
@@ -74,18 +75,26 @@ export class FlowGraph {
   readonly successors: readonly (readonly number[])[];
   /** For each `goto` that jumps, the node it jumps to. */
   readonly gotoTargets: ReadonlyMap<number, number>;
+  /** How many jumps (edges) the graph has. */
+  readonly jumps: number;
+  /** Where the work of walking the graph is counted. */
+  readonly work: LintWork;
   readonly #indexById = new Map<string, number>();
   #predecessors: number[][] | undefined;
+  #components: number[][] | undefined;
 
-  constructor(actions: readonly LintAction[]) {
+  constructor(actions: readonly LintAction[], work: LintWork = new LintWork()) {
     this.actions = actions;
     this.end = actions.length;
+    this.work = work;
     actions.forEach((action, index) => {
       if (action.id !== '' && !this.#indexById.has(action.id)) this.#indexById.set(action.id, index);
     });
     const gotoTargets = new Map<number, number>();
     this.successors = actions.map((action, index) => this.#successorsOf(action, index, gotoTargets));
     this.gotoTargets = gotoTargets;
+    this.jumps = this.successors.reduce((sum, next) => sum + next.length, 0);
+    work.add(actions.length + this.jumps);
   }
 
   /** Node of the action with `id`, or undefined. */
@@ -137,31 +146,36 @@ export class FlowGraph {
     const stack = [from];
     for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
       if (node === avoid && node !== from) continue;
-      for (const next of this.successors[node] ?? []) {
-        if (seen.has(next)) continue;
-        seen.add(next);
-        if (next !== avoid) stack.push(next);
+      const next = this.successors[node] ?? [];
+      this.work.add(1 + next.length);
+      for (const n of next) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        if (n !== avoid) stack.push(n);
       }
     }
     return seen;
   }
 
-  /** Every node from which `to` can be reached (included). */
-  reaching(to: number): Set<number> {
+  /** Every node from which one of `targets` can be reached (the targets included). */
+  reaching(targets: readonly number[]): Set<number> {
     if (this.#predecessors === undefined) {
       const predecessors: number[][] = Array.from({ length: this.end + 1 }, () => []);
       this.successors.forEach((next, node) => {
         for (const n of next) predecessors[n]?.push(node);
       });
+      this.work.add(this.end + 1 + this.jumps);
       this.#predecessors = predecessors;
     }
-    const seen = new Set<number>([to]);
-    const stack = [to];
+    const seen = new Set<number>(targets);
+    const stack = [...seen];
     for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-      for (const before of this.#predecessors[node] ?? []) {
-        if (seen.has(before)) continue;
-        seen.add(before);
-        stack.push(before);
+      const before = this.#predecessors[node] ?? [];
+      this.work.add(1 + before.length);
+      for (const b of before) {
+        if (seen.has(b)) continue;
+        seen.add(b);
+        stack.push(b);
       }
     }
     return seen;
@@ -172,39 +186,59 @@ export class FlowGraph {
     return this.actions.length === 0 ? new Set() : this.reachableFrom(0);
   }
 
-  /** Strongly connected components of the action nodes (Tarjan), each a list of nodes. */
-  components(): number[][] {
-    const index = new Map<number, number>();
-    const low = new Map<number, number>();
-    const onStack = new Set<number>();
+  /**
+   * Strongly connected components of the action nodes (Tarjan's algorithm, its recursion kept on an
+   * explicit stack so that a list of any length is walked), each a list of nodes in list order.
+   */
+  components(): readonly (readonly number[])[] {
+    if (this.#components !== undefined) return this.#components;
+    const count = this.actions.length;
+    const index = new Int32Array(count).fill(-1);
+    const low = new Int32Array(count);
+    const onStack = new Uint8Array(count);
+    /** For each node being visited, how many of its successors it has looked at. */
+    const looked = new Int32Array(count);
     const stack: number[] = [];
+    const visiting: number[] = [];
     const out: number[][] = [];
     let counter = 0;
-    const visit = (node: number): void => {
-      index.set(node, counter);
-      low.set(node, counter);
+    const enter = (node: number): void => {
+      index[node] = counter;
+      low[node] = counter;
       counter += 1;
       stack.push(node);
-      onStack.add(node);
-      for (const next of this.successors[node] ?? []) {
-        if (next === this.end) continue;
-        if (!index.has(next)) {
-          visit(next);
-          low.set(node, Math.min(low.get(node) ?? 0, low.get(next) ?? 0));
-        } else if (onStack.has(next)) {
-          low.set(node, Math.min(low.get(node) ?? 0, index.get(next) ?? 0));
-        }
-      }
-      if (low.get(node) !== index.get(node)) return;
-      const component: number[] = [];
-      for (let member = stack.pop(); member !== undefined; member = stack.pop()) {
-        onStack.delete(member);
-        component.push(member);
-        if (member === node) break;
-      }
-      out.push(component.sort((a, b) => a - b));
+      onStack[node] = 1;
+      visiting.push(node);
     };
-    for (let node = 0; node < this.actions.length; node++) if (!index.has(node)) visit(node);
+    for (let root = 0; root < count; root++) {
+      if (index[root] !== -1) continue;
+      enter(root);
+      for (let node = visiting.at(-1); node !== undefined; node = visiting.at(-1)) {
+        const next = this.successors[node] ?? [];
+        const at = looked[node] ?? 0;
+        this.work.add(1);
+        if (at < next.length) {
+          looked[node] = at + 1;
+          const succ = next[at] ?? this.end;
+          if (succ === this.end) continue;
+          if (index[succ] === -1) enter(succ);
+          else if (onStack[succ] === 1) low[node] = Math.min(low[node] ?? 0, index[succ] ?? 0);
+          continue;
+        }
+        visiting.pop();
+        const parent = visiting.at(-1);
+        if (parent !== undefined) low[parent] = Math.min(low[parent] ?? 0, low[node] ?? 0);
+        if (low[node] !== index[node]) continue;
+        const component: number[] = [];
+        for (let member = stack.pop(); member !== undefined; member = stack.pop()) {
+          onStack[member] = 0;
+          component.push(member);
+          if (member === node) break;
+        }
+        out.push(component.sort((a, b) => a - b));
+      }
+    }
+    this.#components = out;
     return out;
   }
 }

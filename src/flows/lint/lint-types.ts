@@ -1,3 +1,5 @@
+import type { LintWork } from './lint-work.ts';
+
 /**
  * The codes of the flow linter (docs/testing-your-flows.md "Linter"): each names one way a flow
  * that validation accepts can still misbehave on a call.
@@ -13,6 +15,7 @@ export const LINT_CODES = [
   'TALK_UNSPEAKABLE',
   'UNKNOWN_EXTENSION',
   'NO_HANGUP',
+  'LINT_BUDGET_EXCEEDED',
 ] as const;
 
 export type LintCode = (typeof LINT_CODES)[number];
@@ -29,6 +32,8 @@ export interface LintWarning {
 
 /** What the linter may ask of the world around the flow; each check that needs a missing answer is skipped. */
 export interface LintContext {
+  /** Counts the lint's work in steps (tests bound it by the flow's size); a fresh counter when absent. */
+  work?: LintWork;
   /** Whether the speech engine speaks a `talk.language`. */
   isSupportedLanguage?: (tag: string) => boolean;
   /** Whether the speech engine has a `talk.voice_id`. */

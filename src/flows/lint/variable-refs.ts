@@ -1,7 +1,6 @@
 import { DIGITS_VARIABLE, RESERVED_VARIABLE_PREFIX } from '../variables.ts';
 import type { LintAction } from './lint-types.ts';
-
-const REFERENCE = /\$\{([^}]*)\}/g;
+import type { LintWork } from './lint-work.ts';
 
 /** Prefixes of the variables callbin sets itself (docs/flows.md "Variables"). */
 const BUILT_IN_PREFIXES = [RESERVED_VARIABLE_PREFIX, 'callbin.'];
@@ -11,33 +10,63 @@ export function isBuiltInVariable(name: string): boolean {
   return BUILT_IN_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
-/** Every string inside a value, nested objects and arrays included. */
-function strings(value: unknown, out: string[] = []): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const item of value) strings(item, out);
-  else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) strings(item, out);
+/** Every string inside a value, nested objects and arrays included (walked without recursion, to any depth). */
+function strings(value: unknown, work?: LintWork): string[] {
+  const out: string[] = [];
+  const stack = [value];
+  for (let item = stack.pop(); stack.length > 0 || item !== undefined; item = stack.pop()) {
+    work?.add(1);
+    if (typeof item === 'string') out.push(item);
+    else if (Array.isArray(item)) for (let i = item.length - 1; i >= 0; i--) stack.push(item[i]);
+    else if (item !== null && typeof item === 'object') {
+      const values = Object.values(item);
+      for (let i = values.length - 1; i >= 0; i--) stack.push(values[i]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Each `${…}` of a text, as `[start, end, name]`: from a `${` to the first `}` after it. Read in one
+ * pass: a `${` with no `}` after it ends the search, for no later one can be closed either.
+ */
+function references(text: string, work?: LintWork): [number, number, string][] {
+  work?.add(text.length);
+  const out: [number, number, string][] = [];
+  for (let at = text.indexOf('${'); at !== -1; ) {
+    const close = text.indexOf('}', at + 2);
+    if (close === -1) break;
+    out.push([at, close + 1, text.slice(at + 2, close)]);
+    at = text.indexOf('${', close + 1);
+  }
   return out;
 }
 
 /** The names `${…}` references in a text, in order, each once. */
-export function referencesIn(text: string): string[] {
-  return [...new Set([...text.matchAll(REFERENCE)].map((match) => match[1] ?? ''))];
+export function referencesIn(text: string, work?: LintWork): string[] {
+  return [...new Set(references(text, work).map(([, , name]) => name))];
 }
 
 /** The text with every `${…}` replaced. */
-export function replaceReferences(text: string, by: (name: string) => string): string {
-  return text.replace(REFERENCE, (_match, name: string) => by(name));
+export function replaceReferences(text: string, by: (name: string) => string, work?: LintWork): string {
+  let out = '';
+  let done = 0;
+  for (const [start, end, name] of references(text, work)) {
+    out += text.slice(done, start) + by(name);
+    done = end;
+  }
+  return out + text.slice(done);
 }
 
 /** The variable names an action reads: `${…}` in any string of its option, and the name `branch` switches on. */
-export function variablesRead(action: LintAction): string[] {
+export function variablesRead(action: LintAction, work?: LintWork): string[] {
   const names = new Set<string>();
   if (action.type === 'call') {
     // The inline actions run in the new calls' own activeflows: their references are theirs.
     const { actions: _nested, ...rest } = action.option;
-    for (const text of strings(rest)) for (const name of referencesIn(text)) names.add(name);
+    for (const text of strings(rest, work)) for (const name of referencesIn(text, work)) names.add(name);
   } else {
-    for (const text of strings(action.option)) for (const name of referencesIn(text)) names.add(name);
+    for (const text of strings(action.option, work)) for (const name of referencesIn(text, work)) names.add(name);
   }
   if (action.type === 'branch') {
     const variable = action.option['variable'];
@@ -66,11 +95,11 @@ export function setsUnknownVariables(action: LintAction): boolean {
  * `${voipbin.call.digits}` anywhere in its option, a `fetch`/`fetch_flow` (the customer's server gets
  * the activeflow with its variables), or a stream that hands them to the bot.
  */
-export function readsDigits(action: LintAction): boolean {
+export function readsDigits(action: LintAction, work?: LintWork): boolean {
   if (action.type === 'condition_call_digits' || action.type === 'fetch' || action.type === 'fetch_flow') return true;
   if (action.type === 'external_media_start') {
     const handed = action.option['variables'];
     if (Array.isArray(handed) && handed.includes(DIGITS_VARIABLE)) return true;
   }
-  return variablesRead(action).includes(DIGITS_VARIABLE);
+  return variablesRead(action, work).includes(DIGITS_VARIABLE);
 }

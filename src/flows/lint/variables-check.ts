@@ -27,7 +27,7 @@ export function unsetVariableWarnings(graph: FlowGraph, context: LintContext): L
   if (set === undefined) return [];
   const out: LintWarning[] = [];
   for (const action of graph.actions) {
-    const unset = variablesRead(action).filter((name) => !isBuiltInVariable(name) && !set.has(name));
+    const unset = variablesRead(action, graph.work).filter((name) => !isBuiltInVariable(name) && !set.has(name));
     if (unset.length === 0) continue;
     const shown = unset.slice(0, MAX_NAMES_SHOWN).map((name) => `"${name}"`);
     if (unset.length > MAX_NAMES_SHOWN) shown.push(`${unset.length - MAX_NAMES_SHOWN} more`);
@@ -43,14 +43,23 @@ export function unsetVariableWarnings(graph: FlowGraph, context: LintContext): L
   return out;
 }
 
-/** `DIGITS_NOT_USED`: digits collected by `digits_receive` that no action after it reads. */
+/**
+ * `DIGITS_NOT_USED`: digits collected by `digits_receive` that no action after it reads. One walk
+ * back from every reader finds the actions some reader comes after; a `digits_receive` none of whose
+ * successors is one of them has no reader after it.
+ */
 export function unusedDigitsWarnings(graph: FlowGraph): LintWarning[] {
   const receivers = graph.actions.filter((action) => action.type === 'digits_receive');
   if (receivers.length === 0) return [];
-  const reads = graph.actions.map(readsDigits);
+  const readers: number[] = [];
+  graph.actions.forEach((action, index) => {
+    if (readsDigits(action, graph.work)) readers.push(index);
+  });
+  const beforeReader = graph.reaching(readers);
   const out: LintWarning[] = [];
   graph.actions.forEach((action, index) => {
-    if (action.type !== 'digits_receive' || readerAfter(graph, index, reads)) return;
+    if (action.type !== 'digits_receive') return;
+    if ((graph.successors[index] ?? []).some((next) => beforeReader.has(next))) return;
     out.push(
       warning(
         action,
@@ -60,17 +69,4 @@ export function unusedDigitsWarnings(graph: FlowGraph): LintWarning[] {
     );
   });
   return out;
-}
-
-/** True when some action after `from` (on any path) reads the digits. */
-function readerAfter(graph: FlowGraph, from: number, reads: readonly boolean[]): boolean {
-  const seen = new Set<number>();
-  const stack = [...(graph.successors[from] ?? [])];
-  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-    if (seen.has(node)) continue;
-    seen.add(node);
-    if (reads[node] === true) return true;
-    stack.push(...(graph.successors[node] ?? []));
-  }
-  return false;
 }
