@@ -30,6 +30,7 @@ import {
   ClusterActiveflows,
   ClusterCalls,
   ClusterConferences,
+  ClusterGroupcalls,
   startCommandServer,
 } from './cluster/index.ts';
 import type { Bus } from './bus/index.ts';
@@ -198,6 +199,14 @@ export async function startCallbin(
     const conferenceCommands = link
       ? new ClusterConferences({ ...link, local: callStack.conferences, conferences: store.conferences })
       : callStack.conferences;
+    const groupcallCommands = link
+      ? new ClusterGroupcalls({
+          ...link,
+          local: callStack.groupcalls,
+          groupcalls: callStack.groupcallStore,
+          calls: store.calls,
+        })
+      : callStack.groupcalls;
     // In a cluster a deleted customer's calls end on every node (docs/security.md "Deleting a customer").
     const endCustomer = (customerId: string): void => callStack.endCustomer(customerId);
     customerDeletion = bus ? startCustomerDeletion({ bus, nodeId, endLocal: endCustomer, logger }) : undefined;
@@ -224,7 +233,7 @@ export async function startCallbin(
         recording: callStack.conferenceRecording,
       },
       recordings: { service: callStack.recordings, records: callStack.recordingStore },
-      groupcalls: { service: callStack.groupcalls, records: callStack.groupcallStore },
+      groupcalls: { service: groupcallCommands, records: callStack.groupcallStore },
       sipWebSocket: { wsPort: sipServer.wsPort, wssPort: sipServer.wssPort },
       ...(recorder ? { timeline: { flush: () => recorder.flush() } } : {}),
       onProvidersChanged: () => callStack.providers.invalidate(),
@@ -240,8 +249,8 @@ export async function startCallbin(
     if (bus) {
       // The node answers to its id, and other nodes' streams get its events, once it serves.
       stopPing = serveNodePing(bus, nodeId, { apiUrl, sipAddress, startedAt });
-      const { calls, flows, conferences } = callStack;
-      stopCommands = startCommandServer({ bus, nodeId, calls, flows, conferences, logger });
+      const { calls, flows, conferences, groupcalls } = callStack;
+      stopCommands = startCommandServer({ bus, nodeId, calls, flows, conferences, groupcalls, logger });
       stopRelay = startEventRelay({ bus, hub: events, nodeId, logger });
     }
     if (bus) {

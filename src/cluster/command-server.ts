@@ -1,6 +1,6 @@
 /**
  * Serves `callbin.node.<this node>.cmd` (docs/cluster.md "Any node serves the whole API"): the
- * commands other nodes send for the live calls, transfers, activeflows and conference rooms this
+ * commands other nodes send for the live calls, transfers, activeflows, conference rooms and groupcalls this
  * node holds, run on the local services. Only the ops of `COMMAND_OPS` run; the customer named on
  * the wire is checked against what this node holds, with the API's 404 when it is not its own.
  * Every request gets a reply: a bad one is an error reply, never a throw.
@@ -11,6 +11,7 @@ import { MEDIA_STREAM_FORMATS, MEDIA_STREAM_LISTEN, MEDIA_STREAM_SPEAK } from '.
 import type {
   CallService,
   DigitsCommand,
+  GroupcallService,
   FlowSource,
   LocalHangup,
   MediaStreamRequest,
@@ -22,7 +23,7 @@ import type {
 } from '../calls/index.ts';
 import type { ConferencePatch, ConferenceService } from '../conferences/index.ts';
 import type { FlowEngine } from '../flows/index.ts';
-import { NotFoundError, ValidationError } from '../shared/index.ts';
+import { InvalidStateError, NotFoundError, ValidationError } from '../shared/index.ts';
 import type { Logger } from '../shared/index.ts';
 import { errorToWire, parseCommand } from './command-wire.ts';
 import type { CommandOp, CommandReply, CommandRequest } from './command-wire.ts';
@@ -32,6 +33,8 @@ export interface CommandServerDeps {
   calls: CallService;
   flows: Pick<FlowEngine, 'get' | 'stop'>;
   conferences: Pick<ConferenceService, 'kick' | 'setMuted' | 'update' | 'delete'>;
+  /** The groupcalls this node runs; without them, a groupcall command is the 409 of a groupcall run elsewhere. */
+  groupcalls?: Pick<GroupcallService, 'hangup'>;
   logger: Logger;
 }
 
@@ -168,6 +171,13 @@ const HANDLERS: Record<CommandOp, Handler> = {
   conferenceUpdate: (deps, req) =>
     deps.conferences.update(stringArg(req, 0), { customerId: req.customerId }, objectArg<ConferencePatch>(req, 1)),
   conferenceDelete: (deps, req) => deps.conferences.delete(stringArg(req, 0), { customerId: req.customerId }),
+  // GroupcallService scopes the groupcall to the customer (404 for another one's, 409 once over).
+  groupcallHangup: async (deps, req) => {
+    const id = stringArg(req, 0);
+    if (!deps.groupcalls)
+      throw new InvalidStateError(`groupcall ${id} is not run by this node`, 'GROUPCALL_STATE_INVALID');
+    return deps.groupcalls.hangup(id, req.customerId);
+  },
 };
 
 /** Runs one command from the wire and encodes its reply; never throws. */

@@ -25,7 +25,7 @@ export const COMMAND_TIMEOUT_MS = 5_000;
  */
 export const MEDIA_STREAM_HANDSHAKE_MS = 10_000;
 
-/** The commands the owner runs: live call controls and media streams, transfers, activeflow stop, conferencecall kick and mute, conference update and delete. */
+/** The commands the owner runs: live call controls and media streams, transfers, activeflow stop, conferencecall kick and mute, conference update and delete, groupcall hangup. */
 export const COMMAND_OPS = [
   'createOutgoing',
   'hangup',
@@ -52,6 +52,7 @@ export const COMMAND_OPS = [
   'conferencecallMute',
   'conferenceUpdate',
   'conferenceDelete',
+  'groupcallHangup',
 ] as const;
 
 /** One command op. */

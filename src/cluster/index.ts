@@ -13,6 +13,7 @@ export { FILE_CHUNK_BYTES, RemoteFiles, nodeFileSubject, type RemoteFilesOptions
 export { ClusterCalls } from './remote-calls.ts';
 export { ClusterActiveflows } from './remote-activeflows.ts';
 export { ClusterConferences } from './remote-conferences.ts';
+export { ClusterGroupcalls } from './remote-groupcalls.ts';
 export {
   ConferenceAdmissions,
   JOIN_TOKEN_TTL_MS,

@@ -9,11 +9,10 @@ import {
   apiCall,
   expectStatus,
   startSippProvider,
-  startTestCallbin,
   waitForCall,
   type TestCallbin,
 } from '../support/callbin.ts';
-import { TEST_DATABASE_SERVER, TEST_NATS_URL } from '../support/cluster.ts';
+import { TEST_DATABASE_SERVER, startInProcessNode } from '../support/cluster.ts';
 
 // docs/cluster.md "Any node serves the whole API": two nodes in this process on one fresh
 // PostgreSQL database and the real NATS server; a call created through node A is read and
@@ -26,13 +25,7 @@ const NIL = '00000000-0000-0000-0000-000000000000';
 type Node = TestCallbin;
 
 function startNode(name: string, databaseUrl: string, adminKey: string): Promise<Node> {
-  return startTestCallbin({
-    databaseUrl,
-    natsUrl: TEST_NATS_URL,
-    nodeId: `cmd-${name}-${run}`,
-    adminKey,
-    overloadUtilisation: 0,
-  });
+  return startInProcessNode(`cmd-${name}-${run}`, databaseUrl, adminKey);
 }
 
 async function stopNode(node: Node | undefined): Promise<void> {

@@ -6,8 +6,8 @@ import { requestAdmission } from '../../src/cluster/index.ts';
 import { MediaEndpoint } from '../../src/endpoint/media-endpoint.ts';
 import { FRAME_SAMPLES, PcmSource } from '../../src/media/index.ts';
 import { SipResponseError } from '../../src/shared/index.ts';
-import { expectStatus, startTestCallbin, waitForCall, type TestCallbin } from '../support/callbin.ts';
-import { TEST_DATABASE_SERVER, TEST_NATS_URL } from '../support/cluster.ts';
+import { expectStatus, waitForCall, type TestCallbin } from '../support/callbin.ts';
+import { TEST_DATABASE_SERVER, startInProcessNode } from '../support/cluster.ts';
 import { startMediaUa, type MediaCall, type MediaUa } from '../support/media-call.ts';
 import { pause, rms, tone, toneAmplitude } from '../support/phones.ts';
 
@@ -30,13 +30,7 @@ function sipUriOf(node: Node, user: string): string {
 type Node = TestCallbin;
 
 function startNode(name: string, databaseUrl: string, adminKey: string): Promise<Node> {
-  return startTestCallbin({
-    databaseUrl,
-    natsUrl: TEST_NATS_URL,
-    nodeId: `conf-${name}-${run}`,
-    adminKey,
-    overloadUtilisation: 0,
-  });
+  return startInProcessNode(`conf-${name}-${run}`, databaseUrl, adminKey);
 }
 
 async function stopNode(node: Node | undefined): Promise<void> {

@@ -11,28 +11,12 @@ import {
   waitForCall,
   type TestCallbin,
 } from '../support/callbin.ts';
+import { sipAt, waitForGroupcall } from '../support/groupcalls.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const SOURCE = { type: 'tel', target: '+15550001000' };
 const NIL = '00000000-0000-0000-0000-000000000000';
 const GROUPCALL_EVENTS = ['groupcall_created', 'groupcall_progressing', 'groupcall_hangup'];
-
-function sipAt(user: string, port: number) {
-  return { type: 'sip', target: `sip:${user}@127.0.0.1:${port}` };
-}
-
-/** Polls `GET /v1.0/groupcalls/{id}` until `predicate` holds; returns that groupcall. */
-async function waitForGroupcall(cb: TestCallbin, id: string, predicate: (gc: any) => boolean): Promise<any> {
-  const deadline = Date.now() + 20_000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const res = await cb.api('GET', `/v1.0/groupcalls/${id}`);
-    last = res.body;
-    if (res.status === 200 && predicate(res.body)) return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`groupcall ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
-}
 
 /** The calls of a groupcall as GET shows them, keyed by the destination they dialled. */
 async function callsByTarget(cb: TestCallbin, gc: any): Promise<Map<string, any>> {

@@ -11,6 +11,7 @@ import {
   type NodeProcess,
 } from '../../scripts/cluster-launcher.ts';
 import { apiCall, type ApiResponse } from './api-call.ts';
+import { startTestCallbin, type TestCallbin } from './callbin.ts';
 
 /** The PostgreSQL server the tests may create databases on (as the store contract suite uses). */
 export const TEST_DATABASE_SERVER = process.env.CALLBIN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -18,6 +19,11 @@ export const TEST_DATABASE_SERVER = process.env.CALLBIN_TEST_DATABASE_URL ?? 'po
 export const TEST_NATS_URL = process.env.CALLBIN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export { apiCall, type ApiResponse } from './api-call.ts';
+
+/** A cluster node inside the test's process: `databaseUrl`, the test NATS server, no overload guard. */
+export function startInProcessNode(nodeId: string, databaseUrl: string, adminKey: string): Promise<TestCallbin> {
+  return startTestCallbin({ databaseUrl, natsUrl: TEST_NATS_URL, nodeId, adminKey, overloadUtilisation: 0 });
+}
 
 /** Asserts an API answer's status, showing its body when it differs; returns the body. */
 export function expectStatus(res: ApiResponse, status: number): any {

@@ -1,11 +1,15 @@
 import type { Groupcall, GroupcallRequest } from '../../calls/index.ts';
 import type { Deleted, Page, Scope } from '../../store/index.ts';
 
-/** What `/groupcalls` drives: the groupcall service of this node (docs/api.md "Groupcalls"). */
+/**
+ * What `/groupcalls` drives (docs/api.md "Groupcalls"): the groupcall service of this node, or in a
+ * cluster one that sends a hangup to the node running the groupcall (docs/cluster.md "Any node serves
+ * the whole API").
+ */
 export interface GroupcallCommands {
-  /** Validates, dials and stores a groupcall. */
+  /** Validates, dials and stores a groupcall on this node. */
   create(request: GroupcallRequest): Promise<Groupcall>;
-  /** Hangs up every call of the groupcall; 409 once it is over or when another node runs it. */
+  /** Hangs up every call of the groupcall where they ring; 404 for another customer's, 409 once it is over. */
   hangup(groupcallId: string, customerId: string): Promise<Groupcall>;
 }
 
