@@ -1,6 +1,7 @@
 import type { Validator } from 'typebox/compile';
 import { Compile } from 'typebox/compile';
 import { NIL_UUID, ValidationError } from '../shared/index.ts';
+import type { FieldIssue } from '../shared/index.ts';
 import { actionDefinition } from './actions/registry.ts';
 import type { ActionType } from './actions/action-types.ts';
 import { givenId, readEnvelope } from './action-envelope.ts';
@@ -30,6 +31,18 @@ export const DEFAULT_MAX_ACTIONS = 1000;
 
 /** How deep `call.actions` lists may nest inside each other. */
 const MAX_NESTED_LISTS = 3;
+
+/**
+ * How many levels of objects and arrays one action may hold below itself: its `option` is level 1
+ * (docs/flows.md "Limits"). A `call` with inline lists nested 3 deep and their addresses reaches 12.
+ */
+export const MAX_ACTION_DEPTH = 32;
+
+/**
+ * Most actions one list and the inline lists of its actions (an option's `actions`, nested ones
+ * included) hold together (docs/flows.md "Limits"): each list may hold 1,000, this bounds their sum.
+ */
+export const MAX_FLOW_ACTIONS = 10_000;
 
 interface ListScope {
   readonly issues: IssueList;
@@ -62,6 +75,100 @@ function duplicateIdIssues(input: readonly unknown[], field: string, issues: Iss
     const message = `${showValue(id)} is already the id of ${childField(field, earlier, true)}`;
     issues.add({ field: `${childField(field, index, true)}.id`, reason: 'DUPLICATE_ACTION_ID', message });
   });
+}
+
+/** An object or array met by {@link limitIssues}, with the way back to the list for its field path. */
+interface Container {
+  readonly value: object;
+  readonly depth: number;
+  readonly key: string | number;
+  readonly parent: Container | undefined;
+}
+
+function fieldOf(node: Container, prefix: string): string {
+  const chain: Container[] = [];
+  for (let n: Container | undefined = node; n?.parent !== undefined; n = n.parent) chain.push(n);
+  let field = prefix;
+  for (const n of chain.reverse()) field = childField(field, n.key, typeof n.key === 'number');
+  return field;
+}
+
+function isContainer(value: unknown): value is object {
+  return value !== null && typeof value === 'object';
+}
+
+/**
+ * The size limits of a list of actions, checked by one loop over an explicit stack before anything
+ * recursive (schema checks, copies, error messages that show a value) sees the list: every action
+ * nests at most {@link MAX_ACTION_DEPTH} levels, every array inside an action, an inline `actions`
+ * list included, holds at most `maxActions` items, and the lists hold {@link MAX_FLOW_ACTIONS}
+ * actions in all. A list longer than `maxActions` is left to `checkList`, which refuses it before
+ * looking at its actions.
+ */
+function limitIssues(input: unknown, field: string, maxActions: number, issues: IssueList): void {
+  if (!isContainer(input) || (Array.isArray(input) && input.length > maxActions)) return;
+  const root: Container = { value: input, depth: 0, key: '', parent: undefined };
+  const stack: Container[] = [];
+  // The list's actions sit at level 0 with the list; a value that is no list is one action.
+  const push = (parent: Container, key: string | number, value: unknown, depth: number) => {
+    if (isContainer(value)) stack.push({ value, depth, key, parent });
+  };
+  if (Array.isArray(input)) for (let i = input.length - 1; i >= 0; i--) push(root, i, input[i], 0);
+  else stack.push(root);
+  let actions = Array.isArray(input) ? input.length : 1;
+  for (let node = stack.pop(); node !== undefined && !issues.full; node = stack.pop()) {
+    const issue = containerIssue(node, field, maxActions);
+    if (issue !== undefined) {
+      issues.add(issue);
+      continue;
+    }
+    const { value, depth } = node;
+    if (Array.isArray(value) && node.key === 'actions' && node.parent?.key === 'option') {
+      actions += value.length;
+      if (actions > MAX_FLOW_ACTIONS) {
+        const message = `the flow's lists hold more than ${MAX_FLOW_ACTIONS} actions in all`;
+        issues.add({ field: fieldOf(node, field), reason: 'TOO_MANY_ITEMS', message });
+        return;
+      }
+    }
+    if (Array.isArray(value)) for (let i = value.length - 1; i >= 0; i--) push(node, i, value[i], depth + 1);
+    else {
+      const keys = Object.keys(value);
+      const record = value as Record<string, unknown>;
+      for (let i = keys.length - 1; i >= 0; i--) push(node, keys[i] as string, record[keys[i] as string], depth + 1);
+    }
+  }
+}
+
+function containerIssue(node: Container, field: string, maxActions: number): FieldIssue | undefined {
+  if (node.depth > MAX_ACTION_DEPTH)
+    return {
+      field: fieldOf(node, field),
+      reason: 'ACTION_TOO_DEEP',
+      message: `an action nests objects and arrays at most ${MAX_ACTION_DEPTH} deep`,
+    };
+  if (Array.isArray(node.value) && node.value.length > maxActions)
+    return {
+      field: fieldOf(node, field),
+      reason: 'TOO_MANY_ITEMS',
+      message: `has ${node.value.length} items, at most ${maxActions} allowed`,
+    };
+  return undefined;
+}
+
+/**
+ * Refuses a list of actions beyond the size limits (nesting depth, items of inner arrays, actions
+ * of all its lists) with a `ValidationError` naming the field (`ACTION_TOO_DEEP`, `TOO_MANY_ITEMS`),
+ * walking it without recursion; `validateFlowActions` checks these first too. For callers that do
+ * other work on a list beside validating it (`POST /flows/lint` lints it).
+ */
+export function checkFlowLimits(
+  input: unknown,
+  opts: Pick<ValidateFlowActionsOptions, 'fieldPrefix' | 'maxActions'> = {},
+): void {
+  const issues = new IssueList(MAX_VALIDATION_DETAILS);
+  limitIssues(input, opts.fieldPrefix ?? 'actions', opts.maxActions ?? DEFAULT_MAX_ACTIONS, issues);
+  if (issues.size > 0) throw new ValidationError(issues.toArray());
 }
 
 function setAtPath(root: Record<string, unknown>, path: readonly (string | number)[], value: unknown): void {
@@ -144,11 +251,13 @@ function checkList(input: unknown, field: string, scope: ListScope): FlowAction[
 
 /**
  * Validates a flow's action list against the catalogue and returns it in stored form: missing ids
- * get fresh UUIDs, a missing `next_id` the nil UUID, a missing `option` `{}`. Throws a
+ * get fresh UUIDs, a missing `next_id` the nil UUID, a missing `option` `{}`. A list beyond the
+ * size limits of {@link checkFlowLimits} is refused before anything else looks at it. Throws a
  * `ValidationError` listing up to 20 problems, each with its field path (`actions[2].option.target_id`)
  * and reason (`INVALID_ACTION`, `INVALID_ACTION_TARGET`, `DUPLICATE_ACTION_ID`, `INVALID_E164`, …).
  */
 export function validateFlowActions(input: unknown, opts: ValidateFlowActionsOptions = {}): FlowAction[] {
+  checkFlowLimits(input, opts);
   const issues = new IssueList(MAX_VALIDATION_DETAILS);
   const scope: ListScope = {
     issues,

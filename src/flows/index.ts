@@ -9,7 +9,14 @@ export {
   validateAddress,
 } from './address.ts';
 export type { Address } from './address.ts';
-export { DEFAULT_MAX_ACTIONS, MAX_VALIDATION_DETAILS, validateFlowActions } from './flow-action-validator.ts';
+export {
+  DEFAULT_MAX_ACTIONS,
+  MAX_ACTION_DEPTH,
+  MAX_FLOW_ACTIONS,
+  MAX_VALIDATION_DETAILS,
+  checkFlowLimits,
+  validateFlowActions,
+} from './flow-action-validator.ts';
 export type { ValidateFlowActionsOptions } from './flow-action-validator.ts';
 export type { FlowAction } from './flow-action.ts';
 export { flowsJsonSchema } from './flows-json-schema.ts';

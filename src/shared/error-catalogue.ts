@@ -138,6 +138,7 @@ const FIELDS = {
 // Flows and activeflows (flows/)
 const FLOWS = {
   INVALID_ACTION: { http: 400, message: 'An action of the flow is invalid.' },
+  ACTION_TOO_DEEP: { http: 400, message: 'An action nests objects and arrays too deep.' },
   INVALID_ACTION_TARGET: { http: 400, message: 'The value is not the id of an action in this flow.' },
   DUPLICATE_ACTION_ID: { http: 400, message: 'Two actions of the flow share an id.' },
   ACTION_NOT_SUPPORTED: {

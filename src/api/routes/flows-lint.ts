@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { checkFlow, lintFlow } from '../../flows/index.ts';
+import { checkFlow, checkFlowLimits, lintFlow } from '../../flows/index.ts';
 import type { LintContext, LintWarning } from '../../flows/index.ts';
 import { isUuid } from '../../shared/index.ts';
 import { principalOf } from '../context.ts';
@@ -42,7 +42,10 @@ const LintBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** `POST /flows/lint {actions}`: validation errors and linter warnings, nothing saved. */
+/**
+ * `POST /flows/lint {actions}`: validation errors and linter warnings, nothing saved; a list beyond
+ * the size limits (nesting depth, inline lists) is 400 before the linter sees it.
+ */
 export function flowLintRoute(app: FastifyInstance, ctx: ApiContext): void {
   app.post(
     '/flows/lint',
@@ -50,6 +53,9 @@ export function flowLintRoute(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const p = principalOf(req);
       const { actions } = req.body as { actions: unknown[] };
+      // Beyond the size limits of a saved flow the list is refused (400), never linted:
+      // docs/flows.md "Limits".
+      checkFlowLimits(actions);
       return checkFlow(actions, flowLintContext(ctx, p.customerId));
     },
   );
