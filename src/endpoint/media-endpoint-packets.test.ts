@@ -112,6 +112,35 @@ describe('MediaEndpoint.onHeardPacket', () => {
     assert.equal(leg.decodedFrames, 0, 'the jitter buffer path decoded nothing');
   });
 
+  it('with `reordered`, passes a packet behind the newest too, still not a repeat of the newest; others keep order', async () => {
+    const placed: Heard[] = [];
+    leg.onHeardPacket((pcm, ts) => void placed.push({ pcm: pcm.slice(), ts }), { reordered: true });
+    const { got } = listen();
+    await send([
+      { seq: 65534, payload: bytes(0x10) },
+      { seq: 1, payload: bytes(0x40) },
+      { seq: 65535, payload: bytes(0x20) },
+      { seq: 0, payload: bytes(0x30) },
+      { seq: 1, payload: bytes(0x41) },
+      { seq: 2, payload: bytes(0x50) },
+    ]);
+    assert.deepEqual(
+      placed.map((h) => [h.ts, h.pcm[0]]),
+      [
+        [65534 * 160, mulaw(bytes(0x10))[0]],
+        [1 * 160, mulaw(bytes(0x40))[0]],
+        [65535 * 160, mulaw(bytes(0x20))[0]],
+        [0, mulaw(bytes(0x30))[0]],
+        [2 * 160, mulaw(bytes(0x50))[0]],
+      ],
+      'the late 65535 and 0 passed across the wrap; the second 1 dropped',
+    );
+    assert.deepEqual(
+      got.map((h) => h.ts),
+      [65534, 1, 2].map((s) => s * 160),
+    );
+  });
+
   it('follows the sequence across its wrap, starts afresh on a new SSRC, and keeps each packet’s own length', async () => {
     const { got } = listen();
     await send([

@@ -26,7 +26,7 @@ import type {
 import { answerParts, offerParts, type EndpointParts } from './media-endpoint-setup.ts';
 import type { NegotiatedAudioCodec } from './media-negotiated-codec.ts';
 import { LegTaps, type LegTapListener } from './leg-taps.ts';
-import { HeardPackets, type HeardPacketListener } from './heard-packets.ts';
+import { HeardPackets, type HeardPacketListener, type HeardPacketOptions } from './heard-packets.ts';
 import { MediaPlayback, type PlayOutcome } from './media-playback.ts';
 import type { MediaCodecName, MediaPlan, SdpSession } from './media-sdp-session.ts';
 import { WebRtcSdpSession } from './webrtc-sdp-session.ts';
@@ -34,7 +34,7 @@ import { WebRtcSdpSession } from './webrtc-sdp-session.ts';
 export type { MediaCodecName } from './media-sdp-session.ts';
 export type { PlayOutcome } from './media-playback.ts';
 export type { LegTapListener } from './leg-taps.ts';
-export type { HeardPacketListener } from './heard-packets.ts';
+export type { HeardPacketListener, HeardPacketOptions } from './heard-packets.ts';
 export type {
   MediaDtmfEvent,
   MediaEndpointEvents,
@@ -228,10 +228,22 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#playback.stop();
   }
 
-  /** Starts recording the leg: `_in` = what the endpoint says, `_out` = what it hears from us. */
+  /**
+   * Starts recording the leg: `_in` = what the endpoint says, `_out` = what it hears from us. A split
+   * recording takes `_in` from the leg's own packets, reordered ones included, placed by RTP
+   * timestamp while the leg has {@link packetAudio} (the tick's frame otherwise), unless `heardPackets`
+   * names another feed (docs/media.md "Recording").
+   */
   async record(options: MediaRecordOptions): Promise<LegRecorder> {
     this.#assertOpen();
-    return this.#taps.record({ ...options, clock: this.#clock }, () => this.closed);
+    const packets = this.#packets;
+    const heardPackets = options.heardPackets ?? {
+      get available() {
+        return packets.available;
+      },
+      add: (listener: HeardPacketListener) => packets.add(listener, { reordered: true }),
+    };
+    return this.#taps.record({ ...options, heardPackets, clock: this.#clock }, () => this.closed);
   }
 
   /** Calls `listener` each tick with what the leg heard and was sent (LegTapListener) until detached or closed. */
@@ -247,14 +259,15 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
 
   /**
    * Calls `listener` with each received audio packet as it arrives, decoded on its own, before the
-   * jitter buffer (HeardPackets): in arrival order, reordered, late and duplicate packets dropped,
+   * jitter buffer (HeardPackets): in arrival order, reordered, late and duplicate packets dropped
+   * (reordered and late ones passed on too with `options.reordered`),
    * nothing while muted `out` or not receiving, nor while a re-INVITE has moved the leg to Opus. On a
    * leg whose codec is not G.711 (Opus, as browsers use) it returns a no-op and never calls: take
    * the tick {@link tap} there ({@link packetAudio} tells which).
    */
-  onHeardPacket(listener: HeardPacketListener): () => void {
+  onHeardPacket(listener: HeardPacketListener, options?: HeardPacketOptions): () => void {
     this.#assertOpen();
-    return this.#packets.add(listener);
+    return this.#packets.add(listener, options);
   }
 
   /** Reads a SIP INFO DTMF body (`application/dtmf-relay` or `application/dtmf`), emits and returns it; ValidationError otherwise. */

@@ -1,7 +1,20 @@
 import { TypedEmitter, type Clock } from '../../shared/index.ts';
 import type { DtmfDigit } from '../dtmf/index.ts';
+import { HeardTimeline } from './heard-timeline.ts';
 import { WAV_SAMPLE_RATE } from './wav-format.ts';
 import { WavWriter } from './wav-writer.ts';
+
+/**
+ * The leg's received audio packets as they arrive, decoded, with their RTP timestamps (8 kHz units,
+ * G.711), for a recording to place each where it belongs rather than where the jitter buffer's
+ * playout put it (docs/media.md "Recording").
+ */
+export interface HeardPacketFeed {
+  /** True while packets are passed on; otherwise the tick's frame is recorded. */
+  readonly available: boolean;
+  /** Adds a listener (the array is reused after the call); returns the function that removes it. */
+  add(listener: (pcm: Int16Array, rtpTimestamp: number) => void): () => void;
+}
 
 /** Why a recording stopped. */
 export type RecordingStopReason = 'duration' | 'silence' | 'key' | 'manual';
@@ -20,6 +33,11 @@ export interface LegRecorderOptions {
   silenceRms?: number;
   /** Stop when this digit (or any digit) is pressed. */
   endOfKey?: DtmfDigit | 'any';
+  /**
+   * `split` only: `_in` is made of these packets, placed by timestamp, while the feed is available
+   * (the tick's frame otherwise); without it `_in` takes the tick's frame.
+   */
+  heardPackets?: HeardPacketFeed;
   clock?: Clock;
 }
 
@@ -44,12 +62,22 @@ function rms(frame: Int16Array): number {
 
 /**
  * Records one leg: fed one pair of frames per tick (`in` = what the endpoint said, `out` = what it
- * heard), it streams them to WAV and stops on its own by duration, silence or DTMF key.
+ * heard), it streams them to WAV and stops on its own by duration, silence or DTMF key. A split
+ * recording places `in` on a HeardTimeline: by RTP timestamp from a {@link HeardPacketFeed}, so a
+ * late burst neither shifts nor repeats frames, else the tick's frame at the tick.
  */
 export class LegRecorder extends TypedEmitter<LegRecorderEvents> {
   readonly #options: LegRecorderOptions;
   readonly #writers: WavWriter[];
   readonly #stereo: Int16Array | undefined;
+  /** Where `_in` is placed (split recordings). */
+  readonly #heard: HeardTimeline | undefined;
+  #offPackets: (() => void) | undefined;
+  /** `_out` frames held back so `_out` is written in step with `_in` (equal files on disk after a crash). */
+  readonly #outQueue: Int16Array[] = [];
+  #outWritten = 0;
+  /** Samples per channel recorded so far by the tick clock. */
+  #ticked = 0;
   #silentSamples = 0;
   #stopping: Promise<RecordingResult> | undefined;
 
@@ -58,6 +86,9 @@ export class LegRecorder extends TypedEmitter<LegRecorderEvents> {
     this.#options = options;
     this.#writers = writers;
     this.#stereo = options.format === 'stereo' ? new Int16Array(320) : undefined;
+    const incoming = writers[0] as WavWriter;
+    this.#heard = this.#stereo ? undefined : new HeardTimeline((samples) => incoming.write(samples));
+    this.#listen();
   }
 
   /** Opens the file(s). */
@@ -77,7 +108,12 @@ export class LegRecorder extends TypedEmitter<LegRecorderEvents> {
 
   /** Seconds recorded so far. */
   get durationSec(): number {
-    return (this.#writers[0] as WavWriter).durationSec;
+    return this.#ticked / WAV_SAMPLE_RATE;
+  }
+
+  /** What the `_in` placement did (split recordings). */
+  get heardStats(): HeardTimeline['stats'] | undefined {
+    return this.#heard?.stats;
   }
 
   /** True once a stop condition fired or stop() was called. */
@@ -96,10 +132,14 @@ export class LegRecorder extends TypedEmitter<LegRecorderEvents> {
         buf[2 * i + 1] = outFrame[i] as number;
       }
       (this.#writers[0] as WavWriter).write(buf);
-    } else {
-      (this.#writers[0] as WavWriter).write(inFrame);
-      (this.#writers[1] as WavWriter).write(outFrame);
+    } else if (this.#heard) {
+      this.#outQueue.push(outFrame.slice());
+      this.#listen();
+      if (!this.#offPackets || !this.#options.heardPackets?.available) this.#heard.placeFrame(inFrame, this.#ticked);
+      this.#heard.advance(this.#ticked + inFrame.length);
+      this.#writeOut(this.#heard.committed);
     }
+    this.#ticked += inFrame.length;
     this.#checkStops(inFrame);
   }
 
@@ -126,7 +166,44 @@ export class LegRecorder extends TypedEmitter<LegRecorderEvents> {
     if (this.#silentSamples >= o.endOfSilenceSec * WAV_SAMPLE_RATE) void this.stop('silence');
   }
 
+  /** Writes the held `_out` samples before `upTo`. */
+  #writeOut(upTo: number): void {
+    const out = this.#writers[1] as WavWriter;
+    while (this.#outQueue.length > 0 && this.#outWritten < upTo) {
+      const head = this.#outQueue[0] as Int16Array;
+      const n = Math.min(head.length, upTo - this.#outWritten);
+      out.write(head.subarray(0, n));
+      this.#outWritten += n;
+      if (n === head.length) this.#outQueue.shift();
+      else this.#outQueue[0] = head.subarray(n);
+    }
+  }
+
+  /** Listens to the packet feed while it is available (a leg may move to or from G.711 by re-INVITE). */
+  #listen(): void {
+    const feed = this.#options.heardPackets;
+    if (!this.#heard || this.#offPackets || !feed?.available) return;
+    try {
+      this.#offPackets = feed.add(this.#onPacket);
+    } catch {
+      // The leg is closing: the recording keeps what the ticks give.
+    }
+  }
+
+  readonly #onPacket = (pcm: Int16Array, rtpTimestamp: number): void => {
+    if (!this.#stopping && this.#options.heardPackets?.available)
+      this.#heard?.placePacket(pcm, rtpTimestamp, this.#ticked);
+  };
+
   async #finish(reason: RecordingStopReason): Promise<RecordingResult> {
+    this.#offPackets?.();
+    if (this.#heard) {
+      // Packets placed beyond the last tick are kept, and `_out` is padded with silence to the same length.
+      const samples = this.#heard.finish(this.#ticked);
+      this.#writeOut(Number.POSITIVE_INFINITY);
+      if (samples > this.#outWritten) (this.#writers[1] as WavWriter).write(new Int16Array(samples - this.#outWritten));
+      this.#ticked = Math.max(this.#ticked, samples);
+    }
     const durationSec = this.durationSec;
     const files = [];
     for (const w of this.#writers) files.push({ path: w.path, bytes: await w.close() });

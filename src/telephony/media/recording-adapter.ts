@@ -39,6 +39,7 @@ export class LegRecordingSource implements RecordingSource {
   async start(basePath: string, onEnded: (result: CaptureResult) => void): Promise<RecordingCapture> {
     const o = this.#options;
     const key = endOfKey(o.end_of_key);
+    // `_in` is the leg's packets placed by RTP timestamp, the endpoint's default (docs/media.md "Recording").
     const recorder: LegRecorder = await this.#endpoint.record({
       basePath,
       format: 'split',
