@@ -17,7 +17,13 @@ const BUS = 'bus';
 // Cluster wiring (docs/cluster.md): an outer-ring module only the composition root imports.
 const CLUSTER = 'cluster';
 // The composition root: main.ts and the files it splits its wiring into.
-const ROOT = new Set(['main.ts', 'call-stack.ts']);
+const ROOT = new Set([
+  'main.ts',
+  'call-stack.ts',
+  'call-stack-media.ts',
+  'call-stack-flows.ts',
+  'call-stack-signaling.ts',
+]);
 
 /** Returns a reason string when `from` may not import `to`, else undefined. */
 function forbidden(from, to) {

@@ -1,38 +1,40 @@
+// CallService: the registry of this process's live calls, their creation (outgoing and incoming),
+// queries, event subscription and background work. The commands on one call are in
+// call-commands.ts (its base class), the crash-safety reconciliation in call-reconcile.ts.
 import {
   InvalidStateError,
   NIL_UUID,
   NotFoundError,
   TypedEmitter,
-  clonePlain,
   silentLogger,
   systemClock,
 } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
-import { isoTime, toPublic } from './call.ts';
-import type { Call, CallAction } from './call.ts';
+import { toPublic } from './call.ts';
+import type { Call } from './call.ts';
+import { CallCommands } from './call-commands.ts';
 import * as controls from './call-controls.ts';
 import { hangupLocally } from './call-ending.ts';
-import type { LocalHangup } from './call-ending.ts';
-import { updatedChange } from './call-events.ts';
-import type { CallChange, CallEvent } from './call-events.ts';
-import { onFlowEnded, redirectFlow } from './call-flow.ts';
-import { shortId, transition } from './call-status.ts';
-import { HANGUP_RULES } from './hangup-reasons.ts';
-import { answerIncoming, buildIncoming, openIncoming } from './incoming-call.ts';
+import type { CallEvent } from './call-events.ts';
+import { onFlowEnded } from './call-flow.ts';
+import { reconcileCalls } from './call-reconcile.ts';
+import type { ReconcileOptions } from './call-reconcile.ts';
+import { shortId } from './call-status.ts';
+import { buildIncoming, openIncoming } from './incoming-call.ts';
 import type { IncomingCallRequest } from './incoming-call.ts';
 import { DEFAULT_CALL_TIMERS } from './live-call.ts';
 import type { CallRuntime, CallTimerOptions, LiveCall } from './live-call.ts';
 import type { MediaStream, MediaStreamRequest, StartedMediaStream } from './media-stream.ts';
 import { MediaStreamControls } from './media-stream-controls.ts';
 import type { MediaListener } from './media-stream-controls.ts';
-import type { MuteRequestDirection } from './mute-direction.ts';
 import { createOutgoingCalls, prepareOutgoing, requireChainable } from './outgoing-call.ts';
 import type { OutgoingCallRequest } from './outgoing-call.ts';
 import { dialOutgoing } from './outgoing-dialer.ts';
-import type { CallPorts, FlowSource, RecordingOptions, TalkRequest } from './ports.ts';
-import { closeRunningAttempt } from './route-attempts.ts';
+import type { CallPorts } from './ports.ts';
 import type { TransferStorePort } from './transfer.ts';
 import { TransferService, memoryTransferStore } from './transfer-service.ts';
+
+export type { DigitsCommand } from './call-commands.ts';
 
 /** What CallService is built from: the ports, and optionally time, logging and timer lengths. */
 export interface CallServiceDeps extends CallPorts {
@@ -43,24 +45,15 @@ export interface CallServiceDeps extends CallPorts {
   transferStore?: TransferStorePort;
 }
 
-/** `POST /calls/{id}/digits` (durations in milliseconds). */
-export interface DigitsCommand {
-  digits: string;
-  duration?: number;
-  interval?: number;
-}
-
-const DEFAULT_DIGIT_DURATION_MS = 100;
 /** 500 Server Internal Error for an incoming call that could not be stored. */
 const SERVER_ERROR_SIP_STATUS = 500;
-const DEFAULT_DIGIT_INTERVAL_MS = 100;
 
 /**
  * The live calls of this process (registry -> call -> leg) and every operation on them. Each
  * operation on one call runs on that call's SerialQueue, so an API hangup, a remote BYE and a flow
  * action never interleave. Changes are stored with their events before anyone in-process is told.
  */
-export class CallService {
+export class CallService extends CallCommands {
   readonly #live = new Map<string, LiveCall>();
   readonly #emitter: TypedEmitter<{ event: [CallEvent] }>;
   readonly #background = new Set<Promise<unknown>>();
@@ -70,6 +63,7 @@ export class CallService {
   readonly transfers: TransferService;
 
   constructor(deps: CallServiceDeps) {
+    super();
     const {
       clock = systemClock,
       logger = silentLogger,
@@ -173,27 +167,6 @@ export class CallService {
     return [...this.#live.values()].map((l) => toPublic(l.call));
   }
 
-  /** Answers an incoming call (flow `answer` action) -> `progressing`. */
-  answer(callId: string): Promise<Call> {
-    return this.#control(callId, (live) => answerIncoming(live));
-  }
-
-  /**
-   * Lets an unanswered incoming call hear early media: 183 Session Progress with its SDP, the call
-   * stays `ringing` (docs/media.md "Early media"); a no-op for any other call.
-   */
-  sessionProgress(callId: string): Promise<Call> {
-    return this.#control(callId, async (live) => {
-      if (live.call.direction === 'incoming' && live.call.status === 'ringing')
-        await live.incoming?.sessionProgress?.();
-    });
-  }
-
-  /** A local hangup (API, flow, cascade) as docs/calls.md's tables say. */
-  hangup(callId: string, request: LocalHangup = {}): Promise<Call> {
-    return this.#control(callId, (live) => hangupLocally(live, request));
-  }
-
   /** A customer was deleted: every live call of it hangs up (local) in the background; returns how many. */
   hangupCustomer(customerId: string): number {
     const owned = [...this.#live.values()].filter((live) => live.call.customer_id === customerId);
@@ -204,61 +177,6 @@ export class CallService {
       );
     }
     return owned.length;
-  }
-
-  /** `POST|DELETE /calls/{id}/hold`. */
-  setHold(callId: string, on: boolean, mohUrl?: string): Promise<Call> {
-    return this.#control(callId, (live) => controls.setHold(live, on, mohUrl));
-  }
-
-  /** `POST|DELETE /calls/{id}/moh`. */
-  setMusicOnHold(callId: string, on: boolean, mohUrl?: string): Promise<Call> {
-    return this.#control(callId, (live) => controls.setMusicOnHold(live, on, mohUrl));
-  }
-
-  /** `POST|DELETE /calls/{id}/mute` with `{direction}`. */
-  setMute(callId: string, direction: MuteRequestDirection, on: boolean): Promise<Call> {
-    return this.#control(callId, (live) => controls.setMute(live, direction, on));
-  }
-
-  /** `POST|DELETE /calls/{id}/silence`. */
-  setSilence(callId: string, on: boolean): Promise<Call> {
-    return this.#control(callId, (live) => controls.setSilence(live, on));
-  }
-
-  /** `POST /calls/{id}/talk`. */
-  talk(callId: string, request: TalkRequest): Promise<Call> {
-    return this.#control(callId, (live) => controls.talk(live, request));
-  }
-
-  /** `POST /calls/{id}/play`. */
-  play(callId: string, mediaUrls: readonly string[]): Promise<Call> {
-    return this.#control(callId, (live) => controls.play(live, mediaUrls));
-  }
-
-  /** `POST /calls/{id}/media_stop`. */
-  stopMedia(callId: string): Promise<Call> {
-    return this.#control(callId, (live) => controls.stopMedia(live));
-  }
-
-  /** `POST /calls/{id}/digits`. */
-  sendDigits(callId: string, command: DigitsCommand): Promise<Call> {
-    const request = {
-      digits: command.digits,
-      durationMs: command.duration ?? DEFAULT_DIGIT_DURATION_MS,
-      intervalMs: command.interval ?? DEFAULT_DIGIT_INTERVAL_MS,
-    };
-    return this.#control(callId, (live) => controls.sendDigits(live, request));
-  }
-
-  /** `POST /calls/{id}/recording_start`. */
-  startRecording(callId: string, options: RecordingOptions): Promise<Call> {
-    return this.#control(callId, (live) => controls.startRecording(live, options));
-  }
-
-  /** `POST /calls/{id}/recording_stop`. */
-  stopRecording(callId: string): Promise<Call> {
-    return this.#control(callId, (live) => controls.stopRecording(live));
   }
 
   /** `POST /calls/{id}/external_media` and the flow's `external_media_start` (media-stream-controls.ts). */
@@ -281,32 +199,6 @@ export class CallService {
     return this.#streams.listener(callId);
   }
 
-  /** `POST /calls/{id}/redirect`: stop the activeflow, run another. */
-  redirect(callId: string, source: FlowSource, variables: Record<string, string> = {}): Promise<Call> {
-    return this.#control(callId, (live) => redirectFlow(live, source, variables));
-  }
-
-  /**
-   * A transfer keeps `chainedId` up while its master ends (docs/calls.md "Transfer"): the call leaves
-   * the master's `chained_call_ids` and follows no master any more.
-   */
-  async unchain(masterId: string, chainedId: string): Promise<Call> {
-    await this.#control(chainedId, (live) => live.update({ master_call_id: NIL_UUID }));
-    return this.#control(masterId, (live) =>
-      live.update({ chained_call_ids: live.call.chained_call_ids.filter((id) => id !== chainedId) }),
-    );
-  }
-
-  /** The flows module reports the action now executing on the call. */
-  setAction(callId: string, action: CallAction): Promise<Call> {
-    return this.#control(callId, (live) => live.update({ action: { ...action, option: clonePlain(action.option) } }));
-  }
-
-  /** The conferences module reports the conference the call sits in now (nil UUID when it left). */
-  setConference(callId: string, conferenceId: string): Promise<Call> {
-    return this.#control(callId, (live) => live.update({ conference_id: conferenceId }));
-  }
-
   /** The flows module reports that an activeflow ended by itself: its call hangs up. */
   async flowEnded(callId: string, activeflowId: string): Promise<void> {
     const live = this.#live.get(callId);
@@ -326,38 +218,8 @@ export class CallService {
    * restart, which would bill the time the process was down. With `nodeId`, only the calls of that
    * node: this node's previous incarnation at start-up, or a dead node (docs/cluster.md "Node health").
    */
-  async reconcile(options: { nodeId?: string | undefined; lastAliveMs?: number | undefined } = {}): Promise<Call[]> {
-    const startMs = this.#rt.clock.now();
-    const rule = HANGUP_RULES.reconcile;
-    const changes: CallChange[] = [];
-    const filter = options.nodeId === undefined ? {} : { nodeId: options.nodeId };
-    for (const stale of await this.#rt.store.listLive(filter)) {
-      if (this.#live.has(stale.id)) continue;
-      const updatedMs = Date.parse(stale.tm_update);
-      const nowMs =
-        options.lastAliveMs === undefined
-          ? startMs
-          : Math.min(startMs, Math.max(options.lastAliveMs, Number.isNaN(updatedMs) ? 0 : updatedMs));
-      const closed = {
-        ...stale,
-        recording_id: NIL_UUID,
-        route_attempts: closeRunningAttempt(stale.route_attempts, rule.hangup_reason, 0, nowMs),
-      };
-      const next = transition(closed, 'hangup', {
-        nowMs,
-        logger: this.#rt.logger,
-        hangup: { hangup_by: rule.hangup_by, hangup_reason: rule.hangup_reason },
-      });
-      if (next) changes.push(updatedChange(stale, next));
-    }
-    if (changes.length === 0) return [];
-    await this.#rt.store.save(changes);
-    for (const change of changes) this.#rt.published(change.events);
-    this.#rt.logger.info(
-      { count: changes.length, at: isoTime(startMs), ...filter },
-      'reconciled calls left live by a previous process',
-    );
-    return changes.map((c) => toPublic(c.call));
+  reconcile(options: ReconcileOptions = {}): Promise<Call[]> {
+    return reconcileCalls(this.#rt, (id) => this.#live.has(id), options);
   }
 
   /** Resolves once no background work (queued signalling events, timers' work, cascades) is left. */
@@ -370,7 +232,7 @@ export class CallService {
     for (const live of this.#live.values()) live.parentClosed();
   }
 
-  async #control(callId: string, op: (live: LiveCall) => Promise<unknown>): Promise<Call> {
+  protected override async runOnCall(callId: string, op: (live: LiveCall) => Promise<unknown>): Promise<Call> {
     const live = this.#live.get(callId);
     if (!live) throw await this.#notLiveError(callId);
     return live.run(async () => {

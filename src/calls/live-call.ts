@@ -1,21 +1,25 @@
+// LiveCall: one live call's state, operation queue, timers and the narrow methods that change
+// them; CallRuntime, what every live call of a CallService shares (call-service.ts).
 import { InvalidStateError, NIL_UUID, SerialQueue, lazyChild } from '../shared/index.ts';
-import type { Clock, Logger, TimerHandle } from '../shared/index.ts';
+import type { Clock, Logger } from '../shared/index.ts';
 import { isoTime, withChanges } from './call.ts';
 import type { Call } from './call.ts';
 import { shortId, transition } from './call-status.ts';
 import type { HangupCauseFields } from './call-status.ts';
 import type { CallStatus } from './call-status-types.ts';
-import { HANGUP_RULES } from './hangup-reasons.ts';
 import type { HangupCause } from './hangup-reasons.ts';
 import { HoldSignal } from './hold-signal.ts';
 import { updatedChange } from './call-events.ts';
 import type { CallChange, CallEvent } from './call-events.ts';
 import type { CallLeg, CallPorts, IncomingLeg, OutgoingAttempt } from './ports.ts';
 import type { CallTimerOptions } from './call-timers.ts';
-import { closeRunningAttempt } from './route-attempts.ts';
+import { endLiveCall } from './live-call-end.ts';
 import type { RouteCandidate } from './routing.ts';
+import type { CallTimerName, LiveCallInit, OutgoingPlan } from './live-call-plan.ts';
+import { NamedTimers } from './named-timers.ts';
 
 export { DEFAULT_CALL_TIMERS, type CallTimerOptions } from './call-timers.ts';
+export type { CallTimerName, LiveCallInit, OutgoingPlan } from './live-call-plan.ts';
 
 /** What every live call shares: the ports, time, logging, and the service's hooks. */
 export interface CallRuntime extends CallPorts {
@@ -30,31 +34,6 @@ export interface CallRuntime extends CallPorts {
   background(work: Promise<unknown>, what: string): void;
 }
 
-/** How an outgoing call reaches its destination, and how far along its routes it got. */
-export interface OutgoingPlan {
-  readonly target: 'tel' | 'sip' | 'extension';
-  /** The routes in order (tel only); `nextIndex` is the first not yet tried. */
-  readonly candidates: readonly RouteCandidate[];
-  readonly nextIndex: number;
-  /** The route of the running attempt (tel only). */
-  readonly current?: RouteCandidate;
-  readonly contacts: readonly string[];
-  readonly earlyExecution: boolean;
-  readonly anonymous: boolean;
-  readonly dialTimeoutMs: number;
-}
-
-/** What a live call starts with besides its Call: how it dials (outgoing) or the INVITE it answers (incoming). */
-export interface LiveCallInit {
-  plan?: OutgoingPlan;
-  /** The incoming INVITE, for ring/answer/reject; it is also the call's leg. */
-  incoming?: IncomingLeg;
-  maxDurationMs?: number;
-}
-
-/** The named timers of a call. */
-export type CallTimerName = 'dial' | 'maxDuration' | 'answer';
-
 /**
  * One live call: its current state, its operation queue and its timers (registry -> call -> leg).
  * It owns its runtime state: other files read it through getters and change it only through the
@@ -67,7 +46,7 @@ export class LiveCall {
   readonly maxDurationMs: number;
   #call: Call;
   readonly #queue = new SerialQueue();
-  readonly #timers = new Map<CallTimerName, TimerHandle>();
+  readonly #timers: NamedTimers<CallTimerName>;
   #plan: OutgoingPlan | undefined;
   /** Increments with each attempt so events of an abandoned attempt are ignored. */
   #attemptSeq = 0;
@@ -86,6 +65,7 @@ export class LiveCall {
     this.id = call.id;
     this.#call = call;
     this.rt = rt;
+    this.#timers = new NamedTimers(rt);
     this.#plan = init.plan;
     this.#incoming = init.incoming;
     this.#leg = init.incoming;
@@ -194,28 +174,7 @@ export class LiveCall {
    * finally tells the service (registry, chained-call cascade). No-op when the table refuses.
    */
   async endWith(cause: HangupCause | HangupCauseFields, patch: Partial<Call> = {}): Promise<void> {
-    const fields =
-      typeof cause === 'string'
-        ? { hangup_by: HANGUP_RULES[cause].hangup_by, hangup_reason: HANGUP_RULES[cause].hangup_reason }
-        : cause;
-    const { recording_id: recordingId, activeflow_id: activeflowId } = this.#call;
-    const attempts = closeRunningAttempt(
-      patch.route_attempts ?? this.#call.route_attempts,
-      fields.hangup_reason,
-      0,
-      this.rt.clock.now(),
-    );
-    // docs/calls.md "Media quality": each leg's figures, taken as the call ends.
-    const qos = this.rt.media.qos?.(this.id);
-    const moved = await this.move('hangup', {
-      hangup: fields,
-      patch: { ...patch, route_attempts: attempts, recording_id: NIL_UUID, ...(qos?.length ? { qos } : {}) },
-    });
-    if (!moved) return;
-    this.clearTimers();
-    if (recordingId !== NIL_UUID) this.background(this.rt.recorder.stop(recordingId), `stop recording ${recordingId}`);
-    if (activeflowId !== NIL_UUID) this.background(this.rt.flows.stop(activeflowId), `stop activeflow ${activeflowId}`);
-    this.rt.hungUp(this);
+    if (await endLiveCall(this, cause, patch)) this.rt.hungUp(this);
   }
 
   /**
@@ -293,23 +252,17 @@ export class LiveCall {
 
   /** Starts (or restarts) timer `name`; when it fires, `op` runs on this call's queue. */
   startTimer(name: CallTimerName, ms: number, op: () => Promise<void>): void {
-    this.clearTimer(name);
-    const handle = this.rt.clock.setTimeout(() => {
-      this.#timers.delete(name);
-      this.background(this.run(op), `call ${shortId(this.id)}: ${name} timer`);
-    }, ms);
-    this.#timers.set(name, handle);
+    this.#timers.start(name, ms, () => this.background(this.run(op), `call ${shortId(this.id)}: ${name} timer`));
   }
 
   /** Cancels timer `name` if it is pending. */
   clearTimer(name: CallTimerName): void {
-    this.rt.clock.clearTimeout(this.#timers.get(name));
-    this.#timers.delete(name);
+    this.#timers.clear(name);
   }
 
   /** Cancels every pending timer (at hangup and on shutdown). */
   clearTimers(): void {
-    for (const name of [...this.#timers.keys()]) this.clearTimer(name);
+    this.#timers.clearAll();
   }
 
   /** Throws 409 `CALL_ALREADY_HANGUP` once the call ended. */

@@ -1,44 +1,20 @@
+// TransferService: the transfers of this process (docs/calls.md "Transfer"): creation (blind,
+// attended, REFER with Replaces), lookup, complete and cancel, the calls each keeps from other
+// transfers, and crash-safety reconciliation. How a running transfer moves on is transfer-progress.ts.
 import { InvalidStateError, NotFoundError, SerialQueue, TypedEmitter, newId } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import { validateAddress } from './address.ts';
 import { isoTime } from './call.ts';
-import type { Call } from './call.ts';
 import type { CallEvent } from './call-events.ts';
 import type { MediaPort } from './ports.ts';
-import {
-  createdTransferChange,
-  isTransferEnded,
-  newTransfer,
-  requireTransferStatus,
-  transferTransition,
-} from './transfer.ts';
-import type {
-  Transfer,
-  TransferChange,
-  TransferEndReason,
-  TransferEvent,
-  TransferStatus,
-  TransferStorePort,
-  TransferType,
-} from './transfer.ts';
+import { createdTransferChange, isTransferEnded, newTransfer, requireTransferStatus } from './transfer.ts';
+import type { Transfer, TransferEvent, TransferStorePort, TransferType } from './transfer.ts';
 import { blindParties, dialTransferee, endLeftoverTransfers } from './transfer-parties.ts';
-import {
-  farEndOf,
-  hangUpTransferer,
-  joinReplaced,
-  replaceParties,
-  replacePartyIds,
-  restoreReplaced,
-} from './transfer-replace.ts';
-import type { ReplaceParties, ReplaceRequest } from './transfer-replace.ts';
-import {
-  bridgeAgentToTransferee,
-  endOtherAfterCompletion,
-  hangUpAgent,
-  joinCallerToTransferee,
-  parkCaller,
-  reconnectCallerToAgent,
-} from './transfer-steps.ts';
+import { TransferProgress } from './transfer-progress.ts';
+import type { LiveTransfer } from './transfer-progress.ts';
+import { farEndOf, replaceParties, replacePartyIds } from './transfer-replace.ts';
+import type { ReplaceRequest } from './transfer-replace.ts';
+import { parkCaller } from './transfer-steps.ts';
 import type { TransferCalls, TransferStepContext } from './transfer-steps.ts';
 
 /** `POST /transfers` as the domain takes it; the transferee address is validated here. */
@@ -56,15 +32,6 @@ export interface TransferServiceDeps {
   store: TransferStorePort;
   clock: Clock;
   logger: Logger;
-}
-
-/** A transfer of this process and what only the running process knows about it. */
-interface LiveTransfer {
-  transfer: Transfer;
-  readonly queue: SerialQueue;
-  agentHeld: boolean;
-  /** The calls it keeps from other transfers until it ends. */
-  readonly parties: readonly string[];
 }
 
 /** A store that keeps nothing: transfers then live in memory only, their events reach in-process listeners. */
@@ -92,12 +59,20 @@ export class TransferService {
   readonly #busyCalls = new Set<string>();
   readonly #emitter: TypedEmitter<{ event: [TransferEvent] }>;
   readonly #background = new Set<Promise<unknown>>();
+  readonly #progress: TransferProgress;
 
   constructor(deps: TransferServiceDeps) {
     this.#deps = deps;
     this.#ctx = { calls: deps.calls, media: deps.media, logger: deps.logger.child({ module: 'transfers' }) };
     this.#emitter = new TypedEmitter({
       onListenerError: (err) => this.#ctx.logger.error({ err }, 'a transfer event listener threw'),
+    });
+    this.#progress = new TransferProgress({
+      ctx: this.#ctx,
+      clock: deps.clock,
+      store: deps.store,
+      emit: (event) => this.#emitter.safeEmit('event', event),
+      release: (live) => this.#release(live),
     });
     deps.calls.onEvent((event) => this.#onCallEvent(event));
   }
@@ -129,7 +104,7 @@ export class TransferService {
       const live: LiveTransfer = { transfer, queue: new SerialQueue(), agentHeld: false, parties };
       this.#live.set(transfer.id, live);
       await live.queue.run(async () => {
-        await this.#commit(live, createdTransferChange(transfer));
+        await this.#progress.commit(live, createdTransferChange(transfer));
         live.agentHeld = await parkCaller(this.#ctx, transfer);
       });
       return structuredClone(live.transfer);
@@ -165,9 +140,9 @@ export class TransferService {
     this.#live.set(transfer.id, live);
     try {
       await live.queue.run(async () => {
-        await this.#commit(live, createdTransferChange(transfer));
-        await this.#move(live, 'answered');
-        await this.#completeReplace(live, p);
+        await this.#progress.commit(live, createdTransferChange(transfer));
+        await this.#progress.move(live, 'answered');
+        await this.#progress.completeReplace(live, p);
       });
     } finally {
       if (!isTransferEnded(live.transfer.status)) this.#release(live);
@@ -205,7 +180,7 @@ export class TransferService {
         );
       }
       requireTransferStatus(live.transfer, ['answered'], 'complete');
-      await this.#complete(live);
+      await this.#progress.complete(live);
     });
   }
 
@@ -213,7 +188,7 @@ export class TransferService {
   cancel(transferId: string, customerId: string): Promise<Transfer> {
     return this.#operate(transferId, customerId, async (live) => {
       requireTransferStatus(live.transfer, ['initiated', 'ringing', 'answered'], 'cancel');
-      await this.#end(live, 'canceled');
+      await this.#progress.end(live, 'canceled');
     });
   }
 
@@ -238,84 +213,13 @@ export class TransferService {
     for (const live of this.#live.values()) {
       const t = live.transfer;
       if (call.id !== t.transferee_call_id && call.id !== t.transferred_call_id) continue;
-      const work = live.queue.run(() => this.#onPartyChanged(live, call));
+      const work = live.queue.run(() => this.#progress.onPartyChanged(live, call));
       const tracked = work.catch((err: unknown) =>
         this.#ctx.logger.error({ err, transfer_id: t.id }, 'transfer step failed'),
       );
       this.#background.add(tracked);
       void tracked.finally(() => this.#background.delete(tracked));
     }
-  }
-
-  async #onPartyChanged(live: LiveTransfer, call: Call): Promise<void> {
-    const t = live.transfer;
-    if (call.id === t.transferred_call_id) {
-      // The caller hung up: the transferee's call follows by the chaining cascade.
-      if (call.status === 'hangup' && !isTransferEnded(t.status)) await this.#move(live, 'failed', 'caller_hangup');
-      if (call.status === 'hangup' && t.status === 'completed') await endOtherAfterCompletion(this.#ctx, t, call.id);
-      if (call.status === 'hangup') this.#release(live);
-      return;
-    }
-    if (t.status === 'completed') {
-      if (call.status === 'hangup') await endOtherAfterCompletion(this.#ctx, t, call.id);
-      return;
-    }
-    if (isTransferEnded(t.status)) return;
-    if (call.status === 'ringing' && t.status === 'initiated') await this.#move(live, 'ringing');
-    else if (call.status === 'progressing' && t.status !== 'answered') await this.#answered(live);
-    else if (call.status === 'hangup' || call.status === 'canceling' || call.status === 'terminating')
-      await this.#end(live, 'failed');
-  }
-
-  async #answered(live: LiveTransfer): Promise<void> {
-    await this.#move(live, 'answered');
-    if (live.transfer.type === 'blind') await this.#complete(live);
-    else await bridgeAgentToTransferee(this.#ctx, live.transfer);
-  }
-
-  async #complete(live: LiveTransfer): Promise<void> {
-    if (await joinCallerToTransferee(this.#ctx, live.transfer)) {
-      await this.#move(live, 'completed');
-      await hangUpAgent(this.#ctx, live.transfer);
-      this.#release(live);
-    } else {
-      await this.#end(live, 'failed', 'bridge_failed');
-    }
-  }
-
-  async #completeReplace(live: LiveTransfer, parties: ReplaceParties): Promise<void> {
-    let joined = false;
-    try {
-      joined = await joinReplaced(this.#ctx, parties);
-    } catch (err) {
-      this.#ctx.logger.warn({ err, transfer_id: live.transfer.id }, 'transfer: bridging the far ends failed');
-    }
-    if (!joined) {
-      await this.#move(live, 'failed', 'bridge_failed');
-      await restoreReplaced(this.#ctx, parties);
-      this.#release(live);
-      return;
-    }
-    await this.#move(live, 'completed');
-    await hangUpTransferer(this.#ctx, parties);
-    this.#release(live);
-  }
-
-  async #end(live: LiveTransfer, status: 'failed' | 'canceled', reason?: TransferEndReason): Promise<void> {
-    await this.#move(live, status, reason);
-    await reconnectCallerToAgent(this.#ctx, live.transfer, live.agentHeld);
-    this.#release(live);
-  }
-
-  async #move(live: LiveTransfer, to: TransferStatus, reason?: TransferEndReason): Promise<void> {
-    const change = transferTransition(live.transfer, to, this.#deps.clock.now(), this.#ctx.logger, reason);
-    if (change) await this.#commit(live, change);
-  }
-
-  async #commit(live: LiveTransfer, change: TransferChange): Promise<void> {
-    await this.#deps.store.save(change);
-    live.transfer = change.transfer;
-    for (const event of change.events) this.#emitter.safeEmit('event', event);
   }
 
   /** Keeps `ids` from other transfers; 409 `TRANSFER_IN_PROGRESS` when one of them is taken. */

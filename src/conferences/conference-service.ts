@@ -1,10 +1,15 @@
+// ConferenceService: this process's conferences (docs/media.md "Conferences"): create, update,
+// delete and terminate, a call's join until it leaves, kick, the timeout and the end of a room, and
+// the reconciliation of a dead node's rooms. The participants' changes are conference-members.ts.
 import { InvalidStateError, NIL_UUID, NotFoundError, TypedEmitter, newId, silentLogger } from '../shared/index.ts';
 import { isoNow, type Clock, type Logger } from '../shared/index.ts';
-import { moveConference, moveConferencecall, snapshot } from './conference.ts';
+import { moveConference, snapshot } from './conference.ts';
 import type { Conference, Conferencecall } from './conference.ts';
+import { ConferenceMembers, inScope } from './conference-members.ts';
 import { applyPatch, buildConference } from './conference-requests.ts';
 import type { ConferencePatch, CreateConferenceRequest } from './conference-requests.ts';
-import { LiveConference, Member } from './live-conference.ts';
+import { LiveConference } from './live-conference.ts';
+import type { Member } from './live-conference.ts';
 import { endStoredConference } from './conference-reconcile.ts';
 import type { ConferenceCallsPort, ConferenceMediaPort, ConferenceScope, ConferenceStorePort } from './ports.ts';
 
@@ -27,14 +32,6 @@ function conferenceNotFound(id: string): NotFoundError {
   return new NotFoundError('CONFERENCE_NOT_FOUND', `conference ${id} not found`);
 }
 
-function conferencecallNotFound(id: string): NotFoundError {
-  return new NotFoundError('CONFERENCECALL_NOT_FOUND', `conferencecall ${id} not found`);
-}
-
-function inScope(customerId: string, scope: ConferenceScope): boolean {
-  return scope.customerId === undefined || scope.customerId === customerId;
-}
-
 /**
  * Conferences and their participants (docs/media.md "Conferences"). A progressing conference lives in
  * memory with one queue for its changes; every change is stored with its events. Calls join through
@@ -45,12 +42,13 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
   readonly #d: ConferenceServiceDeps;
   readonly #logger: Logger;
   readonly #live = new Map<string, LiveConference>();
-  readonly #liveOfMember = new Map<string, LiveConference>();
+  readonly #members: ConferenceMembers;
 
   constructor(deps: ConferenceServiceDeps) {
     super();
     this.#d = deps;
     this.#logger = (deps.logger ?? silentLogger).child({ module: 'conferences' });
+    this.#members = new ConferenceMembers({ ...deps, logger: this.#logger });
   }
 
   /** Creates a progressing conference (`conference_created`). */
@@ -140,7 +138,7 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
       }
       throw conferenceNotFound(conferenceId);
     }
-    const member = await live.queue.run(() => this.#admit(live, callId, joiner.activeflowId ?? NIL_UUID));
+    const member = await live.queue.run(() => this.#members.admit(live, callId, joiner.activeflowId ?? NIL_UUID));
     try {
       await this.#d.calls
         .setConference(callId, conferenceId)
@@ -154,38 +152,21 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
 
   /** Takes a participant out (its flow continues); resolves with the `leaved` conferencecall. */
   async kick(conferencecallId: string, scope: ConferenceScope = {}): Promise<Conferencecall> {
-    const member = this.#member(conferencecallId, scope);
-    if (!member) return this.#storedConferencecall(conferencecallId, scope);
+    const member = this.#members.member(conferencecallId, scope);
+    if (!member) return this.#members.stored(conferencecallId, scope);
     member.requestLeave();
     await member.done;
     return snapshot(member.cc);
   }
 
   /** Mutes (nobody hears it) or unmutes a joined participant. */
-  async setMuted(conferencecallId: string, scope: ConferenceScope, muted: boolean): Promise<Conferencecall> {
-    const member = this.#member(conferencecallId, scope);
-    const live = this.#liveOfMember.get(conferencecallId);
-    if (!member || !live) {
-      const stored = await this.#storedConferencecall(conferencecallId, scope);
-      throw new InvalidStateError(`conferencecall ${stored.id} is ${stored.status}`, 'CONFERENCECALL_NOT_JOINED');
-    }
-    return live.queue.run(async () => {
-      if (member.cc.status !== 'joined')
-        throw new InvalidStateError(
-          `conferencecall ${member.cc.id} is ${member.cc.status}`,
-          'CONFERENCECALL_NOT_JOINED',
-        );
-      await this.#d.media.setMuted(live.conference.id, member.cc.id, muted);
-      member.cc.muted = muted;
-      member.cc.tm_update = this.#now();
-      await this.#d.store.save({ conferencecall: member.cc, events: [] });
-      return snapshot(member.cc);
-    });
+  setMuted(conferencecallId: string, scope: ConferenceScope, muted: boolean): Promise<Conferencecall> {
+    return this.#members.setMuted(conferencecallId, scope, muted);
   }
 
   /** The conferencecall as it is now, within the scope. */
   async getConferencecall(id: string, scope: ConferenceScope = {}): Promise<Conferencecall | undefined> {
-    const member = this.#member(id, scope);
+    const member = this.#members.member(id, scope);
     return member ? snapshot(member.cc) : this.#d.store.getConferencecall(id, scope);
   }
 
@@ -218,76 +199,10 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
     for (const live of this.#live.values()) this.#d.clock.clearTimeout(live.timer);
   }
 
-  async #admit(live: LiveConference, callId: string, activeflowId: string): Promise<Member> {
-    const conference = live.conference;
-    if (conference.status !== 'progressing')
-      throw new InvalidStateError(`conference ${conference.id} has ended`, 'CONFERENCE_NOT_PROGRESSING');
-    const now = this.#now();
-    const cc: Conferencecall = {
-      id: newId(),
-      customer_id: conference.customer_id,
-      conference_id: conference.id,
-      reference_type: 'call',
-      reference_id: callId,
-      activeflow_id: activeflowId,
-      status: 'joining',
-      muted: false,
-      tm_create: now,
-      tm_update: now,
-    };
-    await this.#d.store.save({ conferencecall: cc, events: [] });
-    try {
-      await this.#d.media.join(conference.id, cc.id, callId);
-    } catch (err) {
-      moveConferencecall(cc, 'leaved', this.#now());
-      await this.#d.store.save({ conferencecall: cc, events: [] });
-      throw err;
-    }
-    moveConferencecall(cc, 'joined', this.#now());
-    conference.conferencecall_ids.push(cc.id);
-    conference.tm_update = cc.tm_update;
-    const member = new Member(cc);
-    live.members.set(cc.id, member);
-    this.#liveOfMember.set(cc.id, live);
-    await this.#d.store.save({
-      conference,
-      conferencecall: cc,
-      events: [
-        { type: 'conferencecall_joined', conferencecall: snapshot(cc) },
-        { type: 'conference_updated', conference: snapshot(conference) },
-      ],
-    });
-    return member;
-  }
-
   async #depart(live: LiveConference, member: Member): Promise<void> {
-    const cc = member.cc;
-    try {
-      await live.queue.run(async () => {
-        moveConferencecall(cc, 'leaving', this.#now());
-        await this.#d.media
-          .leave(live.conference.id, cc.id)
-          .catch((err: unknown) => this.#logger.warn({ err }, 'leaving the mix failed'));
-        moveConferencecall(cc, 'leaved', this.#now());
-        const conference = live.conference;
-        conference.conferencecall_ids = conference.conferencecall_ids.filter((id) => id !== cc.id);
-        conference.tm_update = cc.tm_update;
-        live.members.delete(cc.id);
-        this.#liveOfMember.delete(cc.id);
-        await this.#d.store.save({
-          conference,
-          conferencecall: cc,
-          events: [
-            { type: 'conferencecall_leaved', conferencecall: snapshot(cc) },
-            { type: 'conference_updated', conference: snapshot(conference) },
-          ],
-        });
-      });
-    } finally {
-      member.markDone();
-    }
+    await this.#members.leave(live, member);
     await this.#d.calls
-      .setConference(cc.reference_id, NIL_UUID)
+      .setConference(member.cc.reference_id, NIL_UUID)
       .catch((err: unknown) => this.#logger.debug({ err }, 'call not told it left'));
     // docs/media.md: a `connect` conference ends when one party is left.
     if (live.conference.type === 'connect' && live.conference.status === 'progressing' && live.members.size <= 1) {
@@ -367,17 +282,6 @@ export class ConferenceService extends TypedEmitter<ConferenceServiceEvents> {
     live.timer = this.#d.clock.setTimeout(() => {
       this.#terminate(live).catch((err: unknown) => this.#logger.error({ err }, 'conference timeout did not end it'));
     }, dueInMs);
-  }
-
-  #member(conferencecallId: string, scope: ConferenceScope): Member | undefined {
-    const member = this.#liveOfMember.get(conferencecallId)?.members.get(conferencecallId);
-    return member && inScope(member.cc.customer_id, scope) ? member : undefined;
-  }
-
-  async #storedConferencecall(id: string, scope: ConferenceScope): Promise<Conferencecall> {
-    const stored = await this.#d.store.getConferencecall(id, scope);
-    if (!stored) throw conferencecallNotFound(id);
-    return stored;
   }
 
   async #saveConference(live: LiveConference): Promise<void> {

@@ -1,20 +1,24 @@
+// ActiveflowRun: one activeflow executing in this process: its cursor moves, its end or stop, and
+// each change stored with its event. One action's execution is action-execution.ts, the step
+// reports to an observer step-reports.ts.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CallAction } from '../calls/index.ts';
-import { AppError, SerialQueue, clonePlain, isoNow, lazyChild } from '../shared/index.ts';
+import { SerialQueue, isoNow, lazyChild } from '../shared/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
-import { actionContext, loopCounter } from './action-context.ts';
+import { loopCounter } from './action-context.ts';
 import type { ActionScope } from './action-context.ts';
+import { endedReason, errorOf, executeAction, resultOf } from './action-execution.ts';
+import type { Executed } from './action-execution.ts';
 import { activeflowEvent, currentActionOf, nilAction, recordExecuted, snapshot } from './activeflow.ts';
 import type { Activeflow, ActiveflowError, ActiveflowEventType, ExecutedAction } from './activeflow.ts';
 import type { ActionOutcome } from './actions/action-definition.ts';
-import { actionDefinition } from './actions/registry.ts';
 import { DigitBuffer } from './digit-buffer.ts';
 import type { FlowAction } from './flow-action.ts';
 import { FlowCursor } from './flow-cursor.ts';
-import { changedVariables } from './flow-steps.ts';
-import type { FlowStep, FlowStepObserver } from './flow-steps.ts';
+import type { FlowStepObserver } from './flow-steps.ts';
 import type { FlowPorts } from './ports.ts';
-import { callVariables, substituteOption } from './variables.ts';
+import { StepReports } from './step-reports.ts';
+import { callVariables } from './variables.ts';
 
 /** What a run needs from the engine. */
 export interface RunDeps {
@@ -31,50 +35,8 @@ export interface RunDeps {
   readonly steps?: FlowStepObserver | undefined;
 }
 
-/** The `result` of a step that ended without an error (docs/timeline.md "Entries"). */
-function resultOf(executed: Executed): string {
-  if (executed.kind === 'skipped') return 'skipped';
-  if (executed.kind !== 'done' || executed.outcome === undefined) return 'next';
-  if ('jump' in executed.outcome) return `jump:${executed.outcome.jump}`;
-  return 'push' in executed.outcome ? 'push' : 'end';
-}
-
-/** How one action went. */
-type Executed =
-  | { kind: 'done'; outcome: ActionOutcome }
-  | { kind: 'skipped' }
-  | { kind: 'failed'; error: ActiveflowError }
-  | { kind: 'aborted' };
-
-/** Option keys left unsubstituted: nested action lists run later, with their own variables. */
-const UNSUBSTITUTED_KEYS = new Set(['actions']);
-
 /** The error code of an activeflow that ended at the executed-actions limit. */
 export const TOO_MANY_ACTIONS = 'TOO_MANY_ACTIONS';
-
-function errorOf(action: { id: string; type: string }, err: unknown): ActiveflowError {
-  const code = err instanceof AppError ? err.code : 'ACTION_FAILED';
-  const message = err instanceof Error ? err.message : String(err);
-  return { action_id: action.id, type: action.type, code, message };
-}
-
-/** The abort reason of an ended activeflow; built without a stack trace, which nobody reads and every call paid for. */
-function endedReason(activeflowId: string): AppError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new AppError('ACTIVEFLOW_ENDED', `activeflow ${activeflowId} ended`);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
-function substituted(action: FlowAction, variables: Readonly<Record<string, string>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(action.option))
-    out[key] = UNSUBSTITUTED_KEYS.has(key) ? clonePlain(value) : substituteOption(value, variables);
-  return out;
-}
 
 /**
  * One activeflow executing in this process: a cursor over its actions, run one at a time. Every
@@ -90,8 +52,8 @@ export class ActiveflowRun {
   readonly #scope: ActionScope;
   readonly #digits = new DigitBuffer();
   #unsubscribeDtmf: (() => void) | undefined;
-  /** The variables when the current step started, kept only for a step observer. */
-  #varsBefore: Record<string, string> | undefined;
+  /** Each step's start and end for a step observer, when there is one. */
+  readonly #steps: StepReports | undefined;
   #started = false;
   #executed = 0;
 
@@ -103,6 +65,7 @@ export class ActiveflowRun {
     const callId = activeflow.reference_type === 'call' ? activeflow.reference_id : undefined;
     // Every line of the run carries its ids (docs/architecture.md "Logs").
     const logger = lazyChild(deps.logger, { activeflow_id: activeflow.id, ...(callId ? { call_id: callId } : {}) });
+    this.#steps = deps.steps && new StepReports(deps.steps, activeflow, callId);
     this.#scope = {
       activeflow,
       callId,
@@ -178,9 +141,9 @@ export class ActiveflowRun {
       return this.#queue.run(() => this.#finish(true, error)).then(() => false);
     }
     if (!(await this.#queue.run(() => this.#begin(action)))) return false;
-    const executed = await this.#execute(action);
+    const executed = await executeAction(this.#scope, action, this.#af.variables, this.#controller.signal);
     if (executed.kind === 'aborted') {
-      this.#stepEnded(action, 'aborted');
+      this.#steps?.ended(action, 'aborted');
       return false;
     }
     return this.#queue.run(() => this.#after(action, executed));
@@ -199,60 +162,19 @@ export class ActiveflowRun {
       const callAction: CallAction = { ...this.#af.current_action, tm_execute: tmExecute };
       this.#track(this.#deps.ports.calls.setAction(callId, callAction), `report action to call ${callId}`);
     }
-    if (this.#deps.steps) {
-      this.#varsBefore = { ...this.#af.variables };
-      this.#deps.steps.started(this.#stepOf(action));
-    }
+    this.#steps?.started(action);
     return true;
-  }
-
-  #stepOf(action: FlowAction): FlowStep {
-    const af = this.#af;
-    return {
-      customer_id: af.customer_id,
-      activeflow_id: af.id,
-      call_id: this.#scope.callId,
-      action_id: action.id,
-      action_type: action.type,
-    };
-  }
-
-  #stepEnded(action: FlowAction, result: string, error?: ActiveflowError): void {
-    const steps = this.#deps.steps;
-    if (!steps) return;
-    const before = this.#varsBefore ?? {};
-    this.#varsBefore = undefined;
-    steps.ended({
-      ...this.#stepOf(action),
-      result,
-      variables: changedVariables(before, this.#af.variables),
-      ...(error ? { error: { code: error.code, message: error.message } } : {}),
-    });
-  }
-
-  async #execute(action: FlowAction): Promise<Executed> {
-    const definition = actionDefinition(action.type);
-    if (definition.needs !== 'none' && this.#scope.callId === undefined) return { kind: 'skipped' };
-    const signal = this.#controller.signal;
-    try {
-      const option = substituted(action, this.#af.variables);
-      const outcome = await definition.run(actionContext(this.#scope, action.id), option, signal);
-      return signal.aborted ? { kind: 'aborted' } : { kind: 'done', outcome };
-    } catch (err) {
-      if (signal.aborted) return { kind: 'aborted' };
-      return { kind: 'failed', error: errorOf(action, err) };
-    }
   }
 
   /** Moves the cursor after an action; false once the activeflow ended. */
   async #after(action: FlowAction, executed: Executed): Promise<boolean> {
     if (this.#af.status === 'ended') {
-      this.#stepEnded(action, 'aborted');
+      this.#steps?.ended(action, 'aborted');
       return false;
     }
     if (executed.kind === 'skipped') this.#amendLast({ skipped: true });
     if (executed.kind === 'done' && executed.outcome !== undefined && 'end' in executed.outcome) {
-      this.#stepEnded(action, 'end');
+      this.#steps?.ended(action, 'end');
       await this.#finish(true, undefined);
       return false;
     }
@@ -260,7 +182,7 @@ export class ActiveflowRun {
       executed.kind === 'failed'
         ? executed.error
         : this.#move(action, executed.kind === 'done' ? executed.outcome : undefined);
-    this.#stepEnded(action, error?.code ?? resultOf(executed), error);
+    this.#steps?.ended(action, error?.code ?? resultOf(executed), error);
     if (error !== undefined) {
       this.#scope.logger.warn(
         { action_id: error.action_id, type: error.type, code: error.code },
