@@ -12,6 +12,7 @@ import {
   recordConferenceStatus,
   startSipServer,
   type SipServer,
+  type TimelineLimits,
 } from './telephony/index.ts';
 import { noTimeline } from './timeline/index.ts';
 import { DeliveryWorker, EventHub, EventPublisher } from './events/index.ts';
@@ -31,6 +32,8 @@ import {
   ClusterCalls,
   ClusterConferences,
   ClusterGroupcalls,
+  ClusterTimeline,
+  serveTimelineFlush,
   startCommandServer,
 } from './cluster/index.ts';
 import type { Bus } from './bus/index.ts';
@@ -87,7 +90,12 @@ function readOrCreateSecret(dataDir: string, name: string): Buffer {
 /** The composition root: open the store, start SIP, build the API, listen. */
 export async function startCallbin(
   config: Config,
-  opts: { logger?: Logger; clock?: Clock } = {},
+  opts: {
+    logger?: Logger;
+    clock?: Clock;
+    /** Recorder limits other than the defaults (a test's node with a long flush interval). */
+    timelineLimits?: Partial<TimelineLimits>;
+  } = {},
 ): Promise<CallbinHandle> {
   // Access keys, tokens, Authorization and Cookie never reach a log line (docs/security.md).
   const logger: Logger =
@@ -115,6 +123,7 @@ export async function startCallbin(
   }
   let stopPing: (() => void) | undefined;
   let stopCommands: (() => void) | undefined;
+  let stopTimelineFlush: (() => void) | undefined;
   let stopRelay: (() => void) | undefined;
   let customerDeletion: CustomerDeletion | undefined;
   let sip: SipServer | undefined;
@@ -126,7 +135,14 @@ export async function startCallbin(
   const retention = new RetentionPurger({ store, clock, logger, retentionDays: config.retentionDays });
   // docs/timeline.md "Reading a timeline": one recorder for every producer; CALLBIN_TIMELINE=0 records nothing.
   const timelineRepo = new TimelineRepo(store);
-  const recorder = config.timeline ? new BufferedTimeline({ sink: timelineRepo, clock, logger }) : undefined;
+  const recorder = config.timeline
+    ? new BufferedTimeline({
+        sink: timelineRepo,
+        clock,
+        logger,
+        ...(opts.timelineLimits ? { limits: opts.timelineLimits } : {}),
+      })
+    : undefined;
   const timeline = recorder ?? noTimeline;
   try {
     retention.start();
@@ -199,6 +215,18 @@ export async function startCallbin(
     const conferenceCommands = link
       ? new ClusterConferences({ ...link, local: callStack.conferences, conferences: store.conferences })
       : callStack.conferences;
+    // docs/cluster.md "Any node serves the whole API": a timeline read first asks the subject's node to write its entries.
+    const localTimeline = recorder ?? { flush: async () => undefined };
+    const timelineFlush = link
+      ? new ClusterTimeline({
+          ...link,
+          local: localTimeline,
+          logger,
+          calls: store.calls,
+          activeflows: store.activeflows,
+          conferences: store.conferences,
+        })
+      : recorder && { flush: () => recorder.flush() };
     const groupcallCommands = link
       ? new ClusterGroupcalls({
           ...link,
@@ -235,7 +263,7 @@ export async function startCallbin(
       recordings: { service: callStack.recordings, records: callStack.recordingStore },
       groupcalls: { service: groupcallCommands, records: callStack.groupcallStore },
       sipWebSocket: { wsPort: sipServer.wsPort, wssPort: sipServer.wssPort },
-      ...(recorder ? { timeline: { flush: () => recorder.flush() } } : {}),
+      ...(timelineFlush ? { timeline: timelineFlush } : {}),
       onProvidersChanged: () => callStack.providers.invalidate(),
       onCustomerDeleted: (customerId) =>
         customerDeletion ? customerDeletion.deleted(customerId) : endCustomer(customerId),
@@ -251,6 +279,7 @@ export async function startCallbin(
       stopPing = serveNodePing(bus, nodeId, { apiUrl, sipAddress, startedAt });
       const { calls, flows, conferences, groupcalls } = callStack;
       stopCommands = startCommandServer({ bus, nodeId, calls, flows, conferences, groupcalls, logger });
+      if (recorder) stopTimelineFlush = serveTimelineFlush(bus, nodeId, recorder, logger);
       stopRelay = startEventRelay({ bus, hub: events, nodeId, logger });
     }
     if (bus) {
@@ -276,6 +305,7 @@ export async function startCallbin(
       await app.close();
       // Other nodes' commands stop with this node's API: they answer NODE_UNAVAILABLE from now on.
       stopCommands?.();
+      stopTimelineFlush?.();
       await watcher?.stop();
       await callStack.close();
       await sipServer.close();

@@ -132,43 +132,86 @@ function totals(side: Side, entries: number): TimelineCostSide {
 /**
  * CPU per call with the timeline on and off in the same run: two callbin servers alike but for
  * `CALLBIN_TIMELINE`, the same `[answer, talk short, hangup]` calls with webhooks at the same rate,
- * one server at a time, after a warm-up of each (docs/benchmarks.md "Timeline cost").
+ * one server at a time (docs/benchmarks.md "Timeline cost"). The rounds run in two halves with
+ * fresh servers, started on-then-off for the first and off-then-on for the second, each after an
+ * uncounted warm-up round per server: a server started first measured a few per cent dearer than its
+ * twin with the timeline off on both, and the two orders cancel that out.
  */
 export async function runTimelineCost(o: TimelineCostOptions): Promise<TimelineCost> {
   console.log(`Timeline cost ([answer, talk short, hangup] with webhooks at ${o.ratePerSec} calls/s, on vs off)`);
+  const steps = { on: [] as RateStep[], off: [] as RateStep[] };
+  const firstHalf = Math.ceil(o.rounds / 2);
+  let last: { on: TimelineCostSide; off: TimelineCostSide } | undefined;
+  for (const [half, rounds] of [
+    [0, firstHalf],
+    [1, o.rounds - firstHalf],
+  ] as const) {
+    if (rounds === 0) continue;
+    last = await runHalf(o, half === 0 ? 'on first' : 'off first', rounds, steps);
+  }
+  const on = { ...last!.on, ...sums(steps.on), steps: steps.on };
+  const off = { ...last!.off, ...sums(steps.off), steps: steps.off };
+  const ratio = on.cpuMsPerCall / off.cpuMsPerCall;
+  return {
+    ratePerSec: o.ratePerSec,
+    secondsPerRound: o.seconds,
+    rounds: o.rounds,
+    on,
+    off,
+    ratio,
+    overheadPct: (ratio - 1) * 100,
+  };
+}
+
+/** One half: both servers started in `order`, warmed up, then `rounds` rounds alternating which goes first. */
+async function runHalf(
+  o: TimelineCostOptions,
+  order: 'on first' | 'off first',
+  rounds: number,
+  steps: { on: RateStep[]; off: RateStep[] },
+): Promise<{ on: TimelineCostSide; off: TimelineCostSide }> {
   const pin = o.env.pins.load;
-  const on = await startSide(true, o, 30_000);
-  let off: Side | undefined;
+  const first = await startSide(order === 'on first', o, 30_000);
+  let second: Side | undefined;
   try {
-    off = await startSide(false, o, 32_000);
+    second = await startSide(order !== 'on first', o, 32_000);
     const settle = (): Promise<void> => o.env.webhooks.quiet();
-    const warm = { ratePerSec: Math.min(o.ratePerSec, 20), seconds: 1, pin, settle };
-    for (const side of [on, off]) await runRateStep(side.target, warm);
-    for (let round = 0; round < o.rounds; round++) {
-      for (const side of round % 2 === 0 ? [on, off] : [off, on]) {
+    // An uncounted round each first: JIT-compiling the call path (more of it with the timeline on)
+    // would otherwise land in the first counted round of each side.
+    const warm = { ratePerSec: o.ratePerSec, seconds: o.seconds, pin, settle };
+    for (const side of [first, second]) await runRateStep(side.target, warm);
+    for (let round = 0; round < rounds; round++) {
+      for (const side of round % 2 === 0 ? [first, second] : [second, first]) {
         const step = await runRateStep(side.target, { ratePerSec: o.ratePerSec, seconds: o.seconds, pin, settle });
         side.steps.push(step);
+        (side.timeline ? steps.on : steps.off).push(step);
         console.log(
-          `  ${side.target.name.padEnd(20)} round ${round + 1}: ${step.successful}/${step.calls} calls, ${step.cpuMsPerCall.toFixed(3)} CPU-ms/call`,
+          `  ${side.target.name.padEnd(20)} ${order}, round ${round + 1}: ${step.successful}/${step.calls} calls, ${step.cpuMsPerCall.toFixed(3)} CPU-ms/call`,
         );
       }
     }
-    const onTotals = totals(on, await entriesOfACall(on.server));
-    const offTotals = totals(off, await entriesOfACall(off.server));
-    const ratio = onTotals.cpuMsPerCall / offTotals.cpuMsPerCall;
-    return {
-      ratePerSec: o.ratePerSec,
-      secondsPerRound: o.seconds,
-      rounds: o.rounds,
-      on: onTotals,
-      off: offTotals,
-      ratio,
-      overheadPct: (ratio - 1) * 100,
-    };
+    const [on, off] = first.timeline ? [first, second] : [second, first];
+    return { on: totals(on, await entriesOfACall(on.server)), off: totals(off, await entriesOfACall(off.server)) };
   } finally {
-    await off?.server.stop();
-    await on.server.stop();
+    await second?.server.stop();
+    await first.server.stop();
   }
+}
+
+/** Calls and CPU summed over `steps` (both halves of a side). */
+function sums(
+  steps: readonly RateStep[],
+): Pick<TimelineCostSide, 'calls' | 'successful' | 'failed' | 'cpuMs' | 'cpuMsPerCall'> {
+  const sum = (f: (s: RateStep) => number): number => steps.reduce((a, s) => a + f(s), 0);
+  const successful = sum((s) => s.successful);
+  const cpuMs = sum((s) => (s.successful > 0 ? s.cpuMsPerCall * s.successful : 0));
+  return {
+    calls: sum((s) => s.calls),
+    successful,
+    failed: sum((s) => s.failed),
+    cpuMs,
+    cpuMsPerCall: successful > 0 ? cpuMs / successful : Number.NaN,
+  };
 }
 
 /** The printed line: CPU per call on against off, the overhead and the limit. */

@@ -14,6 +14,7 @@ export { ClusterCalls } from './remote-calls.ts';
 export { ClusterActiveflows } from './remote-activeflows.ts';
 export { ClusterConferences } from './remote-conferences.ts';
 export { ClusterGroupcalls } from './remote-groupcalls.ts';
+export { ClusterTimeline, serveTimelineFlush } from './remote-timeline.ts';
 export {
   ConferenceAdmissions,
   JOIN_TOKEN_TTL_MS,

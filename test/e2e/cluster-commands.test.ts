@@ -5,13 +5,7 @@ import WebSocket from 'ws';
 import { dropDatabase, ensureDatabase, newAdminKey, withDatabase } from '../../scripts/cluster-launcher.ts';
 import { RtpProbe } from '../support/calls-harness.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
-import {
-  apiCall,
-  expectStatus,
-  startSippProvider,
-  waitForCall,
-  type TestCallbin,
-} from '../support/callbin.ts';
+import { apiCall, expectStatus, startSippProvider, waitForCall, type TestCallbin } from '../support/callbin.ts';
 import { TEST_DATABASE_SERVER, startInProcessNode } from '../support/cluster.ts';
 
 // docs/cluster.md "Any node serves the whole API": two nodes in this process on one fresh

@@ -3,13 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { dropDatabase, ensureDatabase, newAdminKey, withDatabase } from '../../scripts/cluster-launcher.ts';
 import type { SippProcess } from '../support/calls-harness.ts';
-import {
-  apiCall,
-  expectStatus,
-  startSippProvider,
-  waitForCall,
-  type TestCallbin,
-} from '../support/callbin.ts';
+import { apiCall, expectStatus, startSippProvider, waitForCall, type TestCallbin } from '../support/callbin.ts';
 import { sipAt, waitForGroupcall } from '../support/groupcalls.ts';
 import { TEST_DATABASE_SERVER, startInProcessNode } from '../support/cluster.ts';
 

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startCallbin, type CallbinHandle } from '../../src/main.ts';
 import { silentLogger } from '../../src/shared/index.ts';
 import type { Store } from '../../src/store/index.ts';
+import type { TimelineLimits } from '../../src/telephony/index.ts';
 import { startSipp, waitForUdpBound } from './calls-harness.ts';
 import type { SippProcess } from './calls-harness.ts';
 import { freeMediaPort, freePort } from './sipp.ts';
@@ -37,8 +38,14 @@ function randomRtpRange(pairs: number): { rtpPortMin: number; rtpPortMax: number
   return { rtpPortMin: min, rtpPortMax: min + pairs * 2 - 1 };
 }
 
-/** Starts callbin in-process with a fresh data directory, loopback listeners on port 0 and a random RTP range; `overrides` change other settings (`mode`…). */
-export async function startTestCallbin(overrides: Partial<Config> = {}): Promise<TestCallbin> {
+/**
+ * Starts callbin in-process with a fresh data directory, loopback listeners on port 0 and a random RTP
+ * range; `overrides` change other settings (`mode`…), `opts.timelineLimits` the timeline recorder's limits.
+ */
+export async function startTestCallbin(
+  overrides: Partial<Config> = {},
+  opts: { timelineLimits?: Partial<TimelineLimits> } = {},
+): Promise<TestCallbin> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callbin-e2e-'));
   const config = loadConfig(
     {},
@@ -55,7 +62,7 @@ export async function startTestCallbin(overrides: Partial<Config> = {}): Promise
   );
   let handle: CallbinHandle;
   try {
-    handle = await startCallbin(config, { logger: silentLogger });
+    handle = await startCallbin(config, { logger: silentLogger, ...opts });
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;

@@ -7,6 +7,7 @@ import { principalOf, type ApiContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { PageQuery, pageSizeOf } from '../pagination.ts';
 import { IdParams } from './crud.ts';
+import type { TimelineSubject } from './timeline-deps.ts';
 
 /** The query of every timeline read (docs/timeline.md "Reading a timeline"). */
 const TimelineQuery = Type.Object(
@@ -41,33 +42,36 @@ function shown(entry: TimelineEntry, sipText: boolean): TimelineEntry {
 }
 
 type Owner = Pick<TimelineListQuery, 'callId' | 'activeflowId' | 'conferenceId'>;
+type Kind = TimelineSubject['kind'];
 
 /** `GET /{calls,activeflows,conferences}/{id}/timeline`, scoped to the caller's customer. */
 export function timelineRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const repo = new TimelineRepo(ctx.store);
-  const serve = (ownerOf: (id: string, customerId: string) => Promise<Owner>) => async (req: FastifyRequest) => {
-    const customerId = principalOf(req).customerId;
-    const { id } = req.params as { id: string };
-    const q = req.query as TimelineQueryT;
-    const kinds = parseKinds(q.kinds);
-    const owner = await ownerOf(id, customerId);
-    await ctx.timeline?.flush();
-    const page = await repo.list({
-      customerId,
-      ...owner,
-      kinds,
-      limit: pageSizeOf(q),
-      ...(q.page_token ? { pageToken: q.page_token } : {}),
-    });
-    return { result: page.items.map((e) => shown(e, q.sip_text === true)), next_page_token: page.next_page_token };
-  };
+  const serve =
+    (kind: Kind, ownerOf: (id: string, customerId: string) => Promise<Owner>) => async (req: FastifyRequest) => {
+      const customerId = principalOf(req).customerId;
+      const { id } = req.params as { id: string };
+      const q = req.query as TimelineQueryT;
+      const kinds = parseKinds(q.kinds);
+      // Tenancy first: another customer's subject is 404 before any node is asked to flush.
+      const owner = await ownerOf(id, customerId);
+      await ctx.timeline?.flush({ kind, id });
+      const page = await repo.list({
+        customerId,
+        ...owner,
+        kinds,
+        limit: pageSizeOf(q),
+        ...(q.page_token ? { pageToken: q.page_token } : {}),
+      });
+      return { result: page.items.map((e) => shown(e, q.sip_text === true)), next_page_token: page.next_page_token };
+    };
   const schema = (tag: string) => ({ schema: { tags: [tag], params: IdParams, querystring: TimelineQuery } });
 
   // A call's timeline holds its activeflow's entries too (docs/timeline.md "Reading a timeline").
   app.get(
     '/calls/:id/timeline',
     schema('calls'),
-    serve(async (id, customerId) => {
+    serve('call', async (id, customerId) => {
       const call = await ctx.store.calls.get(id, { customerId });
       if (!call) throw notFound('call', id);
       return { callId: call.id, activeflowId: call.activeflow_id };
@@ -76,7 +80,7 @@ export function timelineRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     '/activeflows/:id/timeline',
     schema('activeflows'),
-    serve(async (id, customerId) => {
+    serve('activeflow', async (id, customerId) => {
       const activeflow = await ctx.store.activeflows.get(id, { customerId });
       if (!activeflow) throw notFound('activeflow', id);
       return { activeflowId: activeflow.id };
@@ -85,7 +89,7 @@ export function timelineRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     '/conferences/:id/timeline',
     schema('conferences'),
-    serve(async (id, customerId) => {
+    serve('conference', async (id, customerId) => {
       const conference = await ctx.store.conferences.get(id, { customerId });
       if (!conference) throw notFound('conference', id);
       return { conferenceId: conference.id };

@@ -29,8 +29,8 @@ export interface TimelineLimits {
 export const DEFAULT_TIMELINE_LIMITS: TimelineLimits = {
   maxPerCall: 1000,
   maxPending: 20_000,
-  flushMs: 100,
-  batchSize: 500,
+  flushMs: 1000,
+  batchSize: 2000,
 };
 
 /** The error code of the one entry that says how many entries of a call were dropped. */
@@ -114,7 +114,8 @@ export class BufferedTimeline implements TimelineRecorder {
 
   /**
    * A call (or an activeflow or conference without a call) ended: the entry counting its dropped
-   * entries is written, its counters are forgotten and what waits is flushed now.
+   * entries is queued and its counters are forgotten. Its entries go with the next batch, not at
+   * once: a flush per hangup would add the timeline's pages to a commit per call (a read flushes first).
    */
   end(id: string): void {
     const state = this.#keys.get(id);
@@ -122,7 +123,6 @@ export class BufferedTimeline implements TimelineRecorder {
       this.#keys.delete(id);
       this.#pushDropEntry(state);
     }
-    if (this.#pending.length > 0) this.#flushSoon();
   }
 
   /** Writes everything recorded so far; resolves once the store has it. */
