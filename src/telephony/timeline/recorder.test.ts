@@ -82,6 +82,26 @@ describe('timeline recorder', () => {
     assert.equal(timeline.stats.written, 10);
   });
 
+  it('writes a call that ended with the next batch, not at once (a write per hangup would join a commit per call)', async () => {
+    const { clock, sink, timeline } = recorder();
+    assert.equal(timeline.limits.flushMs, 1000, 'the default interval');
+    timeline.record(entry(CALL_A, 'a1'));
+    timeline.record(entry(CALL_B, 'b1'));
+    timeline.end(CALL_A);
+    clock.advance(500);
+    await nextTurn();
+    await nextTurn();
+    assert.equal(sink.batches.length, 0, 'the end of call A wrote nothing by itself');
+    timeline.end(CALL_B);
+    clock.advance(500);
+    await nextTurn();
+    assert.deepEqual(
+      sink.batches.map((b) => b.map((e) => e.summary)),
+      [['a1', 'b1']],
+      'both calls in the one batch of the interval',
+    );
+  });
+
   it('starts a flush as soon as batchSize entries wait, and writes at most batchSize a batch', async () => {
     const { sink, timeline } = recorder({ flushMs: 60_000, batchSize: 4 });
     for (let i = 0; i < 9; i++) timeline.record(entry(i % 2 ? CALL_A : CALL_B, `e${i}`));
