@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkFlow } from '../flows/index.ts';
+import { checkFlow, checkFlowLimits } from '../flows/index.ts';
 import type { LintContext } from '../flows/index.ts';
 import { isSupportedLanguage, listVoices } from '../media/index.ts';
+import { type FieldIssue, ValidationError } from '../shared/index.ts';
 
 interface LintOptions {
   strict?: boolean;
@@ -37,9 +38,27 @@ function givenIdAt(actions: unknown, field: string): string {
   return id;
 }
 
+/** The size-limit errors of a list of actions (nesting depth, items, actions in all): none when within. */
+function limitErrors(actions: unknown): readonly FieldIssue[] {
+  try {
+    checkFlowLimits(actions);
+    return [];
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return err.details;
+  }
+}
+
 /** Lints one file; prints one line per error and warning (action, code, message) and a summary; answers the exit code. */
 async function lintFile(file: string, opts: LintOptions): Promise<number> {
   const actions = actionsOf(readFileSync(file, 'utf8'), file);
+  // Beyond the size limits of a saved flow the list is refused, never linted (docs/flows.md "Limits").
+  const overLimits = limitErrors(actions);
+  if (overLimits.length > 0) {
+    for (const e of overLimits) console.log(`error    ${e.field}  ${e.reason}  ${e.field}: ${e.message}`);
+    console.log(`${file}: ${overLimits.length} error(s), not linted (over the size limits of a flow)`);
+    return 1;
+  }
   const voices = new Set(listVoices().map((v) => v.voice_id));
   const extensions = opts.extensions?.split(',').map((name) => name.trim());
   const context: LintContext = {

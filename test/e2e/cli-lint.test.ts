@@ -60,6 +60,9 @@ describe('callbin lint', () => {
     await writeFile(file('warned.json'), JSON.stringify(WARNED));
     await writeFile(file('broken.json'), JSON.stringify(BROKEN));
     await writeFile(file('not-json.json'), '{"actions": [');
+    // A call whose inline list holds 1,001 actions: over the size limits, refused before any linting.
+    const huge = [{ type: 'call', option: { actions: Array.from({ length: 1001 }, () => ({ type: 'answer' })) } }];
+    await writeFile(file('huge.json'), JSON.stringify(huge));
   });
   after(async () => rm(dir, { recursive: true, force: true }));
 
@@ -96,5 +99,13 @@ describe('callbin lint', () => {
 
     assert.equal(notJson.code, 1);
     assert.match(notJson.stderr, /not-json\.json is not JSON/);
+
+    const huge = await callbinLint([file('huge.json')]);
+    assert.equal(huge.code, 1);
+    assert.deepEqual(
+      huge.stdout.trim().split('\n').at(-1),
+      `${file('huge.json')}: 1 error(s), not linted (over the size limits of a flow)`,
+    );
+    assert.match(huge.stdout, /^error {4}actions\[0\]\.option\.actions {2}TOO_MANY_ITEMS /m);
   });
 });
